@@ -1,7 +1,8 @@
 """The exprlab command line: a thin shell over the workflow functions.
 
-Each command group lives in its own module and registers itself on ``app``. Every
-:class:`~exprlab.errors.ExprlabError` is printed as one line and the process exits with status 2.
+Each command group lives in its own module and registers itself on ``app`` when imported (the
+imports at the bottom). Every :class:`~exprlab.errors.ExprlabError` is printed as one line and
+the process exits with status 2.
 """
 
 from __future__ import annotations
@@ -20,14 +21,11 @@ app = typer.Typer(
     "of gene-expression classifiers.",
 )
 
-# Command modules register their commands on ``app`` when imported.
-from exprlab.cli import data_commands  # noqa: E402,F401
-
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; turn exprlab's own errors into one line on stderr and exit status 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        result = app(args=argv, standalone_mode=False)
     except ExprlabError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
@@ -36,10 +34,24 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         print("error: aborted.", file=sys.stderr)
         sys.exit(1)
-    except Exception as err:  # click usage errors
-        import click
+    except typer.TyperException as err:  # usage errors: unknown option, bad value ...
+        message = err.format_message() if hasattr(err, "format_message") else str(err)
+        if message.strip():  # help shown for a bare command carries no message
+            print(f"error: {' '.join(message.split())}", file=sys.stderr)
+        sys.exit(getattr(err, "exit_code", 2) or 2)
+    if isinstance(result, int) and result:
+        sys.exit(result)
 
-        if isinstance(err, click.exceptions.ClickException):
-            print(f"error: {err.format_message()}", file=sys.stderr)
-            sys.exit(2)
-        raise
+
+@app.callback()
+def _root(
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or info messages."),
+) -> None:
+    """exprlab: drug-disease matching and tested explanations of expression classifiers."""
+    from exprlab.progress import set_quiet
+
+    set_quiet(quiet)
+
+
+# Command modules register their commands on ``app`` when imported; one line per module.
+from exprlab.cli import data_commands  # noqa: E402,F401

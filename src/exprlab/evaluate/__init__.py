@@ -1,0 +1,1 @@
+"""Metrics: retrieval metrics, splits, explanation metrics."""

@@ -1,0 +1,1 @@
+"""Attributions: Integrated Gradients and gene-to-pathway aggregation."""

@@ -1,0 +1,1 @@
+"""Torch models: phenotype classifiers and drug-disease matchers."""

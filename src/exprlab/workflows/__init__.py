@@ -1,0 +1,1 @@
+"""The studies users run end to end: repurposing benchmark, explanation study, demo."""

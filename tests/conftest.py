@@ -1,0 +1,18 @@
+"""Shared fixtures: the public data directory, skipped with a reason when absent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from exprlab.config import data_dir as _data_dir
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The public data directory (``EXPRLAB_DATA``); real-data tests skip when it is absent."""
+    found = _data_dir(required=False)
+    if found is None:
+        pytest.skip("public data directory absent: set EXPRLAB_DATA to run real-data tests")
+    return found
