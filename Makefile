@@ -20,7 +20,8 @@ test: install
 	$(BIN)/python -m pytest -q
 
 demo: install
-	$(BIN)/exprlab demo --out demo-output
+	$(BIN)/exprlab datasets
+	$(BIN)/exprlab info $(EXPRLAB_DATA)/lincs/l1000_level4_n377x978.gctx
 
 clean:
 	rm -rf $(VENV) demo-output

@@ -1,1 +1,41 @@
-"""Readers and writers for every format exprlab takes in or gives out; nothing else opens a data file."""
+"""Readers and writers for every format exprlab takes in or gives out; nothing else opens a data file.
+
+Expression matrices become AnnData with obs = samples / signatures and var = genes (GCT/GCTX
+store genes as rows; they are transposed on the way in and out). Gene sets are dicts of set name
+-> genes; labels are pandas Series; results are tidy tables in Parquet or TSV.
+"""
+
+from exprlab.io.anndata_io import read_h5ad, write_h5ad
+from exprlab.io.cls import read_cls, write_cls
+from exprlab.io.dispatch import convert, describe, detect_format, guess_id_kind, read, write
+from exprlab.io.gct import read_gct, write_gct
+from exprlab.io.gctx import gctx_ids, read_gctx, write_gctx
+from exprlab.io.gmt import GeneSets, filter_gene_sets, read_gmt, write_gmt
+from exprlab.io.h5 import read_signaturesearch_h5
+from exprlab.io.results import read_table, write_table
+
+__all__ = [
+    "GeneSets",
+    "convert",
+    "describe",
+    "detect_format",
+    "filter_gene_sets",
+    "gctx_ids",
+    "guess_id_kind",
+    "read",
+    "read_cls",
+    "read_gct",
+    "read_gctx",
+    "read_gmt",
+    "read_h5ad",
+    "read_signaturesearch_h5",
+    "read_table",
+    "write",
+    "write_cls",
+    "write_gct",
+    "write_gctx",
+    "write_gmt",
+    "write_h5ad",
+    "write_table",
+]
+from exprlab.io.tables import read_deg_table, read_dgem_contrast, read_indications  # noqa: F401
