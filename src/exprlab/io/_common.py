@@ -23,8 +23,7 @@ from exprlab.errors import DuplicateIdError, FileAccessError, FormatError, Input
 #: Cell values that mean "missing" in text metadata (GCT metadata, GCTX string fields).
 MISSING_TOKENS = frozenset({"", "na", "NA", "NaN", "nan", "-nan", "N/A", "#N/A", "NULL", "null"})
 _MISSING_ARRAY = np.array(sorted(MISSING_TOKENS))
-_MISSING_BYTES_SET = frozenset(t.encode() for t in MISSING_TOKENS)
-_MISSING_BYTES = np.array(sorted(_MISSING_BYTES_SET))
+_MISSING_BYTES = np.array(sorted(t.encode() for t in MISSING_TOKENS))
 #: The token written for a missing metadata value.
 MISSING_OUT = "na"
 
@@ -179,13 +178,13 @@ def infer_column(values: Sequence[str] | np.ndarray) -> np.ndarray:
             full = np.full(arr.size, np.nan)
             full[~missing] = nums
             return full
-    items = arr.tolist()
-    out = np.empty(len(items), dtype=object)
     if is_bytes:
-        miss = _MISSING_BYTES_SET
-        out[:] = [np.nan if v in miss else v.decode("utf-8") for v in items]
-    else:
-        out[:] = [np.nan if v in MISSING_TOKENS else v for v in items]
+        try:
+            arr = arr.astype(str)  # vectorised for ASCII text
+        except UnicodeDecodeError:
+            arr = np.array([v.decode("utf-8") for v in arr.tolist()], dtype=str)
+    out = arr.astype(object)
+    out[np.isin(arr, _MISSING_ARRAY)] = np.nan
     return out
 
 

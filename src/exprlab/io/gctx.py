@@ -172,13 +172,15 @@ def _read_meta(h5: h5py.File, group: str, n: int, sel: np.ndarray | None, where:
                 fix="every metadata dataset needs exactly one value per id",
             )
         vals = _read_1d(dsid, sel)
-        if vals.dtype.kind == "S":
+        if vals.dtype.kind in "SOU":
             try:
-                fields[name] = infer_column(vals)
-            except UnicodeDecodeError:
-                fields[name] = infer_column(decode_strings(vals))
-        elif vals.dtype.kind in "OU":
-            fields[name] = infer_column(decode_strings(vals))
+                fields[name] = infer_column(vals if vals.dtype.kind == "S" else decode_strings(vals))
+            except UnicodeDecodeError as err:
+                raise FormatError(
+                    f"metadata field /{group}/{name} holds text that is not UTF-8 ({err.reason})",
+                    where=where,
+                    fix="store metadata strings as UTF-8",
+                ) from err
         elif vals.dtype.kind in "iufb":
             fields[name] = vals
         else:

@@ -1,0 +1,155 @@
+"""GCTX writing (standard layout) and reading, including partial reads by id and index."""
+
+from __future__ import annotations
+
+import anndata as ad
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+
+from exprlab.errors import FormatError, InputDataError, InvalidParameterError
+from exprlab.io import gctx_ids, read_gctx, write_gctx
+
+
+def _adata(n_obs=30, n_var=12, seed=0, dtype=np.float32):
+    rng = np.random.default_rng(seed)
+    obs = pd.DataFrame(
+        {
+            "pert_iname": rng.choice(["vorinostat", "DMSO", "trichostatin A"], n_obs),
+            "pert_dose": rng.random(n_obs),
+            "rep": np.arange(n_obs),
+            "note": ["é" if i == 0 else ("na" if i == 1 else "ok") for i in range(n_obs)],
+        },
+        index=[f"sig_{i}" for i in range(n_obs)],
+    )
+    var = pd.DataFrame({"symbol": [f"G{j}" for j in range(n_var)]}, index=[str(5000 + j) for j in range(n_var)])
+    return ad.AnnData(X=rng.standard_normal((n_obs, n_var)).astype(dtype), obs=obs, var=var)
+
+
+def test_standard_layout(tmp_path):
+    a = _adata()
+    path = write_gctx(a, tmp_path / "x.gctx")
+    with h5py.File(path, "r") as h5:
+        assert h5.attrs["version"] == b"GCTX1.0"
+        m = h5["0/DATA/0/matrix"]
+        assert m.shape == (30, 12)  # columns (signatures) x rows (genes)
+        assert m.chunks[1] == 12  # whole signatures per chunk
+        np.testing.assert_array_equal(m[()], a.X)
+        assert [x.decode() for x in h5["0/META/COL/id"][()]] == list(a.obs_names)
+        assert [x.decode() for x in h5["0/META/ROW/id"][()]] == list(a.var_names)
+        assert h5["0/META/COL/rep"].dtype == np.int64
+        enc = h5py.check_string_dtype(h5["0/META/COL/pert_iname"].dtype)
+        assert enc.encoding == "utf-8" and enc.length is not None  # fixed-length UTF-8
+
+
+@pytest.mark.parametrize("compression", [None, "gzip", "lzf"])
+def test_round_trip(tmp_path, compression):
+    a = _adata()
+    b = read_gctx(write_gctx(a, tmp_path / "x.gctx", compression=compression))
+    assert b.X.dtype == np.float32
+    np.testing.assert_array_equal(b.X, a.X)
+    assert list(b.obs_names) == list(a.obs_names) and list(b.var_names) == list(a.var_names)
+    assert list(b.obs.columns) == list(a.obs.columns)
+    assert b.obs["pert_dose"].tolist() == a.obs["pert_dose"].tolist()
+    assert b.obs["rep"].tolist() == list(range(30))
+    assert b.obs["note"].iloc[0] == "é" and pd.isna(b.obs["note"].iloc[1])
+    assert b.var["symbol"].tolist() == a.var["symbol"].tolist()
+
+
+def test_select_by_id_and_index_keeps_requested_order(tmp_path):
+    a = _adata()
+    path = write_gctx(a, tmp_path / "x.gctx", chunk_obs=4)
+    cid = ["sig_17", "sig_2", "sig_29"]
+    rid = ["5011", "5000", "5003"]
+    b = read_gctx(path, cid=cid, rid=rid)
+    expected = a.X[[17, 2, 29]][:, [11, 0, 3]]
+    np.testing.assert_array_equal(b.X, expected)
+    assert list(b.obs_names) == cid and list(b.var_names) == rid
+    assert b.obs["rep"].tolist() == [17, 2, 29]
+    c = read_gctx(path, cidx=[5, 1], ridx=np.array([2, -1]))
+    np.testing.assert_array_equal(c.X, a.X[[5, 1]][:, [2, 11]])
+    # a dense selection (read as one span) gives the same as a sparse one
+    many = list(range(3, 28))[::-1]
+    d = read_gctx(path, cidx=many)
+    np.testing.assert_array_equal(d.X, a.X[many])
+    mask = np.zeros(30, dtype=bool)
+    mask[[4, 9]] = True
+    np.testing.assert_array_equal(read_gctx(path, cidx=mask).X, a.X[[4, 9]])
+
+
+def test_select_large_lists(tmp_path, monkeypatch):
+    import exprlab.io.gctx as gctx_mod
+
+    a = _adata(n_obs=200, n_var=20)
+    path = write_gctx(a, tmp_path / "x.gctx", chunk_obs=16)
+    monkeypatch.setattr(gctx_mod, "_FANCY_MAX", 8)  # force the span strategy on both axes
+    rng = np.random.default_rng(5)
+    rows = rng.choice(200, 150, replace=False)
+    cols = rng.choice(20, 15, replace=False)
+    b = read_gctx(path, cidx=rows, ridx=cols)
+    np.testing.assert_array_equal(b.X, a.X[rows][:, cols])
+
+
+def test_numeric_ids_come_back_as_strings(tmp_path):
+    path = tmp_path / "num.gctx"
+    with h5py.File(path, "w") as h5:
+        h5["0/DATA/0/matrix"] = np.arange(6, dtype=np.float64).reshape(2, 3)
+        h5["0/META/ROW/id"] = np.array([7157, 1956, 4609])
+        h5["0/META/COL/id"] = np.array([b"a", b"b"])
+    b = read_gctx(path, rid=["1956"])
+    assert list(b.var_names) == ["1956"] and isinstance(b.var_names[0], str)
+    np.testing.assert_array_equal(b.X, [[1.0], [4.0]])
+    assert gctx_ids(path) == (["7157", "1956", "4609"], ["a", "b"])
+
+
+def test_genes_first_matrix_is_transposed(tmp_path):
+    path = tmp_path / "t.gctx"
+    m = np.arange(6, dtype=np.float32).reshape(3, 2)  # 3 genes x 2 samples
+    with h5py.File(path, "w") as h5:
+        h5["0/DATA/0/matrix"] = m
+        h5["0/META/ROW/id"] = np.array([b"g1", b"g2", b"g3"])
+        h5["0/META/COL/id"] = np.array([b"s1", b"s2"])
+    b = read_gctx(path)
+    assert b.shape == (2, 3)
+    np.testing.assert_array_equal(b.X, m.T)
+    np.testing.assert_array_equal(read_gctx(path, cid=["s2"], rid=["g3", "g1"]).X, [[5.0, 1.0]])
+
+
+def test_bad_selections(tmp_path):
+    path = write_gctx(_adata(), tmp_path / "x.gctx")
+    with pytest.raises(InputDataError, match="nope"):
+        read_gctx(path, cid=["sig_1", "nope"])
+    with pytest.raises(InvalidParameterError, match="out of range"):
+        read_gctx(path, cidx=[30])
+    with pytest.raises(InvalidParameterError, match="both"):
+        read_gctx(path, cid=["sig_1"], cidx=[1])
+    with pytest.raises(InvalidParameterError, match="repeats"):
+        read_gctx(path, cidx=[1, 1])
+
+
+def test_shape_disagreeing_with_ids(tmp_path):
+    path = tmp_path / "bad.gctx"
+    with h5py.File(path, "w") as h5:
+        h5["0/DATA/0/matrix"] = np.zeros((2, 4))
+        h5["0/META/ROW/id"] = np.array([b"g1", b"g2", b"g3"])
+        h5["0/META/COL/id"] = np.array([b"s1", b"s2"])
+    with pytest.raises(FormatError, match=r"\(2, 4\)"):
+        read_gctx(path)
+
+
+def test_variable_length_strings(tmp_path):
+    path = tmp_path / "vlen.gctx"
+    str_dt = h5py.string_dtype("utf-8")
+    with h5py.File(path, "w") as h5:
+        h5["0/DATA/0/matrix"] = np.arange(6, dtype=np.float32).reshape(2, 3)
+        h5.create_dataset("0/META/ROW/id", data=["g1", "g2", "g3"], dtype=str_dt)
+        h5.create_dataset("0/META/COL/id", data=["s1", "s2"], dtype=str_dt)
+        h5.create_dataset("0/META/COL/drug", data=["vorinostat", "na"], dtype=str_dt)
+        h5.create_dataset("0/META/COL/dose", data=["10", "2.5"], dtype=str_dt)
+    b = read_gctx(path, cid=["s2"])
+    assert list(b.var_names) == ["g1", "g2", "g3"] and list(b.obs_names) == ["s2"]
+    assert pd.isna(b.obs["drug"].iloc[0])
+    full = read_gctx(path)
+    assert full.obs["drug"].iloc[0] == "vorinostat"
+    assert full.obs["dose"].tolist() == [10.0, 2.5]  # numbers stored as text become numbers
