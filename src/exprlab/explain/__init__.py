@@ -1,1 +1,22 @@
 """Attributions: Integrated Gradients and gene-to-pathway aggregation."""
+
+from exprlab.explain.baselines import averaged, class_mean, mean_of
+from exprlab.explain.integrated_gradients import (
+    FirstLinear,
+    attributions_anndata,
+    integrated_gradients,
+    split_first_linear,
+)
+from exprlab.explain.quadrature import METHODS, quadrature
+
+__all__ = [
+    "METHODS",
+    "FirstLinear",
+    "attributions_anndata",
+    "averaged",
+    "class_mean",
+    "integrated_gradients",
+    "mean_of",
+    "quadrature",
+    "split_first_linear",
+]

@@ -1,1 +1,29 @@
 """Torch models: phenotype classifiers and drug-disease matchers."""
+
+from exprlab.models.classifiers import (
+    MLP,
+    MODEL_KINDS,
+    DeepMLP,
+    DiffuseLR,
+    DiffuseMLP,
+    ExpressionClassifier,
+    LogisticRegression,
+    build_module,
+)
+from exprlab.models.diffusion import GraphDiffusion, diffusion_matrix
+from exprlab.models.preprocess import Preprocessor
+
+__all__ = [
+    "MLP",
+    "MODEL_KINDS",
+    "DeepMLP",
+    "DiffuseLR",
+    "DiffuseMLP",
+    "ExpressionClassifier",
+    "GraphDiffusion",
+    "LogisticRegression",
+    "Preprocessor",
+    "build_module",
+    "diffusion_matrix",
+]
+from exprlab.models.matchers import PaperMatcher, ReversalTwoTower, SeedEnsemble  # noqa: E402,F401
