@@ -20,8 +20,7 @@ test: install
 	$(BIN)/python -m pytest -q
 
 demo: install
-	$(BIN)/exprlab datasets
-	$(BIN)/exprlab info $(EXPRLAB_DATA)/lincs/l1000_level4_n377x978.gctx
+	$(BIN)/exprlab demo --out demo-output
 
 clean:
 	rm -rf $(VENV) demo-output

@@ -46,12 +46,21 @@ def main(argv: list[str] | None = None) -> None:
 @app.callback()
 def _root(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or info messages."),
+    verbose: bool = typer.Option(False, "--verbose", help="Debug messages on the terminal."),
 ) -> None:
     """exprlab: drug-disease matching and tested explanations of expression classifiers."""
+    from exprlab.logging_setup import configure_logging
     from exprlab.progress import set_quiet
 
     set_quiet(quiet)
+    configure_logging(None, verbose=verbose, quiet=quiet)
 
 
 # Command modules register their commands on ``app`` when imported; one line per module.
 from exprlab.cli import data_commands  # noqa: E402,F401
+from exprlab.cli import datasets_commands  # noqa: E402,F401
+from exprlab.cli import simulate_commands  # noqa: E402,F401
+from exprlab.cli import repurposing_commands  # noqa: E402,F401
+from exprlab.cli import match_commands  # noqa: E402,F401
+from exprlab.cli import xai_commands  # noqa: E402,F401
+from exprlab.cli import report_commands  # noqa: E402,F401

@@ -1,0 +1,189 @@
+"""Reports: self-contained HTML of every run kind, the run manifest, and the run log."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import logging
+import re
+
+import matplotlib.image as mpimg
+import numpy as np
+import pandas as pd
+import pytest
+from test_report_fixtures import make_match_run, make_score_table, make_xai_run
+
+from exprlab.errors import FormatError, InvalidParameterError
+from exprlab.report import file_provenance, read_run_manifest, render_report, write_run_manifest
+from exprlab.report.html import HtmlReport, table_html
+from exprlab.report.render import fa_random_expectation
+
+IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+def _images(html: str) -> list[np.ndarray]:
+    """Decode every embedded image (fails if one is not a valid PNG)."""
+    return [mpimg.imread(io.BytesIO(base64.b64decode(b)), format="png") for b in IMG.findall(html)]
+
+
+def _self_contained(html: str) -> None:
+    assert "<script" not in html
+    assert "<link" not in html
+    assert not re.search(r'src="(?!data:)', html)  # every image is inline
+    assert "http://" not in html and "https://" not in html
+
+
+def test_html_escapes_text_and_formats_tables():
+    df = pd.DataFrame({"name": ["<b>x</b>", "y"], "value": [0.123456789, np.nan]})
+    html = table_html(df)
+    assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
+    assert "0.1235" in html  # 4 significant digits
+    assert "–" in html  # missing value
+    report = HtmlReport("t & t")
+    report.section("A").paragraph("1 < 2")
+    report.section("A")  # same title twice: distinct ids
+    out = report.render()
+    assert 'id="a"' in out and 'id="a-2"' in out and "1 &lt; 2" in out
+
+
+def test_match_report_has_tables_plots_and_baselines(tmp_path):
+    run = make_match_run(tmp_path / "match")
+    path = render_report(run)
+    assert path == run / "report.html"
+    html = path.read_text()
+    _self_contained(html)
+    for text in ("Retrieval benchmark", "metrics.tsv", "Precision-recall", "Score distributions",
+                 "Parameters, versions and data provenance", "0.4321", "twotower"):
+        assert text in html
+    images = _images(html)
+    # MAP bars, nDCG bars, PR curves, one score distribution per non-baseline method (2)
+    assert len(images) == 5
+    assert all(img.shape[0] > 50 and img.shape[1] > 50 for img in images)
+    assert "no run.json manifest" in html
+
+
+def test_xai_report_has_fa_against_random_curves_and_heatmap(tmp_path):
+    run, truth = make_xai_run(tmp_path / "xai", n_genes=40)
+    # expected FA of a random ranking: mean over classes of k_c / p (4, 6, 8 of 40 genes)
+    expected = 100 * np.mean([4 / 40, 6 / 40, 8 / 40])
+    assert fa_random_expectation(run, "simu1", "lr") == pytest.approx(expected)
+    html = render_report(run, tmp_path / "x.html").read_text()
+    _self_contained(html)
+    assert "Explanation study" in html and "fa_random" in html
+    assert f"{expected:.4g}" in html
+    assert "keep/remove retraining curves" in html
+    assert "dots mark the simulated informative genes" in html
+    assert len(_images(html)) == 4  # FA bars, PG bars, curves, heat map
+
+
+def test_score_report_from_a_table_file(tmp_path):
+    table = make_score_table(tmp_path / "scores.tsv")
+    path = render_report(table)
+    assert path == tmp_path / "scores.report.html"
+    html = path.read_text()
+    _self_contained(html)
+    assert "2 queries × 15 library entries; 30 scores." in html
+    df = pd.read_csv(table, sep="\t")
+    best = df[df["query"] == "q0"].sort_values("score", ascending=False).iloc[0]
+    assert f"<td class=\"t\">{best['signature']}</td>" in html
+    assert len(_images(html)) == 1
+
+
+def test_demo_like_folder_renders_every_subrun_and_summary(tmp_path):
+    make_match_run(tmp_path / "matching")
+    make_xai_run(tmp_path / "explanations")
+    write_run_manifest(tmp_path, "demo", {"seed": 3}, [],
+                       summary={"text": ["hello summary"],
+                                "cards": [{"label": "MAP", "value": "0.432", "note": "n"}],
+                                "tables": {"tbl": [{"method": "x", "MAP": 0.5}]}})
+    html = render_report(tmp_path, name="my-demo").read_text()
+    _self_contained(html)
+    for text in ("hello summary", "Explanations (explanations)",
+                 "Drug-disease retrieval (matching)", "demo run: my-demo", "Software versions"):
+        assert text in html
+    sections = re.findall(r'<section id="([^"]+)"', html)
+    assert sections[0] == "summary"
+    assert sections.index("explanations-explanations") < sections.index(
+        "parameters-versions-and-data-provenance")
+
+
+def test_generic_folder_lists_files_and_broken_parts_become_notes(tmp_path, caplog):
+    run = make_match_run(tmp_path / "m")
+    (run / "predictions.parquet").write_bytes(b"not parquet")
+    with caplog.at_level(logging.WARNING, logger="exprlab"):
+        html = render_report(run).read_text()
+    assert "precision-recall curves could not be rendered" in html
+    assert any("could not be rendered" in r.getMessage() for r in caplog.records)
+    other = tmp_path / "other"
+    other.mkdir()
+    pd.DataFrame({"a": [1, 2]}).to_csv(other / "t.tsv", sep="\t", index=False)
+    html = render_report(other).read_text()
+    assert "not a run exprlab recognises" in html and "t.tsv" in html
+
+
+def test_report_output_must_be_html(tmp_path):
+    run = make_match_run(tmp_path / "m")
+    with pytest.raises(InvalidParameterError, match="does not end in .html"):
+        render_report(run, tmp_path / "r.pdf")
+
+
+def test_manifest_round_trip_versions_and_provenance(tmp_path):
+    import numpy
+    import torch
+
+    data = tmp_path / "input.txt"
+    data.write_bytes(b"abc" * 1000)
+    entry = file_provenance(data)
+    assert entry["sha256"] == hashlib.sha256(b"abc" * 1000).hexdigest()
+    assert entry["bytes"] == 3000
+    path = write_run_manifest(tmp_path, "score", {"method": "wtcs", "up": 150}, [entry])
+    assert path == tmp_path / "run.json"
+    record = read_run_manifest(tmp_path)
+    assert record["kind"] == "score"
+    assert record["parameters"] == {"method": "wtcs", "up": 150}
+    assert record["versions"]["numpy"] == numpy.__version__
+    assert record["versions"]["torch"] == torch.__version__
+    assert record["data_provenance"][0]["sha256"] == entry["sha256"]
+    assert record["started"] <= record["finished"]
+    assert read_run_manifest(tmp_path / "nothing") is None
+
+
+def test_malformed_manifest_is_a_clear_error(tmp_path):
+    (tmp_path / "run.json").write_text("{not json")
+    with pytest.raises(FormatError, match="run.json"):
+        read_run_manifest(tmp_path)
+    (tmp_path / "run.json").write_text(json.dumps([1, 2]))
+    with pytest.raises(FormatError, match="not a JSON object"):
+        read_run_manifest(tmp_path)
+
+
+def test_logging_to_run_directory_and_levels(tmp_path, capsys):
+    from exprlab.logging_setup import close_log_file, configure_logging
+
+    log = configure_logging(tmp_path, quiet=True)
+    logging.getLogger("exprlab.test").info("info line for the file")
+    logging.getLogger("exprlab.test").debug("debug line for the file")
+    close_log_file()
+    text = (tmp_path / "exprlab.log").read_text()
+    assert "info line for the file" in text and "debug line for the file" in text
+    assert "info line" not in capsys.readouterr().err  # quiet: not on the console
+    configure_logging(None, verbose=False)
+    logging.getLogger("exprlab.test").info("shown on console")
+    assert "shown on console" in capsys.readouterr().err
+    with pytest.raises(InvalidParameterError):
+        configure_logging(None, verbose=True, quiet=True)
+    assert log.name == "exprlab"
+    configure_logging(None)
+
+
+def test_report_command_writes_html_and_logs_to_the_run(tmp_path, capsys):
+    from exprlab.cli import main
+
+    run = make_match_run(tmp_path / "m")
+    main(["report", str(run), "--out", str(tmp_path / "r.html")])
+    out = capsys.readouterr().out
+    assert out.strip() == f"wrote {tmp_path / 'r.html'}"
+    assert "Retrieval benchmark" in (tmp_path / "r.html").read_text()
+    assert "rendering a match-benchmark report" in (run / "exprlab.log").read_text()
