@@ -1,1 +1,27 @@
 """From samples to signatures: fold change, Welch t, characteristic direction, robust z, MODZ consensus, up/down gene sets."""
+
+from exprlab.signatures.chardir import characteristic_direction, chdir_vector
+from exprlab.signatures.foldchange import log_fold_change, welch_t
+from exprlab.signatures.genesets import sets_to_frame, top_bottom_indices, up_down_sets
+from exprlab.signatures.robustz import (
+    consensus_signatures,
+    level5_from_level4,
+    modz,
+    modz_weights,
+    robust_z,
+)
+
+__all__ = [
+    "characteristic_direction",
+    "chdir_vector",
+    "log_fold_change",
+    "welch_t",
+    "up_down_sets",
+    "top_bottom_indices",
+    "sets_to_frame",
+    "robust_z",
+    "modz",
+    "modz_weights",
+    "consensus_signatures",
+    "level5_from_level4",
+]

@@ -1,0 +1,84 @@
+"""What a scoring method provides to the chunking driver.
+
+Each method module defines one or more :class:`Method` objects. ``chunk`` scores all queries
+against one block of library signatures and returns named (n_queries, n_block) matrices (the
+main one under ``"score"``); the driver concatenates blocks in library order; ``finalize``
+(optional) then applies library-wide steps such as scaling (KS), group normalisation (NCS) or
+the background comparison (tau). ``chunk`` must depend only on its block, so every backend
+(memory, disk, Dask) gives identical numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+REGISTRY: dict[str, Method] = {}
+
+
+@dataclass(frozen=True)
+class Method:
+    """A scoring method: its block function, optional library-wide step and needs."""
+
+    name: str
+    chunk: Callable[..., dict[str, np.ndarray]]
+    finalize: Callable[..., dict[str, np.ndarray]] | None = None
+    needs_ranks: bool = False
+    needs_vectors: bool = False
+    extra_queries: Callable | None = None
+    options: tuple[str, ...] = field(default_factory=tuple)
+    description: str = ""
+
+
+def register(method: Method) -> Method:
+    """Add ``method`` to the registry used by :func:`exprlab.match.score`."""
+    REGISTRY[method.name] = method
+    return method
+
+
+def combine_up_down(up: np.ndarray, down: np.ndarray, n_up, n_down, *, rule: str) -> np.ndarray:
+    """Combine per-set statistics of up and down sets into one score per (query, reference).
+
+    ``rule="opposite"`` (KS): up - down when the two have opposite signs (product < 0), else 0.
+    ``rule="sign_differs"`` (WTCS): (up - down) / 2 when sign(up) != sign(down), else 0.
+    A query with only an up set scores its up statistic, one with only a down set minus its
+    down statistic.
+    """
+    n_up = np.asarray(n_up)[:, None]
+    n_down = np.asarray(n_down)[:, None]
+    if rule == "opposite":
+        both = np.where(up * down < 0, up - down, 0.0)
+    else:
+        both = np.where(np.sign(up) != np.sign(down), (up - down) / 2.0, 0.0)
+    out = np.where((n_up > 0) & (n_down > 0), both, 0.0)
+    out = np.where((n_up > 0) & (n_down == 0), up, out)
+    out = np.where((n_up == 0) & (n_down > 0), -down, out)
+    return out
+
+
+def set_sizes(queries) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers of up and down genes of each query."""
+    return (np.array([len(u) for u in queries.up]), np.array([len(d) for d in queries.down]))
+
+
+def row_slices(n: int, step: int = 2048):
+    """(start, stop) pairs covering ``range(n)`` in steps (bounds float64 temporaries)."""
+    for lo in range(0, n, step):
+        yield lo, min(n, lo + step)
+
+
+def query_values_on_sets(queries, rows: slice | None = None):
+    """Sparse (n_queries, n_genes) query values on each query's up and down genes.
+
+    Gene-set queries give +1/-1; full signatures give their own values on those genes.
+    """
+    signed = queries.signed_sets(rows).tocoo()
+    if queries.vectors is None:
+        return signed.tocsr()
+    vec = queries.vectors if rows is None else queries.vectors[rows]
+    import scipy.sparse as sp
+
+    data = vec[signed.row, signed.col]
+    return sp.csr_matrix((data, (signed.row, signed.col)), shape=signed.shape)
