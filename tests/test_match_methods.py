@@ -231,6 +231,28 @@ def test_midrank_ties_by_hand():
     assert first != pytest.approx(first_p)
 
 
+def test_es_tied_hits_are_centred_in_their_block():
+    # values A..F = 3, 2, 2, 2, 1, 0 -> B, C, D tie at ranks 2..4 (midrank 3); set {B, C}, t = 2
+    # weights |2|, |2| -> .5 each; miss = 1/(6-2) = .25
+    # the two tied hits sit together at the block's centre with the block's one miss (D) split
+    # evenly around them: misses before them = 1 (A) + .5 = 1.5 -> dip -.375, then +1 -> .625,
+    # then the other .5 of D, E, F bring it back to 0; ES = .625 (a gene-order walk could give
+    # .75 or .5 depending on where D falls; the centred value lies between and never leaves [-1, 1])
+    genes = list("ABCDEF")
+    vals = [3, 2, 2, 2, 1, 0]
+    lib = lib_from_rows([vals], genes)
+    res = match.score_details({"q": (["B", "C"], [])}, lib, "wtcs", min_genes=2)
+    assert res.extra["up"].iloc[0, 0] == pytest.approx(0.625)
+    # a self-match on heavily tied values stays within [-1, 1]
+    rng = np.random.default_rng(0)
+    tied = np.round(rng.normal(size=(1, 200)), 1)
+    names = [f"h{i}" for i in range(200)]
+    order = np.argsort(-tied[0], kind="stable")
+    q = {"self": ([names[i] for i in order[:30]], [names[i] for i in order[-30:]])}
+    score = match.score(q, lib_from_rows(tied, names), "wtcs").iloc[0, 0]
+    assert 0.9 < score <= 1.0
+
+
 # ---------------------------------------------------------------- aggregation
 def test_aggregation_by_hand():
     scores = pd.DataFrame([[1.0, -2.0, 3.0, 0.5]], index=["q"], columns=["a1", "a2", "b1", "b2"])

@@ -127,7 +127,9 @@ def _set_stats_kernel(rank2, values, hits, lengths, n_genes, weighted, table, ou
     follow the definition rather than floating-point rounding.
     ES (CMap-L1000): a hit adds |r|/sum_hits|r|, a miss subtracts 1/(N - t); the running sum
     peaks just after a hit and dips just before one, where the number of misses so far is
-    V(j) - j; ES is the extreme of larger absolute value (0 when no hit has weight).
+    V(j) - j; ES is the extreme of larger absolute value (0 when no hit has weight). Hits tied
+    at one midrank are taken together, centred in their tie block (see the loop), which keeps
+    ES independent of gene order and within [-1, 1].
     """
     n_words = (2 * n_genes + 1) // 64 + 1
     words = np.zeros(n_words, dtype=np.uint64)
@@ -178,14 +180,15 @@ def _set_stats_kernel(rank2, values, hits, lengths, n_genes, weighted, table, ou
                         c += extra[p]
                         extra[p] = 0
                     if weighted:
-                        v = p * 0.5
-                        wv = weight[p] * scale
-                        for _ in range(c):
-                            j += 1
-                            d = (v - j) * miss
-                            lo = min(lo, cum - d)
-                            cum += wv
-                            hi = max(hi, cum - d)
+                        # c tied hits share the block's midrank v and one weight; they are laid
+                        # out together at the block's centre, its misses split evenly around
+                        # them, so the misses before them are v - (j + (c + 1) / 2): order-free,
+                        # and within the misses before and after the block (ES stays in [-1, 1])
+                        d = (p * 0.5 - j - (c + 1) * 0.5) * miss
+                        lo = min(lo, cum - d)
+                        cum += c * weight[p] * scale
+                        hi = max(hi, cum - d)
+                        j += c
                     else:
                         for _ in range(c):
                             j += 1
