@@ -1,5 +1,7 @@
 """Repurposing workflow: connectivity orientation with midranks, bad labels, CLI outputs."""
 
+import json
+
 import anndata as ad
 import numpy as np
 import pandas as pd
@@ -113,6 +115,9 @@ def test_cli_benchmark_writes_every_output(tmp_path, small_sim, capsys):
     assert {"method", "fold", "disease", "drug", "score", "rank", "indicated"} <= set(pred.columns)
     assert (out / "pr_curves.png").stat().st_size > 0
     assert (out / "metric_bars.png").stat().st_size > 0
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["kind"] == "match-benchmark"
+    assert manifest["parameters"]["split"] == "drug" and manifest["parameters"]["folds"] == 3
     assert "twotower" in capsys.readouterr().out
     # in the drug split popularity from training labels cannot rank unseen drugs: random
     pop = metrics.set_index("method").loc["popularity", "average_precision"]

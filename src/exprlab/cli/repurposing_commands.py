@@ -45,12 +45,18 @@ def benchmark(
     methods: str = typer.Option("", "--methods", help="Comma-separated subset of methods."),
 ) -> None:
     """Grouped k-fold retrieval benchmark; writes metrics.tsv, per_disease.tsv, predictions, plots."""
+    from exprlab.report.manifest import now_utc
     from exprlab.workflows.repurposing import load_benchmark, run_benchmark, write_benchmark
 
+    started = now_utc()
     bench = load_benchmark(labels, drugs=drugs, diseases=diseases)
     chosen = [m.strip() for m in methods.split(",") if m.strip()] or None
     result = run_benchmark(bench, split=split, n_folds=folds, seed=seed, methods=chosen)
-    write_benchmark(result, out)
+    parameters = {"split": split, "folds": folds, "seed": seed, "labels": labels,
+                  "methods": chosen or "all"}
+    provenance = {"labels": labels, "drugs": str(drugs) if drugs else "CMap 02 (public data)",
+                  "diseases": str(diseases) if diseases else "Open Targets DEGs (public data)"}
+    write_benchmark(result, out, parameters=parameters, provenance=provenance, started=started)
     rep = result.report
     print(
         f"{rep['n_indications_used']} indications used of {rep['n_indications_given']}; "

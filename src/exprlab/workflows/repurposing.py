@@ -590,16 +590,22 @@ def _comparisons(per_disease: pd.DataFrame, validation: pd.Series, *, n_boot: in
 
 
 # --------------------------------------------------------------------------- writing
-def write_benchmark(result: BenchmarkResult, out: str | Path) -> Path:
+def write_benchmark(result: BenchmarkResult, out: str | Path, *, parameters: dict | None = None,
+                    provenance: list | dict | None = None, started: str | None = None) -> Path:
     """Write metrics.tsv, per_disease.tsv, predictions.parquet, tests, ratios, plots, report.
 
-    The whole directory is written atomically: a failed run leaves no partial output.
+    ``parameters`` and ``provenance`` (what ran, on which data) go into the run manifest
+    ``run.json`` that ``exprlab report`` reads. The whole directory is written atomically: a
+    failed run leaves no partial output.
     """
     from exprlab._atomic import atomic_dir
+    from exprlab.report.manifest import write_run_manifest
     from exprlab.report.repurposing_plots import plot_metric_bars, plot_pr_curves
 
     out = Path(out)
     with atomic_dir(out) as tmp:
+        write_run_manifest(tmp, "match-benchmark", parameters or {}, provenance, started=started,
+                           summary={"timings_s": result.timings})
         result.metrics.to_csv(tmp / "metrics.tsv", sep="\t", index=False, float_format="%.6g")
         result.per_disease.to_csv(tmp / "per_disease.tsv", sep="\t", index=False,
                                   float_format="%.6g")
