@@ -64,3 +64,4 @@ from exprlab.cli import repurposing_commands  # noqa: E402,F401
 from exprlab.cli import match_commands  # noqa: E402,F401
 from exprlab.cli import xai_commands  # noqa: E402,F401
 from exprlab.cli import report_commands  # noqa: E402,F401
+from exprlab.cli import match_explain_commands  # noqa: E402,F401

@@ -20,3 +20,4 @@ __all__ = [
     "quadrature",
     "split_first_linear",
 ]
+from exprlab.explain.match import MatchExplanation, MatchModel, explain_match, load_match_model  # noqa: E402,F401

@@ -336,7 +336,7 @@ def connectivity_scores(
     return out
 
 
-def _standardise(mats: dict[str, np.ndarray]) -> tuple[np.ndarray, dict]:
+def standardise_features(mats: dict[str, np.ndarray]) -> tuple[np.ndarray, dict]:
     stats, stack = {}, []
     for name, m in mats.items():
         mu, sd = float(m.mean()), float(m.std()) or 1.0
@@ -438,7 +438,7 @@ def run_benchmark(
         connectivity = connectivity_scores(bench, conn_methods) if conn_methods else {}
     timings["connectivity"] = time.perf_counter() - t0
     features = {"cosine_reversal": cosine_reversal(data), **connectivity}
-    extras, _ = _standardise(features)
+    extras, _ = standardise_features(features)
     data = replace(data, extras=extras, extra_names=tuple(features))
 
     rows, preds, val_rows = [], [], []
@@ -651,7 +651,7 @@ def train_models(
     data = pair_data(bench)
     all_drugs = sorted(set(data.instance_drug))
     features = {"cosine_reversal": cosine_reversal(data)}
-    extras, stats = _standardise(features)
+    extras, stats = standardise_features(features)
     data = replace(data, extras=extras, extra_names=tuple(features))
     whole = Fold("disease", 0, labels, labels.iloc[:0], tuple(sorted(set(labels["disease"]))),
                  tuple(all_drugs), (), tuple(all_drugs))

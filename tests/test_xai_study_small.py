@@ -1,0 +1,117 @@
+"""The explanation study end to end on a tiny simulation: outputs, resumability, CLI, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+
+from exprlab.errors import InputDataError, InvalidParameterError
+from exprlab.workflows.xai_study import run_xai_study
+
+TINY = dict(n_per_class=15, n_genes=300, runs=2, steps=20, n_random=3,
+            sim_params={"n_classes": 3, "n_overexpressed": 3})
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    out = tmp_path_factory.mktemp("study")
+    summary = run_xai_study(["simu1"], out, models=("lr", "mlp"), **TINY)
+    return out, summary
+
+
+def test_summary_has_one_row_per_model_and_named_columns(study):
+    out, summary = study
+    table = pd.read_csv(out / "summary.tsv", sep="\t")
+    assert table[["dataset", "model"]].values.tolist() == [["simu1", "lr"], ["simu1", "mlp"]]
+    for col in ("balanced_accuracy_mean", "balanced_accuracy_sd", "fa_local_mean",
+                "fa_global_mean", "fa_global_pooled_mean", "pgi_local_mean", "pgu_local_mean",
+                "pgi_global_mean", "pgu_global_mean", "pgr_mean", "stability_jaccard"):
+        assert col in table.columns, col
+    assert (table["n_runs"] == 2).all()
+    runs = pd.read_csv(out / "runs.tsv", sep="\t")
+    assert len(runs) == 4
+    # the summary is the mean of the per-run values
+    lr = runs[runs["model"] == "lr"]
+    assert table.loc[0, "fa_local_mean"] == pytest.approx(lr["fa_local"].mean())
+    assert table.loc[0, "balanced_accuracy_sd"] == pytest.approx(lr["balanced_accuracy"].std())
+    assert (out / "fa_bars.png").stat().st_size > 0 and (out / "pg_bars.png").exists()
+    per_class = pd.read_csv(out / "runs" / "simu1" / "lr" / "run00" / "fa_per_class.tsv", sep="\t")
+    assert set(per_class["class"]) <= {"C0", "C1", "C2"}
+    assert (per_class["k"] == 30).all()  # 3 pathways × 10 genes
+
+
+def test_metrics_are_in_range(study):
+    _, summary = study
+    for col in ("fa_local_mean", "fa_global_mean", "pgi_local_mean", "pgr_mean"):
+        assert ((summary[col] >= 0) & (summary[col] <= 100)).all()
+    # important-first removal hurts more than unimportant-first
+    assert (summary["pgi_local_mean"] > summary["pgu_local_mean"]).all()
+
+
+def test_finished_runs_are_not_recomputed(study):
+    out, _ = study
+    marker = out / "runs" / "simu1" / "lr" / "run00" / "metrics.json"
+    before = marker.stat().st_mtime_ns
+    content = json.loads(marker.read_text())
+    summary = run_xai_study(["simu1"], out, models=("lr", "mlp"), **TINY)
+    assert marker.stat().st_mtime_ns == before
+    assert json.loads(marker.read_text()) == content
+    assert len(summary) == 2
+
+
+def test_cli_xai_study_with_curves(tmp_path, capsys):
+    from exprlab.cli import main
+
+    main(["--quiet", "xai-study", "--data", "simua", "--models", "lr", "--runs", "1",
+          "--steps", "10", "--n-random", "2", "--n-genes", "200", "--n-per-class", "20",
+          "--curves", "5,20", "--out", str(tmp_path / "s")])
+    out = capsys.readouterr().out
+    assert "simua" in out and "fa_local_mean" in out
+    curves = pd.read_csv(tmp_path / "s" / "runs" / "simua" / "lr" / "run00" / "curves.tsv",
+                         sep="\t")
+    assert set(curves["selection"]) == {"attribution", "random"}
+    assert set(curves["k"]) == {5, 20}
+    assert (tmp_path / "s" / "curves_simua_lr.png").exists()
+
+
+def test_dataset_without_labels_is_refused(tmp_path):
+    from exprlab.io.anndata_io import write_h5ad
+
+    data = ad.AnnData(np.random.default_rng(0).poisson(5, size=(10, 20)).astype(np.float32))
+    path = tmp_path / "nolabel.h5ad"
+    write_h5ad(data, path)
+    with pytest.raises(InputDataError, match="label"):
+        run_xai_study([str(path)], tmp_path / "o", label_key="class", runs=1)
+    with pytest.raises(InputDataError, match="--label"):
+        run_xai_study([str(path)], tmp_path / "o", runs=1)
+
+
+def test_bad_study_options(tmp_path):
+    with pytest.raises(InvalidParameterError, match="model"):
+        run_xai_study(["simu1"], tmp_path, models=("svm",))
+    with pytest.raises(InvalidParameterError, match="runs"):
+        run_xai_study(["simu1"], tmp_path, runs=0)
+    with pytest.raises(InputDataError, match="neither a simulation preset"):
+        run_xai_study(["no_such_file.h5ad"], tmp_path, runs=1)
+
+
+def test_dataset_file_gets_prediction_gaps_and_curves_without_fa(tmp_path):
+    from exprlab.io.anndata_io import write_h5ad
+    from exprlab.simulate import simulate_lda
+
+    data = simulate_lda("SimuA", n_genes=150, n_per_class=20, seed=4)
+    plain = ad.AnnData(data.X.copy(), obs=data.obs[["class"]].rename(columns={"class": "group"}),
+                       var=data.var[[]])
+    path = tmp_path / "cohort.h5ad"
+    write_h5ad(plain, path)
+    summary = run_xai_study([str(path)], tmp_path / "o", models=("lr",), runs=1, steps=10,
+                            n_random=2, label_key="group", curve_ks=(5,))
+    row = summary.iloc[0]
+    assert row["dataset"] == "cohort"
+    assert "fa_local_mean" not in summary.columns
+    assert 0 <= row["pgu_local_mean"] < row["pgi_local_mean"] <= 100
+    assert (tmp_path / "o" / "runs" / "cohort" / "lr" / "run00" / "curves.tsv").exists()
