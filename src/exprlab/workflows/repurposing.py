@@ -337,6 +337,10 @@ def connectivity_scores(
 
 
 def standardise_features(mats: dict[str, np.ndarray]) -> tuple[np.ndarray, dict]:
+    """Z-score each pair-feature matrix by its own mean and sd; return the stack and the stats.
+
+    The stats are kept with a trained model so prediction applies the same scaling.
+    """
     stats, stack = {}, []
     for name, m in mats.items():
         mu, sd = float(m.mean()), float(m.std()) or 1.0
