@@ -42,6 +42,8 @@ def test_summary_has_one_row_per_model_and_named_columns(study):
     per_class = pd.read_csv(out / "runs" / "simu1" / "lr" / "run00" / "fa_per_class.tsv", sep="\t")
     assert set(per_class["class"]) <= {"C0", "C1", "C2"}
     assert (per_class["k"] == 30).all()  # 3 pathways × 10 genes
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["kind"] == "xai-study" and manifest["parameters"]["runs"] == 2
 
 
 def test_metrics_are_in_range(study):

@@ -21,6 +21,7 @@ the mean and sd over runs of every metric (``balanced_accuracy_mean``, ``fa_loca
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -379,7 +380,6 @@ def run_xai_study(data: Sequence[str] | str, out, *, config: StudyConfig | None 
     pgr_subsample, curve_ks, label_key, log2, seed, data_seed, n_per_class, n_genes, ...).
     """
     from exprlab.models import MODEL_KINDS
-    from exprlab.progress import track
 
     cfg = config or StudyConfig()
     for key, value in options.items():
@@ -402,7 +402,36 @@ def run_xai_study(data: Sequence[str] | str, out, *, config: StudyConfig | None 
         raise InvalidParameterError(f"test_size={cfg.test_size} is outside (0, 1)",
                                     where="test_size", fix="use e.g. 0.4")
     out = Path(out)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        _run_datasets(datasets, out, cfg)
+    except BaseException:
+        # a study that fails before finishing any run leaves no empty output folder behind
+        if created and not any(out.rglob("metrics.json")):
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    summary = summarize_runs(out, datasets, cfg.models, stability_k=cfg.stability_k)
+    _write_tsv(summary, out / "summary.tsv")
+    per_run = []
+    for ds in datasets:
+        for model in cfg.models:
+            for f in sorted((out / "runs" / _slug(ds) / model).glob("run*/metrics.json")):
+                per_run.append(json.loads(f.read_text()))
+    _write_tsv(pd.DataFrame(per_run), out / "runs.tsv")
+    from exprlab.report.manifest import write_run_manifest
+
+    write_run_manifest(out, "xai-study", {"datasets": datasets, **vars(cfg)},
+                       [{"name": ds, "kind": "simulation" if ds.lower() in SIMULATIONS else "file"}
+                        for ds in map(str, datasets)])
+    _plots(out, summary)
+    return summary
+
+
+def _run_datasets(datasets: list[str], out: Path, cfg: StudyConfig) -> None:
+    """Compute every run of every dataset not finished yet (its ``metrics.json`` is missing)."""
+    from exprlab.progress import track
+
     for ds in datasets:
         todo = [(m, r) for r in range(cfg.runs) for m in cfg.models  # run-major order
                 if not (out / "runs" / _slug(ds) / m / f"run{r:02d}" / "metrics.json").exists()]
@@ -417,13 +446,3 @@ def run_xai_study(data: Sequence[str] | str, out, *, config: StudyConfig | None 
             metrics.update({"dataset": _slug(ds), "model": model})
             _write_json(metrics, run_dir / "metrics.json")
         del adata
-    summary = summarize_runs(out, datasets, cfg.models, stability_k=cfg.stability_k)
-    _write_tsv(summary, out / "summary.tsv")
-    per_run = []
-    for ds in datasets:
-        for model in cfg.models:
-            for f in sorted((out / "runs" / _slug(ds) / model).glob("run*/metrics.json")):
-                per_run.append(json.loads(f.read_text()))
-    _write_tsv(pd.DataFrame(per_run), out / "runs.tsv")
-    _plots(out, summary)
-    return summary
