@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from exprlab.errors import InputDataError, InvalidParameterError
+from exprlab.explain.aggregate import ranking_scores
 
 __all__ = [
     "normalize_attributions",
@@ -95,15 +96,6 @@ def ground_truth_indices(ground_truth: Mapping, var_names: Sequence[str]) -> dic
     return out
 
 
-def _order_scores(a: np.ndarray, ranking: str) -> np.ndarray:
-    if ranking == "signed":
-        return a
-    if ranking == "absolute":
-        return np.abs(a)
-    raise InvalidParameterError(f"ranking={ranking!r} is not 'signed' or 'absolute'",
-                                where="ranking", fix="use 'signed' (the paper) or 'absolute'")
-
-
 def _topk(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k largest entries of each row (unordered)."""
     k = min(int(k), scores.shape[-1])
@@ -158,7 +150,7 @@ def feature_agreement(
     names = var_names if var_names is not None else np.arange(a.shape[1]).astype(str)
     gt = ground_truth_indices(ground_truth, names)
     keep = correct_mask(y, predictions) if predictions is not None else np.ones(len(y), bool)
-    scores = _order_scores(a, ranking)
+    scores = ranking_scores(a, ranking)
     rows = []
     for cls, truth in gt.items():
         sel = np.flatnonzero(keep & (y == cls))
@@ -354,7 +346,7 @@ def prediction_gaps(
     y = np.asarray(targets, dtype=np.int64)
     lab = np.asarray(labels).astype(str) if labels is not None else y.astype(str)
     model = PredictionGapModel(module, base, gap=gap, batch_size=batch_size)
-    scores = _order_scores(a, ranking)
+    scores = ranking_scores(a, ranking)
     result: dict[str, float] = {}
     order_imp = np.argsort(-scores, axis=1, kind="stable")
     pg, _ = prediction_gap_curves(model, z, y, order_imp)
@@ -369,7 +361,7 @@ def prediction_gaps(
                 raise InputDataError(f"no global scores for class {cls!r}", where="class_scores",
                                      fix="give global scores for every class of the examples")
             sel = np.flatnonzero(lab == cls)
-            order = np.argsort(-_order_scores(np.asarray(class_scores[cls], float), ranking),
+            order = np.argsort(-ranking_scores(np.asarray(class_scores[cls], float), ranking),
                                kind="stable")
             pgi[sel], _ = prediction_gap_curves(model, z[sel], y[sel], order)
             pgu[sel], _ = prediction_gap_curves(model, z[sel], y[sel], order[::-1].copy())
@@ -414,7 +406,7 @@ def topk_stability(scores: Sequence[np.ndarray], k: int, *, names: Sequence[str]
     """
     from scipy.stats import kendalltau
 
-    vecs = [_order_scores(np.asarray(s, dtype=np.float64).ravel(), ranking) for s in scores]
+    vecs = [ranking_scores(np.asarray(s, dtype=np.float64).ravel(), ranking) for s in scores]
     if len(vecs) < 2:
         raise InputDataError("stability needs at least two scorings", where="scores",
                              fix="pass the scores of several seeds or models")

@@ -40,7 +40,8 @@ __all__ = [
 ]
 
 
-def _scores(a: np.ndarray, ranking: str) -> np.ndarray:
+def ranking_scores(a: np.ndarray, ranking: str) -> np.ndarray:
+    """The values genes are ranked by: attributions as signed, or their magnitudes (absolute)."""
     if ranking == "signed":
         return a
     if ranking == "absolute":
@@ -57,7 +58,7 @@ def _normalize(a: np.ndarray) -> np.ndarray:
 
 def rank_genes(attributions: np.ndarray, *, ranking: str = "signed") -> np.ndarray:
     """Gene indices by decreasing importance, per row (2-D input) or for one vector (1-D)."""
-    a = _scores(np.asarray(attributions, dtype=np.float64), ranking)
+    a = ranking_scores(np.asarray(attributions, dtype=np.float64), ranking)
     return np.argsort(-a, axis=-1, kind="stable")
 
 
@@ -75,7 +76,7 @@ def global_ranking_scores(attributions: np.ndarray, *, method: str = "sum", k: i
                              where="attributions", fix="pass at least one example")
     if normalize:
         a = _normalize(a)
-    s = _scores(a, ranking)
+    s = ranking_scores(a, ranking)
     total = s.sum(axis=0)
     if method == "sum":
         return total
@@ -165,7 +166,7 @@ def pathway_scores(attributions: np.ndarray, gene_sets: Mapping[str, Sequence[st
                    var_names: Sequence[str], *, how: str = "mean", min_size: int = 1,
                    ranking: str = "signed") -> pd.DataFrame:
     """(examples × sets) pathway-level attributions: the mean (or sum) over each set's genes."""
-    a = _scores(np.asarray(attributions, dtype=np.float64), ranking)
+    a = ranking_scores(np.asarray(attributions, dtype=np.float64), ranking)
     if a.ndim == 1:
         a = a[None, :]
     m, names = pathway_matrix(gene_sets, var_names, min_size=min_size)

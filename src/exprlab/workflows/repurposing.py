@@ -139,19 +139,8 @@ def load_benchmark(
     return _user_benchmark(labels, drugs, diseases, set_size)
 
 
-@dataclass
-class UserBenchmark:
-    """A triangle assembled from user files (same attributes as the public benchmark)."""
-
-    diseases: object
-    drugs: object
-    drug_sets: dict
-    indications: pd.DataFrame
-    candidates: list
-    report: dict = field(default_factory=dict)
-
-
-def _user_benchmark(labels, drugs_path, diseases_path, set_size: int) -> UserBenchmark:
+def _user_benchmark(labels, drugs_path, diseases_path, set_size: int):
+    """A triangle assembled from user files, with the attributes of the public benchmark."""
     import anndata as ad
 
     from exprlab.datasets import repurposing_benchmark
@@ -205,13 +194,16 @@ def _user_benchmark(labels, drugs_path, diseases_path, set_size: int) -> UserBen
         table = read_indications(labels, source="user")
     else:
         table = (base or repurposing_benchmark(labels)).indications
-    return UserBenchmark(
+    from exprlab.datasets import RepurposingBenchmark
+
+    return RepurposingBenchmark(
         diseases=disease_ad,
         drugs=drug_ad,
         drug_sets=dict(sets),
         indications=table,
         candidates=sorted(set(drug_ad.obs["drug"])),
         report={"source": "user files"},
+        labels=str(labels),
     )
 
 
