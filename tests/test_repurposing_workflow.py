@@ -118,6 +118,8 @@ def test_cli_benchmark_writes_every_output(tmp_path, small_sim, capsys):
     manifest = json.loads((out / "run.json").read_text())
     assert manifest["kind"] == "match-benchmark"
     assert manifest["parameters"]["split"] == "drug" and manifest["parameters"]["folds"] == 3
+    log = (out / "exprlab.log").read_text()
+    assert "fold 2, twotower: validation MAP" in log and "fold 0, xsum" in log
     assert "twotower" in capsys.readouterr().out
     # in the drug split popularity from training labels cannot rank unseen drugs: random
     pop = metrics.set_index("method").loc["popularity", "average_precision"]

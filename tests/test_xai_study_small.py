@@ -44,6 +44,8 @@ def test_summary_has_one_row_per_model_and_named_columns(study):
     assert (per_class["k"] == 30).all()  # 3 pathways × 10 genes
     manifest = json.loads((out / "run.json").read_text())
     assert manifest["kind"] == "xai-study" and manifest["parameters"]["runs"] == 2
+    log = (out / "exprlab.log").read_text()
+    assert "simu1 lr run 1: balanced accuracy" in log and "simu1 mlp run 0" in log
 
 
 def test_metrics_are_in_range(study):

@@ -8,8 +8,10 @@ debug level goes to ``<run_dir>/exprlab.log`` so that a finished run keeps its o
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from exprlab.errors import FileAccessError
@@ -95,7 +97,7 @@ def attach_log_file(run_dir: str | os.PathLike) -> Path:
     logger.setLevel(logging.DEBUG)
     file_handler = logging.FileHandler(folder / LOG_FILE, encoding="utf-8")
     file_handler.setLevel(logging.DEBUG)
-    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    file_handler.setFormatter(_file_formatter())
     setattr(file_handler, _MARK, True)
     logger.addHandler(file_handler)
     return folder / LOG_FILE
@@ -126,3 +128,60 @@ def command_logging(verbose: bool = False, quiet: bool = False) -> logging.Logge
     if verbose or quiet or not configured:
         return configure_logging(None, verbose=verbose, quiet=quiet or (root_quiet and not verbose))
     return logger
+
+
+def _file_formatter() -> logging.Formatter:
+    return logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+
+@contextlib.contextmanager
+def _extra_handler(handler: logging.Handler) -> Iterator[None]:
+    """Add ``handler`` (at debug level) to the ``exprlab`` logger for a block, then remove it."""
+    logger = logging.getLogger(LOGGER_NAME)
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(_file_formatter())
+    previous = logger.level
+    if logger.level == logging.NOTSET or logger.level > logging.DEBUG:
+        logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+        logger.setLevel(previous)
+
+
+class _ListHandler(logging.Handler):
+    """Keeps formatted records in a list (see :func:`collect_log`)."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__()
+        self.lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@contextlib.contextmanager
+def collect_log() -> Iterator[list[str]]:
+    """Collect every ``exprlab`` message of a block in a list, for a run directory written at the end.
+
+    Workflows whose output directory appears atomically only when complete cannot log into it
+    while they run; they keep their messages here and write them as ``exprlab.log`` with the rest.
+    """
+    lines: list[str] = []
+    with _extra_handler(_ListHandler(lines)):
+        yield lines
+
+
+@contextlib.contextmanager
+def log_to(run_dir: str | os.PathLike) -> Iterator[Path]:
+    """Also send every ``exprlab`` message of a block to ``<run_dir>/exprlab.log`` (appended).
+
+    Unlike :func:`attach_log_file` it leaves every other handler in place, so a workflow run
+    inside another (the demo's explanation study) logs to both run directories.
+    """
+    path = Path(run_dir) / LOG_FILE
+    with _extra_handler(logging.FileHandler(path, encoding="utf-8")):
+        yield path

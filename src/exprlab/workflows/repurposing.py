@@ -39,6 +39,7 @@ validation MAP, never the test MAP.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -59,6 +60,7 @@ from exprlab.evaluate.retrieval import (
     ratio_interval,
 )
 from exprlab.evaluate.splits import Fold, inner_validation, label_matrix, make_folds
+from exprlab.logging_setup import collect_log
 from exprlab.models.matcher_training import (
     TrainConfig,
     load_matcher,
@@ -67,6 +69,8 @@ from exprlab.models.matcher_training import (
     train_matcher,
 )
 from exprlab.models.matchers import PairData, SeedEnsemble, SparseRows, aggregate_scores, rank_drugs
+
+_log = logging.getLogger(__name__)
 
 #: connectivity methods: name -> (engine method, sign turning the score into a reversal score,
 #: engine options). Gene-set overlap takes the disease's own DEG lists as its reference sets
@@ -367,6 +371,7 @@ class BenchmarkResult:
     validation: pd.DataFrame
     report: dict
     timings: dict
+    log: list = field(default_factory=list)
 
 
 def run_benchmark(
@@ -405,6 +410,28 @@ def run_benchmark(
     on_step
         Called with a short text after each method and fold (progress).
     """
+    with collect_log() as lines:
+        result = _run_benchmark(bench, split=split, n_folds=n_folds, seed=seed, methods=methods,
+                                settings=settings, connectivity=connectivity, n_boot=n_boot,
+                                truth=truth, on_step=on_step)
+    result.log = list(lines)
+    return result
+
+
+def _run_benchmark(
+    bench,
+    *,
+    split: str = "disease",
+    n_folds: int = 5,
+    seed: int = 0,
+    methods: Sequence[str] | None = None,
+    settings: LearnedSettings | None = None,
+    connectivity: dict[str, np.ndarray] | None = None,
+    n_boot: int = 2000,
+    truth: str | None = None,
+    on_step=None,
+) -> BenchmarkResult:
+    """The body of :func:`run_benchmark` (its messages are collected for ``exprlab.log``)."""
     methods = list(methods or ALL_METHODS)
     bad = [m for m in methods if m not in ALL_METHODS]
     if bad:
@@ -472,6 +499,8 @@ def run_benchmark(
             rows.append(table.assign(method=name, fold=fold.index))
             val_rows.append({"method": name, "fold": fold.index, "val_map": val_map})
             preds.append(_long_predictions(scores, positives, candidates, name, fold.index))
+            _log.info("fold %d, %s: validation MAP %.4f, test MAP %.4f over %d diseases",
+                      fold.index, name, val_map, table["average_precision"].mean(), len(table))
             if on_step is not None:
                 on_step(f"fold {fold.index}: {name}")
     timings["learned"] = t_learn
@@ -611,6 +640,8 @@ def write_benchmark(result: BenchmarkResult, out: str | Path, *, parameters: dic
         (tmp / "report.json").write_text(
             json.dumps({"report": result.report, "timings": result.timings}, indent=2, default=str)
         )
+        if result.log:
+            (tmp / "exprlab.log").write_text("\n".join(result.log) + "\n", encoding="utf-8")
         plot_pr_curves(result.predictions, tmp / "pr_curves.png")
         plot_metric_bars(result.metrics, tmp / "metric_bars.png")
     return out

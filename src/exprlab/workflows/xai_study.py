@@ -21,6 +21,7 @@ the mean and sd over runs of every metric (``balanced_accuracy_mean``, ``fa_loca
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from collections.abc import Sequence
@@ -32,6 +33,9 @@ import pandas as pd
 
 from exprlab._atomic import atomic_path
 from exprlab.errors import InputDataError, InvalidParameterError
+from exprlab.logging_setup import log_to
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["StudyConfig", "run_xai_study", "load_study_dataset", "summarize_runs"]
 
@@ -405,7 +409,8 @@ def run_xai_study(data: Sequence[str] | str, out, *, config: StudyConfig | None 
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:
-        _run_datasets(datasets, out, cfg)
+        with log_to(out):
+            _run_datasets(datasets, out, cfg)
     except BaseException:
         # a study that fails before finishing any run leaves no empty output folder behind
         if created and not any(out.rglob("metrics.json")):
@@ -445,4 +450,7 @@ def _run_datasets(datasets: list[str], out: Path, cfg: StudyConfig) -> None:
             metrics = _one_run(adata, label_key, fa_key, truth, model, run, run_dir, cfg, log2)
             metrics.update({"dataset": _slug(ds), "model": model})
             _write_json(metrics, run_dir / "metrics.json")
+            _log.info("%s %s run %d: balanced accuracy %.4f, FA local %s, %.1f s", _slug(ds), model,
+                      run, metrics.get("balanced_accuracy", float("nan")),
+                      metrics.get("fa_local", "n/a"), metrics.get("seconds", float("nan")))
         del adata
