@@ -38,6 +38,7 @@ validation MAP, never the test MAP.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -374,6 +375,20 @@ class BenchmarkResult:
     log: list = field(default_factory=list)
 
 
+def _keep_log(run):
+    """Decorate a workflow so the ``exprlab`` messages of its run land in ``result.log``."""
+
+    @functools.wraps(run)
+    def wrapper(*args, **kwargs):
+        with collect_log() as lines:
+            result = run(*args, **kwargs)
+        result.log = list(lines)
+        return result
+
+    return wrapper
+
+
+@_keep_log
 def run_benchmark(
     bench,
     *,
@@ -410,28 +425,6 @@ def run_benchmark(
     on_step
         Called with a short text after each method and fold (progress).
     """
-    with collect_log() as lines:
-        result = _run_benchmark(bench, split=split, n_folds=n_folds, seed=seed, methods=methods,
-                                settings=settings, connectivity=connectivity, n_boot=n_boot,
-                                truth=truth, on_step=on_step)
-    result.log = list(lines)
-    return result
-
-
-def _run_benchmark(
-    bench,
-    *,
-    split: str = "disease",
-    n_folds: int = 5,
-    seed: int = 0,
-    methods: Sequence[str] | None = None,
-    settings: LearnedSettings | None = None,
-    connectivity: dict[str, np.ndarray] | None = None,
-    n_boot: int = 2000,
-    truth: str | None = None,
-    on_step=None,
-) -> BenchmarkResult:
-    """The body of :func:`run_benchmark` (its messages are collected for ``exprlab.log``)."""
     methods = list(methods or ALL_METHODS)
     bad = [m for m in methods if m not in ALL_METHODS]
     if bad:
