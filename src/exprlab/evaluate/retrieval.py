@@ -160,6 +160,16 @@ def expected_random_metrics(n_candidates: int, n_positives: int) -> dict[str, fl
     return {m: out[m] for m in METRICS}
 
 
+def _aligned(scores: pd.DataFrame, positives: pd.DataFrame, candidates: pd.DataFrame | None):
+    """Scores, labels and candidate mask as arrays aligned on the scores' diseases and drugs."""
+    def mask(table: pd.DataFrame) -> np.ndarray:
+        aligned = table.reindex(index=scores.index, columns=scores.columns)
+        return aligned.fillna(False).astype(bool).to_numpy()
+
+    cand = np.ones(scores.shape, dtype=bool) if candidates is None else mask(candidates)
+    return scores.to_numpy(dtype=float), mask(positives), cand
+
+
 def per_disease_metrics(
     scores: pd.DataFrame,
     positives: pd.DataFrame,
@@ -187,16 +197,7 @@ def per_disease_metrics(
     and ``n_positives``; counts says how many diseases were excluded because they have no
     positive among their candidates (``no_positive``) or no negative (``all_positive``).
     """
-    pos = positives.reindex(index=scores.index, columns=scores.columns).fillna(False).astype(bool)
-    cand = (
-        np.ones(scores.shape, dtype=bool)
-        if candidates is None
-        else candidates.reindex(index=scores.index, columns=scores.columns)
-        .fillna(False)
-        .astype(bool)
-        .to_numpy()
-    )
-    S, Y = scores.to_numpy(dtype=float), pos.to_numpy()
+    S, Y, cand = _aligned(scores, positives, candidates)
     rows, counts = [], {"no_positive": 0, "all_positive": 0}
     seeds = np.random.SeedSequence(seed).spawn(len(scores.index))
     for i, disease in enumerate(scores.index):
@@ -369,17 +370,7 @@ def mean_average_precision(
 
     The quick form used for early stopping: sklearn's average precision on the raw scores.
     """
-    pos = positives.reindex(index=scores.index, columns=scores.columns).fillna(False).astype(bool)
-    Y = pos.to_numpy()
-    S = scores.to_numpy(dtype=float)
-    cand = (
-        np.ones(S.shape, dtype=bool)
-        if candidates is None
-        else candidates.reindex(index=scores.index, columns=scores.columns)
-        .fillna(False)
-        .astype(bool)
-        .to_numpy()
-    )
+    S, Y, cand = _aligned(scores, positives, candidates)
     aps = [
         average_precision_score(Y[i, cand[i]], S[i, cand[i]])
         for i in range(len(S))

@@ -10,18 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from exprlab._atomic import atomic_path
+from exprlab.report.plots import _pyplot, figure_png, save_png
 
 RECALL_GRID = np.linspace(0.0, 1.0, 101)
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def mean_pr_curve(pred: pd.DataFrame) -> np.ndarray:
@@ -59,11 +50,7 @@ def plot_pr_curves(predictions: pd.DataFrame, path: str | Path) -> Path:
     ax.set_ylim(0, None)
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
-    return path
+    return save_png(figure_png(fig), path)
 
 
 def plot_metric_bars(
@@ -86,8 +73,4 @@ def plot_metric_bars(
         ax.set_xticklabels(metrics["method"], rotation=60, ha="right", fontsize=7)
         ax.set_title(m, fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
-    return path
+    return save_png(figure_png(fig), path)
