@@ -51,6 +51,12 @@ def test_cli_writes_tables_pathways_and_plot(files):
     assert summary["disease"].startswith("disease_") and summary["drug"].startswith("drug_")
     assert (out / "explanation.png").stat().st_size > 1000
     assert "wrote" in res.output
+    # the report renders the explained match as its own section
+    from exprlab.report import render_report
+
+    html = render_report(out).read_text()
+    assert f"Why {summary['drug']} for {summary['disease']}" in html
+    assert summary["top_genes"][0] in html
 
 
 def test_cli_bad_gmt_and_unknown_file_are_one_line_errors(files, capsys):

@@ -187,3 +187,36 @@ def test_report_command_writes_html_and_logs_to_the_run(tmp_path, capsys):
     assert out.strip() == f"wrote {tmp_path / 'r.html'}"
     assert "Retrieval benchmark" in (tmp_path / "r.html").read_text()
     assert "rendering a match-benchmark report" in (run / "exprlab.log").read_text()
+
+
+def _explanation_dir(path, drug, disease, score):
+    """An explained-match folder as ``exprlab match explain`` writes it (values made up)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path.mkdir(parents=True)
+    pd.DataFrame({"gene": ["TNF", "IL6", "NR3C1"], "combined": [0.5, 0.3, -0.1]}).to_csv(
+        path / "genes.tsv", sep="\t", index=False)
+    pd.DataFrame({"pathway": ["HALLMARK_TNFA_SIGNALING_VIA_NFKB"], "score": [0.8]}).to_csv(
+        path / "pathways.tsv", sep="\t", index=False)
+    (path / "summary.json").write_text(json.dumps(
+        {"drug": drug, "disease": disease, "score": score, "max_abs_delta": 0.001}))
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.barh([0, 1], [0.5, 0.3])
+    fig.savefig(path / "explanation.png")
+    plt.close(fig)
+
+
+def test_report_has_a_section_per_explained_match(tmp_path):
+    _explanation_dir(tmp_path / "runs" / "m1", "prednisone", "EFO_0000198", 1.25)
+    _explanation_dir(tmp_path / "runs" / "m2", "metformin", "EFO_0001360", 0.75)
+    html = render_report(tmp_path / "runs").read_text()
+    _self_contained(html)
+    assert "Why prednisone for EFO_0000198" in html and "Why metformin for EFO_0001360" in html
+    assert "HALLMARK_TNFA_SIGNALING_VIA_NFKB" in html and "NR3C1" in html
+    assert len(_images(html)) == 2
+    # one explanation alone renders as its own report
+    single = render_report(tmp_path / "runs" / "m1").read_text()
+    assert "Why prednisone for EFO_0000198" in single and "1.25" in single

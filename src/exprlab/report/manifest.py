@@ -22,7 +22,7 @@ from exprlab.errors import FileAccessError, FormatError
 
 MANIFEST = "run.json"
 #: the kinds of run a report knows how to render
-KINDS = ("score", "match-benchmark", "xai-study", "demo")
+KINDS = ("score", "match-benchmark", "xai-study", "demo", "match-explanation")
 _HASH_LIMIT = 64 * 2**20  # files larger than this are described by size and time only
 
 

@@ -11,8 +11,12 @@ from the files present:
 ``score``
     a score table (``.parquet`` / ``.tsv``) with ``query`` and ``score`` columns (tidy) or a
     queries × signatures matrix, as written by ``exprlab score``; the table itself may be given;
+``match-explanation``
+    ``summary.json`` and ``genes.tsv`` (+ ``pathways.tsv``, ``explanation.png``), as written by
+    ``exprlab match explain``;
 ``demo``
-    a folder whose sub-folders are runs of the kinds above (``exprlab demo``).
+    a folder whose sub-folders are runs of the kinds above (``exprlab demo``, or a folder of
+    explained matches: one section per match).
 
 Anything else is rendered as a listing of its tables and images. A part that cannot be rendered
 (a missing or malformed file) becomes a visible note in its section and a warning in the log,
@@ -54,6 +58,8 @@ def detect_kind(path: str | os.PathLike) -> str:
         return "match-benchmark"
     if (p / "summary.tsv").is_file() and (p / "runs").is_dir():
         return "xai-study"
+    if (p / "summary.json").is_file() and (p / "genes.tsv").is_file():
+        return "match-explanation"
     if _score_tables(p):
         return "score"
     if any(detect_kind(sub) != "generic" for sub in _subruns(p)):
@@ -407,6 +413,27 @@ def _render_generic(report: HtmlReport, run_dir: Path, title: str = "Files") -> 
             _guarded(sec, f.name, lambda f=f: sec.image(f.read_bytes(), f.name))
 
 
+# ----------------------------------------------------------------------------- match explanation
+def _render_explanation(report: HtmlReport, run_dir: Path, title: str | None = None) -> None:
+    """One explained match (``exprlab match explain``): score, top genes, pathways, plot."""
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    drug, disease = summary.get("drug", "?"), summary.get("disease", "?")
+    sec = report.section(title or f"Why {drug} for {disease}")
+    sec.paragraph(f"Match score of {drug} for {disease}: {summary.get('score', float('nan')):.4g} "
+                  f"(largest completeness gap of the attributions: "
+                  f"{summary.get('max_abs_delta', float('nan')):.2g}). Integrated Gradients "
+                  "split the score over the disease's and the drug's genes; pathways aggregate "
+                  "the gene attributions.")
+    if (run_dir / "explanation.png").is_file():
+        _guarded(sec, "explanation plot", lambda: sec.image(
+            (run_dir / "explanation.png").read_bytes(), f"Top genes and pathways: {drug} / {disease}"))
+    _guarded(sec, "genes.tsv", lambda: sec.table(_read_table(run_dir / "genes.tsv", nrows=20),
+                                                 caption="Top genes by attribution"))
+    if (run_dir / "pathways.tsv").is_file():
+        _guarded(sec, "pathways.tsv", lambda: sec.table(
+            _read_table(run_dir / "pathways.tsv", nrows=10), caption="Top pathways"))
+
+
 # ----------------------------------------------------------------------------- demo
 def _render_demo(report: HtmlReport, run_dir: Path, manifest: dict | None) -> None:
     summary = (manifest or {}).get("summary") or {}
@@ -437,12 +464,15 @@ def _render_demo(report: HtmlReport, run_dir: Path, manifest: dict | None) -> No
         elif kind == "score":
             _guarded(sec, sub.name, lambda s=sub, t=label: _render_score(
                 report, s, f"Connectivity scores ({t})"))
+        elif kind == "match-explanation":
+            _guarded(sec, sub.name, lambda s=sub: _render_explanation(report, s))
 
 
 # ----------------------------------------------------------------------------- entry point
 _TITLES = {"match-benchmark": "exprlab drug-disease retrieval benchmark",
            "xai-study": "exprlab explanation study", "score": "exprlab connectivity scores",
-           "demo": "exprlab demo", "generic": "exprlab run"}
+           "demo": "exprlab demo", "match-explanation": "exprlab match explanation",
+           "generic": "exprlab run"}
 
 
 def render_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = None, *,
@@ -490,6 +520,8 @@ def render_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = No
         _render_xai(report, src)
     elif kind == "score":
         _render_score(report, src)
+    elif kind == "match-explanation":
+        _render_explanation(report, src)
     else:
         _render_generic(report, src)
     if src.is_dir():
