@@ -33,15 +33,21 @@ def _print_table(df, columns) -> None:
     Console(width=200).print(table)
 
 
+# Options shared by `match benchmark` and `match train` (the data they read).
+_LABELS_OPTION = typer.Option("opentargets", "--labels", help=_LABELS_HELP)
+_DRUGS_OPTION = typer.Option(None, "--drugs", help="Drug signature library (GCTX/GCT/h5ad).")
+_DISEASES_OPTION = typer.Option(None, "--diseases", help="Disease signatures (GCTX/GCT/h5ad).")
+
+
 @match_app.command("benchmark")
 def benchmark(
     out: Path = typer.Option(..., "--out", help="Output directory (replaced atomically)."),
     split: str = typer.Option("disease", "--split", help="disease | drug | pair"),
     folds: int = typer.Option(5, "--folds", help="Number of grouped folds."),
     seed: int = typer.Option(0, "--seed", help="Seed of the folds, training and bootstrap."),
-    labels: str = typer.Option("opentargets", "--labels", help=_LABELS_HELP),
-    drugs: Path = typer.Option(None, "--drugs", help="Drug signature library (GCTX/GCT/h5ad)."),
-    diseases: Path = typer.Option(None, "--diseases", help="Disease signatures (GCTX/GCT/h5ad)."),
+    labels: str = _LABELS_OPTION,
+    drugs: Path = _DRUGS_OPTION,
+    diseases: Path = _DISEASES_OPTION,
     methods: str = typer.Option("", "--methods", help="Comma-separated subset of methods."),
 ) -> None:
     """Grouped k-fold retrieval benchmark; writes metrics.tsv, per_disease.tsv, predictions, plots."""
@@ -78,9 +84,9 @@ def train(
     model: str = typer.Option("twotower", "--model", help="paper | twotower"),
     seeds: int = typer.Option(3, "--seeds", help="Ensemble size (one model per seed)."),
     seed: int = typer.Option(0, "--seed", help="First seed."),
-    labels: str = typer.Option("opentargets", "--labels", help=_LABELS_HELP),
-    drugs: Path = typer.Option(None, "--drugs", help="Drug signature library (GCTX/GCT/h5ad)."),
-    diseases: Path = typer.Option(None, "--diseases", help="Disease signatures (GCTX/GCT/h5ad)."),
+    labels: str = _LABELS_OPTION,
+    drugs: Path = _DRUGS_OPTION,
+    diseases: Path = _DISEASES_OPTION,
 ) -> None:
     """Train a matcher on all labels (early stopping on a held-out-disease validation part)."""
     from exprlab.workflows.repurposing import load_benchmark, train_models
