@@ -75,6 +75,22 @@ def test_simu2_random_overlapping_pathways():
     assert (a.var["n_pathways"] > 1).any()  # overlapping
 
 
+def test_jitter_adds_bounded_noise_without_changing_the_counts():
+    params = dict(n_genes=3000, n_classes=4, n_per_class=5, seed=3)
+    plain = simulate_lda("SIMU2", **params)
+    noisy = simulate_lda("SIMU2", jitter=1e-4, **params)
+    diff = np.asarray(noisy.X, dtype=np.float64) - np.asarray(plain.X, dtype=np.float64)
+    unexpressed = np.asarray(plain.X).sum(axis=0) == 0
+    assert unexpressed.any()
+    # genes in no pathway become small positive noise: every value in (0, 1e-4), none repeated
+    noise = np.asarray(noisy.X)[:, unexpressed]
+    assert noise.min() > 0 and noise.max() < 1e-4
+    assert np.unique(noise).size > 0.9 * noise.size
+    # elsewhere the counts are the same draws (the jitter is drawn after them)
+    assert np.abs(diff).max() < 1e-3
+    assert plain.uns["ground_truth"] == noisy.uns["ground_truth"]
+
+
 def test_two_class_subclass_presets_relabel_and_share_ground_truth():
     a = simulate_lda("SimuB", n_genes=2000, n_per_class=6, seed=1)
     assert a.obs["class"].value_counts().to_dict() == {"C0": 18, "C1": 6}
@@ -123,6 +139,7 @@ def test_full_reads_mean_matches_theta_b_for_one_preset():
         (dict(n_per_class=[5, 5]), "2 values for 4"),
         (dict(alpha_over=0), "alpha_over must be positive"),
         (dict(bogus=1), "unknown simulation parameter"),
+        (dict(jitter=-1e-4), "jitter must be zero or positive"),
     ],
 )
 def test_impossible_designs_are_refused(kwargs, message):
@@ -160,3 +177,21 @@ def test_cli_simulate_bad_design_exits_2(tmp_path, capsys):
     assert stop.value.code == 2
     assert "more than the 10 pathways" in capsys.readouterr().err
     assert not (tmp_path / "x.h5ad").exists()
+
+
+def test_cli_simulate_jitter(tmp_path, capsys):
+    import anndata as ad
+
+    from exprlab.cli import main
+
+    out = tmp_path / "j.h5ad"
+    main(["simulate", "--preset", "simu2", "--n-genes", "3000", "--n-classes", "4",
+          "--n-per-class", "5", "--jitter", "1e-4", "--out", str(out)])
+    X = np.asarray(ad.read_h5ad(out).X)
+    assert X.min() > 0  # genes in no pathway carry the noise instead of zeros
+    with pytest.raises(SystemExit) as stop:
+        main(["simulate", "--preset", "simu2", "--n-genes", "3000", "--n-classes", "4",
+              "--jitter", "-1", "--out", str(tmp_path / "bad.h5ad")])
+    assert stop.value.code == 2
+    assert "jitter must be zero or positive" in capsys.readouterr().err
+    assert not (tmp_path / "bad.h5ad").exists()

@@ -119,3 +119,16 @@ def test_dataset_file_gets_prediction_gaps_and_curves_without_fa(tmp_path):
     assert "fa_local_mean" not in summary.columns
     assert 0 <= row["pgu_local_mean"] < row["pgi_local_mean"] <= 100
     assert (tmp_path / "o" / "runs" / "cohort" / "lr" / "run00" / "curves.tsv").exists()
+
+
+def test_resuming_with_other_options_is_refused(study):
+    out, _ = study
+    recorded = json.loads((out / "study.json").read_text())
+    assert recorded["steps"] == TINY["steps"] and recorded["sim_params"] == TINY["sim_params"]
+    before = sorted(p.name for p in out.rglob("*"))
+    with pytest.raises(InvalidParameterError, match=r"steps: 20 then, 50 now"):
+        run_xai_study(["simu1"], out, models=("lr",), **{**TINY, "steps": 50})
+    with pytest.raises(InvalidParameterError, match="sim_params"):
+        run_xai_study(["simu1"], out, models=("lr",),
+                      **{**TINY, "sim_params": {**TINY["sim_params"], "jitter": 1e-4}})
+    assert sorted(p.name for p in out.rglob("*")) == before  # nothing written, nothing lost

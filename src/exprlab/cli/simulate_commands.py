@@ -20,6 +20,10 @@ def _ints(text: str | None, option: str) -> tuple[int, ...]:
                                     where=option, fix="write e.g. 10,100,1000") from None
 
 
+JITTER_HELP = ("Add Uniform(0, JITTER) noise to every value (the paper's generator: 1e-4); "
+               "0 keeps genes in no pathway exactly zero.")
+
+
 @app.command("simulate")
 def simulate(
     preset: str = typer.Option("simu1", help="simu1, simu2, simua, simub or simuc."),
@@ -30,6 +34,7 @@ def simulate(
     n_pathways: int = typer.Option(None, help="Pathways (default: preset, scaled)."),
     n_overexpressed: int = typer.Option(None, help="Over-expressed pathways per class (P)."),
     seed: int = typer.Option(0, help="Random seed; the same seed gives the same counts."),
+    jitter: float = typer.Option(0.0, help=JITTER_HELP),
 ) -> None:
     """Simulate LDA expression data with known informative genes (REFERENCE §3)."""
     from exprlab.io.anndata_io import write_h5ad
@@ -37,6 +42,8 @@ def simulate(
 
     params = {k: v for k, v in {"n_classes": n_classes, "n_pathways": n_pathways,
                                 "n_overexpressed": n_overexpressed}.items() if v is not None}
+    if jitter:
+        params["jitter"] = jitter
     adata = simulate_lda(preset, n_per_class=n_per_class, n_genes=n_genes, seed=seed, **params)
     write_h5ad(adata, out)
     print(f"wrote {out}: {adata.n_obs} samples x {adata.n_vars} genes, "
@@ -64,6 +71,7 @@ def xai_study(
     n_genes: int = typer.Option(None, help="Scale simulations down: genes."),
     seed: int = typer.Option(0, help="Seed of run 0 (run r uses seed + r)."),
     data_seed: int = typer.Option(0, help="Seed of the simulated data."),
+    jitter: float = typer.Option(0.0, help=JITTER_HELP),
     variants: bool = typer.Option(False, "--variants", help="Also score post-hoc explanation "
                                   "pipelines (absolute, class shrinkage, pathway, diffusion)."),
 ) -> None:
@@ -79,7 +87,7 @@ def xai_study(
         runs=runs, steps=steps, label_key=label, n_random=n_random,
         pgr_subsample=pgr_subsample or None,
         curve_ks=ks, log2=log2, n_per_class=n_per_class, n_genes=n_genes, seed=seed,
-        data_seed=data_seed, variants=variants,
+        data_seed=data_seed, variants=variants, sim_params={"jitter": jitter} if jitter else {},
     )
     columns = [c for c in ("dataset", "model", "n_runs", "balanced_accuracy_mean",
                            "fa_local_mean", "fa_global_mean", "pgi_local_mean",

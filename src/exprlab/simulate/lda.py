@@ -67,6 +67,11 @@ class LDADesign:
     class_groups
         Optional relabelling: ``class_groups[s]`` is the final class of generated class s
         (SimuB: ``(0, 0, 0, 1)``). ``None`` keeps the generated classes.
+    jitter
+        Width of a Uniform(0, jitter) noise added to every counts-per-million value, drawn after
+        the counts (so the counts do not change with it). 0 (the default, REFERENCE §3) leaves
+        genes in no pathway exactly zero; the paper's published generator adds ``1e-4``, which
+        turns those genes into unit-variance noise features once z-scored.
     """
 
     n_classes: int
@@ -84,6 +89,7 @@ class LDADesign:
     n_reads: int = 1_500_000
     min_gene_prob: float | None = None
     class_groups: tuple[int, ...] | None = field(default=None)
+    jitter: float = 0.0
 
 
 PRESETS: dict[str, LDADesign] = {
@@ -227,6 +233,8 @@ def _validate(d: LDADesign) -> None:
             )
     else:
         bad(f"support={d.support!r} is not 'contiguous' or 'random'", "use one of those two")
+    if not float(d.jitter) >= 0:
+        bad(f"jitter must be zero or positive, got {d.jitter}", "give jitter >= 0, e.g. 1e-4")
     for name in ("alpha_base", "alpha_over", "eta"):
         if not float(getattr(d, name)) > 0:
             bad(f"{name} must be positive, got {getattr(d, name)}", f"give a positive {name}")
@@ -380,7 +388,7 @@ def simulate_lda(
         Any field of :class:`LDADesign` (``n_classes``, ``n_pathways``, ``support``,
         ``pathway_size``, ``gene_prob``, ``min_pathway_genes``, ``n_overexpressed``,
         ``alpha_base``, ``alpha_over``, ``eta``, ``n_reads``, ``min_gene_prob``,
-        ``class_groups``).
+        ``class_groups``, ``jitter``).
 
     Returns
     -------
@@ -410,6 +418,8 @@ def simulate_lda(
     theta = gam / gam.sum(axis=1, keepdims=True)
     X = sample_counts(theta, B, d.n_reads, rng, n_jobs=max(1, int(n_jobs)),
                       scale=1e6 / d.n_reads)
+    if d.jitter > 0:
+        X += rng.random(X.shape, dtype=np.float32) * np.float32(d.jitter)
 
     return _assemble(d, X, gen_labels, supports)
 

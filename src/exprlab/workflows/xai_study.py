@@ -408,6 +408,7 @@ def run_xai_study(data: Sequence[str] | str, out, *, config: StudyConfig | None 
     out = Path(out)
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
+    _check_resume(out, cfg)
     try:
         with log_to(out):
             _run_datasets(datasets, out, cfg)
@@ -431,6 +432,42 @@ def run_xai_study(data: Sequence[str] | str, out, *, config: StudyConfig | None 
                         for ds in map(str, datasets)])
     _plots(out, summary)
     return summary
+
+
+# Options that change what a run computes: a folder's runs must all share them. ``models``,
+# ``runs`` and the datasets may grow from one call to the next; these may not.
+_RUN_DEFINING = ("steps", "n_random", "pgr_subsample", "curve_ks", "label_key", "log2",
+                 "test_size", "seed", "data_seed", "n_per_class", "n_genes", "sim_params",
+                 "variants", "variant_train_per_class", "variant_diffusion_samples")
+STUDY_OPTIONS = "study.json"
+
+
+def _check_resume(out: Path, cfg: StudyConfig) -> None:
+    """Refuse to resume a study folder with options that would mix incomparable runs.
+
+    The first call records the run-defining options in ``study.json``; a later call into the same
+    folder must repeat them, otherwise finished runs would be summarised together with runs
+    computed differently.
+    """
+    current = json.loads(json.dumps({k: getattr(cfg, k) for k in _RUN_DEFINING}, default=str))
+    path = out / STUDY_OPTIONS
+    if path.exists():
+        try:
+            recorded = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            raise InputDataError(f"{STUDY_OPTIONS} is not valid JSON", where=str(path),
+                                 fix="restore it, or start the study in a new --out folder"
+                                 ) from None
+        changed = sorted(k for k in _RUN_DEFINING if recorded.get(k) != current[k])
+        if changed:
+            detail = ", ".join(f"{k}: {recorded.get(k)!r} then, {current[k]!r} now"
+                               for k in changed)
+            raise InvalidParameterError(
+                f"this study folder was started with other options ({detail})",
+                where=str(out),
+                fix="repeat the first call's options to resume, or write to a new --out folder")
+        return
+    _write_json(current, path)
 
 
 def _run_datasets(datasets: list[str], out: Path, cfg: StudyConfig) -> None:
