@@ -72,8 +72,10 @@ def test_cli_xai_study_with_curves(tmp_path, capsys):
 
     main(["--quiet", "xai-study", "--data", "simua", "--models", "lr", "--runs", "1",
           "--steps", "10", "--n-random", "2", "--n-genes", "200", "--n-per-class", "20",
-          "--curves", "5,20", "--out", str(tmp_path / "s")])
+          "--curves", "5,20", "--jitter", "1e-4", "--out", str(tmp_path / "s")])
     out = capsys.readouterr().out
+    recorded = json.loads((tmp_path / "s" / "study.json").read_text())
+    assert recorded["sim_params"] == {"jitter": 1e-4} and recorded["curve_ks"] == [5, 20]
     assert "simua" in out and "fa_local_mean" in out
     curves = pd.read_csv(tmp_path / "s" / "runs" / "simua" / "lr" / "run00" / "curves.tsv",
                          sep="\t")
