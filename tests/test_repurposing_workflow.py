@@ -121,6 +121,16 @@ def test_cli_benchmark_writes_every_output(tmp_path, small_sim, capsys):
     log = (out / "exprlab.log").read_text()
     assert "fold 2, twotower: validation MAP" in log and "fold 0, xsum" in log
     assert "twotower" in capsys.readouterr().out
+    # every trained model's curve is kept; the reported validation MAP is its chosen epoch's
+    hist = pd.read_csv(out / "training_history.tsv", sep="\t")
+    assert {"fold", "method", "member", "epoch", "loss", "val_map", "chosen"} <= set(hist.columns)
+    assert sorted(hist["fold"].unique()) == [0, 1, 2] and set(hist["method"]) == {"twotower"}
+    chosen = hist[hist["chosen"]].groupby("fold")
+    assert (chosen.size() == 1).all()
+    per_fold_best = hist.groupby("fold")["val_map"].max()
+    np.testing.assert_allclose(chosen["val_map"].first(), per_fold_best, rtol=1e-5)
+    val = metrics.set_index("method").loc["twotower", "val_map"]
+    assert val == pytest.approx(per_fold_best.mean(), rel=1e-4)
     # in the drug split popularity from training labels cannot rank unseen drugs: random
     pop = metrics.set_index("method").loc["popularity", "average_precision"]
     rnd = metrics.set_index("method").loc["random", "average_precision"]

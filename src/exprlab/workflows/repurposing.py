@@ -373,6 +373,7 @@ class BenchmarkResult:
     report: dict
     timings: dict
     log: list = field(default_factory=list)
+    training_history: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _keep_log(run):
@@ -457,7 +458,7 @@ def run_benchmark(
     extras, _ = standardise_features(features)
     data = replace(data, extras=extras, extra_names=tuple(features))
 
-    rows, preds, val_rows = [], [], []
+    rows, preds, val_rows, histories = [], [], [], []
     t_learn = 0.0
     for fold in folds:
         positives, candidates = fold.positives(), fold.candidates()
@@ -481,7 +482,9 @@ def run_benchmark(
         learned = [m for m in methods if m in LEARNED]
         if learned:
             t1 = time.perf_counter()
-            scored.update(_learned_fold(data, fold, inner, learned, settings))
+            fold_scores, fold_histories = _learned_fold(data, fold, inner, learned, settings)
+            scored.update(fold_scores)
+            histories.extend(fold_histories)
             t_learn += time.perf_counter() - t1
         if "random" in methods:
             table = random_per_disease(positives, candidates=candidates)
@@ -522,19 +525,34 @@ def run_benchmark(
         validation=validation.rename("val_map").reset_index(),
         report=report,
         timings=timings,
+        training_history=pd.concat(histories, ignore_index=True) if histories else pd.DataFrame(),
     )
 
 
+def _history(result, fold: int, method: str, member: int) -> pd.DataFrame:
+    """One trained model's per-epoch loss and validation MAP, the early-stopping epoch flagged."""
+    h = result.history.copy()
+    h.insert(0, "member", member)
+    h.insert(0, "method", method)
+    h.insert(0, "fold", fold)
+    h["chosen"] = h["epoch"] == result.best_epoch
+    return h
+
+
 def _learned_fold(data, fold: Fold, inner: Fold, learned, settings: LearnedSettings):
-    """Train the learned methods of one fold (gene space from training signatures only)."""
+    """Train the learned methods of one fold (gene space from training signatures only).
+
+    Returns the scores ``{method: (test scores, validation MAP)}`` and the training histories.
+    """
     c_rows = data.contrast_rows(fold.train_diseases)
     i_rows = data.instance_rows(fold.train_drugs)
     genes = select_genes(data, contrast_rows=c_rows, instance_rows=i_rows,
                          max_genes=settings.max_genes)
     sub = data.subset_genes(genes)
-    out = {}
+    out, histories = {}, []
     if "paper" in learned:
         res = train_matcher(sub, inner, inner, settings.paper)
+        histories.append(_history(res, fold.index, "paper", 0))
         out["paper"] = (
             rank_drugs(res.model, sub, fold.test_diseases, fold.test_drugs), res.best_val_map
         )
@@ -544,6 +562,7 @@ def _learned_fold(data, fold: Fold, inner: Fold, learned, settings: LearnedSetti
         for k in range(n):
             cfg = replace(settings.twotower, seed=settings.twotower.seed + k)
             members.append(train_matcher(sub, inner, inner, cfg))
+            histories.append(_history(members[-1], fold.index, "twotower", k))
         if "twotower" in learned:
             out["twotower"] = (
                 rank_drugs(members[0].model, sub, fold.test_diseases, fold.test_drugs),
@@ -556,7 +575,7 @@ def _learned_fold(data, fold: Fold, inner: Fold, learned, settings: LearnedSetti
                 rank_drugs(ens, sub, fold.test_diseases, fold.test_drugs),
                 mean_average_precision(val, inner.positives(), candidates=inner.candidates()),
             )
-    return out
+    return out, histories
 
 
 def _long_predictions(scores, positives, candidates, method: str, fold: int) -> pd.DataFrame:
@@ -612,6 +631,10 @@ def write_benchmark(result: BenchmarkResult, out: str | Path, *, parameters: dic
                     provenance: list | dict | None = None, started: str | None = None) -> Path:
     """Write metrics.tsv, per_disease.tsv, predictions.parquet, tests, ratios, plots, report.
 
+    With learned methods, ``training_history.tsv`` holds every trained model's per-epoch loss and
+    validation MAP (``chosen`` marks the early-stopping epoch), so the optimism of a validation
+    MAP picked as a maximum over epochs can be seen next to the test MAP.
+
     ``parameters`` and ``provenance`` (what ran, on which data) go into the run manifest
     ``run.json`` that ``exprlab report`` reads. The whole directory is written atomically: a
     failed run leaves no partial output.
@@ -630,6 +653,9 @@ def write_benchmark(result: BenchmarkResult, out: str | Path, *, parameters: dic
         result.predictions.to_parquet(tmp / "predictions.parquet", index=False)
         result.tests.to_csv(tmp / "paired_tests.tsv", sep="\t", index=False, float_format="%.6g")
         result.ratios.to_csv(tmp / "ratios.tsv", sep="\t", index=False, float_format="%.6g")
+        if not result.training_history.empty:
+            result.training_history.to_csv(tmp / "training_history.tsv", sep="\t", index=False,
+                                           float_format="%.6g")
         (tmp / "report.json").write_text(
             json.dumps({"report": result.report, "timings": result.timings}, indent=2, default=str)
         )
