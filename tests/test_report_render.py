@@ -64,6 +64,21 @@ def test_match_report_has_tables_plots_and_baselines(tmp_path):
     assert "no run.json manifest" in html
 
 
+def test_match_report_shows_training_curves_with_the_chosen_epochs(tmp_path):
+    run = make_match_run(tmp_path / "match")
+    hist = pd.DataFrame({
+        "fold": [0, 0, 0, 1, 1, 1], "method": ["twotower"] * 6, "member": [0] * 6,
+        "epoch": [1, 2, 3, 1, 2, 3], "loss": [0.7, 0.6, 0.5, 0.7, 0.6, 0.5],
+        "val_map": [0.1, 0.3, 0.2, 0.2, 0.1, 0.15],
+        "chosen": [False, True, False, True, False, False]})
+    hist.to_csv(run / "training_history.tsv", sep="\t", index=False)
+    html = render_report(run).read_text()
+    assert "Training curves" in html and "twotower: inner-validation MAP after each epoch" in html
+    # chosen epochs (0.3, 0.2) -> 0.250; all epochs -> 1.05 / 6 = 0.175
+    assert "mean 0.250 at the chosen epochs against 0.175 over all epochs" in html
+    assert len(_images(html)) == 6  # the five of the plain report and the training curves
+
+
 def test_xai_report_has_fa_against_random_curves_and_heatmap(tmp_path):
     run, truth = make_xai_run(tmp_path / "xai", n_genes=40)
     # expected FA of a random ranking: mean over classes of k_c / p (4, 6, 8 of 40 genes)

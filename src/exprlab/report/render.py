@@ -234,6 +234,29 @@ def _render_match(report: HtmlReport, run_dir: Path, title: str = "Retrieval ben
 
         _guarded(sec, "precision-recall curves", pr_and_scores)
 
+    history_path = run_dir / "training_history.tsv"
+    if history_path.is_file():
+        _guarded(sec, "training curves", lambda: _training_curves(sec, history_path, metrics))
+
+
+def _training_curves(sec, history_path: Path, metrics: pd.DataFrame) -> None:
+    """Validation MAP per epoch of every learned model, next to the method's test MAP."""
+    hist = pd.read_csv(history_path, sep="\t")
+    sec.heading("Training curves")
+    test_map = metrics.set_index("method")["average_precision"]
+    for method, part in hist.groupby("method", sort=False):
+        curves = {f"fold {f}" + (f" seed {m}" if part["member"].nunique() > 1 else ""):
+                  (g["epoch"].to_numpy(), g["val_map"].to_numpy())
+                  for (f, m), g in part.groupby(["fold", "member"], sort=True)}
+        chosen = part[part["chosen"].astype(bool)]["val_map"]
+        test = test_map.get(method, float("nan"))
+        sec.image(plots.curves_xy(curves, title=f"{method}: validation MAP per epoch",
+                                  xlabel="epoch", ylabel="validation MAP"),
+                  f"{method}: inner-validation MAP after each epoch, one line per fold (and "
+                  f"seed). Early stopping keeps each curve's best epoch: mean {chosen.mean():.3f} "
+                  f"at the chosen epochs against {part['val_map'].mean():.3f} over all epochs; "
+                  f"test MAP {test:.3f}. A chosen maximum over a noisy curve is optimistic.")
+
 
 # ----------------------------------------------------------------------------- xai study
 def fa_random_expectation(run_dir: Path, dataset: str, model: str) -> float | None:
