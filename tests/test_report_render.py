@@ -91,6 +91,12 @@ def test_xai_report_has_fa_against_random_curves_and_heatmap(tmp_path):
     assert "keep/remove retraining curves" in html
     assert "dots mark the simulated informative genes" in html
     assert len(_images(html)) == 4  # FA bars, PG bars, curves, heat map
+    assert "Agreement between models" not in html  # one model: nothing to compare
+    pd.DataFrame([{"dataset": "simu1", "model_a": "lr", "model_b": "mlp", "k": 100, "n_runs": 2,
+                   "jaccard": 0.123456, "kendall_tau": 0.5}]).to_csv(
+        run / "stability_models.tsv", sep="\t", index=False)
+    html = render_report(run, tmp_path / "x.html").read_text()
+    assert "Agreement between models" in html and "0.1235" in html
 
 
 def test_score_report_from_a_table_file(tmp_path):

@@ -134,3 +134,24 @@ def test_resuming_with_other_options_is_refused(study):
         run_xai_study(["simu1"], out, models=("lr",),
                       **{**TINY, "sim_params": {**TINY["sim_params"], "jitter": 1e-4}})
     assert sorted(p.name for p in out.rglob("*")) == before  # nothing written, nothing lost
+
+
+def test_models_are_compared_run_by_run(study):
+    out, _ = study
+    table = pd.read_csv(out / "stability_models.tsv", sep="\t")
+    assert table[["dataset", "model_a", "model_b", "n_runs", "k"]].values.tolist() == [
+        ["simu1", "lr", "mlp", 2, 100]]
+    # independent computation: top-100 sets of the two models' class scores, same run
+    jaccards = []
+    for run in ("run00", "run01"):
+        a = np.load(out / "runs" / "simu1" / "lr" / run / "global_scores.npz")
+        b = np.load(out / "runs" / "simu1" / "mlp" / run / "global_scores.npz")
+        common = sorted(set(a["classes"].tolist()) & set(b["classes"].tolist()))
+        per_class = []
+        for cls in common:
+            ta = set(np.argsort(-a["scores"][a["classes"].tolist().index(cls)])[:100].tolist())
+            tb = set(np.argsort(-b["scores"][b["classes"].tolist().index(cls)])[:100].tolist())
+            per_class.append(len(ta & tb) / len(ta | tb))
+        jaccards.append(np.mean(per_class))
+    assert table.loc[0, "jaccard"] == pytest.approx(np.mean(jaccards))
+    assert -1 <= table.loc[0, "kendall_tau"] <= 1

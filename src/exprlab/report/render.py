@@ -310,6 +310,12 @@ def _render_xai(report: HtmlReport, run_dir: Path, title: str = "Explanation stu
                            "stability_kendall_tau") if c in summary]
     if len(pg_cols) > 2:
         sec.table(summary[pg_cols], caption="Prediction gaps (%), completeness and stability")
+    agreement_path = run_dir / "stability_models.tsv"
+    if agreement_path.is_file():
+        _guarded(sec, "stability_models.tsv", lambda: sec.table(
+            pd.read_csv(agreement_path, sep="\t"),
+            caption="Agreement between models: top-k Jaccard and Kendall tau of the per-class "
+                    "global rankings of two models trained on the same split, mean over runs"))
     summary = summary.assign(label=summary["dataset"].astype(str) + " " + summary["model"].astype(str))
 
     def bars() -> None:

@@ -15,7 +15,8 @@ baseline = training mean, i.e. zero after z-scoring), then measure
 Each finished run writes ``runs/<dataset>/<model>/run<r>/metrics.json`` last (atomically), so an
 interrupted study resumes where it stopped. ``summary.tsv`` has one row per dataset × model with
 the mean and sd over runs of every metric (``balanced_accuracy_mean``, ``fa_local_mean``,
-``fa_global_mean``, ``pgi_local_mean`` …), and the stability of the global rankings across runs.
+``fa_global_mean``, ``pgi_local_mean`` …), and the stability of the global rankings across runs;
+``stability_models.tsv`` compares the models' rankings run by run.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from exprlab.logging_setup import log_to
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["StudyConfig", "run_xai_study", "load_study_dataset", "summarize_runs"]
+__all__ = ["StudyConfig", "run_xai_study", "load_study_dataset", "summarize_runs",
+           "model_agreement"]
 
 SIMULATIONS = {"simu1": "SIMU1", "simu2": "SIMU2", "simua": "SimuA", "simub": "SimuB",
                "simuc": "SimuC"}
@@ -279,14 +281,14 @@ def _variant_agreements(adata, train, clf, attr, fa_labels, classes, truth, trai
     return out
 
 
-def _stability(model_dir: Path, k: int) -> dict[str, float]:
-    """Mean pairwise Jaccard / Kendall tau of the per-class global rankings across runs."""
+def _ranking_agreement(loaded: list, k: int) -> tuple[float, float] | None:
+    """Mean over classes of the mean pairwise top-k Jaccard / Kendall tau of global rankings.
+
+    ``loaded`` holds two or more runs' ``global_scores.npz`` (arrays ``classes``, ``scores``);
+    only the classes every run explained are compared.
+    """
     from exprlab.evaluate.explanations import topk_stability
 
-    files = sorted(model_dir.glob("run*/global_scores.npz"))
-    if len(files) < 2:
-        return {}
-    loaded = [np.load(f) for f in files]
     classes = sorted(set.intersection(*[set(x["classes"].tolist()) for x in loaded]))
     jac, tau = [], []
     for cls in classes:
@@ -294,7 +296,46 @@ def _stability(model_dir: Path, k: int) -> dict[str, float]:
         table = topk_stability(vecs, min(k, vecs[0].size))
         jac.append(table["jaccard"].mean())
         tau.append(table["kendall_tau"].mean())
-    return {"stability_jaccard": float(np.mean(jac)), "stability_kendall_tau": float(np.mean(tau))}
+    return (float(np.mean(jac)), float(np.mean(tau))) if jac else None
+
+
+def _stability(model_dir: Path, k: int) -> dict[str, float]:
+    """Agreement of one model's per-class global rankings across its runs (seeds and splits)."""
+    files = sorted(model_dir.glob("run*/global_scores.npz"))
+    if len(files) < 2:
+        return {}
+    agreement = _ranking_agreement([np.load(f) for f in files], k)
+    if agreement is None:
+        return {}
+    return {"stability_jaccard": agreement[0], "stability_kendall_tau": agreement[1]}
+
+
+def model_agreement(out: Path, datasets: Sequence[str], models: Sequence[str], *,
+                    k: int = 100) -> pd.DataFrame:
+    """Agreement between models: for each pair, the same run's (same split) global rankings.
+
+    One row per dataset × model pair: mean over matched runs of the per-class top-k Jaccard
+    and Kendall tau (``stability_models.tsv``). Low values mean the two models explain the
+    same data with different genes even when both are accurate.
+    """
+    from itertools import combinations
+
+    rows = []
+    for ds in datasets:
+        root = out / "runs" / _slug(ds)
+        for a, b in combinations(models, 2):
+            runs = sorted({f.parent.name for f in (root / a).glob("run*/global_scores.npz")}
+                          & {f.parent.name for f in (root / b).glob("run*/global_scores.npz")})
+            pairs = [_ranking_agreement([np.load(root / a / r / "global_scores.npz"),
+                                         np.load(root / b / r / "global_scores.npz")], k)
+                     for r in runs]
+            pairs = [p for p in pairs if p is not None]
+            if pairs:
+                rows.append({"dataset": _slug(ds), "model_a": a, "model_b": b, "k": k,
+                             "n_runs": len(pairs),
+                             "jaccard": float(np.mean([p[0] for p in pairs])),
+                             "kendall_tau": float(np.mean([p[1] for p in pairs]))})
+    return pd.DataFrame(rows)
 
 
 def summarize_runs(out: Path, datasets: Sequence[str], models: Sequence[str], *,
@@ -419,6 +460,9 @@ def run_xai_study(data: Sequence[str] | str, out, *, config: StudyConfig | None 
         raise
     summary = summarize_runs(out, datasets, cfg.models, stability_k=cfg.stability_k)
     _write_tsv(summary, out / "summary.tsv")
+    agreement = model_agreement(out, datasets, cfg.models, k=cfg.stability_k)
+    if not agreement.empty:
+        _write_tsv(agreement, out / "stability_models.tsv")
     per_run = []
     for ds in datasets:
         for model in cfg.models:
