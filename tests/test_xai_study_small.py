@@ -103,6 +103,9 @@ def test_bad_study_options(tmp_path):
         run_xai_study(["simu1"], tmp_path, runs=0)
     with pytest.raises(InputDataError, match="neither a simulation preset"):
         run_xai_study(["no_such_file.h5ad"], tmp_path, runs=1)
+    with pytest.raises(InvalidParameterError, match="only shape simulated datasets"):
+        run_xai_study(["cohort.h5ad"], tmp_path / "o", runs=1, sim_params={"jitter": 1e-4})
+    assert not (tmp_path / "o").exists()
 
 
 def test_dataset_file_gets_prediction_gaps_and_curves_without_fa(tmp_path):

@@ -443,6 +443,14 @@ def run_xai_study(data: Sequence[str] | str, out, *, config: StudyConfig | None 
     if int(cfg.runs) < 1:
         raise InvalidParameterError(f"runs must be at least 1, got {cfg.runs}", where="--runs",
                                     fix="pass --runs 1 or more")
+    simulation_only = [name for name, value in (("sim_params", cfg.sim_params),
+                                                ("n_per_class", cfg.n_per_class),
+                                                ("n_genes", cfg.n_genes)) if value]
+    if simulation_only and not any(str(d).lower() in SIMULATIONS for d in datasets):
+        raise InvalidParameterError(
+            f"{', '.join(simulation_only)} only shape simulated datasets, and none is requested",
+            where="--data", fix="drop those options for dataset files (--jitter, --n-genes, "
+            "--n-per-class), or add a simulation preset to --data")
     if not 0 < cfg.test_size < 1:
         raise InvalidParameterError(f"test_size={cfg.test_size} is outside (0, 1)",
                                     where="test_size", fix="use e.g. 0.4")
