@@ -281,18 +281,24 @@ def _variant_agreements(adata, train, clf, attr, fa_labels, classes, truth, trai
     return out
 
 
-def _ranking_agreement(loaded: list, k: int) -> tuple[float, float] | None:
+def _class_scores(path: Path) -> dict[str, np.ndarray]:
+    """A run's ``global_scores.npz`` read once: class name → its global gene scores."""
+    with np.load(path) as z:
+        return dict(zip(z["classes"].tolist(), z["scores"], strict=True))
+
+
+def _ranking_agreement(runs: list[dict[str, np.ndarray]], k: int) -> tuple[float, float] | None:
     """Mean over classes of the mean pairwise top-k Jaccard / Kendall tau of global rankings.
 
-    ``loaded`` holds two or more runs' ``global_scores.npz`` (arrays ``classes``, ``scores``);
-    only the classes every run explained are compared.
+    ``runs`` holds two or more runs' :func:`_class_scores`; only the classes every run explained
+    are compared.
     """
     from exprlab.evaluate.explanations import topk_stability
 
-    classes = sorted(set.intersection(*[set(x["classes"].tolist()) for x in loaded]))
+    classes = sorted(set.intersection(*[set(run) for run in runs]))
     jac, tau = [], []
     for cls in classes:
-        vecs = [x["scores"][x["classes"].tolist().index(cls)] for x in loaded]
+        vecs = [run[cls] for run in runs]
         table = topk_stability(vecs, min(k, vecs[0].size))
         jac.append(table["jaccard"].mean())
         tau.append(table["kendall_tau"].mean())
@@ -304,7 +310,7 @@ def _stability(model_dir: Path, k: int) -> dict[str, float]:
     files = sorted(model_dir.glob("run*/global_scores.npz"))
     if len(files) < 2:
         return {}
-    agreement = _ranking_agreement([np.load(f) for f in files], k)
+    agreement = _ranking_agreement([_class_scores(f) for f in files], k)
     if agreement is None:
         return {}
     return {"stability_jaccard": agreement[0], "stability_kendall_tau": agreement[1]}
@@ -326,8 +332,8 @@ def model_agreement(out: Path, datasets: Sequence[str], models: Sequence[str], *
         for a, b in combinations(models, 2):
             runs = sorted({f.parent.name for f in (root / a).glob("run*/global_scores.npz")}
                           & {f.parent.name for f in (root / b).glob("run*/global_scores.npz")})
-            pairs = [_ranking_agreement([np.load(root / a / r / "global_scores.npz"),
-                                         np.load(root / b / r / "global_scores.npz")], k)
+            pairs = [_ranking_agreement([_class_scores(root / a / r / "global_scores.npz"),
+                                         _class_scores(root / b / r / "global_scores.npz")], k)
                      for r in runs]
             pairs = [p for p in pairs if p is not None]
             if pairs:
