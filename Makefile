@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 EXPRLAB_DATA ?= $(abspath ../shared/data)
 export EXPRLAB_DATA
 
-.PHONY: install test demo bench clean
+.PHONY: install test test-fast lint format demo bench clean
 
 install: $(STAMP)
 
@@ -18,6 +18,18 @@ $(STAMP): pyproject.toml constraints.txt
 
 test: install
 	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow and not realdata"
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks scripts docs
+	$(BIN)/ruff format --check src tests benchmarks scripts docs
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format src tests benchmarks scripts docs
+	$(BIN)/ruff check --fix src tests benchmarks scripts docs
 
 demo: install
 	$(BIN)/exprlab demo --out demo-output

@@ -24,7 +24,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from exprlab.config import data_dir
+from exprlab._config import data_dir
 from exprlab.io import read_gctx, write_gctx
 
 
@@ -59,7 +59,9 @@ def plain_h5py_read(path: Path) -> pd.DataFrame:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n-signatures", type=int, default=100_000)
     parser.add_argument("--n-genes", type=int, default=978)
     parser.add_argument("--n-select", type=int, default=10)
@@ -89,7 +91,9 @@ def main() -> None:
         assert list(sub.obs_names) == cid
         t_sub = median_time(lambda: read_gctx(path, cid=cid), args.repeats)
         t_all = median_time(lambda: read_gctx(path), args.repeats)
-        print(f"synthetic GCTX {args.n_signatures} x {args.n_genes} float32 ({size_mb:.0f} MB), written in {t_write:.2f} s")
+        print(
+            f"synthetic GCTX {args.n_signatures} x {args.n_genes} float32 ({size_mb:.0f} MB), written in {t_write:.2f} s"
+        )
         print(f"  read {args.n_select} columns by id: {t_sub * 1e3:.2f} ms   read all: {t_all * 1e3:.1f} ms")
         print(f"  ratio subset / all = {t_sub / t_all:.5f} (1/{t_all / t_sub:.0f}; target < 1/20)")
 
@@ -103,7 +107,9 @@ def main() -> None:
     assert np.array_equal(ours.X, data.to_numpy()) and list(ours.obs_names) == list(data.index)
     t_ours = median_time(lambda: read_gctx(real), max(args.repeats, 20))
     t_plain = median_time(lambda: plain_h5py_read(real), max(args.repeats, 20))
-    print(f"real GCTX 377 x 978 with metadata: read_gctx {t_ours * 1e3:.2f} ms, plain h5py + DataFrame {t_plain * 1e3:.2f} ms")
+    print(
+        f"real GCTX 377 x 978 with metadata: read_gctx {t_ours * 1e3:.2f} ms, plain h5py + DataFrame {t_plain * 1e3:.2f} ms"
+    )
     print(f"  ratio read_gctx / plain = {t_ours / t_plain:.2f} (target <= 1)")
 
 

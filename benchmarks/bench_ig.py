@@ -46,8 +46,13 @@ def conv_first(n_genes: int, n_classes: int, seed: int) -> nn.Module:
     torch.manual_seed(seed)
     channels, kernel, stride = 4, 16, 8
     length = (n_genes - kernel) // stride + 1
-    return nn.Sequential(nn.Unflatten(1, (1, n_genes)), nn.Conv1d(1, channels, kernel, stride),
-                         nn.ReLU(), nn.Flatten(), nn.Linear(channels * length, n_classes)).eval()
+    return nn.Sequential(
+        nn.Unflatten(1, (1, n_genes)),
+        nn.Conv1d(1, channels, kernel, stride),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(channels * length, n_classes),
+    ).eval()
 
 
 def timed(fn, repeat: int = 1):
@@ -69,19 +74,28 @@ def main() -> None:
     parser.add_argument("--classes", type=int, default=33)
     parser.add_argument("--examples", type=int, default=256)
     parser.add_argument("--steps", type=int, nargs="+", default=[50, 3000])
-    parser.add_argument("--captum-subset", type=int, default=16,
-                        help="examples Captum runs at step counts above --full-captum-steps")
+    parser.add_argument(
+        "--captum-subset",
+        type=int,
+        default=16,
+        help="examples Captum runs at step counts above --full-captum-steps",
+    )
     parser.add_argument("--full-captum-steps", type=int, default=50)
-    parser.add_argument("--captum-batch", type=int, default=2000,
-                        help="Captum internal_batch_size (rows of examples x steps)")
+    parser.add_argument(
+        "--captum-batch", type=int, default=2000, help="Captum internal_batch_size (rows of examples x steps)"
+    )
     parser.add_argument("--conv-examples", type=int, default=64)
     parser.add_argument("--conv-steps", type=int, default=50)
     parser.add_argument("--tolerance", type=float, default=1e-4)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads for both libraries (default 1: on a shared machine "
-                        "multi-threaded small kernels mostly wait on each other; 0 keeps "
-                        "torch's default)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads for both libraries (default 1: on a shared machine "
+        "multi-threaded small kernels mostly wait on each other; 0 keeps "
+        "torch's default)",
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -101,19 +115,19 @@ def main() -> None:
     for steps in args.steps:
         # exprlab: best of 3 (quadrature nodes are cached after the first call; first call shown)
         t_first, _ = timed(lambda: integrated_gradients(model, x, None, target, n_steps=steps))
-        t_ours, ours = timed(lambda: integrated_gradients(model, x, None, target, n_steps=steps),
-                             repeat=3)
+        t_ours, ours = timed(lambda: integrated_gradients(model, x, None, target, n_steps=steps), repeat=3)
         full = steps <= args.full_captum_steps
         n_captum = args.examples if full else args.captum_subset
         if full:
             # Captum: its default (all rows at once) and a chunked setting; the faster counts
             best = None
             for batch in (None, args.captum_batch):
-                t_c, ref = timed(lambda: captum.attribute(
-                    x, torch.zeros_like(x), target=target, n_steps=steps,
-                    internal_batch_size=batch))
-                print(f"  Captum {steps} steps, internal_batch_size={batch}: {t_c:.3f} s",
-                      flush=True)
+                t_c, ref = timed(
+                    lambda: captum.attribute(
+                        x, torch.zeros_like(x), target=target, n_steps=steps, internal_batch_size=batch
+                    )
+                )
+                print(f"  Captum {steps} steps, internal_batch_size={batch}: {t_c:.3f} s", flush=True)
                 if best is None or t_c < best[0]:
                     best = (t_c, ref, batch)
             t_captum_all, ref, batch = best
@@ -126,20 +140,36 @@ def main() -> None:
             t_nodes, nodes = timed(lambda: (sizes_fn(steps), alphas_fn(steps)))
             parts, t_compute = [], 0.0
             for i in range(n_captum):
-                t_i, (attr,) = timed(lambda: captum._attribute(
-                    (x[i:i + 1],), (torch.zeros_like(x[i:i + 1]),), target=target[i:i + 1],
-                    n_steps=steps, step_sizes_and_alphas=nodes))
+                t_i, (attr,) = timed(
+                    lambda: captum._attribute(
+                        (x[i : i + 1],),
+                        (torch.zeros_like(x[i : i + 1]),),
+                        target=target[i : i + 1],
+                        n_steps=steps,
+                        step_sizes_and_alphas=nodes,
+                    )
+                )
                 parts.append(attr)
                 t_compute += t_i
             ref = torch.cat(parts)
             t_captum_all = t_nodes + t_compute / n_captum * args.examples
-            note = (f"Captum: nodes {t_nodes:.2f} s once + {t_compute / n_captum:.3f} s per "
-                    f"example, extrapolated from {n_captum} examples")
+            note = (
+                f"Captum: nodes {t_nodes:.2f} s once + {t_compute / n_captum:.3f} s per "
+                f"example, extrapolated from {n_captum} examples"
+            )
             print(f"  Captum {steps} steps: {note}", flush=True)
         note += f"; exprlab first call {t_first:.3f} s"
         diff = rel_diff(ours[:n_captum], ref.double().numpy())
-        rows.append((f"paper MLP, {steps} steps, exact path", t_ours, t_captum_all,
-                     t_captum_all / args.examples * 1e3, diff, note))
+        rows.append(
+            (
+                f"paper MLP, {steps} steps, exact path",
+                t_ours,
+                t_captum_all,
+                t_captum_all / args.examples * 1e3,
+                diff,
+                note,
+            )
+        )
         if diff > args.tolerance:
             failures.append(rows[-1][0])
 
@@ -151,26 +181,45 @@ def main() -> None:
     def conv_probability(t):
         return torch.softmax(conv(t), dim=1)
 
-    t_ours, ours = timed(lambda: integrated_gradients(
-        conv, xc, None, tc, n_steps=args.conv_steps, internal_batch_size=batch), repeat=2)
-    t_captum, ref = timed(lambda: IntegratedGradients(conv_probability).attribute(
-        xc, torch.zeros_like(xc), target=tc, n_steps=args.conv_steps,
-        internal_batch_size=batch), repeat=2)
+    t_ours, ours = timed(
+        lambda: integrated_gradients(conv, xc, None, tc, n_steps=args.conv_steps, internal_batch_size=batch),
+        repeat=2,
+    )
+    t_captum, ref = timed(
+        lambda: IntegratedGradients(conv_probability).attribute(
+            xc, torch.zeros_like(xc), target=tc, n_steps=args.conv_steps, internal_batch_size=batch
+        ),
+        repeat=2,
+    )
     diff = rel_diff(ours, ref.double().numpy())
-    rows.append((f"Conv1d first, {args.conv_steps} steps, generic path", t_ours, t_captum,
-                 t_captum / args.conv_examples * 1e3, diff, f"{args.conv_examples} examples"))
+    rows.append(
+        (
+            f"Conv1d first, {args.conv_steps} steps, generic path",
+            t_ours,
+            t_captum,
+            t_captum / args.conv_examples * 1e3,
+            diff,
+            f"{args.conv_examples} examples",
+        )
+    )
     if diff > args.tolerance:
         failures.append(rows[-1][0])
 
-    print(f"\n{args.examples} examples x {args.genes} genes, {args.classes} classes, "
-          "Gauss-Legendre, softmax probability of the target")
-    header = f"{'case':<42}{'exprlab s':>11}{'Captum s':>11}{'Captum ms/ex':>14}" \
-             f"{'speed-up':>10}{'max rel diff':>14}  note"
+    print(
+        f"\n{args.examples} examples x {args.genes} genes, {args.classes} classes, "
+        "Gauss-Legendre, softmax probability of the target"
+    )
+    header = (
+        f"{'case':<42}{'exprlab s':>11}{'Captum s':>11}{'Captum ms/ex':>14}"
+        f"{'speed-up':>10}{'max rel diff':>14}  note"
+    )
     print(header)
     print("-" * len(header))
     for name, ours_s, captum_s, per_ex, diff, note in rows:
-        print(f"{name:<42}{ours_s:>11.4f}{captum_s:>11.3f}{per_ex:>14.2f}"
-              f"{captum_s / ours_s:>9.1f}x{diff:>14.2e}  {note}")
+        print(
+            f"{name:<42}{ours_s:>11.4f}{captum_s:>11.3f}{per_ex:>14.2f}"
+            f"{captum_s / ours_s:>9.1f}x{diff:>14.2e}  {note}"
+        )
     if failures:
         raise SystemExit(f"results differ beyond {args.tolerance}: {', '.join(failures)}")
 

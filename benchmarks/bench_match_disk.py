@@ -83,13 +83,32 @@ def main() -> None:
         t = build(a.lib, a.n, a.genes, a.seed)
         print(f"built {a.lib} ({a.n:,} x {a.genes:,}, values + int16 ranks) in {t:.1f} s")
     out = str(a.lib) + ".scores.npy"
-    res = subprocess.run([sys.executable, __file__, "--lib", str(a.lib), "--queries", str(a.queries),
-                          "--seed", str(a.seed), "--method", a.method, "--child", "--out", out],
-                         check=True, capture_output=True, text=True)
+    res = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--lib",
+            str(a.lib),
+            "--queries",
+            str(a.queries),
+            "--seed",
+            str(a.seed),
+            "--method",
+            a.method,
+            "--child",
+            "--out",
+            out,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     info = json.loads(res.stdout.strip().splitlines()[-1])
-    print(f"exprlab {a.method}: {a.queries} queries x {info['shape'][1]:,} signatures from disk in "
-          f"{info['wall']:.1f} s wall ({info['cpu']:.1f} s CPU); peak memory of the scoring process "
-          f"{info['peak_gb']:.2f} GB")
+    print(
+        f"exprlab {a.method}: {a.queries} queries x {info['shape'][1]:,} signatures from disk in "
+        f"{info['wall']:.1f} s wall ({info['cpu']:.1f} s CPU); peak memory of the scoring process "
+        f"{info['peak_gb']:.2f} GB"
+    )
 
     import h5py
 
@@ -102,20 +121,26 @@ def main() -> None:
     q = queries_of(a.queries, x.shape[1], a.seed)
     t0 = time.perf_counter()
     kind = "wtcs" if a.method == "wtcs" else "ks"
-    plain = np.array([
-        [plain_pair(row, np.array([genes[g] for g in u]), np.array([genes[g] for g in d]), kind)
-         for row in x.astype(np.float64)]
-        for u, d in q.values()
-    ])
+    plain = np.array(
+        [
+            [
+                plain_pair(row, np.array([genes[g] for g in u]), np.array([genes[g] for g in d]), kind)
+                for row in x.astype(np.float64)
+            ]
+            for u, d in q.values()
+        ]
+    )
     t_plain = time.perf_counter() - t0
     engine = np.load(out)[:, : a.plain]
     np.testing.assert_allclose(engine, plain, rtol=0, atol=1e-12)
     per_plain = t_plain / (a.plain * a.queries)
     per_engine = info["wall"] / (info["shape"][1] * a.queries)
-    print(f"plain loop: {t_plain:.1f} s for {a.queries} queries x {a.plain} signatures -> "
-          f"{per_plain * info['shape'][1] * a.queries / 3600:.1f} h extrapolated; speed-up "
-          f"x{per_plain / per_engine:.0f}; scores identical on the {a.queries} x {a.plain} pairs checked (max |diff| "
-          f"{np.abs(engine - plain).max():.1e})")
+    print(
+        f"plain loop: {t_plain:.1f} s for {a.queries} queries x {a.plain} signatures -> "
+        f"{per_plain * info['shape'][1] * a.queries / 3600:.1f} h extrapolated; speed-up "
+        f"x{per_plain / per_engine:.0f}; scores identical on the {a.queries} x {a.plain} pairs checked (max |diff| "
+        f"{np.abs(engine - plain).max():.1e})"
+    )
     Path(out).unlink()
 
 

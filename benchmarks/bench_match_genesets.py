@@ -64,16 +64,17 @@ def main() -> None:
     for r in range(a.refs):
         idx = rng.choice(a.genes, a.listed, replace=False)
         x[r, idx] = rng.standard_normal(a.listed).astype(np.float32) * 2
-    lib = AnnData(x, obs=pd.DataFrame(index=[f"d{i}" for i in range(a.refs)]),
-                  var=pd.DataFrame(index=genes))
+    lib = AnnData(x, obs=pd.DataFrame(index=[f"d{i}" for i in range(a.refs)]), var=pd.DataFrame(index=genes))
     queries = {}
     for q in range(a.queries):
         pick = rng.choice(a.genes, 200, replace=False)
         queries[f"q{q}"] = ([genes[i] for i in pick[:100]], [genes[i] for i in pick[100:]])
     t0 = time.perf_counter()
     prepared = match.prepare_library(lib, ties="midrank")
-    print(f"library {a.refs} x {a.genes} ({a.listed} non-zero genes each): midranks in "
-          f"{time.perf_counter() - t0:.2f} s")
+    print(
+        f"library {a.refs} x {a.genes} ({a.listed} non-zero genes each): midranks in "
+        f"{time.perf_counter() - t0:.2f} s"
+    )
     small = dict(list(queries.items())[: a.plain])
     match.score(small, prepared, "wtcs")  # JIT warm-up
     timings = {}
@@ -86,14 +87,27 @@ def main() -> None:
             kind = "wtcs" if method == "wtcs" else "ks"
             pos = {g: i for i, g in enumerate(genes)}
             t0 = time.perf_counter()
-            plain = np.array([[plain_pair(x[r].astype(np.float64), np.array([pos[g] for g in u]),
-                                          np.array([pos[g] for g in d]), kind)
-                               for r in range(a.refs)] for u, d in small.values()])
+            plain = np.array(
+                [
+                    [
+                        plain_pair(
+                            x[r].astype(np.float64),
+                            np.array([pos[g] for g in u]),
+                            np.array([pos[g] for g in d]),
+                            kind,
+                        )
+                        for r in range(a.refs)
+                    ]
+                    for u, d in small.values()
+                ]
+            )
             t_plain = time.perf_counter() - t0
             np.testing.assert_allclose(s.to_numpy()[: a.plain], plain, rtol=0, atol=1e-9)
             ratio = (t_plain / (a.plain * a.refs)) / (timings[method] / (a.queries * a.refs))
-            print(f"  plain loop {t_plain:.1f} s for {a.plain} queries; speed-up x{ratio:.0f}; "
-                  f"identical on the {a.plain * a.refs:,} pairs checked")
+            print(
+                f"  plain loop {t_plain:.1f} s for {a.plain} queries; speed-up x{ratio:.0f}; "
+                f"identical on the {a.plain * a.refs:,} pairs checked"
+            )
 
 
 if __name__ == "__main__":

@@ -73,8 +73,7 @@ def main() -> None:
     for lo in range(0, a.n, 100_000):
         x[lo : lo + 100_000] = rng.standard_normal((min(100_000, a.n - lo), a.genes), dtype=np.float32)
     genes = [f"G{i}" for i in range(a.genes)]
-    lib = AnnData(x, obs=pd.DataFrame(index=[f"s{i}" for i in range(a.n)]),
-                  var=pd.DataFrame(index=genes))
+    lib = AnnData(x, obs=pd.DataFrame(index=[f"s{i}" for i in range(a.n)]), var=pd.DataFrame(index=genes))
     pick = rng.choice(a.genes, 300, replace=False)
     up, dn = np.sort(pick[:150]), np.sort(pick[150:])
     query = {"q": ([genes[i] for i in up], [genes[i] for i in dn])}
@@ -82,8 +81,10 @@ def main() -> None:
     t0 = time.perf_counter()
     prepared = match.prepare_library(lib, ties="first")
     t_prep = time.perf_counter() - t0
-    print(f"library {a.n:,} x {a.genes}: one-time rank precomputation {t_prep:.2f} s "
-          f"(int16 ranks, {prepared.rank2.nbytes / 1e9:.2f} GB)")
+    print(
+        f"library {a.n:,} x {a.genes}: one-time rank precomputation {t_prep:.2f} s "
+        f"(int16 ranks, {prepared.rank2.nbytes / 1e9:.2f} GB)"
+    )
     match.score(query, match.MemoryLibrary(x[:1000], genes, lib.obs.iloc[:1000]), "wtcs")  # JIT warm-up
     match.score(query, match.MemoryLibrary(x[:1000], genes, lib.obs.iloc[:1000]), "ks")
     for method in ("wtcs", "ks_raw"):
@@ -100,11 +101,13 @@ def main() -> None:
         np.testing.assert_allclose(s[: a.plain], ref, rtol=0, atol=1e-12)
         per_engine = best / a.n
         per_plain = t_plain / a.plain
-        print(f"{method}: engine {best:.3f} s for {a.n:,} signatures (best of {a.repeats}: "
-              f"{', '.join(f'{t:.3f}' for t in times)}; CPU {min(cpus):.3f} s over {os.cpu_count()} cores); plain loop {t_plain:.2f} s for {a.plain:,} "
-              f"-> {per_plain * a.n:.0f} s extrapolated; speed-up x{per_plain / per_engine:.0f}; "
-              f"scores identical on the {a.plain:,} checked (max |diff| "
-              f"{np.abs(s[: a.plain] - ref).max():.1e})")
+        print(
+            f"{method}: engine {best:.3f} s for {a.n:,} signatures (best of {a.repeats}: "
+            f"{', '.join(f'{t:.3f}' for t in times)}; CPU {min(cpus):.3f} s over {os.cpu_count()} cores); plain loop {t_plain:.2f} s for {a.plain:,} "
+            f"-> {per_plain * a.n:.0f} s extrapolated; speed-up x{per_plain / per_engine:.0f}; "
+            f"scores identical on the {a.plain:,} checked (max |diff| "
+            f"{np.abs(s[: a.plain] - ref).max():.1e})"
+        )
     del prepared, lib, x
     gc.collect()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from exprlab.workflows.repurposing import (
+from exprlab.workflows._repurposing import (
     CONNECTIVITY,
     connectivity_scores,
     load_benchmark,
@@ -49,8 +49,7 @@ def main() -> None:
             t_conn = time.perf_counter() - t0 - t_load
         else:
             t_conn = 0.0  # reused: connectivity does not depend on the split
-        result = run_benchmark(bench, split=split, n_folds=args.folds, seed=args.seed,
-                               connectivity=conn)
+        result = run_benchmark(bench, split=split, n_folds=args.folds, seed=args.seed, connectivity=conn)
         write_benchmark(result, args.out / split)
         wall = time.perf_counter() - t0
         cpu = time.process_time() - c0
@@ -59,14 +58,29 @@ def main() -> None:
         else:
             wall_note = ""
         print(f"\n== split: {split}, {args.folds} folds, seed {args.seed} ==")
-        print(f"load {t_load:.1f} s, connectivity {t_conn:.1f} s, "
-              f"learned {result.timings['learned']:.1f} s, total wall {wall:.1f} s {wall_note}")
-        print(f"budget {BUDGET_S:.0f} s: wall / budget = {wall / BUDGET_S:.2f}; process CPU time "
-              f"{cpu:.1f} s (cpu / budget = {cpu / BUDGET_S:.2f}; on a shared machine the CPU "
-              "time is the better measure of the work)")
-        cols = ["method", "n_diseases", "val_map", "average_precision", "average_precision_lo",
-                "average_precision_hi", "precision_at_10", "recall_at_50", "ndcg_at_10",
-                "reciprocal_rank", "roc_auc", "hits_at_10"]
+        print(
+            f"load {t_load:.1f} s, connectivity {t_conn:.1f} s, "
+            f"learned {result.timings['learned']:.1f} s, total wall {wall:.1f} s {wall_note}"
+        )
+        print(
+            f"budget {BUDGET_S:.0f} s: wall / budget = {wall / BUDGET_S:.2f}; process CPU time "
+            f"{cpu:.1f} s (cpu / budget = {cpu / BUDGET_S:.2f}; on a shared machine the CPU "
+            "time is the better measure of the work)"
+        )
+        cols = [
+            "method",
+            "n_diseases",
+            "val_map",
+            "average_precision",
+            "average_precision_lo",
+            "average_precision_hi",
+            "precision_at_10",
+            "recall_at_50",
+            "ndcg_at_10",
+            "reciprocal_rank",
+            "roc_auc",
+            "hits_at_10",
+        ]
         print(result.metrics[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
         print(result.ratios.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 

@@ -18,16 +18,19 @@ import numpy as np
 import scipy.sparse as sp
 
 from exprlab.simulate import simulate_lda
-from exprlab.simulate.lda import _alpha, _pathway_matrix, _per_class, resolve_design
+from exprlab.simulate._lda import _alpha, _pathway_matrix, _per_class, resolve_design
 
 
-def per_pathway_loop(theta: np.ndarray, B: sp.csr_matrix, n_reads: int,
-                     rng: np.random.Generator) -> np.ndarray:
+def per_pathway_loop(
+    theta: np.ndarray, B: sp.csr_matrix, n_reads: int, rng: np.random.Generator
+) -> np.ndarray:
     """The paper's approach: reads per pathway, then per pathway a multinomial over its genes."""
     n, g = theta.shape[0], B.shape[1]
     out = np.zeros((n, g))
-    rows = [(B.indices[B.indptr[p]:B.indptr[p + 1]], B.data[B.indptr[p]:B.indptr[p + 1]])
-            for p in range(B.shape[0])]
+    rows = [
+        (B.indices[B.indptr[p] : B.indptr[p + 1]], B.data[B.indptr[p] : B.indptr[p + 1]])
+        for p in range(B.shape[0])
+    ]
     for s in range(n):
         per_pathway = rng.multinomial(n_reads, theta[s])
         for p, (genes, probs) in enumerate(rows):
@@ -39,8 +42,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="SIMU1")
     parser.add_argument("--n-per-class", type=int, default=None)
-    parser.add_argument("--loop-samples", type=int, default=30,
-                        help="samples drawn with the per-pathway loop (then extrapolated)")
+    parser.add_argument(
+        "--loop-samples",
+        type=int,
+        default=30,
+        help="samples drawn with the per-pathway loop (then extrapolated)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -48,8 +55,10 @@ def main() -> None:
     adata = simulate_lda(args.preset, n_per_class=args.n_per_class, seed=args.seed)
     ours = time.perf_counter() - start
     n = adata.n_obs
-    print(f"exprlab simulate_lda({args.preset}): {adata.n_obs} x {adata.n_vars} in {ours:.2f} s "
-          f"(X {adata.X.dtype}, {adata.X.nbytes / 2**30:.2f} GiB)")
+    print(
+        f"exprlab simulate_lda({args.preset}): {adata.n_obs} x {adata.n_vars} in {ours:.2f} s "
+        f"(X {adata.X.dtype}, {adata.X.nbytes / 2**30:.2f} GiB)"
+    )
 
     design = resolve_design(args.preset, n_per_class=args.n_per_class)
     rng = np.random.default_rng(args.seed)
@@ -62,8 +71,10 @@ def main() -> None:
     loop = time.perf_counter() - start
     assert np.all(counts.sum(axis=1) == design.n_reads)
     extrapolated = loop / len(pick) * n
-    print(f"per-pathway loop: {len(pick)} samples in {loop:.2f} s -> {extrapolated:.1f} s "
-          f"extrapolated to {n} samples")
+    print(
+        f"per-pathway loop: {len(pick)} samples in {loop:.2f} s -> {extrapolated:.1f} s "
+        f"extrapolated to {n} samples"
+    )
     print(f"speed-up: {extrapolated / ours:.1f}x")
 
 

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from exprlab.evaluate.explanations import (
+from exprlab.evaluate._explanations import (
     PredictionGapModel,
     correct_mask,
     feature_agreement,
@@ -25,10 +25,10 @@ from exprlab.evaluate.explanations import (
     prediction_gaps,
 )
 from exprlab.explain import integrated_gradients
-from exprlab.explain.aggregate import global_rankings
+from exprlab.explain._aggregate import global_rankings
 from exprlab.models import ExpressionClassifier
 from exprlab.simulate import simulate_lda
-from exprlab.workflows.xai_study import _split
+from exprlab.workflows._xai_study import _split
 
 
 def peer_pg(module, z, y, order, gap=10):
@@ -77,15 +77,25 @@ def main() -> None:
         times["feature_agreement"] = time.perf_counter() - t
         t = time.perf_counter()
         scores = global_rankings(attr, y_lab[ok])
-        pg = prediction_gaps(clf.module_, z[ok], y[ok], attr, labels=y_lab[ok],
-                             class_scores=scores, n_random=args.n_random,
-                             random_subsample=args.pgr_subsample)
+        pg = prediction_gaps(
+            clf.module_,
+            z[ok],
+            y[ok],
+            attr,
+            labels=y_lab[ok],
+            class_scores=scores,
+            n_random=args.n_random,
+            random_subsample=args.pgr_subsample,
+        )
         times["prediction_gaps"] = time.perf_counter() - t
         run = sum(times.values())
         total_per_run += run
-        print(f"{kind}: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items())
-              + f" | one run {run:.1f} s | FA local {100 * fa.local:.1f} | PGI {pg['pgi_local']:.2f}"
-              f" | examples {int(ok.sum())}, PGR on {pg['pgr_n_examples']}")
+        print(
+            f"{kind}: "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in times.items())
+            + f" | one run {run:.1f} s | FA local {100 * fa.local:.1f} | PGI {pg['pgi_local']:.2f}"
+            f" | examples {int(ok.sum())}, PGR on {pg['pgr_n_examples']}"
+        )
         # prediction-gap engines on the same examples and order
         k = min(args.peer_examples, int(ok.sum()))
         zz, yy = z[ok][:k], y[ok][:k]
@@ -98,13 +108,19 @@ def main() -> None:
         theirs = peer_pg(clf.module_, zz, yy, order)
         t_peer = time.perf_counter() - t
         err = float(np.max(np.abs(ours - theirs)))
-        print(f"  prediction gap of {k} examples: exprlab {t_ours:.3f} s, per-step forwards "
-              f"{t_peer:.2f} s: {t_peer / max(t_ours, 1e-9):.0f}x (max |diff| {err:.2e})")
+        print(
+            f"  prediction gap of {k} examples: exprlab {t_ours:.3f} s, per-step forwards "
+            f"{t_peer:.2f} s: {t_peer / max(t_ours, 1e-9):.0f}x (max |diff| {err:.2e})"
+        )
         n_orders = 4 * int(ok.sum()) + args.n_random * pg["pgr_n_examples"]
-        print(f"  per-step forwards for this run's {n_orders} example-orders: "
-              f"{t_peer / k * n_orders / 60:.1f} min extrapolated")
-    print(f"estimated study time for {args.runs} runs of {args.models}: "
-          f"{total_per_run * args.runs / 60:.1f} min")
+        print(
+            f"  per-step forwards for this run's {n_orders} example-orders: "
+            f"{t_peer / k * n_orders / 60:.1f} min extrapolated"
+        )
+    print(
+        f"estimated study time for {args.runs} runs of {args.models}: "
+        f"{total_per_run * args.runs / 60:.1f} min"
+    )
 
 
 if __name__ == "__main__":

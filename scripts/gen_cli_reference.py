@@ -55,8 +55,12 @@ def _command_doc(cmd, path: list[str], ctx) -> list[str]:
         lines.extend(p + "\n" for p in paragraphs)
     args = [p for p in cmd.params if p.param_type_name == "argument"]
     opts = [p for p in cmd.params if p.param_type_name == "option" and not getattr(p, "hidden", False)]
-    usage = " ".join([name] + ([_usage_args(args)] if args else []) + (["[OPTIONS]"] if opts else [])
-                     + (["COMMAND [ARGS]..."] if subcommands else []))
+    usage = " ".join(
+        [name]
+        + ([_usage_args(args)] if args else [])
+        + (["[OPTIONS]"] if opts else [])
+        + (["COMMAND [ARGS]..."] if subcommands else [])
+    )
     lines += ["```", usage, "```", ""]
     if args:
         lines += ["| argument | type | help |", "|---|---|---|"]
@@ -110,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = args.out.read_text(encoding="utf-8") if args.out.is_file() else ""
         if current != text:
-            print(f"{args.out} is out of date: run python scripts/gen_cli_reference.py",
-                  file=sys.stderr)
+            print(f"{args.out} is out of date: run python scripts/gen_cli_reference.py", file=sys.stderr)
             return 1
         return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)

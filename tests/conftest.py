@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from exprlab.config import data_dir as _data_dir
+from exprlab._config import data_dir as _data_dir
 
 
 @pytest.fixture(scope="session")

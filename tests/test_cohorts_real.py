@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from exprlab.errors import InvalidParameterError
-from exprlab.workflows.cohorts import (
+from exprlab.workflows._cohorts import (
     CohortTask,
     evaluate_task,
     stratified_split,
@@ -22,8 +22,9 @@ def synthetic():
     labels = np.repeat(["up", "down"], 50)
     x[labels == "up", 7] += 5.0  # the one informative gene
     obs = pd.DataFrame({"y": labels}, index=[f"s{i}" for i in range(100)])
-    var = pd.DataFrame({"description": [f"gene {j}, long name" for j in range(30)]},
-                       index=[f"G{j}" for j in range(30)])
+    var = pd.DataFrame(
+        {"description": [f"gene {j}, long name" for j in range(30)]}, index=[f"G{j}" for j in range(30)]
+    )
     return ad.AnnData(x, obs=obs, var=var)
 
 
@@ -31,8 +32,9 @@ def test_top_attributed_genes_by_hand():
     attr = np.array([[3.0, 4.0, 0.0], [0.0, -1.0, 0.0]])
     # normalised |attr|: [0.6, 0.8, 0], [0, 1, 0] -> means [0.3, 0.9, 0]
     assert top_attributed_genes(attr, ["a", "b", "c"], n_top=2) == ["b", "a"]
-    assert top_attributed_genes(attr, ["a", "b", "c"], 1, descriptions=["x", "beta, long", "z"]) \
-        == ["b (beta)"]
+    assert top_attributed_genes(attr, ["a", "b", "c"], 1, descriptions=["x", "beta, long", "z"]) == [
+        "b (beta)"
+    ]
 
 
 def test_split_is_stratified_and_seeded():

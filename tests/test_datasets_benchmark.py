@@ -41,8 +41,9 @@ def test_shapes_and_gene_space(bench, data_dir):
     assert list(bench.diseases.var_names) == list(bench.drugs.var_names)
     assert len(bench.candidates) == 1_307 and bench.candidates == sorted(bench.candidates)
     # independent union: raw DEG symbols upper-cased | raw CMap GMT genes
-    raw = pd.read_csv(data_dir / "opentargets" / "disease_degs_expression_atlas.tsv.gz", sep="\t",
-                      usecols=["gene.symbol"])
+    raw = pd.read_csv(
+        data_dir / "opentargets" / "disease_degs_expression_atlas.tsv.gz", sep="\t", usecols=["gene.symbol"]
+    )
     genes = set(raw["gene.symbol"].str.upper())
     for name in ("CmapUp100.gmt.xz", "CmapDn100.gmt.xz"):
         with lzma.open(data_dir / "cmap02" / name, "rt") as fh:
@@ -59,7 +60,11 @@ def test_drug_signatures_and_metadata(bench):
     assert len(up) == len(down) == 100 and up[0] == "VWA1"
     row = drugs[name]
     assert row.obs[["drug", "cmap_name", "cell_line", "instance_id"]].iloc[0].tolist() == [
-        "metformin", "metformin", "MCF7", 1]
+        "metformin",
+        "metformin",
+        "MCF7",
+        1,
+    ]
     x = row[:, up].X.toarray()
     assert (x == 1).all() and (row[:, down].X.toarray() == -1).all()
     assert row.X.nnz == 200
@@ -87,7 +92,9 @@ def test_aggregate_instances_by_hand():
     from exprlab.datasets import aggregate_instances
 
     x = sp.csr_matrix(np.array([[1, -1, 0], [1, 0, -1], [0, 1, 0]], dtype=np.float32))
-    obs = pd.DataFrame({"drug": ["b", "b", "a"], "cell_line": ["PC3", "MCF7", "PC3"]}, index=["i1", "i2", "i3"])
+    obs = pd.DataFrame(
+        {"drug": ["b", "b", "a"], "cell_line": ["PC3", "MCF7", "PC3"]}, index=["i1", "i2", "i3"]
+    )
     per = aggregate_instances(ad.AnnData(X=x, obs=obs, var=pd.DataFrame(index=["G1", "G2", "G3"])))
     assert list(per.obs_names) == ["a", "b"]
     np.testing.assert_allclose(per.X.toarray(), [[0, 1, 0], [1, -0.5, -0.5]])
@@ -121,8 +128,10 @@ def test_other_catalogues_join_by_name(data_dir, labels):
     assert rep["disease_join"].startswith("exact normalised name")
     assert rep["n_pairs"] == len(b.indications) > 0
     assert set(b.indications["disease"]) <= set(b.diseases.obs["disease"])
-    assert rep["n_catalogue_diseases_matched_by_name"] + len(rep["catalogue_diseases_unmatched"]) == rep[
-        "n_catalogue_diseases"]
+    assert (
+        rep["n_catalogue_diseases_matched_by_name"] + len(rep["catalogue_diseases_unmatched"])
+        == rep["n_catalogue_diseases"]
+    )
     assert set(b.indications["source"]) == {labels}
 
 
@@ -137,7 +146,9 @@ def test_user_label_table(data_dir, tmp_path):
     )
     b = repurposing_benchmark(path)
     assert sorted(zip(b.indications["drug"], b.indications["disease"])) == [
-        ("metformin", "EFO_0003894"), ("trichostatina", "EFO_0003894")]
+        ("metformin", "EFO_0003894"),
+        ("trichostatina", "EFO_0003894"),
+    ]
     assert b.report["drugs_without_signature"] == ["unobtainium"]
     assert b.report["catalogue_diseases_unmatched"] == ["no such disease"]
     assert b.report["n_rows_drug_without_signature"] == 1

@@ -32,7 +32,7 @@ def test_registry_shapes_match_loaders(data_dir):
     assert listed["name"].is_unique
     for info in datasets.DATASETS:
         call = info.name if "(" in info.name else info.name + "()"
-        obj = eval("datasets." + call, {"datasets": datasets})  # noqa: S307 - names from our registry
+        obj = eval("datasets." + call, {"datasets": datasets})
         assert _shape_of(obj) == info.shape, info.name
 
 
@@ -71,7 +71,11 @@ def test_cmap02_loader(data_dir):
     assert sp.issparse(cm.X)
     row = cm["metformin@MCF7#1e-05M_1"]
     assert row.obs[["drug", "cmap_name", "cell_line", "instance_id"]].iloc[0].tolist() == [
-        "metformin", "metformin", "MCF7", 1]
+        "metformin",
+        "metformin",
+        "MCF7",
+        1,
+    ]
     assert row.obs["dose"].iloc[0] == pytest.approx(1e-5) and row.obs["time"].iloc[0] == 6
     assert ((cm.X > 0).sum(axis=1) == 100).all() and ((cm.X < 0).sum(axis=1) == 100).all()
     assert set(np.unique(cm.X.data)) == {-1.0, 1.0}

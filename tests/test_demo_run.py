@@ -9,13 +9,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from exprlab.workflows import demo as demo_module
-from exprlab.workflows.demo import DemoConfig, run_demo
+from exprlab.workflows import _demo as demo_module
+from exprlab.workflows._demo import DemoConfig, run_demo
 
-SMALL = DemoConfig(models=("lr",), runs=1, n_per_class=40, n_genes=1000, curve_ks=(10,),
-                   n_diseases=24, n_drugs=80, n_folds=3, n_boot=200,
-                   methods=("random", "popularity", "wtcs", "xsum", "twotower"), max_epochs=4,
-                   steps_per_epoch=4)
+SMALL = DemoConfig(
+    models=("lr",),
+    runs=1,
+    n_per_class=40,
+    n_genes=1000,
+    curve_ks=(10,),
+    n_diseases=24,
+    n_drugs=80,
+    n_folds=3,
+    n_boot=200,
+    methods=("random", "popularity", "wtcs", "xsum", "twotower"),
+    max_epochs=4,
+    steps_per_epoch=4,
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +46,13 @@ def test_demo_writes_every_part_and_a_report(demo_out):
     assert json.loads((out / "matching" / "run.json").read_text())["kind"] == "match-benchmark"
     assert "demo finished" in (out / "exprlab.log").read_text()
     html = (out / "report.html").read_text()
-    for text in ("Summary", "Explanations (explanations)", "Drug-disease retrieval (matching)",
-                 "MAP random ranking", "feature agreement local / global"):
+    for text in (
+        "Summary",
+        "Explanations (explanations)",
+        "Drug-disease retrieval (matching)",
+        "MAP random ranking",
+        "feature agreement local / global",
+    ):
         assert text in html
     assert result.report == out / "report.html"
 
@@ -72,6 +87,8 @@ def test_a_failing_demo_leaves_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(demo_module, "_matching", boom)
     with pytest.raises(RuntimeError):
-        run_demo(tmp_path / "out", config=DemoConfig(models=("lr",), runs=1, n_per_class=10,
-                                                     n_genes=200, curve_ks=()))
+        run_demo(
+            tmp_path / "out",
+            config=DemoConfig(models=("lr",), runs=1, n_per_class=10, n_genes=200, curve_ks=()),
+        )
     assert list(tmp_path.iterdir()) == []

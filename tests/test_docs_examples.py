@@ -24,8 +24,9 @@ def test_api_example_runs(example, capsys):
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("gen_cli_reference",
-                                                  ROOT / "scripts" / "gen_cli_reference.py")
+    spec = importlib.util.spec_from_file_location(
+        "gen_cli_reference", ROOT / "scripts" / "gen_cli_reference.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -35,7 +36,8 @@ def test_cli_reference_is_current():
     gen = _generator()
     committed = (ROOT / "docs" / "cli-reference.md").read_text(encoding="utf-8")
     assert committed == gen.render(), (
-        "docs/cli-reference.md is out of date: run python scripts/gen_cli_reference.py")
+        "docs/cli-reference.md is out of date: run python scripts/gen_cli_reference.py"
+    )
 
 
 def test_cli_reference_lists_every_command():

@@ -86,8 +86,9 @@ def test_real_cmap_vs_chembl_report(data_dir):
     import re
 
     inst = pd.read_csv(data_dir / "cmap02" / "cmap_instances_02.txt", sep="\t", usecols=["cmap_name"])
-    ot = pd.read_csv(data_dir / "opentargets" / "drug_disease_indications.tsv", sep="\t",
-                     usecols=["chembl.name"])
+    ot = pd.read_csv(
+        data_dir / "opentargets" / "drug_disease_indications.tsv", sep="\t", usecols=["chembl.name"]
+    )
     cmap, chembl = inst["cmap_name"].unique(), ot["chembl.name"].unique()
     rep = match_drug_names(cmap, chembl, strip_salts=False)
     left = rep[rep["side"] == "left"]

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError
-from exprlab.explain.enrichment import bh_adjust, hypergeometric_enrichment, rank_enrichment
+from exprlab.explain._enrichment import bh_adjust, hypergeometric_enrichment, rank_enrichment
 
 UNIVERSE = [f"g{i}" for i in range(10)]
 SETS = {
@@ -66,8 +66,13 @@ def test_rank_enrichment_matches_scipy_mannwhitney():
         res = rank_enrichment(scores, sets, alternative=alternative).set_index("pathway")
         for name, members in sets.items():
             inside = scores.index.isin(members)
-            ref = stats.mannwhitneyu(scores[inside], scores[~inside], alternative=alternative,
-                                     method="asymptotic", use_continuity=True)
+            ref = stats.mannwhitneyu(
+                scores[inside],
+                scores[~inside],
+                alternative=alternative,
+                method="asymptotic",
+                use_continuity=True,
+            )
             assert res.loc[name, "pvalue"] == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-15)
             u = ref.statistic
             assert res.loc[name, "auc"] == pytest.approx(u / (inside.sum() * (~inside).sum()))
@@ -84,7 +89,6 @@ def test_no_overlap_and_bad_input_are_clear_errors():
     with pytest.raises(InputDataError, match="between"):
         hypergeometric_enrichment(["g0"], SETS, UNIVERSE, min_size=50)
     with pytest.raises(InputDataError, match="non-finite"):
-        rank_enrichment(pd.Series([1.0, np.nan, 2.0], index=["g0", "g1", "g2"]), SETS,
-                        min_size=1)
+        rank_enrichment(pd.Series([1.0, np.nan, 2.0], index=["g0", "g1", "g2"]), SETS, min_size=1)
     with pytest.raises(InvalidParameterError):
         rank_enrichment(pd.Series(1.0, index=UNIVERSE), SETS, alternative="bigger")

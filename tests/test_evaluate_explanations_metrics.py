@@ -15,8 +15,8 @@ from exprlab.evaluate import (
     prediction_gaps,
     topk_stability,
 )
-from exprlab.evaluate.explanations import PredictionGapModel, prediction_gap_curves
-from exprlab.explain.aggregate import (
+from exprlab.evaluate._explanations import PredictionGapModel, prediction_gap_curves
+from exprlab.explain._aggregate import (
     diffuse_attributions,
     diffusion_operator,
     global_ranking_scores,
@@ -26,12 +26,14 @@ from exprlab.explain.aggregate import (
 )
 
 # --------------------------------------------------------------------------- feature agreement
-ATTR = np.array([
-    [0.9, 0.1, 0.5, 0.0, 0.0, 0.0],   # class A, top-2 {0, 2}: 1 of 2 informative
-    [0.3, 0.4, 0.0, 0.0, 0.0, 0.0],   # class A, top-2 {0, 1}: 2 of 2
-    [0.0, 0.0, 0.0, 0.0, 1.0, 0.0],   # class B, top-1 {4}: 1 of 1
-    [1.0, 0.0, 0.0, 0.0, 0.0, 0.0],   # class B, misclassified: ignored
-])
+ATTR = np.array(
+    [
+        [0.9, 0.1, 0.5, 0.0, 0.0, 0.0],  # class A, top-2 {0, 2}: 1 of 2 informative
+        [0.3, 0.4, 0.0, 0.0, 0.0, 0.0],  # class A, top-2 {0, 1}: 2 of 2
+        [0.0, 0.0, 0.0, 0.0, 1.0, 0.0],  # class B, top-1 {4}: 1 of 1
+        [1.0, 0.0, 0.0, 0.0, 0.0, 0.0],  # class B, misclassified: ignored
+    ]
+)
 LABELS = ["A", "A", "B", "B"]
 PRED = ["A", "A", "B", "A"]
 TRUTH = {"A": ["g0", "g1"], "B": ["g4"]}
@@ -100,7 +102,7 @@ def brute_force_pg(forward, x, y, order, baseline, gap):
     total = 0.0
     current = x.copy()
     for k in range(int(np.ceil(p / gap))):
-        block = order[k * gap:(k + 1) * gap]
+        block = order[k * gap : (k + 1) * gap]
         current[block] = baseline[block]
         total += max(0.0, full - forward(current)[y])
     return total * gap / p
@@ -127,8 +129,9 @@ def test_prediction_gap_first_linear_path_matches_brute_force(shared):
     pg, _ = prediction_gap_curves(model, x, y, orders)
     for i in range(4):
         order = orders if shared else orders[i]
-        assert pg[i] == pytest.approx(brute_force_pg(forward, x[i], y[i], order, base, 10),
-                                      rel=1e-9, abs=1e-12)
+        assert pg[i] == pytest.approx(
+            brute_force_pg(forward, x[i], y[i], order, base, 10), rel=1e-9, abs=1e-12
+        )
 
 
 def test_prediction_gap_generic_path_and_mlp_head_match_brute_force():
@@ -145,6 +148,7 @@ def test_prediction_gap_generic_path_and_mlp_head_match_brute_force():
     order = rng.permutation(12)
     base = np.zeros(12)
     for module in (generic, mlp):
+
         def forward(v, module=module):
             with torch.no_grad():
                 return torch.softmax(module(torch.as_tensor(v[None, :])), 1)[0].numpy()
@@ -153,8 +157,9 @@ def test_prediction_gap_generic_path_and_mlp_head_match_brute_force():
         assert model.linear_path == (module is mlp)
         pg, _ = prediction_gap_curves(model, x, y, order)
         for i in range(3):
-            assert pg[i] == pytest.approx(brute_force_pg(forward, x[i], y[i], order, base, 5),
-                                          rel=1e-9, abs=1e-12)
+            assert pg[i] == pytest.approx(
+                brute_force_pg(forward, x[i], y[i], order, base, 5), rel=1e-9, abs=1e-12
+            )
 
 
 def test_prediction_gaps_summary_orders_and_averaging():
@@ -165,10 +170,13 @@ def test_prediction_gaps_summary_orders_and_averaging():
     attr = rng.normal(size=(6, 20))
     res = prediction_gaps(module, x, y, attr, n_random=5, gap=10, seed=0)
     base = np.zeros(20)
-    per_ex_i = [brute_force_pg(forward, x[i], y[i], np.argsort(-attr[i], kind="stable"), base, 10)
-                for i in range(6)]
-    per_ex_u = [brute_force_pg(forward, x[i], y[i], np.argsort(-attr[i], kind="stable")[::-1],
-                               base, 10) for i in range(6)]
+    per_ex_i = [
+        brute_force_pg(forward, x[i], y[i], np.argsort(-attr[i], kind="stable"), base, 10) for i in range(6)
+    ]
+    per_ex_u = [
+        brute_force_pg(forward, x[i], y[i], np.argsort(-attr[i], kind="stable")[::-1], base, 10)
+        for i in range(6)
+    ]
     # mean per class, then over classes, in %
     expected_i = 100 * (np.mean(per_ex_i[:3]) + np.mean(per_ex_i[3:])) / 2
     expected_u = 100 * (np.mean(per_ex_u[:3]) + np.mean(per_ex_u[3:])) / 2
@@ -254,7 +262,7 @@ def test_shrink_to_class_by_hand():
 
 
 def test_pathway_scores_over_a_real_gmt(data_dir):
-    from exprlab.io.gmt import read_gmt
+    from exprlab.io._gmt import read_gmt
 
     sets = read_gmt(data_dir / "genesets" / "h.all.v7.0.symbols.gmt")
     genes = list(sets["HALLMARK_APOPTOSIS"][:5]) + ["NOT_A_GENE"]
@@ -269,7 +277,7 @@ def test_pathway_scores_over_a_real_gmt(data_dir):
 def test_refine_attributions_shrinks_then_smooths_by_pathway():
     import scipy.sparse as sp
 
-    from exprlab.explain.aggregate import refine_attributions
+    from exprlab.explain._aggregate import refine_attributions
 
     attr = np.array([[3.0, 4.0, 0.0]])  # normalised: [0.6, 0.8, 0]
     profiles = {"c": np.array([0.0, 0.0, 1.0])}

@@ -18,10 +18,10 @@ def h5ad(tmp_path):
     x = rng.normal(size=(60, 12)).astype(np.float32)
     labels = np.repeat(["healthy", "sick"], 30)
     x[labels == "sick", :2] += 3
-    obs = pd.DataFrame({"status": labels, "batch": rng.integers(0, 3, 60).astype(str)},
-                       index=[f"s{i}" for i in range(60)])
-    var = pd.DataFrame({"symbol": [f"S{j}" for j in range(12)]},
-                       index=[f"G{j}" for j in range(12)])
+    obs = pd.DataFrame(
+        {"status": labels, "batch": rng.integers(0, 3, 60).astype(str)}, index=[f"s{i}" for i in range(60)]
+    )
+    var = pd.DataFrame({"symbol": [f"S{j}" for j in range(12)]}, index=[f"G{j}" for j in range(12)])
     path = tmp_path / "data.h5ad"
     ad.AnnData(x, obs=obs, var=var).write_h5ad(path)
     return path
@@ -29,14 +29,41 @@ def h5ad(tmp_path):
 
 def test_train_then_explain(h5ad, tmp_path, capsys):
     model_dir = tmp_path / "model"
-    main(["train", "--data", str(h5ad), "--label", "status", "--model", "mlp",
-          "--out", str(model_dir), "--epochs", "5"])
+    main(
+        [
+            "train",
+            "--data",
+            str(h5ad),
+            "--label",
+            "status",
+            "--model",
+            "mlp",
+            "--out",
+            str(model_dir),
+            "--epochs",
+            "5",
+        ]
+    )
     assert "balanced accuracy" in capsys.readouterr().out
-    assert {p.name for p in model_dir.iterdir()} == {"metadata.json", "weights.pt",
-                                                     "preprocess.npz"}
+    assert {p.name for p in model_dir.iterdir()} == {"metadata.json", "weights.pt", "preprocess.npz"}
     out = tmp_path / "attr.h5ad"
-    main(["explain", "--model", str(model_dir), "--data", str(h5ad), "--baseline", "zero",
-          "--steps", "400", "--target", "true", "--out", str(out)])
+    main(
+        [
+            "explain",
+            "--model",
+            str(model_dir),
+            "--data",
+            str(h5ad),
+            "--baseline",
+            "zero",
+            "--steps",
+            "400",
+            "--target",
+            "true",
+            "--out",
+            str(out),
+        ]
+    )
     data, attr = ad.read_h5ad(h5ad), ad.read_h5ad(out)
     assert list(attr.obs_names) == list(data.obs_names)
     assert list(attr.var_names) == list(data.var_names)
@@ -55,21 +82,54 @@ def test_train_then_explain(h5ad, tmp_path, capsys):
 
 def test_explain_errors_exit_2_with_one_line(h5ad, tmp_path, capsys):
     model_dir = tmp_path / "model"
-    main(["train", "--data", str(h5ad), "--label", "status", "--model", "lr",
-          "--out", str(model_dir), "--epochs", "2"])
+    main(
+        [
+            "train",
+            "--data",
+            str(h5ad),
+            "--label",
+            "status",
+            "--model",
+            "lr",
+            "--out",
+            str(model_dir),
+            "--epochs",
+            "2",
+        ]
+    )
     fewer = ad.read_h5ad(h5ad)[:, 2:].copy()
     fewer_path = tmp_path / "fewer.h5ad"
     fewer.write_h5ad(fewer_path)
     with pytest.raises(SystemExit) as stop:
-        main(["explain", "--model", str(model_dir), "--data", str(fewer_path),
-              "--out", str(tmp_path / "a.h5ad")])
+        main(
+            [
+                "explain",
+                "--model",
+                str(model_dir),
+                "--data",
+                str(fewer_path),
+                "--out",
+                str(tmp_path / "a.h5ad"),
+            ]
+        )
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert "G0, G1" in err and err.count("\n") == 1
     assert not (tmp_path / "a.h5ad").exists()
     with pytest.raises(SystemExit) as stop:
-        main(["explain", "--model", str(model_dir), "--data", str(h5ad), "--baseline", "median",
-              "--out", str(tmp_path / "a.h5ad")])
+        main(
+            [
+                "explain",
+                "--model",
+                str(model_dir),
+                "--data",
+                str(h5ad),
+                "--baseline",
+                "median",
+                "--out",
+                str(tmp_path / "a.h5ad"),
+            ]
+        )
     assert stop.value.code == 2
     with pytest.raises(SystemExit) as stop:
         main(["train", "--data", str(h5ad), "--label", "batch2", "--out", str(tmp_path / "m2")])

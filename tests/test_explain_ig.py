@@ -69,7 +69,8 @@ def captum_ig(model, x, b, t, n_steps, method, output="probability"):
         return torch.softmax(out, dim=1) if output == "probability" else out
 
     attr, delta = IntegratedGradients(forward).attribute(
-        x, b, target=t, n_steps=n_steps, method=method, return_convergence_delta=True)
+        x, b, target=t, n_steps=n_steps, method=method, return_convergence_delta=True
+    )
     return attr.detach().double().numpy(), delta.detach().double().numpy()
 
 
@@ -106,8 +107,9 @@ def test_linear_model_logit_closed_form(batch, method, path):
     x, b, t = batch
     model = nn.Sequential(nn.Linear(P, C)).double()
     w = model[0].weight.detach().numpy()
-    attr, delta = integrated_gradients(model, x, b, t, n_steps=9, method=method, path=path,
-                                       output="logit", return_convergence_delta=True)
+    attr, delta = integrated_gradients(
+        model, x, b, t, n_steps=9, method=method, path=path, output="logit", return_convergence_delta=True
+    )
     mass = 1 - 1 / 9 if method == "riemann_trapezoid" else 1.0  # Σ weights
     expected = mass * (x.numpy() - b.numpy()) * w[t.numpy()]
     np.testing.assert_allclose(attr, expected, rtol=1e-12, atol=1e-12)
@@ -118,8 +120,7 @@ def test_linear_model_logit_closed_form(batch, method, path):
 def test_completeness_of_probability_attributions(batch):
     x, b, t = batch
     model = make_model("mlp")
-    attr, delta = integrated_gradients(model, x, b, t, n_steps=3000,
-                                       return_convergence_delta=True)
+    attr, delta = integrated_gradients(model, x, b, t, n_steps=3000, return_convergence_delta=True)
     with torch.no_grad():
         p = torch.softmax(model(x), 1).numpy()[np.arange(N), t.numpy()]
         q = torch.softmax(model(b), 1).numpy()[np.arange(N), t.numpy()]
@@ -135,8 +136,9 @@ def test_captum_parity(batch, kind, method, path):
     x, b, t = batch
     model = make_model(kind)
     ref, ref_delta = captum_ig(model, x, b, t, 16, method)
-    attr, delta = integrated_gradients(model, x, b, t, n_steps=16, method=method, path=path,
-                                       return_convergence_delta=True)
+    attr, delta = integrated_gradients(
+        model, x, b, t, n_steps=16, method=method, path=path, return_convergence_delta=True
+    )
     assert_rel(attr, ref)
     np.testing.assert_allclose(delta, ref_delta, atol=1e-6)
 
@@ -155,8 +157,7 @@ def test_float32_model_float64_path_agrees_with_a_float64_model(batch):
     reference = integrated_gradients(make_model("mlp"), x, b, t, n_steps=64)
     single = make_model("mlp", dtype=torch.float32)
     fast = integrated_gradients(single, x.float(), b.float(), t, n_steps=64)
-    precise = integrated_gradients(single, x.float(), b.float(), t, n_steps=64,
-                                   precision="float64")
+    precise = integrated_gradients(single, x.float(), b.float(), t, n_steps=64, precision="float64")
     assert fast.dtype == np.float32
     assert_rel(precise, reference, rtol=1e-5)
     assert_rel(fast, reference, rtol=1e-4)
@@ -170,8 +171,7 @@ def test_first_linear_split_and_diffusion_fold():
     d = torch.sparse.mm(model[0].matrix(torch.float64), torch.eye(P, dtype=torch.float64))
     torch.testing.assert_close(split.weights[0], model[1].weight @ d)
     assert split_first_linear(make_model("lr")) is not None  # dropout skipped
-    conv = nn.Sequential(nn.Unflatten(1, (1, P)), nn.Conv1d(1, 2, 3), nn.Flatten(),
-                         nn.Linear(2 * (P - 2), C))
+    conv = nn.Sequential(nn.Unflatten(1, (1, P)), nn.Conv1d(1, 2, 3), nn.Flatten(), nn.Linear(2 * (P - 2), C))
     assert split_first_linear(conv) is None
     with pytest.raises(InvalidParameterError, match="exact path"):
         integrated_gradients(conv, torch.zeros(2, P), path="exact")
@@ -183,16 +183,20 @@ def test_chunking_does_not_change_results(batch):
     full = integrated_gradients(model, x, b, t, n_steps=20, path="generic")
     for rows in (1, 7, 19, 20, 45, 10_000):
         for path in ("exact", "generic"):
-            chunked = integrated_gradients(model, x, b, t, n_steps=20, path=path,
-                                           internal_batch_size=rows)
+            chunked = integrated_gradients(model, x, b, t, n_steps=20, path=path, internal_batch_size=rows)
             np.testing.assert_allclose(chunked, full, rtol=1e-10, atol=1e-13)
 
 
 def test_generic_path_on_a_convolution_first_model_matches_captum(batch):
     x, b, t = batch
     torch.manual_seed(0)
-    conv = nn.Sequential(nn.Unflatten(1, (1, P)), nn.Conv1d(1, 3, 5), nn.Tanh(), nn.Flatten(),
-                         nn.Linear(3 * (P - 4), C)).double().eval()
+    conv = (
+        nn.Sequential(
+            nn.Unflatten(1, (1, P)), nn.Conv1d(1, 3, 5), nn.Tanh(), nn.Flatten(), nn.Linear(3 * (P - 4), C)
+        )
+        .double()
+        .eval()
+    )
     ref, _ = captum_ig(conv, x, b, t, 25, "gausslegendre")
     assert_rel(integrated_gradients(conv, x, b, t, n_steps=25, internal_batch_size=33), ref)
 
@@ -201,8 +205,9 @@ def test_target_none_explains_the_predicted_class(batch):
     x, b, _ = batch
     model = make_model("mlp")
     predicted = model(x).argmax(1)
-    np.testing.assert_allclose(integrated_gradients(model, x, b),
-                               integrated_gradients(model, x, b, predicted), rtol=1e-12)
+    np.testing.assert_allclose(
+        integrated_gradients(model, x, b), integrated_gradients(model, x, b, predicted), rtol=1e-12
+    )
 
 
 class TwoTower(nn.Module):
@@ -230,8 +235,7 @@ def test_multi_input_models_both_paths_match_captum():
     rng = np.random.default_rng(4)
     xa, xb = torch.tensor(rng.normal(size=(5, P))), torch.tensor(rng.normal(size=(5, P - 4)))
     model = TwoTower().double()
-    ref = IntegratedGradients(lambda u, v: torch.sigmoid(model(u, v))).attribute(
-        (xa, xb), n_steps=30)
+    ref = IntegratedGradients(lambda u, v: torch.sigmoid(model(u, v))).attribute((xa, xb), n_steps=30)
     generic = integrated_gradients(model, (xa, xb), n_steps=30)
     exact = integrated_gradients(TwoTowerSplit().double(), (xa, xb), n_steps=30, path="exact")
     for ours in (generic, exact):
@@ -244,22 +248,49 @@ def test_multi_input_models_both_paths_match_captum():
 def test_adaptive_refinement_reaches_the_tolerance(batch):
     x, b, t = batch
     model = make_model("mlp")
-    _, coarse = integrated_gradients(model, x, b * 4, t, n_steps=2, method="riemann_left",
-                                     return_convergence_delta=True)
+    _, coarse = integrated_gradients(
+        model, x, b * 4, t, n_steps=2, method="riemann_left", return_convergence_delta=True
+    )
     assert np.abs(coarse).max() > 1e-3
-    _, delta, steps = integrated_gradients(model, x, b * 4, t, n_steps=2, method="riemann_left",
-                                           adaptive=True, tolerance=1e-3, max_steps=4096,
-                                           return_convergence_delta=True, return_steps=True)
+    _, delta, steps = integrated_gradients(
+        model,
+        x,
+        b * 4,
+        t,
+        n_steps=2,
+        method="riemann_left",
+        adaptive=True,
+        tolerance=1e-3,
+        max_steps=4096,
+        return_convergence_delta=True,
+        return_steps=True,
+    )
     assert np.all(np.abs(delta) <= 1e-3)
     assert steps.max() > 2 and np.all(np.log2(steps) == np.round(np.log2(steps)))
     fine = integrated_gradients(model, x, b * 4, t, n_steps=int(steps[0]), method="riemann_left")
-    first = integrated_gradients(model, x[:1], b[:1] * 4, t[:1], n_steps=2,
-                                 method="riemann_left", adaptive=True, tolerance=1e-3,
-                                 max_steps=4096)
+    first = integrated_gradients(
+        model,
+        x[:1],
+        b[:1] * 4,
+        t[:1],
+        n_steps=2,
+        method="riemann_left",
+        adaptive=True,
+        tolerance=1e-3,
+        max_steps=4096,
+    )
     np.testing.assert_allclose(first[0], fine[0], rtol=1e-10)
-    _, delta, steps = integrated_gradients(model, x, b * 4, t, n_steps=3, method="riemann_left",
-                                           adaptive="paper", return_convergence_delta=True,
-                                           return_steps=True)
+    _, delta, steps = integrated_gradients(
+        model,
+        x,
+        b * 4,
+        t,
+        n_steps=3,
+        method="riemann_left",
+        adaptive="paper",
+        return_convergence_delta=True,
+        return_steps=True,
+    )
     assert np.all(100 * np.abs(delta) <= 1)
     assert np.all(steps % 3 == 0)  # the paper adds n_steps at a time
 
@@ -271,8 +302,11 @@ def fitted():
     x = rng.normal(size=(60, P))
     labels = np.repeat(["B", "T"], 30)
     x[labels == "T", :3] += 3
-    data = ad.AnnData(x, obs=pd.DataFrame({"lineage": labels}, index=[f"s{i}" for i in range(60)]),
-                      var=pd.DataFrame(index=[f"G{j}" for j in range(P)]))
+    data = ad.AnnData(
+        x,
+        obs=pd.DataFrame({"lineage": labels}, index=[f"s{i}" for i in range(60)]),
+        var=pd.DataFrame(index=[f"G{j}" for j in range(P)]),
+    )
     return data, ExpressionClassifier("mlp", seed=0, epochs=3).fit(data, "lineage")
 
 
@@ -292,12 +326,12 @@ def test_baselines_zero_mean_class_array_and_averaged(fitted):
     ig_per = integrated_gradients(clf, z[:5], per_example, target=0)
     one = integrated_gradients(clf, z[:1], per_example[0], target=0)
     np.testing.assert_allclose(ig_per[:1], one, rtol=1e-5, atol=1e-9)
-    avg, delta = integrated_gradients(clf, data[:5], averaged("zero", "class:T", per_example),
-                                      target="B", return_convergence_delta=True)
+    avg, delta = integrated_gradients(
+        clf, data[:5], averaged("zero", "class:T", per_example), target="B", return_convergence_delta=True
+    )
     assert_rel(avg, (ig_zero + ig_class + ig_per) / 3)
     assert delta.shape == (5,)
-    assert_rel(integrated_gradients(clf, data[:5], ["zero", "class:T"], target="B"),
-               (ig_zero + ig_class) / 2)
+    assert_rel(integrated_gradients(clf, data[:5], ["zero", "class:T"], target="B"), (ig_zero + ig_class) / 2)
 
 
 # ---------------------------------------------------------------- bad input

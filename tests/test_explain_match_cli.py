@@ -8,19 +8,35 @@ from typer.testing import CliRunner
 
 from exprlab.cli import app
 from exprlab.io import write_gmt, write_h5ad
-from exprlab.models.matcher_training import TrainConfig
-from exprlab.simulate.planted import simulate_planted
-from exprlab.workflows.repurposing import LearnedSettings, train_models
+from exprlab.models._matcher_training import TrainConfig
+from exprlab.simulate._planted import simulate_planted
+from exprlab.workflows._repurposing import LearnedSettings, train_models
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
-    b = simulate_planted(n_diseases=12, n_drugs=20, n_pathways=6, pathway_size=10, n_genes=120,
-                         set_size=10, noise_genes=10, seed=2)
-    settings = LearnedSettings(max_genes=120, paper=TrainConfig(
-        architecture="paper", options={"hidden": 16, "fusion": 8}, max_epochs=2,
-        steps_per_epoch=4, batch_size=64, patience=2))
+    b = simulate_planted(
+        n_diseases=12,
+        n_drugs=20,
+        n_pathways=6,
+        pathway_size=10,
+        n_genes=120,
+        set_size=10,
+        noise_genes=10,
+        seed=2,
+    )
+    settings = LearnedSettings(
+        max_genes=120,
+        paper=TrainConfig(
+            architecture="paper",
+            options={"hidden": 16, "fusion": 8},
+            max_epochs=2,
+            steps_per_epoch=4,
+            batch_size=64,
+            patience=2,
+        ),
+    )
     model = train_models(b, root / "model", architecture="paper", seeds=1, settings=settings)
     row = b.indications[b.indications["mechanism"]].iloc[0]
     dis = b.diseases[b.diseases.obs["disease"] == row["disease"]].copy()
@@ -35,14 +51,38 @@ def files(tmp_path_factory):
 def test_cli_writes_tables_pathways_and_plot(files):
     root, model = files
     out = root / "expl"
-    res = CliRunner().invoke(app, [
-        "match", "explain", "--model", str(model), "--disease", str(root / "disease.h5ad"),
-        "--drug", str(root / "drug.h5ad"), "--genesets", str(root / "sets.gmt"),
-        "--top", "10", "--steps", "16", "--out", str(out)])
+    res = CliRunner().invoke(
+        app,
+        [
+            "match",
+            "explain",
+            "--model",
+            str(model),
+            "--disease",
+            str(root / "disease.h5ad"),
+            "--drug",
+            str(root / "drug.h5ad"),
+            "--genesets",
+            str(root / "sets.gmt"),
+            "--top",
+            "10",
+            "--steps",
+            "16",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     genes = pd.read_csv(out / "genes.tsv", sep="\t")
-    assert {"gene", "rank", "disease_value", "drug_value", "disease_attribution",
-            "drug_attribution", "combined"} <= set(genes.columns)
+    assert {
+        "gene",
+        "rank",
+        "disease_value",
+        "drug_value",
+        "disease_attribution",
+        "drug_attribution",
+        "combined",
+    } <= set(genes.columns)
     assert (genes["rank"] == range(1, len(genes) + 1)).all()
     pathways = pd.read_csv(out / "pathways.tsv", sep="\t")
     assert pathways["pathway"].str.startswith("pathway_").all()
@@ -63,10 +103,20 @@ def test_cli_bad_gmt_and_unknown_file_are_one_line_errors(files, capsys):
     from exprlab.cli import main
 
     root, model = files
-    args = ["match", "explain", "--disease", str(root / "disease.h5ad"),
-            "--drug", str(root / "drug.h5ad"), "--out", str(root / "bad")]
-    cases = ((["--model", str(model), "--genesets", str(root / "other.gmt")], "shares a gene"),
-             (["--model", str(root)], "model.json is missing"))
+    args = [
+        "match",
+        "explain",
+        "--disease",
+        str(root / "disease.h5ad"),
+        "--drug",
+        str(root / "drug.h5ad"),
+        "--out",
+        str(root / "bad"),
+    ]
+    cases = (
+        (["--model", str(model), "--genesets", str(root / "other.gmt")], "shares a gene"),
+        (["--model", str(root)], "model.json is missing"),
+    )
     for extra, pattern in cases:
         with pytest.raises(SystemExit) as exit_info:
             main([*args, *extra])

@@ -5,11 +5,11 @@ import pandas as pd
 import pytest
 
 from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError
-from exprlab.explain.match import _PairScore, explain_match, load_match_model
-from exprlab.models.matcher_training import TrainConfig
-from exprlab.models.matchers import PairData, SeedEnsemble, SparseRows, rank_drugs
-from exprlab.simulate.planted import simulate_planted
-from exprlab.workflows.repurposing import LearnedSettings, cosine_reversal, train_models
+from exprlab.explain._match import _PairScore, explain_match, load_match_model
+from exprlab.models._matcher_training import TrainConfig
+from exprlab.models._matchers import PairData, SeedEnsemble, SparseRows, rank_drugs
+from exprlab.simulate._planted import simulate_planted
+from exprlab.workflows._repurposing import LearnedSettings, cosine_reversal, train_models
 
 
 def _settings():
@@ -17,15 +17,22 @@ def _settings():
     return LearnedSettings(
         max_genes=200,
         paper=TrainConfig(architecture="paper", options={"hidden": 32, "fusion": 16}, **fast),
-        twotower=TrainConfig(architecture="twotower", lr=3e-3, options={"dim": 16, "hidden": 32},
-                             **fast),
+        twotower=TrainConfig(architecture="twotower", lr=3e-3, options={"dim": 16, "hidden": 32}, **fast),
     )
 
 
 @pytest.fixture(scope="module")
 def planted():
-    return simulate_planted(n_diseases=16, n_drugs=30, n_pathways=8, pathway_size=10,
-                            n_genes=200, set_size=10, noise_genes=10, seed=1)
+    return simulate_planted(
+        n_diseases=16,
+        n_drugs=30,
+        n_pathways=8,
+        pathway_size=10,
+        n_genes=200,
+        set_size=10,
+        noise_genes=10,
+        seed=1,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +40,7 @@ def models(planted, tmp_path_factory):
     root = tmp_path_factory.mktemp("models")
     out = {}
     for arch, seeds in (("paper", 2), ("twotower", 2)):
-        out[arch] = train_models(planted, root / arch, architecture=arch, seeds=seeds,
-                                 settings=_settings())
+        out[arch] = train_models(planted, root / arch, architecture=arch, seeds=seeds, settings=_settings())
     return out
 
 
@@ -51,8 +57,13 @@ def _pair(planted):
 def _model_logits(mm, planted, disease, drug):
     """Pair logits by the model's own sparse path (score_pairs) over the full benchmark."""
     dis, drg = planted.diseases, planted.drugs
-    data = PairData(list(map(str, dis.var_names)), SparseRows(dis.X), SparseRows(drg.X),
-                    dis.obs["disease"].to_numpy(), drg.obs["drug"].to_numpy())
+    data = PairData(
+        list(map(str, dis.var_names)),
+        SparseRows(dis.X),
+        SparseRows(drg.X),
+        dis.obs["disease"].to_numpy(),
+        drg.obs["drug"].to_numpy(),
+    )
     mu, sd = mm.features["cosine_reversal"]
     data.extras = ((cosine_reversal(data) - mu) / sd)[None].astype(np.float32)
     sub = data.subset_genes(pd.Index(data.genes).get_indexer(mm.genes))
@@ -82,12 +93,11 @@ def test_score_and_completeness_match_the_model(planted, models, arch):
     assert zero.any() and np.all(e.genes.loc[zero, "combined"] == 0)
     # the table is sorted by combined attribution and columns add up
     assert np.all(np.diff(e.genes["combined"].to_numpy()) <= 0)
-    assert np.allclose(e.genes["combined"],
-                       e.genes["disease_attribution"] + e.genes["drug_attribution"])
+    assert np.allclose(e.genes["combined"], e.genes["disease_attribution"] + e.genes["drug_attribution"])
 
 
 def test_paper_exact_engine_equals_generic_engine(planted, models):
-    from exprlab.explain.integrated_gradients import integrated_gradients
+    from exprlab.explain._integrated_gradients import integrated_gradients
 
     mm = load_match_model(models["paper"])
     module = _PairScore(mm).eval()
@@ -107,8 +117,9 @@ def test_interaction_effect_and_all_instances(planted, models):
     disease, drug = _pair(planted)
     for arch in ("paper", "twotower"):
         mm = load_match_model(models[arch])
-        e = explain_match(mm, disease, drug, library=planted, effect="interaction",
-                          instances="all", n_steps=64)
+        e = explain_match(
+            mm, disease, drug, library=planted, effect="interaction", instances="all", n_steps=64
+        )
         module = _PairScore(mm).eval()
         # interaction by hand from the model: f(x) - f(xd, 0) - f(0, xs) + f(0, 0), averaged
         assert np.allclose(e.pairs["weight"].groupby(e.pairs["contrast"]).sum(), 1.0)
@@ -127,8 +138,9 @@ def test_pathways_from_gmt_file(planted, models, tmp_path):
     disease, drug = _pair(planted)
     sets = {f"pathway_{k}": v for k, v in planted.truth["pathways"].items()}
     write_gmt(sets, tmp_path / "p.gmt")
-    e = explain_match(models["paper"], disease, drug, library=planted,
-                      gene_sets=read_gmt(tmp_path / "p.gmt"), top=10)
+    e = explain_match(
+        models["paper"], disease, drug, library=planted, gene_sets=read_gmt(tmp_path / "p.gmt"), top=10
+    )
     pw = e.pathways.set_index("pathway")
     # summed attributions per pathway, recomputed from the gene table
     by_gene = e.genes.set_index("gene")["combined"]
@@ -147,8 +159,9 @@ def test_unknown_names_and_bad_gene_sets_are_clear_errors(planted, models):
     with pytest.raises(InvalidParameterError, match="no library"):
         explain_match(models["paper"], disease, drug)
     with pytest.raises(GeneSpaceError, match="shares a gene"):
-        explain_match(models["paper"], disease, drug, library=planted,
-                      gene_sets={"S": ["TP53", "EGFR", "MYC"]})
+        explain_match(
+            models["paper"], disease, drug, library=planted, gene_sets={"S": ["TP53", "EGFR", "MYC"]}
+        )
     # signatures over genes the model does not know
     dis = planted.diseases[planted.diseases.obs["disease"] == disease].copy()
     drg = planted.drugs[planted.drugs.obs["drug"] == drug].copy()
@@ -166,10 +179,10 @@ def test_explicit_baselines_keep_completeness(planted, models):
     dis_mean = pd.Series(np.asarray(planted.diseases.X).mean(axis=0), index=genes)
     drug_mean = pd.Series(np.asarray(planted.drugs.X).mean(axis=0), index=genes)
     for arch in ("paper", "twotower"):
-        e = explain_match(models[arch], disease, drug, library=planted,
-                          baselines=(dis_mean, drug_mean), n_steps=64)
+        e = explain_match(
+            models[arch], disease, drug, library=planted, baselines=(dis_mean, drug_mean), n_steps=64
+        )
         gap = (e.pairs["logit"] - e.pairs["baseline_logit"]).sum()
         assert e.genes["combined"].sum() == pytest.approx(gap, abs=2e-2 * max(1.0, abs(gap)))
     with pytest.raises(InputDataError, match="3 values"):
-        explain_match(models["paper"], disease, drug, library=planted,
-                      baselines=(np.zeros(3), np.zeros(3)))
+        explain_match(models["paper"], disease, drug, library=planted, baselines=(np.zeros(3), np.zeros(3)))

@@ -6,19 +6,29 @@ import numpy as np
 import pytest
 
 from exprlab.errors import InputDataError
-from exprlab.models.matcher_training import TrainConfig
-from exprlab.simulate.planted import simulate_planted
-from exprlab.workflows.explain_matches import target_permutation_test, validate_planted
-from exprlab.workflows.repurposing import LearnedSettings
+from exprlab.models._matcher_training import TrainConfig
+from exprlab.simulate._planted import simulate_planted
+from exprlab.workflows._explain_matches import target_permutation_test, validate_planted
+from exprlab.workflows._repurposing import LearnedSettings
 
 
 def test_planted_mechanisms_are_recovered_on_held_out_diseases():
     bench = simulate_planted(n_diseases=40, n_drugs=120, seed=0)
-    settings = LearnedSettings(max_genes=600, twotower=TrainConfig(
-        architecture="twotower", max_epochs=15, steps_per_epoch=16, batch_size=256, lr=3e-3,
-        patience=4))
-    pairs, summary = validate_planted(bench, architecture="twotower", folds=[0], seeds=2,
-                                      settings=settings, n_steps=32, effect="interaction")
+    settings = LearnedSettings(
+        max_genes=600,
+        twotower=TrainConfig(
+            architecture="twotower", max_epochs=15, steps_per_epoch=16, batch_size=256, lr=3e-3, patience=4
+        ),
+    )
+    pairs, summary = validate_planted(
+        bench,
+        architecture="twotower",
+        folds=[0],
+        seeds=2,
+        settings=settings,
+        n_steps=32,
+        effect="interaction",
+    )
     assert summary["n_pairs"] >= 5
     # independent recomputation of the per-pair precision from the planted truth
     held_out = set(pairs["disease"])
@@ -49,16 +59,17 @@ def test_validate_planted_refuses_data_without_truth():
 def test_target_permutation_test_against_exact_hypergeometric():
     # one pair: universe 10 genes, top 3 genes, 2 targets, both among the top
     # P(X >= 2) = C(3,2) C(7,0) / C(10,2) = 3/45
-    res = target_permutation_test(np.array([2]), np.array([2]), np.array([3]), np.array([10]),
-                                  n_permutations=40000, seed=1)
+    res = target_permutation_test(
+        np.array([2]), np.array([2]), np.array([3]), np.array([10]), n_permutations=40000, seed=1
+    )
     exact = comb(3, 2) * comb(7, 0) / comb(10, 2)
     assert res["pvalue"] == pytest.approx(exact, abs=0.006)
     assert res["expected_hits"] == pytest.approx(2 * 3 / 10)
     assert res["ratio"] == pytest.approx(2 / 0.6)
     # no hit at all: p-value 1
-    res = target_permutation_test(np.array([0, 0]), np.array([3, 1]), np.array([5, 5]),
-                                  np.array([100, 50]), n_permutations=200)
+    res = target_permutation_test(
+        np.array([0, 0]), np.array([3, 1]), np.array([5, 5]), np.array([100, 50]), n_permutations=200
+    )
     assert res["pvalue"] == 1.0
     with pytest.raises(InputDataError):
-        target_permutation_test(np.array([], int), np.array([], int), np.array([], int),
-                                np.array([], int))
+        target_permutation_test(np.array([], int), np.array([], int), np.array([], int), np.array([], int))

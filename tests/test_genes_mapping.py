@@ -18,16 +18,32 @@ from exprlab.genes import (
 
 # A hand-made gene table: one ambiguous symbol (MIA2 -> 2 Entrez, the landmark one wins) and one
 # Ensembl id shared by two genes.
-TABLE = pd.DataFrame({
-    "entrez": ["7157", "1956", "117153", "4253", "80111", "6578", "60"],
-    "symbol": ["TP53", "EGFR", "MIA2", "MIA2", "C3ORF36", "SLCO2A1", "ACTB"],
-    "ensembl": ["ENSG00000141510", "ENSG00000146648", "ENSG00000150526", "ENSG00000150527",
-                "ENSG00000174640", "ENSG00000174640", ""],
-    "gene_title": [""] * 7,
-    "gene_type": ["protein-coding"] * 7,
-    "feature_space": ["landmark", "landmark", "inferred", "best inferred", "inferred",
-                      "best inferred", "best inferred"],
-})
+TABLE = pd.DataFrame(
+    {
+        "entrez": ["7157", "1956", "117153", "4253", "80111", "6578", "60"],
+        "symbol": ["TP53", "EGFR", "MIA2", "MIA2", "C3ORF36", "SLCO2A1", "ACTB"],
+        "ensembl": [
+            "ENSG00000141510",
+            "ENSG00000146648",
+            "ENSG00000150526",
+            "ENSG00000150527",
+            "ENSG00000174640",
+            "ENSG00000174640",
+            "",
+        ],
+        "gene_title": [""] * 7,
+        "gene_type": ["protein-coding"] * 7,
+        "feature_space": [
+            "landmark",
+            "landmark",
+            "inferred",
+            "best inferred",
+            "inferred",
+            "best inferred",
+            "best inferred",
+        ],
+    }
+)
 
 
 def test_map_genes_small_table():
@@ -94,7 +110,10 @@ def test_real_gene_table_known_genes(data_dir):
     table = load_gene_table()
     assert len(table) == 12_328
     assert table["feature_space"].value_counts().to_dict() == {
-        "best inferred": 9_196, "inferred": 2_154, "landmark": 978}
+        "best inferred": 9_196,
+        "inferred": 2_154,
+        "landmark": 978,
+    }
     # looked up by hand in geneinfo_beta.txt.gz
     assert map_genes(["TP53", "egfr", "GAPDH"], "symbol", "entrez").tolist() == ["7157", "1956", "2597"]
     assert map_genes(["7157", "10"], "entrez", "symbol").tolist() == ["TP53", "NAT2"]
@@ -115,5 +134,6 @@ def test_real_convert_level5_sample(data_dir):
     # all 5,000 Entrez ids of the sample are L1000 genes with distinct symbols
     assert (new.n_vars, report["n_unmapped"], report["n_merged"]) == (5000, 0, 0)
     # TP53 (Entrez 7157) keeps its values
-    np.testing.assert_allclose(np.asarray(new[:, "TP53"].X).ravel(),
-                               np.asarray(lvl5[:, "7157"].X).ravel(), rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(new[:, "TP53"].X).ravel(), np.asarray(lvl5[:, "7157"].X).ravel(), rtol=1e-6
+    )

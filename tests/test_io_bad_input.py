@@ -135,7 +135,9 @@ def test_nan_refused_on_request(tmp_path):
 
 
 def test_writing_inf_refused(tmp_path):
-    a = ad.AnnData(np.array([[1.0, np.inf]]), obs=pd.DataFrame(index=["s"]), var=pd.DataFrame(index=["a", "b"]))
+    a = ad.AnnData(
+        np.array([[1.0, np.inf]]), obs=pd.DataFrame(index=["s"]), var=pd.DataFrame(index=["a", "b"])
+    )
     with pytest.raises(NonFiniteValueError, match="gene 'b'"):
         write_gct(a, tmp_path / "o.gct")
     assert not (tmp_path / "o.gct").exists()
@@ -239,7 +241,9 @@ def test_no_permission(tmp_path, monkeypatch):
     _check(err, p, "cannot be read", "Permission denied")
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads files whatever their mode")
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads files whatever their mode"
+)
 def test_no_permission_real_chmod(tmp_path):
     p = _gct(tmp_path, GOOD)
     p.chmod(0)
@@ -264,7 +268,9 @@ def test_binary_and_corrupt_compressed(tmp_path):
 
 
 def test_anndata_with_mismatched_gene_metadata(tmp_path):
-    a = ad.AnnData(np.zeros((2, 3)), obs=pd.DataFrame(index=["s1", "s2"]), var=pd.DataFrame(index=["g1", "g2", "g3"]))
+    a = ad.AnnData(
+        np.zeros((2, 3)), obs=pd.DataFrame(index=["s1", "s2"]), var=pd.DataFrame(index=["g1", "g2", "g3"])
+    )
     a._var = pd.DataFrame(index=["g1", "g2"])  # gene table no longer matches the matrix
     for writer, name in ((write_gct, "o.gct"), (write_gctx, "o.gctx")):
         with pytest.raises(InputDataError) as err:
@@ -281,7 +287,11 @@ def test_duplicate_ids_refused_on_write(tmp_path):
 
 
 def test_failure_inside_writer_leaves_nothing(tmp_path):
-    a = ad.AnnData(np.zeros((2, 2)), obs=pd.DataFrame({"id": ["x", "y"]}, index=["s", "t"]), var=pd.DataFrame(index=["g", "h"]))
+    a = ad.AnnData(
+        np.zeros((2, 2)),
+        obs=pd.DataFrame({"id": ["x", "y"]}, index=["s", "t"]),
+        var=pd.DataFrame(index=["g", "h"]),
+    )
     with pytest.raises(InputDataError, match="'id'"):
         write_gctx(a, tmp_path / "x.gctx")  # fails after the matrix was written
     assert list(tmp_path.iterdir()) == []
@@ -346,7 +356,14 @@ def test_cli_bad_inputs(tmp_path, capsys):
 
 
 def test_every_error_is_an_exprlab_error():
-    for cls in (FormatError, UnknownFormatError, FileAccessError, DuplicateIdError, NonFiniteValueError, GeneSpaceError):
+    for cls in (
+        FormatError,
+        UnknownFormatError,
+        FileAccessError,
+        DuplicateIdError,
+        NonFiniteValueError,
+        GeneSpaceError,
+    ):
         assert issubclass(cls, ExprlabError)
 
 

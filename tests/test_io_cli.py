@@ -35,7 +35,9 @@ def test_info_matrix(gct, capsys):
     assert "2 obs" in out and "3 var" in out
     assert "entrez" in out and "7157" in out
     assert "pert_iname" in out and "pr_gene_symbol" in out
-    assert "min 1" in out and "median 3," in out and "max 6" in out and "NaN 1" in out  # finite values 1, 2, 3, 4, 6
+    assert (
+        "min 1" in out and "median 3," in out and "max 6" in out and "NaN 1" in out
+    )  # finite values 1, 2, 3, 4, 6
 
 
 def test_info_gmt(tmp_path, capsys):

@@ -24,7 +24,6 @@ GCT12 = b"#1.2\n2\t3\nName\tDescription\tA\tB\tC\np1\tx\t1\t2\t3\np2\ty\t4\t5\t6
 GMT = b"SET_A\tfirst\tTP53\tEGFR\tMYC\nSET_B\t\tBRCA1\tTP53\nSET_C\thttp://x\tKRAS\n"
 
 
-
 @pytest.fixture(scope="module")
 def fuzz_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("fuzz")
@@ -57,7 +56,17 @@ def _mutate(data: bytes, ops) -> bytes:
 
 _ops = st.lists(
     st.tuples(
-        st.sampled_from(["truncate", "flip", "delete_line", "duplicate_line", "insert_tab", "insert_byte", "insert_newline"]),
+        st.sampled_from(
+            [
+                "truncate",
+                "flip",
+                "delete_line",
+                "duplicate_line",
+                "insert_tab",
+                "insert_byte",
+                "insert_newline",
+            ]
+        ),
         st.integers(min_value=0, max_value=10_000),
         st.integers(min_value=0, max_value=255),
     ),

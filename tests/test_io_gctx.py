@@ -23,7 +23,9 @@ def _adata(n_obs=30, n_var=12, seed=0, dtype=np.float32):
         },
         index=[f"sig_{i}" for i in range(n_obs)],
     )
-    var = pd.DataFrame({"symbol": [f"G{j}" for j in range(n_var)]}, index=[str(5000 + j) for j in range(n_var)])
+    var = pd.DataFrame(
+        {"symbol": [f"G{j}" for j in range(n_var)]}, index=[str(5000 + j) for j in range(n_var)]
+    )
     return ad.AnnData(X=rng.standard_normal((n_obs, n_var)).astype(dtype), obs=obs, var=var)
 
 
@@ -79,7 +81,7 @@ def test_select_by_id_and_index_keeps_requested_order(tmp_path):
 
 
 def test_select_large_lists(tmp_path, monkeypatch):
-    import exprlab.io.gctx as gctx_mod
+    import exprlab.io._gctx as gctx_mod
 
     a = _adata(n_obs=200, n_var=20)
     path = write_gctx(a, tmp_path / "x.gctx", chunk_obs=16)

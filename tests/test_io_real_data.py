@@ -102,7 +102,9 @@ def test_signaturesearch_h5(data_dir):
     a = read_signaturesearch_h5(data_dir / "lincs/lincs_level5_sample_100x5000.h5")
     assert a.shape == (100, 5000)
     assert a.obs_names[0] == "vorinostat__SKB__trt_cp"
-    assert {"trichostatin-a__SKB__trt_cp", "pyroxamide__SKB__trt_cp", "HC-toxin__SKB__trt_cp"} <= set(a.obs_names)
+    assert {"trichostatin-a__SKB__trt_cp", "pyroxamide__SKB__trt_cp", "HC-toxin__SKB__trt_cp"} <= set(
+        a.obs_names
+    )
     assert all(v.isdigit() for v in a.var_names[:50])
     assert read(data_dir / "lincs/lincs_level5_sample_100x5000.h5").shape == (100, 5000)
 

@@ -14,15 +14,25 @@ from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError
 
 def make_lib(n=37, g=120, seed=0) -> AnnData:
     rng = np.random.default_rng(seed)
-    obs = pd.DataFrame({"drug": [f"d{i % 7}" for i in range(n)],
-                        "cell_line": [f"c{i % 3}" for i in range(n)], "dose": np.arange(n) * 0.5},
-                       index=[f"sig{i}" for i in range(n)])
-    return AnnData(rng.normal(size=(n, g)).astype(np.float32), obs=obs,
-                   var=pd.DataFrame(index=[f"G{i}" for i in range(g)]))
+    obs = pd.DataFrame(
+        {
+            "drug": [f"d{i % 7}" for i in range(n)],
+            "cell_line": [f"c{i % 3}" for i in range(n)],
+            "dose": np.arange(n) * 0.5,
+        },
+        index=[f"sig{i}" for i in range(n)],
+    )
+    return AnnData(
+        rng.normal(size=(n, g)).astype(np.float32),
+        obs=obs,
+        var=pd.DataFrame(index=[f"G{i}" for i in range(g)]),
+    )
 
 
-QUERY = {"qa": ([f"G{i}" for i in range(10)], [f"G{i}" for i in range(10, 22)]),
-         "qb": ([f"G{i}" for i in range(50, 58)], [f"G{i}" for i in range(90, 99)] + ["NOT_A_GENE"])}
+QUERY = {
+    "qa": ([f"G{i}" for i in range(10)], [f"G{i}" for i in range(10, 22)]),
+    "qb": ([f"G{i}" for i in range(50, 58)], [f"G{i}" for i in range(90, 99)] + ["NOT_A_GENE"]),
+}
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +75,12 @@ def test_disk_library_keeps_metadata(lib, disk_lib):
 
 def test_dask_backend_identical(lib, disk_lib):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         for method in ("wtcs", "ks", "cosine", "overlap_reverse", "tau"):
             kw = dict(k=30, n_background=20, chunk_size=8)
             mem = match.score(QUERY, lib, method, **kw)
@@ -97,7 +111,9 @@ def test_gmt_library_and_queries(tmp_path):
 def test_long_form(lib):
     long = match.score_long(QUERY, lib, "wtcs")
     wide = match.score(QUERY, lib, "wtcs")
-    assert len(long) == wide.size and {"query", "signature", "score", "up", "down", "rank"} <= set(long.columns)
+    assert len(long) == wide.size and {"query", "signature", "score", "up", "down", "rank"} <= set(
+        long.columns
+    )
     row = long[(long["query"] == "qb") & (long["signature"] == "sig5")]
     assert row["score"].item() == wide.loc["qb", "sig5"]
     top = long[long["query"] == "qa"].sort_values("rank").iloc[0]
@@ -152,8 +168,19 @@ def test_cli_score_and_build(lib, tmp_path, capsys):
     write_h5ad(lib, lib_file)
     main(["library", "build", str(lib_file), "--out", str(tmp_path / "lib.h5")])
     write_gmt({"qa_up": QUERY["qa"][0], "qa_dn": QUERY["qa"][1]}, tmp_path / "q.gmt")
-    main(["score", "--query", str(tmp_path / "q.gmt"), "--library", str(tmp_path / "lib.h5"),
-          "--method", "wtcs", "--out", str(tmp_path / "s.tsv")])
+    main(
+        [
+            "score",
+            "--query",
+            str(tmp_path / "q.gmt"),
+            "--library",
+            str(tmp_path / "lib.h5"),
+            "--method",
+            "wtcs",
+            "--out",
+            str(tmp_path / "s.tsv"),
+        ]
+    )
     table = read_table(tmp_path / "s.tsv")
     expected = match.score({"qa": QUERY["qa"]}, lib, "wtcs")
     got = table.set_index("signature")["score"].reindex(expected.columns)
@@ -162,11 +189,26 @@ def test_cli_score_and_build(lib, tmp_path, capsys):
     # two files, CMap 02 layout
     write_gmt({"qa": QUERY["qa"][0]}, tmp_path / "up.gmt")
     write_gmt({"qa": QUERY["qa"][1]}, tmp_path / "dn.gmt")
-    main(["score", "--query-up", str(tmp_path / "up.gmt"), "--query-down", str(tmp_path / "dn.gmt"),
-          "--library", str(lib_file), "--method", "ks", "--wide", "--out", str(tmp_path / "s.parquet")])
+    main(
+        [
+            "score",
+            "--query-up",
+            str(tmp_path / "up.gmt"),
+            "--query-down",
+            str(tmp_path / "dn.gmt"),
+            "--library",
+            str(lib_file),
+            "--method",
+            "ks",
+            "--wide",
+            "--out",
+            str(tmp_path / "s.parquet"),
+        ]
+    )
     wide = read_table(tmp_path / "s.parquet").set_index("query")
-    np.testing.assert_allclose(wide.loc["qa"].to_numpy(dtype=float),
-                               match.score({"qa": QUERY["qa"]}, lib, "ks").loc["qa"].to_numpy())
+    np.testing.assert_allclose(
+        wide.loc["qa"].to_numpy(dtype=float), match.score({"qa": QUERY["qa"]}, lib, "ks").loc["qa"].to_numpy()
+    )
 
 
 def test_cli_bad_input_exits_2(lib, tmp_path, capsys):
@@ -175,8 +217,17 @@ def test_cli_bad_input_exits_2(lib, tmp_path, capsys):
     write_h5ad(lib, tmp_path / "lib.h5ad")
     write_gmt({"q_up": ["G1", "G2"], "q_dn": ["G3"]}, tmp_path / "q.gmt")
     with pytest.raises(SystemExit) as stop:
-        main(["score", "--query", str(tmp_path / "q.gmt"), "--library", str(tmp_path / "lib.h5ad"),
-              "--out", str(tmp_path / "s.tsv")])
+        main(
+            [
+                "score",
+                "--query",
+                str(tmp_path / "q.gmt"),
+                "--library",
+                str(tmp_path / "lib.h5ad"),
+                "--out",
+                str(tmp_path / "s.tsv"),
+            ]
+        )
     assert stop.value.code == 2
     assert "fewer than the 5 needed" in capsys.readouterr().err
     assert not (tmp_path / "s.tsv").exists()
@@ -186,8 +237,9 @@ def test_cli_bad_input_exits_2(lib, tmp_path, capsys):
 def test_threaded_blocks_match_single_thread(monkeypatch, shape, n_sets):
     # large chunks are split by rows, many sets against few references by sets
     rng = np.random.default_rng(4)
-    lib = AnnData(rng.normal(size=shape).astype(np.float32),
-                  var=pd.DataFrame(index=[f"G{i}" for i in range(shape[1])]))
+    lib = AnnData(
+        rng.normal(size=shape).astype(np.float32), var=pd.DataFrame(index=[f"G{i}" for i in range(shape[1])])
+    )
     sets = {f"q{i}": ([f"G{j}" for j in rng.choice(40, 6, replace=False)], []) for i in range(n_sets)}
     for method in ("wtcs", "ks_raw"):
         monkeypatch.setenv("EXPRLAB_THREADS", "2")

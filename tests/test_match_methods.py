@@ -9,9 +9,9 @@ from anndata import AnnData
 from scipy.stats import fisher_exact
 
 import exprlab.match as match
-from exprlab.match.aggregate import aggregate_queries, aggregate_references, ncs_ct_matrix
-from exprlab.match.ks import scale_ks
-from exprlab.match.wtcs import normalise_ncs, tau_from_background
+from exprlab.match._aggregate import aggregate_queries, aggregate_references, ncs_ct_matrix
+from exprlab.match._ks import scale_ks
+from exprlab.match._wtcs import normalise_ncs, tau_from_background
 
 GENES = [f"g{i}" for i in range(1, 11)]
 
@@ -19,8 +19,7 @@ GENES = [f"g{i}" for i in range(1, 11)]
 def lib_from_rows(rows, genes=GENES, obs=None, kind=None) -> AnnData:
     x = np.asarray(rows, dtype=np.float32)
     names = [f"r{i}" for i in range(len(x))]
-    out = AnnData(x, obs=obs if obs is not None else pd.DataFrame(index=names),
-                  var=pd.DataFrame(index=genes))
+    out = AnnData(x, obs=obs if obs is not None else pd.DataFrame(index=names), var=pd.DataFrame(index=genes))
     if kind:
         out.uns["library_kind"] = kind
     return out
@@ -97,8 +96,10 @@ def test_ncs_by_hand():
 def test_ncs_groups_by_cell_line_and_type():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(12, 40))
-    obs = pd.DataFrame({"cell_line": ["A"] * 6 + ["B"] * 6, "pert_type": ["trt_cp", "trt_sh"] * 6},
-                       index=[f"r{i}" for i in range(12)])
+    obs = pd.DataFrame(
+        {"cell_line": ["A"] * 6 + ["B"] * 6, "pert_type": ["trt_cp", "trt_sh"] * 6},
+        index=[f"r{i}" for i in range(12)],
+    )
     genes = [f"g{i}" for i in range(40)]
     lib = lib_from_rows(x, genes, obs)
     q = {"q": (genes[:6], genes[-6:])}
@@ -108,8 +109,11 @@ def test_ncs_groups_by_cell_line_and_type():
     for (_, _), idx in obs.reset_index().groupby(["cell_line", "pert_type"]).groups.items():
         vals = w[idx]
         pos, neg = vals[vals > 0], vals[vals < 0]
-        expected = np.where(vals > 0, vals / (pos.mean() if len(pos) else 1),
-                            np.where(vals < 0, vals / (np.abs(neg).mean() if len(neg) else 1), 0))
+        expected = np.where(
+            vals > 0,
+            vals / (pos.mean() if len(pos) else 1),
+            np.where(vals < 0, vals / (np.abs(neg).mean() if len(neg) else 1), 0),
+        )
         np.testing.assert_allclose(ncs.to_numpy()[0][idx], expected)
 
 
@@ -167,8 +171,11 @@ def test_correlations_on_shared_genes_by_hand():
     # cosine = (4+10+6+12+5) / (sqrt(55) sqrt(55)) = 37/55
     # pearson: centred q = -2,-1,0,1,2 ; r = 1,2,-1,0,-2 ; sum = -8 ; var sums 10, 10 -> -0.8
     # spearman: ranks of r are 4,5,2,3,1 = r -> -0.8 ; chardir distance = 1 - 37/55
-    q = AnnData(np.array([[1.0, 2, 3, 4, 5, 9]]), obs=pd.DataFrame(index=["q"]),
-                var=pd.DataFrame(index=["a", "b", "c", "d", "e", "z"]))
+    q = AnnData(
+        np.array([[1.0, 2, 3, 4, 5, 9]]),
+        obs=pd.DataFrame(index=["q"]),
+        var=pd.DataFrame(index=["a", "b", "c", "d", "e", "z"]),
+    )
     lib = lib_from_rows([[1, 3, 2, 5, 4, 100]], genes=["e", "d", "c", "b", "a", "f"])
     cos = match.score(q, lib, "cosine")
     assert cos.iloc[0, 0] == pytest.approx(37 / 55)
@@ -191,7 +198,8 @@ def test_overlap_hand_example():
     assert rev["score"].iloc[0] == pytest.approx(0.5)
     assert rev["pvalue"].iloc[0] == pytest.approx(155 / 210)
     assert rev["pvalue"].iloc[0] == pytest.approx(
-        fisher_exact([[3, 3], [2, 2]], alternative="greater").pvalue)
+        fisher_exact([[3, 3], [2, 2]], alternative="greater").pvalue
+    )
     assert match.score(q, lib, "overlap_mimic").iloc[0, 0] == pytest.approx(1 / 6)
 
 

@@ -6,15 +6,15 @@ import pytest
 import torch
 
 from exprlab.errors import InputDataError, InvalidParameterError
-from exprlab.evaluate.splits import inner_validation, make_folds
-from exprlab.models.matcher_training import (
+from exprlab.evaluate._splits import inner_validation, make_folds
+from exprlab.models._matcher_training import (
     TrainConfig,
     load_matcher,
     save_matcher,
     select_genes,
     train_matcher,
 )
-from exprlab.models.matchers import (
+from exprlab.models._matchers import (
     PairData,
     PaperMatcher,
     ReversalTwoTower,
@@ -22,8 +22,8 @@ from exprlab.models.matchers import (
     SparseRows,
     aggregate_scores,
 )
-from exprlab.simulate.planted import simulate_planted
-from exprlab.workflows.repurposing import check_labels, cosine_reversal, pair_data
+from exprlab.simulate._planted import simulate_planted
+from exprlab.workflows._repurposing import check_labels, cosine_reversal, pair_data
 
 
 def test_ranking_rule_max_over_perturbations_sum_over_contrasts():
@@ -32,8 +32,9 @@ def test_ranking_rule_max_over_perturbations_sum_over_contrasts():
     out = aggregate_scores(s, np.array(["A", "A", "B"]), np.array(["x", "x", "y"]))
     expected = pd.DataFrame([[5 + 3, 2 + 4], [0.5, 0.9]], index=["A", "B"], columns=["x", "y"])
     pd.testing.assert_frame_equal(out, expected)
-    mean = aggregate_scores(s, np.array(["A", "A", "B"]), np.array(["x", "x", "y"]),
-                            instance_rule="mean", contrast_rule="mean")
+    mean = aggregate_scores(
+        s, np.array(["A", "A", "B"]), np.array(["x", "x", "y"]), instance_rule="mean", contrast_rule="mean"
+    )
     assert mean.loc["A", "x"] == pytest.approx(((1 + 5) / 2 + (3 - 1) / 2) / 2)
     with pytest.raises(InvalidParameterError):
         aggregate_scores(s, np.array(["A", "A", "B"]), np.array(["x", "x", "y"]), instance_rule="min")
@@ -43,13 +44,17 @@ def _toy_data(n_genes=30, seed=0):
     rng = np.random.default_rng(seed)
     dis = rng.standard_normal((4, n_genes)) * (rng.random((4, n_genes)) < 0.3)
     drg = np.sign(rng.standard_normal((5, n_genes))) * (rng.random((5, n_genes)) < 0.2)
-    return PairData(
-        genes=[f"g{i}" for i in range(n_genes)],
-        diseases=SparseRows(dis),
-        drugs=SparseRows(drg),
-        contrast_disease=np.array(["A", "A", "B", "C"]),
-        instance_drug=np.array(["x", "x", "y", "z", "w"]),
-    ), dis, drg
+    return (
+        PairData(
+            genes=[f"g{i}" for i in range(n_genes)],
+            diseases=SparseRows(dis),
+            drugs=SparseRows(drg),
+            contrast_disease=np.array(["A", "A", "B", "C"]),
+            instance_drug=np.array(["x", "x", "y", "z", "w"]),
+        ),
+        dis,
+        drg,
+    )
 
 
 def test_paper_network_equals_dense_definition():
@@ -79,7 +84,7 @@ def test_all_pairs_scores_equal_pair_logits(cls):
     torch.manual_seed(1)
     m = cls(30, hidden=8) if cls is PaperMatcher else cls(30, dim=4, hidden=8)
     full = m.score_pairs(data, np.arange(4), np.arange(5))
-    from exprlab.models.matcher_training import data_rows
+    from exprlab.models._matcher_training import data_rows
 
     c, i = np.meshgrid(np.arange(4), np.arange(5), indexing="ij")
     hd = m.encode_disease(data_rows(m, data, "diseases").bag(c.ravel()))
@@ -100,19 +105,26 @@ def test_cosine_reversal_matches_numpy():
 
 
 def _small_setup():
-    sim = simulate_planted(n_diseases=24, n_drugs=40, n_genes=200, n_pathways=8,
-                           pathway_size=10, set_size=10, seed=3)
+    sim = simulate_planted(
+        n_diseases=24, n_drugs=40, n_genes=200, n_pathways=8, pathway_size=10, set_size=10, seed=3
+    )
     labels, _ = check_labels(sim)
     data = pair_data(sim)
-    fold = make_folds(labels, split="disease", n_folds=3, seed=0,
-                      drugs=sorted(set(data.instance_drug)))[0]
+    fold = make_folds(labels, split="disease", n_folds=3, seed=0, drugs=sorted(set(data.instance_drug)))[0]
     inner = inner_validation(fold, seed=0)
     return data, inner
 
 
 def _cfg(**kw):
-    base = dict(architecture="twotower", options={"dim": 8, "hidden": 16}, max_epochs=4,
-                steps_per_epoch=3, batch_size=32, patience=10, seed=5)
+    base = dict(
+        architecture="twotower",
+        options={"dim": 8, "hidden": 16},
+        max_epochs=4,
+        steps_per_epoch=3,
+        batch_size=32,
+        patience=10,
+        seed=5,
+    )
     base.update(kw)
     return TrainConfig(**base)
 
@@ -133,8 +145,9 @@ def test_interrupted_training_resumes_to_identical_weights(tmp_path):
         train_matcher(data, inner, inner, _cfg(), checkpoint=ck, on_epoch=interrupt)
     assert ck.exists()
     resumed = train_matcher(data, inner, inner, _cfg(), checkpoint=ck)
-    for (k, a), (_, b) in zip(straight.model.state_dict().items(),
-                              resumed.model.state_dict().items(), strict=True):
+    for (k, a), (_, b) in zip(
+        straight.model.state_dict().items(), resumed.model.state_dict().items(), strict=True
+    ):
         assert torch.equal(a, b), k
     assert list(straight.history["val_map"]) == list(resumed.history["val_map"])
     with pytest.raises(InvalidParameterError, match="options"):
@@ -160,11 +173,18 @@ def test_early_stopping_on_validation_map_returns_best_epoch(tmp_path):
 
 def test_gene_space_uses_training_rows_only():
     data, dis, drg = _toy_data()
-    cols = select_genes(data, contrast_rows=np.array([0]), instance_rows=np.arange(5),
-                        max_genes=100, min_count=1)
+    cols = select_genes(
+        data, contrast_rows=np.array([0]), instance_rows=np.arange(5), max_genes=100, min_count=1
+    )
     assert set(cols) == set(np.flatnonzero((dis[0] != 0) & ((drg != 0).sum(0) >= 1)))
-    assert len(select_genes(data, contrast_rows=np.arange(4), instance_rows=np.arange(5),
-                            max_genes=3, min_count=1)) == 3
+    assert (
+        len(
+            select_genes(
+                data, contrast_rows=np.arange(4), instance_rows=np.arange(5), max_genes=3, min_count=1
+            )
+        )
+        == 3
+    )
 
 
 def test_normalised_inputs_follow_each_gene_subset():
@@ -175,8 +195,12 @@ def test_normalised_inputs_follow_each_gene_subset():
     for cols in (np.arange(10), np.arange(10, 20)):
         sub = data.subset_genes(cols)
         scores.append(m.score_pairs(sub, np.arange(4), np.arange(5)))
-        fresh = PairData(genes=sub.genes, diseases=SparseRows(dis[:, cols]),
-                         drugs=SparseRows(drg[:, cols]), contrast_disease=data.contrast_disease,
-                         instance_drug=data.instance_drug)
+        fresh = PairData(
+            genes=sub.genes,
+            diseases=SparseRows(dis[:, cols]),
+            drugs=SparseRows(drg[:, cols]),
+            contrast_disease=data.contrast_disease,
+            instance_drug=data.instance_drug,
+        )
         np.testing.assert_allclose(scores[-1], m.score_pairs(fresh, np.arange(4), np.arange(5)))
     assert not np.allclose(scores[0], scores[1])

@@ -17,7 +17,7 @@ from exprlab.models import (
     GraphDiffusion,
     diffusion_matrix,
 )
-from exprlab.models.training import TrainingSchedule, _batches
+from exprlab.models._training import TrainingSchedule, _batches
 
 
 def make_data(n_per_class=30, n_genes=40, classes=("a", "b", "c"), seed=0, shift=2.5):
@@ -26,7 +26,7 @@ def make_data(n_per_class=30, n_genes=40, classes=("a", "b", "c"), seed=0, shift
     x = rng.normal(size=(n, n_genes))
     labels = np.repeat(classes, n_per_class)
     for i, c in enumerate(classes):
-        x[labels == c, 4 * i:4 * i + 4] += shift
+        x[labels == c, 4 * i : 4 * i + 4] += shift
     x[:, -1] = 7.0  # a gene constant in training
     obs = pd.DataFrame({"label": labels}, index=[f"s{i}" for i in range(n)])
     var = pd.DataFrame(index=[f"G{j}" for j in range(n_genes)])
@@ -67,8 +67,8 @@ def test_architectures_match_the_paper(data):
 
 def test_default_schedule_is_the_papers():
     assert ExpressionClassifier().schedule == TrainingSchedule(
-        epochs=25, batch_size=32, lr=0.1, momentum=0.9, weight_decay=1e-4, milestones=(12, 22),
-        gamma=0.1)
+        epochs=25, batch_size=32, lr=0.1, momentum=0.9, weight_decay=1e-4, milestones=(12, 22), gamma=0.1
+    )
 
 
 def test_batches_never_leave_a_single_example():
@@ -84,8 +84,7 @@ def test_zscore_uses_training_statistics_and_survives_constant_genes(data):
     std[-1] = 1.0  # constant gene: scale 1
     np.testing.assert_allclose(clf.transform(data), (x - mean) / std, rtol=1e-5, atol=1e-5)
     other = make_data(seed=5)
-    np.testing.assert_allclose(clf.transform(other), (np.asarray(other.X) - mean) / std,
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(clf.transform(other), (np.asarray(other.X) - mean) / std, rtol=1e-5, atol=1e-5)
     assert np.all(clf.transform(data)[:, -1] == 0.0)
 
 
@@ -96,8 +95,9 @@ def test_log2_option(data):
     logged = np.log2(np.asarray(counts.X) + 1)
     std = logged.std(axis=0)
     std[-1] = 1.0  # the constant gene
-    np.testing.assert_allclose(clf.transform(counts), (logged - logged.mean(axis=0)) / std,
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        clf.transform(counts), (logged - logged.mean(axis=0)) / std, rtol=1e-5, atol=1e-5
+    )
     with pytest.raises(InputDataError, match="negative"):
         ExpressionClassifier("lr", log2=True, epochs=1).fit(data, "label")
 
@@ -149,8 +149,7 @@ def test_same_seed_same_weights_and_predictions(data):
 def test_save_and_load_round_trip(data, kind, tmp_path):
     clf = ExpressionClassifier(kind, seed=2, epochs=2, log2=False).fit(data, "label")
     path = clf.save(tmp_path / "model")
-    assert sorted(p.name for p in path.iterdir()) == ["metadata.json", "preprocess.npz",
-                                                      "weights.pt"]
+    assert sorted(p.name for p in path.iterdir()) == ["metadata.json", "preprocess.npz", "weights.pt"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
     loaded = ExpressionClassifier.load(path)
     assert np.array_equal(loaded.predict_proba(data), clf.predict_proba(data))

@@ -2,9 +2,9 @@
 
 import pytest
 
-from exprlab.models.matcher_training import TrainConfig
-from exprlab.simulate.planted import simulate_planted
-from exprlab.workflows.repurposing import LearnedSettings, run_benchmark
+from exprlab.models._matcher_training import TrainConfig
+from exprlab.simulate._planted import simulate_planted
+from exprlab.workflows._repurposing import LearnedSettings, run_benchmark
 
 
 @pytest.fixture(scope="module")
@@ -12,16 +12,36 @@ def result():
     sim = simulate_planted(seed=0, effect=3.0, popular_rate=0.3)
     settings = LearnedSettings(
         max_genes=600,
-        paper=TrainConfig(architecture="paper", options={"hidden": 64, "fusion": 32},
-                          max_epochs=20, steps_per_epoch=8, batch_size=128, lr=3e-3, patience=5),
-        twotower=TrainConfig(architecture="twotower", options={"dim": 32, "hidden": 64},
-                             max_epochs=20, steps_per_epoch=8, batch_size=128, lr=3e-3,
-                             patience=5),
+        paper=TrainConfig(
+            architecture="paper",
+            options={"hidden": 64, "fusion": 32},
+            max_epochs=20,
+            steps_per_epoch=8,
+            batch_size=128,
+            lr=3e-3,
+            patience=5,
+        ),
+        twotower=TrainConfig(
+            architecture="twotower",
+            options={"dim": 32, "hidden": 64},
+            max_epochs=20,
+            steps_per_epoch=8,
+            batch_size=128,
+            lr=3e-3,
+            patience=5,
+        ),
         ensemble_seeds=2,
     )
-    return run_benchmark(sim, split="disease", n_folds=3, seed=0, settings=settings,
-                         methods=["random", "popularity", "paper", "twotower", "twotower_ens"],
-                         truth="mechanism", n_boot=300)
+    return run_benchmark(
+        sim,
+        split="disease",
+        n_folds=3,
+        seed=0,
+        settings=settings,
+        methods=["random", "popularity", "paper", "twotower", "twotower_ens"],
+        truth="mechanism",
+        n_boot=300,
+    )
 
 
 def test_every_learned_model_beats_random_far(result):
@@ -38,8 +58,9 @@ def test_popularity_does_not_recover_planted_indications(result):
     assert m.loc["popularity", "average_precision"] < 1.3 * m.loc["random", "average_precision"]
     assert m.loc["popularity", "roc_auc"] < 0.56
     # the learned ensemble beats popularity on most held-out diseases (paired test)
-    t = result.tests[(result.tests["metric"] == "average_precision")
-                     & (result.tests["method"] == "popularity")]
+    t = result.tests[
+        (result.tests["metric"] == "average_precision") & (result.tests["method"] == "popularity")
+    ]
     assert len(t) == 1 and t["p_value"].iloc[0] < 0.01 and t["mean_diff"].iloc[0] > 0
 
 

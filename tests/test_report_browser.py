@@ -17,14 +17,14 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
-from test_report_fixtures import make_match_run, make_xai_run
 
 from exprlab.report import render_report, write_run_manifest
+from test_report_fixtures import make_match_run, make_xai_run
 
-CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)),
-                None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed "
-                                "(Debian: apt-get install chromium)")
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (Debian: apt-get install chromium)"
+)
 
 # After loading, count the images that decoded and expose the result in the DOM.
 _PROBE = """<script>
@@ -40,10 +40,22 @@ window.addEventListener('load', function () {
 
 
 def _chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={tmp / 'profile'}",
-           "--enable-logging=stderr", "--v=0", *args]
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -56,9 +68,13 @@ def report(tmp_path_factory) -> Path:
     run = tmp_path_factory.mktemp("demo_like")
     make_match_run(run / "matching")
     make_xai_run(run / "explanations")
-    write_run_manifest(run, "demo", {"seed": 0}, [],
-                       summary={"text": ["Summary line."],
-                                "cards": [{"label": "MAP", "value": "0.43"}]})
+    write_run_manifest(
+        run,
+        "demo",
+        {"seed": 0},
+        [],
+        summary={"text": ["Summary line."], "cards": [{"label": "MAP", "value": "0.43"}]},
+    )
     return render_report(run)
 
 
@@ -77,8 +93,11 @@ def test_report_loads_with_sections_and_images_and_no_console_messages(report, t
     dom = res.stdout
     sections = re.findall(r'<section id="([^"]+)"', dom)
     assert sections[0] == "summary"
-    for sid in ("explanations-explanations", "drug-disease-retrieval-matching",
-                "parameters-versions-and-data-provenance"):
+    for sid in (
+        "explanations-explanations",
+        "drug-disease-retrieval-matching",
+        "parameters-versions-and-data-provenance",
+    ):
         assert sid in sections
     n_images = len(re.findall(r"<img ", dom))
     assert n_images >= 8
@@ -93,8 +112,9 @@ def test_report_loads_with_sections_and_images_and_no_console_messages(report, t
 
 def test_screenshot_is_not_blank(report, tmp_path):
     shot = tmp_path / "shot.png"
-    res = _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,1600",
-                    "--hide-scrollbars", report.as_uri())
+    res = _chromium(
+        tmp_path, f"--screenshot={shot}", "--window-size=1200,1600", "--hide-scrollbars", report.as_uri()
+    )
     assert shot.is_file(), res.stderr[-2000:]
     img = mpimg.imread(shot)[..., :3]
     assert img.shape[0] >= 1000 and img.shape[1] >= 1000

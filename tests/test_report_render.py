@@ -13,12 +13,12 @@ import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
 import pytest
-from test_report_fixtures import make_match_run, make_score_table, make_xai_run
 
 from exprlab.errors import FormatError, InvalidParameterError
 from exprlab.report import file_provenance, read_run_manifest, render_report, write_run_manifest
-from exprlab.report.html import HtmlReport, table_html
-from exprlab.report.render import fa_random_expectation
+from exprlab.report._html import HtmlReport, table_html
+from exprlab.report._render import fa_random_expectation
+from test_report_fixtures import make_match_run, make_score_table, make_xai_run
 
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
@@ -54,8 +54,15 @@ def test_match_report_has_tables_plots_and_baselines(tmp_path):
     assert path == run / "report.html"
     html = path.read_text()
     _self_contained(html)
-    for text in ("Retrieval benchmark", "metrics.tsv", "Precision-recall", "Score distributions",
-                 "Parameters, versions and data provenance", "0.4321", "twotower"):
+    for text in (
+        "Retrieval benchmark",
+        "metrics.tsv",
+        "Precision-recall",
+        "Score distributions",
+        "Parameters, versions and data provenance",
+        "0.4321",
+        "twotower",
+    ):
         assert text in html
     images = _images(html)
     # MAP bars, nDCG bars, PR curves, one score distribution per non-baseline method (2)
@@ -66,11 +73,17 @@ def test_match_report_has_tables_plots_and_baselines(tmp_path):
 
 def test_match_report_shows_training_curves_with_the_chosen_epochs(tmp_path):
     run = make_match_run(tmp_path / "match")
-    hist = pd.DataFrame({
-        "fold": [0, 0, 0, 1, 1, 1], "method": ["twotower"] * 6, "member": [0] * 6,
-        "epoch": [1, 2, 3, 1, 2, 3], "loss": [0.7, 0.6, 0.5, 0.7, 0.6, 0.5],
-        "val_map": [0.1, 0.3, 0.2, 0.2, 0.1, 0.15],
-        "chosen": [False, True, False, True, False, False]})
+    hist = pd.DataFrame(
+        {
+            "fold": [0, 0, 0, 1, 1, 1],
+            "method": ["twotower"] * 6,
+            "member": [0] * 6,
+            "epoch": [1, 2, 3, 1, 2, 3],
+            "loss": [0.7, 0.6, 0.5, 0.7, 0.6, 0.5],
+            "val_map": [0.1, 0.3, 0.2, 0.2, 0.1, 0.15],
+            "chosen": [False, True, False, True, False, False],
+        }
+    )
     hist.to_csv(run / "training_history.tsv", sep="\t", index=False)
     html = render_report(run).read_text()
     assert "Training curves" in html and "twotower: inner-validation MAP after each epoch" in html
@@ -92,9 +105,19 @@ def test_xai_report_has_fa_against_random_curves_and_heatmap(tmp_path):
     assert "dots mark the simulated informative genes" in html
     assert len(_images(html)) == 4  # FA bars, PG bars, curves, heat map
     assert "Agreement between models" not in html  # one model: nothing to compare
-    pd.DataFrame([{"dataset": "simu1", "model_a": "lr", "model_b": "mlp", "k": 100, "n_runs": 2,
-                   "jaccard": 0.123456, "kendall_tau": 0.5}]).to_csv(
-        run / "stability_models.tsv", sep="\t", index=False)
+    pd.DataFrame(
+        [
+            {
+                "dataset": "simu1",
+                "model_a": "lr",
+                "model_b": "mlp",
+                "k": 100,
+                "n_runs": 2,
+                "jaccard": 0.123456,
+                "kendall_tau": 0.5,
+            }
+        ]
+    ).to_csv(run / "stability_models.tsv", sep="\t", index=False)
     html = render_report(run, tmp_path / "x.html").read_text()
     assert "Agreement between models" in html and "0.1235" in html
 
@@ -108,26 +131,39 @@ def test_score_report_from_a_table_file(tmp_path):
     assert "2 queries × 15 library entries; 30 scores." in html
     df = pd.read_csv(table, sep="\t")
     best = df[df["query"] == "q0"].sort_values("score", ascending=False).iloc[0]
-    assert f"<td class=\"t\">{best['signature']}</td>" in html
+    assert f'<td class="t">{best["signature"]}</td>' in html
     assert len(_images(html)) == 1
 
 
 def test_demo_like_folder_renders_every_subrun_and_summary(tmp_path):
     make_match_run(tmp_path / "matching")
     make_xai_run(tmp_path / "explanations")
-    write_run_manifest(tmp_path, "demo", {"seed": 3}, [],
-                       summary={"text": ["hello summary"],
-                                "cards": [{"label": "MAP", "value": "0.432", "note": "n"}],
-                                "tables": {"tbl": [{"method": "x", "MAP": 0.5}]}})
+    write_run_manifest(
+        tmp_path,
+        "demo",
+        {"seed": 3},
+        [],
+        summary={
+            "text": ["hello summary"],
+            "cards": [{"label": "MAP", "value": "0.432", "note": "n"}],
+            "tables": {"tbl": [{"method": "x", "MAP": 0.5}]},
+        },
+    )
     html = render_report(tmp_path, name="my-demo").read_text()
     _self_contained(html)
-    for text in ("hello summary", "Explanations (explanations)",
-                 "Drug-disease retrieval (matching)", "demo run: my-demo", "Software versions"):
+    for text in (
+        "hello summary",
+        "Explanations (explanations)",
+        "Drug-disease retrieval (matching)",
+        "demo run: my-demo",
+        "Software versions",
+    ):
         assert text in html
     sections = re.findall(r'<section id="([^"]+)"', html)
     assert sections[0] == "summary"
     assert sections.index("explanations-explanations") < sections.index(
-        "parameters-versions-and-data-provenance")
+        "parameters-versions-and-data-provenance"
+    )
 
 
 def test_generic_folder_lists_files_and_broken_parts_become_notes(tmp_path, caplog):
@@ -181,7 +217,7 @@ def test_malformed_manifest_is_a_clear_error(tmp_path):
 
 
 def test_logging_to_run_directory_and_levels(tmp_path, capsys):
-    from exprlab.logging_setup import close_log_file, configure_logging
+    from exprlab._logging import close_log_file, configure_logging
 
     log = configure_logging(tmp_path, quiet=True)
     logging.getLogger("exprlab.test").info("info line for the file")
@@ -219,11 +255,14 @@ def _explanation_dir(path, drug, disease, score):
 
     path.mkdir(parents=True)
     pd.DataFrame({"gene": ["TNF", "IL6", "NR3C1"], "combined": [0.5, 0.3, -0.1]}).to_csv(
-        path / "genes.tsv", sep="\t", index=False)
+        path / "genes.tsv", sep="\t", index=False
+    )
     pd.DataFrame({"pathway": ["HALLMARK_TNFA_SIGNALING_VIA_NFKB"], "score": [0.8]}).to_csv(
-        path / "pathways.tsv", sep="\t", index=False)
-    (path / "summary.json").write_text(json.dumps(
-        {"drug": drug, "disease": disease, "score": score, "max_abs_delta": 0.001}))
+        path / "pathways.tsv", sep="\t", index=False
+    )
+    (path / "summary.json").write_text(
+        json.dumps({"drug": drug, "disease": disease, "score": score, "max_abs_delta": 0.001})
+    )
     fig, ax = plt.subplots(figsize=(2, 2))
     ax.barh([0, 1], [0.5, 0.3])
     fig.savefig(path / "explanation.png")

@@ -9,8 +9,8 @@ import pytest
 
 from exprlab.cli import main
 from exprlab.errors import InputDataError, InvalidParameterError
-from exprlab.simulate.planted import PlantedBenchmark, simulate_planted
-from exprlab.workflows import repurposing as rp
+from exprlab.simulate._planted import PlantedBenchmark, simulate_planted
+from exprlab.workflows import _repurposing as rp
 
 
 def _run(argv) -> int:
@@ -33,15 +33,18 @@ def _toy_bench(perm=None):
         "far@1": (genes[30:40].tolist(), genes[40:50].tolist()),  # unrelated, unlisted genes
     }
     order = np.arange(60) if perm is None else perm
-    dis = ad.AnnData(x[:, order], obs=pd.DataFrame({"disease": ["D"]}, index=["c1"]),
-                     var=pd.DataFrame(index=genes[order]))
+    dis = ad.AnnData(
+        x[:, order], obs=pd.DataFrame({"disease": ["D"]}, index=["c1"]), var=pd.DataFrame(index=genes[order])
+    )
     drg_X = np.zeros((3, 60), dtype=np.float32)
     for i, (up, down) in enumerate(sets.values()):
         drg_X[i, [int(g[1:]) for g in up]] = 1
         drg_X[i, [int(g[1:]) for g in down]] = -1
-    drugs = ad.AnnData(drg_X[:, order], obs=pd.DataFrame({"drug": ["rev", "mim", "far"]},
-                                                         index=list(sets)),
-                       var=pd.DataFrame(index=genes[order]))
+    drugs = ad.AnnData(
+        drg_X[:, order],
+        obs=pd.DataFrame({"drug": ["rev", "mim", "far"]}, index=list(sets)),
+        var=pd.DataFrame(index=genes[order]),
+    )
     ind = pd.DataFrame({"drug": ["rev"], "disease": ["D"]})
     return PlantedBenchmark(dis, drugs, sets, ind, ["far", "mim", "rev"])
 
@@ -65,8 +68,9 @@ def test_midranked_ties_make_scores_independent_of_gene_order():
 
 def test_unknown_drugs_and_diseases_are_reported_not_silently_dropped():
     sim = simulate_planted(n_diseases=6, n_drugs=12, seed=1)
-    extra = pd.DataFrame({"drug": ["nodrug", "drug_001", "nodrug"],
-                          "disease": ["disease_000", "nodisease", "nodisease"]})
+    extra = pd.DataFrame(
+        {"drug": ["nodrug", "drug_001", "nodrug"], "disease": ["disease_000", "nodisease", "nodisease"]}
+    )
     sim.indications = pd.concat([sim.indications, extra], ignore_index=True)
     labels, report = rp.check_labels(sim)
     assert report["n_rows_drug_without_signature"] == 2
@@ -93,20 +97,43 @@ def test_diseases_without_positives_are_counted_and_bad_options_fail():
 
 @pytest.fixture
 def small_sim(monkeypatch):
-    sim = simulate_planted(n_diseases=20, n_drugs=40, n_genes=300, n_pathways=10,
-                           pathway_size=10, set_size=15, seed=5)
+    sim = simulate_planted(
+        n_diseases=20, n_drugs=40, n_genes=300, n_pathways=10, pathway_size=10, set_size=15, seed=5
+    )
     monkeypatch.setattr(rp, "load_benchmark", lambda *a, **k: sim)
     return sim
 
 
 def test_cli_benchmark_writes_every_output(tmp_path, small_sim, capsys):
     out = tmp_path / "bench"
-    assert _run(["match", "benchmark", "--out", str(out), "--folds", "3", "--split", "drug",
-                 "--methods", "random,popularity,cosine,xsum,twotower"]) == 0
+    assert (
+        _run(
+            [
+                "match",
+                "benchmark",
+                "--out",
+                str(out),
+                "--folds",
+                "3",
+                "--split",
+                "drug",
+                "--methods",
+                "random,popularity,cosine,xsum,twotower",
+            ]
+        )
+        == 0
+    )
     metrics = pd.read_csv(out / "metrics.tsv", sep="\t")
     assert list(metrics["method"]) == ["random", "popularity", "cosine", "xsum", "twotower"]
-    for m in ("average_precision", "precision_at_10", "recall_at_50", "ndcg_at_10", "roc_auc",
-              "hits_at_10", "reciprocal_rank"):
+    for m in (
+        "average_precision",
+        "precision_at_10",
+        "recall_at_50",
+        "ndcg_at_10",
+        "roc_auc",
+        "hits_at_10",
+        "reciprocal_rank",
+    ):
         assert {m, f"{m}_lo", f"{m}_hi"} <= set(metrics.columns)
         assert (metrics[f"{m}_lo"] <= metrics[m] + 1e-12).all()
     per = pd.read_csv(out / "per_disease.tsv", sep="\t")
@@ -146,8 +173,7 @@ def test_cli_train_then_predict(tmp_path, small_sim, capsys):
     path = tmp_path / "disease.h5ad"
     sig.write_h5ad(path)
     capsys.readouterr()
-    assert _run(["match", "predict", "--model", str(model), "--disease", str(path),
-                 "--top", "7"]) == 0
+    assert _run(["match", "predict", "--model", str(model), "--disease", str(path), "--top", "7"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 7
     ranks = [int(line.split("\t")[0]) for line in lines]
@@ -161,41 +187,46 @@ def test_cli_bad_input_is_one_line_and_no_output(tmp_path, small_sim, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "split" in err and len(err.splitlines()) == 1
     assert not out.exists()
-    assert _run(["match", "predict", "--model", str(tmp_path), "--disease",
-                 str(tmp_path / "x")]) == 2
+    assert _run(["match", "predict", "--model", str(tmp_path), "--disease", str(tmp_path / "x")]) == 2
     assert "model.json" in capsys.readouterr().err
 
 
 def test_real_triangle_labels_and_disease_folds(data_dir):
-    from exprlab.evaluate.splits import make_folds
+    from exprlab.evaluate._splits import make_folds
 
     bench = rp.load_benchmark("opentargets")
     labels, report = rp.check_labels(bench)
     assert report["n_indications_used"] == 1544
     assert report["n_diseases_evaluated"] == 132 and report["n_drugs_indicated"] == 236
     assert report["n_diseases_without_indication"] == 182 - 132
-    folds = make_folds(labels, split="disease", n_folds=5, seed=0,
-                       drugs=sorted(set(bench.drugs.obs["drug"])))
+    folds = make_folds(labels, split="disease", n_folds=5, seed=0, drugs=sorted(set(bench.drugs.obs["drug"])))
     assert sorted(d for f in folds for d in f.test_diseases) == sorted(set(labels["disease"]))
     assert all(len(f.test_drugs) == len(bench.candidates) for f in folds)
 
 
 def test_user_files_replace_the_public_triangle(tmp_path):
-    sim = simulate_planted(n_diseases=6, n_drugs=10, n_genes=200, n_pathways=8,
-                           pathway_size=10, set_size=10, seed=7)
+    sim = simulate_planted(
+        n_diseases=6, n_drugs=10, n_genes=200, n_pathways=8, pathway_size=10, set_size=10, seed=7
+    )
     rng = np.random.default_rng(0)
-    full = ad.AnnData(rng.standard_normal((4, 200)).astype(np.float32),
-                      obs=pd.DataFrame({"drug": ["Drug A", "Drug A", "drug-b", "C"]},
-                                       index=[f"s{i}" for i in range(4)]),
-                      var=pd.DataFrame(index=sim.diseases.var_names))
+    full = ad.AnnData(
+        rng.standard_normal((4, 200)).astype(np.float32),
+        obs=pd.DataFrame({"drug": ["Drug A", "Drug A", "drug-b", "C"]}, index=[f"s{i}" for i in range(4)]),
+        var=pd.DataFrame(index=sim.diseases.var_names),
+    )
     full.write_h5ad(tmp_path / "drugs.h5ad")
     dis = sim.diseases.copy()
     dis.layers = {}
     dis.write_h5ad(tmp_path / "diseases.h5ad")
     pd.DataFrame({"drug": ["druga", "unknown"], "disease": ["disease_000", "disease_001"]}).to_csv(
-        tmp_path / "labels.tsv", sep="\t", index=False)
-    bench = rp.load_benchmark(tmp_path / "labels.tsv", drugs=tmp_path / "drugs.h5ad",
-                              diseases=tmp_path / "diseases.h5ad", set_size=15)
+        tmp_path / "labels.tsv", sep="\t", index=False
+    )
+    bench = rp.load_benchmark(
+        tmp_path / "labels.tsv",
+        drugs=tmp_path / "drugs.h5ad",
+        diseases=tmp_path / "diseases.h5ad",
+        set_size=15,
+    )
     assert sorted(bench.candidates) == ["c", "druga", "drugb"]
     up, down = bench.drug_sets["s0"]
     x = full.X[0]
@@ -206,10 +237,12 @@ def test_user_files_replace_the_public_triangle(tmp_path):
 
 
 def test_pair_split_scores_only_unknown_pairs():
-    sim = simulate_planted(n_diseases=12, n_drugs=30, n_genes=200, n_pathways=8,
-                           pathway_size=10, set_size=10, seed=9)
-    res = rp.run_benchmark(sim, split="pair", n_folds=3, methods=["random", "popularity",
-                                                                  "cosine"], n_boot=100)
+    sim = simulate_planted(
+        n_diseases=12, n_drugs=30, n_genes=200, n_pathways=8, pathway_size=10, set_size=10, seed=9
+    )
+    res = rp.run_benchmark(
+        sim, split="pair", n_folds=3, methods=["random", "popularity", "cosine"], n_boot=100
+    )
     pred = res.predictions
     labels, _ = rp.check_labels(sim)
     known = set(zip(labels["disease"], labels["drug"], strict=True))

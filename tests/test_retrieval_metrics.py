@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from exprlab.errors import InputDataError
-from exprlab.evaluate.retrieval import (
+from exprlab.evaluate._retrieval import (
     METRICS,
     bootstrap_summary,
     expected_random_metrics,
@@ -90,8 +90,7 @@ def test_ties_are_broken_at_random_and_average_to_the_expectation():
 
 def test_disease_without_positive_is_excluded_and_counted():
     scores = pd.DataFrame([[3.0, 2.0, 1.0], [1.0, 2.0, 3.0]], index=["a", "b"], columns=list("xyz"))
-    pos = pd.DataFrame([[True, False, False], [False, False, False]], index=["a", "b"],
-                       columns=list("xyz"))
+    pos = pd.DataFrame([[True, False, False], [False, False, False]], index=["a", "b"], columns=list("xyz"))
     table, counts = per_disease_metrics(scores, pos)
     assert list(table["disease"]) == ["a"]
     assert counts == {"no_positive": 1, "all_positive": 0}
@@ -107,8 +106,7 @@ def test_disease_without_positive_is_excluded_and_counted():
 
 def test_mean_average_precision_and_its_empty_case():
     scores = pd.DataFrame([[3.0, 2.0, 1.0], [1.0, 2.0, 3.0]], index=["a", "b"], columns=list("xyz"))
-    pos = pd.DataFrame([[False, True, False], [False, False, True]], index=["a", "b"],
-                       columns=list("xyz"))
+    pos = pd.DataFrame([[False, True, False], [False, False, True]], index=["a", "b"], columns=list("xyz"))
     assert mean_average_precision(scores, pos) == pytest.approx((1 / 2 + 1) / 2)
     with pytest.raises(InputDataError):
         mean_average_precision(scores, pos & False)

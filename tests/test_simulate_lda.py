@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from exprlab.errors import InvalidParameterError
 from exprlab.simulate import simulate_lda
-from exprlab.simulate.lda import sample_counts
+from exprlab.simulate._lda import sample_counts
 
 
 def small_simu1(**kw):
@@ -161,8 +161,23 @@ def test_cli_simulate_writes_h5ad(tmp_path):
     from exprlab.cli import main
 
     out = tmp_path / "s.h5ad"
-    main(["simulate", "--preset", "simu1", "--n-genes", "300", "--n-classes", "3",
-          "--n-per-class", "4", "--n-overexpressed", "2", "--out", str(out)])
+    main(
+        [
+            "simulate",
+            "--preset",
+            "simu1",
+            "--n-genes",
+            "300",
+            "--n-classes",
+            "3",
+            "--n-per-class",
+            "4",
+            "--n-overexpressed",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
     back = ad.read_h5ad(out)
     assert back.shape == (12, 300)
     assert back.uns["ground_truth"]["C0"].tolist() == [f"G{g:03d}" for g in range(20)]
@@ -172,8 +187,7 @@ def test_cli_simulate_bad_design_exits_2(tmp_path, capsys):
     from exprlab.cli import main
 
     with pytest.raises(SystemExit) as stop:
-        main(["simulate", "--preset", "simu1", "--n-genes", "100", "--out",
-              str(tmp_path / "x.h5ad")])
+        main(["simulate", "--preset", "simu1", "--n-genes", "100", "--out", str(tmp_path / "x.h5ad")])
     assert stop.value.code == 2
     assert "more than the 10 pathways" in capsys.readouterr().err
     assert not (tmp_path / "x.h5ad").exists()
@@ -185,13 +199,41 @@ def test_cli_simulate_jitter(tmp_path, capsys):
     from exprlab.cli import main
 
     out = tmp_path / "j.h5ad"
-    main(["simulate", "--preset", "simu2", "--n-genes", "3000", "--n-classes", "4",
-          "--n-per-class", "5", "--jitter", "1e-4", "--out", str(out)])
+    main(
+        [
+            "simulate",
+            "--preset",
+            "simu2",
+            "--n-genes",
+            "3000",
+            "--n-classes",
+            "4",
+            "--n-per-class",
+            "5",
+            "--jitter",
+            "1e-4",
+            "--out",
+            str(out),
+        ]
+    )
     X = np.asarray(ad.read_h5ad(out).X)
     assert X.min() > 0  # genes in no pathway carry the noise instead of zeros
     with pytest.raises(SystemExit) as stop:
-        main(["simulate", "--preset", "simu2", "--n-genes", "3000", "--n-classes", "4",
-              "--jitter", "-1", "--out", str(tmp_path / "bad.h5ad")])
+        main(
+            [
+                "simulate",
+                "--preset",
+                "simu2",
+                "--n-genes",
+                "3000",
+                "--n-classes",
+                "4",
+                "--jitter",
+                "-1",
+                "--out",
+                str(tmp_path / "bad.h5ad"),
+            ]
+        )
     assert stop.value.code == 2
     assert "jitter must be zero or positive" in capsys.readouterr().err
     assert not (tmp_path / "bad.h5ad").exists()

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from exprlab.errors import InputDataError, InvalidParameterError
-from exprlab.evaluate.splits import inner_validation, make_folds
+from exprlab.evaluate._splits import inner_validation, make_folds
 
 
 def _pairs():
@@ -71,8 +71,7 @@ def test_inner_validation_is_inside_training_part():
         fold = make_folds(pairs, split=split, n_folds=3, seed=0)[0]
         inner = inner_validation(fold, fraction=0.25, seed=0)
         outer_test = set(map(tuple, fold.test[["disease", "drug"]].to_numpy()))
-        inner_all = set(map(tuple, pd.concat([inner.train, inner.test])[["disease", "drug"]]
-                            .to_numpy()))
+        inner_all = set(map(tuple, pd.concat([inner.train, inner.test])[["disease", "drug"]].to_numpy()))
         assert not outer_test & inner_all
         if split == "disease":
             assert not set(inner.test_diseases) & set(fold.test_diseases)

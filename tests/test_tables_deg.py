@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from exprlab.errors import DuplicateIdError, FileAccessError, FormatError, NonFiniteValueError
-from exprlab.io.tables import read_deg_table, read_dgem_contrast
+from exprlab.io._tables import read_deg_table, read_dgem_contrast
 
 HEADER = "efo.id\tefo.term\tensembl.id\tgene.symbol\tcomparison\tlfc\tpval\n"
 TINY = [
@@ -77,8 +77,12 @@ def test_duplicate_tie_keeps_larger_abs_lfc(tmp_path):
 @pytest.mark.parametrize(
     ("lines", "header", "error", "pattern"),
     [
-        (["D\tn\tE\tA\tc\t0.1"], "efo.id\tefo.term\tensembl.id\tgene.symbol\tcomparison\tpval\n",
-         FormatError, "lacks column.*'lfc'"),
+        (
+            ["D\tn\tE\tA\tc\t0.1"],
+            "efo.id\tefo.term\tensembl.id\tgene.symbol\tcomparison\tpval\n",
+            FormatError,
+            "lacks column.*'lfc'",
+        ),
         (["D\tn\tE\tA\tc\t1.0\t0.1", "D\tn\tE\tB\tc\tup\t0.1"], HEADER, FormatError, "line 3.*'lfc'.*'up'"),
         (["D\tn\tE\tA\tc\tinf\t0.1"], HEADER, NonFiniteValueError, "line 2.*infinite"),
         (["D\tn\tE\tA\tc\t1.0\t1.5"], HEADER, FormatError, "line 2.*outside"),
@@ -122,8 +126,11 @@ def test_real_deg_table(data_dir):
     # one cell checked against the raw row: the first row of the file
     first = raw.iloc[0]
     obs = f"{first['efo.id']}|{first['comparison']}"
-    same = raw[(raw["efo.id"] == first["efo.id"]) & (raw["comparison"] == first["comparison"])
-               & (raw["gene.symbol"] == first["gene.symbol"])]
+    same = raw[
+        (raw["efo.id"] == first["efo.id"])
+        & (raw["comparison"] == first["comparison"])
+        & (raw["gene.symbol"] == first["gene.symbol"])
+    ]
     best = same.sort_values("pval").iloc[0]
     assert a[obs, first["gene.symbol"].upper()].X[0, 0] == pytest.approx(best["lfc"], rel=1e-6)
 
@@ -131,8 +138,11 @@ def test_real_deg_table(data_dir):
 # ----------------------------------------------------------------------------- dgem
 def _dgem(tmp_path, rows):
     path = tmp_path / "contrast-x.csv.gz"
-    text = ",GeneIndex,Name,Log2FoldChange,AdjustedPValue\n" + "\n".join(
-        f"{i},{r}" for i, r in enumerate(rows)) + "\n"
+    text = (
+        ",GeneIndex,Name,Log2FoldChange,AdjustedPValue\n"
+        + "\n".join(f"{i},{r}" for i, r in enumerate(rows))
+        + "\n"
+    )
     with gzip.open(path, "wt") as fh:
         fh.write(text)
     return path

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from exprlab.errors import FormatError, InvalidParameterError
-from exprlab.io.tables import INDICATION_COLUMNS, read_indications
+from exprlab.io._tables import INDICATION_COLUMNS, read_indications
 
 
 def _tsv(tmp_path, name, text):
@@ -17,23 +17,34 @@ def _tsv(tmp_path, name, text):
 
 
 def test_opentargets_rows(tmp_path):
-    path = _tsv(tmp_path, "ot.tsv",
-                "efo.id\tefo.term\tchembl.id\tchembl.name\tchembl.type\tphase\n"
-                "EFO_1\tacne\tCHEMBL1\tTRICHOSTATIN A\tSmall molecule\t4\n"
-                "EFO_2\tgout\tCHEMBL2\tCOLCHICINE\tSmall molecule\t2\n")
+    path = _tsv(
+        tmp_path,
+        "ot.tsv",
+        "efo.id\tefo.term\tchembl.id\tchembl.name\tchembl.type\tphase\n"
+        "EFO_1\tacne\tCHEMBL1\tTRICHOSTATIN A\tSmall molecule\t4\n"
+        "EFO_2\tgout\tCHEMBL2\tCOLCHICINE\tSmall molecule\t2\n",
+    )
     t = read_indications(path)
     assert list(t.columns) == INDICATION_COLUMNS
     assert t.loc[0, ["drug", "drug_name", "disease", "disease_name", "drug_id", "disease_id"]].tolist() == [
-        "trichostatina", "TRICHOSTATIN A", "EFO_1", "acne", "CHEMBL1", "EFO_1"]
+        "trichostatina",
+        "TRICHOSTATIN A",
+        "EFO_1",
+        "acne",
+        "CHEMBL1",
+        "EFO_1",
+    ]
     assert t["phase"].tolist() == [4.0, 2.0]
     assert set(t["source"]) == {"opentargets"}
 
 
 def test_repodb_rows_and_incomplete(tmp_path):
-    text = ("drug_name\tdrug_id\tind_name\tind_id\tsem_type\tstatus\tphase\tDetailedStatus\n"
-            "Metformin\tDB00331\tType 2 diabetes\tC0011860\tDisease\tApproved\t\t\n"
-            "Aspirin\tDB00945\tStroke\tC0038454\tDisease\tTerminated\tPhase 1/Phase 2\t\n"
-            "\tDB00959\tLeukemia\tC0023418\tDisease\tTerminated\tPhase 3\t\n")
+    text = (
+        "drug_name\tdrug_id\tind_name\tind_id\tsem_type\tstatus\tphase\tDetailedStatus\n"
+        "Metformin\tDB00331\tType 2 diabetes\tC0011860\tDisease\tApproved\t\t\n"
+        "Aspirin\tDB00945\tStroke\tC0038454\tDisease\tTerminated\tPhase 1/Phase 2\t\n"
+        "\tDB00959\tLeukemia\tC0023418\tDisease\tTerminated\tPhase 3\t\n"
+    )
     path = _tsv(tmp_path, "repodb.tsv", text)
     with pytest.raises(FormatError, match="line 4.*drug_name"):
         read_indications(path)
@@ -47,8 +58,11 @@ def test_repodb_rows_and_incomplete(tmp_path):
 
 def test_pharmacotherapydb_vs_drugcentral_detection(tmp_path):
     body = "DOID:1\tDB1\tasthma\tSalbutamol Sulfate\tSYM"
-    p = _tsv(tmp_path, "p.tsv", "doid_id\tdrugbank_id\tdisease\tdrug\tcategory\tn_curators\tn_resources\n"
-             + body + "\t1\t2\n")
+    p = _tsv(
+        tmp_path,
+        "p.tsv",
+        "doid_id\tdrugbank_id\tdisease\tdrug\tcategory\tn_curators\tn_resources\n" + body + "\t1\t2\n",
+    )
     d = _tsv(tmp_path, "d.tsv", "doid_id\tdrugbank_id\tdisease\tdrug\tcategory\n" + body + "\n")
     tp, td = read_indications(p), read_indications(d)
     assert tp.loc[0, "source"] == "pharmacotherapydb" and td.loc[0, "source"] == "drugcentral"
@@ -59,7 +73,12 @@ def test_pharmacotherapydb_vs_drugcentral_detection(tmp_path):
 def test_user_table(tmp_path):
     path = _tsv(tmp_path, "u.tsv", "drug\tdisease\tphase\nTrichostatin-A\tEFO_9\t3\n")
     t = read_indications(path)
-    assert t.loc[0, ["drug", "disease", "disease_id", "source"]].tolist() == ["trichostatina", "EFO_9", "EFO_9", "user"]
+    assert t.loc[0, ["drug", "disease", "disease_id", "source"]].tolist() == [
+        "trichostatina",
+        "EFO_9",
+        "EFO_9",
+        "user",
+    ]
 
 
 @pytest.mark.parametrize(

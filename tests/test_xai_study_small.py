@@ -10,10 +10,16 @@ import pandas as pd
 import pytest
 
 from exprlab.errors import InputDataError, InvalidParameterError
-from exprlab.workflows.xai_study import run_xai_study
+from exprlab.workflows._xai_study import run_xai_study
 
-TINY = dict(n_per_class=15, n_genes=300, runs=2, steps=20, n_random=3,
-            sim_params={"n_classes": 3, "n_overexpressed": 3})
+TINY = dict(
+    n_per_class=15,
+    n_genes=300,
+    runs=2,
+    steps=20,
+    n_random=3,
+    sim_params={"n_classes": 3, "n_overexpressed": 3},
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +33,19 @@ def test_summary_has_one_row_per_model_and_named_columns(study):
     out, summary = study
     table = pd.read_csv(out / "summary.tsv", sep="\t")
     assert table[["dataset", "model"]].values.tolist() == [["simu1", "lr"], ["simu1", "mlp"]]
-    for col in ("balanced_accuracy_mean", "balanced_accuracy_sd", "fa_local_mean",
-                "fa_global_mean", "fa_global_pooled_mean", "pgi_local_mean", "pgu_local_mean",
-                "pgi_global_mean", "pgu_global_mean", "pgr_mean", "stability_jaccard"):
+    for col in (
+        "balanced_accuracy_mean",
+        "balanced_accuracy_sd",
+        "fa_local_mean",
+        "fa_global_mean",
+        "fa_global_pooled_mean",
+        "pgi_local_mean",
+        "pgu_local_mean",
+        "pgi_global_mean",
+        "pgu_global_mean",
+        "pgr_mean",
+        "stability_jaccard",
+    ):
         assert col in table.columns, col
     assert (table["n_runs"] == 2).all()
     runs = pd.read_csv(out / "runs.tsv", sep="\t")
@@ -70,22 +86,44 @@ def test_finished_runs_are_not_recomputed(study):
 def test_cli_xai_study_with_curves(tmp_path, capsys):
     from exprlab.cli import main
 
-    main(["--quiet", "xai-study", "--data", "simua", "--models", "lr", "--runs", "1",
-          "--steps", "10", "--n-random", "2", "--n-genes", "200", "--n-per-class", "20",
-          "--curves", "5,20", "--jitter", "1e-4", "--out", str(tmp_path / "s")])
+    main(
+        [
+            "--quiet",
+            "xai-study",
+            "--data",
+            "simua",
+            "--models",
+            "lr",
+            "--runs",
+            "1",
+            "--steps",
+            "10",
+            "--n-random",
+            "2",
+            "--n-genes",
+            "200",
+            "--n-per-class",
+            "20",
+            "--curves",
+            "5,20",
+            "--jitter",
+            "1e-4",
+            "--out",
+            str(tmp_path / "s"),
+        ]
+    )
     out = capsys.readouterr().out
     recorded = json.loads((tmp_path / "s" / "study.json").read_text())
     assert recorded["sim_params"] == {"jitter": 1e-4} and recorded["curve_ks"] == [5, 20]
     assert "simua" in out and "fa_local_mean" in out
-    curves = pd.read_csv(tmp_path / "s" / "runs" / "simua" / "lr" / "run00" / "curves.tsv",
-                         sep="\t")
+    curves = pd.read_csv(tmp_path / "s" / "runs" / "simua" / "lr" / "run00" / "curves.tsv", sep="\t")
     assert set(curves["selection"]) == {"attribution", "random"}
     assert set(curves["k"]) == {5, 20}
     assert (tmp_path / "s" / "curves_simua_lr.png").exists()
 
 
 def test_dataset_without_labels_is_refused(tmp_path):
-    from exprlab.io.anndata_io import write_h5ad
+    from exprlab.io._anndata_io import write_h5ad
 
     data = ad.AnnData(np.random.default_rng(0).poisson(5, size=(10, 20)).astype(np.float32))
     path = tmp_path / "nolabel.h5ad"
@@ -109,16 +147,25 @@ def test_bad_study_options(tmp_path):
 
 
 def test_dataset_file_gets_prediction_gaps_and_curves_without_fa(tmp_path):
-    from exprlab.io.anndata_io import write_h5ad
+    from exprlab.io._anndata_io import write_h5ad
     from exprlab.simulate import simulate_lda
 
     data = simulate_lda("SimuA", n_genes=150, n_per_class=20, seed=4)
-    plain = ad.AnnData(data.X.copy(), obs=data.obs[["class"]].rename(columns={"class": "group"}),
-                       var=data.var[[]])
+    plain = ad.AnnData(
+        data.X.copy(), obs=data.obs[["class"]].rename(columns={"class": "group"}), var=data.var[[]]
+    )
     path = tmp_path / "cohort.h5ad"
     write_h5ad(plain, path)
-    summary = run_xai_study([str(path)], tmp_path / "o", models=("lr",), runs=1, steps=10,
-                            n_random=2, label_key="group", curve_ks=(5,))
+    summary = run_xai_study(
+        [str(path)],
+        tmp_path / "o",
+        models=("lr",),
+        runs=1,
+        steps=10,
+        n_random=2,
+        label_key="group",
+        curve_ks=(5,),
+    )
     row = summary.iloc[0]
     assert row["dataset"] == "cohort"
     assert "fa_local_mean" not in summary.columns
@@ -134,8 +181,9 @@ def test_resuming_with_other_options_is_refused(study):
     with pytest.raises(InvalidParameterError, match=r"steps: 20 then, 50 now"):
         run_xai_study(["simu1"], out, models=("lr",), **{**TINY, "steps": 50})
     with pytest.raises(InvalidParameterError, match="sim_params"):
-        run_xai_study(["simu1"], out, models=("lr",),
-                      **{**TINY, "sim_params": {**TINY["sim_params"], "jitter": 1e-4}})
+        run_xai_study(
+            ["simu1"], out, models=("lr",), **{**TINY, "sim_params": {**TINY["sim_params"], "jitter": 1e-4}}
+        )
     assert sorted(p.name for p in out.rglob("*")) == before  # nothing written, nothing lost
 
 
@@ -143,7 +191,8 @@ def test_models_are_compared_run_by_run(study):
     out, _ = study
     table = pd.read_csv(out / "stability_models.tsv", sep="\t")
     assert table[["dataset", "model_a", "model_b", "n_runs", "k"]].values.tolist() == [
-        ["simu1", "lr", "mlp", 2, 100]]
+        ["simu1", "lr", "mlp", 2, 100]
+    ]
     # independent computation: top-100 sets of the two models' class scores, same run
     jaccards = []
     for run in ("run00", "run01"):

@@ -13,8 +13,11 @@ import exprlab.match as match
 
 rng = np.random.default_rng(1)
 genes = [f"G{i}" for i in range(400)]
-library = ad.AnnData(rng.normal(size=(50, 400)), obs=pd.DataFrame(index=[f"sig{i}" for i in range(50)]),
-                     var=pd.DataFrame(index=genes))
+library = ad.AnnData(
+    rng.normal(size=(50, 400)),
+    obs=pd.DataFrame(index=[f"sig{i}" for i in range(50)]),
+    var=pd.DataFrame(index=genes),
+)
 
 own = library.X[7]
 order = np.argsort(-own)

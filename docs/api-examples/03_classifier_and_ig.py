@@ -3,7 +3,7 @@ measure how many of the top attributed genes are truly informative (feature agre
 
 import numpy as np
 
-from exprlab.evaluate.explanations import feature_agreement
+from exprlab.evaluate._explanations import feature_agreement
 from exprlab.explain import integrated_gradients
 from exprlab.models import ExpressionClassifier
 from exprlab.simulate import simulate_lda
@@ -22,8 +22,13 @@ inputs = clf.transform(test)  # log2 + z-score with training statistics
 attributions = integrated_gradients(clf.module_, inputs, None, target=target, n_steps=50)
 assert attributions.shape == inputs.shape
 
-fa = feature_agreement(attributions, labels, adata.uns["ground_truth"],
-                       var_names=list(adata.var_names), predictions=clf.predict(test))
+fa = feature_agreement(
+    attributions,
+    labels,
+    adata.uns["ground_truth"],
+    var_names=list(adata.var_names),
+    predictions=clf.predict(test),
+)
 chance = np.mean([len(g) / adata.n_vars for g in adata.uns["ground_truth"].values()])
 print(f"feature agreement local {fa.local:.2f}, global {fa.global_:.2f} (random ranking {chance:.2f})")
 assert fa.local > chance

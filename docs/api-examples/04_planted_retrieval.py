@@ -5,12 +5,13 @@ program) and a few broadly used drugs; connectivity methods read the signatures,
 popularity baseline only counts training indications.
 """
 
-from exprlab.simulate.planted import simulate_planted
-from exprlab.workflows.repurposing import run_benchmark
+from exprlab.simulate._planted import simulate_planted
+from exprlab.workflows._repurposing import run_benchmark
 
 bench = simulate_planted(n_diseases=24, n_drugs=80, seed=0)
-result = run_benchmark(bench, split="disease", n_folds=3, seed=0, n_boot=200,
-                       methods=["random", "popularity", "xsum", "wtcs"])
+result = run_benchmark(
+    bench, split="disease", n_folds=3, seed=0, n_boot=200, methods=["random", "popularity", "xsum", "wtcs"]
+)
 table = result.metrics.set_index("method")
 print(table[["average_precision", "average_precision_lo", "average_precision_hi"]].round(3))
 assert table.loc["xsum", "average_precision"] > table.loc["random", "average_precision"]

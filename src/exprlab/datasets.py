@@ -1,7 +1,7 @@
 """Named loaders for the public datasets, and the drug-disease repurposing benchmark.
 
 Every loader reads its files in place from the public data directory (``EXPRLAB_DATA``; see
-:func:`exprlab.config.data_dir`) and raises :class:`~exprlab.errors.DataNotFoundError` naming the
+:func:`exprlab._config.data_dir`) and raises :class:`~exprlab.errors.DataNotFoundError` naming the
 missing file when it is absent. :func:`list_datasets` lists them all with their documented shapes
 and whether their files are present, without loading anything.
 
@@ -14,7 +14,7 @@ The repurposing benchmark
 :func:`repurposing_benchmark` assembles the drug-disease triangle of the public data:
 
 * **diseases**: the 643 disease-vs-normal comparisons of the Open Targets / Expression Atlas DEG
-  table (:func:`exprlab.io.tables.read_deg_table`: unlisted genes 0 with the boolean layer
+  table (:func:`exprlab.io._tables.read_deg_table`: unlisted genes 0 with the boolean layer
   ``"listed"``; a gene listed twice in one comparison keeps its smallest p-value);
 * **drugs**: the 6,100 CMap build 02 treatment instances as ``+1`` (its 100 most up-regulated
   genes) / ``-1`` (100 most down-regulated) / ``0`` vectors, stored as a SciPy CSR sparse matrix
@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from exprlab.config import data_dir
+from exprlab._config import data_dir, data_file
 from exprlab.errors import DataNotFoundError, FormatError, InputDataError, InvalidParameterError
 
 
@@ -69,94 +69,239 @@ class DatasetInfo:
 #: Every dataset of the public data directory: loader name, what it is, the shape the loader
 #: returns (checked against the loaders by the test suite) and its files.
 DATASETS: tuple[DatasetInfo, ...] = (
-    DatasetInfo("lincs_level3", "L1000 level 3, A375 kinase-inhibitor plate (AnnData samples x genes)",
-                "377 x 978", ("lincs/l1000_level3_n377x978.gct",)),
-    DatasetInfo("lincs_level4", "L1000 level 4 robust z-scores of the same plate (AnnData)",
-                "377 x 978", ("lincs/l1000_level4_n377x978.gctx",)),
-    DatasetInfo("lincs_level5_sample", "100 level-5 compound signatures, SKB cells, Entrez genes (AnnData)",
-                "100 x 5000", ("lincs/lincs_level5_sample_100x5000.h5",)),
-    DatasetInfo("lincs_gene_space_sub", "gene-space table of the level-5 sample (DataFrame)",
-                "20864 x 2", ("lincs/lincs_gene_space_sub.txt",)),
-    DatasetInfo("lincs_sample_gctx", "two level-5 signatures over the full L1000 space (AnnData)",
-                "2 x 12328", ("lincs/sample_n2x12328.gctx",)),
-    DatasetInfo("lincs_gene_info", "L1000 gene table: Entrez, symbol, Ensembl, feature space (DataFrame)",
-                "12328 x 6", ("lincs/geneinfo_beta.txt.gz",)),
-    DatasetInfo("lincs_test_gene_sets", "four query gene sets, Entrez ids (dict)", "4 sets",
-                ("lincs/test_gene_sets_n4.gmt",)),
-    DatasetInfo("lincs_example_gct('row_meta_only')", "GCT with row metadata only (AnnData)",
-                "2 x 1203", ("lincs/row_meta_only_example_n2x1203.gct",)),
-    DatasetInfo("lincs_example_gct('col_meta_only')", "GCT with column metadata only (AnnData)",
-                "355 x 355", ("lincs/col_meta_only_example_n355x355.gct",)),
-    DatasetInfo("lincs_example_gct('p100')", "P100 proteomics GCT (AnnData)", "96 x 96",
-                ("lincs/p100_example.gct",)),
-    DatasetInfo("cmap02", "CMap build 02 instances as +1/-1 top-100 gene sets, with metadata (AnnData, sparse)",
-                "6100 x 12317", ("cmap02/CmapUp100.gmt.xz", "cmap02/CmapDn100.gmt.xz",
-                                 "cmap02/cmap_instances_02.txt")),
-    DatasetInfo("opentargets_disease_signatures", "Expression Atlas disease comparisons, lfc (AnnData)",
-                "643 x 23831", ("opentargets/disease_degs_expression_atlas.tsv.gz",)),
-    DatasetInfo("opentargets_indications", "Open Targets drug-disease pairs with phase (tidy DataFrame)",
-                "17917 x 9", ("opentargets/drug_disease_indications.tsv",)),
-    DatasetInfo("creeds_melanoma", "7 CREEDS melanoma disease signatures (AnnData)", "7 x 2812",
-                ("opentargets/creeds_melanoma_signature.tsv",)),
-    DatasetInfo("repodb", "repoDB drug-indication pairs with status (tidy DataFrame)", "10540 x 9",
-                ("indications/repodb.tsv",)),
-    DatasetInfo("pharmacotherapydb", "PharmacotherapyDB indications DM/SYM/NOT (tidy DataFrame)",
-                "1388 x 9", ("indications/pharmacotherapydb_indications.tsv",
-                             "indications/pharmacotherapydb_drugs.tsv",
-                             "indications/pharmacotherapydb_diseases.tsv")),
-    DatasetInfo("drugcentral_indications", "DrugCentral indications (tidy DataFrame)", "671 x 9",
-                ("indications/drugcentral_indications.tsv",)),
-    DatasetInfo("drugcentral_targets", "DrugCentral drug -> target genes (DataFrame)", "2991 x 9",
-                ("indications/drugcentral_targets.tsv",)),
-    DatasetInfo("psoriasis_samples", "GSE13355 psoriasis vs control skin, 706 DE genes (AnnData)",
-                "116 x 706", ("disease_samples/psoriasis_GSE13355_DEexprs_706x116.csv.gz",
-                              "disease_samples/psoriasis_GSE13355_labels_116.csv")),
-    DatasetInfo("gtex_muscle_ageing", "GTEx muscle-ageing signature (AnnData)", "1 x 14686",
-                ("disease_samples/gtex_muscle_ageing_signature.tsv",)),
-    DatasetInfo("dgem_contrasts", "the two public disease contrasts of the drug-matching paper (AnnData)",
-                "2 x 30370", ("dgem/contrast-a.csv.gz", "dgem/contrast-b.csv.gz")),
-    DatasetInfo("dgem_gene_map", "GeneIndex -> gene name aliases (DataFrame)", "78464 x 2",
-                ("dgem/genes_map_omicsoft_diseases.tsv.gz",)),
-    DatasetInfo("dgem_drug_feature_ids", "Entrez ids ordering the paper's drug vectors (ndarray)",
-                "12328", ("dgem/drug_features_ids_l1000.npy",)),
-    DatasetInfo("all_chiaretti", "ALL (Chiaretti 2004), RMA log2, HG-U95Av2 probes, phenotypes (AnnData)",
-                "128 x 12625", ("expression/ALL_Chiaretti_hgu95av2_exprs_12625x128.csv.gz",
-                                "expression/ALL_Chiaretti_pheno_128.csv")),
-    DatasetInfo("golub_leukemia", "Golub-style leukaemia ALL vs AML (AnnData)", "48 x 12564",
-                ("expression/Leukemia_hgu95av2.gct.gz", "expression/Leukemia.cls")),
-    DatasetInfo("tcga_breast('train', 'mrna')", "TCGA breast, mRNA, train (AnnData, obs subtype)",
-                "150 x 200", ("expression/breastTCGA_data.train_mrna.csv.gz",
-                              "expression/breastTCGA_data.train_subtype.csv")),
-    DatasetInfo("tcga_breast('test', 'mrna')", "TCGA breast, mRNA, test (AnnData, obs subtype)",
-                "70 x 200", ("expression/breastTCGA_data.test_mrna.csv.gz",
-                             "expression/breastTCGA_data.test_subtype.csv")),
-    DatasetInfo("tcga_breast('train', 'mirna')", "TCGA breast, miRNA, train (AnnData)", "150 x 184",
-                ("expression/breastTCGA_data.train_mirna.csv.gz",
-                 "expression/breastTCGA_data.train_subtype.csv")),
-    DatasetInfo("tcga_breast('test', 'mirna')", "TCGA breast, miRNA, test (AnnData)", "70 x 184",
-                ("expression/breastTCGA_data.test_mirna.csv.gz",
-                 "expression/breastTCGA_data.test_subtype.csv")),
-    DatasetInfo("tcga_breast('train', 'protein')", "TCGA breast, protein, train only (AnnData)",
-                "150 x 142", ("expression/breastTCGA_data.train_protein.csv.gz",
-                              "expression/breastTCGA_data.train_subtype.csv")),
-    DatasetInfo("srbct", "small round blue cell tumours (Khan 2001), 4 classes (AnnData)", "63 x 2308",
-                ("expression/srbct_Khan_gene_63x2308.csv.gz", "expression/srbct_Khan_class.csv",
-                 "expression/srbct_Khan_gene_names.csv")),
-    DatasetInfo("genesets('hallmark')", "MSigDB Hallmark (dict)", "50 sets",
-                ("genesets/h.all.v7.0.symbols.gmt",)),
-    DatasetInfo("genesets('kegg')", "KEGG pathways (dict)", "186 sets",
-                ("genesets/c2.cp.kegg.v7.5.1.symbols.gmt",)),
-    DatasetInfo("genesets('reactome')", "Reactome pathways (dict)", "674 sets",
-                ("genesets/c2.cp.reactome.v5.0.symbols.gmt.xz",)),
-    DatasetInfo("genesets('go_bp')", "GO Biological Process 2021, Enrichr (dict)", "6036 sets",
-                ("genesets/enrichr.GO_Biological_Process_2021.gmt",)),
-    DatasetInfo("genesets('btm')", "blood transcription modules (dict)", "346 sets",
-                ("genesets/qusage_BTM_blood_transcription_modules_346.gmt",)),
-    DatasetInfo("repurposing_benchmark", "Open Targets diseases x CMap 02 drugs x phase-4 indications",
-                "643 diseases x 6100 drugs, 1544 pairs",
-                ("opentargets/disease_degs_expression_atlas.tsv.gz",
-                 "opentargets/drug_disease_indications.tsv", "cmap02/CmapUp100.gmt.xz",
-                 "cmap02/CmapDn100.gmt.xz", "cmap02/cmap_instances_02.txt")),
+    DatasetInfo(
+        "lincs_level3",
+        "L1000 level 3, A375 kinase-inhibitor plate (AnnData samples x genes)",
+        "377 x 978",
+        ("lincs/l1000_level3_n377x978.gct",),
+    ),
+    DatasetInfo(
+        "lincs_level4",
+        "L1000 level 4 robust z-scores of the same plate (AnnData)",
+        "377 x 978",
+        ("lincs/l1000_level4_n377x978.gctx",),
+    ),
+    DatasetInfo(
+        "lincs_level5_sample",
+        "100 level-5 compound signatures, SKB cells, Entrez genes (AnnData)",
+        "100 x 5000",
+        ("lincs/lincs_level5_sample_100x5000.h5",),
+    ),
+    DatasetInfo(
+        "lincs_gene_space_sub",
+        "gene-space table of the level-5 sample (DataFrame)",
+        "20864 x 2",
+        ("lincs/lincs_gene_space_sub.txt",),
+    ),
+    DatasetInfo(
+        "lincs_sample_gctx",
+        "two level-5 signatures over the full L1000 space (AnnData)",
+        "2 x 12328",
+        ("lincs/sample_n2x12328.gctx",),
+    ),
+    DatasetInfo(
+        "lincs_gene_info",
+        "L1000 gene table: Entrez, symbol, Ensembl, feature space (DataFrame)",
+        "12328 x 6",
+        ("lincs/geneinfo_beta.txt.gz",),
+    ),
+    DatasetInfo(
+        "lincs_test_gene_sets",
+        "four query gene sets, Entrez ids (dict)",
+        "4 sets",
+        ("lincs/test_gene_sets_n4.gmt",),
+    ),
+    DatasetInfo(
+        "lincs_example_gct('row_meta_only')",
+        "GCT with row metadata only (AnnData)",
+        "2 x 1203",
+        ("lincs/row_meta_only_example_n2x1203.gct",),
+    ),
+    DatasetInfo(
+        "lincs_example_gct('col_meta_only')",
+        "GCT with column metadata only (AnnData)",
+        "355 x 355",
+        ("lincs/col_meta_only_example_n355x355.gct",),
+    ),
+    DatasetInfo(
+        "lincs_example_gct('p100')", "P100 proteomics GCT (AnnData)", "96 x 96", ("lincs/p100_example.gct",)
+    ),
+    DatasetInfo(
+        "cmap02",
+        "CMap build 02 instances as +1/-1 top-100 gene sets, with metadata (AnnData, sparse)",
+        "6100 x 12317",
+        ("cmap02/CmapUp100.gmt.xz", "cmap02/CmapDn100.gmt.xz", "cmap02/cmap_instances_02.txt"),
+    ),
+    DatasetInfo(
+        "opentargets_disease_signatures",
+        "Expression Atlas disease comparisons, lfc (AnnData)",
+        "643 x 23831",
+        ("opentargets/disease_degs_expression_atlas.tsv.gz",),
+    ),
+    DatasetInfo(
+        "opentargets_indications",
+        "Open Targets drug-disease pairs with phase (tidy DataFrame)",
+        "17917 x 9",
+        ("opentargets/drug_disease_indications.tsv",),
+    ),
+    DatasetInfo(
+        "creeds_melanoma",
+        "7 CREEDS melanoma disease signatures (AnnData)",
+        "7 x 2812",
+        ("opentargets/creeds_melanoma_signature.tsv",),
+    ),
+    DatasetInfo(
+        "repodb",
+        "repoDB drug-indication pairs with status (tidy DataFrame)",
+        "10540 x 9",
+        ("indications/repodb.tsv",),
+    ),
+    DatasetInfo(
+        "pharmacotherapydb",
+        "PharmacotherapyDB indications DM/SYM/NOT (tidy DataFrame)",
+        "1388 x 9",
+        (
+            "indications/pharmacotherapydb_indications.tsv",
+            "indications/pharmacotherapydb_drugs.tsv",
+            "indications/pharmacotherapydb_diseases.tsv",
+        ),
+    ),
+    DatasetInfo(
+        "drugcentral_indications",
+        "DrugCentral indications (tidy DataFrame)",
+        "671 x 9",
+        ("indications/drugcentral_indications.tsv",),
+    ),
+    DatasetInfo(
+        "drugcentral_targets",
+        "DrugCentral drug -> target genes (DataFrame)",
+        "2991 x 9",
+        ("indications/drugcentral_targets.tsv",),
+    ),
+    DatasetInfo(
+        "psoriasis_samples",
+        "GSE13355 psoriasis vs control skin, 706 DE genes (AnnData)",
+        "116 x 706",
+        (
+            "disease_samples/psoriasis_GSE13355_DEexprs_706x116.csv.gz",
+            "disease_samples/psoriasis_GSE13355_labels_116.csv",
+        ),
+    ),
+    DatasetInfo(
+        "gtex_muscle_ageing",
+        "GTEx muscle-ageing signature (AnnData)",
+        "1 x 14686",
+        ("disease_samples/gtex_muscle_ageing_signature.tsv",),
+    ),
+    DatasetInfo(
+        "dgem_contrasts",
+        "the two public disease contrasts of the drug-matching paper (AnnData)",
+        "2 x 30370",
+        ("dgem/contrast-a.csv.gz", "dgem/contrast-b.csv.gz"),
+    ),
+    DatasetInfo(
+        "dgem_gene_map",
+        "GeneIndex -> gene name aliases (DataFrame)",
+        "78464 x 2",
+        ("dgem/genes_map_omicsoft_diseases.tsv.gz",),
+    ),
+    DatasetInfo(
+        "dgem_drug_feature_ids",
+        "Entrez ids ordering the paper's drug vectors (ndarray)",
+        "12328",
+        ("dgem/drug_features_ids_l1000.npy",),
+    ),
+    DatasetInfo(
+        "all_chiaretti",
+        "ALL (Chiaretti 2004), RMA log2, HG-U95Av2 probes, phenotypes (AnnData)",
+        "128 x 12625",
+        (
+            "expression/ALL_Chiaretti_hgu95av2_exprs_12625x128.csv.gz",
+            "expression/ALL_Chiaretti_pheno_128.csv",
+        ),
+    ),
+    DatasetInfo(
+        "golub_leukemia",
+        "Golub-style leukaemia ALL vs AML (AnnData)",
+        "48 x 12564",
+        ("expression/Leukemia_hgu95av2.gct.gz", "expression/Leukemia.cls"),
+    ),
+    DatasetInfo(
+        "tcga_breast('train', 'mrna')",
+        "TCGA breast, mRNA, train (AnnData, obs subtype)",
+        "150 x 200",
+        ("expression/breastTCGA_data.train_mrna.csv.gz", "expression/breastTCGA_data.train_subtype.csv"),
+    ),
+    DatasetInfo(
+        "tcga_breast('test', 'mrna')",
+        "TCGA breast, mRNA, test (AnnData, obs subtype)",
+        "70 x 200",
+        ("expression/breastTCGA_data.test_mrna.csv.gz", "expression/breastTCGA_data.test_subtype.csv"),
+    ),
+    DatasetInfo(
+        "tcga_breast('train', 'mirna')",
+        "TCGA breast, miRNA, train (AnnData)",
+        "150 x 184",
+        ("expression/breastTCGA_data.train_mirna.csv.gz", "expression/breastTCGA_data.train_subtype.csv"),
+    ),
+    DatasetInfo(
+        "tcga_breast('test', 'mirna')",
+        "TCGA breast, miRNA, test (AnnData)",
+        "70 x 184",
+        ("expression/breastTCGA_data.test_mirna.csv.gz", "expression/breastTCGA_data.test_subtype.csv"),
+    ),
+    DatasetInfo(
+        "tcga_breast('train', 'protein')",
+        "TCGA breast, protein, train only (AnnData)",
+        "150 x 142",
+        ("expression/breastTCGA_data.train_protein.csv.gz", "expression/breastTCGA_data.train_subtype.csv"),
+    ),
+    DatasetInfo(
+        "srbct",
+        "small round blue cell tumours (Khan 2001), 4 classes (AnnData)",
+        "63 x 2308",
+        (
+            "expression/srbct_Khan_gene_63x2308.csv.gz",
+            "expression/srbct_Khan_class.csv",
+            "expression/srbct_Khan_gene_names.csv",
+        ),
+    ),
+    DatasetInfo(
+        "genesets('hallmark')", "MSigDB Hallmark (dict)", "50 sets", ("genesets/h.all.v7.0.symbols.gmt",)
+    ),
+    DatasetInfo(
+        "genesets('kegg')", "KEGG pathways (dict)", "186 sets", ("genesets/c2.cp.kegg.v7.5.1.symbols.gmt",)
+    ),
+    DatasetInfo(
+        "genesets('reactome')",
+        "Reactome pathways (dict)",
+        "674 sets",
+        ("genesets/c2.cp.reactome.v5.0.symbols.gmt.xz",),
+    ),
+    DatasetInfo(
+        "genesets('go_bp')",
+        "GO Biological Process 2021, Enrichr (dict)",
+        "6036 sets",
+        ("genesets/enrichr.GO_Biological_Process_2021.gmt",),
+    ),
+    DatasetInfo(
+        "genesets('btm')",
+        "blood transcription modules (dict)",
+        "346 sets",
+        ("genesets/qusage_BTM_blood_transcription_modules_346.gmt",),
+    ),
+    DatasetInfo(
+        "repurposing_benchmark",
+        "Open Targets diseases x CMap 02 drugs x phase-4 indications",
+        "643 diseases x 6100 drugs, 1544 pairs",
+        (
+            "opentargets/disease_degs_expression_atlas.tsv.gz",
+            "opentargets/drug_disease_indications.tsv",
+            "cmap02/CmapUp100.gmt.xz",
+            "cmap02/CmapDn100.gmt.xz",
+            "cmap02/cmap_instances_02.txt",
+        ),
+    ),
 )
 
 GENESET_FILES = {
@@ -166,19 +311,6 @@ GENESET_FILES = {
     "go_bp": "genesets/enrichr.GO_Biological_Process_2021.gmt",
     "btm": "genesets/qusage_BTM_blood_transcription_modules_346.gmt",
 }
-
-
-def data_file(relative: str) -> Path:
-    """Path of one file of the public data directory; DataNotFoundError when it is absent."""
-    root = data_dir(required=True)
-    path = root / relative
-    if not path.is_file():
-        raise DataNotFoundError(
-            f"dataset file {relative} is absent",
-            where=path,
-            fix="set EXPRLAB_DATA to the public data directory that holds it",
-        )
-    return path
 
 
 def list_datasets() -> pd.DataFrame:
@@ -245,7 +377,7 @@ def lincs_gene_space_sub() -> pd.DataFrame:
     Returns DataFrame 20,864 x 2: ``entrez`` (str) and ``type`` (landmark, best inferred,
     inferred, not inferred).
     """
-    from exprlab.io.tables import read_delimited
+    from exprlab.io._tables import read_delimited
 
     df = read_delimited(data_file("lincs/lincs_gene_space_sub.txt"), dtype=str)
     return pd.DataFrame({"entrez": df.iloc[:, 0].to_numpy(), "type": df.iloc[:, 1].to_numpy()})
@@ -296,8 +428,11 @@ def lincs_example_gct(name: str):
     from exprlab.io import read_gct
 
     if name not in _EXAMPLE_GCT:
-        raise InvalidParameterError(f"no example GCT named {name!r}", where="lincs_example_gct",
-                                    fix=f"use one of {', '.join(_EXAMPLE_GCT)}")
+        raise InvalidParameterError(
+            f"no example GCT named {name!r}",
+            where="lincs_example_gct",
+            fix=f"use one of {', '.join(_EXAMPLE_GCT)}",
+        )
     return read_gct(data_file(_EXAMPLE_GCT[name]))
 
 
@@ -310,37 +445,52 @@ def _cmap02_parsed(up_path: str, down_path: str, inst_path: str):
     """(obs DataFrame indexed by set name, {name: (up, down)}); parsed once per process."""
     from exprlab.drugs import normalize_drug_name
     from exprlab.io import read_gmt
-    from exprlab.io.tables import read_delimited
+    from exprlab.io._tables import read_delimited
 
     up = read_gmt(up_path)
     down = read_gmt(down_path)
     if list(up) != list(down):
         missing = sorted(set(up) ^ set(down))[:3]
-        raise FormatError(f"the up and down GMT files name different instances (e.g. {missing})",
-                          where=down_path, fix="use the CmapUp100/CmapDn100 pair of one release")
+        raise FormatError(
+            f"the up and down GMT files name different instances (e.g. {missing})",
+            where=down_path,
+            fix="use the CmapUp100/CmapDn100 pair of one release",
+        )
     names = list(up)
     parts = pd.Series(names, dtype=object).str.extract(_CMAP_NAME)
     if parts["id"].isna().any():
         bad = names[int(np.flatnonzero(parts["id"].isna().to_numpy())[0])]
-        raise FormatError(f"set name {bad!r} is not of the form drug@CELL#<conc>M_<instance id>",
-                          where=up_path, fix="use the CMap 02 GMT files")
-    inst = read_delimited(inst_path, dtype={"cmap_name": str, "cell2": str, "vehicle": str,
-                                             "array3": str, "batch_id": str})
+        raise FormatError(
+            f"set name {bad!r} is not of the form drug@CELL#<conc>M_<instance id>",
+            where=up_path,
+            fix="use the CMap 02 GMT files",
+        )
+    inst = read_delimited(
+        inst_path, dtype={"cmap_name": str, "cell2": str, "vehicle": str, "array3": str, "batch_id": str}
+    )
     inst = inst.set_index("instance_id", drop=False)
     ids = parts["id"].astype(int).to_numpy()
     missing_ids = ~np.isin(ids, inst.index.to_numpy())
     if missing_ids.any():
-        raise FormatError(f"instance {ids[missing_ids][0]} of the GMT files is not in the instance table",
-                          where=inst_path, fix="use the instance table of CMap build 02")
+        raise FormatError(
+            f"instance {ids[missing_ids][0]} of the GMT files is not in the instance table",
+            where=inst_path,
+            fix="use the instance table of CMap build 02",
+        )
     meta = inst.loc[ids]
     conc = parts["conc"].astype(float).to_numpy()
-    mismatch = ((meta["cmap_name"].to_numpy() != parts["name"].to_numpy())
-                | (meta["cell2"].to_numpy() != parts["cell"].to_numpy())
-                | ~np.isclose(meta["concentration (M)"].to_numpy(dtype=float), conc, rtol=1e-6, atol=0))
+    mismatch = (
+        (meta["cmap_name"].to_numpy() != parts["name"].to_numpy())
+        | (meta["cell2"].to_numpy() != parts["cell"].to_numpy())
+        | ~np.isclose(meta["concentration (M)"].to_numpy(dtype=float), conc, rtol=1e-6, atol=0)
+    )
     if mismatch.any():
         bad = names[int(np.flatnonzero(mismatch)[0])]
-        raise FormatError(f"set {bad!r} disagrees with its instance-table row (drug, cell or dose)",
-                          where=inst_path, fix="use the GMT files and instance table of one release")
+        raise FormatError(
+            f"set {bad!r} disagrees with its instance-table row (drug, cell or dose)",
+            where=inst_path,
+            fix="use the GMT files and instance table of one release",
+        )
     obs = pd.DataFrame(
         {
             "drug": normalize_drug_name(meta["cmap_name"].reset_index(drop=True)).to_numpy(),
@@ -355,6 +505,7 @@ def _cmap02_parsed(up_path: str, down_path: str, inst_path: str):
         },
         index=pd.Index(names, dtype=str),
     )
+
     def upper(genes):  # one join/split instead of a call per gene (1.2 million genes)
         return "\t".join(genes).upper().split("\t") if genes else []
 
@@ -363,19 +514,24 @@ def _cmap02_parsed(up_path: str, down_path: str, inst_path: str):
     # matrix over any gene space is one integer remap away.
     up_len = np.array([len(sets[n][0]) for n in names])
     dn_len = np.array([len(sets[n][1]) for n in names])
-    flat = np.array([g for n in names for g in sets[n][0]] + [g for n in names for g in sets[n][1]],
-                    dtype=object)
+    flat = np.array(
+        [g for n in names for g in sets[n][0]] + [g for n in names for g in sets[n][1]], dtype=object
+    )
     codes, genes = pd.factorize(flat, sort=True)
-    rows = np.concatenate([np.repeat(np.arange(len(names)), up_len),
-                           np.repeat(np.arange(len(names)), dn_len)]).astype(np.int32)
+    rows = np.concatenate(
+        [np.repeat(np.arange(len(names)), up_len), np.repeat(np.arange(len(names)), dn_len)]
+    ).astype(np.int32)
     vals = np.concatenate([np.ones(up_len.sum(), np.float32), -np.ones(dn_len.sum(), np.float32)])
     cells = (rows, codes.astype(np.int32), vals, pd.Index(genes, dtype=object))
     return obs, sets, cells
 
 
 def _cmap02_files():
-    return (_key("cmap02/CmapUp100.gmt.xz"), _key("cmap02/CmapDn100.gmt.xz"),
-            _key("cmap02/cmap_instances_02.txt"))
+    return (
+        _key("cmap02/CmapUp100.gmt.xz"),
+        _key("cmap02/CmapDn100.gmt.xz"),
+        _key("cmap02/cmap_instances_02.txt"),
+    )
 
 
 def _sets_matrix(cells, n_rows: int, genes: pd.Index):
@@ -421,7 +577,7 @@ def cmap02(*, as_sets: bool = False):
 # --------------------------------------------------------------------------- Open Targets
 @lru_cache(maxsize=2)
 def _deg_cached(path: str, fill: float):
-    from exprlab.io.tables import read_deg_table
+    from exprlab.io._tables import read_deg_table
 
     return read_deg_table(path, fill=fill)
 
@@ -432,14 +588,14 @@ def opentargets_disease_signatures(*, fill: float = 0.0):
     Returns AnnData 643 comparisons x 23,831 upper-case symbols (182 diseases): X log fold
     change, unlisted genes ``fill``; ``layers["pval"]``, ``layers["listed"]``; obs ``disease``
     (EFO id), ``disease_name``, ``comparison``, ``n_listed``; var ``ensembl``. See
-    :func:`exprlab.io.tables.read_deg_table`.
+    :func:`exprlab.io._tables.read_deg_table`.
     """
     return _deg_cached(_key("opentargets/disease_degs_expression_atlas.tsv.gz"), float(fill)).copy()
 
 
 @lru_cache(maxsize=8)
 def _indications_cached(path: str, source: str, incomplete: str) -> pd.DataFrame:
-    from exprlab.io.tables import read_indications
+    from exprlab.io._tables import read_indications
 
     return read_indications(path, source=source, incomplete=incomplete)
 
@@ -454,7 +610,7 @@ def _indications(relative: str, source: str, incomplete: str = "error") -> pd.Da
 def opentargets_indications() -> pd.DataFrame:
     """Open Targets drug -> disease pairs (ChEMBL drugs, EFO diseases, clinical phase).
 
-    Returns the tidy indication table (:data:`exprlab.io.tables.INDICATION_COLUMNS`), 17,917
+    Returns the tidy indication table (:data:`exprlab.io._tables.INDICATION_COLUMNS`), 17,917
     rows: 2,117 ChEMBL drugs, 1,123 diseases, 14,860 pairs at phase 4.
     """
     return _indications("opentargets/drug_disease_indications.tsv", "opentargets")
@@ -468,28 +624,30 @@ def creeds_melanoma():
     (union of their upper-case symbols; obs ``melanoma_1`` ... ``melanoma_7``, obs ``disease``
     "Melanoma"), X the signed CREEDS values with unlisted genes 0, ``layers["listed"]`` (bool)
     and an all-NaN ``layers["pval"]`` (CREEDS gives no p-values); built with
-    :func:`exprlab.io.tables.deg_table_to_anndata`.
+    :func:`exprlab.io._tables.deg_table_to_anndata`.
     """
-    from exprlab.io.tables import read_delimited, require_columns, deg_table_to_anndata
+    from exprlab.io._tables import deg_table_to_anndata, read_delimited, require_columns
 
     path = data_file("opentargets/creeds_melanoma_signature.tsv")
     df = read_delimited(path, dtype={"0": str, "1": str, "2": str})
     require_columns(df, ["0", "2", "3"], path, "the CREEDS table")
     row_index = pd.to_numeric(df.iloc[:, 0], errors="coerce").to_numpy()
     block = np.cumsum(np.r_[True, row_index[1:] <= row_index[:-1]])
-    long = pd.DataFrame({
-        "efo.id": df["0"].to_numpy(),
-        "gene.symbol": df["2"].to_numpy(),
-        "comparison": [f"melanoma_{b}" for b in block],
-        "lfc": df["3"].to_numpy(),
-    })
+    long = pd.DataFrame(
+        {
+            "efo.id": df["0"].to_numpy(),
+            "gene.symbol": df["2"].to_numpy(),
+            "comparison": [f"melanoma_{b}" for b in block],
+            "lfc": df["3"].to_numpy(),
+        }
+    )
     adata = deg_table_to_anndata(long, where=str(path))
     adata.obs_names = adata.obs["comparison"].astype(str).to_numpy()
     return adata
 
 
 def repodb() -> pd.DataFrame:
-    """repoDB drug-indication pairs (DrugBank drugs, UMLS diseases, status).
+    """RepoDB drug-indication pairs (DrugBank drugs, UMLS diseases, status).
 
     Returns the tidy indication table, 10,540 rows: the file's 10,800 minus 260 rows that carry
     a DrugBank id but no drug name (dropped; ``df.attrs["n_incomplete_rows_dropped"]``).
@@ -506,14 +664,15 @@ def pharmacotherapydb(table: str = "indications") -> pd.DataFrame:
     ``"drugs"`` (601 rows: drugbank_id, drug, DM, SYM, NOT, total) and ``"diseases"`` (97 rows:
     doid_id, disease, DM, SYM, NOT, total) return the accompanying summary tables as in the file.
     """
-    from exprlab.io.tables import read_delimited
+    from exprlab.io._tables import read_delimited
 
     if table == "indications":
         return _indications("indications/pharmacotherapydb_indications.tsv", "pharmacotherapydb")
     if table in ("drugs", "diseases"):
         return read_delimited(data_file(f"indications/pharmacotherapydb_{table}.tsv"))
-    raise InvalidParameterError(f"table={table!r}", where="pharmacotherapydb",
-                                fix="use 'indications', 'drugs' or 'diseases'")
+    raise InvalidParameterError(
+        f"table={table!r}", where="pharmacotherapydb", fix="use 'indications', 'drugs' or 'diseases'"
+    )
 
 
 def drugcentral_indications() -> pd.DataFrame:
@@ -533,29 +692,31 @@ def drugcentral_targets() -> pd.DataFrame:
     """
     from exprlab.drugs import normalize_drug_name
     from exprlab.genes import map_genes
-    from exprlab.io.tables import read_delimited, require_columns
+    from exprlab.io._tables import read_delimited, require_columns
 
     path = data_file("indications/drugcentral_targets.tsv")
     df = read_delimited(path, dtype=str)
     require_columns(df, ["GeneID", "drugbank_id", "drugbank_name"], path, "the target table")
     entrez = df["GeneID"].str.strip()
-    return pd.DataFrame({
-        "drug": normalize_drug_name(df["drugbank_name"]).to_numpy(),
-        "drug_name": df["drugbank_name"].to_numpy(),
-        "drug_id": df["drugbank_id"].to_numpy(),
-        "entrez": entrez.to_numpy(),
-        "symbol": map_genes(entrez, "entrez", "symbol", table=lincs_gene_info()).to_numpy(),
-        "actions": df.get("actions"),
-        "sources": df.get("sources"),
-        "pubmed_ids": df.get("pubmed_ids"),
-        "urls": df.get("urls"),
-    })
+    return pd.DataFrame(
+        {
+            "drug": normalize_drug_name(df["drugbank_name"]).to_numpy(),
+            "drug_name": df["drugbank_name"].to_numpy(),
+            "drug_id": df["drugbank_id"].to_numpy(),
+            "entrez": entrez.to_numpy(),
+            "symbol": map_genes(entrez, "entrez", "symbol", table=lincs_gene_info()).to_numpy(),
+            "actions": df.get("actions"),
+            "sources": df.get("sources"),
+            "pubmed_ids": df.get("pubmed_ids"),
+            "urls": df.get("urls"),
+        }
+    )
 
 
 # --------------------------------------------------------------------------- disease samples, dgem
 @lru_cache(maxsize=8)
 def _expression_csv_cached(path: str, genes_as: str):
-    from exprlab.io.tables import read_expression_csv
+    from exprlab.io._tables import read_expression_csv
 
     return read_expression_csv(path, genes_as=genes_as)
 
@@ -563,8 +724,11 @@ def _expression_csv_cached(path: str, genes_as: str):
 def _with_labels(adata, labels: pd.Series, column: str, where) -> object:
     missing = adata.obs_names.difference(labels.index)
     if len(missing):
-        raise FormatError(f"sample {missing[0]!r} has no label ({len(missing)} such samples)",
-                          where=where, fix="give every sample of the matrix a label")
+        raise FormatError(
+            f"sample {missing[0]!r} has no label ({len(missing)} such samples)",
+            where=where,
+            fix="give every sample of the matrix a label",
+        )
     adata.obs[column] = pd.Categorical(labels.reindex(adata.obs_names).to_numpy())
     return adata
 
@@ -575,20 +739,26 @@ def psoriasis_samples():
     Returns AnnData 116 samples x 706 genes (log expression, float32), obs ``label``
     (categorical: ``Psoriasis`` 58, ``ct`` 58).
     """
-    from exprlab.io.tables import read_label_csv
+    from exprlab.io._tables import read_label_csv
 
-    adata = _expression_csv_cached(_key("disease_samples/psoriasis_GSE13355_DEexprs_706x116.csv.gz"),
-                                   "rows").copy()
+    adata = _expression_csv_cached(
+        _key("disease_samples/psoriasis_GSE13355_DEexprs_706x116.csv.gz"), "rows"
+    ).copy()
     lab_path = data_file("disease_samples/psoriasis_GSE13355_labels_116.csv")
     return _with_labels(adata, read_label_csv(lab_path), "label", lab_path)
 
 
 def gtex_muscle_ageing():
     """A GTEx muscle-ageing signature. Returns AnnData 1 x 14,686 genes (upper-case symbols)."""
-    from exprlab.io.tables import read_gene_values
+    from exprlab.io._tables import read_gene_values
 
-    return read_gene_values(data_file("disease_samples/gtex_muscle_ageing_signature.tsv"), sep=",",
-                            gene_column="0", value_column="1", name="gtex_muscle_ageing")
+    return read_gene_values(
+        data_file("disease_samples/gtex_muscle_ageing_signature.tsv"),
+        sep=",",
+        gene_column="0",
+        value_column="1",
+        name="gtex_muscle_ageing",
+    )
 
 
 def dgem_contrasts(*, padj_threshold: float | None = None):
@@ -598,14 +768,16 @@ def dgem_contrasts(*, padj_threshold: float | None = None):
     change (1,354 and 1,297 non-zero after merging names listed twice), ``layers["pval"]`` the
     adjusted p-values; a gene absent from one file is 0 with adjusted p-value 1 there.
     ``padj_threshold`` applies the paper's rule (see
-    :func:`exprlab.io.tables.read_dgem_contrast`).
+    :func:`exprlab.io._tables.read_dgem_contrast`).
     """
     import anndata as ad
 
-    from exprlab.io.tables import read_dgem_contrast
+    from exprlab.io._tables import read_dgem_contrast
 
-    parts = [read_dgem_contrast(data_file(f"dgem/contrast-{x}.csv.gz"), padj_threshold=padj_threshold)
-             for x in ("a", "b")]
+    parts = [
+        read_dgem_contrast(data_file(f"dgem/contrast-{x}.csv.gz"), padj_threshold=padj_threshold)
+        for x in ("a", "b")
+    ]
     genes = parts[0].var_names.union(parts[1].var_names, sort=False)
     X = np.zeros((2, len(genes)), np.float32)
     P = np.ones((2, len(genes)), np.float32)
@@ -619,11 +791,13 @@ def dgem_contrasts(*, padj_threshold: float | None = None):
 
 def dgem_gene_map() -> pd.DataFrame:
     """GeneIndex -> gene-name aliases of the paper's disease data: DataFrame 78,464 x 2
-    (``GeneIndex`` int, ``Name`` lower-case alias), 30,373 distinct indices."""
-    from exprlab.io.tables import read_delimited
+    (``GeneIndex`` int, ``Name`` lower-case alias), 30,373 distinct indices.
+    """
+    from exprlab.io._tables import read_delimited
 
-    df = read_delimited(data_file("dgem/genes_map_omicsoft_diseases.tsv.gz"), index_col=0,
-                         dtype={"Name": str})
+    df = read_delimited(
+        data_file("dgem/genes_map_omicsoft_diseases.tsv.gz"), index_col=0, dtype={"Name": str}
+    )
     return df.reset_index(drop=True)[["GeneIndex", "Name"]]
 
 
@@ -640,17 +814,21 @@ def all_chiaretti():
     the pheno table (``BT`` B/T lineage, ``mol.biol`` BCR/ABL, NEG ..., ``sex``, ``age``,
     ``relapse`` ...).
     """
-    from exprlab.io.tables import read_delimited
+    from exprlab.io._tables import read_delimited
 
-    adata = _expression_csv_cached(_key("expression/ALL_Chiaretti_hgu95av2_exprs_12625x128.csv.gz"),
-                                   "rows").copy()
+    adata = _expression_csv_cached(
+        _key("expression/ALL_Chiaretti_hgu95av2_exprs_12625x128.csv.gz"), "rows"
+    ).copy()
     pheno_path = data_file("expression/ALL_Chiaretti_pheno_128.csv")
     pheno = read_delimited(pheno_path, sep=",", index_col=0)
     pheno.index = pheno.index.astype(str)
     missing = adata.obs_names.difference(pheno.index)
     if len(missing):
-        raise FormatError(f"sample {missing[0]!r} has no phenotype row", where=pheno_path,
-                          fix="use the matching pheno table")
+        raise FormatError(
+            f"sample {missing[0]!r} has no phenotype row",
+            where=pheno_path,
+            fix="use the matching pheno table",
+        )
     adata.obs = pheno.reindex(adata.obs_names)
     return adata
 
@@ -667,8 +845,11 @@ def golub_leukemia():
     cls_path = data_file("expression/Leukemia.cls")
     labels = read_cls(cls_path)
     if len(labels) != adata.n_obs:
-        raise FormatError(f"the CLS file has {len(labels)} labels for {adata.n_obs} samples",
-                          where=cls_path, fix="use the CLS file of this GCT")
+        raise FormatError(
+            f"the CLS file has {len(labels)} labels for {adata.n_obs} samples",
+            where=cls_path,
+            fix="use the CLS file of this GCT",
+        )
     adata.obs["label"] = pd.Categorical(np.asarray(labels))
     return adata
 
@@ -688,18 +869,21 @@ def tcga_breast(split: str = "train", omics: str = "mrna"):
 
     Returns AnnData samples x features (float32), obs ``subtype`` (categorical).
     """
-    from exprlab.io.tables import read_label_csv
+    from exprlab.io._tables import read_label_csv
 
     if split not in ("train", "test"):
         raise InvalidParameterError(f"split={split!r}", where="tcga_breast", fix="use 'train' or 'test'")
     if omics not in _TCGA_OMICS:
-        raise InvalidParameterError(f"omics={omics!r}", where="tcga_breast",
-                                    fix=f"use one of {', '.join(_TCGA_OMICS)}")
+        raise InvalidParameterError(
+            f"omics={omics!r}", where="tcga_breast", fix=f"use one of {', '.join(_TCGA_OMICS)}"
+        )
     if omics == "protein" and split == "test":
-        raise InvalidParameterError("the protein data has no test split", where="tcga_breast",
-                                    fix="use split='train' for protein")
-    adata = _expression_csv_cached(_key(f"expression/breastTCGA_data.{split}_{omics}.csv.gz"),
-                                   "columns").copy()
+        raise InvalidParameterError(
+            "the protein data has no test split", where="tcga_breast", fix="use split='train' for protein"
+        )
+    adata = _expression_csv_cached(
+        _key(f"expression/breastTCGA_data.{split}_{omics}.csv.gz"), "columns"
+    ).copy()
     lab_path = data_file(f"expression/breastTCGA_data.{split}_subtype.csv")
     return _with_labels(adata, read_label_csv(lab_path), "subtype", lab_path)
 
@@ -710,14 +894,17 @@ def srbct():
     Returns AnnData 63 samples x 2,308 genes (var_names ``g1`` ... ``g2308``; var ``image_id``
     and ``description`` from the gene-name table), obs ``label`` (EWS 23, BL 8, NB 12, RMS 20).
     """
-    from exprlab.io.tables import read_delimited, read_label_csv
+    from exprlab.io._tables import read_delimited, read_label_csv
 
     adata = _expression_csv_cached(_key("expression/srbct_Khan_gene_63x2308.csv.gz"), "columns").copy()
     names_path = data_file("expression/srbct_Khan_gene_names.csv")
     names = read_delimited(names_path, sep=",", dtype=str)
     if len(names) != adata.n_vars:
-        raise FormatError(f"{len(names)} gene names for {adata.n_vars} genes", where=names_path,
-                          fix="use the gene-name table of this matrix")
+        raise FormatError(
+            f"{len(names)} gene names for {adata.n_vars} genes",
+            where=names_path,
+            fix="use the gene-name table of this matrix",
+        )
     adata.var["image_id"] = names.iloc[:, 0].to_numpy()
     adata.var["description"] = names.iloc[:, 1].to_numpy()
     lab_path = data_file("expression/srbct_Khan_class.csv")
@@ -739,8 +926,11 @@ def genesets(name: str) -> dict[str, list[str]]:
     modules, 346).
     """
     if name not in GENESET_FILES:
-        raise InvalidParameterError(f"no gene-set collection named {name!r}", where="genesets",
-                                    fix=f"use one of {', '.join(GENESET_FILES)}")
+        raise InvalidParameterError(
+            f"no gene-set collection named {name!r}",
+            where="genesets",
+            fix=f"use one of {', '.join(GENESET_FILES)}",
+        )
     sets = _gmt_cached(_key(GENESET_FILES[name]))
     return {k: list(v) for k, v in sets.items()}
 
@@ -805,8 +995,11 @@ def _reindex_genes(adata, genes: pd.Index):
 
     idx = genes.get_indexer(adata.var_names)
     if (idx < 0).any():
-        raise InputDataError("the new gene space lacks genes of the signatures", where="_reindex_genes",
-                             fix="pass a superset of the signatures' genes")
+        raise InputDataError(
+            "the new gene space lacks genes of the signatures",
+            where="_reindex_genes",
+            fix="pass a superset of the signatures' genes",
+        )
     shape = (adata.n_obs, len(genes))
     X = np.zeros(shape, adata.X.dtype)
     P = np.ones(shape, adata.layers["pval"].dtype)
@@ -816,8 +1009,13 @@ def _reindex_genes(adata, genes: pd.Index):
     L[:, idx] = adata.layers["listed"]
     var = adata.var.reindex(genes).fillna({"ensembl": ""})
     var.index = var.index.astype(str)
-    return ad.AnnData(X=X, obs=adata.obs.copy(), var=var, layers={"pval": P, "listed": L},
-                      uns=copy.deepcopy(dict(adata.uns)))
+    return ad.AnnData(
+        X=X,
+        obs=adata.obs.copy(),
+        var=var,
+        layers={"pval": P, "listed": L},
+        uns=copy.deepcopy(dict(adata.uns)),
+    )
 
 
 def aggregate_instances(drugs, *, by: str = "drug"):
@@ -831,16 +1029,23 @@ def aggregate_instances(drugs, *, by: str = "drug"):
     import scipy.sparse as sp
 
     if by not in drugs.obs.columns:
-        raise InvalidParameterError(f"obs has no column {by!r}", where="aggregate_instances",
-                                    fix="name an obs column that holds the drug of each instance")
+        raise InvalidParameterError(
+            f"obs has no column {by!r}",
+            where="aggregate_instances",
+            fix="name an obs column that holds the drug of each instance",
+        )
     codes, groups = pd.factorize(drugs.obs[by].astype(str), sort=True)
     counts = np.bincount(codes, minlength=len(groups))
-    weights = sp.csr_matrix(((1.0 / counts[codes]).astype(np.float32), (codes, np.arange(len(codes)))),
-                            shape=(len(groups), drugs.n_obs))
+    weights = sp.csr_matrix(
+        ((1.0 / counts[codes]).astype(np.float32), (codes, np.arange(len(codes)))),
+        shape=(len(groups), drugs.n_obs),
+    )
     X = weights @ drugs.X
     X = X.tocsr().astype(np.float32) if sp.issparse(X) else np.asarray(X, dtype=np.float32)
-    obs = pd.DataFrame({by: np.asarray(groups, dtype=object), "n_instances": counts},
-                       index=pd.Index(np.asarray(groups, dtype=str)))
+    obs = pd.DataFrame(
+        {by: np.asarray(groups, dtype=object), "n_instances": counts},
+        index=pd.Index(np.asarray(groups, dtype=str)),
+    )
     if "cell_line" in drugs.obs.columns:
         cells = drugs.obs.groupby(codes)["cell_line"].agg(lambda c: "|".join(sorted(set(map(str, c)))))
         obs["cell_lines"] = cells.reindex(range(len(groups))).to_numpy()
@@ -857,10 +1062,15 @@ def _benchmark_core(deg_path: str, up_path: str, down_path: str, inst_path: str)
     deg_genes = set(deg.var_names)
     genes = pd.Index(sorted(cmap_genes | deg_genes))
     diseases = _reindex_genes(deg, genes)
-    drugs = ad.AnnData(X=_sets_matrix(cells, len(obs), genes), obs=obs.copy(),
-                       var=pd.DataFrame(index=genes.astype(str)))
-    info = {"n_genes": len(genes), "n_genes_deg": len(deg_genes), "n_genes_cmap": len(cmap_genes),
-            "n_genes_shared": len(deg_genes & cmap_genes)}
+    drugs = ad.AnnData(
+        X=_sets_matrix(cells, len(obs), genes), obs=obs.copy(), var=pd.DataFrame(index=genes.astype(str))
+    )
+    info = {
+        "n_genes": len(genes),
+        "n_genes_deg": len(deg_genes),
+        "n_genes_cmap": len(cmap_genes),
+        "n_genes_shared": len(deg_genes & cmap_genes),
+    }
     return diseases, drugs, sets, info
 
 
@@ -887,8 +1097,9 @@ def _join_diseases_by_name(table: pd.DataFrame, diseases_obs: pd.DataFrame, repo
     report["disease_join"] = "exact normalised name against EFO terms"
     report["n_catalogue_diseases"] = int(len(names))
     report["n_catalogue_diseases_matched_by_name"] = int(len(matched))
-    report["catalogue_diseases_unmatched"] = sorted(names.loc[names["_efo"].isna(), "disease_name"]
-                                                    .fillna("").astype(str).tolist())
+    report["catalogue_diseases_unmatched"] = sorted(
+        names.loc[names["_efo"].isna(), "disease_name"].fillna("").astype(str).tolist()
+    )
     out = cat[cat["_efo"].notna()].copy()
     out["disease"] = out.pop("_efo")
     out["disease_name"] = out["disease"].map(terms.set_index("disease")["disease_name"])
@@ -896,7 +1107,7 @@ def _join_diseases_by_name(table: pd.DataFrame, diseases_obs: pd.DataFrame, repo
 
 
 def _labels_table(labels, diseases_obs: pd.DataFrame, phase: int, report: dict) -> pd.DataFrame:
-    from exprlab.io.tables import read_indications
+    from exprlab.io._tables import read_indications
 
     if isinstance(labels, str) and labels in _LABEL_SOURCES:
         if labels == "opentargets":
@@ -922,7 +1133,8 @@ def _labels_table(labels, diseases_obs: pd.DataFrame, phase: int, report: dict) 
         raise InvalidParameterError(
             f"labels={labels!r} is neither a catalogue name nor an existing file",
             where="repurposing_benchmark",
-            fix=f"use one of {', '.join(_LABEL_SOURCES)} or the path of a TSV with drug and disease columns")
+            fix=f"use one of {', '.join(_LABEL_SOURCES)} or the path of a TSV with drug and disease columns",
+        )
     table = read_indications(path, source="user")
     report["catalogue_rows"] = len(table)
     known = set(diseases_obs["disease"])
@@ -984,7 +1196,8 @@ def repurposing_benchmark(labels: str | Path = "opentargets", *, phase: int = 4)
             "no indication joins both a CMap 02 drug and an Open Targets disease comparison",
             where=f"repurposing_benchmark(labels={labels!r})",
             fix="check that drug names and disease ids / names match those of the signatures "
-            "(see the report of exprlab.drugs.match_drug_names)")
+            "(see the report of exprlab.drugs.match_drug_names)",
+        )
     joined.attrs = {}
     return RepurposingBenchmark(
         diseases=diseases.copy(),

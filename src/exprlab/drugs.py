@@ -32,15 +32,65 @@ from exprlab.errors import InputDataError
 #: is only removed when something else remains, so ``sodium`` alone stays ``sodium``.
 SALT_WORDS = frozenset(
     {
-        "hydrochloride", "dihydrochloride", "trihydrochloride", "hcl", "hydrobromide",
-        "hydroiodide", "sulfate", "sulphate", "bisulfate", "hemisulfate", "phosphate",
-        "diphosphate", "nitrate", "acetate", "diacetate", "citrate", "tartrate", "bitartrate",
-        "maleate", "dimaleate", "fumarate", "hemifumarate", "succinate", "mesylate",
-        "dimesylate", "methanesulfonate", "besylate", "tosylate", "lactate", "gluconate",
-        "malate", "oxalate", "pamoate", "stearate", "benzoate", "salicylate", "napadisilate",
-        "sodium", "disodium", "potassium", "dipotassium", "calcium", "magnesium", "zinc",
-        "lithium", "bromide", "chloride", "iodide", "hydrate", "monohydrate", "dihydrate",
-        "trihydrate", "sesquihydrate", "hemihydrate", "hyclate", "anhydrous", "salt", "free", "base",
+        "hydrochloride",
+        "dihydrochloride",
+        "trihydrochloride",
+        "hcl",
+        "hydrobromide",
+        "hydroiodide",
+        "sulfate",
+        "sulphate",
+        "bisulfate",
+        "hemisulfate",
+        "phosphate",
+        "diphosphate",
+        "nitrate",
+        "acetate",
+        "diacetate",
+        "citrate",
+        "tartrate",
+        "bitartrate",
+        "maleate",
+        "dimaleate",
+        "fumarate",
+        "hemifumarate",
+        "succinate",
+        "mesylate",
+        "dimesylate",
+        "methanesulfonate",
+        "besylate",
+        "tosylate",
+        "lactate",
+        "gluconate",
+        "malate",
+        "oxalate",
+        "pamoate",
+        "stearate",
+        "benzoate",
+        "salicylate",
+        "napadisilate",
+        "sodium",
+        "disodium",
+        "potassium",
+        "dipotassium",
+        "calcium",
+        "magnesium",
+        "zinc",
+        "lithium",
+        "bromide",
+        "chloride",
+        "iodide",
+        "hydrate",
+        "monohydrate",
+        "dihydrate",
+        "trihydrate",
+        "sesquihydrate",
+        "hemihydrate",
+        "hyclate",
+        "anhydrous",
+        "salt",
+        "free",
+        "base",
     }
 )
 
@@ -92,8 +142,11 @@ def normalize_drug_name(name, *, strip_salts: bool = False):
             text = _strip_salt_words(text)
         return _NON_ALNUM.sub("", text)
     if name is None:
-        raise InputDataError("a drug name is None", where="normalize_drug_name",
-                             fix="pass a string, or a list / Series of strings")
+        raise InputDataError(
+            "a drug name is None",
+            where="normalize_drug_name",
+            fix="pass a string, or a list / Series of strings",
+        )
     series = name if isinstance(name, pd.Series) else pd.Series(list(name), dtype=object)
     # Unique values first: catalogues repeat names many times, so this keeps it cheap.
     uniques = pd.unique(series.dropna())
@@ -160,7 +213,10 @@ def match_drug_names(
 
 def _distinct_names(names: Iterable[str], side: str) -> list[str]:
     if isinstance(names, str):
-        raise InputDataError(f"the {side} names are one string, not a list of names",
-                             where="match_drug_names", fix="pass a list or Series of names")
+        raise InputDataError(
+            f"the {side} names are one string, not a list of names",
+            where="match_drug_names",
+            fix="pass a list or Series of names",
+        )
     out = pd.unique(pd.Series(list(names), dtype=object).dropna().astype(str))
     return list(out)

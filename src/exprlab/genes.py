@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from exprlab._config import data_file
 from exprlab.errors import GeneSpaceError, InvalidParameterError
 
 KINDS = ("symbol", "entrez", "ensembl")
@@ -32,7 +33,7 @@ _FEATURE_RANK = {"landmark": 0, "best inferred": 1, "inferred": 2}
 
 @lru_cache(maxsize=4)
 def _gene_table_cached(path: str) -> pd.DataFrame:
-    from exprlab.io.tables import read_gene_info
+    from exprlab.io._tables import read_gene_info
 
     return read_gene_info(path)
 
@@ -54,8 +55,6 @@ def load_gene_table(path: str | Path | None = None) -> pd.DataFrame:
         inferred / inferred), in file order.
     """
     if path is None:
-        from exprlab.datasets import data_file
-
         path = data_file("lincs/geneinfo_beta.txt.gz")
     return _gene_table_cached(str(path)).copy()
 
@@ -71,15 +70,18 @@ def detect_id_kind(ids: Iterable[str]) -> str:
 
     values = [str(i).strip() for i in ids if i is not None and str(i).strip() != ""]
     if not values:
-        raise GeneSpaceError("no gene identifiers to map", where="exprlab.genes",
-                             fix="pass a non-empty list of gene ids")
+        raise GeneSpaceError(
+            "no gene identifiers to map", where="exprlab.genes", fix="pass a non-empty list of gene ids"
+        )
     kind = guess_id_kind(values)
     if kind not in KINDS:
         raise GeneSpaceError(
             f"the gene ids are {kind} ids (e.g. {', '.join(values[:3])}), which the L1000 gene "
             "table cannot map",
-            where="exprlab.genes", fix="map them to symbols, Entrez or Ensembl ids first (e.g. with "
-            "the array's annotation), or pass source= explicitly")
+            where="exprlab.genes",
+            fix="map them to symbols, Entrez or Ensembl ids first (e.g. with "
+            "the array's annotation), or pass source= explicitly",
+        )
     return kind
 
 
@@ -94,12 +96,15 @@ def _clean(ids: pd.Series, kind: str) -> pd.Series:
 
 def _check_kind(kind: str, name: str) -> None:
     if kind not in KINDS:
-        raise InvalidParameterError(f"{name}={kind!r} is not a gene id kind", where="exprlab.genes",
-                                    fix=f"use one of {', '.join(KINDS)}")
+        raise InvalidParameterError(
+            f"{name}={kind!r} is not a gene id kind",
+            where="exprlab.genes",
+            fix=f"use one of {', '.join(KINDS)}",
+        )
 
 
 def _lookup(source: str, target: str, table: pd.DataFrame) -> pd.Series:
-    """source id -> target id, one target per source by the feature-space rule."""
+    """Source id -> target id, one target per source by the feature-space rule."""
     t = table[(table[source] != "") & (table[target] != "")]
     rank = t["feature_space"].map(_FEATURE_RANK).fillna(len(_FEATURE_RANK))
     t = t.assign(_rank=rank.to_numpy(), _order=np.arange(len(t)))
@@ -145,8 +150,7 @@ def map_genes(
         mapped = keys.where(keys.isin(known))
     else:
         mapped = keys.map(_lookup(source, target, table))
-    return pd.Series(mapped.to_numpy(dtype=object), index=pd.Index([str(i) for i in ids]),
-                     name=target)
+    return pd.Series(mapped.to_numpy(dtype=object), index=pd.Index([str(i) for i in ids]), name=target)
 
 
 _DUPLICATE_RULES = ("mean", "first", "drop")
@@ -190,8 +194,11 @@ def convert_gene_space(
     import anndata as ad
 
     if duplicates not in _DUPLICATE_RULES:
-        raise InvalidParameterError(f"duplicates={duplicates!r} is not a rule", where="convert_gene_space",
-                                    fix=f"use one of {', '.join(_DUPLICATE_RULES)}")
+        raise InvalidParameterError(
+            f"duplicates={duplicates!r} is not a rule",
+            where="convert_gene_space",
+            fix=f"use one of {', '.join(_DUPLICATE_RULES)}",
+        )
     _check_kind(target, "target")
     src_ids = list(map(str, adata.var_names))
     kind = detect_id_kind(src_ids) if source == "auto" else source
@@ -259,8 +266,9 @@ def convert_gene_space(
     return new, report
 
 
-def require_same_gene_space(a, b, *, names: tuple[str, str] = ("first", "second"),
-                            same_order: bool = True) -> None:
+def require_same_gene_space(
+    a, b, *, names: tuple[str, str] = ("first", "second"), same_order: bool = True
+) -> None:
     """Raise :class:`~exprlab.errors.GeneSpaceError` unless ``a`` and ``b`` share their genes.
 
     Parameters

@@ -49,19 +49,21 @@ def _root(
     verbose: bool = typer.Option(False, "--verbose", help="Debug messages on the terminal."),
 ) -> None:
     """exprlab: drug-disease matching and tested explanations of expression classifiers."""
-    from exprlab.logging_setup import configure_logging
-    from exprlab.progress import set_quiet
+    from exprlab._logging import configure_logging
+    from exprlab._progress import set_quiet
 
     set_quiet(quiet)
     configure_logging(None, verbose=verbose, quiet=quiet)
 
 
 # Command modules register their commands on ``app`` when imported; one line per module.
-from exprlab.cli import data_commands  # noqa: E402,F401
-from exprlab.cli import datasets_commands  # noqa: E402,F401
-from exprlab.cli import simulate_commands  # noqa: E402,F401
-from exprlab.cli import repurposing_commands  # noqa: E402,F401
-from exprlab.cli import match_commands  # noqa: E402,F401
-from exprlab.cli import xai_commands  # noqa: E402,F401
-from exprlab.cli import report_commands  # noqa: E402,F401
-from exprlab.cli import match_explain_commands  # noqa: E402,F401
+from exprlab.cli import (
+    _data_commands,  # noqa: F401
+    _datasets_commands,  # noqa: F401
+    _match_commands,  # noqa: F401
+    _match_explain_commands,  # noqa: F401
+    _report_commands,  # noqa: F401
+    _repurposing_commands,  # noqa: F401
+    _simulate_commands,  # noqa: F401
+    _xai_commands,  # noqa: F401
+)

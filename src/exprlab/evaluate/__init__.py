@@ -1,6 +1,7 @@
 """Metrics: retrieval metrics, splits, explanation metrics."""
 
-from exprlab.evaluate.explanations import (
+from exprlab.evaluate._curves import retraining_curves
+from exprlab.evaluate._explanations import (
     completeness_stats,
     correct_mask,
     feature_agreement,
@@ -9,7 +10,6 @@ from exprlab.evaluate.explanations import (
     random_orders,
     topk_stability,
 )
-from exprlab.evaluate.curves import retraining_curves
 
 __all__ = [
     "completeness_stats",
@@ -21,4 +21,10 @@ __all__ = [
     "retraining_curves",
     "topk_stability",
 ]
-from exprlab.evaluate.retrieval import METRICS, bootstrap_summary, paired_tests, per_disease_metrics, ranking_metrics  # noqa: E402,F401,E501
+from exprlab.evaluate._retrieval import (
+    METRICS,
+    bootstrap_summary,
+    paired_tests,
+    per_disease_metrics,
+    ranking_metrics,
+)

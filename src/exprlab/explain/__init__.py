@@ -1,13 +1,13 @@
 """Attributions: Integrated Gradients and gene-to-pathway aggregation."""
 
-from exprlab.explain.baselines import averaged, class_mean, mean_of
-from exprlab.explain.integrated_gradients import (
+from exprlab.explain._baselines import averaged, class_mean, mean_of
+from exprlab.explain._integrated_gradients import (
     FirstLinear,
     attributions_anndata,
     integrated_gradients,
     split_first_linear,
 )
-from exprlab.explain.quadrature import METHODS, quadrature
+from exprlab.explain._quadrature import METHODS, quadrature
 
 __all__ = [
     "METHODS",
@@ -20,4 +20,4 @@ __all__ = [
     "quadrature",
     "split_first_linear",
 ]
-from exprlab.explain.match import MatchExplanation, MatchModel, explain_match, load_match_model  # noqa: E402,F401
+from exprlab.explain._match import MatchExplanation, MatchModel, explain_match, load_match_model  # noqa: F401

@@ -5,14 +5,14 @@ store genes as rows; they are transposed on the way in and out). Gene sets are d
 -> genes; labels are pandas Series; results are tidy tables in Parquet or TSV.
 """
 
-from exprlab.io.anndata_io import read_h5ad, write_h5ad
-from exprlab.io.cls import read_cls, write_cls
-from exprlab.io.dispatch import convert, describe, detect_format, guess_id_kind, read, write
-from exprlab.io.gct import read_gct, write_gct
-from exprlab.io.gctx import gctx_ids, read_gctx, write_gctx
-from exprlab.io.gmt import GeneSets, filter_gene_sets, read_gmt, write_gmt
-from exprlab.io.h5 import read_signaturesearch_h5
-from exprlab.io.results import read_table, write_table
+from exprlab.io._anndata_io import read_h5ad, write_h5ad
+from exprlab.io._cls import read_cls, write_cls
+from exprlab.io._dispatch import convert, describe, detect_format, guess_id_kind, read, write
+from exprlab.io._gct import read_gct, write_gct
+from exprlab.io._gctx import gctx_ids, read_gctx, write_gctx
+from exprlab.io._gmt import GeneSets, filter_gene_sets, read_gmt, write_gmt
+from exprlab.io._h5 import read_signaturesearch_h5
+from exprlab.io._results import read_table, write_table
 
 __all__ = [
     "GeneSets",
@@ -38,4 +38,4 @@ __all__ = [
     "write_h5ad",
     "write_table",
 ]
-from exprlab.io.tables import read_deg_table, read_dgem_contrast, read_indications  # noqa: F401
+from exprlab.io._tables import read_deg_table, read_dgem_contrast, read_indications  # noqa: F401

@@ -46,7 +46,9 @@ def check_readable(path: str | os.PathLike) -> Path:
             "the file does not exist", where=p, fix="check the path (and EXPRLAB_DATA for public data)"
         )
     if p.is_dir():
-        raise FileAccessError("this is a directory, not a file", where=p, fix="give the path of a file inside it")
+        raise FileAccessError(
+            "this is a directory, not a file", where=p, fix="give the path of a file inside it"
+        )
     try:
         with open(p, "rb"):
             pass

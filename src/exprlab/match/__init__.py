@@ -27,13 +27,13 @@ import numpy as np
 import pandas as pd
 
 from exprlab.errors import InvalidParameterError
-from exprlab.match import chardir, correlation, ks, overlap, wtcs, xsum  # noqa: F401 (register methods)
+from exprlab.match import _chardir, _correlation, _ks, _overlap, _wtcs, _xsum  # noqa: F401 (register methods)
 from exprlab.match._base import REGISTRY
 from exprlab.match._query import Queries, prepare_queries
 from exprlab.match._ranks import check_ties
-from exprlab.match.aggregate import aggregate_queries, aggregate_references
-from exprlab.match.driver import run
-from exprlab.match.library import (
+from exprlab.match._aggregate import aggregate_queries, aggregate_references
+from exprlab.match._driver import run
+from exprlab.match._library import (
     DiskLibrary,
     LibraryWriter,
     MemoryLibrary,
@@ -95,12 +95,16 @@ def score_details(
 ) -> MatchResult:
     """Like :func:`score` but returns a :class:`MatchResult` with the extras."""
     if method not in REGISTRY:
-        raise InvalidParameterError(f"unknown method {method!r}", where="method",
-                                    fix=f"use one of {', '.join(REGISTRY)}")
+        raise InvalidParameterError(
+            f"unknown method {method!r}", where="method", fix=f"use one of {', '.join(REGISTRY)}"
+        )
     unknown = set(options) - OPTIONS
     if unknown:
-        raise InvalidParameterError(f"unknown option(s) {sorted(unknown)}", where="score",
-                                    fix=f"options are {', '.join(sorted(OPTIONS))}")
+        raise InvalidParameterError(
+            f"unknown option(s) {sorted(unknown)}",
+            where="score",
+            fix=f"options are {', '.join(sorted(OPTIONS))}",
+        )
     m = REGISTRY[method]
     source = as_source(library)
     if ties is None:  # the rule the library's precomputed ranks use, else midranks
@@ -110,8 +114,9 @@ def score_details(
     report: dict = {}
     opts = dict(options, seed=seed, by=by, _library_kind=source.kind)
     scored = queries if m.extra_queries is None else m.extra_queries(queries, opts)
-    parts = run(scored, source, m, backend=backend, chunk_size=chunk_size, ties=ties,
-                opts=dict(opts), client=client)
+    parts = run(
+        scored, source, m, backend=backend, chunk_size=chunk_size, ties=ties, opts=dict(opts), client=client
+    )
     if m.finalize is not None:
         opts["_report"] = report
         parts = m.finalize(parts, scored, source.obs, opts)
@@ -119,13 +124,17 @@ def score_details(
     cols = pd.Index(columns if columns is not None else source.obs.index, name="signature")
     index = pd.Index(queries.names, name="query")
     frame = pd.DataFrame(parts.pop("score"), index=index, columns=cols)
-    extra = {k: pd.DataFrame(v, index=index, columns=cols) for k, v in parts.items()
-             if v.shape == frame.shape}
+    extra = {
+        k: pd.DataFrame(v, index=index, columns=cols) for k, v in parts.items() if v.shape == frame.shape
+    }
     if aggregate is not None:
         if columns is not None:
-            raise InvalidParameterError(f"method {method!r} already aggregates per perturbagen",
-                                        where="aggregate", fix="drop the aggregate option")
-        col = wtcs.perturbagen_column(source.obs, by)
+            raise InvalidParameterError(
+                f"method {method!r} already aggregates per perturbagen",
+                where="aggregate",
+                fix="drop the aggregate option",
+            )
+        col = _wtcs.perturbagen_column(source.obs, by)
         frame = aggregate_references(frame, source.obs[col].to_numpy(), aggregate)
         extra = {}
         report["aggregate"] = f"{aggregate} by {col}"
@@ -166,7 +175,7 @@ def score(query, library, method: str = "wtcs", **kwargs) -> pd.DataFrame:
         dask.distributed client for ``backend="dask"`` (default: the current client).
     aggregate, by
         Aggregate library signatures per ``obs[by]`` (default: the drug column) with one of
-        ``max, min, mean, median, maxabs, ncs_ct`` (:mod:`exprlab.match.aggregate`).
+        ``max, min, mean, median, maxabs, ncs_ct`` (:mod:`exprlab.match._aggregate`).
     **options
         Method options: ``k`` (XSum/XCos, 500), ``group_by`` (NCS/tau/NCS_ct groups; default the
         cell-line and perturbation-type columns found), ``n_background`` (tau, 250),
@@ -189,11 +198,13 @@ def score_long(query, library, method: str = "wtcs", **kwargs) -> pd.DataFrame:
     """
     res = score_details(query, library, method, **kwargs)
     scores = res.scores
-    long = pd.DataFrame({
-        "query": np.repeat(scores.index.to_numpy(), scores.shape[1]),
-        "signature": np.tile(scores.columns.to_numpy(), scores.shape[0]),
-        "score": scores.to_numpy().ravel(),
-    })
+    long = pd.DataFrame(
+        {
+            "query": np.repeat(scores.index.to_numpy(), scores.shape[1]),
+            "signature": np.tile(scores.columns.to_numpy(), scores.shape[0]),
+            "score": scores.to_numpy().ravel(),
+        }
+    )
     for name, frame in res.extra.items():
         long[name] = frame.to_numpy().ravel()
     long["rank"] = long.groupby("query")["score"].rank(ascending=False, method="min").astype(int)

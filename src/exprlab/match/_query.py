@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from anndata import AnnData
 
 from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError, NonFiniteValueError
-from exprlab.signatures.genesets import top_bottom_indices
+from exprlab.signatures._genesets import top_bottom_indices
 
 MIN_GENES = 5
 
@@ -121,8 +121,7 @@ def _gene_space_error(query_genes: set[str], library_genes: pd.Index) -> GeneSpa
         f"no query gene is in the library's gene space (query genes look like {kind_q}, e.g. "
         f"{q}; library genes look like {kind_l}, e.g. {lib})",
         where="query",
-        fix="convert the query or the library to the same identifiers "
-        "(exprlab.genes.convert_gene_space)",
+        fix="convert the query or the library to the same identifiers (exprlab.genes.convert_gene_space)",
     )
 
 

@@ -117,8 +117,7 @@ for _i in range(64):  # index of the lowest set bit from the top 6 bits of (bit 
 # Fast-math without the no-NaN / no-inf assumptions (the running extremes start at +-inf): lets
 # the compiler reassociate and fuse the weight arithmetic; scores stay equal to the plain
 # definition within 1e-15 (checked by the tests and benchmarks/bench_match_memory.py).
-@numba.njit(nogil=True, cache=True, fastmath={"nsz", "arcp", "contract", "reassoc"},
-            error_model="numpy")
+@numba.njit(nogil=True, cache=True, fastmath={"nsz", "arcp", "contract", "reassoc"}, error_model="numpy")
 def _set_stats_kernel(rank2, values, hits, lengths, n_genes, weighted, table, out):  # pragma: no cover
     """KS (``weighted=False``) or weighted ES of every set (row of ``hits``) against every row.
 
@@ -250,8 +249,16 @@ def set_statistics(
     vals = values if weighted else np.zeros((1, 1), dtype=np.float32)
 
     def block(rows: slice, sel: slice) -> None:
-        _set_stats_kernel(rank2[rows], vals[rows] if weighted else vals, hits[sel], lengths[sel],
-                          n_genes, weighted, _DEBRUIJN_TABLE, out[sel, rows])
+        _set_stats_kernel(
+            rank2[rows],
+            vals[rows] if weighted else vals,
+            hits[sel],
+            lengths[sel],
+            n_genes,
+            weighted,
+            _DEBRUIJN_TABLE,
+            out[sel, rows],
+        )
 
     run_blocks(block, n_rows, len(sets))
     return out

@@ -1,6 +1,6 @@
 """Torch models: phenotype classifiers and drug-disease matchers."""
 
-from exprlab.models.classifiers import (
+from exprlab.models._classifiers import (
     MLP,
     MODEL_KINDS,
     DeepMLP,
@@ -10,8 +10,8 @@ from exprlab.models.classifiers import (
     LogisticRegression,
     build_module,
 )
-from exprlab.models.diffusion import GraphDiffusion, diffusion_matrix
-from exprlab.models.preprocess import Preprocessor
+from exprlab.models._diffusion import GraphDiffusion, diffusion_matrix
+from exprlab.models._preprocess import Preprocessor
 
 __all__ = [
     "MLP",
@@ -26,4 +26,4 @@ __all__ = [
     "build_module",
     "diffusion_matrix",
 ]
-from exprlab.models.matchers import PaperMatcher, ReversalTwoTower, SeedEnsemble  # noqa: E402,F401
+from exprlab.models._matchers import PaperMatcher, ReversalTwoTower, SeedEnsemble  # noqa: F401

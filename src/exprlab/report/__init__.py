@@ -4,8 +4,7 @@
 demo) into one HTML file; :func:`write_run_manifest` records what a run did in its ``run.json``.
 """
 
-from exprlab.report.manifest import file_provenance, read_run_manifest, write_run_manifest
-from exprlab.report.render import detect_kind, render_report
+from exprlab.report._manifest import file_provenance, read_run_manifest, write_run_manifest
+from exprlab.report._render import detect_kind, render_report
 
-__all__ = ["detect_kind", "file_provenance", "read_run_manifest", "render_report",
-           "write_run_manifest"]
+__all__ = ["detect_kind", "file_provenance", "read_run_manifest", "render_report", "write_run_manifest"]

@@ -1,9 +1,9 @@
 """From samples to signatures: fold change, Welch t, characteristic direction, robust z, MODZ consensus, up/down gene sets."""
 
-from exprlab.signatures.chardir import characteristic_direction, chdir_vector
-from exprlab.signatures.foldchange import log_fold_change, welch_t
-from exprlab.signatures.genesets import sets_to_frame, top_bottom_indices, up_down_sets
-from exprlab.signatures.robustz import (
+from exprlab.signatures._chardir import characteristic_direction, chdir_vector
+from exprlab.signatures._foldchange import log_fold_change, welch_t
+from exprlab.signatures._genesets import sets_to_frame, top_bottom_indices, up_down_sets
+from exprlab.signatures._robustz import (
     consensus_signatures,
     level5_from_level4,
     modz,

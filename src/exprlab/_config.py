@@ -1,0 +1,42 @@
+"""Where exprlab finds the public data directory.
+
+``EXPRLAB_DATA`` names it; without it, ``../shared/data`` beside the project checkout is tried
+(the layout the developers and CI use).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from exprlab.errors import DataNotFoundError
+
+
+def data_dir(required: bool = True) -> Path | None:
+    """The public data directory, or ``None`` (when not ``required``) if it is absent."""
+    env = os.environ.get("EXPRLAB_DATA")
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "data")
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    if required:
+        raise DataNotFoundError(
+            "the public data directory was not found",
+            where=env or "EXPRLAB_DATA (unset)",
+            fix="set EXPRLAB_DATA to the folder that holds lincs/, cmap02/, opentargets/ ...",
+        )
+    return None
+
+
+def data_file(relative: str) -> Path:
+    """Path of one file of the public data directory; DataNotFoundError when it is absent."""
+    root = data_dir(required=True)
+    path = root / relative
+    if not path.is_file():
+        raise DataNotFoundError(
+            f"dataset file {relative} is absent",
+            where=path,
+            fix="set EXPRLAB_DATA to the public data directory that holds it",
+        )
+    return path

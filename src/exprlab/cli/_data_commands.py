@@ -1,0 +1,88 @@
+"""Data commands: ``exprlab info``, ``exprlab convert``, ``exprlab datasets``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from exprlab.cli import app
+
+
+@app.command()
+def version() -> None:
+    """Print the exprlab version."""
+    from exprlab import __version__
+
+    print(__version__)
+
+
+def _fmt_num(x) -> str:
+    return "-" if x is None else f"{x:.6g}"
+
+
+def _fields(names: list[str], limit: int = 12) -> str:
+    if not names:
+        return "(none)"
+    shown = ", ".join(names[:limit])
+    return f"{len(names)}: {shown}{' ...' if len(names) > limit else ''}"
+
+
+@app.command()
+def info(
+    path: Path = typer.Argument(..., help="A GCT/GCTX/h5/h5ad matrix, GMT gene sets, CLS labels or a table."),
+) -> None:
+    """Describe a file: format, shape (obs x var), gene space, metadata fields, value summary."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from exprlab.io import describe
+
+    d = describe(path)
+    table = Table(title=str(path), show_header=False, title_justify="left")
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    table.add_row("format", d["format"])
+    if "gene_space" in d and "values" in d:
+        n_obs, n_var = d["shape"]
+        table.add_row("shape", f"{n_obs} obs (samples/signatures) x {n_var} var (genes)")
+        table.add_row("dtype", d["dtype"])
+    if "gene_space" in d:
+        gs = d["gene_space"]
+        table.add_row(
+            "gene space", f"{gs['count']} genes, ids look like {gs['kind']}: {', '.join(gs['first'])}"
+        )
+    if "values" in d:
+        table.add_row("obs names", ", ".join(d["obs_names"]["first"]))
+        table.add_row("obs fields", _fields(d["obs_fields"]))
+        table.add_row("var fields", _fields(d["var_fields"]))
+        v = d["values"]
+        table.add_row(
+            "values",
+            f"min {_fmt_num(v['min'])}, median {_fmt_num(v['median'])}, max {_fmt_num(v['max'])}, NaN {v['nan']}",
+        )
+    if d["format"] == "gmt":
+        s = d["set_sizes"]
+        table.add_row("sets", f"{d['n_sets']} (sizes min {s['min']}, median {s['median']:g}, max {s['max']})")
+        table.add_row("first sets", ", ".join(d["first_sets"]))
+    if d["format"] == "cls":
+        table.add_row("samples", str(d["n_samples"]))
+        table.add_row("classes", ", ".join(f"{k} {v}" for k, v in d["classes"].items()))
+    if "columns" in d:
+        table.add_row("shape", f"{d['shape'][0]} rows x {d['shape'][1]} columns")
+        table.add_row("columns", _fields(d["columns"]))
+    Console().print(table)
+
+
+@app.command()
+def convert(
+    src: Path = typer.Argument(..., help="Input: .gct[.gz], .gctx, .h5, .h5ad or .gmt[.gz|.xz]."),
+    dst: Path = typer.Argument(
+        ..., help="Output: .gct[.gz|.xz], .gctx or .h5ad (matrices); .gmt[.gz|.xz] (gene sets)."
+    ),
+) -> None:
+    """Convert between matrix formats (gct, gctx, h5, h5ad) or between GMT files; written atomically."""
+    from exprlab.io import convert as convert_file
+
+    out = convert_file(src, dst)
+    print(f"wrote {out}")

@@ -1,0 +1,140 @@
+"""Matching commands: ``exprlab score`` and ``exprlab library build``.
+
+Query files: a GMT whose sets are named ``<name>_up`` / ``<name>_dn`` (or ``_down``) gives one
+up/down query per ``<name>`` (a set without suffix is an up-only query); ``--query-up`` and
+``--query-down`` instead take two GMT files whose set names pair the up and down sets (the CMap
+build 02 layout); any other file exprlab reads (GCT, GCTX, h5, h5ad) holds full signatures,
+whose top ``--up`` / bottom ``--down`` genes form the sets.
+
+Library: an on-disk library built by ``exprlab library build`` (streamed in chunks), a GMT
+(gene-set library) or any matrix file exprlab reads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from exprlab.cli import app
+
+library_app = typer.Typer(no_args_is_help=True, help="Build on-disk signature libraries.")
+app.add_typer(library_app, name="library")
+
+_GMT = (".gmt", ".gmt.gz", ".gmt.xz")
+
+
+def _is_gmt(path: Path) -> bool:
+    return path.name.lower().endswith(_GMT)
+
+
+def load_query(query: Path | None, query_up: Path | None, query_down: Path | None):
+    """The query object for :func:`exprlab.match.score` from the command-line files."""
+    from exprlab.errors import InvalidParameterError
+    from exprlab.io import read, read_gmt
+    from exprlab.match import split_up_down
+    from exprlab.match._query import paired_sets
+
+    if query is not None and (query_up is not None or query_down is not None):
+        raise InvalidParameterError(
+            "--query and --query-up/--query-down are exclusive",
+            where="command line",
+            fix="give either --query or the two set files",
+        )
+    if query is None:
+        if query_up is None or query_down is None:
+            raise InvalidParameterError(
+                "no query given",
+                where="command line",
+                fix="pass --query FILE or both --query-up and --query-down",
+            )
+        return paired_sets(read_gmt(query_up), read_gmt(query_down), where=f"{query_up} / {query_down}")
+    if _is_gmt(query):
+        return split_up_down(read_gmt(query))
+    return read(query)
+
+
+def load_library(library: Path):
+    """An on-disk library path as is; a GMT as a gene-set library; any other file read whole."""
+    from exprlab.io import read, read_gmt
+    from exprlab.match import genesets_to_library
+    from exprlab.match._library import is_library_file
+
+    if is_library_file(library):
+        return library
+    if _is_gmt(library):
+        return genesets_to_library(read_gmt(library))
+    return read(library)
+
+
+@app.command()
+def score(
+    library: Path = typer.Option(..., "--library", "-l", help="On-disk library, GMT or signature matrix."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output table: .parquet or .tsv."),
+    query: Path = typer.Option(
+        None, "--query", "-q", help="Query signatures or a GMT of <name>_up/<name>_dn sets."
+    ),
+    query_up: Path = typer.Option(
+        None, "--query-up", help="GMT of up sets (paired by name with --query-down)."
+    ),
+    query_down: Path = typer.Option(None, "--query-down", help="GMT of down sets."),
+    method: str = typer.Option("wtcs", "--method", "-m", help="Scoring method (see exprlab.match.METHODS)."),
+    up: int = typer.Option(150, help="Up-set size taken from full-signature queries."),
+    down: int = typer.Option(150, help="Down-set size taken from full-signature queries."),
+    ties: str = typer.Option(
+        None, help="Rank ties in references: midrank or first (default: the library's rule, else midrank)."
+    ),
+    k: int = typer.Option(500, help="Top/bottom genes kept by XSum/XCos."),
+    n_background: int = typer.Option(250, help="Random background queries for tau."),
+    seed: int = typer.Option(0, help="Seed of the tau background."),
+    aggregate: str = typer.Option(
+        None, help="Aggregate signatures per drug: max, min, mean, median, maxabs, ncs_ct."
+    ),
+    by: str = typer.Option(None, help="Library metadata column to aggregate by (default: the drug column)."),
+    wide: bool = typer.Option(False, help="Write the queries x signatures matrix instead of the tidy table."),
+    chunk_size: int = typer.Option(None, help="Library signatures per streamed chunk."),
+) -> None:
+    """Score queries against a signature library and write the scores."""
+    import exprlab.match as match
+    from exprlab.io import write_table
+
+    options = {}
+    if method in ("xsum", "xcos"):
+        options["k"] = k
+    if method == "tau":
+        options["n_background"] = n_background
+    q = load_query(query, query_up, query_down)
+    lib = load_library(library)
+    kwargs = dict(
+        up=up, down=down, ties=ties, seed=seed, chunk_size=chunk_size, aggregate=aggregate, by=by, **options
+    )
+    if wide or aggregate is not None or method == "ncs_ct":
+        table = match.score(q, lib, method, **kwargs)
+        report = table.attrs.get("query_report", {})
+        write_table(table.reset_index(), out)
+        shape = f"{table.shape[0]} queries x {table.shape[1]} columns"
+    else:
+        table = match.score_long(q, lib, method, **kwargs)
+        report = table.attrs.get("query_report", {})
+        write_table(table, out)
+        shape = f"{len(table)} rows (query x signature)"
+    dropped = sum(r["n_dropped"] for r in report.values())
+    print(
+        f"{method}: {len(report)} queries scored; {dropped} query genes absent from the library "
+        f"were dropped; wrote {shape} to {out}"
+    )
+
+
+@library_app.command("build")
+def build(
+    source: Path = typer.Argument(..., help="GCTX, h5ad, GMT or any matrix file exprlab reads."),
+    out: Path = typer.Option(..., "--out", "-o", help="Library file to write (HDF5)."),
+    ties: str = typer.Option("midrank", help="Rank ties: midrank or first."),
+    chunk_size: int = typer.Option(None, help="Signatures per chunk while building."),
+) -> None:
+    """Build an on-disk library (values + precomputed ranks, chunked by signature)."""
+    from exprlab.match import DiskLibrary, build_library
+
+    path = build_library(source, out, ties=ties, chunk_size=chunk_size)
+    lib = DiskLibrary(path)
+    print(f"wrote {path}: {lib.n} signatures x {len(lib.genes)} genes ({lib.kind}, ties={lib.ties})")

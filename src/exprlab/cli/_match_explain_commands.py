@@ -1,0 +1,81 @@
+"""``exprlab match explain``: why a trained matcher ranks a drug for a disease."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from exprlab.cli._repurposing_commands import match_app
+
+_COLLECTIONS = ("hallmark", "kegg", "reactome", "go_bp", "btm")
+
+
+def _library_needed(*names: str):
+    """The public benchmark, loaded only when a disease or drug is given by name."""
+    if all(Path(n).is_file() for n in names):
+        return None
+    from exprlab.workflows._repurposing import load_benchmark
+
+    return load_benchmark("opentargets")
+
+
+@match_app.command("explain")
+def explain(
+    model: Path = typer.Option(..., "--model", help="Directory written by `exprlab match train`."),
+    disease: str = typer.Option(..., "--disease", help="Disease id of the benchmark, or a signature file."),
+    drug: str = typer.Option(..., "--drug", help="Drug name of the benchmark, or a signature file."),
+    out: Path = typer.Option(..., "--out", help="Output directory (replaced atomically)."),
+    genesets: str = typer.Option(
+        None, "--genesets", help="GMT file, or hallmark | kegg | reactome | go_bp | btm."
+    ),
+    top: int = typer.Option(50, "--top", help="Top genes tested for pathway enrichment."),
+    steps: int = typer.Option(50, "--steps", help="Integrated Gradients steps."),
+    effect: str = typer.Option("total", "--effect", help="total | interaction"),
+    instances: str = typer.Option(
+        "max", "--instances", help="max (the ranking rule) | all (mean over perturbations)"
+    ),
+) -> None:
+    """Attribute a match score to disease and drug genes; write tables, pathways and a plot."""
+    from exprlab.explain._match import explain_match
+    from exprlab.workflows._explain_matches import write_explanation
+
+    sets = None
+    if genesets:
+        if genesets in _COLLECTIONS and not Path(genesets).is_file():
+            from exprlab.datasets import genesets as collection
+
+            sets = collection(genesets)
+        else:
+            from exprlab.io import read_gmt
+
+            sets = read_gmt(genesets)
+    library = _library_needed(disease, drug)
+    expl = explain_match(
+        model,
+        disease,
+        drug,
+        library=library,
+        gene_sets=sets,
+        top=top,
+        n_steps=steps,
+        effect=effect,
+        instances=instances,
+    )
+    write_explanation(expl, out)
+    print(
+        f"score {expl.score:.4f} for {expl.drug} / {expl.disease} "
+        f"(max completeness gap {expl.pairs['delta'].abs().max():.2g})"
+    )
+    for _, r in expl.genes.head(10).iterrows():
+        print(
+            f"{int(r['rank'])}\t{r['gene']}\t{r['combined']:.4f}\t"
+            f"disease {r['disease_attribution']:.4f}\tdrug {r['drug_attribution']:.4f}"
+        )
+    if expl.pathways is not None:
+        for _, r in expl.pathways.head(5).iterrows():
+            print(
+                f"{r['pathway']}\toverlap {int(r['overlap'])}\tp {r['hyper_pvalue']:.3g}\t"
+                f"q {r['hyper_qvalue']:.3g}"
+            )
+    print(f"wrote {out}")

@@ -1,0 +1,76 @@
+"""``exprlab report`` (render a run directory as HTML) and ``exprlab demo`` (the end-to-end demo)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from exprlab.cli import app
+
+_QUIET = typer.Option(False, "--quiet", help="Only warnings and errors; no progress bars.")
+_VERBOSE = typer.Option(False, "--verbose", "-v", help="Debug messages on the terminal.")
+
+
+@app.command("report")
+def report(
+    run_dir: Path = typer.Argument(
+        ..., help="A run directory (score, match benchmark, xai study, demo) or a score table."
+    ),
+    out: Path = typer.Option(None, "--out", "-o", help="HTML file to write (default: RUN_DIR/report.html)."),
+    quiet: bool = _QUIET,
+    verbose: bool = _VERBOSE,
+) -> None:
+    """Render a run directory into one self-contained HTML report (tables and plots inline)."""
+    from exprlab.errors import FileAccessError
+    from exprlab._logging import attach_log_file, close_log_file, command_logging
+    from exprlab.report import render_report
+
+    if not run_dir.exists():
+        raise FileAccessError(
+            "the run directory does not exist",
+            where=run_dir,
+            fix="pass the --out folder of an exprlab command",
+        )
+    command_logging(verbose=verbose, quiet=quiet)
+    if run_dir.is_dir():
+        attach_log_file(run_dir)
+    try:
+        path = render_report(run_dir, out)
+    finally:
+        close_log_file()
+    print(f"wrote {path}")
+
+
+@app.command("demo")
+def demo(
+    out: Path = typer.Option(Path("demo-output"), "--out", "-o", help="Output folder (replaced atomically)."),
+    real: bool = typer.Option(
+        False, "--real", help="Run on the public data in EXPRLAB_DATA (takes minutes) instead of simulations."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the simulations, splits and training."),
+    quiet: bool = _QUIET,
+    verbose: bool = _VERBOSE,
+) -> None:
+    """Run both workflows end to end on data with a known answer and write DIR/report.html."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from exprlab._logging import command_logging
+    from exprlab.workflows._demo import DemoConfig, run_demo
+
+    command_logging(verbose=verbose, quiet=quiet)
+    result = run_demo(out, real=real, config=DemoConfig(seed=seed))
+    console = Console(width=max(Console().width, 120))
+    for line in result.summary.get("text", []):
+        console.print(line, highlight=False)
+    for caption, rows in result.summary.get("tables", {}).items():
+        if not rows:
+            continue
+        table = Table(title=caption, title_justify="left")
+        for col in rows[0]:
+            table.add_column(str(col), justify="left" if col in ("method", "model", "dataset") else "right")
+        for row in rows:
+            table.add_row(*["–" if v is None else str(v) for v in row.values()])
+        console.print(table)
+    print(f"wrote {result.report} ({result.seconds:.0f} s)")

@@ -1,0 +1,139 @@
+"""Integrated Gradients baselines: zero, training mean, class mean, arrays, averages.
+
+A baseline *spec* is one of
+
+* ``None`` or ``"zero"``: the zero vector. After z-scoring this is also the training mean.
+* ``"mean"``: the training mean of the model's inputs (needs an
+  :class:`~exprlab.models.ExpressionClassifier`, or use :func:`mean_of` on reference data).
+* ``"class:NAME"``: the mean standardised training input of class NAME (estimator only).
+* an array of shape (p,) (one baseline for every example) or (n, p) (one per example).
+* a list of specs: several baselines, whose attributions are averaged
+  (:func:`averaged` builds one explicitly).
+
+For a model with several inputs (``inputs`` a tuple), ``baselines`` is a tuple with one spec
+per input, or a single spec applied to every input, as in Captum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from exprlab.errors import InputDataError, InvalidParameterError, NonFiniteValueError
+
+
+class Averaged(list):
+    """Several baselines whose attributions are averaged (a list of baseline specs)."""
+
+
+def averaged(*specs) -> Averaged:
+    """Baselines to average over: ``averaged("zero", "class:B", array)``."""
+    if not specs:
+        raise InvalidParameterError("averaged() needs at least one baseline", where="baselines")
+    return Averaged(specs)
+
+
+def mean_of(reference) -> np.ndarray:
+    """The mean input vector of a reference matrix (n, p): a "training mean" baseline."""
+    values = np.asarray(reference, dtype=np.float64)
+    if values.ndim != 2 or values.shape[0] == 0:
+        raise InputDataError(
+            f"a reference matrix (n, p) with n >= 1 is needed, got shape {values.shape}", where="baselines"
+        )
+    return values.mean(axis=0)
+
+
+def class_mean(reference, labels, name) -> np.ndarray:
+    """The mean input vector of the reference rows labelled ``name``."""
+    values = np.asarray(reference, dtype=np.float64)
+    mask = np.asarray(labels).astype(str) == str(name)
+    if not mask.any():
+        raise InvalidParameterError(
+            f"no reference example has class {name!r}",
+            where="baselines",
+            fix="name a class present in the labels",
+        )
+    return values[mask].mean(axis=0)
+
+
+def _as_numpy(value) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().double().numpy()
+    return np.asarray(value, dtype=np.float64)
+
+
+def _one(spec, x: np.ndarray, model, index: int) -> np.ndarray:
+    """One baseline for one input ``x`` (n, p): shape (1, p) when shared, else (n, p)."""
+    where = "baselines" if index == 0 else f"baselines[{index}]"
+    n, p = x.shape
+    if spec is None or (isinstance(spec, str) and spec == "zero"):
+        return np.zeros((1, p))
+    if isinstance(spec, str):
+        if spec == "mean" or spec.startswith("class:"):
+            if model is None or not hasattr(model, "class_means_"):
+                raise InvalidParameterError(
+                    f"baseline {spec!r} needs the training data: it is only known for an "
+                    "ExpressionClassifier",
+                    where=where,
+                    fix="pass the ExpressionClassifier as the model, or an array baseline "
+                    "(e.g. exprlab.explain._baselines.mean_of(training_inputs))",
+                )
+            vector = (
+                model.input_mean_
+                if spec == "mean"
+                else model.class_means_[model.class_index(spec[len("class:") :])]
+            )
+            return np.asarray(vector, dtype=np.float64).reshape(1, p).copy()
+        raise InvalidParameterError(
+            f"unknown baseline {spec!r}",
+            where=where,
+            fix="use 'zero', 'mean', 'class:NAME', an array or a list",
+        )
+    values = _as_numpy(spec)
+    if not np.isfinite(values).all():
+        raise NonFiniteValueError(
+            "the baseline has NaN or infinite values", where=where, fix="give finite baseline values"
+        )
+    if values.ndim == 0:
+        return np.full((1, p), float(values))
+    if values.shape == (p,) or values.shape == (1, p):
+        return values.reshape(1, p).copy()
+    if values.shape == (n, p):
+        return values.copy()
+    raise InputDataError(
+        f"the baseline has shape {values.shape}; the inputs have shape {(n, p)}",
+        where=where,
+        fix=f"give one baseline of shape ({p},) or one per example, shape ({n}, {p})",
+    )
+
+
+def resolve_baselines(
+    baselines, inputs: Sequence[np.ndarray], *, model=None, multi_input: bool = False
+) -> list[tuple[np.ndarray, ...]]:
+    """Expand a baseline spec to a list (averaged) of tuples (one per input) of arrays.
+
+    Each array is (1, p) for a baseline shared by all examples or (n, p) per example.
+    """
+    specs = list(baselines) if isinstance(baselines, list) else [baselines]
+    if not specs:
+        raise InvalidParameterError(
+            "an empty list of baselines",
+            where="baselines",
+            fix="give at least one baseline, or None for zero",
+        )
+    resolved = []
+    for spec in specs:
+        if multi_input and isinstance(spec, tuple):
+            if len(spec) != len(inputs):
+                raise InputDataError(
+                    f"{len(spec)} baselines for {len(inputs)} inputs",
+                    where="baselines",
+                    fix="give one baseline per input",
+                )
+            per_input = spec
+        else:
+            per_input = (spec,) * len(inputs)
+        resolved.append(tuple(_one(s, x, model, i) for i, (s, x) in enumerate(zip(per_input, inputs))))
+    return resolved

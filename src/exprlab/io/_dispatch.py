@@ -1,0 +1,287 @@
+"""One entry point for every format: detect it, read it, write it, convert it, describe it.
+
+Formats are told from the file name (``.gct``/``.gct.gz``/``.gct.xz``, ``.gctx``, ``.h5ad``,
+``.gmt``/``.gmt.gz``/``.gmt.xz``, ``.cls``, ``.parquet``, ``.tsv``); ``.h5``/``.hdf5`` files and
+files with an unknown extension are recognised from their content (HDF5 layout, ``#1.2``/``#1.3``
+first line).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+
+from exprlab.errors import FormatError, InvalidParameterError, UnknownFormatError
+from exprlab.io._common import HDF5_MAGIC, check_readable, head_bytes, read_text, strip_compression_suffix
+from exprlab.io._anndata_io import read_h5ad, write_h5ad
+from exprlab.io._cls import read_cls
+from exprlab.io._gct import read_gct, write_gct
+from exprlab.io._gctx import MATRIX_PATH, open_h5, read_gctx, write_gctx
+from exprlab.io._gmt import read_gmt, write_gmt
+from exprlab.io._h5 import is_signaturesearch_h5, read_signaturesearch_h5
+from exprlab.io._results import read_table
+
+__all__ = [
+    "MATRIX_FORMATS",
+    "detect_format",
+    "format_from_name",
+    "read",
+    "write",
+    "convert",
+    "describe",
+    "guess_id_kind",
+]
+
+#: Formats that hold an expression matrix (read into AnnData).
+MATRIX_FORMATS = ("gct", "gctx", "signaturesearch", "h5ad")
+#: Formats :func:`write` / :func:`convert` can produce from an AnnData.
+_WRITABLE = ("gct", "gctx", "h5ad")
+_BY_SUFFIX = {
+    ".gct": "gct",
+    ".gctx": "gctx",
+    ".h5ad": "h5ad",
+    ".gmt": "gmt",
+    ".cls": "cls",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".tsv": "tsv",
+    ".txt": "tsv",
+}
+_KNOWN = (
+    ".gct[.gz|.xz], .gctx, .h5 (GCTX or signatureSearch layout), .h5ad, .gmt[.gz|.xz], .cls, .parquet, .tsv"
+)
+
+
+def format_from_name(path: str | os.PathLike) -> str | None:
+    """The format implied by a file name alone, or None (``.h5`` and unknown names)."""
+    name, compression = strip_compression_suffix(Path(path).name)
+    suffix = Path(name).suffix.lower()
+    fmt = _BY_SUFFIX.get(suffix)
+    if compression is not None and fmt not in ("gct", "gmt", "tsv"):
+        return None
+    return fmt
+
+
+def _hdf5_layout(path: Path) -> str:
+    with open_h5(path) as h5:
+        if MATRIX_PATH in h5:
+            return "gctx"
+        if is_signaturesearch_h5(h5):
+            return "signaturesearch"
+        encoding = h5.attrs.get("encoding-type", b"")
+        if (encoding.decode() if isinstance(encoding, bytes) else str(encoding)) == "anndata" or (
+            "X" in h5 and "obs" in h5
+        ):
+            return "h5ad"
+        keys = ", ".join(sorted(h5.keys())[:8]) or "none"
+    raise FormatError(
+        f"an HDF5 file with no known layout (top-level entries: {keys})",
+        where=path,
+        fix="exprlab reads GCTX (/0/DATA/0/matrix), signatureSearch (assay, colnames, rownames) and h5ad files",
+    )
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """Tell the format of an existing file: gct, gctx, signaturesearch, h5ad, gmt, cls, parquet, tsv.
+
+    Raises
+    ------
+    FileAccessError
+        Missing/unreadable file.
+    UnknownFormatError
+        Neither the name nor the content identifies a supported format.
+    """
+    p = check_readable(path)
+    fmt = format_from_name(p)
+    if fmt is not None:
+        return fmt
+    head = head_bytes(p, 8)
+    if head.startswith(HDF5_MAGIC):
+        return _hdf5_layout(p)
+    suffix = "".join(p.suffixes).lower()
+    if suffix.endswith((".h5", ".hdf5")):
+        raise FormatError(
+            "the file is named .h5 but is not HDF5", where=p, fix="check that the file is complete"
+        )
+    try:
+        first = read_text(p).split("\n", 1)[0].strip()
+    except FormatError:
+        first = ""
+    if first.split("\t")[0] in ("#1.2", "#1.3"):
+        return "gct"
+    raise UnknownFormatError(
+        f"unknown file format (extension '{suffix or 'none'}')",
+        where=p,
+        fix=f"use one of {_KNOWN}",
+    )
+
+
+def read(path: str | os.PathLike, **kwargs) -> ad.AnnData:
+    """Read any expression-matrix format into an AnnData (obs = samples, var = genes).
+
+    Keyword arguments go to the format's reader (e.g. ``cid=`` for GCTX, ``allow_nan=``).
+    Gene-set (GMT), label (CLS) and table files are refused with a pointer to their reader.
+    """
+    fmt = detect_format(path)
+    if fmt == "gct":
+        return read_gct(path, **kwargs)
+    if fmt == "gctx":
+        return read_gctx(path, **kwargs)
+    if fmt == "signaturesearch":
+        return read_signaturesearch_h5(path, **kwargs)
+    if fmt == "h5ad":
+        return read_h5ad(path, **kwargs)
+    reader = {"gmt": "read_gmt", "cls": "read_cls", "parquet": "read_table", "tsv": "read_table"}[fmt]
+    raise InvalidParameterError(
+        f"a {fmt} file holds no expression matrix",
+        where=path,
+        fix=f"use exprlab.io.{reader} for this file",
+    )
+
+
+def _writable_format(path: str | os.PathLike) -> str:
+    fmt = format_from_name(path)
+    if fmt not in _WRITABLE:
+        raise UnknownFormatError(
+            f"cannot write an expression matrix to '{Path(path).name}'",
+            where=path,
+            fix="name the output .gct (optionally .gct.gz/.gct.xz), .gctx or .h5ad",
+        )
+    return fmt
+
+
+def write(adata: ad.AnnData, path: str | os.PathLike, **kwargs) -> Path:
+    """Write an AnnData in the format named by the extension (.gct[.gz|.xz], .gctx, .h5ad), atomically."""
+    fmt = _writable_format(path)
+    if fmt == "gct":
+        return write_gct(adata, path, **kwargs)
+    if fmt == "gctx":
+        return write_gctx(adata, path, **kwargs)
+    return write_h5ad(adata, path, **kwargs)
+
+
+def convert(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """Convert between matrix formats (gct, gctx, signatureSearch h5 -> gct, gctx, h5ad) or GMT -> GMT.
+
+    Pairs that make no sense (a gene-set file to a matrix, labels to anything, ...) are refused
+    before anything is read or written. The output is written atomically.
+    """
+    out_name = format_from_name(dst)
+    fmt_in = detect_format(src)
+    if fmt_in == "gmt":
+        if out_name != "gmt":
+            raise InvalidParameterError(
+                f"cannot convert gene sets (gmt) to {out_name or Path(dst).name}",
+                where=src,
+                fix="gene sets convert only to another .gmt/.gmt.gz/.gmt.xz file",
+            )
+        sets = read_gmt(src)
+        return write_gmt(sets, dst)
+    if fmt_in not in MATRIX_FORMATS:
+        raise InvalidParameterError(
+            f"cannot convert a {fmt_in} file",
+            where=src,
+            fix="convert works on gct, gctx, h5 and h5ad matrices, and gmt gene sets",
+        )
+    if out_name not in _WRITABLE:
+        raise InvalidParameterError(
+            f"cannot convert a {fmt_in} matrix to '{Path(dst).name}'",
+            where=dst,
+            fix="name the output .gct (optionally .gct.gz/.gct.xz), .gctx or .h5ad",
+        )
+    return write(read(src), dst)
+
+
+_PATTERNS = {
+    "entrez": re.compile(r"^\d+$"),
+    "ensembl": re.compile(r"^ENS[A-Z]*G\d{6,}(\.\d+)?$"),
+    "probe": re.compile(r"(_[a-z]_at$|_at$|_st$|^AFFX-|^ILMN_\d+$|^A_\d+_P\d+$)"),
+    "symbol": re.compile(r"^[A-Za-z][A-Za-z0-9.\-_@/]*$"),
+}
+
+
+def guess_id_kind(ids: Sequence[str], *, threshold: float = 0.8) -> str:
+    """Guess the kind of gene identifiers: entrez, ensembl, probe, symbol, or mixed.
+
+    Each id is tested against the patterns in that order (a probe id like ``1007_s_at`` is a
+    probe, not a symbol); the kind matched by at least ``threshold`` of the ids wins.
+    """
+    ids = [str(i) for i in ids]
+    if not ids:
+        return "none"
+    claimed = np.zeros(len(ids), dtype=bool)
+    for kind, pattern in _PATTERNS.items():
+        hit = np.fromiter((bool(pattern.search(i)) for i in ids), dtype=bool, count=len(ids)) & ~claimed
+        if hit.mean() >= threshold:
+            return kind
+        claimed |= hit
+    return "mixed"
+
+
+def _value_summary(X) -> dict:
+    import scipy.sparse as sp
+
+    arr = X.toarray() if sp.issparse(X) else np.asarray(X)
+    arr = arr.astype(np.float64, copy=False)
+    n_nan = int(np.isnan(arr).sum())
+    finite = arr[np.isfinite(arr)]
+    if finite.size == 0:
+        return {"min": None, "median": None, "max": None, "nan": n_nan}
+    return {
+        "min": float(finite.min()),
+        "median": float(np.median(finite)),
+        "max": float(finite.max()),
+        "nan": n_nan,
+    }
+
+
+def describe(path: str | os.PathLike, *, n_first: int = 5) -> dict:
+    """A summary of a file for ``exprlab info``: format, shape, gene space, metadata, values.
+
+    Returns
+    -------
+    dict
+        ``format``; for matrices ``shape`` (obs x var), ``gene_space`` (kind, count, first ids),
+        ``obs_fields``, ``var_fields``, ``values`` (min/median/max over finite values, NaN
+        count); for GMT the number of sets and their sizes; for CLS the class counts; for
+        tables rows and columns.
+    """
+    fmt = detect_format(path)
+    info: dict = {"path": str(path), "format": fmt}
+    if fmt in MATRIX_FORMATS:
+        adata = read(path)
+        genes = list(map(str, adata.var_names))
+        info.update(
+            shape=(adata.n_obs, adata.n_vars),
+            gene_space={"kind": guess_id_kind(genes), "count": len(genes), "first": genes[:n_first]},
+            obs_names={"count": adata.n_obs, "first": list(map(str, adata.obs_names[:n_first]))},
+            obs_fields=list(map(str, adata.obs.columns)),
+            var_fields=list(map(str, adata.var.columns)),
+            values=_value_summary(adata.X),
+            dtype=str(adata.X.dtype),
+        )
+    elif fmt == "gmt":
+        sets = read_gmt(path)
+        sizes = np.array([len(g) for g in sets.values()])
+        universe = list(dict.fromkeys(g for genes in sets.values() for g in genes))
+        info.update(
+            n_sets=len(sets),
+            set_sizes={"min": int(sizes.min()), "median": float(np.median(sizes)), "max": int(sizes.max())},
+            gene_space={"kind": guess_id_kind(universe), "count": len(universe), "first": universe[:n_first]},
+            first_sets=list(sets)[:n_first],
+        )
+    elif fmt == "cls":
+        labels = read_cls(path)
+        info.update(
+            n_samples=len(labels),
+            classes={str(k): int(v) for k, v in labels.value_counts(sort=False).items()},
+        )
+    else:
+        table = read_table(path)
+        info.update(shape=table.shape, columns=list(map(str, table.columns)))
+    return info

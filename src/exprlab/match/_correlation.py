@@ -1,0 +1,146 @@
+"""Cosine, Pearson and Spearman between full query and reference vectors over shared genes.
+
+A full-signature query uses the genes it shares with the library (its vector is NaN elsewhere);
+a gene-set query is the vector +1 on up genes, -1 on down genes, 0 on every other library gene
+(kept sparse, so thousands of set queries cost a sparse product). Spearman is Pearson on
+midranks computed over the shared genes only. A constant vector has no correlation: NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.stats import rankdata
+
+from exprlab.match._base import Method, register, row_slices
+
+_QUERY_BATCH = 256
+
+
+def dense_moments(q: np.ndarray, v: np.ndarray):
+    """Sums for cosine/Pearson: dense query rows ``q`` (NaN = gene absent) against rows ``v``.
+
+    Returns n, sum q, sum q^2 (queries x 1), sum r, sum r^2 over each query's genes and
+    sum q r (queries x references). Queries sharing a gene mask share the reference sums.
+    """
+    mask = np.isfinite(q)
+    q0 = np.where(mask, q, 0.0)
+    n = mask.sum(axis=1)[:, None].astype(np.float64)
+    sq = q0.sum(axis=1)[:, None]
+    sqq = (q0 * q0).sum(axis=1)[:, None]
+    sqr = q0 @ v.T
+    sr = np.empty_like(sqr)
+    srr = np.empty_like(sqr)
+    uniq, inverse = np.unique(mask, axis=0, return_inverse=True)
+    for u, m in enumerate(uniq):
+        rows = inverse.ravel() == u
+        vm = v[:, m]
+        sr[rows] = vm.sum(axis=1)
+        srr[rows] = (vm * vm).sum(axis=1)
+    return n, sq, sqq, sr, srr, sqr
+
+
+def sparse_moments(qs: sp.csr_matrix, v: np.ndarray):
+    """The same sums for sparse query rows defined on every gene (implicit zeros)."""
+    n = np.full((qs.shape[0], 1), float(v.shape[1]))
+    sq = np.asarray(qs.sum(axis=1))
+    sqq = np.asarray(qs.multiply(qs).sum(axis=1))
+    sqr = np.asarray(v @ qs.T).T
+    sr = np.broadcast_to(v.sum(axis=1)[None, :], sqr.shape)
+    srr = np.broadcast_to((v * v).sum(axis=1)[None, :], sqr.shape)
+    return n, sq, sqq, sr, srr, sqr
+
+
+def cosine_from(moments) -> np.ndarray:
+    """Cosine similarity from :func:`dense_moments`/:func:`sparse_moments` sums."""
+    n, sq, sqq, sr, srr, sqr = moments
+    den = np.sqrt(sqq * srr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, sqr / np.where(den > 0, den, 1.0), np.nan)
+
+
+def pearson_from(moments) -> np.ndarray:
+    """Pearson correlation from the sums (NaN when either vector is constant)."""
+    n, sq, sqq, sr, srr, sqr = moments
+    cov = sqr - sq * sr / n
+    var_q = sqq - sq * sq / n
+    var_r = srr - sr * sr / n
+    valid = (var_q > 1e-12 * sqq) & (var_r > 1e-12 * srr)
+    den = np.sqrt(np.where(valid, var_q * var_r, 1.0))
+    return np.where(valid, cov / den, np.nan)
+
+
+def _set_rank_offsets(qs: sp.csr_matrix) -> sp.csr_matrix:
+    """Midranks of each +1/-1/0 query vector minus the midrank of 0 (zeros stay implicit).
+
+    Pearson ignores a constant shift, so these sparse offsets stand in for the full rank vector.
+    """
+    g = qs.shape[1]
+    qs = qs.tocsr()
+    n_up = np.asarray((qs > 0).sum(axis=1)).ravel()
+    n_dn = np.asarray((qs < 0).sum(axis=1)).ravel()
+    r_dn = (n_dn + 1) / 2.0
+    r_0 = (n_dn + 1 + g - n_up) / 2.0
+    r_up = (g - n_up + 1 + g) / 2.0
+    rows = np.repeat(np.arange(qs.shape[0]), np.diff(qs.indptr))
+    data = np.where(qs.data > 0, (r_up - r_0)[rows], (r_dn - r_0)[rows])
+    return sp.csr_matrix((data, qs.indices, qs.indptr), shape=qs.shape)
+
+
+def _spearman_dense(q: np.ndarray, v: np.ndarray) -> np.ndarray:
+    out = np.empty((q.shape[0], v.shape[0]))
+    uniq, inverse = np.unique(np.isfinite(q), axis=0, return_inverse=True)
+    for u, mask in enumerate(uniq):
+        rows = np.flatnonzero(inverse.ravel() == u)
+        rq = rankdata(q[np.ix_(rows, np.flatnonzero(mask))], method="average", axis=1)
+        rv = rankdata(v[:, mask], method="average", axis=1)
+        out[rows] = pearson_from(dense_moments(rq, rv))
+    return out
+
+
+def _block(kind: str, queries, qs: slice, v: np.ndarray) -> np.ndarray:
+    if queries.kind == "sets":
+        signed = queries.signed_sets(qs)
+        if kind == "spearman":
+            return pearson_from(sparse_moments(_set_rank_offsets(signed), rankdata(v, axis=1)))
+        moments = sparse_moments(signed, v)
+    else:
+        q = queries.dense_vectors(qs)
+        if kind == "spearman":
+            return _spearman_dense(q, v)
+        moments = dense_moments(q, v)
+    return pearson_from(moments) if kind == "pearson" else cosine_from(moments)
+
+
+def vector_scores(kind: str, queries, values: np.ndarray) -> np.ndarray:
+    """``kind`` in cosine/pearson/spearman of every query against every row of ``values``."""
+    out = np.empty((len(queries), values.shape[0]))
+    batch = _QUERY_BATCH * (8 if queries.kind == "sets" else 1)  # sparse rows are light
+    for qlo in range(0, len(queries), batch):
+        qs = slice(qlo, min(len(queries), qlo + batch))
+        for lo, hi in row_slices(values.shape[0]):
+            out[qs, lo:hi] = _block(kind, queries, qs, values[lo:hi].astype(np.float64))
+    return out
+
+
+def _cosine(queries, values, rank2, opts):
+    return {"score": vector_scores("cosine", queries, values)}
+
+
+def _pearson(queries, values, rank2, opts):
+    return {"score": vector_scores("pearson", queries, values)}
+
+
+def _spearman(queries, values, rank2, opts):
+    return {"score": vector_scores("spearman", queries, values)}
+
+
+COSINE = register(
+    Method("cosine", _cosine, needs_vectors=True, description="cosine similarity over shared genes")
+)
+PEARSON = register(
+    Method("pearson", _pearson, needs_vectors=True, description="Pearson correlation over shared genes")
+)
+SPEARMAN = register(
+    Method("spearman", _spearman, needs_vectors=True, description="Spearman correlation over shared genes")
+)

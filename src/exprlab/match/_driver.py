@@ -1,0 +1,116 @@
+"""The chunking driver: scores queries against a library block by block, on one of two backends.
+
+``backend="memory"`` runs in this process; the library is either held in memory (AnnData or a
+prepared library) or streamed from an on-disk library in bounded chunks. ``backend="dask"``
+submits the same block function to a ``dask.distributed`` cluster (the ``client`` option, or the
+current default client) and assembles the blocks in library order, so the numbers are identical.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from exprlab.errors import InvalidParameterError
+from exprlab.match import _base
+from exprlab.match._library import DiskLibrary, check_finite, default_chunk_rows
+from exprlab._progress import make_progress, track
+
+BACKENDS = ("memory", "dask")
+
+
+def block_scores(method_name: str, queries, values, rank2, opts) -> dict[str, np.ndarray]:
+    """Run one method on one block (module-level so a Dask worker can import it)."""
+    method = _base.REGISTRY[method_name]
+    return method.chunk(queries, values, rank2, opts)
+
+
+def _disk_block(method_name, queries, path, names, start, stop, ranks, ties, opts):
+    """Read signatures ``start:stop`` of an on-disk library and score them (Dask task)."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        values = f["values"][start:stop]
+        rank2 = None
+        if ranks:
+            if "rank2" in f and str(f.attrs["ties"]) == ties:
+                rank2 = f["rank2"][start:stop]
+            else:
+                from exprlab.match._ranks import doubled_ranks
+
+                rank2 = doubled_ranks(values, ties)
+    check_finite(values, names, str(path))
+    return block_scores(method_name, queries, values, rank2, opts)
+
+
+def _memory_block(method_name, queries, source, start, stop, ranks, ties, opts):
+    values, rank2 = source.read(start, stop, ranks=ranks, ties=ties)
+    return block_scores(method_name, queries, values, rank2, opts)
+
+
+def run(
+    queries, source, method, *, backend: str, chunk_size: int | None, ties: str, opts: dict, client=None
+) -> dict[str, np.ndarray]:
+    """Score ``queries`` against every signature of ``source``; return the named matrices."""
+    if backend not in BACKENDS:
+        raise InvalidParameterError(
+            f"unknown backend {backend!r}", where="backend", fix=f"use one of {', '.join(BACKENDS)}"
+        )
+    n = source.n
+    step = int(chunk_size or default_chunk_rows(len(source.genes)))
+    if step < 1:
+        raise InvalidParameterError(
+            f"chunk_size must be at least 1 (got {chunk_size})",
+            where="chunk_size",
+            fix="pass a positive chunk size",
+        )
+    bounds = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
+    ranks = method.needs_ranks
+    if backend == "memory":
+        blocks = [
+            _memory_block(method.name, queries, source, lo, hi, ranks, ties, opts)
+            for lo, hi in track(bounds, f"scoring ({method.name})")
+        ]
+    else:
+        blocks = _run_dask(queries, source, method, bounds, ranks, ties, opts, client)
+    keys = blocks[0].keys()
+    return {k: np.concatenate([b[k] for b in blocks], axis=1) for k in keys}
+
+
+def _run_dask(queries, source, method, bounds, ranks, ties, opts, client):
+    try:
+        from distributed import as_completed, get_client
+    except ImportError as err:  # pragma: no cover - dask is a dependency
+        raise InvalidParameterError(
+            "dask.distributed is not installed",
+            where="backend",
+            fix="install dask[distributed] or use backend='memory'",
+        ) from err
+    if client is None:
+        try:
+            client = get_client()
+        except ValueError as err:
+            raise InvalidParameterError(
+                "backend='dask' needs a running dask.distributed client",
+                where="backend",
+                fix="create one (distributed.Client(...)) or pass client=...",
+            ) from err
+    q = client.scatter(queries, broadcast=True, hash=False)
+    futures = []
+    for lo, hi in bounds:
+        if isinstance(source, DiskLibrary):
+            names = source.obs.index[lo:hi].to_numpy()
+            fut = client.submit(
+                _disk_block, method.name, q, str(source.path), names, lo, hi, ranks, ties, opts, pure=False
+            )
+        else:
+            values, rank2 = source.read(lo, hi, ranks=ranks, ties=ties)
+            fut = client.submit(block_scores, method.name, q, values, rank2, opts, pure=False)
+        futures.append(fut)
+    order = {f.key: i for i, f in enumerate(futures)}
+    results: list = [None] * len(futures)
+    with make_progress() as progress:
+        task = progress.add_task(f"scoring ({method.name}, dask)", total=len(futures))
+        for fut in as_completed(futures):
+            results[order[fut.key]] = fut.result()
+            progress.advance(task)
+    return results

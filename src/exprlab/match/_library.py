@@ -1,0 +1,486 @@
+"""Signature libraries: in memory (AnnData, optionally with precomputed ranks) or on disk (HDF5).
+
+On-disk layout (one HDF5 file, written by :class:`LibraryWriter` / :func:`build_library`)::
+
+    attrs: format="exprlab-library", version=1, kind ("signatures" | "genesets"), ties
+    values   (n_signatures, n_genes) float32, chunked by signature
+    rank2    (n_signatures, n_genes) int16/int32, doubled descending ranks (rank 1 = largest)
+    genes    (n_genes,) utf-8 strings
+    obs/_index and one dataset per obs column (strings or numbers)
+
+Ranks are computed once when the library is built, so rank-based scoring (KS, WTCS, XSum...)
+only gathers and sorts the query's hits. Scoring streams the file in bounded chunks of
+signatures; nothing holds the whole matrix in memory.
+
+A gene-set library (from GMT) stores +1 for a set's up genes and -1 for its down genes. Sets
+named ``<name>_up`` and ``<name>_dn`` (or ``_down``) are paired into one signature ``<name>``;
+any other set becomes a signature with only up genes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+from anndata import AnnData
+
+from exprlab._atomic import atomic_path
+from exprlab.errors import (
+    DuplicateIdError,
+    FormatError,
+    InputDataError,
+    InvalidParameterError,
+    NonFiniteValueError,
+)
+from exprlab.match._ranks import check_ties, doubled_ranks, rank_dtype
+from exprlab._progress import track
+
+FORMAT = "exprlab-library"
+VERSION = 1
+KIND_KEY = "library_kind"
+
+
+def default_chunk_rows(n_genes: int, budget: int = 1 << 25) -> int:
+    """Signatures per streamed chunk so one chunk of values holds about ``budget`` numbers."""
+    return max(1, budget // max(1, n_genes))
+
+
+def check_finite(values: np.ndarray, names, where: str) -> None:
+    """Refuse NaN/inf in library signatures, naming the first offenders."""
+    bad = ~np.isfinite(values).all(axis=1)
+    if bad.any():
+        offenders = [str(n) for n in np.asarray(names)[bad][:5]]
+        raise NonFiniteValueError(
+            f"library signature(s) {offenders} contain NaN or infinite values "
+            f"({int(bad.sum())} signature(s) in this block)",
+            where=where,
+            fix="drop or impute those signatures before building/scoring the library",
+        )
+
+
+class MemoryLibrary:
+    """A library held in memory: values (float32) plus, when prepared, doubled ranks.
+
+    Build with :func:`prepare_library` to precompute ranks once and reuse them across queries;
+    a plain AnnData passed to :func:`exprlab.match.score` is wrapped without ranks, which are
+    then computed per chunk.
+    """
+
+    def __init__(
+        self,
+        values: np.ndarray,
+        genes,
+        obs: pd.DataFrame,
+        *,
+        kind: str = "signatures",
+        rank2: np.ndarray | None = None,
+        ties: str | None = None,
+    ):
+        self.values = values
+        self.genes = pd.Index(pd.Index(genes).astype(str))
+        self.obs = obs
+        self.kind = kind
+        self.rank2 = rank2
+        self.ties = ties
+        self.checked = False  # set once every value has been checked finite (prepare_library)
+        _check_library(self.values.shape, self.genes, self.obs.index, where="library")
+
+    @property
+    def n(self) -> int:
+        return self.values.shape[0]
+
+    def read(self, start: int, stop: int, *, ranks: bool, ties: str):
+        """Values and (if asked) doubled ranks of signatures ``start:stop``."""
+        vals = np.ascontiguousarray(self.values[start:stop], dtype=np.float32)
+        if not self.checked:
+            check_finite(vals, self.obs.index[start:stop], "library")
+        r2 = None
+        if ranks:
+            if self.rank2 is not None and self.ties == ties:
+                r2 = self.rank2[start:stop]
+            else:
+                r2 = doubled_ranks(vals, ties)
+        return vals, r2
+
+
+def is_library_file(path) -> bool:
+    """True when ``path`` is an on-disk exprlab library (HDF5 with the format attribute)."""
+    try:
+        with h5py.File(path, "r") as f:
+            return f.attrs.get("format") == FORMAT
+    except (OSError, TypeError):
+        return False
+
+
+class DiskLibrary:
+    """An on-disk library (see the module docstring); reads bounded chunks on demand."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        if not self.path.exists():
+            from exprlab.errors import FileAccessError
+
+            raise FileAccessError(
+                "library file not found", where=self.path, fix="build it with `exprlab library build`"
+            )
+        try:
+            with h5py.File(self.path, "r") as f:
+                if f.attrs.get("format") != FORMAT:
+                    raise FormatError(
+                        "not an exprlab library (attribute format is missing)",
+                        where=self.path,
+                        fix="build the library with `exprlab library build`",
+                    )
+                self.kind = str(f.attrs["kind"])
+                self.ties = str(f.attrs["ties"])
+                self.genes = pd.Index([g.decode() if isinstance(g, bytes) else str(g) for g in f["genes"][:]])
+                self.obs = _read_obs(f["obs"])
+                self.shape = f["values"].shape
+                self.has_ranks = "rank2" in f
+        except OSError as err:
+            raise FormatError(
+                f"cannot open as HDF5 ({err})",
+                where=self.path,
+                fix="build the library with `exprlab library build`",
+            ) from err
+
+    @property
+    def n(self) -> int:
+        return self.shape[0]
+
+    def read(self, start: int, stop: int, *, ranks: bool, ties: str):
+        """Values and (if asked) doubled ranks of signatures ``start:stop``."""
+        with h5py.File(self.path, "r") as f:
+            vals = f["values"][start:stop]
+            r2 = None
+            if ranks:
+                if self.has_ranks and self.ties == ties:
+                    r2 = f["rank2"][start:stop]
+                else:
+                    r2 = doubled_ranks(vals, ties)
+        check_finite(vals, self.obs.index[start:stop], str(self.path))
+        return vals, r2
+
+
+def _check_library(shape, genes: pd.Index, names: pd.Index, where: str) -> None:
+    if shape[0] == 0:
+        raise InputDataError(
+            "the library holds no signatures",
+            where=where,
+            fix="pass a library with at least one signature",
+        )
+    if shape[1] == 0:
+        raise InputDataError("the library holds no genes", where=where, fix="pass a library with genes")
+    if genes.has_duplicates:
+        dup = genes[genes.duplicated()].unique()[:5].tolist()
+        raise DuplicateIdError(
+            f"the library repeats gene(s) {dup}",
+            where=where,
+            fix="collapse duplicated genes before building the library",
+        )
+
+
+def _dense(x) -> np.ndarray:
+    return x.toarray() if hasattr(x, "toarray") else np.asarray(x)
+
+
+def as_source(library, *, ties: str = "midrank"):
+    """Turn what :func:`exprlab.match.score` accepts as a library into a chunk source."""
+    if isinstance(library, (MemoryLibrary, DiskLibrary)):
+        return library
+    if isinstance(library, (str, os.PathLike)):
+        return DiskLibrary(library)
+    if isinstance(library, AnnData):
+        if library.n_obs == 0:
+            raise InputDataError(
+                "the library holds no signatures",
+                where="library",
+                fix="pass a library with at least one signature",
+            )
+        x = library.X
+        values = x if isinstance(x, np.ndarray) and x.dtype == np.float32 else _dense(x).astype(np.float32)
+        kind = str(library.uns.get(KIND_KEY, "signatures"))
+        obs = library.obs.copy()
+        obs.index = obs.index.astype(str)
+        return MemoryLibrary(values, library.var_names, obs, kind=kind)
+    raise InvalidParameterError(
+        f"a library of type {type(library).__name__} is not supported",
+        where="library",
+        fix="pass an AnnData, a prepared library (prepare_library) or an on-disk library path",
+    )
+
+
+def prepare_library(
+    library: AnnData, *, ties: str = "midrank", chunk_size: int | None = None
+) -> MemoryLibrary:
+    """Precompute the doubled ranks of an in-memory library once, for repeated fast scoring.
+
+    The rank matrix is int16 for up to 16,383 genes (2 bytes per value); ranks are computed in
+    chunks so the temporary argsort never holds more than one chunk.
+    """
+    check_ties(ties)
+    src = as_source(library)
+    n, g = src.values.shape
+    step = chunk_size or default_chunk_rows(g, 1 << 24)
+    rank2 = np.empty((n, g), dtype=rank_dtype(g))
+    for start in track(range(0, n, step), "ranking library", total=-(-n // step)):
+        vals, _ = src.read(start, min(n, start + step), ranks=False, ties=ties)
+        rank2[start : start + len(vals)] = doubled_ranks(vals, ties)
+    src.rank2, src.ties, src.checked = rank2, ties, True
+    return src
+
+
+def genesets_to_library(sets: dict[str, list[str]]) -> AnnData:
+    """A gene-set library (AnnData, +1 up / -1 down) from GMT sets; see the module docstring."""
+    if not sets:
+        raise InputDataError("the gene-set collection is empty", where="library", fix="pass at least one set")
+    pairs = split_up_down(sets)
+    genes = list(dict.fromkeys(g for u, d in pairs.values() for g in list(u) + list(d)))
+    pos = {g: i for i, g in enumerate(genes)}
+    x = np.zeros((len(pairs), len(genes)), dtype=np.float32)
+    for i, (u, d) in enumerate(pairs.values()):
+        x[i, [pos[g] for g in u]] = 1.0
+        x[i, [pos[g] for g in d]] = -1.0
+    out = AnnData(x, obs=pd.DataFrame(index=list(pairs)), var=pd.DataFrame(index=genes))
+    out.uns[KIND_KEY] = "genesets"
+    return out
+
+
+_UP = ("_up",)
+_DOWN = ("_dn", "_down")
+
+
+def split_up_down(sets: dict[str, list[str]]) -> dict[str, tuple[list[str], list[str]]]:
+    """Pair GMT sets named ``<name>_up`` / ``<name>_dn`` (or ``_down``) into (up, down) pairs.
+
+    Matching of the suffix ignores case. A set without such a suffix becomes (genes, []).
+    """
+    out: dict[str, tuple[list[str], list[str]]] = {}
+    for name, genes in sets.items():
+        low = name.lower()
+        base, direction = name, "up"
+        for suf in _UP:
+            if low.endswith(suf):
+                base, direction = name[: -len(suf)], "up"
+        for suf in _DOWN:
+            if low.endswith(suf):
+                base, direction = name[: -len(suf)], "down"
+        u, d = out.get(base, ([], []))
+        if direction == "up":
+            u = list(dict.fromkeys(u + [str(g) for g in genes]))
+        else:
+            d = list(dict.fromkeys(d + [str(g) for g in genes]))
+        out[base] = (u, d)
+    return out
+
+
+def _write_obs(group: h5py.Group, obs: pd.DataFrame) -> None:
+    group.create_dataset(
+        "_index", data=np.asarray(obs.index.astype(str), dtype=object), dtype=h5py.string_dtype()
+    )
+    order = []
+    for col in obs.columns:
+        s = obs[col]
+        key = str(col).replace("/", "_")
+        order.append(key)
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            group.create_dataset(key, data=s.to_numpy(dtype=np.float64))
+        else:
+            group.create_dataset(key, data=np.asarray(s.astype(str), dtype=object), dtype=h5py.string_dtype())
+    group.attrs["columns"] = json.dumps(order)
+
+
+def _read_obs(group: h5py.Group) -> pd.DataFrame:
+    index = [v.decode() if isinstance(v, bytes) else str(v) for v in group["_index"][:]]
+    cols = {}
+    for key in json.loads(group.attrs.get("columns", "[]")):
+        data = group[key][:]
+        if data.dtype.kind in "OS":
+            data = [v.decode() if isinstance(v, bytes) else str(v) for v in data]
+        cols[key] = data
+    return pd.DataFrame(cols, index=pd.Index(index))
+
+
+class LibraryWriter:
+    """Write an on-disk library chunk by chunk (atomically: the file appears when closed).
+
+    Use as a context manager; :meth:`append` ranks each chunk as it arrives, so a library larger
+    than memory can be written from a generator of chunks.
+    """
+
+    def __init__(
+        self, path, genes, *, ties: str = "midrank", kind: str = "signatures", chunk_rows: int | None = None
+    ):
+        self.path = Path(path)
+        self.genes = pd.Index(pd.Index(genes).astype(str))
+        if self.genes.has_duplicates:
+            dup = self.genes[self.genes.duplicated()].unique()[:5].tolist()
+            raise DuplicateIdError(
+                f"the library repeats gene(s) {dup}",
+                where=self.path,
+                fix="collapse duplicated genes before building the library",
+            )
+        self.ties = check_ties(ties)
+        self.kind = kind
+        g = len(self.genes)
+        self.chunk_rows = chunk_rows or max(1, (1 << 18) // max(1, g))
+        self._obs: list[pd.DataFrame] = []
+        self._n = 0
+        self._ctx = atomic_path(self.path)
+        self._tmp = self._ctx.__enter__()
+        self._file = h5py.File(self._tmp, "w")
+        self._file.attrs.update(format=FORMAT, version=VERSION, kind=kind, ties=ties)
+        self._file.create_dataset(
+            "genes", data=np.asarray(self.genes, dtype=object), dtype=h5py.string_dtype()
+        )
+        rows = (self.chunk_rows, g)
+        self._values = self._file.create_dataset(
+            "values", shape=(0, g), maxshape=(None, g), dtype=np.float32, chunks=rows
+        )
+        self._rank2 = self._file.create_dataset(
+            "rank2", shape=(0, g), maxshape=(None, g), dtype=rank_dtype(g), chunks=rows
+        )
+
+    def append(self, values: np.ndarray, obs: pd.DataFrame) -> None:
+        """Add signatures (rows of ``values``, metadata ``obs`` with the signature ids as index)."""
+        values = np.asarray(values, dtype=np.float32)
+        if values.ndim != 2 or values.shape[1] != len(self.genes) or values.shape[0] != len(obs):
+            raise InputDataError(
+                f"a chunk of shape {values.shape} does not match {len(obs)} signatures x "
+                f"{len(self.genes)} genes",
+                where=self.path,
+                fix="pass rows over the library's genes",
+            )
+        check_finite(values, obs.index, str(self.path))
+        n0, n1 = self._n, self._n + len(values)
+        self._values.resize(n1, axis=0)
+        self._rank2.resize(n1, axis=0)
+        self._values[n0:n1] = values
+        self._rank2[n0:n1] = doubled_ranks(values, self.ties)
+        self._obs.append(obs)
+        self._n = n1
+
+    def close(self, error: BaseException | None = None) -> None:
+        """Finish the file (write obs, rename into place), or discard it on ``error``."""
+        try:
+            if error is None:
+                obs = pd.concat(self._obs) if self._obs else pd.DataFrame()
+                if self._n == 0:
+                    raise InputDataError(
+                        "the library holds no signatures",
+                        where=self.path,
+                        fix="build from a source with at least one signature",
+                    )
+                if obs.index.has_duplicates:
+                    dup = obs.index[obs.index.duplicated()].unique()[:5].tolist()
+                    raise DuplicateIdError(
+                        f"signature ids repeat: {dup}", where=self.path, fix="make the signature ids unique"
+                    )
+                _write_obs(self._file.create_group("obs"), obs)
+        except BaseException as err:
+            error = err
+            raise
+        finally:
+            self._file.close()
+            if error is None:
+                self._ctx.__exit__(None, None, None)
+            else:
+                self._ctx.__exit__(type(error), error, error.__traceback__)
+
+    def __enter__(self) -> LibraryWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(exc)
+
+
+def build_library(
+    source,
+    out: str | os.PathLike,
+    *,
+    ties: str = "midrank",
+    chunk_size: int | None = None,
+) -> Path:
+    """Write an on-disk library from an AnnData, gene sets (dict) or a file.
+
+    Files: ``.gmt`` (gene-set library; see the module docstring for the up/down pairing),
+    ``.gctx`` (streamed by signature blocks through ``exprlab.io.read_gctx``), ``.h5ad`` (opened
+    backed, streamed) or anything else ``exprlab.io.read`` reads.
+
+    Returns the path written.
+    """
+    check_ties(ties)
+    if isinstance(source, dict):
+        source = genesets_to_library(source)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        name = path.name.lower()
+        if name.endswith(".gmt") or name.endswith(".gmt.gz") or name.endswith(".gmt.xz"):
+            from exprlab.io import read_gmt
+
+            source = genesets_to_library(read_gmt(path))
+        elif name.endswith(".gctx"):
+            return _build_from_gctx(path, out, ties=ties, chunk_size=chunk_size)
+        elif name.endswith(".h5ad"):
+            from exprlab.io import read_h5ad
+
+            backed = read_h5ad(path, backed="r")
+            try:
+                return _build_from_anndata(backed, out, ties=ties, chunk_size=chunk_size)
+            finally:
+                backed.file.close()
+        else:
+            from exprlab.io import read
+
+            source = read(path)
+    if not isinstance(source, AnnData):
+        raise InvalidParameterError(
+            f"cannot build a library from {type(source).__name__}",
+            where="source",
+            fix="pass an AnnData, a dict of gene sets or a GCTX/h5ad/GMT/GCT file",
+        )
+    return _build_from_anndata(source, out, ties=ties, chunk_size=chunk_size)
+
+
+def _build_from_anndata(adata: AnnData, out, *, ties: str, chunk_size: int | None) -> Path:
+    if adata.n_obs == 0:
+        raise InputDataError(
+            "the library holds no signatures",
+            where="source",
+            fix="pass a library with at least one signature",
+        )
+    kind = str(adata.uns.get(KIND_KEY, "signatures")) if hasattr(adata, "uns") else "signatures"
+    step = chunk_size or default_chunk_rows(adata.n_vars)
+    obs = adata.obs.copy()
+    obs.index = obs.index.astype(str)
+    with LibraryWriter(out, adata.var_names, ties=ties, kind=kind) as w:
+        for start in track(range(0, adata.n_obs, step), "building library", total=-(-adata.n_obs // step)):
+            stop = min(adata.n_obs, start + step)
+            w.append(_dense(adata.X[start:stop]), obs.iloc[start:stop])
+    return Path(out)
+
+
+def _build_from_gctx(path: Path, out, *, ties: str, chunk_size: int | None) -> Path:
+    from exprlab.io import read_gctx
+
+    head = read_gctx(path, ridx=[0])  # every signature's metadata, one gene
+    n = head.n_obs
+    if n == 0:
+        raise InputDataError(
+            "the library holds no signatures", where=path, fix="pass a GCTX with at least one signature"
+        )
+    first = read_gctx(path, cidx=[0])
+    genes = first.var_names
+    step = chunk_size or default_chunk_rows(len(genes))
+    with LibraryWriter(out, genes, ties=ties) as w:
+        for start in track(range(0, n, step), "building library", total=-(-n // step)):
+            block = read_gctx(path, cidx=list(range(start, min(n, start + step))))
+            block = block[:, genes]
+            obs = block.obs.copy()
+            obs.index = obs.index.astype(str)
+            w.append(_dense(block.X), obs)
+    return Path(out)

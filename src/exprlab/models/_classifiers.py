@@ -1,0 +1,413 @@
+"""Phenotype classifiers on gene expression and their scikit-learn-like estimator.
+
+The torch modules follow docs/methods.md §3 (arXiv:2303.11336):
+
+* ``lr``: Dropout(0.2) → Linear(p, C)
+* ``mlp``: Linear(p, 20) → BatchNorm1d → ReLU → Linear(20, C)
+* ``diffuse-lr`` / ``diffuse-mlp``: the fixed gene-correlation diffusion
+  (:mod:`exprlab.models._diffusion`) in front of the same models
+* ``deep-mlp``: a configurable stack of Linear → BatchNorm1d → ReLU → Dropout blocks.
+
+Every module is an ``nn.Sequential`` that maps standardised inputs to logits and starts with
+a linear operation, which lets :func:`exprlab.explain._integrated_gradients` run its exact
+after-first-layer path. :class:`ExpressionClassifier` wraps preprocessing (log2(x + 1), z-score
+with training statistics), the paper's training schedule, prediction, balanced accuracy and
+saving/loading of a model directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from exprlab._atomic import atomic_dir
+from exprlab.errors import FileAccessError, FormatError, InputDataError, InvalidParameterError
+from exprlab.models._diffusion import GraphDiffusion, diffusion_matrix
+from exprlab.models._preprocess import Preprocessor, check_finite, dense_matrix
+from exprlab.models._training import TrainingSchedule, seed_int, train_classifier
+
+MODEL_KINDS = ("lr", "mlp", "diffuse-lr", "diffuse-mlp", "deep-mlp")
+_FORMAT_VERSION = 1
+
+
+class LogisticRegression(nn.Sequential):
+    """Dropout(p_drop) → Linear(p, C): multinomial logistic regression on logits."""
+
+    def __init__(self, n_features: int, n_classes: int, *, dropout: float = 0.2):
+        super().__init__(nn.Dropout(dropout), nn.Linear(n_features, n_classes))
+
+
+class MLP(nn.Sequential):
+    """Linear(p, h) → BatchNorm1d(h) → ReLU → Linear(h, C) (h = 20 in the paper)."""
+
+    def __init__(self, n_features: int, n_classes: int, *, hidden: int = 20):
+        super().__init__(
+            nn.Linear(n_features, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, n_classes)
+        )
+
+
+class DeepMLP(nn.Sequential):
+    """A deeper MLP: per hidden width, Linear → BatchNorm1d → ReLU → Dropout; then Linear(·, C)."""
+
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int,
+        *,
+        hidden: Sequence[int] = (256, 64),
+        dropout: float = 0.2,
+        batch_norm: bool = True,
+    ):
+        layers: list[nn.Module] = []
+        width = n_features
+        for size in hidden:
+            layers.append(nn.Linear(width, int(size)))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(int(size)))
+            layers.append(nn.ReLU())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = int(size)
+        layers.append(nn.Linear(width, n_classes))
+        super().__init__(*layers)
+
+
+class DiffuseLR(nn.Sequential):
+    """Graph diffusion D x → Dropout → Linear(p, C)."""
+
+    def __init__(self, diffusion: GraphDiffusion, n_classes: int, *, dropout: float = 0.2):
+        super().__init__(diffusion, nn.Dropout(dropout), nn.Linear(diffusion.n_features, n_classes))
+
+
+class DiffuseMLP(nn.Sequential):
+    """Graph diffusion D x → the paper's MLP."""
+
+    def __init__(self, diffusion: GraphDiffusion, n_classes: int, *, hidden: int = 20):
+        super().__init__(diffusion, *MLP(diffusion.n_features, n_classes, hidden=hidden))
+
+
+def build_module(
+    kind: str,
+    n_features: int,
+    n_classes: int,
+    *,
+    hidden=None,
+    dropout=None,
+    diffusion: GraphDiffusion | None = None,
+) -> nn.Sequential:
+    """Instantiate the torch module of one model kind (weights from torch's current RNG)."""
+    if kind == "lr":
+        return LogisticRegression(n_features, n_classes, dropout=0.2 if dropout is None else dropout)
+    if kind == "mlp":
+        return MLP(n_features, n_classes, hidden=20 if hidden is None else int(hidden))
+    if kind == "deep-mlp":
+        return DeepMLP(
+            n_features,
+            n_classes,
+            hidden=(256, 64) if hidden is None else hidden,
+            dropout=0.2 if dropout is None else dropout,
+        )
+    if kind in ("diffuse-lr", "diffuse-mlp"):
+        diffusion = diffusion if diffusion is not None else GraphDiffusion(n_features=n_features)
+        if kind == "diffuse-lr":
+            return DiffuseLR(diffusion, n_classes, dropout=0.2 if dropout is None else dropout)
+        return DiffuseMLP(diffusion, n_classes, hidden=20 if hidden is None else int(hidden))
+    raise InvalidParameterError(
+        f"unknown model {kind!r}", where="model", fix=f"choose one of {', '.join(MODEL_KINDS)}"
+    )
+
+
+def labels_of(adata, label_key: str, *, where: str = "data") -> np.ndarray:
+    """The labels in ``adata.obs[label_key]`` as an array; missing key or labels are errors."""
+    if label_key not in adata.obs.columns:
+        raise InputDataError(
+            f"label column {label_key!r} is absent (obs columns: "
+            f"{', '.join(map(str, adata.obs.columns)) or 'none'})",
+            where=where,
+            fix="name the obs column that holds the class labels",
+        )
+    series = adata.obs[label_key]
+    missing = series.isna().to_numpy()
+    if missing.any():
+        names = adata.obs_names[missing][:5].tolist()
+        raise InputDataError(
+            f"{int(missing.sum())} samples have no label in {label_key!r}, e.g. {names}",
+            where=where,
+            fix="drop the unlabelled samples or fill in their labels",
+        )
+    values = (
+        series.astype(object).to_numpy()
+        if isinstance(series.dtype, pd.CategoricalDtype)
+        else series.to_numpy()
+    )
+    return values
+
+
+def _python(value):
+    """A JSON-safe Python scalar for a class label."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+class ExpressionClassifier:
+    """A phenotype classifier on an AnnData of expression (obs = samples, var = genes).
+
+    Parameters
+    ----------
+    model : "lr", "mlp", "diffuse-lr", "diffuse-mlp" or "deep-mlp".
+    seed : int or numpy Generator; same seed, same weights and predictions.
+    log2 : apply log2(x + 1) before the z-score (for counts).
+    hidden : hidden width (mlp, diffuse-mlp; default 20) or widths (deep-mlp; default (256, 64)).
+    dropout : dropout rate (lr, diffuse-lr: default 0.2; deep-mlp: default 0.2).
+    diffusion_threshold : correlation threshold of the diffusion graph (default 0.5).
+    epochs, batch_size, lr, momentum, weight_decay, milestones, gamma : the training schedule;
+        the defaults are the paper's (25 epochs, 32, 0.1, 0.9, 1e-4, (12, 22), 0.1).
+    layer : use ``adata.layers[layer]`` instead of ``X``.
+
+    Attributes after :meth:`fit`
+    ----------------------------
+    module_ : the torch module (eval mode) mapping standardised inputs to logits.
+    classes_ : class labels, index i ↔ logit i.
+    preprocessor_ : the learnt :class:`~exprlab.models._preprocess.Preprocessor`.
+    class_means_ : (C, p) per-class means of the standardised training inputs (baselines).
+    input_mean_ : (p,) mean of the standardised training inputs (0 up to rounding).
+    genes_ : the training genes, in input order.
+    history_ : mean training loss per epoch.
+    """
+
+    def __init__(
+        self,
+        model: str = "lr",
+        seed=0,
+        *,
+        log2: bool = False,
+        hidden=None,
+        dropout: float | None = None,
+        diffusion_threshold: float = 0.5,
+        epochs: int = 25,
+        batch_size: int = 32,
+        lr: float = 0.1,
+        momentum: float = 0.9,
+        weight_decay: float = 1e-4,
+        milestones: Sequence[int] = (12, 22),
+        gamma: float = 0.1,
+        layer: str | None = None,
+    ):
+        if model not in MODEL_KINDS:
+            raise InvalidParameterError(
+                f"unknown model {model!r}", where="model", fix=f"choose one of {', '.join(MODEL_KINDS)}"
+            )
+        self.model = model
+        self.seed = seed
+        self.log2 = log2
+        self.hidden = hidden
+        self.dropout = dropout
+        self.diffusion_threshold = diffusion_threshold
+        self.schedule = TrainingSchedule(
+            epochs, batch_size, lr, momentum, weight_decay, tuple(milestones), gamma
+        )
+        self.layer = layer
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, adata, label_key: str) -> ExpressionClassifier:
+        """Learn preprocessing and weights from ``adata`` labelled by ``adata.obs[label_key]``."""
+        labels = labels_of(adata, label_key, where=f"obs[{label_key!r}]")
+        classes = pd.unique(pd.Series(labels))
+        classes = np.asarray(sorted(classes, key=lambda v: (str(type(v)), v)), dtype=object)
+        if classes.size < 2:
+            raise InputDataError(
+                f"the labels in {label_key!r} have a single class ({classes[0]!r}); a classifier "
+                "needs at least two",
+                where=f"obs[{label_key!r}]",
+                fix="train on data that contains samples of at least two classes",
+            )
+        raw = dense_matrix(adata, layer=self.layer, where="training data")
+        self.preprocessor_ = Preprocessor.fit(
+            raw, np.asarray(adata.var_names).astype(str), log2=self.log2, where="training data"
+        )
+        x = self.preprocessor_.transform_values(raw).astype(np.float32)
+        index = {c: i for i, c in enumerate(classes)}
+        y = np.fromiter((index[v] for v in labels), dtype=np.int64, count=len(labels))
+        seed = seed_int(self.seed)
+        diffusion = None
+        if self.model.startswith("diffuse"):
+            diffusion = GraphDiffusion(diffusion_matrix(x, threshold=self.diffusion_threshold))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            module = build_module(
+                self.model,
+                x.shape[1],
+                classes.size,
+                hidden=self.hidden,
+                dropout=self.dropout,
+                diffusion=diffusion,
+            )
+        self.history_ = train_classifier(
+            module, x, y, schedule=self.schedule, seed=seed, description=f"training {self.model}"
+        )
+        self.module_ = module
+        self.classes_ = classes
+        self.label_key_ = label_key
+        self.genes_ = self.preprocessor_.genes
+        self.n_features_in_ = x.shape[1]
+        self.class_means_ = np.stack([x[y == i].mean(axis=0) for i in range(classes.size)])
+        self.input_mean_ = x.astype(np.float64).mean(axis=0)
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "module_"):
+            raise InputDataError(
+                "the classifier is not fitted",
+                where="ExpressionClassifier",
+                fix="call fit(adata, label_key) or load a saved model first",
+            )
+
+    # ------------------------------------------------------------------ using
+    def transform(self, adata) -> np.ndarray:
+        """Preprocessed (standardised) inputs of ``adata`` in training gene order, float32.
+
+        A numpy array is taken as raw values already in the training gene order.
+        """
+        self._check_fitted()
+        if isinstance(adata, np.ndarray):
+            values = np.asarray(adata, dtype=np.float64)
+            if values.ndim != 2 or values.shape[1] != self.n_features_in_:
+                raise InputDataError(
+                    f"the array has shape {values.shape}; the model expects (n, {self.n_features_in_})",
+                    where="inputs",
+                    fix="pass an AnnData (genes matched by name) or an array in training order",
+                )
+            check_finite(values, where="inputs")
+        else:
+            values = self.preprocessor_.align(adata, layer=self.layer, where="data")
+        return self.preprocessor_.transform_values(values, where="data").astype(np.float32)
+
+    def decision_function(self, adata) -> np.ndarray:
+        """Logits (n, C)."""
+        x = torch.from_numpy(self.transform(adata))
+        self.module_.eval()
+        with torch.no_grad():
+            return self.module_(x).double().numpy()
+
+    def predict_proba(self, adata) -> np.ndarray:
+        """Class probabilities (n, C), columns in the order of ``classes_``."""
+        logits = self.decision_function(adata)
+        logits -= logits.max(axis=1, keepdims=True)
+        prob = np.exp(logits)
+        return prob / prob.sum(axis=1, keepdims=True)
+
+    def predict(self, adata) -> np.ndarray:
+        """Predicted class labels."""
+        self._check_fitted()
+        return self.classes_[np.argmax(self.decision_function(adata), axis=1)]
+
+    def score(self, adata, label_key: str | None = None) -> float:
+        """Balanced accuracy on ``adata`` labelled by ``obs[label_key]`` (default: fit's key)."""
+        from sklearn.metrics import balanced_accuracy_score
+
+        key = label_key or self.label_key_
+        truth = labels_of(adata, key, where=f"obs[{key!r}]")
+        return float(balanced_accuracy_score(truth.astype(str), self.predict(adata).astype(str)))
+
+    def class_index(self, label) -> int:
+        """The logit index of a class label (labels compared as given, then as text)."""
+        self._check_fitted()
+        for i, c in enumerate(self.classes_):
+            if c == label or str(c) == str(label):
+                return i
+        raise InvalidParameterError(
+            f"class {label!r} is not one of the model's classes ({', '.join(map(str, self.classes_))})",
+            where="class",
+            fix="name one of the classes the model was trained on",
+        )
+
+    # ------------------------------------------------------------------ saving
+    def save(self, path) -> Path:
+        """Write a model directory (weights, preprocessing, metadata), atomically."""
+        self._check_fitted()
+        target = Path(path)
+        meta = {
+            "format": "exprlab-classifier",
+            "version": _FORMAT_VERSION,
+            "model": self.model,
+            "seed": seed_int(self.seed) if not isinstance(self.seed, np.random.Generator) else None,
+            "log2": self.log2,
+            "hidden": self.hidden,
+            "dropout": self.dropout,
+            "diffusion_threshold": self.diffusion_threshold,
+            "schedule": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(self.schedule).items()},
+            "layer": self.layer,
+            "label_key": self.label_key_,
+            "classes": [_python(c) for c in self.classes_],
+            "n_features": self.n_features_in_,
+            "history": self.history_,
+        }
+        with atomic_dir(target) as tmp:
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o777 & ~mask)  # a normal folder, not the private temporary one
+            torch.save(self.module_.state_dict(), tmp / "weights.pt")
+            np.savez(
+                tmp / "preprocess.npz",
+                class_means=self.class_means_,
+                input_mean=self.input_mean_,
+                **self.preprocessor_.to_arrays(),
+            )
+            (tmp / "metadata.json").write_text(json.dumps(meta, indent=2))
+        return target
+
+    @classmethod
+    def load(cls, path) -> ExpressionClassifier:
+        """Read a model directory written by :meth:`save`."""
+        root = Path(path)
+        files = [root / "metadata.json", root / "weights.pt", root / "preprocess.npz"]
+        for file in files:
+            if not file.is_file():
+                raise FileAccessError(
+                    f"{file.name} is missing: not an exprlab model directory",
+                    where=root,
+                    fix="pass a folder written by `exprlab train`",
+                )
+        meta = json.loads(files[0].read_text())
+        if meta.get("format") != "exprlab-classifier":
+            raise FormatError(
+                "metadata.json does not describe an exprlab classifier",
+                where=files[0],
+                fix="pass a folder written by `exprlab train`",
+            )
+        sched = meta["schedule"]
+        est = cls(
+            meta["model"],
+            seed=meta["seed"] or 0,
+            log2=meta["log2"],
+            hidden=meta["hidden"],
+            dropout=meta["dropout"],
+            diffusion_threshold=meta["diffusion_threshold"],
+            layer=meta["layer"],
+            **sched,
+        )
+        arrays = np.load(files[2], allow_pickle=False)
+        est.preprocessor_ = Preprocessor.from_arrays(arrays)
+        est.class_means_ = np.asarray(arrays["class_means"])
+        est.input_mean_ = np.asarray(arrays["input_mean"])
+        est.classes_ = np.asarray(meta["classes"], dtype=object)
+        est.label_key_ = meta["label_key"]
+        est.genes_ = est.preprocessor_.genes
+        est.n_features_in_ = int(meta["n_features"])
+        est.history_ = meta.get("history", [])
+        module = build_module(
+            est.model, est.n_features_in_, len(est.classes_), hidden=est.hidden, dropout=est.dropout
+        )
+        module.load_state_dict(torch.load(files[1], weights_only=True))
+        module.eval()
+        est.module_ = module
+        return est
+
+    def __repr__(self) -> str:
+        return f"ExpressionClassifier(model={self.model!r}, seed={self.seed!r})"

@@ -1,0 +1,149 @@
+"""The run manifest: ``run.json`` records what ran, with which software, on which data.
+
+A report rendered months later must say how its numbers were made. Every workflow that writes a
+run directory calls :func:`write_run_manifest` with the kind of run, its parameters and where its
+data came from; :func:`read_run_manifest` reads it back (``None`` when absent, so reports also
+work on directories written without one).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from exprlab._atomic import atomic_path
+from exprlab.errors import FileAccessError, FormatError
+
+MANIFEST = "run.json"
+#: the kinds of run a report knows how to render
+KINDS = ("score", "match-benchmark", "xai-study", "demo", "match-explanation")
+_HASH_LIMIT = 64 * 2**20  # files larger than this are described by size and time only
+
+
+def now_utc() -> str:
+    """The current UTC time in ISO 8601 (seconds)."""
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of exprlab, Python and the numerical libraries a run depends on."""
+    from importlib import metadata
+
+    from exprlab import __version__
+
+    versions = {"exprlab": __version__, "python": platform.python_version()}
+    for dist in ("numpy", "scipy", "pandas", "anndata", "torch", "scikit-learn", "matplotlib"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "not installed"
+    return versions
+
+
+def file_provenance(path: str | os.PathLike, *, name: str | None = None) -> dict:
+    """Name, path, size, modification time and SHA-256 (files up to 64 MiB) of an input file."""
+    p = Path(path)
+    if not p.exists():
+        raise FileAccessError("the input file does not exist", where=p, fix="check the path of the data")
+    stat = p.stat()
+    entry = {
+        "name": name or p.name,
+        "path": str(p),
+        "bytes": int(stat.st_size) if p.is_file() else None,
+        "modified": _dt.datetime.fromtimestamp(stat.st_mtime, _dt.UTC).isoformat(timespec="seconds"),
+    }
+    if p.is_file() and stat.st_size <= _HASH_LIMIT:
+        digest = hashlib.sha256()
+        with p.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        entry["sha256"] = digest.hexdigest()
+    return entry
+
+
+def write_run_manifest(
+    run_dir: str | os.PathLike,
+    kind: str,
+    parameters: Mapping,
+    data_provenance: Sequence[Mapping] | Mapping | None = None,
+    *,
+    started: str | None = None,
+    summary: Mapping | None = None,
+) -> Path:
+    """Write ``<run_dir>/run.json`` atomically and return its path.
+
+    Parameters
+    ----------
+    run_dir
+        The (existing) run directory.
+    kind
+        One of :data:`KINDS` (other names are stored as given; reports then list the files).
+    parameters
+        The options of the run, JSON-serialisable (other objects are stored as text).
+    data_provenance
+        Where the data came from: a list of entries such as :func:`file_provenance` returns, or
+        a mapping (e.g. the parameters of a simulation).
+    started
+        ISO time the run started (default: now); ``finished`` is always now.
+    summary
+        Key numbers of the run, shown at the top of its report.
+    """
+    folder = Path(run_dir)
+    if not folder.is_dir():
+        raise FileAccessError(
+            "the run directory does not exist",
+            where=folder,
+            fix="create the run directory before writing its manifest",
+        )
+    if isinstance(data_provenance, Mapping):
+        data_provenance = [dict(data_provenance)]
+    record = {
+        "kind": str(kind),
+        "parameters": dict(parameters),
+        "data_provenance": [dict(d) for d in (data_provenance or [])],
+        "versions": software_versions(),
+        "started": started or now_utc(),
+        "finished": now_utc(),
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "",
+        "platform": f"{platform.system()} {platform.machine()}",
+    }
+    if summary is not None:
+        record["summary"] = dict(summary)
+    path = folder / MANIFEST
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def read_run_manifest(run_dir: str | os.PathLike) -> dict | None:
+    """The manifest of a run directory, or ``None`` when it has no ``run.json``.
+
+    Raises
+    ------
+    FormatError
+        ``run.json`` exists but is not a JSON object.
+    """
+    path = Path(run_dir) / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise FormatError(
+            f"the run manifest is not valid JSON ({err})",
+            where=path,
+            fix="delete run.json or rewrite it from the run's parameters",
+        ) from None
+    if not isinstance(record, dict):
+        raise FormatError(
+            "the run manifest is not a JSON object",
+            where=path,
+            fix="delete run.json or rewrite it from the run's parameters",
+        )
+    return record

@@ -1,0 +1,242 @@
+"""Generic plots for reports, drawn with matplotlib's Agg backend and returned as PNG bytes.
+
+Each function takes tidy data, draws one figure and returns its PNG (to embed in HTML with
+:func:`exprlab.report._html.png_data_uri`, or to write with :func:`save_png`). No display is
+needed and no figure stays open.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from exprlab._atomic import atomic_path
+
+DPI = 110
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def figure_png(fig) -> bytes:
+    """The PNG bytes of a matplotlib figure; the figure is closed."""
+    plt = _pyplot()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def save_png(png: bytes, path: str | os.PathLike) -> Path:
+    """Write PNG bytes atomically."""
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(png)
+    return target
+
+
+def bars_with_intervals(
+    labels: Sequence[str],
+    means: Sequence[float],
+    lo: Sequence[float] | None = None,
+    hi: Sequence[float] | None = None,
+    *,
+    title: str = "",
+    ylabel: str = "",
+    reference: Mapping[str, float] | None = None,
+) -> bytes:
+    """One bar per label with its interval [lo, hi]; ``reference`` draws named dashed lines."""
+    plt = _pyplot()
+    means = np.asarray(means, dtype=float)
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.55 * len(labels) + 1.5), 3.6))
+    x = np.arange(len(labels))
+    yerr = None
+    if lo is not None and hi is not None:
+        below = np.clip(means - np.asarray(lo, dtype=float), 0, None)
+        above = np.clip(np.asarray(hi, dtype=float) - means, 0, None)
+        yerr = np.vstack([np.nan_to_num(below), np.nan_to_num(above)])
+    ax.bar(x, means, yerr=yerr, capsize=3, color="#4a7fb0")
+    for i, (name, value) in enumerate((reference or {}).items()):
+        ax.axhline(value, linestyle="--", linewidth=1, color=f"C{i + 1}", label=name)
+    if reference:
+        ax.legend(fontsize=7)
+    ax.set_xticks(x)
+    ax.set_xticklabels(
+        labels, rotation=45 if len(labels) > 4 else 0, ha="right" if len(labels) > 4 else "center", fontsize=8
+    )
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    return figure_png(fig)
+
+
+def grouped_bars(
+    table: pd.DataFrame,
+    *,
+    group: str,
+    series: Sequence[str],
+    errors: Mapping[str, str] | None = None,
+    title: str = "",
+    ylabel: str = "",
+    reference: Mapping[str, float] | None = None,
+) -> bytes:
+    """Bars of several columns (``series``) side by side for each row's ``group`` label.
+
+    ``errors`` maps a series to the column holding its error half-width (e.g. an sd).
+    """
+    plt = _pyplot()
+    labels = table[group].astype(str).tolist()
+    x = np.arange(len(labels))
+    width = 0.8 / max(1, len(series))
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(labels) * max(1, len(series)) / 2 + 2), 3.6))
+    for i, s in enumerate(series):
+        err = None
+        if errors and errors.get(s) in table:
+            err = table[errors[s]].to_numpy(dtype=float)
+        ax.bar(
+            x + i * width - 0.4 + width / 2,
+            table[s].to_numpy(dtype=float),
+            width,
+            yerr=err,
+            capsize=2,
+            label=s,
+        )
+    for i, (name, value) in enumerate((reference or {}).items()):
+        ax.axhline(value, linestyle="--", linewidth=1, color="k" if i == 0 else f"C{i + 5}", label=name)
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels, fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    return figure_png(fig)
+
+
+def line_curves(
+    table: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    by: Sequence[str],
+    title: str = "",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    logx: bool = False,
+    dashed: Mapping[str, str] | None = None,
+) -> bytes:
+    """One line per combination of the ``by`` columns (mean of ``y`` at each ``x``).
+
+    ``dashed`` = {column: value}: lines whose ``column`` equals ``value`` are dashed (e.g. the
+    random-gene references of keep/remove curves).
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.6, 3.8))
+    mean = table.groupby([*by, x], sort=True)[y].mean().reset_index()
+    for key, part in mean.groupby(list(by), sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        style = "-"
+        if dashed:
+            for col, val in dashed.items():
+                if dict(zip(by, key, strict=True)).get(col) == val:
+                    style = "--"
+        ax.plot(part[x], part[y], marker="o", linestyle=style, label=" ".join(map(str, key)))
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(ylabel or y)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    return figure_png(fig)
+
+
+def curves_xy(
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    title: str = "",
+    xlabel: str = "",
+    ylabel: str = "",
+    xlim: tuple[float, float] | None = None,
+) -> bytes:
+    """Named (x, y) curves on one axis (e.g. precision-recall curves per method)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.6, 4.0))
+    for name, (xs, ys) in curves.items():
+        ax.plot(xs, ys, label=str(name))
+    if xlim:
+        ax.set_xlim(*xlim)
+    ax.set_ylim(0, None)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, ncol=2)
+    return figure_png(fig)
+
+
+def heatmap(
+    values: np.ndarray,
+    *,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    title: str = "",
+    colorbar: str = "",
+    marked: np.ndarray | None = None,
+    center: bool = True,
+) -> bytes:
+    """A heat map of ``values`` (rows × columns); ``marked`` (same shape, bool) cells get a dot.
+
+    With ``center`` the colour scale is symmetric around zero (signed attributions).
+    """
+    plt = _pyplot()
+    v = np.asarray(values, dtype=float)
+    fig, ax = plt.subplots(figsize=(max(4.5, 0.28 * v.shape[1] + 2), max(2.2, 0.35 * v.shape[0] + 1.2)))
+    if center:
+        bound = float(np.nanmax(np.abs(v))) or 1.0
+        im = ax.imshow(v, aspect="auto", cmap="RdBu_r", vmin=-bound, vmax=bound)
+    else:
+        im = ax.imshow(v, aspect="auto", cmap="viridis")
+    if marked is not None:
+        r, c = np.nonzero(np.asarray(marked, dtype=bool))
+        ax.scatter(c, r, s=9, c="k", marker="o", label="ground truth")
+        if r.size:
+            ax.legend(fontsize=7, loc="upper right", bbox_to_anchor=(1.0, 1.25))
+    ax.set_yticks(np.arange(v.shape[0]))
+    ax.set_yticklabels(row_labels, fontsize=8)
+    ax.set_xticks(np.arange(v.shape[1]))
+    ax.set_xticklabels(col_labels, rotation=90, fontsize=6)
+    ax.set_title(title, fontsize=10)
+    fig.colorbar(im, ax=ax, label=colorbar, shrink=0.8)
+    return figure_png(fig)
+
+
+def distributions(
+    groups: Mapping[str, np.ndarray],
+    *,
+    title: str = "",
+    xlabel: str = "",
+    bins: int = 40,
+) -> bytes:
+    """Overlaid density histograms of several groups of values (e.g. scores of indicated pairs
+    against all others).
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.6, 3.6))
+    finite = [np.asarray(v, dtype=float)[np.isfinite(v)] for v in groups.values()]
+    allv = np.concatenate([f for f in finite if f.size]) if any(f.size for f in finite) else np.zeros(1)
+    edges = np.histogram_bin_edges(allv, bins=bins)
+    for (name, _), vals in zip(groups.items(), finite, strict=True):
+        if vals.size:
+            ax.hist(vals, bins=edges, density=True, alpha=0.5, label=f"{name} (n={vals.size})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    return figure_png(fig)

@@ -1,0 +1,740 @@
+"""Render any run directory into one self-contained HTML report.
+
+The kind of run comes from ``run.json`` (:mod:`exprlab.report._manifest`) or, when there is none,
+from the files present:
+
+``match-benchmark``
+    ``metrics.tsv`` (+ ``per_disease.tsv``, ``predictions.parquet``, ``ratios.tsv`` ...), as
+    written by ``exprlab match benchmark``;
+``xai-study``
+    ``summary.tsv`` and ``runs/``, as written by ``exprlab xai-study``;
+``score``
+    a score table (``.parquet`` / ``.tsv``) with ``query`` and ``score`` columns (tidy) or a
+    queries × signatures matrix, as written by ``exprlab score``; the table itself may be given;
+``match-explanation``
+    ``summary.json`` and ``genes.tsv`` (+ ``pathways.tsv``, ``explanation.png``), as written by
+    ``exprlab match explain``;
+``demo``
+    a folder whose sub-folders are runs of the kinds above (``exprlab demo``, or a folder of
+    explained matches: one section per match).
+
+Anything else is rendered as a listing of its tables and images. A part that cannot be rendered
+(a missing or malformed file) becomes a visible note in its section and a warning in the log,
+never a silent gap.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from exprlab.errors import ExprlabError, FileAccessError, FormatError
+from exprlab.report import _plots as plots
+from exprlab.report._html import HtmlReport, Section
+from exprlab.report._manifest import read_run_manifest
+
+log = logging.getLogger("exprlab.report")
+
+REPORT_NAME = "report.html"
+_TABLE_SUFFIXES = (".parquet", ".tsv")
+
+
+# ----------------------------------------------------------------------------- detection
+def detect_kind(path: str | os.PathLike) -> str:
+    """The kind of run stored at ``path`` (see the module docstring), ``generic`` if unknown."""
+    p = Path(path)
+    if p.is_file():
+        return "score" if p.name.lower().endswith(_TABLE_SUFFIXES) else "generic"
+    manifest = read_run_manifest(p)
+    if manifest and manifest.get("kind"):
+        return str(manifest["kind"])
+    if (p / "metrics.tsv").is_file():
+        return "match-benchmark"
+    if (p / "summary.tsv").is_file() and (p / "runs").is_dir():
+        return "xai-study"
+    if (p / "summary.json").is_file() and (p / "genes.tsv").is_file():
+        return "match-explanation"
+    if _score_tables(p):
+        return "score"
+    if any(detect_kind(sub) != "generic" for sub in _subruns(p)):
+        return "demo"
+    return "generic"
+
+
+def _subruns(p: Path) -> list[Path]:
+    return sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith("."))
+
+
+def _score_tables(p: Path) -> list[Path]:
+    out = []
+    for f in sorted(p.iterdir()):
+        if f.is_file() and f.name.lower().endswith(_TABLE_SUFFIXES) and not f.name.startswith("."):
+            try:
+                cols = _read_table(f, nrows=5).columns
+            except Exception:
+                continue
+            if "score" in cols and "query" in cols:
+                out.append(f)
+    return out
+
+
+def _read_table(path: Path, nrows: int | None = None) -> pd.DataFrame:
+    if path.name.lower().endswith(".parquet"):
+        df = pd.read_parquet(path)
+        return df.head(nrows) if nrows else df
+    return pd.read_csv(path, sep="\t", nrows=nrows)
+
+
+def _read_scores(path: Path) -> pd.DataFrame:
+    """A score table, or a FormatError naming the file when it cannot be parsed."""
+    try:
+        return _read_table(path)
+    except (ValueError, OSError, UnicodeDecodeError) as err:
+        raise FormatError(
+            f"not a readable score table ({err})",
+            where=path,
+            fix="pass a .parquet or .tsv table written by `exprlab score`",
+        ) from None
+
+
+def _guarded(section: Section, what: str, fn: Callable[[], None]) -> None:
+    """Run one part of a section; a failure becomes a note in the report and a log warning."""
+    try:
+        fn()
+    except (ExprlabError, OSError, ValueError, KeyError, TypeError, IndexError) as err:
+        log.warning("report: %s could not be rendered: %s", what, err)
+        section.note(f"{what} could not be rendered: {err}")
+
+
+# ----------------------------------------------------------------------------- common
+def _about(report: HtmlReport, run_dir: Path, manifest: dict | None, kind: str) -> None:
+    sec = report.section("Parameters, versions and data provenance")
+    if manifest is None:
+        sec.note(
+            "This run directory has no run.json manifest: parameters, software versions "
+            "and data provenance were not recorded by the command that wrote it."
+        )
+        sec.key_values({"kind (detected from its files)": kind, "run directory": run_dir})
+        return
+    sec.key_values(
+        {
+            "kind": manifest.get("kind", kind),
+            "command": manifest.get("command", ""),
+            "started (UTC)": manifest.get("started", ""),
+            "finished (UTC)": manifest.get("finished", ""),
+            "platform": manifest.get("platform", ""),
+        }
+    )
+    params = manifest.get("parameters") or {}
+    if params:
+        sec.heading("Parameters")
+        sec.key_values(
+            {k: json.dumps(v, default=str) if isinstance(v, dict | list) else v for k, v in params.items()}
+        )
+    versions = manifest.get("versions") or {}
+    if versions:
+        sec.heading("Software versions")
+        sec.key_values(versions)
+    prov = manifest.get("data_provenance") or []
+    sec.heading("Data provenance")
+    if prov:
+        sec.table(
+            pd.DataFrame(
+                [
+                    {
+                        k: (json.dumps(v, default=str) if isinstance(v, dict | list) else v)
+                        for k, v in d.items()
+                    }
+                    for d in prov
+                ]
+            )
+        )
+    else:
+        sec.paragraph("No input files: the data were generated by the run itself.")
+
+
+# ----------------------------------------------------------------------------- match benchmark
+_METRIC_COLUMNS = (
+    "average_precision",
+    "precision_at_10",
+    "recall_at_50",
+    "ndcg_at_10",
+    "reciprocal_rank",
+    "roc_auc",
+    "hits_at_10",
+)
+
+
+def map_summary(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Method, MAP and its interval, as text-friendly columns (for summaries)."""
+    cols = [
+        c
+        for c in ("method", "n_diseases", "average_precision", "average_precision_lo", "average_precision_hi")
+        if c in metrics
+    ]
+    return metrics[cols].rename(
+        columns={
+            "average_precision": "MAP",
+            "average_precision_lo": "MAP_lo",
+            "average_precision_hi": "MAP_hi",
+        }
+    )
+
+
+def _render_match(report: HtmlReport, run_dir: Path, title: str = "Retrieval benchmark") -> None:
+    metrics = pd.read_csv(run_dir / "metrics.tsv", sep="\t")
+    info = {}
+    if (run_dir / "report.json").is_file():
+        info = json.loads((run_dir / "report.json").read_text()).get("report", {})
+    sec = report.section(title)
+    if info:
+        sec.paragraph(
+            f"Split by held-out {info.get('split', '?')}, {info.get('n_folds', '?')} folds "
+            f"(seed {info.get('seed', '?')}); {info.get('n_indications_used', '?')} indications "
+            f"over {info.get('n_diseases_evaluated', '?')} diseases; "
+            f"{info.get('n_candidates', '?')} candidate drugs ranked for every test disease; "
+            f"{info.get('n_genes', '?')} genes."
+        )
+    sec.paragraph(
+        "Each metric is the mean over test diseases with its 95% bootstrap interval "
+        "over diseases (columns _lo / _hi). 'random' is the exact expectation under a "
+        "random ranking; 'popularity' ranks drugs by their number of training "
+        "indications and reads no gene."
+    )
+    shown = ["method", "n_diseases"] + [c for c in ("val_map",) if c in metrics]
+    for m in _METRIC_COLUMNS:
+        if m in metrics:
+            shown += [m] + [c for c in (f"{m}_lo", f"{m}_hi") if c in metrics]
+    sec.table(metrics[[c for c in shown if c in metrics]], caption="metrics.tsv")
+
+    def bars() -> None:
+        ref = {}
+        for name in ("random", "popularity"):
+            row = metrics[metrics["method"] == name]
+            if len(row):
+                ref[name] = float(row["average_precision"].iloc[0])
+        sec.image(
+            plots.bars_with_intervals(
+                metrics["method"].astype(str).tolist(),
+                metrics["average_precision"],
+                metrics.get("average_precision_lo"),
+                metrics.get("average_precision_hi"),
+                title="Mean average precision per method (95% bootstrap interval)",
+                ylabel="MAP",
+                reference=ref,
+            ),
+            "Mean average precision with 95% intervals; dashed lines: random and popularity baselines.",
+        )
+        if "ndcg_at_10" in metrics:
+            sec.image(
+                plots.bars_with_intervals(
+                    metrics["method"].astype(str).tolist(),
+                    metrics["ndcg_at_10"],
+                    metrics.get("ndcg_at_10_lo"),
+                    metrics.get("ndcg_at_10_hi"),
+                    title="nDCG@10 per method",
+                    ylabel="nDCG@10",
+                ),
+                "nDCG@10 with 95% intervals.",
+            )
+
+    _guarded(sec, "metric bars", bars)
+    for name, caption in (
+        (
+            "ratios.tsv",
+            "MAP ratios of the best learned method (chosen on "
+            "validation MAP) to the best connectivity method, popularity and "
+            "random, with bootstrap intervals",
+        ),
+        ("paired_tests.tsv", "Paired tests over diseases against the best learned method"),
+    ):
+        path = run_dir / name
+        if path.is_file() and path.stat().st_size > 1:
+            _guarded(sec, name, lambda p=path, c=caption: sec.table(pd.read_csv(p, sep="\t"), caption=c))
+
+    pred_path = run_dir / "predictions.parquet"
+    if pred_path.is_file():
+
+        def pr_and_scores() -> None:
+            from exprlab.report._repurposing_plots import RECALL_GRID, mean_pr_curve
+
+            pred = pd.read_parquet(pred_path)
+            curves = {str(m): (RECALL_GRID, mean_pr_curve(p)) for m, p in pred.groupby("method", sort=False)}
+            sec.heading("Precision-recall")
+            sec.image(
+                plots.curves_xy(
+                    curves,
+                    title="Precision-recall (mean over test diseases)",
+                    xlabel="recall",
+                    ylabel="interpolated precision",
+                    xlim=(0, 1),
+                ),
+                "Interpolated precision-recall curves averaged over test diseases.",
+            )
+            sec.heading("Score distributions")
+            for method, part in pred.groupby("method", sort=False):
+                if str(method) in ("random", "popularity"):
+                    continue
+                ind = part["indicated"].fillna(False).astype(bool).to_numpy()
+                sec.image(
+                    plots.distributions(
+                        {
+                            "indicated pairs": part["score"].to_numpy()[ind],
+                            "other candidate pairs": part["score"].to_numpy()[~ind],
+                        },
+                        title=f"{method}: scores of test pairs",
+                        xlabel="score",
+                    ),
+                    f"{method}: distribution of scores of indicated vs other test pairs.",
+                )
+
+        _guarded(sec, "precision-recall curves", pr_and_scores)
+
+    history_path = run_dir / "training_history.tsv"
+    if history_path.is_file():
+        _guarded(sec, "training curves", lambda: _training_curves(sec, history_path, metrics))
+
+
+def _training_curves(sec, history_path: Path, metrics: pd.DataFrame) -> None:
+    """Validation MAP per epoch of every learned model, next to the method's test MAP."""
+    hist = pd.read_csv(history_path, sep="\t")
+    sec.heading("Training curves")
+    test_map = metrics.set_index("method")["average_precision"]
+    for method, part in hist.groupby("method", sort=False):
+        curves = {
+            f"fold {f}" + (f" seed {m}" if part["member"].nunique() > 1 else ""): (
+                g["epoch"].to_numpy(),
+                g["val_map"].to_numpy(),
+            )
+            for (f, m), g in part.groupby(["fold", "member"], sort=True)
+        }
+        chosen = part[part["chosen"].astype(bool)]["val_map"]
+        test = test_map.get(method, float("nan"))
+        sec.image(
+            plots.curves_xy(
+                curves, title=f"{method}: validation MAP per epoch", xlabel="epoch", ylabel="validation MAP"
+            ),
+            f"{method}: inner-validation MAP after each epoch, one line per fold (and "
+            f"seed). Early stopping keeps each curve's best epoch: mean {chosen.mean():.3f} "
+            f"at the chosen epochs against {part['val_map'].mean():.3f} over all epochs; "
+            f"test MAP {test:.3f}. A chosen maximum over a noisy curve is optimistic.",
+        )
+
+
+# ----------------------------------------------------------------------------- xai study
+def fa_random_expectation(run_dir: Path, dataset: str, model: str) -> float | None:
+    """Expected feature agreement of a random gene ranking: mean over classes of k_c / p.
+
+    A random top-k_c set out of p genes contains on average k_c * k_c / p informative genes,
+    i.e. a share k_c / p; local and global FA have the same expectation. ``k_c`` comes from the
+    run's ``fa_per_class.tsv``, ``p`` from its ``global_scores.npz``.
+    """
+    run = next(iter(sorted((run_dir / "runs" / dataset / model).glob("run*"))), None)
+    if run is None or not (run / "fa_per_class.tsv").is_file():
+        return None
+    k = pd.read_csv(run / "fa_per_class.tsv", sep="\t")["k"].to_numpy(dtype=float)
+    with np.load(run / "global_scores.npz") as z:
+        p = z["scores"].shape[1]
+    return float(100 * np.mean(k / p))
+
+
+def _gene_info(run_dir: Path, dataset: str) -> tuple[list[str] | None, dict | None]:
+    """Gene names and ground truth saved beside a study (``datasets/<name>.json``), if any."""
+    path = run_dir / "datasets" / f"{dataset}.json"
+    if not path.is_file():
+        return None, None
+    info = json.loads(path.read_text())
+    return info.get("genes"), info.get("ground_truth")
+
+
+def _render_xai(report: HtmlReport, run_dir: Path, title: str = "Explanation study") -> None:
+    summary = pd.read_csv(run_dir / "summary.tsv", sep="\t")
+    sec = report.section(title)
+    sec.paragraph(
+        "Balanced test accuracy of each classifier and the quality of its Integrated "
+        "Gradients explanations: feature agreement (FA, % of the top-k attributed genes "
+        "that are truly informative, per example = local, per class = global) and "
+        "prediction gaps (PGI: output drop when the most important genes are removed, "
+        "higher is better; PGU: the same for the least important, lower is better; "
+        "PGR: random orders). Means ± sd over runs."
+    )
+    if summary.empty:
+        sec.note("summary.tsv is empty: no run finished.")
+        return
+    if "fa_local_mean" in summary:
+        summary = summary.copy()
+        summary["fa_random"] = [
+            fa_random_expectation(run_dir, d, m)
+            for d, m in zip(summary["dataset"], summary["model"], strict=True)
+        ]
+    cols = [
+        c
+        for c in (
+            "dataset",
+            "model",
+            "n_runs",
+            "balanced_accuracy_mean",
+            "balanced_accuracy_sd",
+            "fa_local_mean",
+            "fa_local_sd",
+            "fa_global_mean",
+            "fa_global_sd",
+            "fa_random",
+        )
+        if c in summary
+    ]
+    sec.table(summary[cols], caption="Accuracy and feature agreement (%)")
+    pg_cols = [
+        c
+        for c in (
+            "dataset",
+            "model",
+            "pgi_local_mean",
+            "pgu_local_mean",
+            "pgi_global_mean",
+            "pgu_global_mean",
+            "pgr_mean",
+            "completeness_delta_mean_mean",
+            "stability_jaccard",
+            "stability_kendall_tau",
+        )
+        if c in summary
+    ]
+    if len(pg_cols) > 2:
+        sec.table(summary[pg_cols], caption="Prediction gaps (%), completeness and stability")
+    agreement_path = run_dir / "stability_models.tsv"
+    if agreement_path.is_file():
+        _guarded(
+            sec,
+            "stability_models.tsv",
+            lambda: sec.table(
+                pd.read_csv(agreement_path, sep="\t"),
+                caption="Agreement between models: top-k Jaccard and Kendall tau of the per-class "
+                "global rankings of two models trained on the same split, mean over runs",
+            ),
+        )
+    summary = summary.assign(label=summary["dataset"].astype(str) + " " + summary["model"].astype(str))
+
+    def bars() -> None:
+        if "fa_local_mean" in summary:
+            ref = {}
+            if summary["fa_random"].notna().any():
+                ref["random ranking (expected)"] = float(summary["fa_random"].mean())
+            sec.image(
+                plots.grouped_bars(
+                    summary,
+                    group="label",
+                    series=["fa_local_mean", "fa_global_mean"],
+                    errors={"fa_local_mean": "fa_local_sd", "fa_global_mean": "fa_global_sd"},
+                    title="Feature agreement with the ground truth",
+                    ylabel="%",
+                    reference=ref,
+                ),
+                "Feature agreement, local and global (mean ± sd over runs); dashed: the "
+                "expectation of a random gene ranking.",
+            )
+        pg = [c for c in ("pgi_local_mean", "pgu_local_mean", "pgr_mean") if c in summary]
+        if pg:
+            sec.image(
+                plots.grouped_bars(summary, group="label", series=pg, title="Prediction gaps", ylabel="%"),
+                "Prediction gaps: important (PGI), unimportant (PGU), random (PGR).",
+            )
+
+    _guarded(sec, "explanation bars", bars)
+    for row in summary.itertuples(index=False):
+        ds, model = str(row.dataset), str(row.model)
+        model_dir = run_dir / "runs" / ds / model
+        curve_files = sorted(model_dir.glob("run*/curves.tsv"))
+        if curve_files:
+
+            def curves(files=curve_files, ds=ds, model=model) -> None:
+                table = pd.concat([pd.read_csv(f, sep="\t") for f in files])
+                table = table.assign(balanced_accuracy=100 * table["balanced_accuracy"])
+                sec.image(
+                    plots.line_curves(
+                        table,
+                        x="k",
+                        y="balanced_accuracy",
+                        by=["setting", "selection"],
+                        logx=True,
+                        title=f"{ds} {model}: retrain on kept / removed top-K genes",
+                        xlabel="K (top genes per class)",
+                        ylabel="balanced accuracy (%)",
+                        dashed={"selection": "random"},
+                    ),
+                    f"{ds} {model}: keep/remove retraining curves (dashed: random genes).",
+                )
+
+            _guarded(sec, f"curves of {ds} {model}", curves)
+        first = next(iter(sorted(model_dir.glob("run*/global_scores.npz"))), None)
+        if first is not None:
+            _guarded(
+                sec,
+                f"attribution heat map of {ds} {model}",
+                lambda f=first, ds=ds, model=model: _heatmap(sec, run_dir, f, ds, model),
+            )
+
+
+def _heatmap(
+    sec: Section,
+    run_dir: Path,
+    path: Path,
+    dataset: str,
+    model: str,
+    per_class: int = 4,
+    max_classes: int = 12,
+) -> None:
+    with np.load(path) as z:
+        classes = [str(c) for c in z["classes"]][:max_classes]
+        scores = np.asarray(z["scores"], dtype=float)[:max_classes]
+    genes, truth = _gene_info(run_dir, dataset)
+    names = (
+        genes
+        if genes is not None and len(genes) == scores.shape[1]
+        else [f"gene {i}" for i in range(scores.shape[1])]
+    )
+    top: list[int] = []
+    for row in scores:
+        for g in np.argsort(-row, kind="stable")[:per_class]:
+            if int(g) not in top:
+                top.append(int(g))
+    values = scores[:, top]
+    marked = None
+    if truth:
+        marked = np.array([[names[g] in set(truth.get(c, ())) for g in top] for c in classes])
+    sec.image(
+        plots.heatmap(
+            values,
+            row_labels=classes,
+            col_labels=[names[g] for g in top],
+            title=f"{dataset} {model}: top {per_class} genes per class ({path.parent.name})",
+            colorbar="summed attribution",
+            marked=marked,
+        ),
+        f"{dataset} {model}: global attribution of each class's top genes"
+        + ("; dots mark the simulated informative genes of the class." if truth else "."),
+    )
+
+
+# ----------------------------------------------------------------------------- score
+def _long_scores(df: pd.DataFrame, where: Path) -> pd.DataFrame:
+    if {"query", "score"} <= set(df.columns):
+        return df
+    first = df.columns[0]
+    numeric = [c for c in df.columns[1:] if pd.api.types.is_numeric_dtype(df[c])]
+    if not numeric:
+        raise FormatError(
+            "the table has neither query/score columns nor numeric score columns",
+            where=where,
+            fix="pass a table written by `exprlab score`",
+        )
+    return df.melt(id_vars=[first], value_vars=numeric, var_name="signature", value_name="score").rename(
+        columns={first: "query"}
+    )
+
+
+def _render_score(report: HtmlReport, path: Path, title: str = "Connectivity scores") -> None:
+    tables = [path] if path.is_file() else _score_tables(path)
+    if not tables and path.is_dir():
+        tables = [f for f in sorted(path.iterdir()) if f.name.lower().endswith(_TABLE_SUFFIXES)]
+    sec = report.section(title)
+    if not tables:
+        sec.note("No score table (.parquet or .tsv) was found.")
+        return
+    for table_path in tables:
+        df = _long_scores(_read_scores(table_path), table_path)
+        target = "signature" if "signature" in df else df.columns[1]
+        queries = df["query"].astype(str).unique()
+        sec.heading(table_path.name)
+        sec.paragraph(f"{len(queries)} queries × {df[target].nunique()} library entries; {len(df)} scores.")
+        per_query = df.groupby("query")["score"].describe()[["count", "mean", "std", "min", "max"]]
+        sec.table(per_query, caption="Score summary per query", index=True)
+        shown = queries[:6]
+        groups = {q: df.loc[df["query"].astype(str) == q, "score"].to_numpy() for q in shown}
+        sec.image(
+            plots.distributions(groups, title="Score distribution per query", xlabel="score"),
+            "Distribution of scores per query"
+            + (f" (first {len(shown)} of {len(queries)} queries)." if len(queries) > 6 else "."),
+        )
+        for q in shown:
+            part = df[df["query"].astype(str) == q].sort_values("score", ascending=False)
+            cols = [c for c in (target, "score", "rank", "pvalue") if c in part]
+            sec.table(
+                pd.concat([part.head(5), part.tail(5)])[cols].drop_duplicates(),
+                caption=f"{q}: top 5 and bottom 5",
+            )
+
+
+# ----------------------------------------------------------------------------- generic
+def _render_generic(report: HtmlReport, run_dir: Path, title: str = "Files") -> None:
+    sec = report.section(title)
+    files = sorted(f for f in run_dir.rglob("*") if f.is_file()) if run_dir.is_dir() else []
+    sec.paragraph(
+        f"{len(files)} files; this directory is not a run exprlab recognises, so its "
+        "tables and images are shown as they are."
+    )
+    sec.table(
+        pd.DataFrame(
+            {"file": [str(f.relative_to(run_dir)) for f in files], "bytes": [f.stat().st_size for f in files]}
+        ),
+        max_rows=100,
+    )
+    for f in files[:40]:
+        if f.name.lower().endswith(_TABLE_SUFFIXES):
+            _guarded(
+                sec,
+                f.name,
+                lambda f=f: sec.table(_read_table(f, nrows=20), caption=f"{f.name} (first 20 rows)"),
+            )
+        elif f.suffix.lower() == ".png":
+            _guarded(sec, f.name, lambda f=f: sec.image(f.read_bytes(), f.name))
+
+
+# ----------------------------------------------------------------------------- match explanation
+def _render_explanation(report: HtmlReport, run_dir: Path, title: str | None = None) -> None:
+    """One explained match (``exprlab match explain``): score, top genes, pathways, plot."""
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    drug, disease = summary.get("drug", "?"), summary.get("disease", "?")
+    sec = report.section(title or f"Why {drug} for {disease}")
+    sec.paragraph(
+        f"Match score of {drug} for {disease}: {summary.get('score', float('nan')):.4g} "
+        f"(largest completeness gap of the attributions: "
+        f"{summary.get('max_abs_delta', float('nan')):.2g}). Integrated Gradients "
+        "split the score over the disease's and the drug's genes; pathways aggregate "
+        "the gene attributions."
+    )
+    if (run_dir / "explanation.png").is_file():
+        _guarded(
+            sec,
+            "explanation plot",
+            lambda: sec.image(
+                (run_dir / "explanation.png").read_bytes(), f"Top genes and pathways: {drug} / {disease}"
+            ),
+        )
+    _guarded(
+        sec,
+        "genes.tsv",
+        lambda: sec.table(_read_table(run_dir / "genes.tsv", nrows=20), caption="Top genes by attribution"),
+    )
+    if (run_dir / "pathways.tsv").is_file():
+        _guarded(
+            sec,
+            "pathways.tsv",
+            lambda: sec.table(_read_table(run_dir / "pathways.tsv", nrows=10), caption="Top pathways"),
+        )
+
+
+# ----------------------------------------------------------------------------- demo
+def _render_demo(report: HtmlReport, run_dir: Path, manifest: dict | None) -> None:
+    summary = (manifest or {}).get("summary") or {}
+    sec = report.section("Summary")
+    if summary.get("text"):
+        for line in summary["text"]:
+            sec.paragraph(line)
+    if summary.get("cards"):
+        sec.cards(summary["cards"])
+    for caption, rows in (summary.get("tables") or {}).items():
+        if rows:
+            sec.table(pd.DataFrame(rows), caption=caption)
+    if summary.get("seconds") is not None:
+        sec.paragraph(f"Wall time: {summary['seconds']} s.")
+    if not summary:
+        sec.paragraph("A run folder holding several runs; each is rendered below.")
+    from exprlab._progress import track
+
+    for sub in track(_subruns(run_dir), "rendering report"):
+        kind = detect_kind(sub)
+        label = sub.name
+        if kind == "xai-study":
+            _guarded(sec, sub.name, lambda s=sub, t=label: _render_xai(report, s, f"Explanations ({t})"))
+        elif kind == "match-benchmark":
+            _guarded(
+                sec,
+                sub.name,
+                lambda s=sub, t=label: _render_match(report, s, f"Drug-disease retrieval ({t})"),
+            )
+        elif kind == "score":
+            _guarded(
+                sec, sub.name, lambda s=sub, t=label: _render_score(report, s, f"Connectivity scores ({t})")
+            )
+        elif kind == "match-explanation":
+            _guarded(sec, sub.name, lambda s=sub: _render_explanation(report, s))
+
+
+# ----------------------------------------------------------------------------- entry point
+_TITLES = {
+    "match-benchmark": "exprlab drug-disease retrieval benchmark",
+    "xai-study": "exprlab explanation study",
+    "score": "exprlab connectivity scores",
+    "demo": "exprlab demo",
+    "match-explanation": "exprlab match explanation",
+    "generic": "exprlab run",
+}
+
+
+def render_report(
+    run_dir: str | os.PathLike, out: str | os.PathLike | None = None, *, name: str | None = None
+) -> Path:
+    """Render ``run_dir`` (a run directory, or a score table) to one self-contained HTML file.
+
+    Parameters
+    ----------
+    run_dir
+        A folder written by an exprlab command (see the module docstring), or a score table.
+    out
+        The HTML file to write (atomically); default ``<run_dir>/report.html`` (for a table:
+        ``<table>.report.html`` beside it).
+    name
+        The run's name shown in the title (default: the folder's name).
+
+    Returns
+    -------
+    Path of the written report.
+    """
+    src = Path(run_dir)
+    if not src.exists():
+        raise FileAccessError(
+            "the run directory does not exist", where=src, fix="pass the --out folder of an exprlab command"
+        )
+    manifest = read_run_manifest(src) if src.is_dir() else None
+    kind = detect_kind(src)
+    if out is None:
+        out = src / REPORT_NAME if src.is_dir() else src.with_name(src.name.split(".")[0] + ".report.html")
+    out = Path(out)
+    if not out.name.lower().endswith((".html", ".htm")):
+        from exprlab.errors import InvalidParameterError
+
+        raise InvalidParameterError(
+            f"the report file {out.name!r} does not end in .html",
+            where="--out",
+            fix="name the report e.g. report.html",
+        )
+    log.debug("rendering a %s report of %s", kind, src)
+    report = HtmlReport(
+        _TITLES.get(kind, f"exprlab {kind}"),
+        subtitle=f"{kind} run: {name or src.name}"
+        + (f" — finished {manifest['finished']} UTC" if manifest and manifest.get("finished") else ""),
+    )
+    if kind == "demo":
+        _render_demo(report, src, manifest)
+    elif kind == "match-benchmark":
+        _render_match(report, src)
+    elif kind == "xai-study":
+        _render_xai(report, src)
+    elif kind == "score":
+        _render_score(report, src)
+    elif kind == "match-explanation":
+        _render_explanation(report, src)
+    else:
+        _render_generic(report, src)
+    if src.is_dir():
+        _about(report, src, manifest, kind)
+    path = report.write(out)
+    log.debug("wrote %s", path)
+    return path

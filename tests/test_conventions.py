@@ -1,0 +1,189 @@
+"""API and CLI conventions, checked on every public function, class and command.
+
+The names table of CONTRIBUTING.md is ``CANONICAL`` below: each concept has one name in the
+Python API and one option in the CLI, and the synonyms it replaced are refused. Every public
+callable carries numpydoc ``Parameters`` (naming each parameter) and ``Returns`` sections.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import warnings
+
+import click
+import pytest
+import typer.main
+from numpydoc.docscrape import ClassDoc, FunctionDoc
+
+PUBLIC_PACKAGES = [
+    "exprlab",
+    "exprlab.errors",
+    "exprlab.io",
+    "exprlab.genes",
+    "exprlab.drugs",
+    "exprlab.datasets",
+    "exprlab.signatures",
+    "exprlab.evaluate",
+    "exprlab.match",
+    "exprlab.models",
+    "exprlab.simulate",
+    "exprlab.explain",
+    "exprlab.report",
+    "exprlab.workflows",
+]
+
+# concept -> (API parameter, CLI option, refused synonyms)
+CANONICAL = {
+    "count of top items kept or shown": (
+        "top",
+        "--top",
+        {"n_top", "top_genes", "k", "topk", "top_k", "n_genes_top"},
+    ),
+    "several such counts": ("tops", "--tops", {"ks", "k_values", "sizes"}),
+    "random seed": ("seed", "--seed", {"random_state", "rng_seed", "random_seed"}),
+    "number of seeds of an ensemble": ("n_seeds", "--n-seeds", {"seeds"}),
+    "quadrature steps of Integrated Gradients": ("n_steps", "--n-steps", {"steps"}),
+    "output path": ("out", "--out", {"output_path", "out_path", "out_dir", "output_dir", "dst", "outdir"}),
+    "model architecture name": ("arch", "--arch", {"architecture", "model_kind", "model_type"}),
+    "obs column with class labels": ("label", "--label", {"label_key", "label_col", "label_column"}),
+    "items per processing chunk": ("chunk_size", "--chunk-size", {"chunk_rows", "chunk_obs", "block_size"}),
+    "replace an existing output": ("force", "--force", {"overwrite", "replace"}),
+}
+REFUSED = {syn: (api, cli) for api, cli, syns in CANONICAL.values() for syn in syns}
+
+
+def _public_objects():
+    seen = set()
+    for pkg in PUBLIC_PACKAGES:
+        module = importlib.import_module(pkg)
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and id(obj) not in seen:
+                seen.add(id(obj))
+                yield f"{pkg}.{name}", obj
+
+
+PUBLIC = sorted(_public_objects(), key=lambda x: x[0])
+
+
+def test_public_packages_leak_nothing():
+    """__all__ names exist, and no module attribute outside __all__ is public."""
+    leaks = []
+    for pkg in PUBLIC_PACKAGES:
+        module = importlib.import_module(pkg)
+        if not hasattr(module, "__all__"):
+            leaks.append(f"{pkg} (no __all__)")
+            continue
+        for name in module.__all__:
+            assert hasattr(module, name), f"{pkg}.__all__ names a missing {name}"
+        for name, value in vars(module).items():
+            if name.startswith("_") or name in module.__all__:
+                continue
+            if inspect.ismodule(value) and value.__name__.startswith(pkg + "."):
+                if value.__name__.rpartition(".")[2].startswith("_"):
+                    leaks.append(f"{pkg}.{name}")
+                continue  # public subpackages are reachable as attributes by design
+            leaks.append(f"{pkg}.{name}")
+    assert not leaks, "public names outside __all__: " + ", ".join(sorted(leaks))
+
+
+def _signature(obj):
+    target = obj.__init__ if inspect.isclass(obj) else obj
+    try:
+        return inspect.signature(target)
+    except (TypeError, ValueError):
+        return None
+
+
+@pytest.mark.parametrize("name,obj", PUBLIC, ids=[n for n, _ in PUBLIC])
+def test_parameter_names_follow_the_names_table(name, obj):
+    sig = _signature(obj)
+    if sig is None:
+        return
+    bad = {p: REFUSED[p][0] for p in sig.parameters if p in REFUSED}
+    assert not bad, f"{name}: rename " + ", ".join(f"{k} -> {v}" for k, v in bad.items())
+
+
+def _documented(doc) -> set[str]:
+    names = set()
+    for param in doc["Parameters"]:
+        for part in param.name.split(","):
+            names.add(part.strip().lstrip("*"))
+    return names
+
+
+@pytest.mark.parametrize("name,obj", PUBLIC, ids=[n for n, _ in PUBLIC])
+def test_numpydoc_parameters_and_returns(name, obj):
+    if issubclass(obj, BaseException) if inspect.isclass(obj) else False:
+        return  # the exception family shares one documented constructor (ExprlabError)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        doc = ClassDoc(obj) if inspect.isclass(obj) else FunctionDoc(obj)
+    assert str(doc["Summary"]).strip(), f"{name}: no summary line"
+    sig = _signature(obj)
+    if sig is None:
+        return
+    params = [
+        p
+        for p, v in sig.parameters.items()
+        if p not in {"self", "cls"} and v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD)
+    ]
+    if inspect.isclass(obj) and obj.__init__ is object.__init__:
+        params = []
+    missing = [p for p in params if p not in _documented(doc)]
+    assert not missing, f"{name}: Parameters section lacks {missing}"
+    if not inspect.isclass(obj):
+        ret = sig.return_annotation
+        returns_nothing = ret in (None, "None") or (ret is inspect.Signature.empty and False)
+        if not returns_nothing:
+            assert doc["Returns"] or doc["Yields"], f"{name}: no Returns section"
+
+
+def _commands():
+    from exprlab.cli import app
+
+    root = typer.main.get_command(app)
+
+    def walk(cmd, path):
+        yield path, cmd
+        if isinstance(cmd, click.Group):
+            for sub_name, sub in cmd.commands.items():
+                yield from walk(sub, f"{path} {sub_name}")
+
+    return list(walk(root, "exprlab"))
+
+
+def test_cli_option_names_follow_the_names_table():
+    bad = []
+    for path, cmd in _commands():
+        for param in cmd.params:
+            for opt in getattr(param, "opts", []):
+                name = opt.lstrip("-").replace("-", "_")
+                if opt.startswith("--") and name in REFUSED:
+                    bad.append(f"{path} {opt} -> {REFUSED[name][1]}")
+    assert not bad, "\n".join(bad)
+
+
+def test_short_flags_mean_one_thing_everywhere():
+    meaning: dict[str, set[str]] = {}
+    for _path, cmd in _commands():
+        for param in cmd.params:
+            opts = getattr(param, "opts", [])
+            longs = [o for o in opts if o.startswith("--")]
+            for o in opts:
+                if re.fullmatch(r"-[A-Za-z]", o):
+                    meaning.setdefault(o, set()).update(longs)
+    clashes = {k: v for k, v in meaning.items() if len(v) > 1}
+    assert not clashes, clashes
+
+
+def test_choice_values_use_one_spelling():
+    """Option values are snake_case (``ks_raw``, ``diffuse_lr``), never kebab-case."""
+    bad = []
+    for path, cmd in _commands():
+        for param in cmd.params:
+            if isinstance(param.type, click.Choice):
+                bad += [f"{path} {param.name}={c}" for c in param.type.choices if "-" in str(c)]
+    assert not bad, bad
