@@ -2,7 +2,7 @@
 
 from exprlab.signatures._chardir import characteristic_direction, chdir_vector
 from exprlab.signatures._foldchange import log_fold_change, welch_t
-from exprlab.signatures._genesets import sets_to_frame, top_bottom_indices, up_down_sets
+from exprlab.signatures._genesets import sets_to_frame, signed_set_matrix, top_bottom_indices, up_down_sets
 from exprlab.signatures._robustz import (
     consensus_signatures,
     level5_from_level4,
@@ -19,6 +19,7 @@ __all__ = [
     "up_down_sets",
     "top_bottom_indices",
     "sets_to_frame",
+    "signed_set_matrix",
     "robust_z",
     "modz",
     "modz_weights",

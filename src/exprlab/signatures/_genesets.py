@@ -7,8 +7,11 @@ sets are reproducible.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from anndata import AnnData
 
 from exprlab.errors import InputDataError, InvalidParameterError
@@ -98,3 +101,49 @@ def sets_to_frame(sets: dict[str, tuple[list[str], list[str]]]) -> pd.DataFrame:
         for gene in genes
     ]
     return pd.DataFrame(rows, columns=["signature", "direction", "gene"])
+
+
+def signed_set_matrix(
+    pairs: Sequence[tuple[Sequence, Sequence]],
+    genes: pd.Index | Sequence[str] | int,
+    *,
+    dtype: type = np.float32,
+) -> sp.csr_matrix:
+    """Sparse matrix of signed gene sets: +1 on each row's up genes, -1 on its down genes.
+
+    The one place where (up, down) gene-set pairs become a matrix, used by queries, gene-set
+    libraries and the CMap 02 and repurposing loaders.
+
+    Parameters
+    ----------
+    pairs
+        One ``(up, down)`` pair per row. Members are gene names looked up in ``genes`` (names
+        absent from ``genes`` are ignored), or integer column positions when ``genes`` is an int.
+    genes
+        The gene space (column order), or its size when the members are positions.
+    dtype
+        Value type of the matrix.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``len(pairs) x n_genes``. A gene listed twice in one row adds up (so a gene in both the up
+        and the down set of a row scores 0).
+    """
+    n_rows = len(pairs)
+    up_len = np.fromiter((len(u) for u, _ in pairs), dtype=np.int64, count=n_rows)
+    dn_len = np.fromiter((len(d) for _, d in pairs), dtype=np.int64, count=n_rows)
+    members = [g for u, _ in pairs for g in u] + [g for _, d in pairs for g in d]
+    rows = np.concatenate([np.repeat(np.arange(n_rows), up_len), np.repeat(np.arange(n_rows), dn_len)])
+    vals = np.concatenate([np.ones(int(up_len.sum()), dtype), -np.ones(int(dn_len.sum()), dtype)])
+    if isinstance(genes, int | np.integer):
+        n_genes = int(genes)
+        cols = np.asarray(members, dtype=np.int64).reshape(-1)
+    else:
+        index = genes if isinstance(genes, pd.Index) else pd.Index(list(genes))
+        n_genes = len(index)
+        cols = index.get_indexer(pd.Index(members, dtype=object)) if members else np.zeros(0, np.int64)
+    keep = cols >= 0
+    out = sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=(n_rows, n_genes), dtype=dtype)
+    out.sum_duplicates()
+    return out
