@@ -16,3 +16,14 @@ def data_dir() -> Path:
     if found is None:
         pytest.skip("public data directory absent: set EXPRLAB_DATA to run real-data tests")
     return found
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that reads the public data directory as ``realdata``.
+
+    The marker follows the fixture, so ``make test-fast`` (``-m "not slow and not realdata"``) can
+    never run a test that needs the data, however the test was written.
+    """
+    for item in items:
+        if "data_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.realdata)
