@@ -12,7 +12,6 @@ import inspect
 import re
 import warnings
 
-import click
 import pytest
 import typer.main
 from numpydoc.docscrape import ClassDoc, FunctionDoc
@@ -148,9 +147,9 @@ def _commands():
 
     def walk(cmd, path):
         yield path, cmd
-        if isinstance(cmd, click.Group):
-            for sub_name, sub in cmd.commands.items():
-                yield from walk(sub, f"{path} {sub_name}")
+        # typer may bundle its own click, so duck-type groups instead of isinstance(click.Group)
+        for sub_name, sub in getattr(cmd, "commands", {}).items():
+            yield from walk(sub, f"{path} {sub_name}")
 
     return list(walk(root, "exprlab"))
 
@@ -179,11 +178,16 @@ def test_short_flags_mean_one_thing_everywhere():
     assert not clashes, clashes
 
 
+def test_the_cli_walker_sees_subcommands():
+    paths = {path for path, _ in _commands()}
+    assert {"exprlab score", "exprlab match train", "exprlab library build"} <= paths
+
+
 def test_choice_values_use_one_spelling():
     """Option values are snake_case (``ks_raw``, ``diffuse_lr``), never kebab-case."""
     bad = []
     for path, cmd in _commands():
         for param in cmd.params:
-            if isinstance(param.type, click.Choice):
-                bad += [f"{path} {param.name}={c}" for c in param.type.choices if "-" in str(c)]
+            choices = getattr(getattr(param, "type", None), "choices", None) or ()
+            bad += [f"{path} {param.name}={c}" for c in choices if "-" in str(c)]
     assert not bad, bad
