@@ -53,7 +53,7 @@ def test_dropped_genes_are_reported(lib):
 
 @pytest.mark.parametrize("method", list(match.METHODS))
 def test_disk_and_prepared_libraries_match_memory(lib, disk_lib, method):
-    kw = dict(k=30, n_background=20, chunk_size=8)
+    kw = dict(top=30, n_background=20, chunk_size=8)
     mem = match.score(QUERY, lib, method, **kw)
     disk = match.score(QUERY, disk_lib, method, **kw)
     prepared = match.score(QUERY, match.prepare_library(lib), method, **kw)
@@ -82,7 +82,7 @@ def test_dask_backend_identical(lib, disk_lib):
         distributed.Client(cluster) as client,
     ):
         for method in ("wtcs", "ks", "cosine", "overlap_reverse", "tau"):
-            kw = dict(k=30, n_background=20, chunk_size=8)
+            kw = dict(top=30, n_background=20, chunk_size=8)
             mem = match.score(QUERY, lib, method, **kw)
             on_disk = match.score(QUERY, disk_lib, method, backend="dask", client=client, **kw)
             in_mem = match.score(QUERY, lib, method, backend="dask", client=client, **kw)

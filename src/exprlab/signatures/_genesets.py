@@ -7,7 +7,7 @@ sets are reproducible.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import pandas as pd
@@ -104,7 +104,7 @@ def sets_to_frame(sets: dict[str, tuple[list[str], list[str]]]) -> pd.DataFrame:
 
 
 def signed_set_matrix(
-    pairs: Sequence[tuple[Sequence, Sequence]],
+    pairs: Sequence[tuple[Collection, Collection]],
     genes: pd.Index | Sequence[str] | int,
     *,
     dtype: type = np.float32,
