@@ -211,6 +211,43 @@ def test_cli_score_and_build(lib, tmp_path, capsys):
     )
 
 
+def test_cli_score_top_reaches_xsum(lib, tmp_path):
+    from exprlab.io import read_table, write_gmt, write_h5ad
+
+    write_gmt({"qa_up": QUERY["qa"][0], "qa_dn": QUERY["qa"][1]}, tmp_path / "q.gmt")
+    lib_file = tmp_path / "lib.h5ad"
+    write_h5ad(lib, lib_file)
+    args = ["score", "--query", str(tmp_path / "q.gmt"), "--library", str(lib_file), "--method", "xsum"]
+    main([*args, "--top", "7", "--wide", "--out", str(tmp_path / "s.tsv")])
+    wide = read_table(tmp_path / "s.tsv").set_index("query")
+    expected = match.score({"qa": QUERY["qa"]}, lib, "xsum", top=7)
+    np.testing.assert_allclose(wide.loc["qa"].to_numpy(dtype=float), expected.loc["qa"].to_numpy(), rtol=1e-6)
+    assert not np.allclose(expected.to_numpy(), match.score({"qa": QUERY["qa"]}, lib, "xsum").to_numpy())
+
+
+def test_cli_method_help_lists_every_method():
+    import typer.main
+
+    from exprlab.cli import app
+
+    command = typer.main.get_command(app)
+    score_command = command.commands["score"]  # type: ignore[attr-defined]
+    (method,) = [p for p in score_command.params if p.name == "method"]
+    listed = method.help.split(":", 1)[1].strip(" .").split(", ")
+    assert sorted(listed) == sorted(match.METHODS)
+
+
+def test_unknown_option_and_bad_counts_are_refused(lib):
+    with pytest.raises(InvalidParameterError, match="'k'"):
+        match.score(QUERY, lib, "xsum", k=10)
+    with pytest.raises(InvalidParameterError, match="top"):
+        match.score(QUERY, lib, "xsum", top=0)
+    with pytest.raises(InvalidParameterError, match="chunk_size"):
+        match.score(QUERY, lib, "wtcs", chunk_size=-1)
+    with pytest.raises(InvalidParameterError, match="aggregate"):
+        match.score(QUERY, lib, "wtcs", aggregate="sum")
+
+
 def test_cli_bad_input_exits_2(lib, tmp_path, capsys):
     from exprlab.io import write_gmt, write_h5ad
 
