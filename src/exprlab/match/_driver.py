@@ -71,7 +71,8 @@ def run(
 
 
 def _run_dask(queries, source, method, bounds, ranks, ties, opts, client):
-    try:  # dask.distributed is imported only when the dask backend is asked for (heavy)
+    try:
+        # dask.distributed is heavy: imported only when the dask backend is asked for
         from distributed import as_completed, get_client
     except ImportError as err:  # pragma: no cover - dask is a dependency
         raise InvalidParameterError(
