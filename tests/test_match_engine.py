@@ -53,7 +53,7 @@ def test_dropped_genes_are_reported(lib):
 
 @pytest.mark.parametrize("method", list(match.METHODS))
 def test_disk_and_prepared_libraries_match_memory(lib, disk_lib, method):
-    kw = dict(k=30, n_background=20, chunk_size=8)
+    kw = dict(top=30, n_background=20, chunk_size=8)
     mem = match.score(QUERY, lib, method, **kw)
     disk = match.score(QUERY, disk_lib, method, **kw)
     prepared = match.score(QUERY, match.prepare_library(lib), method, **kw)
@@ -82,7 +82,7 @@ def test_dask_backend_identical(lib, disk_lib):
         distributed.Client(cluster) as client,
     ):
         for method in ("wtcs", "ks", "cosine", "overlap_reverse", "tau"):
-            kw = dict(k=30, n_background=20, chunk_size=8)
+            kw = dict(top=30, n_background=20, chunk_size=8)
             mem = match.score(QUERY, lib, method, **kw)
             on_disk = match.score(QUERY, disk_lib, method, backend="dask", client=client, **kw)
             in_mem = match.score(QUERY, lib, method, backend="dask", client=client, **kw)
@@ -209,6 +209,43 @@ def test_cli_score_and_build(lib, tmp_path, capsys):
     np.testing.assert_allclose(
         wide.loc["qa"].to_numpy(dtype=float), match.score({"qa": QUERY["qa"]}, lib, "ks").loc["qa"].to_numpy()
     )
+
+
+def test_cli_score_top_reaches_xsum(lib, tmp_path):
+    from exprlab.io import read_table, write_gmt, write_h5ad
+
+    write_gmt({"qa_up": QUERY["qa"][0], "qa_dn": QUERY["qa"][1]}, tmp_path / "q.gmt")
+    lib_file = tmp_path / "lib.h5ad"
+    write_h5ad(lib, lib_file)
+    args = ["score", "--query", str(tmp_path / "q.gmt"), "--library", str(lib_file), "--method", "xsum"]
+    main([*args, "--top", "7", "--wide", "--out", str(tmp_path / "s.tsv")])
+    wide = read_table(tmp_path / "s.tsv").set_index("query")
+    expected = match.score({"qa": QUERY["qa"]}, lib, "xsum", top=7)
+    np.testing.assert_allclose(wide.loc["qa"].to_numpy(dtype=float), expected.loc["qa"].to_numpy(), rtol=1e-6)
+    assert not np.allclose(expected.to_numpy(), match.score({"qa": QUERY["qa"]}, lib, "xsum").to_numpy())
+
+
+def test_cli_method_help_lists_every_method():
+    import typer.main
+
+    from exprlab.cli import app
+
+    command = typer.main.get_command(app)
+    score_command = command.commands["score"]  # type: ignore[attr-defined]
+    (method,) = [p for p in score_command.params if p.name == "method"]
+    listed = method.help.split(":", 1)[1].strip(" .").split(", ")
+    assert sorted(listed) == sorted(match.METHODS)
+
+
+def test_unknown_option_and_bad_counts_are_refused(lib):
+    with pytest.raises(InvalidParameterError, match="'k'"):
+        match.score(QUERY, lib, "xsum", k=10)
+    with pytest.raises(InvalidParameterError, match="top"):
+        match.score(QUERY, lib, "xsum", top=0)
+    with pytest.raises(InvalidParameterError, match="chunk_size"):
+        match.score(QUERY, lib, "wtcs", chunk_size=-1)
+    with pytest.raises(InvalidParameterError, match="aggregate"):
+        match.score(QUERY, lib, "wtcs", aggregate="sum")
 
 
 def test_cli_bad_input_exits_2(lib, tmp_path, capsys):

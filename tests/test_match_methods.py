@@ -160,8 +160,8 @@ def test_xsum_xcos_hand_example():
     r = np.array([5, 4, 3, 2, 1, -1, -2, -3, -4, -5])
     lib = lib_from_rows([r])
     q = {"q": (["g1", "g3", "g9"], ["g2", "g10", "g5"])}
-    assert match.score(q, lib, "xsum", k=2).iloc[0, 0] == pytest.approx(2.0)
-    assert match.score(q, lib, "xcos", k=2).iloc[0, 0] == pytest.approx(1 / np.sqrt(82))
+    assert match.score(q, lib, "xsum", top=2).iloc[0, 0] == pytest.approx(2.0)
+    assert match.score(q, lib, "xcos", top=2).iloc[0, 0] == pytest.approx(1 / np.sqrt(82))
 
 
 # ---------------------------------------------------------------- correlations
@@ -231,8 +231,8 @@ def test_midrank_ties_by_hand():
     perm = [0, 2, 3, 1, 5, 6, 4, 7]
     lib_p = lib_from_rows([[vals[i] for i in perm]], [genes[i] for i in perm])
     for method in ("ks_raw", "wtcs", "xsum", "overlap_reverse"):
-        a = match.score(q, lib, method, min_genes=3, k=2).iloc[0, 0]
-        b = match.score(q, lib_p, method, min_genes=3, k=2).iloc[0, 0]
+        a = match.score(q, lib, method, min_genes=3, top=2).iloc[0, 0]
+        b = match.score(q, lib_p, method, min_genes=3, top=2).iloc[0, 0]
         assert a == pytest.approx(b)
     first = match.score(q, lib, "ks_raw", min_genes=3, ties="first").iloc[0, 0]
     first_p = match.score(q, lib_p, "ks_raw", min_genes=3, ties="first").iloc[0, 0]
@@ -305,7 +305,7 @@ def random_lib():
 @pytest.mark.parametrize("method", ALL_SIGNED + ["ks", "overlap_mimic", "ncs"])
 def test_self_match_scores_highest(random_lib, method):
     query = random_lib[[7]].copy()
-    got = match.score(query, random_lib, method, up=20, down=20, k=50, ref_up=20, ref_down=20)
+    got = match.score(query, random_lib, method, up=20, down=20, top=50, ref_up=20, ref_down=20)
     assert got.iloc[0].idxmax() == random_lib.obs_names[7]
 
 
@@ -314,8 +314,8 @@ def test_negated_reference_negates_score(random_lib, method):
     query = random_lib[[3]].copy()
     neg = random_lib.copy()
     neg.X = -neg.X
-    a = match.score(query, random_lib, method, up=20, down=20, k=50).to_numpy()
-    b = match.score(query, neg, method, up=20, down=20, k=50).to_numpy()
+    a = match.score(query, random_lib, method, up=20, down=20, top=50).to_numpy()
+    b = match.score(query, neg, method, up=20, down=20, top=50).to_numpy()
     np.testing.assert_allclose(b, -a, atol=1e-9)
 
 
@@ -340,8 +340,8 @@ def test_gene_order_does_not_matter(random_lib, method):
     perm = rng.permutation(random_lib.n_vars)
     shuffled = random_lib[:, perm].copy()
     q = {"q": (list(random_lib.var_names[:15]), list(random_lib.var_names[15:30]))}
-    a = match.score(q, random_lib, method, k=50, n_background=20)
-    b = match.score(q, shuffled, method, k=50, n_background=20)
+    a = match.score(q, random_lib, method, top=50, n_background=20)
+    b = match.score(q, shuffled, method, top=50, n_background=20)
     if method == "tau":  # the background draws genes by position, so compare its input, NCS
         a = match.score(q, random_lib, "ncs")
         b = match.score(q, shuffled, "ncs")

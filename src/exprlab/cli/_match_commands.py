@@ -13,15 +13,27 @@ Library: an on-disk library built by ``exprlab library build`` (streamed in chun
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import typer
 
 from exprlab.cli import app
 
+if TYPE_CHECKING:
+    from exprlab.match import MatchMethod
+    from exprlab.match._aggregate import ReferenceRule
+    from exprlab.match._ranks import Ties
+
 library_app = typer.Typer(no_args_is_help=True, help="Build on-disk signature libraries.")
 app.add_typer(library_app, name="library")
 
 _GMT = (".gmt", ".gmt.gz", ".gmt.xz")
+# The names of exprlab.match.METHODS, written out so that `--help` does not import the engine
+# (a test checks that the two agree).
+_METHOD_HELP = (
+    "Scoring method: cosine, pearson, spearman, chardir, ks, ks_raw, overlap_reverse, overlap_mimic, "
+    "wtcs, ncs, tau, ncs_ct, xsum, xcos."
+)
 
 
 def _is_gmt(path: Path) -> bool:
@@ -30,10 +42,10 @@ def _is_gmt(path: Path) -> bool:
 
 def load_query(query: Path | None, query_up: Path | None, query_down: Path | None):
     """The query object for :func:`exprlab.match.score` from the command-line files."""
+    # deferred: the library is loaded only when the command runs, so `exprlab --help` stays fast
     from exprlab.errors import InvalidParameterError
-    from exprlab.io import read, read_gmt
-    from exprlab.match import split_up_down
-    from exprlab.match._query import paired_sets
+    from exprlab.io import read, read_gmt  # deferred (see above)
+    from exprlab.match import paired_sets, split_up_down  # deferred (see above)
 
     if query is not None and (query_up is not None or query_down is not None):
         raise InvalidParameterError(
@@ -56,9 +68,9 @@ def load_query(query: Path | None, query_up: Path | None, query_down: Path | Non
 
 def load_library(library: Path):
     """An on-disk library path as is; a GMT as a gene-set library; any other file read whole."""
+    # deferred: the library is loaded only when the command runs, so `exprlab --help` stays fast
     from exprlab.io import read, read_gmt
-    from exprlab.match import genesets_to_library
-    from exprlab.match._library import is_library_file
+    from exprlab.match import genesets_to_library, is_library_file  # deferred (see above)
 
     if is_library_file(library):
         return library
@@ -72,19 +84,19 @@ def score(
     library: Path = typer.Option(..., "--library", "-l", help="On-disk library, GMT or signature matrix."),
     out: Path = typer.Option(..., "--out", "-o", help="Output table: .parquet or .tsv."),
     query: Path = typer.Option(
-        None, "--query", "-q", help="Query signatures or a GMT of <name>_up/<name>_dn sets."
+        None, "--query", help="Query signatures or a GMT of <name>_up/<name>_dn sets."
     ),
     query_up: Path = typer.Option(
         None, "--query-up", help="GMT of up sets (paired by name with --query-down)."
     ),
     query_down: Path = typer.Option(None, "--query-down", help="GMT of down sets."),
-    method: str = typer.Option("wtcs", "--method", "-m", help="Scoring method (see exprlab.match.METHODS)."),
+    method: str = typer.Option("wtcs", "--method", "-m", help=_METHOD_HELP),
     up: int = typer.Option(150, help="Up-set size taken from full-signature queries."),
     down: int = typer.Option(150, help="Down-set size taken from full-signature queries."),
     ties: str = typer.Option(
         None, help="Rank ties in references: midrank or first (default: the library's rule, else midrank)."
     ),
-    k: int = typer.Option(500, help="Top/bottom genes kept by XSum/XCos."),
+    top: int = typer.Option(500, "--top", help="Genes kept at each end of a reference by XSum/XCos."),
     n_background: int = typer.Option(250, help="Random background queries for tau."),
     seed: int = typer.Option(0, help="Seed of the tau background."),
     aggregate: str = typer.Option(
@@ -95,26 +107,35 @@ def score(
     chunk_size: int = typer.Option(None, help="Library signatures per streamed chunk."),
 ) -> None:
     """Score queries against a signature library and write the scores."""
+    # deferred: the library is loaded only when the command runs, so `exprlab --help` stays fast
     import exprlab.match as match
-    from exprlab.io import write_table
+    from exprlab.io import write_table  # deferred (see above)
 
-    options = {}
+    options: dict[str, int] = {}
     if method in ("xsum", "xcos"):
-        options["k"] = k
+        options["top"] = top
     if method == "tau":
         options["n_background"] = n_background
     q = load_query(query, query_up, query_down)
     lib = load_library(library)
     kwargs = dict(
-        up=up, down=down, ties=ties, seed=seed, chunk_size=chunk_size, aggregate=aggregate, by=by, **options
+        up=up,
+        down=down,
+        ties=cast("Ties | None", ties),
+        seed=seed,
+        chunk_size=chunk_size,
+        aggregate=cast("ReferenceRule | None", aggregate),
+        by=by,
+        **options,
     )
+    name = cast("MatchMethod", method)
     if wide or aggregate is not None or method == "ncs_ct":
-        table = match.score(q, lib, method, **kwargs)
+        table = match.score(q, lib, name, **kwargs)
         report = table.attrs.get("query_report", {})
         write_table(table.reset_index(), out)
         shape = f"{table.shape[0]} queries x {table.shape[1]} columns"
     else:
-        table = match.score_long(q, lib, method, **kwargs)
+        table = match.score_long(q, lib, name, **kwargs)
         report = table.attrs.get("query_report", {})
         write_table(table, out)
         shape = f"{len(table)} rows (query x signature)"
@@ -133,8 +154,9 @@ def build(
     chunk_size: int = typer.Option(None, help="Signatures per chunk while building."),
 ) -> None:
     """Build an on-disk library (values + precomputed ranks, chunked by signature)."""
+    # deferred: the library is loaded only when the command runs, so `exprlab --help` stays fast
     from exprlab.match import DiskLibrary, build_library
 
-    path = build_library(source, out, ties=ties, chunk_size=chunk_size)
+    path = build_library(source, out, ties=cast("Ties", ties), chunk_size=chunk_size)
     lib = DiskLibrary(path)
     print(f"wrote {path}: {lib.n} signatures x {len(lib.genes)} genes ({lib.kind}, ties={lib.ties})")

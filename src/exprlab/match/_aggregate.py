@@ -15,13 +15,18 @@ Contrast -> disease, over the rows (queries) that share a disease: ``"mean"`` or
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 
-from exprlab.errors import InputDataError, InvalidParameterError
+from exprlab._validation import check_choice
+from exprlab.errors import InputDataError
 
-REFERENCE_RULES = ("max", "min", "mean", "median", "maxabs", "ncs_ct")
-QUERY_RULES = ("mean", "sum", "max", "min")
+ReferenceRule = Literal["max", "min", "mean", "median", "maxabs", "ncs_ct"]
+QueryRule = Literal["mean", "sum", "max", "min"]
+REFERENCE_RULES: tuple[ReferenceRule, ...] = ("max", "min", "mean", "median", "maxabs", "ncs_ct")
+QUERY_RULES: tuple[QueryRule, ...] = ("mean", "sum", "max", "min")
 
 
 def _groups(labels, n: int, where: str) -> pd.Series:
@@ -53,34 +58,53 @@ def _summarise(frame: pd.DataFrame, labels: pd.Series, how: str) -> pd.DataFrame
     raise AssertionError(how)
 
 
-def aggregate_references(scores: pd.DataFrame, groups, how: str = "max") -> pd.DataFrame:
+def aggregate_references(scores: pd.DataFrame, groups, how: ReferenceRule = "max") -> pd.DataFrame:
     """Aggregate library signatures (columns) that share a group label (e.g. the drug).
+
+    Several instances of one perturbagen (cell lines, doses, times) become one column, so drugs
+    are ranked rather than experiments.
 
     Parameters
     ----------
     scores
-        queries x library signatures.
+        Queries x library signatures.
     groups
         One label per column (for example ``library.obs["drug"]``).
     how
-        One of ``max, min, mean, median, maxabs, ncs_ct`` (module docstring).
+        ``max`` / ``min`` (the largest / smallest score; ``min`` suits reversal), ``mean``,
+        ``median``, ``maxabs`` (the score of largest absolute value, sign kept) or ``ncs_ct``
+        (of the 33rd and 67th percentiles, the one of larger absolute value).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Queries x groups, groups in first-seen order; ``attrs`` copied from ``scores``.
     """
-    if how not in REFERENCE_RULES:
-        raise InvalidParameterError(
-            f"unknown aggregation {how!r}", where="aggregate", fix=f"use one of {', '.join(REFERENCE_RULES)}"
-        )
+    check_choice(how, "aggregate", REFERENCE_RULES)
     labels = _groups(groups, scores.shape[1], "library signatures")
     out = _summarise(scores.T, labels, how).T
     out.attrs = dict(scores.attrs)
     return out
 
 
-def aggregate_queries(scores: pd.DataFrame, groups, how: str = "mean") -> pd.DataFrame:
-    """Aggregate queries (rows) that share a group label (e.g. the disease of each contrast)."""
-    if how not in QUERY_RULES:
-        raise InvalidParameterError(
-            f"unknown aggregation {how!r}", where="aggregate", fix=f"use one of {', '.join(QUERY_RULES)}"
-        )
+def aggregate_queries(scores: pd.DataFrame, groups, how: QueryRule = "mean") -> pd.DataFrame:
+    """Aggregate queries (rows) that share a group label (e.g. the disease of each contrast).
+
+    Parameters
+    ----------
+    scores
+        Queries x library signatures (or perturbagens).
+    groups
+        One label per row (for example the disease of each contrast).
+    how
+        ``mean``, ``sum``, ``max`` or ``min`` over the rows of a group.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Groups x the columns of ``scores``, groups in first-seen order; ``attrs`` copied.
+    """
+    check_choice(how, "aggregate", QUERY_RULES)
     labels = _groups(groups, scores.shape[0], "queries")
     out = _summarise(scores, labels, how)
     out.attrs = dict(scores.attrs)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 REGISTRY: dict[str, Method] = {}
 
@@ -78,7 +79,5 @@ def query_values_on_sets(queries, rows: slice | None = None):
     if queries.vectors is None:
         return signed.tocsr()
     vec = queries.vectors if rows is None else queries.vectors[rows]
-    import scipy.sparse as sp
-
     data = vec[signed.row, signed.col]
     return sp.csr_matrix((data, (signed.row, signed.col)), shape=signed.shape)

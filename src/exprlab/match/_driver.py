@@ -8,14 +8,20 @@ current default client) and assembles the blocks in library order, so the number
 
 from __future__ import annotations
 
+from typing import Literal
+
+import h5py
 import numpy as np
 
+from exprlab._progress import make_progress, track
+from exprlab._validation import check_choice, check_count
 from exprlab.errors import InvalidParameterError
 from exprlab.match import _base
-from exprlab.match._library import DiskLibrary, check_finite, default_chunk_rows
-from exprlab._progress import make_progress, track
+from exprlab.match._library import DiskLibrary, check_finite, default_chunk_size
+from exprlab.match._ranks import doubled_ranks
 
-BACKENDS = ("memory", "dask")
+Backend = Literal["memory", "dask"]
+BACKENDS: tuple[Backend, ...] = ("memory", "dask")
 
 
 def block_scores(method_name: str, queries, values, rank2, opts) -> dict[str, np.ndarray]:
@@ -26,8 +32,6 @@ def block_scores(method_name: str, queries, values, rank2, opts) -> dict[str, np
 
 def _disk_block(method_name, queries, path, names, start, stop, ranks, ties, opts):
     """Read signatures ``start:stop`` of an on-disk library and score them (Dask task)."""
-    import h5py
-
     with h5py.File(path, "r") as f:
         values = f["values"][start:stop]
         rank2 = None
@@ -35,8 +39,6 @@ def _disk_block(method_name, queries, path, names, start, stop, ranks, ties, opt
             if "rank2" in f and str(f.attrs["ties"]) == ties:
                 rank2 = f["rank2"][start:stop]
             else:
-                from exprlab.match._ranks import doubled_ranks
-
                 rank2 = doubled_ranks(values, ties)
     check_finite(values, names, str(path))
     return block_scores(method_name, queries, values, rank2, opts)
@@ -51,18 +53,10 @@ def run(
     queries, source, method, *, backend: str, chunk_size: int | None, ties: str, opts: dict, client=None
 ) -> dict[str, np.ndarray]:
     """Score ``queries`` against every signature of ``source``; return the named matrices."""
-    if backend not in BACKENDS:
-        raise InvalidParameterError(
-            f"unknown backend {backend!r}", where="backend", fix=f"use one of {', '.join(BACKENDS)}"
-        )
+    check_choice(backend, "backend", BACKENDS)
+    check_count(chunk_size, "chunk_size", minimum=1, allow_none=True)  # type: ignore[arg-type]
     n = source.n
-    step = int(chunk_size or default_chunk_rows(len(source.genes)))
-    if step < 1:
-        raise InvalidParameterError(
-            f"chunk_size must be at least 1 (got {chunk_size})",
-            where="chunk_size",
-            fix="pass a positive chunk size",
-        )
+    step = int(chunk_size or default_chunk_size(len(source.genes)))
     bounds = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
     ranks = method.needs_ranks
     if backend == "memory":
@@ -78,6 +72,7 @@ def run(
 
 def _run_dask(queries, source, method, bounds, ranks, ties, opts, client):
     try:
+        # dask.distributed is heavy: imported only when the dask backend is asked for
         from distributed import as_completed, get_client
     except ImportError as err:  # pragma: no cover - dask is a dependency
         raise InvalidParameterError(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Literal, cast
 
 import h5py
 import numpy as np
@@ -29,22 +30,28 @@ import pandas as pd
 from anndata import AnnData
 
 from exprlab._atomic import atomic_path
+from exprlab._progress import track
+from exprlab._validation import check_choice, check_count
 from exprlab.errors import (
     DuplicateIdError,
+    FileAccessError,
     FormatError,
     InputDataError,
     InvalidParameterError,
     NonFiniteValueError,
 )
-from exprlab.match._ranks import check_ties, doubled_ranks, rank_dtype
-from exprlab._progress import track
+from exprlab.io import read, read_gctx, read_gmt, read_h5ad
+from exprlab.match._ranks import Ties, check_ties, doubled_ranks, rank_dtype
+from exprlab.signatures import signed_set_matrix
 
+LibraryKind = Literal["signatures", "genesets"]
+KINDS: tuple[LibraryKind, ...] = ("signatures", "genesets")
 FORMAT = "exprlab-library"
 VERSION = 1
 KIND_KEY = "library_kind"
 
 
-def default_chunk_rows(n_genes: int, budget: int = 1 << 25) -> int:
+def default_chunk_size(n_genes: int, budget: int = 1 << 25) -> int:
     """Signatures per streamed chunk so one chunk of values holds about ``budget`` numbers."""
     return max(1, budget // max(1, n_genes))
 
@@ -68,6 +75,21 @@ class MemoryLibrary:
     Build with :func:`prepare_library` to precompute ranks once and reuse them across queries;
     a plain AnnData passed to :func:`exprlab.match.score` is wrapped without ranks, which are
     then computed per chunk.
+
+    Parameters
+    ----------
+    values
+        Signatures x genes, float32.
+    genes
+        Gene identifiers (columns of ``values``), unique.
+    obs
+        Signature metadata, one row per signature (its index holds the signature ids).
+    kind
+        ``"signatures"`` (measured values) or ``"genesets"`` (+1 up / -1 down).
+    rank2
+        Precomputed doubled descending ranks, or None to rank chunk by chunk.
+    ties
+        The tie rule of ``rank2`` (``"midrank"`` or ``"first"``).
     """
 
     def __init__(
@@ -76,9 +98,9 @@ class MemoryLibrary:
         genes,
         obs: pd.DataFrame,
         *,
-        kind: str = "signatures",
+        kind: LibraryKind = "signatures",
         rank2: np.ndarray | None = None,
-        ties: str | None = None,
+        ties: Ties | None = None,
     ):
         self.values = values
         self.genes = pd.Index(pd.Index(genes).astype(str))
@@ -108,7 +130,20 @@ class MemoryLibrary:
 
 
 def is_library_file(path) -> bool:
-    """True when ``path`` is an on-disk exprlab library (HDF5 with the format attribute)."""
+    """Whether ``path`` is an on-disk exprlab library (HDF5 with the format attribute).
+
+    Lets a caller tell a built library (streamed in chunks) from a matrix or GMT file.
+
+    Parameters
+    ----------
+    path
+        The file to test.
+
+    Returns
+    -------
+    bool
+        True for a library written by :func:`build_library` or :class:`LibraryWriter`.
+    """
     try:
         with h5py.File(path, "r") as f:
             return f.attrs.get("format") == FORMAT
@@ -117,13 +152,20 @@ def is_library_file(path) -> bool:
 
 
 class DiskLibrary:
-    """An on-disk library (see the module docstring); reads bounded chunks on demand."""
+    """An on-disk library (see the module docstring); reads bounded chunks on demand.
+
+    Opening reads the genes and the signature metadata only; values and ranks are read chunk
+    by chunk while scoring.
+
+    Parameters
+    ----------
+    path
+        A library file written by :func:`build_library` or :class:`LibraryWriter`.
+    """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         if not self.path.exists():
-            from exprlab.errors import FileAccessError
-
             raise FileAccessError(
                 "library file not found", where=self.path, fix="build it with `exprlab library build`"
             )
@@ -184,6 +226,12 @@ def _check_library(shape, genes: pd.Index, names: pd.Index, where: str) -> None:
         )
 
 
+def _kind_of(adata: AnnData) -> LibraryKind:
+    """The library kind an AnnData carries in ``uns`` (``"signatures"`` when unmarked)."""
+    uns = getattr(adata, "uns", {})
+    return cast(LibraryKind, str(uns.get(KIND_KEY, "signatures")))
+
+
 def _dense(x) -> np.ndarray:
     return x.toarray() if hasattr(x, "toarray") else np.asarray(x)
 
@@ -203,7 +251,7 @@ def as_source(library, *, ties: str = "midrank"):
             )
         x = library.X
         values = x if isinstance(x, np.ndarray) and x.dtype == np.float32 else _dense(x).astype(np.float32)
-        kind = str(library.uns.get(KIND_KEY, "signatures"))
+        kind = _kind_of(library)
         obs = library.obs.copy()
         obs.index = obs.index.astype(str)
         return MemoryLibrary(values, library.var_names, obs, kind=kind)
@@ -215,17 +263,32 @@ def as_source(library, *, ties: str = "midrank"):
 
 
 def prepare_library(
-    library: AnnData, *, ties: str = "midrank", chunk_size: int | None = None
+    library: AnnData, *, ties: Ties = "midrank", chunk_size: int | None = None
 ) -> MemoryLibrary:
     """Precompute the doubled ranks of an in-memory library once, for repeated fast scoring.
 
     The rank matrix is int16 for up to 16,383 genes (2 bytes per value); ranks are computed in
     chunks so the temporary argsort never holds more than one chunk.
+
+    Parameters
+    ----------
+    library
+        AnnData, obs = signatures, var = genes.
+    ties
+        Rule for tied values: ``"midrank"`` (average rank) or ``"first"`` (gene order).
+    chunk_size
+        Signatures ranked at a time (default: about 16 million values per chunk).
+
+    Returns
+    -------
+    MemoryLibrary
+        The library with its ranks, to pass to :func:`score` as ``library``.
     """
     check_ties(ties)
+    check_count(chunk_size, "chunk_size", minimum=1, allow_none=True)  # type: ignore[arg-type]
     src = as_source(library)
     n, g = src.values.shape
-    step = chunk_size or default_chunk_rows(g, 1 << 24)
+    step = chunk_size or default_chunk_size(g, 1 << 24)
     rank2 = np.empty((n, g), dtype=rank_dtype(g))
     for start in track(range(0, n, step), "ranking library", total=-(-n // step)):
         vals, _ = src.read(start, min(n, start + step), ranks=False, ties=ties)
@@ -235,19 +298,38 @@ def prepare_library(
 
 
 def genesets_to_library(sets: dict[str, list[str]]) -> AnnData:
-    """A gene-set library (AnnData, +1 up / -1 down) from GMT sets; see the module docstring."""
+    """A gene-set library (+1 up / -1 down) from GMT sets, to score queries against gene sets.
+
+    Sets named ``<name>_up`` and ``<name>_dn`` (or ``_down``) are paired into one signature
+    ``<name>`` (:func:`split_up_down`); any other set becomes a signature with only up genes.
+    A gene in both sets of a pair counts as down.
+
+    Parameters
+    ----------
+    sets
+        Set name -> genes, as :func:`exprlab.io.read_gmt` returns them.
+
+    Returns
+    -------
+    anndata.AnnData
+        Signatures x genes (genes in first-seen order), float32; ``uns`` marks it a gene-set
+        library.
+    """
     if not sets:
         raise InputDataError("the gene-set collection is empty", where="library", fix="pass at least one set")
     pairs = split_up_down(sets)
     genes = list(dict.fromkeys(g for u, d in pairs.values() for g in list(u) + list(d)))
-    pos = {g: i for i, g in enumerate(genes)}
-    x = np.zeros((len(pairs), len(genes)), dtype=np.float32)
-    for i, (u, d) in enumerate(pairs.values()):
-        x[i, [pos[g] for g in u]] = 1.0
-        x[i, [pos[g] for g in d]] = -1.0
+    signed = [_down_wins(u, d) for u, d in pairs.values()]
+    x = signed_set_matrix(signed, pd.Index(genes, dtype=object), dtype=np.float32).toarray()
     out = AnnData(x, obs=pd.DataFrame(index=list(pairs)), var=pd.DataFrame(index=genes))
     out.uns[KIND_KEY] = "genesets"
     return out
+
+
+def _down_wins(up: list[str], down: list[str]) -> tuple[list[str], list[str]]:
+    """The pair with genes of both sets kept in the down set only."""
+    both = set(up) & set(down)
+    return ([g for g in up if g not in both] if both else up), down
 
 
 _UP = ("_up",)
@@ -258,6 +340,16 @@ def split_up_down(sets: dict[str, list[str]]) -> dict[str, tuple[list[str], list
     """Pair GMT sets named ``<name>_up`` / ``<name>_dn`` (or ``_down``) into (up, down) pairs.
 
     Matching of the suffix ignores case. A set without such a suffix becomes (genes, []).
+
+    Parameters
+    ----------
+    sets
+        Set name -> genes, as :func:`exprlab.io.read_gmt` returns them.
+
+    Returns
+    -------
+    dict
+        Base name -> (up genes, down genes), each without repeats, in first-seen order.
     """
     out: dict[str, tuple[list[str], list[str]]] = {}
     for name, genes in sets.items():
@@ -310,10 +402,29 @@ class LibraryWriter:
 
     Use as a context manager; :meth:`append` ranks each chunk as it arrives, so a library larger
     than memory can be written from a generator of chunks.
+
+    Parameters
+    ----------
+    path
+        The library file to write (HDF5).
+    genes
+        Gene identifiers (columns of every chunk), unique.
+    ties
+        Rule for tied values in the stored ranks: ``"midrank"`` or ``"first"``.
+    kind
+        ``"signatures"`` (measured values) or ``"genesets"`` (+1 up / -1 down).
+    chunk_size
+        Signatures per HDF5 storage chunk (default: about 256 thousand values per chunk).
     """
 
     def __init__(
-        self, path, genes, *, ties: str = "midrank", kind: str = "signatures", chunk_rows: int | None = None
+        self,
+        path,
+        genes,
+        *,
+        ties: Ties = "midrank",
+        kind: LibraryKind = "signatures",
+        chunk_size: int | None = None,
     ):
         self.path = Path(path)
         self.genes = pd.Index(pd.Index(genes).astype(str))
@@ -325,9 +436,10 @@ class LibraryWriter:
                 fix="collapse duplicated genes before building the library",
             )
         self.ties = check_ties(ties)
-        self.kind = kind
+        self.kind = check_choice(kind, "kind", KINDS)
+        check_count(chunk_size, "chunk_size", minimum=1, allow_none=True)  # type: ignore[arg-type]
         g = len(self.genes)
-        self.chunk_rows = chunk_rows or max(1, (1 << 18) // max(1, g))
+        self.chunk_size = chunk_size or max(1, (1 << 18) // max(1, g))
         self._obs: list[pd.DataFrame] = []
         self._n = 0
         self._ctx = atomic_path(self.path)
@@ -337,7 +449,7 @@ class LibraryWriter:
         self._file.create_dataset(
             "genes", data=np.asarray(self.genes, dtype=object), dtype=h5py.string_dtype()
         )
-        rows = (self.chunk_rows, g)
+        rows = (self.chunk_size, g)
         self._values = self._file.create_dataset(
             "values", shape=(0, g), maxshape=(None, g), dtype=np.float32, chunks=rows
         )
@@ -402,40 +514,51 @@ def build_library(
     source,
     out: str | os.PathLike,
     *,
-    ties: str = "midrank",
+    ties: Ties = "midrank",
     chunk_size: int | None = None,
 ) -> Path:
     """Write an on-disk library from an AnnData, gene sets (dict) or a file.
 
-    Files: ``.gmt`` (gene-set library; see the module docstring for the up/down pairing),
-    ``.gctx`` (streamed by signature blocks through ``exprlab.io.read_gctx``), ``.h5ad`` (opened
-    backed, streamed) or anything else ``exprlab.io.read`` reads.
+    The library stores values and precomputed ranks chunked by signature, so scoring streams it
+    in bounded memory and never ranks it again.
 
-    Returns the path written.
+    Parameters
+    ----------
+    source
+        AnnData (obs = signatures), gene sets (name -> genes) or a file: ``.gmt`` (gene-set
+        library; see :func:`genesets_to_library` for the up/down pairing), ``.gctx`` (streamed by
+        signature blocks), ``.h5ad`` (opened backed, streamed) or anything else
+        :func:`exprlab.io.read` reads.
+    out
+        The library file to write (HDF5).
+    ties
+        Rule for tied values in the stored ranks: ``"midrank"`` or ``"first"``.
+    chunk_size
+        Signatures read and ranked at a time (default: about 32 million values per chunk).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
     """
     check_ties(ties)
+    check_count(chunk_size, "chunk_size", minimum=1, allow_none=True)  # type: ignore[arg-type]
     if isinstance(source, dict):
         source = genesets_to_library(source)
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         name = path.name.lower()
         if name.endswith(".gmt") or name.endswith(".gmt.gz") or name.endswith(".gmt.xz"):
-            from exprlab.io import read_gmt
-
             source = genesets_to_library(read_gmt(path))
         elif name.endswith(".gctx"):
             return _build_from_gctx(path, out, ties=ties, chunk_size=chunk_size)
         elif name.endswith(".h5ad"):
-            from exprlab.io import read_h5ad
-
             backed = read_h5ad(path, backed="r")
             try:
                 return _build_from_anndata(backed, out, ties=ties, chunk_size=chunk_size)
             finally:
                 backed.file.close()
         else:
-            from exprlab.io import read
-
             source = read(path)
     if not isinstance(source, AnnData):
         raise InvalidParameterError(
@@ -446,15 +569,15 @@ def build_library(
     return _build_from_anndata(source, out, ties=ties, chunk_size=chunk_size)
 
 
-def _build_from_anndata(adata: AnnData, out, *, ties: str, chunk_size: int | None) -> Path:
+def _build_from_anndata(adata: AnnData, out, *, ties: Ties, chunk_size: int | None) -> Path:
     if adata.n_obs == 0:
         raise InputDataError(
             "the library holds no signatures",
             where="source",
             fix="pass a library with at least one signature",
         )
-    kind = str(adata.uns.get(KIND_KEY, "signatures")) if hasattr(adata, "uns") else "signatures"
-    step = chunk_size or default_chunk_rows(adata.n_vars)
+    kind = _kind_of(adata)
+    step = chunk_size or default_chunk_size(adata.n_vars)
     obs = adata.obs.copy()
     obs.index = obs.index.astype(str)
     with LibraryWriter(out, adata.var_names, ties=ties, kind=kind) as w:
@@ -464,9 +587,7 @@ def _build_from_anndata(adata: AnnData, out, *, ties: str, chunk_size: int | Non
     return Path(out)
 
 
-def _build_from_gctx(path: Path, out, *, ties: str, chunk_size: int | None) -> Path:
-    from exprlab.io import read_gctx
-
+def _build_from_gctx(path: Path, out, *, ties: Ties, chunk_size: int | None) -> Path:
     head = read_gctx(path, ridx=[0])  # every signature's metadata, one gene
     n = head.n_obs
     if n == 0:
@@ -475,7 +596,7 @@ def _build_from_gctx(path: Path, out, *, ties: str, chunk_size: int | None) -> P
         )
     first = read_gctx(path, cidx=[0])
     genes = first.var_names
-    step = chunk_size or default_chunk_rows(len(genes))
+    step = chunk_size or default_chunk_size(len(genes))
     with LibraryWriter(out, genes, ties=ties) as w:
         for start in track(range(0, n, step), "building library", total=-(-n // step)):
             block = read_gctx(path, cidx=list(range(start, min(n, start + step))))

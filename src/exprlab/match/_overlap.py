@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.stats import hypergeom
 
-from exprlab.errors import InvalidParameterError
+from exprlab._validation import check_choice
 from exprlab.match._base import Method, register, row_slices
 
 RULES = ("auto", "sign", "top")
@@ -28,13 +28,7 @@ RULES = ("auto", "sign", "top")
 
 def reference_sets(values: np.ndarray, rank2: np.ndarray, opts) -> tuple[np.ndarray, np.ndarray]:
     """Boolean (up, down) membership of each reference row, by the rule in ``opts``."""
-    rule = opts.get("reference_sets", "auto")
-    if rule not in RULES:
-        raise InvalidParameterError(
-            f"unknown reference_sets rule {rule!r}",
-            where="reference_sets",
-            fix=f"use one of {', '.join(RULES)}",
-        )
+    rule = check_choice(opts.get("reference_sets", "auto"), "reference_sets", RULES)
     if rule == "auto":
         rule = "sign" if opts.get("_library_kind") == "genesets" else "top"
     if rule == "sign":
@@ -73,7 +67,7 @@ def _chunk(queries, values, rank2, opts, *, mode: str) -> dict[str, np.ndarray]:
     score = np.empty((len(queries), values.shape[0]))
     pval = np.empty_like(score)
     for lo, hi in row_slices(values.shape[0]):
-        r_up, r_dn = reference_sets(values[lo:hi], rank2[lo:hi] if rank2 is not None else None, opts)
+        r_up, r_dn = reference_sets(values[lo:hi], rank2[lo:hi], opts)
         m = (r_up.sum(axis=1) + r_dn.sum(axis=1))[None, :]
         r_up = sp.csr_matrix(r_up, dtype=np.float64)
         r_dn = sp.csr_matrix(r_dn, dtype=np.float64)

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from anndata import AnnData
 
 from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError, NonFiniteValueError
-from exprlab.signatures._genesets import top_bottom_indices
+from exprlab.signatures import signed_set_matrix, top_bottom_indices
 
 MIN_GENES = 5
 
@@ -26,12 +26,17 @@ MIN_GENES = 5
 class Queries:
     """Queries in a library's gene space (indices refer to the library's genes).
 
-    Attributes
+    The scoring methods work on gene positions, so a query is aligned to the library once and
+    every chunk reuses it.
+
+    Parameters
     ----------
     names
         Query names.
     up, down
         Per query, library gene indices of the up and down sets.
+    n_genes
+        Size of the library's gene space.
     vectors
         (n_queries, n_genes) float64 with NaN for genes a full-signature query lacks, or None
         for gene-set queries (whose vector is +1 on up, -1 on down, 0 elsewhere).
@@ -83,12 +88,7 @@ class Queries:
         """Sparse (n_queries, n_genes) matrix: +1 on up genes, -1 on down genes."""
         ups = self.up if rows is None else self.up[rows]
         dns = self.down if rows is None else self.down[rows]
-        r, c, v = [], [], []
-        for i, (u, d) in enumerate(zip(ups, dns)):
-            r += [i] * (len(u) + len(d))
-            c += list(u) + list(d)
-            v += [1.0] * len(u) + [-1.0] * len(d)
-        return sp.csr_matrix((v, (r, c)), shape=(len(ups), self.n_genes), dtype=np.float64)
+        return signed_set_matrix(list(zip(ups, dns)), self.n_genes, dtype=np.float64)
 
     def dense_vectors(self, rows: slice) -> np.ndarray:
         """Full query vectors of ``rows`` (NaN where a signature lacks a gene)."""
@@ -189,7 +189,7 @@ def _prepare_sets(query: Mapping, genes, position, *, min_genes: int) -> Queries
         rows.append((name, given, given - len(ui) - len(di), len(ui), len(di)))
     if not any(len(u) + len(d) for u, d in zip(ups, dns)):
         raise _gene_space_error(all_given, genes)
-    for name, given, dropped, nu, nd in rows:
+    for name, given, _dropped, nu, nd in rows:
         _check_min(name, nu + nd, given, min_genes)
     report = pd.DataFrame(rows, columns=["query", "n_given", "n_dropped", "n_up", "n_down"])
     return Queries(names, ups, dns, len(genes), None, report.set_index("query"))
@@ -245,7 +245,10 @@ def random_set_queries(
     same background. Returns the queries and, per size pair, the rows that hold its block.
     """
     rng = np.random.default_rng(seed)
-    names, ups, dns, blocks = [], [], [], {}
+    names: list[str] = []
+    ups: list[np.ndarray] = []
+    dns: list[np.ndarray] = []
+    blocks: dict[tuple[int, int], slice] = {}
     for nu, nd in sorted(set(sizes)):
         start = len(names)
         for k in range(n_per_size):
@@ -262,6 +265,18 @@ def paired_sets(up_sets: dict, down_sets: dict, *, where: str = "query") -> dict
 
     Every name must be in both collections (the CMap build 02 layout: one GMT of up sets, one
     of down sets, same instance names).
+
+    Parameters
+    ----------
+    up_sets, down_sets
+        Set name -> genes, for instance two GMT files read with :func:`exprlab.io.read_gmt`.
+    where
+        What the sets came from, named in the error when the names do not pair.
+
+    Returns
+    -------
+    dict
+        Name -> (up genes, down genes), a query for :func:`exprlab.match.score`.
     """
     only_up = [n for n in up_sets if n not in down_sets]
     only_dn = [n for n in down_sets if n not in up_sets]

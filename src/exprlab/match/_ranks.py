@@ -15,25 +15,22 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from typing import Literal, cast
 
 import numba
 import numpy as np
 
-from exprlab.errors import InvalidParameterError
+from exprlab._validation import check_choice
 
-TIES = ("midrank", "first")
+Ties = Literal["midrank", "first"]
+TIES: tuple[Ties, ...] = ("midrank", "first")
 _PAD16 = np.iinfo(np.int16).max
 
 
-def check_ties(ties: str) -> str:
-    """Validate the ``ties`` option (``"midrank"`` or ``"first"``)."""
-    if ties not in TIES:
-        raise InvalidParameterError(
-            f"unknown ties rule {ties!r}",
-            where="ties",
-            fix=f"use one of {', '.join(TIES)}",
-        )
-    return ties
+def check_ties(ties: str | None) -> Ties:
+    """Validate the ``ties`` option (``"midrank"`` or ``"first"``) and return it."""
+    allowed: tuple[str | None, ...] = TIES
+    return cast(Ties, check_choice(ties, "ties", allowed))
 
 
 def rank_dtype(n_genes: int) -> np.dtype:
@@ -117,6 +114,9 @@ for _i in range(64):  # index of the lowest set bit from the top 6 bits of (bit 
 # Fast-math without the no-NaN / no-inf assumptions (the running extremes start at +-inf): lets
 # the compiler reassociate and fuse the weight arithmetic; scores stay equal to the plain
 # definition within 1e-15 (checked by the tests and benchmarks/bench_match_memory.py).
+# Kept as one function although over 80 lines: it is a single compiled loop nest whose scratch
+# bitmap and counters live across the gather and the running sum, and a call between them in
+# the innermost loop would cost speed.
 @numba.njit(nogil=True, cache=True, fastmath={"nsz", "arcp", "contract", "reassoc"}, error_model="numpy")
 def _set_stats_kernel(rank2, values, hits, lengths, n_genes, weighted, table, out):  # pragma: no cover
     """KS (``weighted=False``) or weighted ES of every set (row of ``hits``) against every row.
@@ -246,7 +246,7 @@ def set_statistics(
         return out
     hits, lengths = _hit_matrix(sets)
     weighted = statistic == "es"
-    vals = values if weighted else np.zeros((1, 1), dtype=np.float32)
+    vals = values if weighted and values is not None else np.zeros((1, 1), dtype=np.float32)
 
     def block(rows: slice, sel: slice) -> None:
         _set_stats_kernel(

@@ -19,11 +19,14 @@ interpolation) keep the one of larger absolute value.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from exprlab.errors import InputDataError
+from exprlab.match._aggregate import ncs_ct_matrix
 from exprlab.match._base import Method, combine_up_down, register, set_sizes
 from exprlab.match._query import random_set_queries
 from exprlab.match._ranks import set_statistics
@@ -153,9 +156,7 @@ def perturbagen_column(obs: pd.DataFrame, by) -> str:
     )
 
 
-def _finalize_ncs_ct(parts, queries, obs, opts) -> dict[str, np.ndarray]:
-    from exprlab.match._aggregate import ncs_ct_matrix
-
+def _finalize_ncs_ct(parts, queries, obs, opts) -> dict[str, Any]:
     ncs = _finalize_ncs(parts, queries, obs, opts)["score"]
     col = perturbagen_column(obs, opts.get("by"))
     summary, labels = ncs_ct_matrix(ncs, obs[col].astype(str).to_numpy())

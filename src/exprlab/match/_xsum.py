@@ -1,6 +1,6 @@
 """XSum (extreme sum) and XCos (extreme cosine), as in signatureSearch.
 
-Each reference keeps only its top-k and bottom-k genes by rank (k = 500 by default).
+Each reference keeps only its ``top`` highest and ``top`` lowest genes by rank (500 by default).
 XSum = sum of the reference's values over the query's up genes that are kept minus the sum over
 the query's down genes that are kept; negative = reversal. XCos = cosine between the query and
 the reference restricted to the kept genes the query contains (its up and down genes; a
@@ -12,36 +12,35 @@ from __future__ import annotations
 
 import numpy as np
 
-from exprlab.errors import InvalidParameterError
+from exprlab._validation import check_count
 from exprlab.match._base import Method, query_values_on_sets, register, row_slices
 
 
-def kept_mask(rank2: np.ndarray, k: int) -> np.ndarray:
-    """Boolean mask of each reference's top-k and bottom-k genes (doubled ranks)."""
+def kept_mask(rank2: np.ndarray, top: int) -> np.ndarray:
+    """Boolean mask of each reference's ``top`` highest and ``top`` lowest genes (doubled ranks)."""
     n = rank2.shape[1]
-    if k < 1:
-        raise InvalidParameterError(f"k must be at least 1 (got {k})", where="k", fix="pass k >= 1")
-    return (rank2 <= 2 * k) | (rank2 > 2 * (n - k))
+    top = check_count(top, "top", minimum=1)
+    return (rank2 <= 2 * top) | (rank2 > 2 * (n - top))
 
 
 def _chunk_xsum(queries, values, rank2, opts) -> dict[str, np.ndarray]:
-    k = int(opts.get("k", 500))
+    top = int(opts.get("top", 500))
     signed = queries.signed_sets()
     out = np.empty((len(queries), values.shape[0]))
     for lo, hi in row_slices(values.shape[0]):
-        kv = np.where(kept_mask(rank2[lo:hi], k), values[lo:hi].astype(np.float64), 0.0)
+        kv = np.where(kept_mask(rank2[lo:hi], top), values[lo:hi].astype(np.float64), 0.0)
         out[:, lo:hi] = np.asarray(signed @ kv.T)
     return {"score": out}
 
 
 def _chunk_xcos(queries, values, rank2, opts) -> dict[str, np.ndarray]:
-    k = int(opts.get("k", 500))
+    top = int(opts.get("top", 500))
     qv = query_values_on_sets(queries)
     q2 = qv.multiply(qv)
     qind = (qv != 0).astype(np.float64)
     out = np.empty((len(queries), values.shape[0]))
     for lo, hi in row_slices(values.shape[0]):
-        kept = kept_mask(rank2[lo:hi], k)
+        kept = kept_mask(rank2[lo:hi], top)
         kv = np.where(kept, values[lo:hi].astype(np.float64), 0.0)
         num = np.asarray(qv @ kv.T)
         qn = np.asarray(q2 @ kept.T.astype(np.float64))
@@ -52,5 +51,5 @@ def _chunk_xcos(queries, values, rank2, opts) -> dict[str, np.ndarray]:
     return {"score": out}
 
 
-XSUM = register(Method("xsum", _chunk_xsum, needs_ranks=True, description="extreme sum (k=500)"))
-XCOS = register(Method("xcos", _chunk_xcos, needs_ranks=True, description="extreme cosine (k=500)"))
+XSUM = register(Method("xsum", _chunk_xsum, needs_ranks=True, description="extreme sum (top=500)"))
+XCOS = register(Method("xcos", _chunk_xcos, needs_ranks=True, description="extreme cosine (top=500)"))

@@ -15,20 +15,33 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 
-from exprlab.errors import InvalidParameterError
+from exprlab._validation import check_interval
 from exprlab.signatures._foldchange import split_groups
 
 
 def chdir_vector(
     control: np.ndarray, case: np.ndarray, *, gamma: float = 1.0, pca_threshold: float = 0.001
 ) -> np.ndarray:
-    """Characteristic direction b (unit length, p genes) from two sample matrices (samples x genes)."""
-    if not 0 < gamma <= 1:
-        raise InvalidParameterError(
-            f"gamma must be in (0, 1] (got {gamma})",
-            where="gamma",
-            fix="pass a shrinkage between 0 (excluded) and 1",
-        )
+    """Characteristic direction b (unit length) from two sample matrices (docs/methods.md §1).
+
+    The direction separating case from control in a regularised linear discriminant, robust to
+    genes that move together; the module docstring gives the computation.
+
+    Parameters
+    ----------
+    control, case
+        Samples x genes matrices (log-scale expression) of the two groups, same genes.
+    gamma
+        Shrinkage in (0, 1] of the within-class scatter toward sigma I (1 = none).
+    pca_threshold
+        Principal components whose explained-variance ratio exceeds this are kept.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per gene, unit Euclidean length.
+    """
+    check_interval(gamma, "gamma", 0.0, 1.0, closed="right")
     x = np.vstack([control, case]).astype(np.float64)
     n1, n2 = len(control), len(case)
     sd = x.std(axis=0)  # population sd, as scipy.stats.zscore used by geode
@@ -60,7 +73,26 @@ def characteristic_direction(
     pca_threshold: float = 0.001,
     name: str = "signature",
 ) -> AnnData:
-    """One signature (1 x genes): the characteristic direction of case vs control samples."""
+    """One signature (1 x genes): the characteristic direction of case vs control samples.
+
+    Parameters
+    ----------
+    samples
+        AnnData samples x genes holding log-scale expression.
+    labels
+        A column of ``samples.obs`` or one label per sample.
+    case, control
+        The label values of the case and control samples (at least 2 each).
+    gamma, pca_threshold
+        As in :func:`chdir_vector`.
+    name
+        Name of the signature (its obs name).
+
+    Returns
+    -------
+    anndata.AnnData
+        1 x genes, the unit-length direction (:func:`chdir_vector`).
+    """
     xc, xn = split_groups(samples, labels, case, control)
     b = chdir_vector(xn, xc, gamma=gamma, pca_threshold=pca_threshold)
     return AnnData(

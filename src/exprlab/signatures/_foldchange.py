@@ -70,7 +70,24 @@ def _signature(values: np.ndarray, samples: AnnData, name: str, pval: np.ndarray
 
 
 def log_fold_change(samples: AnnData, labels, *, case, control, name: str = "signature") -> AnnData:
-    """One signature (1 x genes): mean log expression of cases minus that of controls."""
+    """One signature (1 x genes): mean log expression of cases minus that of controls.
+
+    Parameters
+    ----------
+    samples
+        AnnData samples x genes holding log-scale expression.
+    labels
+        A column of ``samples.obs`` or one label per sample.
+    case, control
+        The label values of the case and control samples (at least 2 each).
+    name
+        Name of the signature (its obs name).
+
+    Returns
+    -------
+    anndata.AnnData
+        1 x genes, the log fold change of each gene.
+    """
     xc, xn = split_groups(samples, labels, case, control)
     return _signature(xc.mean(axis=0) - xn.mean(axis=0), samples, name, None)
 
@@ -79,6 +96,22 @@ def welch_t(samples: AnnData, labels, *, case, control, name: str = "signature")
     """One signature of Welch t statistics (case vs control), p-values in ``layers["pval"]``.
 
     A gene constant in both groups has no defined t: it gets t = 0 and p = 1.
+
+    Parameters
+    ----------
+    samples
+        AnnData samples x genes holding log-scale expression.
+    labels
+        A column of ``samples.obs`` or one label per sample.
+    case, control
+        The label values of the case and control samples (at least 2 each).
+    name
+        Name of the signature (its obs name).
+
+    Returns
+    -------
+    anndata.AnnData
+        1 x genes of t statistics, with the two-sided p-values in ``layers["pval"]``.
     """
     xc, xn = split_groups(samples, labels, case, control)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -7,14 +7,15 @@ sets are reproducible.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
-from exprlab.errors import InputDataError, InvalidParameterError
+from exprlab._validation import check_count
+from exprlab.errors import InputDataError
 
 
 def top_bottom_indices(values: np.ndarray, up: int, down: int) -> tuple[np.ndarray, np.ndarray]:
@@ -22,13 +23,22 @@ def top_bottom_indices(values: np.ndarray, up: int, down: int) -> tuple[np.ndarr
 
     NaN entries are never selected. When there are fewer than ``up + down`` finite values the
     down set takes what is left after the up set, so the two never overlap.
+
+    Parameters
+    ----------
+    values
+        A 1-D vector (one signature over genes).
+    up, down
+        Numbers of largest and smallest entries to take (0 or more).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Positions of the up entries (largest first) and of the down entries (smallest first);
+        ties in value are broken by position.
     """
-    if up < 0 or down < 0:
-        raise InvalidParameterError(
-            f"set sizes must be non-negative (up={up}, down={down})",
-            where="up/down",
-            fix="pass sizes of 0 or more",
-        )
+    up = check_count(up, "up")
+    down = check_count(down, "down")
     values = np.asarray(values, dtype=np.float64)
     finite = np.flatnonzero(np.isfinite(values))
     order = finite[np.argsort(-values[finite], kind="stable")]
@@ -59,6 +69,8 @@ def up_down_sets(
         When given, only genes with value > threshold (up) or < -threshold (down) qualify.
     pvalue_threshold
         When given, only genes with ``layers[pvalue_layer]`` below the threshold qualify.
+    pvalue_layer
+        The layer holding the p-values.
 
     Returns
     -------
@@ -70,6 +82,8 @@ def up_down_sets(
             where="signatures.layers",
             fix="add the p-values as a layer or drop pvalue_threshold",
         )
+    check_count(up, "up", allow_none=True)  # type: ignore[arg-type]
+    check_count(down, "down", allow_none=True)  # type: ignore[arg-type]
     x = np.asarray(signatures.X.toarray() if hasattr(signatures.X, "toarray") else signatures.X)
     genes = np.asarray(signatures.var_names)
     out: dict[str, tuple[list[str], list[str]]] = {}
@@ -93,7 +107,18 @@ def up_down_sets(
 
 
 def sets_to_frame(sets: dict[str, tuple[list[str], list[str]]]) -> pd.DataFrame:
-    """Tidy view of up/down sets: one row per (signature, direction, gene)."""
+    """Tidy view of up/down sets: one row per (signature, direction, gene).
+
+    Parameters
+    ----------
+    sets
+        Signature name -> (up genes, down genes), as :func:`up_down_sets` returns them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``signature``, ``direction`` (``up`` or ``down``) and ``gene``.
+    """
     rows = [
         (name, direction, gene)
         for name, (u, d) in sets.items()
@@ -104,7 +129,7 @@ def sets_to_frame(sets: dict[str, tuple[list[str], list[str]]]) -> pd.DataFrame:
 
 
 def signed_set_matrix(
-    pairs: Sequence[tuple[Sequence, Sequence]],
+    pairs: Sequence[tuple[Collection, Collection]],
     genes: pd.Index | Sequence[str] | int,
     *,
     dtype: type = np.float32,

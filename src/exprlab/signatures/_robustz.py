@@ -37,6 +37,11 @@ def robust_z(samples: AnnData, *, reference=None, mad_floor: float = 0.1) -> Ann
         controls); ``None`` uses all samples (plate population).
     mad_floor
         Lower bound on 1.4826 * MAD.
+
+    Returns
+    -------
+    anndata.AnnData
+        A copy of ``samples`` with the robust z-scores as ``X``.
     """
     x = _dense(samples.X)
     if reference is None:
@@ -61,7 +66,19 @@ def robust_z(samples: AnnData, *, reference=None, mad_floor: float = 0.1) -> Ann
 
 
 def modz_weights(z: np.ndarray) -> np.ndarray:
-    """MODZ replicate weights (sum to 1) from replicate z-vectors (replicates x genes)."""
+    """MODZ replicate weights: replicates that agree with the others count more.
+
+    Parameters
+    ----------
+    z
+        Replicate z-vectors, replicates x genes.
+
+    Returns
+    -------
+    numpy.ndarray
+        One weight per replicate, max(0.01, mean Spearman correlation with the others),
+        normalised to sum to 1.
+    """
     k = len(z)
     if k == 1:
         return np.ones(1)
@@ -73,7 +90,18 @@ def modz_weights(z: np.ndarray) -> np.ndarray:
 
 
 def modz(z: np.ndarray) -> np.ndarray:
-    """MODZ consensus of replicate z-vectors (replicates x genes)."""
+    """MODZ consensus of replicate z-vectors: their mean weighted by :func:`modz_weights`.
+
+    Parameters
+    ----------
+    z
+        Replicate z-vectors, replicates x genes.
+
+    Returns
+    -------
+    numpy.ndarray
+        The consensus vector, one value per gene.
+    """
     z = np.asarray(z, dtype=np.float64)
     return modz_weights(z) @ z
 
@@ -81,9 +109,21 @@ def modz(z: np.ndarray) -> np.ndarray:
 def consensus_signatures(zscores: AnnData, by, *, sep: str = "|") -> AnnData:
     """Level-5-like signatures: the MODZ consensus of each group of replicates.
 
-    ``by`` is an obs column or a list of columns (e.g. ``["pert_iname", "pert_dose"]``); each
-    group becomes one signature named by its key joined with ``sep``, obs holding the key
-    columns and ``n_replicates``.
+    Parameters
+    ----------
+    zscores
+        AnnData replicates x genes of z-scores (level 4).
+    by
+        An obs column or a list of columns (e.g. ``["pert_iname", "pert_dose"]``) whose values
+        define the groups of replicates.
+    sep
+        Joins the values of the key columns into the signature name.
+
+    Returns
+    -------
+    anndata.AnnData
+        One signature per group (first-seen order), obs holding the key columns and
+        ``n_replicates``.
     """
     cols = [by] if isinstance(by, str) else list(by)
     missing = [c for c in cols if c not in zscores.obs.columns]
@@ -117,8 +157,23 @@ def level5_from_level4(
     """Level-5-like consensus signatures from a level-4 plate, relative to its vehicle controls.
 
     The level-4 z-scores are re-centred on the vehicle (DMSO) controls (robust z against them),
-    then replicates sharing ``by`` are merged with MODZ. Controls are dropped from the output
-    unless ``drop_controls=False``.
+    then replicates sharing ``by`` are merged with MODZ.
+
+    Parameters
+    ----------
+    level4
+        AnnData of one plate's level-4 z-scores, samples x genes.
+    by
+        Columns whose values define the groups of replicates.
+    control_column, control_value
+        The obs column and value marking the vehicle controls.
+    drop_controls
+        Leave the controls out of the output (default).
+
+    Returns
+    -------
+    anndata.AnnData
+        The consensus signatures (:func:`consensus_signatures`).
     """
     if control_column not in level4.obs.columns:
         raise InputDataError(

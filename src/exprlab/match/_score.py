@@ -1,0 +1,289 @@
+"""Connectivity scoring of queries against signature libraries: the entry points of the engine.
+
+Methods (``method=``): ``ks`` (scaled) and ``ks_raw`` (CMap 2006), ``wtcs``, ``ncs``, ``tau`` and
+``ncs_ct`` (CMap-L1000), ``xsum`` and ``xcos``, ``cosine``, ``pearson``, ``spearman``,
+``overlap_reverse`` and ``overlap_mimic`` (L1000CDS2 gene-set mode), ``chardir`` (cosine
+distance of characteristic directions). Definitions: the method modules and docs/methods.md §1.
+
+A query is an AnnData of full signatures (its up/down sets are the ``up`` largest and ``down``
+smallest values over the library's genes) or a mapping name -> (up genes, down genes). A
+library is an AnnData, a prepared in-memory library (:func:`prepare_library`, ranks computed
+once) or the path of an on-disk library (:func:`build_library`). Genes of a query absent from
+the library are dropped; the counts are in ``DataFrame.attrs["query_report"]``.
+
+Ties: ``ties="midrank"`` (default) gives tied reference values the average of their ranks, so
+scores do not depend on gene order (essential for references with many equal values, such as
+disease signatures where unlisted genes are 0); ``ties="first"`` breaks ties by gene order. For
+WTCS and KS the running sum is evaluated at the (possibly half-integer) midrank positions, the
+number of misses before the j-th hit being position - j.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from exprlab._validation import check_choice, check_choices, check_count
+from exprlab.errors import InvalidParameterError
+
+# Importing the method modules registers their methods, in this order (the order of METHODS).
+from exprlab.match import _chardir, _correlation, _ks, _overlap, _wtcs, _xsum  # noqa: F401
+from exprlab.match._aggregate import REFERENCE_RULES, ReferenceRule, aggregate_references
+from exprlab.match._base import REGISTRY
+from exprlab.match._driver import Backend, run
+from exprlab.match._library import as_source
+from exprlab.match._query import MIN_GENES, Queries, prepare_queries
+from exprlab.match._ranks import Ties, check_ties
+
+MatchMethod = Literal[
+    "cosine",
+    "pearson",
+    "spearman",
+    "chardir",
+    "ks",
+    "ks_raw",
+    "overlap_reverse",
+    "overlap_mimic",
+    "wtcs",
+    "ncs",
+    "tau",
+    "ncs_ct",
+    "xsum",
+    "xcos",
+]
+METHODS: tuple[str, ...] = tuple(REGISTRY)
+OPTIONS = {"top", "group_by", "n_background", "reference_sets", "ref_up", "ref_down"}
+# Method options that are counts, with their smallest allowed value.
+_COUNT_OPTIONS = {"top": 1, "n_background": 1, "ref_up": 0, "ref_down": 0}
+
+
+@dataclass
+class MatchResult:
+    """Scores plus per-method extras and the query report, as :func:`score_details` returns them.
+
+    Parameters
+    ----------
+    scores
+        Queries x library signatures (or x perturbagens when aggregated), as :func:`score`.
+    extra
+        Per-method matrices of the same shape: ES/KS of the up and down sets, overlap p-values,
+        the raw KS of scaled KS, the NCS behind tau...
+    report
+        One row per query: genes given, genes dropped (absent from the library), set sizes.
+    info
+        Method notes (NCS groups, size of the tau background, aggregation rule).
+    """
+
+    scores: pd.DataFrame
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    report: pd.DataFrame = field(default_factory=pd.DataFrame)
+    info: dict = field(default_factory=dict)
+
+
+def _check_options(
+    method: str,
+    *,
+    up: int,
+    down: int,
+    chunk_size: int | None,
+    min_genes: int,
+    aggregate: str | None,
+    options: dict[str, Any],
+) -> None:
+    """Refuse bad options before any work starts (one message per option, naming it)."""
+    check_choice(method, "method", METHODS)
+    if options:
+        check_choices(sorted(options), "option", sorted(OPTIONS))
+    check_count(up, "up")
+    check_count(down, "down")
+    check_count(chunk_size, "chunk_size", minimum=1, allow_none=True)  # type: ignore[arg-type]
+    check_count(min_genes, "min_genes")
+    for name, minimum in _COUNT_OPTIONS.items():
+        if name in options:
+            check_count(options[name], name, minimum=minimum)
+    if aggregate is not None:
+        check_choice(aggregate, "aggregate", REFERENCE_RULES)
+        if method == "ncs_ct":
+            raise InvalidParameterError(
+                f"method {method!r} already aggregates per perturbagen",
+                where="aggregate",
+                fix="drop the aggregate option",
+            )
+
+
+def _aggregated(
+    frame: pd.DataFrame, obs: pd.DataFrame, aggregate: ReferenceRule, by: str | None, report: dict
+) -> pd.DataFrame:
+    """Scores aggregated per perturbagen (``obs[by]`` or the drug column), noted in ``report``."""
+    col = _wtcs.perturbagen_column(obs, by)
+    report["aggregate"] = f"{aggregate} by {col}"
+    return aggregate_references(frame, obs[col].to_numpy(), aggregate)
+
+
+def _result(
+    parts: dict[str, np.ndarray], queries: Queries, obs: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The score frame and the extras of the driver's named matrices."""
+    columns = parts.pop("_columns", None)
+    cols = pd.Index(columns if columns is not None else obs.index, name="signature")
+    index = pd.Index(queries.names, name="query")
+    frame = pd.DataFrame(parts.pop("score"), index=index, columns=cols)
+    extra = {
+        k: pd.DataFrame(v, index=index, columns=cols) for k, v in parts.items() if v.shape == frame.shape
+    }
+    return frame, extra
+
+
+def score_details(
+    query,
+    library,
+    method: MatchMethod = "wtcs",
+    *,
+    up: int = 150,
+    down: int = 150,
+    backend: Backend = "memory",
+    chunk_size: int | None = None,
+    seed=0,
+    ties: Ties | None = None,
+    min_genes: int = MIN_GENES,
+    client=None,
+    aggregate: ReferenceRule | None = None,
+    by: str | None = None,
+    **options,
+) -> MatchResult:
+    """Connectivity scores with the per-method extras, the query report and the method notes.
+
+    Parameters
+    ----------
+    query, library, method, up, down, backend, chunk_size, seed, ties, min_genes, client, aggregate, by
+        As in :func:`score`.
+    **options
+        Method options, as in :func:`score`.
+
+    Returns
+    -------
+    MatchResult
+        ``scores`` as :func:`score` returns them, ``extra`` (per-set statistics, p-values...;
+        none once aggregated), ``report`` (one row per query) and ``info`` (method notes).
+    """
+    _check_options(
+        method,
+        up=up,
+        down=down,
+        chunk_size=chunk_size,
+        min_genes=min_genes,
+        aggregate=aggregate,
+        options=options,
+    )
+    m = REGISTRY[method]
+    source = as_source(library)
+    if ties is None:  # the rule the library's precomputed ranks use, else midranks
+        ties = getattr(source, "ties", None) or "midrank"
+    ties = check_ties(ties)
+    queries = prepare_queries(query, source.genes, up=up, down=down, min_genes=min_genes)
+    report: dict = {}
+    opts = dict(options, seed=seed, by=by, _library_kind=source.kind)
+    scored = queries if m.extra_queries is None else m.extra_queries(queries, opts)
+    parts = run(
+        scored, source, m, backend=backend, chunk_size=chunk_size, ties=ties, opts=dict(opts), client=client
+    )
+    if m.finalize is not None:
+        opts["_report"] = report
+        parts = m.finalize(parts, scored, source.obs, opts)
+    frame, extra = _result(parts, queries, source.obs)
+    if aggregate is not None:
+        frame = _aggregated(frame, source.obs, aggregate, by, report)
+        extra = {}
+    frame.attrs["method"] = method
+    frame.attrs["ties"] = ties
+    frame.attrs["query_report"] = queries.report.to_dict(orient="index")
+    frame.attrs["n_dropped"] = {q: int(r["n_dropped"]) for q, r in queries.report.iterrows()}
+    frame.attrs.update({k: v for k, v in report.items() if not isinstance(v, pd.DataFrame)})
+    return MatchResult(frame, extra, queries.report, report)
+
+
+def score(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFrame:
+    """Connectivity scores of every query against every library signature (docs/methods.md §1).
+
+    Parameters
+    ----------
+    query
+        AnnData of full signatures (obs = queries) or mapping name -> (up genes, down genes).
+    library
+        AnnData (obs = signatures), :func:`prepare_library` result or on-disk library path.
+    method
+        One of :data:`METHODS`: ``cosine``, ``pearson``, ``spearman``, ``chardir``, ``ks``,
+        ``ks_raw``, ``overlap_reverse``, ``overlap_mimic``, ``wtcs``, ``ncs``, ``tau``,
+        ``ncs_ct``, ``xsum``, ``xcos``.
+    **kwargs
+        Keyword options:
+
+        ``up``, ``down``
+            Sizes of the up/down sets derived from full-signature queries (150/150).
+        ``backend``
+            ``"memory"`` (this process; in-memory or streamed from disk) or ``"dask"``.
+        ``chunk_size``
+            Signatures per block (default: about 32 million values per block).
+        ``seed``
+            Seed of the tau background.
+        ``ties``
+            ``"midrank"`` (tied reference values share the average of their ranks, so scores do
+            not depend on gene order) or ``"first"`` (ties broken by gene order); default: the
+            rule of the library's precomputed ranks (prepared or on-disk library), else
+            ``"midrank"``. Asking for another rule than the precomputed one recomputes ranks
+            chunk by chunk.
+        ``min_genes``
+            Queries with fewer genes in the library's gene space are refused (default 5).
+        ``client``
+            dask.distributed client for ``backend="dask"`` (default: the current client).
+        ``aggregate``, ``by``
+            Aggregate library signatures per ``obs[by]`` (default: the drug column) with one of
+            ``max, min, mean, median, maxabs, ncs_ct`` (:func:`aggregate_references`).
+        method options
+            ``top`` (genes kept at each end of a reference by XSum/XCos, 500), ``group_by``
+            (NCS/tau/NCS_ct groups; default the cell-line and perturbation-type columns found),
+            ``n_background`` (tau, 250), ``reference_sets``/``ref_up``/``ref_down`` (overlap).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Queries x library signatures (x perturbagens for ``ncs_ct`` or with ``aggregate``);
+        ``attrs`` holds the query report (genes dropped per query) and method notes.
+    """
+    return score_details(query, library, method, **kwargs).scores
+
+
+def score_long(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFrame:
+    """Tidy form of :func:`score`: one row per (query, signature) with the extras as columns.
+
+    Parameters
+    ----------
+    query, library, method
+        As in :func:`score`.
+    **kwargs
+        Options of :func:`score`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``query``, ``signature``, ``score``, any extras of the method (``up``/``down``
+        statistics, ``pvalue`` for overlap, ``raw`` for scaled KS, ``ncs`` for tau) and ``rank``
+        (1 = highest score within the query).
+    """
+    res = score_details(query, library, method, **kwargs)
+    scores = res.scores
+    long = pd.DataFrame(
+        {
+            "query": np.repeat(scores.index.to_numpy(), scores.shape[1]),
+            "signature": np.tile(scores.columns.to_numpy(), scores.shape[0]),
+            "score": scores.to_numpy().ravel(),
+        }
+    )
+    for name, frame in res.extra.items():
+        long[name] = frame.to_numpy().ravel()
+    long["rank"] = long.groupby("query")["score"].rank(ascending=False, method="min").astype(int)
+    long.attrs = dict(res.scores.attrs)
+    return long
