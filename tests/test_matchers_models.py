@@ -23,7 +23,7 @@ from exprlab.models._matchers import (
     aggregate_scores,
 )
 from exprlab.simulate._planted import simulate_planted
-from exprlab.workflows._repurposing import check_labels, cosine_reversal, pair_data
+from exprlab.datasets import check_labels, cosine_reversal, pair_data
 
 
 def test_ranking_rule_max_over_perturbations_sum_over_contrasts():
