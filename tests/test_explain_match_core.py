@@ -4,12 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from exprlab.datasets import cosine_reversal
 from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError
 from exprlab.explain._match import _PairScore, explain_match, load_match_model
 from exprlab.models._matcher_training import TrainConfig
 from exprlab.models._matchers import PairData, SeedEnsemble, SparseRows, rank_drugs
 from exprlab.simulate._planted import simulate_planted
-from exprlab.datasets import cosine_reversal
 from exprlab.workflows._repurposing import LearnedSettings, train_models
 
 

@@ -45,7 +45,7 @@ def explain(
         if genesets in _COLLECTIONS and not Path(genesets).is_file():
             from exprlab.datasets import genesets as collection  # deferred: keeps --help fast
 
-            sets = collection(genesets)
+            sets = collection(genesets)  # type: ignore[arg-type]  # a name of _COLLECTIONS
         else:
             from exprlab.io import read_gmt  # deferred: keeps --help fast
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from os import PathLike
-from typing import Literal
+from pathlib import Path
+from typing import Literal, get_args
 
 import anndata as ad
 import numpy as np
@@ -23,7 +23,7 @@ def _expression_csv_cached(path: str, genes_as: str) -> ad.AnnData:
     return read_expression_csv(path, genes_as=genes_as)
 
 
-def _with_labels(adata: ad.AnnData, labels: pd.Series, column: str, where: str | PathLike) -> ad.AnnData:
+def _with_labels(adata: ad.AnnData, labels: pd.Series, column: str, where: str | Path) -> ad.AnnData:
     """Put every sample's label in ``obs[column]`` (categorical); a sample without one is an error."""
     missing = adata.obs_names.difference(labels.index)
     if len(missing):
@@ -85,12 +85,11 @@ def golub_leukemia() -> ad.AnnData:
     return adata
 
 
-_TCGA_OMICS = ("mrna", "mirna", "protein")
+Split = Literal["train", "test"]
+Omics = Literal["mrna", "mirna", "protein"]
 
 
-def tcga_breast(
-    split: Literal["train", "test"] = "train", omics: Literal["mrna", "mirna", "protein"] = "mrna"
-) -> ad.AnnData:
+def tcga_breast(split: Split = "train", omics: Omics = "mrna") -> ad.AnnData:
     """TCGA breast cancer, PAM50-like subtypes (mixOmics data).
 
     Parameters
@@ -105,8 +104,8 @@ def tcga_breast(
     anndata.AnnData
         Samples x features (float32), obs ``subtype`` (categorical).
     """
-    split = check_choice(split, "split", ("train", "test"))
-    omics = check_choice(omics, "omics", _TCGA_OMICS)
+    split = check_choice(split, "split", get_args(Split))
+    omics = check_choice(omics, "omics", get_args(Omics))
     if omics == "protein" and split == "test":
         raise InvalidParameterError(
             "the protein data has no test split", where="tcga_breast", fix="use split='train' for protein"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, get_args
 
 from exprlab._validation import check_choice
 from exprlab.datasets._registry import GENESET_FILES, _key
@@ -15,7 +15,10 @@ def _gmt_cached(path: str) -> dict[str, list[str]]:
     return read_gmt(path)
 
 
-def genesets(name: Literal["hallmark", "kegg", "reactome", "go_bp", "btm"]) -> dict[str, list[str]]:
+GenesetName = Literal["hallmark", "kegg", "reactome", "go_bp", "btm"]
+
+
+def genesets(name: GenesetName) -> dict[str, list[str]]:
     """A pathway / gene-set collection, for enrichment of explanations and matches.
 
     Parameters
@@ -30,6 +33,6 @@ def genesets(name: Literal["hallmark", "kegg", "reactome", "go_bp", "btm"]) -> d
     dict
         ``{set name: [gene symbols]}`` in file order (a fresh copy on every call).
     """
-    name = check_choice(name, "name", GENESET_FILES)
+    name = check_choice(name, "name", get_args(GenesetName))
     sets = _gmt_cached(_key(GENESET_FILES[name]))
     return {k: list(v) for k, v in sets.items()}

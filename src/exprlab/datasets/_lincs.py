@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import anndata as ad
 import pandas as pd
@@ -106,7 +106,10 @@ _EXAMPLE_GCT = {
 }
 
 
-def lincs_example_gct(name: Literal["row_meta_only", "col_meta_only", "p100"]) -> ad.AnnData:
+ExampleGct = Literal["row_meta_only", "col_meta_only", "p100"]
+
+
+def lincs_example_gct(name: ExampleGct) -> ad.AnnData:
     """One of the cmapPy GCT files with unusual metadata layouts (reader edge cases).
 
     Parameters
@@ -120,5 +123,5 @@ def lincs_example_gct(name: Literal["row_meta_only", "col_meta_only", "p100"]) -
     anndata.AnnData
         The GCT file read with :func:`exprlab.io.read_gct`.
     """
-    name = check_choice(name, "name", _EXAMPLE_GCT)
+    name = check_choice(name, "name", get_args(ExampleGct))
     return read_gct(data_file(_EXAMPLE_GCT[name]))

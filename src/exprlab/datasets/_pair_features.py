@@ -20,7 +20,7 @@ reversal).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,8 +30,6 @@ from exprlab._validation import check_choices
 from exprlab.errors import GeneSpaceError, InputDataError
 from exprlab.match import prepare_library, score
 from exprlab.models._matchers import PairData, SparseRows
-
-ConnectivityMethod = Literal["ks", "wtcs", "xsum", "cosine", "overlap"]
 
 #: connectivity methods: name -> (engine method, sign turning the score into a reversal score,
 #: engine options). Gene-set overlap takes the disease's own DEG lists as its reference sets
@@ -160,7 +158,7 @@ def cosine_reversal(data: PairData) -> np.ndarray:
 
 def connectivity_scores(
     bench: Any,
-    methods: Sequence[ConnectivityMethod] = tuple(CONNECTIVITY),  # type: ignore[assignment]
+    methods: Sequence[str] = tuple(CONNECTIVITY),
     *,
     chunk_size: int | None = None,
 ) -> dict[str, np.ndarray]:
@@ -184,12 +182,12 @@ def connectivity_scores(
     dict
         Method -> float32 matrix, contrasts x perturbations (NaN scores become 0).
     """
-    methods = check_choices(methods, "methods", CONNECTIVITY) if len(methods) else []
+    methods = check_choices(methods, "methods", list(CONNECTIVITY)) if len(methods) else []
     query = {str(k): (list(v[0]), list(v[1])) for k, v in bench.drug_sets.items()}
     inst = bench.drugs.obs_names.astype(str)
     library = prepare_library(bench.diseases, ties="midrank")  # ranks computed once
     contrasts = bench.diseases.obs_names.astype(str)
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for m in methods:
         engine, sign, options = CONNECTIVITY[m]
         kw = {"ties": "midrank", **options}

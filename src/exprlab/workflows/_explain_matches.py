@@ -152,7 +152,7 @@ def train_fold_model(
     model = MatchModel(
         members,
         list(sub.genes),
-        {"cosine_reversal": tuple(map(float, stats["cosine_reversal"]))},
+        {"cosine_reversal": (float(stats["cosine_reversal"][0]), float(stats["cosine_reversal"][1]))},
         arch,
     )
     scores = rank_drugs(SeedEnsemble(members), sub, outer.test_diseases, outer.test_drugs)
@@ -440,6 +440,54 @@ def explain_real(
     fm = train_fold_model(
         bench, arch=arch, n_folds=n_folds, fold=fold, seed=seed, n_seeds=n_seeds, settings=settings
     )
+    jobs = _prediction_jobs(fm.scores, top_predictions, max_diseases)
+    rows = _explain_jobs(
+        bench, fm, jobs, targets, sets, top=top, n_steps=n_steps, effect=effect, instances=instances
+    )
+    pairs = pd.DataFrame(rows)
+    summary = {"fold": int(fold), "n_folds": int(n_folds), "architecture": arch, **_counts(fm, pairs)}
+    if len(pairs):
+        summary.update(_target_tests(pairs, n_permutations=n_permutations, seed=seed))
+    return pairs, summary
+
+
+def _counts(fm: FoldModel, pairs: pd.DataFrame) -> dict[str, int]:
+    """Held-out diseases, explained pairs, known indications among them and distinct drugs."""
+    return {
+        "n_test_diseases": int(len(fm.scores.index)),
+        "n_pairs": int(len(pairs)),
+        "n_pairs_known_indication": int(pairs["known_indication"].sum()) if len(pairs) else 0,
+        "n_distinct_drugs": int(pairs["drug"].nunique()) if len(pairs) else 0,
+    }
+
+
+def _prediction_jobs(
+    scores: pd.DataFrame, top_predictions: int, max_diseases: int | None
+) -> list[tuple[str, str, int]]:
+    """(disease, drug, rank) of the best-ranked drugs of each held-out disease, in name order."""
+    diseases = list(scores.index)
+    if max_diseases is not None:
+        diseases = diseases[: int(max_diseases)]
+    jobs: list[tuple[str, str, int]] = []
+    for d in diseases:
+        best = scores.loc[d].sort_values(ascending=False, kind="stable")
+        jobs.extend((d, s, r + 1) for r, s in enumerate(best.index[: int(top_predictions)]))
+    return jobs
+
+
+def _explain_jobs(
+    bench: Any,
+    fm: FoldModel,
+    jobs: list[tuple[str, str, int]],
+    targets: pd.DataFrame,
+    sets: Mapping[str, Sequence[str]],
+    *,
+    top: int,
+    n_steps: int,
+    effect: Effect,
+    instances: Instances,
+) -> list[dict[str, Any]]:
+    """Explain every predicted pair and compare its top genes with the drug's known targets."""
     target_sets = (
         targets.dropna(subset=["symbol"])
         .groupby("drug")["symbol"]
@@ -447,13 +495,6 @@ def explain_real(
         .to_dict()
     )
     known = set(map(tuple, bench.indications[["disease", "drug"]].astype(str).to_numpy()))
-    diseases = list(fm.scores.index)
-    if max_diseases is not None:
-        diseases = diseases[: int(max_diseases)]
-    jobs = []
-    for d in diseases:
-        best = fm.scores.loc[d].sort_values(ascending=False, kind="stable")
-        jobs.extend((d, s, r + 1) for r, s in enumerate(best.index[: int(top_predictions)]))
     rows = []
     for d, s, rank in track(jobs, "explaining matches"):
         dis, drg = _signatures(bench, d, s)
@@ -471,19 +512,7 @@ def explain_real(
             }
             | row
         )
-    pairs = pd.DataFrame(rows)
-    summary = {
-        "fold": int(fold),
-        "n_folds": int(n_folds),
-        "architecture": arch,
-        "n_test_diseases": int(len(fm.scores.index)),
-        "n_pairs": int(len(pairs)),
-        "n_pairs_known_indication": int(pairs["known_indication"].sum()) if len(pairs) else 0,
-        "n_distinct_drugs": int(pairs["drug"].nunique()) if len(pairs) else 0,
-    }
-    if len(pairs):
-        summary.update(_target_tests(pairs, n_permutations=n_permutations, seed=seed))
-    return pairs, summary
+    return rows
 
 
 def _target_row(e: MatchExplanation, targets: set[str], top: int) -> dict[str, Any]:
@@ -492,7 +521,7 @@ def _target_row(e: MatchExplanation, targets: set[str], top: int) -> dict[str, A
     top_genes = set(e.genes.loc[e.genes["combined"] > 0, "gene"].head(int(top)))
     listed = set(e.genes.loc[(e.genes["disease_value"] != 0) | (e.genes["drug_value"] != 0), "gene"])
     tset = targets & set(universe)
-    pw = e.pathways.head(3)
+    pw = e.pathways.head(3) if e.pathways is not None else pd.DataFrame(columns=["pathway", "hyper_qvalue"])
     return {
         "top_pathways": "; ".join(pw["pathway"]),
         "top_pathway_qvalues": "; ".join(f"{q:.3g}" for q in pw["hyper_qvalue"]),

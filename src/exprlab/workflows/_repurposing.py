@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import anndata as ad
 import numpy as np
@@ -89,7 +89,7 @@ ALL_METHODS = (*BASELINES, *CONNECTIVITY, *LEARNED)
 
 #: Architectures a matcher can be trained with.
 Arch = Literal["paper", "twotower"]
-ARCHS: tuple[str, ...] = ("paper", "twotower")
+ARCHS = get_args(Arch)
 
 
 @dataclass
@@ -241,6 +241,46 @@ def run_benchmark(
     methods = check_choices(methods, "methods", ALL_METHODS) if methods else list(ALL_METHODS)
     settings = settings or LearnedSettings()
     timings: dict[str, float] = {}
+    labels, report, data, folds, connectivity = _prepare(
+        bench, methods, split, n_folds, seed, connectivity, truth, timings
+    )
+    true_pairs = labels[labels[truth].astype(bool)] if truth is not None else None
+    rows: list[pd.DataFrame] = []
+    preds: list[pd.DataFrame] = []
+    val_rows: list[dict[str, Any]] = []
+    histories: list[pd.DataFrame] = []
+    timings["learned"] = 0.0
+    for fold in folds:
+        positives, candidates = fold.positives(), fold.candidates()
+        if true_pairs is not None:
+            positives &= label_matrix(true_pairs, fold.test_diseases, fold.test_drugs)
+        scored, fold_histories, t_learn = _score_fold(data, fold, methods, connectivity, settings, seed)
+        histories.extend(fold_histories)
+        timings["learned"] += t_learn
+        _fold_tables(fold, scored, positives, candidates, methods, seed, on_step, rows, val_rows, preds)
+    report.update(
+        split=split,
+        n_folds=n_folds,
+        seed=seed,
+        n_candidates=len(set(data.instance_drug)),
+        n_genes=len(data.genes),
+        excluded_note="diseases without an indicated drug among a fold's candidates are not "
+        "scored (their metrics are undefined); n_diseases in metrics.tsv counts those scored",
+    )
+    return _result(rows, val_rows, preds, histories, report, timings, n_boot=n_boot, seed=seed)
+
+
+def _prepare(
+    bench: Any,
+    methods: Sequence[str],
+    split: str,
+    n_folds: int,
+    seed: int,
+    connectivity: dict[str, np.ndarray] | None,
+    truth: str | None,
+    timings: dict[str, float],
+) -> tuple[pd.DataFrame, dict[str, Any], PairData, list[Fold], dict[str, np.ndarray]]:
+    """Checked labels and report, signatures with their pair features, folds, connectivity."""
     t0 = time.perf_counter()
     labels, report = check_labels(bench)
     if truth is not None and truth not in labels.columns:
@@ -262,30 +302,7 @@ def run_benchmark(
     features = {"cosine_reversal": cosine_reversal(data), **connectivity}
     extras, _ = standardise_features(features)
     data = replace(data, extras=extras, extra_names=tuple(features))
-    true_pairs = labels[labels[truth].astype(bool)] if truth is not None else None
-    rows: list[pd.DataFrame] = []
-    preds: list[pd.DataFrame] = []
-    val_rows: list[dict[str, Any]] = []
-    histories: list[pd.DataFrame] = []
-    timings["learned"] = 0.0
-    for fold in folds:
-        positives, candidates = fold.positives(), fold.candidates()
-        if true_pairs is not None:
-            positives &= label_matrix(true_pairs, fold.test_diseases, fold.test_drugs)
-        scored, fold_histories, t_learn = _score_fold(data, fold, methods, connectivity, settings, seed)
-        histories.extend(fold_histories)
-        timings["learned"] += t_learn
-        _fold_tables(fold, scored, positives, candidates, methods, seed, on_step, rows, val_rows, preds)
-    report.update(
-        split=split,
-        n_folds=n_folds,
-        seed=seed,
-        n_candidates=len(all_drugs),
-        n_genes=len(data.genes),
-        excluded_note="diseases without an indicated drug among a fold's candidates are not "
-        "scored (their metrics are undefined); n_diseases in metrics.tsv counts those scored",
-    )
-    return _result(rows, val_rows, preds, histories, report, timings, n_boot=n_boot, seed=seed)
+    return labels, report, data, folds, connectivity
 
 
 def _score_fold(
@@ -472,7 +489,7 @@ def _comparisons(per_disease: pd.DataFrame, validation: pd.Series, *, n_boot: in
             ignore_index=True,
         )
     ratios = []
-    if learned:
+    if learned and ref is not None:
         others = []
         if conn:
             others.append(max(conn, key=lambda m: validation.get(m, -np.inf)))
