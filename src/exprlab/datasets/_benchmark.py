@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from exprlab._validation import check_choice
 from exprlab.datasets._cmap02 import _cmap02_files, _cmap02_parsed
 from exprlab.datasets._indications import opentargets_indications, pharmacotherapydb, repodb
 from exprlab.datasets._opentargets import _deg_cached
@@ -157,12 +158,7 @@ def aggregate_instances(drugs: ad.AnnData, *, by: str = "drug") -> ad.AnnData:
         when ``drugs.X`` is sparse), obs ``by``, ``n_instances``, ``cell_lines`` (when
         ``cell_line`` is an obs column).
     """
-    if by not in drugs.obs.columns:
-        raise InvalidParameterError(
-            f"obs has no column {by!r}",
-            where="aggregate_instances",
-            fix="name an obs column that holds the drug of each instance",
-        )
+    by = check_choice(by, "by", list(map(str, drugs.obs.columns)))
     codes, groups = pd.factorize(drugs.obs[by].astype(str), sort=True)
     counts = np.bincount(codes, minlength=len(groups))
     weights = sp.csr_matrix(

@@ -58,7 +58,7 @@ from exprlab.datasets import (
     pair_data,
     standardise_features,
 )
-from exprlab.errors import FileAccessError, GeneSpaceError, InvalidParameterError
+from exprlab.errors import FileAccessError, GeneSpaceError
 from exprlab.evaluate._retrieval import (
     METRICS,
     bootstrap_summary,
@@ -283,12 +283,8 @@ def _prepare(
     """Checked labels and report, signatures with their pair features, folds, connectivity."""
     t0 = time.perf_counter()
     labels, report = check_labels(bench)
-    if truth is not None and truth not in labels.columns:
-        raise InvalidParameterError(
-            f"the indication table has no truth column {truth!r}",
-            where="run_benchmark",
-            fix=f"use one of {', '.join(map(str, labels.columns))} or leave truth unset",
-        )
+    if truth is not None:
+        check_choice(truth, "truth", list(map(str, labels.columns)))
     data = pair_data(bench)
     all_drugs = sorted(set(data.instance_drug))
     labelled = sorted(set(labels["disease"]))
