@@ -55,7 +55,14 @@ from exprlab.models._matchers import SeedEnsemble, rank_drugs
 from exprlab.report._matching_plots import plot_explanation
 from exprlab.workflows._repurposing import ARCHS, Arch, LearnedSettings
 
-__all__ = ["FoldModel", "train_fold_model", "validate_planted", "explain_real", "target_permutation_test"]
+__all__ = [
+    "FoldModel",
+    "explain_real",
+    "target_permutation_test",
+    "train_fold_model",
+    "validate_planted",
+    "write_explanation",
+]
 
 
 Effect = Literal["total", "interaction"]
