@@ -16,13 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from exprlab.workflows._repurposing import (
-    CONNECTIVITY,
-    connectivity_scores,
-    load_benchmark,
-    run_benchmark,
-    write_benchmark,
-)
+from exprlab.datasets import CONNECTIVITY, connectivity_scores, load_benchmark
+from exprlab.workflows._repurposing import run_benchmark, write_benchmark
 
 BUDGET_S = 600.0
 

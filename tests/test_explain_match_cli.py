@@ -37,7 +37,7 @@ def files(tmp_path_factory):
             patience=2,
         ),
     )
-    model = train_models(b, root / "model", architecture="paper", seeds=1, settings=settings)
+    model = train_models(b, root / "model", arch="paper", n_seeds=1, settings=settings)
     row = b.indications[b.indications["mechanism"]].iloc[0]
     dis = b.diseases[b.diseases.obs["disease"] == row["disease"]].copy()
     drg = b.drugs[b.drugs.obs["drug"] == row["drug"]].copy()
@@ -66,7 +66,7 @@ def test_cli_writes_tables_pathways_and_plot(files):
             str(root / "sets.gmt"),
             "--top",
             "10",
-            "--steps",
+            "--n-steps",
             "16",
             "--out",
             str(out),

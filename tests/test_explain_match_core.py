@@ -4,12 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from exprlab.datasets import cosine_reversal
 from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError
 from exprlab.explain._match import _PairScore, explain_match, load_match_model
 from exprlab.models._matcher_training import TrainConfig
 from exprlab.models._matchers import PairData, SeedEnsemble, SparseRows, rank_drugs
 from exprlab.simulate._planted import simulate_planted
-from exprlab.workflows._repurposing import LearnedSettings, cosine_reversal, train_models
+from exprlab.workflows._repurposing import LearnedSettings, train_models
 
 
 def _settings():
@@ -40,7 +41,7 @@ def models(planted, tmp_path_factory):
     root = tmp_path_factory.mktemp("models")
     out = {}
     for arch, seeds in (("paper", 2), ("twotower", 2)):
-        out[arch] = train_models(planted, root / arch, architecture=arch, seeds=seeds, settings=_settings())
+        out[arch] = train_models(planted, root / arch, arch=arch, n_seeds=seeds, settings=_settings())
     return out
 
 

@@ -22,9 +22,9 @@ def test_planted_mechanisms_are_recovered_on_held_out_diseases():
     )
     pairs, summary = validate_planted(
         bench,
-        architecture="twotower",
+        arch="twotower",
         folds=[0],
-        seeds=2,
+        n_seeds=2,
         settings=settings,
         n_steps=32,
         effect="interaction",

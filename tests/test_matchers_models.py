@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
+from exprlab.datasets import check_labels, cosine_reversal, pair_data
 from exprlab.errors import InputDataError, InvalidParameterError
 from exprlab.evaluate._splits import inner_validation, make_folds
 from exprlab.models._matcher_training import (
@@ -23,7 +24,6 @@ from exprlab.models._matchers import (
     aggregate_scores,
 )
 from exprlab.simulate._planted import simulate_planted
-from exprlab.workflows._repurposing import check_labels, cosine_reversal, pair_data
 
 
 def test_ranking_rule_max_over_perturbations_sum_over_contrasts():

@@ -166,7 +166,7 @@ def test_cli_benchmark_writes_every_output(tmp_path, small_sim, capsys):
 
 def test_cli_train_then_predict(tmp_path, small_sim, capsys):
     model = tmp_path / "model"
-    assert _run(["match", "train", "--out", str(model), "--seeds", "2"]) == 0
+    assert _run(["match", "train", "--out", str(model), "--n-seeds", "2"]) == 0
     assert (model / "model_0.pt").exists() and (model / "model_1.pt").exists()
     assert not list(model.glob("checkpoint*"))
     sig = small_sim.diseases[small_sim.diseases.obs["disease"] == "disease_000"].copy()

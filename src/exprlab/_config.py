@@ -13,7 +13,19 @@ from exprlab.errors import DataNotFoundError
 
 
 def data_dir(required: bool = True) -> Path | None:
-    """The public data directory, or ``None`` (when not ``required``) if it is absent."""
+    """The public data directory: ``EXPRLAB_DATA``, else ``../shared/data`` beside the checkout.
+
+    Parameters
+    ----------
+    required
+        Raise :class:`~exprlab.errors.DataNotFoundError` when no directory is found, instead of
+        returning ``None``.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The directory, or ``None`` when it is absent and not ``required``.
+    """
     env = os.environ.get("EXPRLAB_DATA")
     candidates = [Path(env)] if env else []
     candidates.append(Path(__file__).resolve().parents[3] / "shared" / "data")
@@ -30,7 +42,18 @@ def data_dir(required: bool = True) -> Path | None:
 
 
 def data_file(relative: str) -> Path:
-    """Path of one file of the public data directory; DataNotFoundError when it is absent."""
+    """Path of one file of the public data directory.
+
+    Parameters
+    ----------
+    relative
+        The file's path inside the data directory (``"lincs/geneinfo_beta.txt.gz"``).
+
+    Returns
+    -------
+    pathlib.Path
+        The absolute path; :class:`~exprlab.errors.DataNotFoundError` when the file is absent.
+    """
     root = data_dir(required=True)
     path = root / relative
     if not path.is_file():

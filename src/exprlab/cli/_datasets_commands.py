@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from exprlab.cli import app
 
@@ -18,11 +20,7 @@ def datasets(
 
     Reads nothing but the directory listing of EXPRLAB_DATA; shapes are the documented ones.
     """
-    from rich.console import Console
-    from rich.table import Table
-
-    from exprlab._config import data_dir
-    from exprlab.datasets import list_datasets
+    from exprlab.datasets import data_dir, list_datasets  # deferred: keeps --help fast
 
     df = list_datasets()
     n_present, n_all = int(df["present"].sum()), len(df)

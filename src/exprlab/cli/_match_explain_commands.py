@@ -15,7 +15,7 @@ def _library_needed(*names: str):
     """The public benchmark, loaded only when a disease or drug is given by name."""
     if all(Path(n).is_file() for n in names):
         return None
-    from exprlab.workflows._repurposing import load_benchmark
+    from exprlab.datasets import load_benchmark  # deferred: loads the public data only when needed
 
     return load_benchmark("opentargets")
 
@@ -30,24 +30,24 @@ def explain(
         None, "--genesets", help="GMT file, or hallmark | kegg | reactome | go_bp | btm."
     ),
     top: int = typer.Option(50, "--top", help="Top genes tested for pathway enrichment."),
-    steps: int = typer.Option(50, "--steps", help="Integrated Gradients steps."),
+    n_steps: int = typer.Option(50, "--n-steps", help="Integrated Gradients quadrature steps."),
     effect: str = typer.Option("total", "--effect", help="total | interaction"),
     instances: str = typer.Option(
         "max", "--instances", help="max (the ranking rule) | all (mean over perturbations)"
     ),
 ) -> None:
     """Attribute a match score to disease and drug genes; write tables, pathways and a plot."""
-    from exprlab.explain._match import explain_match
-    from exprlab.workflows._explain_matches import write_explanation
+    from exprlab.explain import explain_match  # deferred: keeps --help fast
+    from exprlab.workflows._explain_matches import write_explanation  # deferred: keeps --help fast
 
     sets = None
     if genesets:
         if genesets in _COLLECTIONS and not Path(genesets).is_file():
-            from exprlab.datasets import genesets as collection
+            from exprlab.datasets import genesets as collection  # deferred: keeps --help fast
 
-            sets = collection(genesets)
+            sets = collection(genesets)  # type: ignore[arg-type]  # a name of _COLLECTIONS
         else:
-            from exprlab.io import read_gmt
+            from exprlab.io import read_gmt  # deferred: keeps --help fast
 
             sets = read_gmt(genesets)
     library = _library_needed(disease, drug)
@@ -58,7 +58,7 @@ def explain(
         library=library,
         gene_sets=sets,
         top=top,
-        n_steps=steps,
+        n_steps=n_steps,
         effect=effect,
         instances=instances,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from exprlab.cli import app
 
@@ -18,9 +20,6 @@ _LABELS_HELP = "opentargets | repodb | pharmacotherapydb, or a TSV with drug and
 
 
 def _print_table(df, columns) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     table = Table(show_lines=False)
     for c in columns:
         table.add_column(c, justify="left" if c == "method" else "right")
@@ -51,8 +50,9 @@ def benchmark(
     methods: str = typer.Option("", "--methods", help="Comma-separated subset of methods."),
 ) -> None:
     """Grouped k-fold retrieval benchmark; writes metrics.tsv, per_disease.tsv, predictions, plots."""
-    from exprlab.report._manifest import now_utc
-    from exprlab.workflows._repurposing import load_benchmark, run_benchmark, write_benchmark
+    from exprlab.datasets import load_benchmark  # deferred: keeps --help fast
+    from exprlab.report._manifest import now_utc  # deferred: keeps --help fast
+    from exprlab.workflows._repurposing import run_benchmark, write_benchmark  # deferred: keeps --help fast
 
     started = now_utc()
     bench = load_benchmark(labels, drugs=drugs, diseases=diseases)
@@ -94,18 +94,19 @@ def benchmark(
 @match_app.command("train")
 def train(
     out: Path = typer.Option(..., "--out", help="Model directory to write."),
-    model: str = typer.Option("twotower", "--model", help="paper | twotower"),
-    seeds: int = typer.Option(3, "--seeds", help="Ensemble size (one model per seed)."),
+    arch: str = typer.Option("twotower", "--arch", help="Model architecture: paper | twotower"),
+    n_seeds: int = typer.Option(3, "--n-seeds", help="Ensemble size (one model per seed)."),
     seed: int = typer.Option(0, "--seed", help="First seed."),
     labels: str = _LABELS_OPTION,
     drugs: Path = _DRUGS_OPTION,
     diseases: Path = _DISEASES_OPTION,
 ) -> None:
     """Train a matcher on all labels (early stopping on a held-out-disease validation part)."""
-    from exprlab.workflows._repurposing import load_benchmark, train_models
+    from exprlab.datasets import load_benchmark  # deferred: keeps --help fast
+    from exprlab.workflows._repurposing import train_models  # deferred: keeps --help fast
 
     bench = load_benchmark(labels, drugs=drugs, diseases=diseases)
-    path = train_models(bench, out, architecture=model, seeds=seeds, seed=seed)
+    path = train_models(bench, out, arch=arch, n_seeds=n_seeds, seed=seed)  # type: ignore[arg-type]
     print(f"wrote {path}")
 
 
@@ -117,7 +118,8 @@ def predict(
     drugs: Path = typer.Option(None, "--drugs", help="Drug library (default CMap 02)."),
 ) -> None:
     """Print the drugs ranked for a disease signature, best first, with their scores."""
-    from exprlab.workflows._repurposing import load_benchmark, predict_drugs
+    from exprlab.datasets import load_benchmark  # deferred: keeps --help fast
+    from exprlab.workflows._repurposing import predict_drugs  # deferred: keeps --help fast
 
     bench = load_benchmark("opentargets", drugs=drugs) if drugs else None
     ranked = predict_drugs(model, disease, bench=bench, top=top)

@@ -4,7 +4,7 @@ One run of :func:`run_benchmark` takes a drug-disease triangle (disease contrast
 drug perturbation signatures, known indications; the real one from
 :func:`exprlab.datasets.repurposing_benchmark`, a simulated one from
 :func:`exprlab.simulate._planted.simulate_planted`, or user files through
-:func:`load_benchmark`), splits the labels into grouped folds (held-out disease, held-out drug or
+:func:`exprlab.datasets.load_benchmark`), splits the labels into grouped folds (held-out disease, held-out drug or
 random pair), and scores every method on every test fold:
 
 ``random``
@@ -19,15 +19,9 @@ random pair), and scores every method on every test fold:
     our reversal two-tower model (:class:`~exprlab.models._matchers.ReversalTwoTower`), one seed
     and a seed ensemble.
 
-Orientation of connectivity (documented choice). CMap 02 drugs are given as up/down gene sets
-(their 100 most up- and down-regulated genes), not full signatures, while a disease signature is
-a vector over genes. The drug's sets are therefore the *query* and each disease contrast the
-ranked *reference*; the definitions of docs/methods.md §1 apply unchanged. A disease contrast lists
-only its differentially expressed genes, so most genes of the reference are 0 and tie; the
-reference is ranked with midranks (``ties="midrank"``), which makes every score independent of
-gene order. A negative KS / WTCS / XSum / cosine means the drug reverses the disease, so the
-reversal score is minus the connectivity; gene-set overlap runs in reverse mode (larger =
-more reversal). Every method then uses the ranking rule of docs/methods.md §2: maximum over a drug's
+Connectivity runs with the drug's up/down sets as the query and each disease contrast as the
+ranked reference, turned into a reversal score (see :mod:`exprlab.datasets` and
+:data:`exprlab.datasets.CONNECTIVITY`). Every method then uses the ranking rule of docs/methods.md §2: maximum over a drug's
 perturbations, sum over a disease's contrasts.
 
 Choices are made on validation data only: each outer training part is split once more
@@ -42,15 +36,29 @@ import functools
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, Literal, get_args
 
+import anndata as ad
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError
+from exprlab._atomic import atomic_dir
+from exprlab._logging import collect_log
+from exprlab._validation import check_choice, check_choices, check_count
+from exprlab.datasets import (
+    CONNECTIVITY,
+    check_labels,
+    connectivity_scores,
+    cosine_reversal,
+    load_benchmark,
+    pair_data,
+    standardise_features,
+)
+from exprlab.errors import FileAccessError, GeneSpaceError
 from exprlab.evaluate._retrieval import (
     METRICS,
     bootstrap_summary,
@@ -61,7 +69,7 @@ from exprlab.evaluate._retrieval import (
     ratio_interval,
 )
 from exprlab.evaluate._splits import Fold, inner_validation, label_matrix, make_folds
-from exprlab._logging import collect_log
+from exprlab.io import read
 from exprlab.models._matcher_training import (
     TrainConfig,
     load_matcher,
@@ -70,28 +78,35 @@ from exprlab.models._matcher_training import (
     train_matcher,
 )
 from exprlab.models._matchers import PairData, SeedEnsemble, SparseRows, aggregate_scores, rank_drugs
+from exprlab.report import write_run_manifest
+from exprlab.report._repurposing_plots import plot_metric_bars, plot_pr_curves
 
 _log = logging.getLogger(__name__)
 
-#: connectivity methods: name -> (engine method, sign turning the score into a reversal score,
-#: engine options). Gene-set overlap takes the disease's own DEG lists as its reference sets
-#: (lfc > 0 up, < 0 down), not a fixed top-k: a contrast lists about 200 genes, so a top 150 by
-#: rank would mostly pick tied, unlisted genes.
-CONNECTIVITY: dict[str, tuple[str, float, dict]] = {
-    "ks": ("ks", -1.0, {}),
-    "wtcs": ("wtcs", -1.0, {}),
-    "xsum": ("xsum", -1.0, {}),
-    "cosine": ("cosine", -1.0, {}),
-    "overlap": ("overlap_reverse", 1.0, {"reference_sets": "sign"}),
-}
 LEARNED = ("paper", "twotower", "twotower_ens")
 BASELINES = ("random", "popularity")
 ALL_METHODS = (*BASELINES, *CONNECTIVITY, *LEARNED)
 
+#: Architectures a matcher can be trained with.
+Arch = Literal["paper", "twotower"]
+ARCHS = get_args(Arch)
+
 
 @dataclass
 class LearnedSettings:
-    """Training settings of the learned methods (defaults fit the 10-minute real benchmark)."""
+    """Training settings of the learned methods (defaults fit the 10-minute real benchmark).
+
+    Parameters
+    ----------
+    max_genes
+        Genes kept for the models, chosen on training signatures only.
+    paper, twotower
+        Training configuration of each architecture.
+    ensemble_seeds
+        Members of the ``twotower_ens`` seed ensemble.
+    validation_fraction
+        Share of each training part held out for early stopping and method choice.
+    """
 
     max_genes: int = 2000
     paper: TrainConfig = field(
@@ -113,240 +128,6 @@ class LearnedSettings:
     validation_fraction: float = 0.2
 
 
-# --------------------------------------------------------------------------- data
-def load_benchmark(
-    labels: str | Path = "opentargets",
-    *,
-    drugs: str | Path | None = None,
-    diseases: str | Path | None = None,
-    set_size: int = 100,
-):
-    """The drug-disease triangle: the public one, or user files in its place.
-
-    Parameters
-    ----------
-    labels
-        ``opentargets`` | ``repodb`` | ``pharmacotherapydb`` or a TSV of indications with
-        ``drug`` and ``disease`` columns.
-    drugs
-        Optional signature library (GCTX, GCT, h5ad) replacing CMap 02: one obs per perturbation
-        with a ``drug`` (or ``pert_iname``) column; each is turned into its top and bottom
-        ``set_size`` genes (+1 / -1), like CMap 02.
-    diseases
-        Optional disease signatures (GCTX, GCT, h5ad) replacing Open Targets: one obs per
-        contrast with a ``disease`` column (else each obs is its own disease); zeros mean
-        "not listed".
-    """
-    if drugs is None and diseases is None:
-        from exprlab.datasets import repurposing_benchmark
-
-        return repurposing_benchmark(labels)
-    return _user_benchmark(labels, drugs, diseases, set_size)
-
-
-def _user_benchmark(labels, drugs_path, diseases_path, set_size: int):
-    """A triangle assembled from user files, with the attributes of the public benchmark."""
-    import anndata as ad
-
-    from exprlab.datasets import repurposing_benchmark
-    from exprlab.io import read
-    from exprlab.io._tables import read_indications
-
-    base = None
-    if drugs_path is None or diseases_path is None:
-        base = repurposing_benchmark("opentargets")
-    if diseases_path is not None:
-        dis = read(diseases_path)
-        if "disease" not in dis.obs.columns:
-            dis.obs["disease"] = dis.obs_names.astype(str)
-    else:
-        dis = base.diseases
-    if drugs_path is not None:
-        raw = read(drugs_path)
-        col = "drug" if "drug" in raw.obs.columns else "pert_iname"
-        if col not in raw.obs.columns:
-            raise InputDataError(
-                "the drug library has neither a 'drug' nor a 'pert_iname' obs column",
-                where=drugs_path,
-                fix="add a column naming the drug of every signature",
-            )
-        X = raw.X.toarray() if sp.issparse(raw.X) else np.asarray(raw.X, dtype=float)
-        k = min(set_size, X.shape[1] // 2)
-        order = np.argsort(-X, axis=1, kind="stable")
-        genes = raw.var_names.astype(str)
-        sets = {
-            str(n): (genes[order[i, :k]].tolist(), genes[order[i, -k:]].tolist())
-            for i, n in enumerate(raw.obs_names)
-        }
-        from exprlab.drugs import normalize_drug_name
-
-        obs = pd.DataFrame(
-            {"drug": normalize_drug_name(raw.obs[col].astype(str)).to_numpy()},
-            index=raw.obs_names.astype(str),
-        )
-    else:
-        sets, obs = base.drug_sets, base.drugs.obs[["drug"]]
-    gene_space = pd.Index(sorted(set(dis.var_names) | {g for u, d in sets.values() for g in (*u, *d)}))
-    dis_X = sp.csr_matrix(dis.X, dtype=np.float32)
-    cols = gene_space.get_indexer(dis.var_names)
-    dis_X = sp.csr_matrix((dis_X.data, cols[dis_X.indices], dis_X.indptr), shape=(dis.n_obs, len(gene_space)))
-    disease_ad = ad.AnnData(
-        dis_X, obs=dis.obs[["disease"]].astype(str).copy(), var=pd.DataFrame(index=gene_space)
-    )
-    drug_ad = ad.AnnData(
-        _sets_matrix(obs.index, sets, gene_space), obs=obs.copy(), var=pd.DataFrame(index=gene_space)
-    )
-    if isinstance(labels, str | Path) and Path(str(labels)).is_file():
-        table = read_indications(labels, source="user")
-    else:
-        table = (base or repurposing_benchmark(labels)).indications
-    from exprlab.datasets import RepurposingBenchmark
-
-    return RepurposingBenchmark(
-        diseases=disease_ad,
-        drugs=drug_ad,
-        drug_sets=dict(sets),
-        indications=table,
-        candidates=sorted(set(drug_ad.obs["drug"])),
-        report={"source": "user files"},
-        labels=str(labels),
-    )
-
-
-def _sets_matrix(names, sets, genes: pd.Index) -> sp.csr_matrix:
-    rows, cols, vals = [], [], []
-    for i, n in enumerate(names):
-        up, down = sets[n]
-        for g, v in ((up, 1.0), (down, -1.0)):
-            idx = genes.get_indexer(g)
-            idx = idx[idx >= 0]
-            rows.append(np.full(len(idx), i))
-            cols.append(idx)
-            vals.append(np.full(len(idx), v))
-    return sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(len(names), len(genes)),
-        dtype=np.float32,
-    )
-
-
-def check_labels(bench) -> tuple[pd.DataFrame, dict[str, object]]:
-    """Keep the indications whose drug and disease both have signatures; report the rest.
-
-    Nothing is dropped silently: the report counts the rows naming a drug without a perturbation
-    signature and a disease without a contrast (with the names), and the diseases with
-    signatures but no indication (not evaluated: their metrics are undefined).
-    """
-    ind = bench.indications
-    if not {"drug", "disease"} <= set(ind.columns):
-        raise InputDataError(
-            "the indication table needs 'drug' and 'disease' columns",
-            where="indications",
-            fix="rename the columns or pass a catalogue name",
-        )
-    ind = ind.assign(drug=ind["drug"].astype(str), disease=ind["disease"].astype(str))
-    drugs = set(bench.drugs.obs["drug"].astype(str))
-    diseases = set(bench.diseases.obs["disease"].astype(str))
-    has_drug, has_dis = ind["drug"].isin(drugs), ind["disease"].isin(diseases)
-    kept = ind[has_drug & has_dis].drop_duplicates(["disease", "drug"]).reset_index(drop=True)
-    report = {
-        "n_indications_given": int(len(ind)),
-        "n_indications_used": int(len(kept)),
-        "n_rows_drug_without_signature": int((~has_drug).sum()),
-        "n_rows_disease_without_signature": int((~has_dis).sum()),
-        "drugs_without_signature": sorted(set(ind.loc[~has_drug, "drug"])),
-        "diseases_without_signature": sorted(set(ind.loc[~has_dis, "disease"])),
-        "n_diseases_without_indication": int(len(diseases - set(kept["disease"]))),
-        "n_diseases_evaluated": int(kept["disease"].nunique()),
-        "n_drugs_indicated": int(kept["drug"].nunique()),
-    }
-    if kept.empty:
-        raise InputDataError(
-            f"none of the {len(ind)} indications names a drug and a disease that have signatures "
-            f"({report['n_rows_drug_without_signature']} rows name an unknown drug, "
-            f"{report['n_rows_disease_without_signature']} an unknown disease)",
-            where="indications",
-            fix="match drug names and disease ids to those of the signatures",
-        )
-    return kept, report
-
-
-def pair_data(bench) -> PairData:
-    """Signatures of the whole triangle over its full gene space, without pair features."""
-    dis, drg = bench.diseases, bench.drugs
-    if not dis.var_names.equals(drg.var_names):
-        raise GeneSpaceError(
-            "disease and drug signatures are on different gene spaces",
-            where="repurposing benchmark",
-            fix="put both on one gene space (exprlab.genes.convert_gene_space) first",
-        )
-    return PairData(
-        genes=list(map(str, dis.var_names)),
-        diseases=SparseRows(sp.csr_matrix(dis.X, dtype=np.float32)),
-        drugs=SparseRows(sp.csr_matrix(drg.X, dtype=np.float32)),
-        contrast_disease=dis.obs["disease"].astype(str).to_numpy(),
-        instance_drug=drg.obs["drug"].astype(str).to_numpy(),
-    )
-
-
-def cosine_reversal(data: PairData) -> np.ndarray:
-    """Minus the cosine between every contrast and every perturbation (contrasts x instances).
-
-    The two-tower model's built-in pair feature: computed from the sparse signatures over the
-    full gene space in one sparse product.
-    """
-    d = SparseRows(data.diseases.matrix, normalize=True).matrix
-    s = SparseRows(data.drugs.matrix, normalize=True).matrix
-    return -np.asarray((d @ s.T).toarray(), dtype=np.float32)
-
-
-def connectivity_scores(
-    bench, methods: Sequence[str] = tuple(CONNECTIVITY), *, chunk_size: int | None = None
-) -> dict[str, np.ndarray]:
-    """Reversal scores (contrasts x perturbations) of the engine's connectivity methods.
-
-    The drug's up/down sets are the query, each disease contrast the reference, ranked with
-    midranks; the sign of :data:`CONNECTIVITY` makes larger = stronger reversal.
-    """
-    from exprlab.match import prepare_library, score
-
-    unknown = [m for m in methods if m not in CONNECTIVITY]
-    if unknown:
-        raise InvalidParameterError(
-            f"unknown connectivity method(s) {unknown}",
-            where="methods",
-            fix=f"use among {', '.join(CONNECTIVITY)}",
-        )
-    query = {str(k): (list(v[0]), list(v[1])) for k, v in bench.drug_sets.items()}
-    inst = bench.drugs.obs_names.astype(str)
-    library = prepare_library(bench.diseases, ties="midrank")  # ranks computed once
-    contrasts = bench.diseases.obs_names.astype(str)
-    out = {}
-    for m in methods:
-        engine, sign, options = CONNECTIVITY[m]
-        kw = {"ties": "midrank", **options}
-        if chunk_size:
-            kw["chunk_size"] = chunk_size
-        table = score(query, library, method=engine, **kw)
-        table = table.reindex(index=inst, columns=contrasts)
-        values = sign * table.to_numpy(dtype=np.float64).T
-        out[m] = np.nan_to_num(values, nan=0.0).astype(np.float32)
-    return out
-
-
-def standardise_features(mats: dict[str, np.ndarray]) -> tuple[np.ndarray, dict]:
-    """Z-score each pair-feature matrix by its own mean and sd; return the stack and the stats.
-
-    The stats are kept with a trained model so prediction applies the same scaling.
-    """
-    stats, stack = {}, []
-    for name, m in mats.items():
-        mu, sd = float(m.mean()), float(m.std()) or 1.0
-        stats[name] = (mu, sd)
-        stack.append((m - mu) / sd)
-    return np.stack(stack).astype(np.float32), stats
-
-
 # --------------------------------------------------------------------------- scoring
 def _popularity(fold_train: pd.DataFrame, diseases, drugs) -> pd.DataFrame:
     counts = fold_train["drug"].value_counts().reindex(list(drugs), fill_value=0)
@@ -363,7 +144,31 @@ def _fixed_scores(mat: np.ndarray, data: PairData, diseases, drugs) -> pd.DataFr
 
 @dataclass
 class BenchmarkResult:
-    """Everything a benchmark run produces (written by :func:`write_benchmark`)."""
+    """Everything a benchmark run produces (written by :func:`write_benchmark`).
+
+    Parameters
+    ----------
+    metrics
+        One row per method: mean metrics with bootstrap intervals and the validation MAP.
+    per_disease
+        Metrics of every method, fold and test disease.
+    predictions
+        Every scored (disease, drug) pair with its rank and whether it is indicated.
+    tests
+        Paired tests of the best learned method against the others.
+    ratios
+        MAP ratios of the best learned method to the best connectivity method and baselines.
+    validation
+        Mean validation MAP of every method.
+    report
+        What was used and excluded (labels, folds, candidates, genes).
+    timings
+        Seconds spent per stage.
+    log
+        The run's ``exprlab`` log messages.
+    training_history
+        Per-epoch loss and validation MAP of every trained model.
+    """
 
     metrics: pd.DataFrame
     per_disease: pd.DataFrame
@@ -392,9 +197,9 @@ def _keep_log(run):
 
 @_keep_log
 def run_benchmark(
-    bench,
+    bench: Any,
     *,
-    split: str = "disease",
+    split: Literal["disease", "drug", "pair"] = "disease",
     n_folds: int = 5,
     seed: int = 0,
     methods: Sequence[str] | None = None,
@@ -402,7 +207,7 @@ def run_benchmark(
     connectivity: dict[str, np.ndarray] | None = None,
     n_boot: int = 2000,
     truth: str | None = None,
-    on_step=None,
+    on_step: Callable[[str], None] | None = None,
 ) -> BenchmarkResult:
     """Grouped k-fold retrieval benchmark of every method (see the module docstring).
 
@@ -417,7 +222,8 @@ def run_benchmark(
     settings
         :class:`LearnedSettings`.
     connectivity
-        Precomputed :func:`connectivity_scores` (computed here when needed and not given).
+        Precomputed :func:`~exprlab.datasets.connectivity_scores` (computed here when needed and
+        not given).
     n_boot
         Bootstrap resamples of the intervals.
     truth
@@ -426,23 +232,59 @@ def run_benchmark(
         simulated data to score the recovery of the planted mechanisms only).
     on_step
         Called with a short text after each method and fold (progress).
+
+    Returns
+    -------
+    BenchmarkResult
+        Metrics, per-disease values, predictions, tests, ratios, report and timings.
     """
-    methods = list(methods or ALL_METHODS)
-    bad = [m for m in methods if m not in ALL_METHODS]
-    if bad:
-        raise InvalidParameterError(
-            f"unknown method(s) {bad}", where="methods", fix=f"use among {', '.join(ALL_METHODS)}"
-        )
+    methods = check_choices(methods, "methods", ALL_METHODS) if methods else list(ALL_METHODS)
     settings = settings or LearnedSettings()
     timings: dict[str, float] = {}
+    labels, report, data, folds, connectivity = _prepare(
+        bench, methods, split, n_folds, seed, connectivity, truth, timings
+    )
+    true_pairs = labels[labels[truth].astype(bool)] if truth is not None else None
+    rows: list[pd.DataFrame] = []
+    preds: list[pd.DataFrame] = []
+    val_rows: list[dict[str, Any]] = []
+    histories: list[pd.DataFrame] = []
+    timings["learned"] = 0.0
+    for fold in folds:
+        positives, candidates = fold.positives(), fold.candidates()
+        if true_pairs is not None:
+            positives &= label_matrix(true_pairs, fold.test_diseases, fold.test_drugs)
+        scored, fold_histories, t_learn = _score_fold(data, fold, methods, connectivity, settings, seed)
+        histories.extend(fold_histories)
+        timings["learned"] += t_learn
+        _fold_tables(fold, scored, positives, candidates, methods, seed, on_step, rows, val_rows, preds)
+    report.update(
+        split=split,
+        n_folds=n_folds,
+        seed=seed,
+        n_candidates=len(set(data.instance_drug)),
+        n_genes=len(data.genes),
+        excluded_note="diseases without an indicated drug among a fold's candidates are not "
+        "scored (their metrics are undefined); n_diseases in metrics.tsv counts those scored",
+    )
+    return _result(rows, val_rows, preds, histories, report, timings, n_boot=n_boot, seed=seed)
+
+
+def _prepare(
+    bench: Any,
+    methods: Sequence[str],
+    split: str,
+    n_folds: int,
+    seed: int,
+    connectivity: dict[str, np.ndarray] | None,
+    truth: str | None,
+    timings: dict[str, float],
+) -> tuple[pd.DataFrame, dict[str, Any], PairData, list[Fold], dict[str, np.ndarray]]:
+    """Checked labels and report, signatures with their pair features, folds, connectivity."""
     t0 = time.perf_counter()
     labels, report = check_labels(bench)
-    if truth is not None and truth not in labels.columns:
-        raise InvalidParameterError(
-            f"the indication table has no truth column {truth!r}",
-            where="run_benchmark",
-            fix=f"use one of {', '.join(map(str, labels.columns))} or leave truth unset",
-        )
+    if truth is not None:
+        check_choice(truth, "truth", list(map(str, labels.columns)))
     data = pair_data(bench)
     all_drugs = sorted(set(data.instance_drug))
     labelled = sorted(set(labels["disease"]))
@@ -456,55 +298,93 @@ def run_benchmark(
     features = {"cosine_reversal": cosine_reversal(data), **connectivity}
     extras, _ = standardise_features(features)
     data = replace(data, extras=extras, extra_names=tuple(features))
+    return labels, report, data, folds, connectivity
 
-    rows, preds, val_rows, histories = [], [], [], []
+
+def _score_fold(
+    data: PairData,
+    fold: Fold,
+    methods: Sequence[str],
+    connectivity: dict[str, np.ndarray],
+    settings: LearnedSettings,
+    seed: int,
+) -> tuple[dict[str, tuple[pd.DataFrame, float]], list[pd.DataFrame], float]:
+    """Test scores and validation MAP of every non-random method on one outer fold.
+
+    Returns ``{method: (test scores, validation MAP)}``, the training histories and the seconds
+    spent training the learned methods.
+    """
+    inner = inner_validation(fold, fraction=settings.validation_fraction, seed=seed)
+    scored: dict[str, tuple[pd.DataFrame, float]] = {}
+    if "popularity" in methods:
+        val_scores = _popularity(inner.train, inner.test_diseases, inner.test_drugs)
+        scored["popularity"] = (
+            _popularity(fold.train, fold.test_diseases, fold.test_drugs),
+            mean_average_precision(val_scores, inner.positives(), candidates=inner.candidates()),
+        )
+    for m in (m for m in methods if m in CONNECTIVITY):
+        val = _fixed_scores(connectivity[m], data, inner.test_diseases, inner.test_drugs)
+        scored[m] = (
+            _fixed_scores(connectivity[m], data, fold.test_diseases, fold.test_drugs),
+            mean_average_precision(val, inner.positives(), candidates=inner.candidates()),
+        )
+    learned = [m for m in methods if m in LEARNED]
+    histories: list[pd.DataFrame] = []
     t_learn = 0.0
-    for fold in folds:
-        positives, candidates = fold.positives(), fold.candidates()
-        if truth is not None:
-            true_pairs = labels[labels[truth].astype(bool)]
-            positives &= label_matrix(true_pairs, fold.test_diseases, fold.test_drugs)
-        inner = inner_validation(fold, fraction=settings.validation_fraction, seed=seed)
-        scored: dict[str, tuple[pd.DataFrame, float]] = {}
-        if "popularity" in methods:
-            val_scores = _popularity(inner.train, inner.test_diseases, inner.test_drugs)
-            scored["popularity"] = (
-                _popularity(fold.train, fold.test_diseases, fold.test_drugs),
-                mean_average_precision(val_scores, inner.positives(), candidates=inner.candidates()),
-            )
-        for m in conn_methods:
-            val = _fixed_scores(connectivity[m], data, inner.test_diseases, inner.test_drugs)
-            scored[m] = (
-                _fixed_scores(connectivity[m], data, fold.test_diseases, fold.test_drugs),
-                mean_average_precision(val, inner.positives(), candidates=inner.candidates()),
-            )
-        learned = [m for m in methods if m in LEARNED]
-        if learned:
-            t1 = time.perf_counter()
-            fold_scores, fold_histories = _learned_fold(data, fold, inner, learned, settings)
-            scored.update(fold_scores)
-            histories.extend(fold_histories)
-            t_learn += time.perf_counter() - t1
-        if "random" in methods:
-            table = random_per_disease(positives, candidates=candidates)
-            rows.append(table.assign(method="random", fold=fold.index))
-            val_rows.append({"method": "random", "fold": fold.index, "val_map": np.nan})
-        for name, (scores, val_map) in scored.items():
-            table, _ = per_disease_metrics(scores, positives, candidates=candidates, seed=seed)
-            rows.append(table.assign(method=name, fold=fold.index))
-            val_rows.append({"method": name, "fold": fold.index, "val_map": val_map})
-            preds.append(_long_predictions(scores, positives, candidates, name, fold.index))
-            _log.info(
-                "fold %d, %s: validation MAP %.4f, test MAP %.4f over %d diseases",
-                fold.index,
-                name,
-                val_map,
-                table["average_precision"].mean(),
-                len(table),
-            )
-            if on_step is not None:
-                on_step(f"fold {fold.index}: {name}")
-    timings["learned"] = t_learn
+    if learned:
+        t1 = time.perf_counter()
+        fold_scores, histories = _learned_fold(data, fold, inner, learned, settings)
+        scored.update(fold_scores)
+        t_learn = time.perf_counter() - t1
+    return scored, histories, t_learn
+
+
+def _fold_tables(
+    fold: Fold,
+    scored: dict[str, tuple[pd.DataFrame, float]],
+    positives: pd.DataFrame,
+    candidates: pd.DataFrame,
+    methods: Sequence[str],
+    seed: int,
+    on_step: Callable[[str], None] | None,
+    rows: list[pd.DataFrame],
+    val_rows: list[dict[str, Any]],
+    preds: list[pd.DataFrame],
+) -> None:
+    """Append one fold's per-disease metrics, validation MAPs and predictions to the run's lists."""
+    if "random" in methods:
+        table = random_per_disease(positives, candidates=candidates)
+        rows.append(table.assign(method="random", fold=fold.index))
+        val_rows.append({"method": "random", "fold": fold.index, "val_map": np.nan})
+    for name, (scores, val_map) in scored.items():
+        table, _ = per_disease_metrics(scores, positives, candidates=candidates, seed=seed)
+        rows.append(table.assign(method=name, fold=fold.index))
+        val_rows.append({"method": name, "fold": fold.index, "val_map": val_map})
+        preds.append(_long_predictions(scores, positives, candidates, name, fold.index))
+        _log.info(
+            "fold %d, %s: validation MAP %.4f, test MAP %.4f over %d diseases",
+            fold.index,
+            name,
+            val_map,
+            table["average_precision"].mean(),
+            len(table),
+        )
+        if on_step is not None:
+            on_step(f"fold {fold.index}: {name}")
+
+
+def _result(
+    rows: list[pd.DataFrame],
+    val_rows: list[dict[str, Any]],
+    preds: list[pd.DataFrame],
+    histories: list[pd.DataFrame],
+    report: dict[str, Any],
+    timings: dict[str, float],
+    *,
+    n_boot: int,
+    seed: int,
+) -> BenchmarkResult:
+    """Summaries of all folds: bootstrap metrics, validation MAP, paired tests and ratios."""
     per_disease = pd.concat(rows, ignore_index=True)
     per_disease = per_disease[["method", "fold", "disease", *METRICS, "n_candidates", "n_positives"]]
     metrics = bootstrap_summary(per_disease, n_boot=n_boot, seed=seed)
@@ -512,15 +392,6 @@ def run_benchmark(
     metrics.insert(2, "val_map", metrics["method"].map(validation).to_numpy())
     tests, ratios = _comparisons(per_disease, validation, n_boot=n_boot, seed=seed)
     timings["total"] = sum(timings.values())
-    report.update(
-        split=split,
-        n_folds=n_folds,
-        seed=seed,
-        n_candidates=len(all_drugs),
-        n_genes=len(data.genes),
-        excluded_note="diseases without an indicated drug among a fold's candidates are not "
-        "scored (their metrics are undefined); n_diseases in metrics.tsv counts those scored",
-    )
     return BenchmarkResult(
         metrics=metrics,
         per_disease=per_disease,
@@ -614,7 +485,7 @@ def _comparisons(per_disease: pd.DataFrame, validation: pd.Series, *, n_boot: in
             ignore_index=True,
         )
     ratios = []
-    if learned:
+    if learned and ref is not None:
         others = []
         if conn:
             others.append(max(conn, key=lambda m: validation.get(m, -np.inf)))
@@ -633,24 +504,34 @@ def write_benchmark(
     result: BenchmarkResult,
     out: str | Path,
     *,
-    parameters: dict | None = None,
-    provenance: list | dict | None = None,
+    parameters: dict[str, Any] | None = None,
+    provenance: list[Any] | dict[str, Any] | None = None,
     started: str | None = None,
 ) -> Path:
     """Write metrics.tsv, per_disease.tsv, predictions.parquet, tests, ratios, plots, report.
 
     With learned methods, ``training_history.tsv`` holds every trained model's per-epoch loss and
     validation MAP (``chosen`` marks the early-stopping epoch), so the optimism of a validation
-    MAP picked as a maximum over epochs can be seen next to the test MAP.
+    MAP picked as a maximum over epochs can be seen next to the test MAP. The whole directory is
+    written atomically: a failed run leaves no partial output.
 
-    ``parameters`` and ``provenance`` (what ran, on which data) go into the run manifest
-    ``run.json`` that ``exprlab report`` reads. The whole directory is written atomically: a
-    failed run leaves no partial output.
+    Parameters
+    ----------
+    result
+        What :func:`run_benchmark` returned.
+    out
+        The run directory (replaced atomically).
+    parameters, provenance
+        What ran, on which data: they go into the run manifest ``run.json`` that
+        ``exprlab report`` reads.
+    started
+        Start time of the run (UTC, ISO format) for the manifest.
+
+    Returns
+    -------
+    pathlib.Path
+        The run directory.
     """
-    from exprlab._atomic import atomic_dir
-    from exprlab.report._manifest import write_run_manifest
-    from exprlab.report._repurposing_plots import plot_metric_bars, plot_pr_curves
-
     out = Path(out)
     with atomic_dir(out) as tmp:
         write_run_manifest(
@@ -681,37 +562,9 @@ def write_benchmark(
 
 
 # --------------------------------------------------------------------------- train / predict
-def train_models(
-    bench,
-    out: str | Path,
-    *,
-    architecture: str = "twotower",
-    seeds: int = 3,
-    seed: int = 0,
-    settings: LearnedSettings | None = None,
-) -> Path:
-    """Train a matcher (or a seed ensemble) on all labels and write a model directory.
-
-    Early stopping uses a held-out-disease validation part of the labels. The directory holds
-    one weight file per seed, the gene space, the pair-feature standardisation and a JSON
-    summary; :func:`predict_drugs` reads it.
-    """
-    from exprlab._atomic import atomic_dir
-
-    if architecture not in ("paper", "twotower"):
-        raise InvalidParameterError(
-            f"unknown architecture {architecture!r}", where="--model", fix="use paper or twotower"
-        )
-    if int(seeds) < 1:
-        raise InvalidParameterError(f"seeds={seeds}", where="--seeds", fix="train at least one seed")
-    settings = settings or LearnedSettings()
-    labels, report = check_labels(bench)
-    data = pair_data(bench)
-    all_drugs = sorted(set(data.instance_drug))
-    features = {"cosine_reversal": cosine_reversal(data)}
-    extras, stats = standardise_features(features)
-    data = replace(data, extras=extras, extra_names=tuple(features))
-    whole = Fold(
+def _whole_fold(labels: pd.DataFrame, all_drugs: list[str]) -> Fold:
+    """Every label as the training part of one held-out-disease fold (nothing held out)."""
+    return Fold(
         "disease",
         0,
         labels,
@@ -721,6 +574,53 @@ def train_models(
         (),
         tuple(all_drugs),
     )
+
+
+def train_models(
+    bench: Any,
+    out: str | Path,
+    *,
+    arch: Arch = "twotower",
+    n_seeds: int = 3,
+    seed: int = 0,
+    settings: LearnedSettings | None = None,
+) -> Path:
+    """Train a matcher (or a seed ensemble) on all labels and write a model directory.
+
+    Early stopping uses a held-out-disease validation part of the labels. The directory holds
+    one weight file per seed, the gene space, the pair-feature standardisation and a JSON
+    summary; :func:`predict_drugs` reads it.
+
+    Parameters
+    ----------
+    bench
+        The triangle whose indications are the labels.
+    out
+        The model directory (replaced atomically).
+    arch
+        ``"paper"`` or ``"twotower"``.
+    n_seeds
+        Ensemble size: one model per seed ``seed``, ``seed + 1`` ...
+    seed
+        The first seed (also the seed of the validation split).
+    settings
+        :class:`LearnedSettings` (training configuration of each architecture).
+
+    Returns
+    -------
+    pathlib.Path
+        The model directory.
+    """
+    arch = check_choice(arch, "arch", ARCHS)
+    n_seeds = check_count(n_seeds, "n_seeds", minimum=1)
+    settings = settings or LearnedSettings()
+    labels, report = check_labels(bench)
+    data = pair_data(bench)
+    all_drugs = sorted(set(data.instance_drug))
+    features = {"cosine_reversal": cosine_reversal(data)}
+    extras, stats = standardise_features(features)
+    data = replace(data, extras=extras, extra_names=tuple(features))
+    whole = _whole_fold(labels, all_drugs)
     inner = inner_validation(whole, fraction=settings.validation_fraction, seed=seed)
     genes = select_genes(
         data,
@@ -729,11 +629,11 @@ def train_models(
         max_genes=settings.max_genes,
     )
     sub = data.subset_genes(genes)
-    base = settings.paper if architecture == "paper" else settings.twotower
+    base = settings.paper if arch == "paper" else settings.twotower
     out = Path(out)
     with atomic_dir(out) as tmp:
         summary = []
-        for k in range(int(seeds)):
+        for k in range(n_seeds):
             cfg = replace(base, seed=seed + k)
             res = train_matcher(sub, inner, inner, cfg, checkpoint=tmp / f"checkpoint_{k}.pt")
             save_matcher(res.model, tmp / f"model_{k}.pt")
@@ -743,7 +643,7 @@ def train_models(
         (tmp / "model.json").write_text(
             json.dumps(
                 {
-                    "architecture": architecture,
+                    "architecture": arch,
                     "members": summary,
                     "features": {k: list(v) for k, v in stats.items()},
                     "labels": report,
@@ -755,35 +655,12 @@ def train_models(
     return out
 
 
-def predict_drugs(model_dir: str | Path, disease, *, bench=None, top: int = 50) -> pd.DataFrame:
-    """Rank every candidate drug for one disease signature with a trained model directory.
+def _query_data(disease: ad.AnnData, bench: Any, meta: dict[str, Any]) -> PairData:
+    """A disease signature against every drug of the library, on the library's gene space.
 
-    ``disease`` is an AnnData of one or more contrasts of the same disease (or a file path read
-    with :func:`exprlab.io.read`); genes it lists that the model does not know are ignored, and
-    the report counts them. Returns rank, drug, score for the ``top`` best drugs.
+    Genes the library does not know are dropped; the cosine reversal is standardised with the
+    statistics the model was trained with.
     """
-    import anndata as ad
-
-    model_dir = Path(model_dir)
-    meta_path = model_dir / "model.json"
-    if not meta_path.is_file():
-        from exprlab.errors import FileAccessError
-
-        raise FileAccessError(
-            "not a model directory (model.json is missing)",
-            where=model_dir,
-            fix="pass the --out directory of `exprlab match train`",
-        )
-    if int(top) < 1:
-        raise InvalidParameterError(f"top={top}", where="--top", fix="ask for at least 1 drug")
-    meta = json.loads(meta_path.read_text())
-    members = [load_matcher(model_dir / f"model_{k}.pt")[0] for k in range(len(meta["members"]))]
-    genes = (model_dir / "genes.txt").read_text().split()
-    if not isinstance(disease, ad.AnnData):
-        from exprlab.io import read
-
-        disease = read(disease)
-    bench = bench if bench is not None else load_benchmark()
     space = bench.drugs.var_names
     shared = space.intersection(disease.var_names.astype(str))
     if len(shared) < 5:
@@ -804,11 +681,50 @@ def predict_drugs(model_dir: str | Path, disease, *, bench=None, top: int = 50) 
     )
     mu, sd = meta["features"]["cosine_reversal"]
     extras = ((cosine_reversal(data) - mu) / sd)[None].astype(np.float32)
-    data = replace(data, extras=extras, extra_names=("cosine_reversal",))
-    sub = data.subset_genes(space.get_indexer(pd.Index(genes)))
-    model = SeedEnsemble(members)
-    scores = rank_drugs(model, sub, ["query"], sorted(set(data.instance_drug))).iloc[0]
-    ranked = scores.sort_values(ascending=False, kind="stable").head(int(top))
+    return replace(data, extras=extras, extra_names=("cosine_reversal",))
+
+
+def predict_drugs(
+    model: str | Path, disease: ad.AnnData | str | Path, *, bench: Any = None, top: int = 50
+) -> pd.DataFrame:
+    """Rank every candidate drug for one disease signature with a trained model directory.
+
+    Parameters
+    ----------
+    model
+        The directory written by :func:`train_models`.
+    disease
+        An AnnData of one or more contrasts of the same disease, or a file path read with
+        :func:`exprlab.io.read`; genes the model does not know are ignored.
+    bench
+        The drug library (default the public benchmark, :func:`exprlab.datasets.load_benchmark`).
+    top
+        Number of best drugs returned.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rank``, ``drug``, ``score`` of the ``top`` best drugs, best first.
+    """
+    model_dir = Path(model)
+    meta_path = model_dir / "model.json"
+    if not meta_path.is_file():
+        raise FileAccessError(
+            "not a model directory (model.json is missing)",
+            where=model_dir,
+            fix="pass the --out directory of `exprlab match train`",
+        )
+    top = check_count(top, "top", minimum=1)
+    meta = json.loads(meta_path.read_text())
+    members = [load_matcher(model_dir / f"model_{k}.pt")[0] for k in range(len(meta["members"]))]
+    genes = (model_dir / "genes.txt").read_text().split()
+    if not isinstance(disease, ad.AnnData):
+        disease = read(disease)
+    bench = bench if bench is not None else load_benchmark()
+    data = _query_data(disease, bench, meta)
+    sub = data.subset_genes(bench.drugs.var_names.get_indexer(pd.Index(genes)))
+    scores = rank_drugs(SeedEnsemble(members), sub, ["query"], sorted(set(data.instance_drug))).iloc[0]
+    ranked = scores.sort_values(ascending=False, kind="stable").head(top)
     return pd.DataFrame(
         {"rank": np.arange(1, len(ranked) + 1), "drug": ranked.index, "score": ranked.to_numpy()}
     )

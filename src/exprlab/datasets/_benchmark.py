@@ -1,0 +1,331 @@
+"""The drug-disease repurposing benchmark assembled from the public data.
+
+The repurposing benchmark
+-------------------------
+:func:`repurposing_benchmark` assembles the drug-disease triangle of the public data:
+
+* **diseases**: the 643 disease-vs-normal comparisons of the Open Targets / Expression Atlas DEG
+  table (:func:`exprlab.io._tables.read_deg_table`: unlisted genes 0 with the boolean layer
+  ``"listed"``; a gene listed twice in one comparison keeps its smallest p-value);
+* **drugs**: the 6,100 CMap build 02 treatment instances as ``+1`` (its 100 most up-regulated
+  genes) / ``-1`` (100 most down-regulated) / ``0`` vectors, stored as a SciPy CSR sparse matrix
+  (the dense matrix would take 600 MB for 1.2 million non-zero cells); the gene sets themselves
+  in rank order in ``.drug_sets``; ``.drugs_per_drug()`` averages the instances of each of the
+  1,307 drugs (:func:`aggregate_instances`); the instance metadata comes
+  from ``cmap_instances_02.txt``, joined on the instance id that ends every GMT set name
+  (``metformin@MCF7#1e-05M_1`` is instance 1; the drug, cell line and concentration in the name
+  are checked against the table);
+* **gene space**: the union of the DEG symbols (23,831) and the CMap 02 symbols (12,317), 25,749
+  upper-case symbols, sorted; both AnnData objects share it;
+* **labels**: phase-4 Open Targets indications whose drug (normalised name: lower-case,
+  non-alphanumerics removed) has a CMap 02 instance and whose disease (EFO id) has a comparison:
+  1,544 pairs, 132 diseases, 236 drugs.
+
+Other label catalogues cannot be joined to the Open Targets diseases by identifier: repoDB uses
+UMLS concept ids and PharmacotherapyDB Disease Ontology ids, while the comparisons carry EFO ids,
+and the data directory holds no cross-reference between them. For ``labels="repodb"`` and
+``labels="pharmacotherapydb"`` diseases are therefore joined by *exact normalised name*
+(lower-case, non-alphanumerics removed) against the EFO terms; synonyms ("Diabetes Mellitus,
+Non-Insulin-Dependent" vs "type II diabetes mellitus") do not match, and the report lists every
+catalogue disease that found no comparison. The same holds for user tables whose disease column
+holds names rather than EFO ids.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from exprlab._validation import check_choice
+from exprlab.datasets._cmap02 import _cmap02_files, _cmap02_parsed
+from exprlab.datasets._indications import opentargets_indications, pharmacotherapydb, repodb
+from exprlab.datasets._opentargets import _deg_cached
+from exprlab.datasets._registry import _key
+from exprlab.drugs import normalize_drug_name
+from exprlab.errors import InputDataError, InvalidParameterError
+from exprlab.io._tables import read_indications
+from exprlab.signatures import signed_set_matrix
+
+
+@dataclass
+class RepurposingBenchmark:
+    """The drug-disease triangle returned by :func:`repurposing_benchmark` (or built from files).
+
+    Parameters
+    ----------
+    diseases
+        AnnData, one obs per Open Targets comparison (643); obs ``disease`` (EFO id),
+        ``disease_name``, ``comparison``, ``n_listed``; X log fold change over :attr:`genes` with
+        unlisted genes 0, ``layers["listed"]`` (bool), ``layers["pval"]``.
+    drugs
+        AnnData, one obs per CMap 02 instance (6,100); obs ``drug`` (normalised name),
+        ``cmap_name``, ``cell_line``, ``dose``, ``time``, ``instance_id`` ...; X SciPy CSR float32
+        (+1 up, -1 down, 0 elsewhere) over the same genes.
+    drug_sets
+        ``{instance name: (up genes, down genes)}``, 100 symbols each, in rank order.
+    indications
+        Tidy indication table (``drug``, ``drug_name``, ``disease`` = EFO id, ``disease_name``,
+        ``drug_id``, ``disease_id``, ``status``, ``phase``, ``source``), one row per (drug,
+        disease) pair whose drug has an instance and whose disease has a comparison.
+    candidates
+        Every normalised CMap 02 drug name (1,307), sorted.
+    report
+        Counts of what did or did not join (and the names that did not).
+    labels
+        Which label catalogue was used.
+    """
+
+    diseases: ad.AnnData
+    drugs: ad.AnnData
+    drug_sets: dict[str, tuple[list[str], list[str]]]
+    indications: pd.DataFrame
+    candidates: list[str]
+    report: dict[str, Any] = field(default_factory=dict)
+    labels: str = "opentargets"
+
+    @property
+    def genes(self) -> pd.Index:
+        """The shared gene space (upper-case symbols)."""
+        return self.diseases.var_names
+
+    def drugs_per_drug(self) -> ad.AnnData:
+        """Per-drug aggregation of :attr:`drugs`: one obs per normalised drug name.
+
+        Returns
+        -------
+        anndata.AnnData
+            X (SciPy CSR float32) is the mean of the drug's instance vectors, so a gene is +1
+            when it is among the top-100 up genes of every instance of the drug, -1 when among
+            the down genes of every instance, and in between otherwise. obs: ``drug``,
+            ``n_instances``, ``cell_lines`` (the instances' cell lines, sorted, joined by
+            ``|``). Rows are sorted by drug name (the order of :attr:`candidates`).
+        """
+        return aggregate_instances(self.drugs)
+
+
+def _reindex_genes(adata: ad.AnnData, genes: pd.Index) -> ad.AnnData:
+    """Put a DEG AnnData on a larger gene space: new genes unlisted (lfc 0, p 1, listed False)."""
+    idx = genes.get_indexer(adata.var_names)
+    if (idx < 0).any():
+        raise InputDataError(
+            "the new gene space lacks genes of the signatures",
+            where="_reindex_genes",
+            fix="pass a superset of the signatures' genes",
+        )
+    shape = (adata.n_obs, len(genes))
+    X = np.zeros(shape, adata.X.dtype)
+    P = np.ones(shape, adata.layers["pval"].dtype)
+    L = np.zeros(shape, bool)
+    X[:, idx] = adata.X
+    P[:, idx] = adata.layers["pval"]
+    L[:, idx] = adata.layers["listed"]
+    var = adata.var.reindex(genes).fillna({"ensembl": ""})
+    var.index = var.index.astype(str)
+    return ad.AnnData(
+        X=X,
+        obs=adata.obs.copy(),
+        var=var,
+        layers={"pval": P, "listed": L},
+        uns=copy.deepcopy(dict(adata.uns)),
+    )
+
+
+def aggregate_instances(drugs: ad.AnnData, *, by: str = "drug") -> ad.AnnData:
+    """Average instance signatures per value of ``drugs.obs[by]`` (sparse-aware).
+
+    A drug profiled in several cell lines and doses gets one signature, so that drugs can be
+    compared with each other rather than instance by instance.
+
+    Parameters
+    ----------
+    drugs
+        One obs per perturbation instance.
+    by
+        The obs column naming each instance's drug (the group).
+
+    Returns
+    -------
+    anndata.AnnData
+        n_groups x genes, rows sorted by group, X the mean of each group's rows (CSR float32
+        when ``drugs.X`` is sparse), obs ``by``, ``n_instances``, ``cell_lines`` (when
+        ``cell_line`` is an obs column).
+    """
+    by = check_choice(by, "by", list(map(str, drugs.obs.columns)))
+    codes, groups = pd.factorize(drugs.obs[by].astype(str), sort=True)
+    counts = np.bincount(codes, minlength=len(groups))
+    weights = sp.csr_matrix(
+        ((1.0 / counts[codes]).astype(np.float32), (codes, np.arange(len(codes)))),
+        shape=(len(groups), drugs.n_obs),
+    )
+    X = weights @ drugs.X
+    X = X.tocsr().astype(np.float32) if sp.issparse(X) else np.asarray(X, dtype=np.float32)
+    obs = pd.DataFrame(
+        {by: np.asarray(groups, dtype=object), "n_instances": counts},
+        index=pd.Index(np.asarray(groups, dtype=str)),
+    )
+    if "cell_line" in drugs.obs.columns:
+        cells = drugs.obs.groupby(codes)["cell_line"].agg(lambda c: "|".join(sorted(set(map(str, c)))))
+        obs["cell_lines"] = cells.reindex(range(len(groups))).to_numpy()
+    return ad.AnnData(X=X, obs=obs, var=drugs.var.copy())
+
+
+@lru_cache(maxsize=2)
+def _benchmark_core(deg_path: str, up_path: str, down_path: str, inst_path: str):
+    obs, sets, cmap_index = _cmap02_parsed(up_path, down_path, inst_path)
+    cmap_genes = set(cmap_index)
+    deg = _deg_cached(deg_path, 0.0)
+    deg_genes = set(deg.var_names)
+    genes = pd.Index(sorted(cmap_genes | deg_genes))
+    diseases = _reindex_genes(deg, genes)
+    drugs = ad.AnnData(
+        X=signed_set_matrix([sets[n] for n in obs.index], genes),
+        obs=obs.copy(),
+        var=pd.DataFrame(index=genes.astype(str)),
+    )
+    info = {
+        "n_genes": len(genes),
+        "n_genes_deg": len(deg_genes),
+        "n_genes_cmap": len(cmap_genes),
+        "n_genes_shared": len(deg_genes & cmap_genes),
+    }
+    return diseases, drugs, sets, info
+
+
+_LABEL_SOURCES = ("opentargets", "repodb", "pharmacotherapydb")
+
+
+def _name_key(names: pd.Series) -> pd.Series:
+    return normalize_drug_name(names.astype(str))
+
+
+def _join_diseases_by_name(table: pd.DataFrame, diseases_obs: pd.DataFrame, report: dict) -> pd.DataFrame:
+    """Replace catalogue disease ids by EFO ids where the normalised names agree exactly."""
+    terms = diseases_obs.drop_duplicates("disease")[["disease", "disease_name"]]
+    term_key = _name_key(terms["disease_name"])
+    key_to_efo = pd.Series(terms["disease"].to_numpy(), index=term_key.to_numpy())
+    key_to_efo = key_to_efo[~key_to_efo.index.duplicated(keep="first")]
+    keys = _name_key(table["disease_name"].fillna(table["disease"]))
+    efo = keys.map(key_to_efo)
+    cat = table.assign(_efo=efo.to_numpy())
+    names = cat.drop_duplicates("disease")
+    matched = names[names["_efo"].notna()]
+    report["disease_join"] = "exact normalised name against EFO terms"
+    report["n_catalogue_diseases"] = int(len(names))
+    report["n_catalogue_diseases_matched_by_name"] = int(len(matched))
+    report["catalogue_diseases_unmatched"] = sorted(
+        names.loc[names["_efo"].isna(), "disease_name"].fillna("").astype(str).tolist()
+    )
+    out = cat[cat["_efo"].notna()].copy()
+    out["disease"] = out.pop("_efo")
+    out["disease_name"] = out["disease"].map(terms.set_index("disease")["disease_name"])
+    return out
+
+
+def _labels_table(labels, diseases_obs: pd.DataFrame, phase: int, report: dict) -> pd.DataFrame:
+    if isinstance(labels, str) and labels in _LABEL_SOURCES:
+        if labels == "opentargets":
+            table = opentargets_indications()
+            report["catalogue_rows"] = len(table)
+            table = table[table["phase"] == phase]
+            report["rows_at_phase"] = len(table)
+            report["disease_join"] = "EFO id"
+            return table
+        if labels == "repodb":
+            table = repodb()
+            report["catalogue_rows"] = len(table)
+            table = table[table["status"] == "Approved"]
+            report["rows_used"] = f"{len(table)} approved pairs"
+        else:
+            table = pharmacotherapydb()
+            report["catalogue_rows"] = len(table)
+            table = table[table["status"] == "DM"]
+            report["rows_used"] = f"{len(table)} disease-modifying (DM) pairs"
+        return _join_diseases_by_name(table, diseases_obs, report)
+    path = Path(str(labels))
+    if not path.is_file():
+        raise InvalidParameterError(
+            f"labels={labels!r} is neither a catalogue name nor an existing file",
+            where="repurposing_benchmark",
+            fix=f"use one of {', '.join(_LABEL_SOURCES)} or the path of a TSV with drug and disease columns",
+        )
+    table = read_indications(path, source="user")
+    report["catalogue_rows"] = len(table)
+    known = set(diseases_obs["disease"])
+    by_id = table["disease"].isin(known)
+    report["n_rows_disease_by_efo_id"] = int(by_id.sum())
+    rest = table[~by_id]
+    if len(rest):
+        named = _join_diseases_by_name(rest, diseases_obs, report)
+        table = pd.concat([table[by_id], named], ignore_index=True)
+    else:
+        report["disease_join"] = "EFO id"
+    return table
+
+
+def repurposing_benchmark(labels: str | Path = "opentargets", *, phase: int = 4) -> RepurposingBenchmark:
+    """Assemble disease signatures, drug signatures and known indications (see the module doc).
+
+    Parameters
+    ----------
+    labels
+        ``"opentargets"`` (default: Open Targets pairs at ``phase``, diseases by EFO id),
+        ``"repodb"`` (approved repoDB pairs) or ``"pharmacotherapydb"`` (disease-modifying pairs),
+        both joined to the comparisons by exact normalised disease name; or the path of a TSV
+        with ``drug`` and ``disease`` columns (disease = EFO id, or a name matched like above).
+    phase
+        Clinical phase of the Open Targets pairs kept (4 = approved).
+
+    Returns
+    -------
+    RepurposingBenchmark
+        With the default labels: 643 comparisons (182 diseases), 6,100 instances (1,307 drugs),
+        25,749 genes, and 1,544 indication pairs over 132 diseases and 236 drugs.
+
+    Raises
+    ------
+    InputDataError
+        When no indication joins both a drug and a disease signature.
+    """
+    deg = _key("opentargets/disease_degs_expression_atlas.tsv.gz")
+    diseases, drugs, sets, info = _benchmark_core(deg, *_cmap02_files())
+    report: dict = {"labels": str(labels), **info}
+    table = _labels_table(labels, diseases.obs, phase, report)
+    candidates = sorted(set(drugs.obs["drug"]))
+    has_drug = table["drug"].isin(set(candidates))
+    has_disease = table["disease"].isin(set(diseases.obs["disease"]))
+    report["n_rows_drug_without_signature"] = int((~has_drug).sum())
+    report["n_rows_disease_without_signature"] = int((~has_disease).sum())
+    report["drugs_without_signature"] = sorted(set(table.loc[~has_drug, "drug"]))
+    report["diseases_without_signature"] = sorted(set(table.loc[~has_disease, "disease"]))
+    joined = table[has_drug & has_disease]
+    before = len(joined)
+    joined = joined.drop_duplicates(["drug", "disease"], keep="first").reset_index(drop=True)
+    report["n_duplicate_pairs_merged"] = int(before - len(joined))
+    report["n_pairs"] = len(joined)
+    report["n_diseases"] = int(joined["disease"].nunique())
+    report["n_drugs"] = int(joined["drug"].nunique())
+    if joined.empty:
+        raise InputDataError(
+            "no indication joins both a CMap 02 drug and an Open Targets disease comparison",
+            where=f"repurposing_benchmark(labels={labels!r})",
+            fix="check that drug names and disease ids / names match those of the signatures "
+            "(see the report of exprlab.drugs.match_drug_names)",
+        )
+    joined.attrs = {}
+    return RepurposingBenchmark(
+        diseases=diseases.copy(),
+        drugs=drugs.copy(),
+        drug_sets={n: (list(u), list(d)) for n, (u, d) in sets.items()},
+        indications=joined,
+        candidates=candidates,
+        report=copy.deepcopy(report),
+        labels=str(labels),
+    )
