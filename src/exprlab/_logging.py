@@ -14,7 +14,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from exprlab.errors import FileAccessError
+from rich.console import Console
+from rich.logging import RichHandler
+
+from exprlab._progress import is_quiet, set_quiet
+from exprlab.errors import FileAccessError, InvalidParameterError
 
 LOGGER_NAME = "exprlab"
 LOG_FILE = "exprlab.log"
@@ -44,14 +48,7 @@ def configure_logging(
 
     Calling it again replaces the handlers a previous call installed (never anyone else's).
     """
-    from rich.console import Console
-    from rich.logging import RichHandler
-
-    from exprlab._progress import set_quiet
-
     if verbose and quiet:
-        from exprlab.errors import InvalidParameterError
-
         raise InvalidParameterError(
             "--verbose and --quiet contradict each other",
             where="command line",
@@ -119,10 +116,8 @@ def command_logging(verbose: bool = False, quiet: bool = False) -> logging.Logge
     a flag of its own, a command keeps that set-up (and the root's quiet setting) instead of
     resetting it.
     """
-    from exprlab import _progress as progress
-
     logger = logging.getLogger(LOGGER_NAME)
-    root_quiet = bool(getattr(progress, "_QUIET", False))
+    root_quiet = is_quiet()
     configured = any(
         getattr(h, _MARK, False) and not isinstance(h, logging.FileHandler) for h in logger.handlers
     )

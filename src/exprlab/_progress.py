@@ -26,6 +26,11 @@ def set_quiet(quiet: bool) -> None:
     _QUIET = quiet
 
 
+def is_quiet() -> bool:
+    """Whether progress bars (and the CLI's info messages) are silenced for this process."""
+    return _QUIET
+
+
 def progress_enabled() -> bool:
     """Bars show only on an interactive terminal and when not silenced."""
     return not _QUIET and sys.stderr.isatty()

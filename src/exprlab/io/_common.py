@@ -15,8 +15,10 @@ import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import anndata as ad
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from exprlab.errors import DuplicateIdError, FileAccessError, FormatError, InputDataError
 
@@ -266,9 +268,6 @@ def validate_adata(adata, *, where: str | os.PathLike) -> np.ndarray:
     The matrix must be 2-D with one row per obs and one column per var, obs/var tables must
     match those lengths, and obs and var names must be unique (GCT/GCTX ids are keys).
     """
-    import anndata as ad
-    import scipy.sparse as sp
-
     if not isinstance(adata, ad.AnnData):
         raise InputDataError(
             f"expected an AnnData, got {type(adata).__name__}",

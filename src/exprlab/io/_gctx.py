@@ -461,7 +461,7 @@ def write_gctx(
     *,
     compression: str | None = None,
     compression_opts: int | None = None,
-    chunk_obs: int | None = None,
+    chunk_size: int | None = None,
     dtype: np.dtype | type | str | None = None,
 ) -> Path:
     """Write an AnnData as a standard-layout GCTX file, atomically.
@@ -475,7 +475,7 @@ def write_gctx(
     compression, compression_opts
         HDF5 filter for the matrix and metadata: None (default, fastest reads), ``"gzip"``
         (level in ``compression_opts``, default 4) or ``"lzf"``.
-    chunk_obs
+    chunk_size
         Signatures per HDF5 chunk; default about 512 KiB of data per chunk, so a few signatures
         are read without touching the rest.
     dtype
@@ -506,7 +506,7 @@ def write_gctx(
     item = X.dtype.itemsize
     if n_obs and n_var:
         var_chunk = min(n_var, max(1, _CHUNK_BYTES // item))
-        obs_chunk = chunk_obs or max(1, _CHUNK_BYTES // (var_chunk * item))
+        obs_chunk = chunk_size or max(1, _CHUNK_BYTES // (var_chunk * item))
         chunks: tuple[int, int] | None = (min(n_obs, obs_chunk), var_chunk)
     else:
         chunks = None

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anndata as ad
 import numpy as np
 import pandas as pd
 
@@ -40,6 +41,7 @@ from exprlab.errors import (
     InvalidParameterError,
     NonFiniteValueError,
 )
+from exprlab.io._drug_names import normalize_drug_name
 
 INDICATION_COLUMNS = [
     "drug",
@@ -233,8 +235,6 @@ def deg_table_to_anndata(
     where: str = "DEG table",
 ):
     """The pivot behind :func:`read_deg_table`, for a DataFrame already in memory."""
-    import anndata as ad
-
     if duplicates not in ("min_pval", "error"):
         raise InvalidParameterError(
             f"duplicates={duplicates!r} is not a rule",
@@ -380,8 +380,6 @@ def read_dgem_contrast(
         change; ``layers["pval"]`` = the *adjusted* p-values. A name listed twice keeps its row
         with the smallest adjusted p-value (ties: larger absolute fold change, then first).
     """
-    import anndata as ad
-
     path = Path(path)
     df = read_delimited(path, sep=",", dtype={"Name": str})
     require_columns(df, _DGEM_REQUIRED, path, "the contrast table")
@@ -579,8 +577,6 @@ def read_indications(path, source: str | None = None, *, incomplete: str = "erro
                 else np.full(len(df), np.nan)
             ),
         )
-    from exprlab.drugs import normalize_drug_name
-
     table = pd.DataFrame({k: (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in out.items()})
     table["drug"] = normalize_drug_name(table["drug_name"]).to_numpy()
     empty = table["drug"] == ""
@@ -617,8 +613,6 @@ def read_expression_csv(path, *, genes_as: str = "rows", sep: str = ","):
         raise :class:`~exprlab.errors.FormatError`, repeated ids
         :class:`~exprlab.errors.DuplicateIdError`.
     """
-    import anndata as ad
-
     if genes_as not in ("rows", "columns"):
         raise InvalidParameterError(
             f"genes_as={genes_as!r}", where="read_expression_csv", fix="use 'rows' or 'columns'"
@@ -651,12 +645,12 @@ def read_expression_csv(path, *, genes_as: str = "rows", sep: str = ","):
     return ad.AnnData(X=X, obs=pd.DataFrame(index=df.index), var=pd.DataFrame(index=df.columns))
 
 
-def read_label_csv(path, *, id_column: int | str = 0, label_column: int | str = 1) -> pd.Series:
+def read_label_csv(path, *, id_column: int | str = 0, label: int | str = 1) -> pd.Series:
     """Read a two-column (sample id, label) CSV into a Series of labels indexed by sample id."""
     df = read_delimited(path, sep=",", dtype=str)
     cols = list(df.columns)
     idc = cols[id_column] if isinstance(id_column, int) else id_column
-    lab = cols[label_column] if isinstance(label_column, int) else label_column
+    lab = cols[label] if isinstance(label, int) else label
     require_columns(df, [idc, lab], path, "the label table")
     ids = _nonempty_text(df, idc, path)
     if ids.duplicated().any():
@@ -675,8 +669,6 @@ def read_gene_values(
 
     Gene names are upper-cased; a gene listed twice keeps its largest absolute value.
     """
-    import anndata as ad
-
     df = read_delimited(path, sep=sep, header=header)
     require_columns(df, [gene_column, value_column], path, "the signature table")
     genes = _nonempty_text(df, gene_column, path).str.upper()

@@ -1,18 +1,4 @@
-"""Gene identifiers: symbol / Entrez / Ensembl mapping and gene-space conversion.
-
-The mapping comes from the L1000 gene table (``lincs/geneinfo_beta.txt.gz`` of the public data
-directory, 12,328 genes): every gene has an Entrez id and a symbol, all but 51 an Ensembl id.
-Symbols are upper-cased (exprlab's convention for ``var_names``), Ensembl version suffixes
-(``ENSG...\\.12``) are ignored.
-
-Many-to-one and one-to-many
----------------------------
-A few identifiers are ambiguous in the table (the symbol ``MIA2`` names two Entrez genes, one
-Ensembl id is shared by two Entrez genes). The rule is: prefer the gene of the better L1000
-feature space (landmark, then best inferred, then inferred), then the first in the table. When
-several *source* genes of an AnnData land on the same *target* id, :func:`convert_gene_space`
-merges them by the ``duplicates`` rule (mean by default) and reports them.
-"""
+"""Mapping between gene identifier kinds and re-expressing an AnnData over another kind."""
 
 from __future__ import annotations
 
@@ -20,12 +6,14 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+import anndata as ad
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from exprlab._config import data_file
 from exprlab.errors import GeneSpaceError, InvalidParameterError
+from exprlab.io import guess_id_kind, read_gene_info
 
 KINDS = ("symbol", "entrez", "ensembl")
 _FEATURE_RANK = {"landmark": 0, "best inferred": 1, "inferred": 2}
@@ -33,8 +21,6 @@ _FEATURE_RANK = {"landmark": 0, "best inferred": 1, "inferred": 2}
 
 @lru_cache(maxsize=4)
 def _gene_table_cached(path: str) -> pd.DataFrame:
-    from exprlab.io._tables import read_gene_info
-
     return read_gene_info(path)
 
 
@@ -66,8 +52,6 @@ def detect_id_kind(ids: Iterable[str]) -> str:
     Entrez, ``ENS*G`` + digits is Ensembl). Identifiers of no kind the L1000 table maps (probe ids
     such as ``1007_s_at``, a mixture) raise :class:`~exprlab.errors.GeneSpaceError`.
     """
-    from exprlab.io import guess_id_kind
-
     values = [str(i).strip() for i in ids if i is not None and str(i).strip() != ""]
     if not values:
         raise GeneSpaceError(
@@ -191,8 +175,6 @@ def convert_gene_space(
         (source ids not in the table, dropped), ``n_merged`` and ``merged`` (target id -> the
         source ids merged or dropped into it).
     """
-    import anndata as ad
-
     if duplicates not in _DUPLICATE_RULES:
         raise InvalidParameterError(
             f"duplicates={duplicates!r} is not a rule",
@@ -299,8 +281,6 @@ def require_same_gene_space(
             where=f"{na} vs {nb}",
             fix=f"reorder one onto the other, e.g. {nb}[:, {na}.var_names]",
         )
-    from exprlab.io import guess_id_kind
-
     kind_a, kind_b = guess_id_kind(list(ga[:2000])), guess_id_kind(list(gb[:2000]))
     kinds = f" ({na} uses {kind_a} ids, {nb} uses {kind_b} ids)" if kind_a != kind_b else ""
     raise GeneSpaceError(
