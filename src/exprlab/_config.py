@@ -8,12 +8,29 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal, overload
 
 from exprlab.errors import DataNotFoundError
 
 
+@overload
+def data_dir(required: Literal[True] = True) -> Path: ...
+@overload
+def data_dir(required: bool) -> Path | None: ...
 def data_dir(required: bool = True) -> Path | None:
-    """The public data directory, or ``None`` (when not ``required``) if it is absent."""
+    """The public data directory, or ``None`` (when not ``required``) if it is absent.
+
+    Parameters
+    ----------
+    required
+        Raise :class:`~exprlab.errors.DataNotFoundError` when the directory is absent, instead
+        of returning ``None``.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The directory.
+    """
     env = os.environ.get("EXPRLAB_DATA")
     candidates = [Path(env)] if env else []
     candidates.append(Path(__file__).resolve().parents[3] / "shared" / "data")
@@ -30,7 +47,18 @@ def data_dir(required: bool = True) -> Path | None:
 
 
 def data_file(relative: str) -> Path:
-    """Path of one file of the public data directory; DataNotFoundError when it is absent."""
+    """Path of one file of the public data directory; DataNotFoundError when it is absent.
+
+    Parameters
+    ----------
+    relative
+        The file's path inside the data directory (``lincs/geneinfo_beta.txt.gz``).
+
+    Returns
+    -------
+    pathlib.Path
+        The existing file.
+    """
     root = data_dir(required=True)
     path = root / relative
     if not path.is_file():

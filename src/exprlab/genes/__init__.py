@@ -1,4 +1,4 @@
-"""Gene identifiers: symbol / Entrez / Ensembl mapping and gene-space conversion.
+r"""Gene identifiers: symbol / Entrez / Ensembl mapping and gene-space conversion.
 
 The mapping comes from the L1000 gene table (``lincs/geneinfo_beta.txt.gz`` of the public data
 directory, 12,328 genes): every gene has an Entrez id and a symbol, all but 51 an Ensembl id.

@@ -12,7 +12,7 @@ import gzip
 import lzma
 import os
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import anndata as ad
@@ -90,7 +90,7 @@ def strip_compression_suffix(name: str) -> tuple[str, str | None]:
 
 
 def read_text(path: str | os.PathLike) -> str:
-    """Read a whole text file, plain or gzip/xz compressed, as UTF-8 with universal newlines.
+    r"""Read a whole text file, plain or gzip/xz compressed, as UTF-8 with universal newlines.
 
     ``\\r\\n`` and ``\\r`` line ends become ``\\n`` and a UTF-8 byte-order mark is dropped.
 
@@ -214,7 +214,7 @@ def _parse_numbers(present: np.ndarray, *, integers: bool) -> np.ndarray | None:
         return None
 
 
-def metadata_frame(index: Sequence[str], fields: dict[str, Sequence[str]]) -> pd.DataFrame:
+def metadata_frame(index: Sequence[str], fields: Mapping[str, Sequence[str]]) -> pd.DataFrame:
     """A DataFrame indexed by ``index`` with one typed column per metadata field (see infer_column)."""
     idx = pd.Index(list(index), dtype=object)
     return pd.DataFrame({name: infer_column(vals) for name, vals in fields.items()}, index=idx)
