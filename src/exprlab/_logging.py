@@ -46,7 +46,11 @@ def configure_logging(
     quiet
         Show only warnings and errors on the terminal, and silence progress bars.
 
-    Calling it again replaces the handlers a previous call installed (never anyone else's).
+    Returns
+    -------
+    logging.Logger
+        The ``exprlab`` logger. Calling this again replaces the handlers a previous call
+        installed (never anyone else's).
     """
     if verbose and quiet:
         raise InvalidParameterError(
@@ -81,6 +85,16 @@ def attach_log_file(run_dir: str | os.PathLike) -> Path:
     """Send every ``exprlab`` message (debug level) to ``<run_dir>/exprlab.log`` (appended).
 
     Replaces a log file attached before; the console handler is left as it is.
+
+    Parameters
+    ----------
+    run_dir
+        An existing run folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The log file.
     """
     folder = Path(run_dir)
     if not folder.is_dir():
@@ -115,6 +129,16 @@ def command_logging(verbose: bool = False, quiet: bool = False) -> logging.Logge
     The root options (``exprlab --quiet COMMAND``) may already have configured logging: without
     a flag of its own, a command keeps that set-up (and the root's quiet setting) instead of
     resetting it.
+
+    Parameters
+    ----------
+    verbose, quiet
+        The command's own ``--verbose`` and ``--quiet`` flags.
+
+    Returns
+    -------
+    logging.Logger
+        The ``exprlab`` logger.
     """
     logger = logging.getLogger(LOGGER_NAME)
     root_quiet = is_quiet()
