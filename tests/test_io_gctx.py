@@ -61,7 +61,7 @@ def test_round_trip(tmp_path, compression):
 
 def test_select_by_id_and_index_keeps_requested_order(tmp_path):
     a = _adata()
-    path = write_gctx(a, tmp_path / "x.gctx", chunk_obs=4)
+    path = write_gctx(a, tmp_path / "x.gctx", chunk_size=4)
     cid = ["sig_17", "sig_2", "sig_29"]
     rid = ["5011", "5000", "5003"]
     b = read_gctx(path, cid=cid, rid=rid)
@@ -84,7 +84,7 @@ def test_select_large_lists(tmp_path, monkeypatch):
     import exprlab.io._gctx as gctx_mod
 
     a = _adata(n_obs=200, n_var=20)
-    path = write_gctx(a, tmp_path / "x.gctx", chunk_obs=16)
+    path = write_gctx(a, tmp_path / "x.gctx", chunk_size=16)
     monkeypatch.setattr(gctx_mod, "_FANCY_MAX", 8)  # force the span strategy on both axes
     rng = np.random.default_rng(5)
     rows = rng.choice(200, 150, replace=False)

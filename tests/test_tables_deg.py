@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from exprlab.errors import DuplicateIdError, FileAccessError, FormatError, NonFiniteValueError
-from exprlab.io._tables import read_deg_table, read_dgem_contrast
+from exprlab.io import read_deg_table, read_dgem_contrast
 
 HEADER = "efo.id\tefo.term\tensembl.id\tgene.symbol\tcomparison\tlfc\tpval\n"
 TINY = [

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exprlab.errors import ExprlabError
-from exprlab.io._tables import read_deg_table, read_dgem_contrast, read_indications
+from exprlab.io import read_deg_table, read_dgem_contrast, read_indications
 
 VALID_DEG = (
     b"efo.id\tefo.term\tensembl.id\tgene.symbol\tcomparison\tlfc\tpval\n"

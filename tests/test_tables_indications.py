@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from exprlab.errors import FormatError, InvalidParameterError
-from exprlab.io._tables import INDICATION_COLUMNS, read_indications
+from exprlab.io import INDICATION_COLUMNS, read_indications
 
 
 def _tsv(tmp_path, name, text):
@@ -90,7 +90,12 @@ def test_user_table(tmp_path):
         ("drug\tdisease\n---\ty\n", {}, FormatError, "line 2.*no letter or digit"),
         ("drug\tdisease\nx\t\n", {}, FormatError, "line 2.*'disease'"),
         ("drug\tdisease\n", {}, FormatError, "no rows"),
-        ("drug\tdisease\nx\ty\n", {"source": "chembl"}, InvalidParameterError, "not an indication catalogue"),
+        (
+            "drug\tdisease\nx\ty\n",
+            {"source": "chembl"},
+            InvalidParameterError,
+            "unknown source 'chembl'.*opentargets",
+        ),
     ],
 )
 def test_malformed_indication_tables(tmp_path, text, kw, error, pattern):

@@ -14,7 +14,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from exprlab.errors import FileAccessError
+from rich.console import Console
+from rich.logging import RichHandler
+
+from exprlab._progress import is_quiet, set_quiet
+from exprlab.errors import FileAccessError, InvalidParameterError
 
 LOGGER_NAME = "exprlab"
 LOG_FILE = "exprlab.log"
@@ -42,16 +46,13 @@ def configure_logging(
     quiet
         Show only warnings and errors on the terminal, and silence progress bars.
 
-    Calling it again replaces the handlers a previous call installed (never anyone else's).
+    Returns
+    -------
+    logging.Logger
+        The ``exprlab`` logger. Calling this again replaces the handlers a previous call
+        installed (never anyone else's).
     """
-    from rich.console import Console
-    from rich.logging import RichHandler
-
-    from exprlab._progress import set_quiet
-
     if verbose and quiet:
-        from exprlab.errors import InvalidParameterError
-
         raise InvalidParameterError(
             "--verbose and --quiet contradict each other",
             where="command line",
@@ -84,6 +85,16 @@ def attach_log_file(run_dir: str | os.PathLike) -> Path:
     """Send every ``exprlab`` message (debug level) to ``<run_dir>/exprlab.log`` (appended).
 
     Replaces a log file attached before; the console handler is left as it is.
+
+    Parameters
+    ----------
+    run_dir
+        An existing run folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The log file.
     """
     folder = Path(run_dir)
     if not folder.is_dir():
@@ -118,11 +129,19 @@ def command_logging(verbose: bool = False, quiet: bool = False) -> logging.Logge
     The root options (``exprlab --quiet COMMAND``) may already have configured logging: without
     a flag of its own, a command keeps that set-up (and the root's quiet setting) instead of
     resetting it.
-    """
-    from exprlab import _progress as progress
 
+    Parameters
+    ----------
+    verbose, quiet
+        The command's own ``--verbose`` and ``--quiet`` flags.
+
+    Returns
+    -------
+    logging.Logger
+        The ``exprlab`` logger.
+    """
     logger = logging.getLogger(LOGGER_NAME)
-    root_quiet = bool(getattr(progress, "_QUIET", False))
+    root_quiet = is_quiet()
     configured = any(
         getattr(h, _MARK, False) and not isinstance(h, logging.FileHandler) for h in logger.handlers
     )

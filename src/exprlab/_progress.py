@@ -26,6 +26,11 @@ def set_quiet(quiet: bool) -> None:
     _QUIET = quiet
 
 
+def is_quiet() -> bool:
+    """Whether progress bars (and the CLI's info messages) are silenced for this process."""
+    return _QUIET
+
+
 def progress_enabled() -> bool:
     """Bars show only on an interactive terminal and when not silenced."""
     return not _QUIET and sys.stderr.isatty()
@@ -45,7 +50,22 @@ def make_progress() -> Progress:
 
 
 def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
-    """Iterate ``items`` while showing a progress bar described by ``description``."""
+    """Iterate ``items`` while showing a progress bar described by ``description``.
+
+    Parameters
+    ----------
+    items
+        What to iterate over.
+    description
+        The bar's label.
+    total
+        Number of items, when ``items`` has no length (the bar then shows progress against it).
+
+    Yields
+    ------
+    object
+        The items, unchanged.
+    """
     if total is None and hasattr(items, "__len__"):
         total = len(items)  # type: ignore[arg-type]
     with make_progress() as progress:

@@ -1,19 +1,20 @@
-"""Data commands: ``exprlab info``, ``exprlab convert``, ``exprlab datasets``."""
+"""Data commands: ``exprlab version``, ``exprlab info``, ``exprlab convert``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
+from exprlab import __version__
 from exprlab.cli import app
 
 
 @app.command()
 def version() -> None:
     """Print the exprlab version."""
-    from exprlab import __version__
-
     print(__version__)
 
 
@@ -33,10 +34,7 @@ def info(
     path: Path = typer.Argument(..., help="A GCT/GCTX/h5/h5ad matrix, GMT gene sets, CLS labels or a table."),
 ) -> None:
     """Describe a file: format, shape (obs x var), gene space, metadata fields, value summary."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from exprlab.io import describe
+    from exprlab.io import describe  # deferred: keeps `exprlab --help` from loading anndata and h5py
 
     d = describe(path)
     table = Table(title=str(path), show_header=False, title_justify="left")
@@ -77,12 +75,12 @@ def info(
 @app.command()
 def convert(
     src: Path = typer.Argument(..., help="Input: .gct[.gz], .gctx, .h5, .h5ad or .gmt[.gz|.xz]."),
-    dst: Path = typer.Argument(
+    out: Path = typer.Argument(
         ..., help="Output: .gct[.gz|.xz], .gctx or .h5ad (matrices); .gmt[.gz|.xz] (gene sets)."
     ),
 ) -> None:
     """Convert between matrix formats (gct, gctx, h5, h5ad) or between GMT files; written atomically."""
-    from exprlab.io import convert as convert_file
+    from exprlab.io import convert as convert_file  # deferred: keeps `exprlab --help` light
 
-    out = convert_file(src, dst)
-    print(f"wrote {out}")
+    written = convert_file(src, out)
+    print(f"wrote {written}")

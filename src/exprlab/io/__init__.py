@@ -2,7 +2,9 @@
 
 Expression matrices become AnnData with obs = samples / signatures and var = genes (GCT/GCTX
 store genes as rows; they are transposed on the way in and out). Gene sets are dicts of set name
--> genes; labels are pandas Series; results are tidy tables in Parquet or TSV.
+-> genes; labels are pandas Series; results are tidy tables in Parquet or TSV; differential-
+expression tables, disease contrasts and indication catalogues are read into AnnData
+signatures and tidy tables.
 """
 
 from exprlab.io._anndata_io import read_h5ad, write_h5ad
@@ -13,10 +15,27 @@ from exprlab.io._gctx import gctx_ids, read_gctx, write_gctx
 from exprlab.io._gmt import GeneSets, filter_gene_sets, read_gmt, write_gmt
 from exprlab.io._h5 import read_signaturesearch_h5
 from exprlab.io._results import read_table, write_table
+from exprlab.io._tables import (
+    INDICATION_COLUMNS,
+    INDICATION_SOURCES,
+    deg_table_to_anndata,
+    read_deg_table,
+    read_delimited,
+    read_dgem_contrast,
+    read_expression_csv,
+    read_gene_info,
+    read_gene_values,
+    read_indications,
+    read_label_csv,
+    require_columns,
+)
 
 __all__ = [
+    "INDICATION_COLUMNS",
+    "INDICATION_SOURCES",
     "GeneSets",
     "convert",
+    "deg_table_to_anndata",
     "describe",
     "detect_format",
     "filter_gene_sets",
@@ -24,12 +43,21 @@ __all__ = [
     "guess_id_kind",
     "read",
     "read_cls",
+    "read_deg_table",
+    "read_delimited",
+    "read_dgem_contrast",
+    "read_expression_csv",
     "read_gct",
     "read_gctx",
+    "read_gene_info",
+    "read_gene_values",
     "read_gmt",
     "read_h5ad",
+    "read_indications",
+    "read_label_csv",
     "read_signaturesearch_h5",
     "read_table",
+    "require_columns",
     "write",
     "write_cls",
     "write_gct",
@@ -38,4 +66,3 @@ __all__ = [
     "write_h5ad",
     "write_table",
 ]
-from exprlab.io._tables import read_deg_table, read_dgem_contrast, read_indications  # noqa: F401

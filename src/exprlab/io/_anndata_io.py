@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 import anndata as ad
 
 from exprlab._atomic import atomic_path
-from exprlab.errors import FormatError, InputDataError, InvalidParameterError
+from exprlab._validation import check_choice
+from exprlab.errors import FormatError, InputDataError
 from exprlab.io._common import check_readable
 
 __all__ = ["read_h5ad", "write_h5ad"]
 
 
-def read_h5ad(path: str | os.PathLike, *, backed: str | None = None) -> ad.AnnData:
+def read_h5ad(path: str | os.PathLike, *, backed: Literal["r"] | None = None) -> ad.AnnData:
     """Read an ``.h5ad`` file.
 
     Parameters
@@ -24,6 +26,11 @@ def read_h5ad(path: str | os.PathLike, *, backed: str | None = None) -> ad.AnnDa
     backed
         ``None`` (load into memory) or ``"r"`` to leave the matrix on disk (anndata's backed mode).
 
+    Returns
+    -------
+    AnnData
+        The AnnData as anndata reads it.
+
     Raises
     ------
     FileAccessError
@@ -32,10 +39,7 @@ def read_h5ad(path: str | os.PathLike, *, backed: str | None = None) -> ad.AnnDa
         The file is not a valid h5ad (not HDF5, or not written by anndata).
     """
     where = check_readable(path)
-    if backed not in (None, "r"):
-        raise InvalidParameterError(
-            f"backed='{backed}' is not supported", where="read_h5ad", fix="use backed=None or 'r'"
-        )
+    backed = check_choice(backed, "backed", (None, "r"))
     try:
         return ad.read_h5ad(where, backed=backed)
     except (OSError, KeyError, ValueError, TypeError) as err:
@@ -46,7 +50,9 @@ def read_h5ad(path: str | os.PathLike, *, backed: str | None = None) -> ad.AnnDa
         ) from err
 
 
-def write_h5ad(adata: ad.AnnData, path: str | os.PathLike, *, compression: str | None = None) -> Path:
+def write_h5ad(
+    adata: ad.AnnData, path: str | os.PathLike, *, compression: Literal["gzip", "lzf"] | None = None
+) -> Path:
     """Write an AnnData as ``.h5ad``, atomically, without changing it.
 
     String columns are kept as they are (anndata's automatic conversion of strings to
@@ -60,6 +66,11 @@ def write_h5ad(adata: ad.AnnData, path: str | os.PathLike, *, compression: str |
         Output file.
     compression
         None, ``"gzip"`` or ``"lzf"`` (anndata's options).
+
+    Returns
+    -------
+    Path
+        The written file.
     """
     where = Path(path)
     if not isinstance(adata, ad.AnnData):
@@ -68,10 +79,7 @@ def write_h5ad(adata: ad.AnnData, path: str | os.PathLike, *, compression: str |
             where=where,
             fix="wrap the matrix in anndata.AnnData",
         )
-    if compression not in (None, "gzip", "lzf"):
-        raise InvalidParameterError(
-            f"unknown compression '{compression}'", where="write_h5ad", fix="use None, 'gzip' or 'lzf'"
-        )
+    compression = check_choice(compression, "compression", (None, "gzip", "lzf"))
     with atomic_path(where) as tmp:
         adata.write_h5ad(tmp, compression=compression, convert_strings_to_categoricals=False)
     return where

@@ -33,6 +33,11 @@ _FIX = "a CLS file has three lines: 'nsamples nclasses 1', '# class names', then
 def read_cls(path: str | os.PathLike) -> pd.Series:
     """Read sample class labels from a CLS file.
 
+    Parameters
+    ----------
+    path
+        The CLS file (plain, ``.gz`` or ``.xz``).
+
     Returns
     -------
     pandas.Series
@@ -42,6 +47,7 @@ def read_cls(path: str | os.PathLike) -> pd.Series:
     Raises
     ------
     FileAccessError, FormatError
+        Unreadable file; counts that disagree with the labels, or a continuous phenotype.
     """
     where = Path(path)
     lines = [ln for ln in read_text(where).split("\n")]
@@ -94,7 +100,21 @@ def read_cls(path: str | os.PathLike) -> pd.Series:
 
 
 def write_cls(labels: Sequence | pd.Series, path: str | os.PathLike) -> Path:
-    """Write categorical sample labels as a CLS file, atomically (categories as class names)."""
+    """Write categorical sample labels as a CLS file, atomically.
+
+    Parameters
+    ----------
+    labels
+        One label per sample; a categorical's categories (those used) give the class names and
+        their order, otherwise the labels in order of first appearance.
+    path
+        Output file.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
     where = Path(path)
     series = pd.Series(labels)
     if series.isna().any():

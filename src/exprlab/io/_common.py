@@ -12,11 +12,13 @@ import gzip
 import lzma
 import os
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import anndata as ad
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from exprlab.errors import DuplicateIdError, FileAccessError, FormatError, InputDataError
 
@@ -88,7 +90,7 @@ def strip_compression_suffix(name: str) -> tuple[str, str | None]:
 
 
 def read_text(path: str | os.PathLike) -> str:
-    """Read a whole text file, plain or gzip/xz compressed, as UTF-8 with universal newlines.
+    r"""Read a whole text file, plain or gzip/xz compressed, as UTF-8 with universal newlines.
 
     ``\\r\\n`` and ``\\r`` line ends become ``\\n`` and a UTF-8 byte-order mark is dropped.
 
@@ -212,7 +214,7 @@ def _parse_numbers(present: np.ndarray, *, integers: bool) -> np.ndarray | None:
         return None
 
 
-def metadata_frame(index: Sequence[str], fields: dict[str, Sequence[str]]) -> pd.DataFrame:
+def metadata_frame(index: Sequence[str], fields: Mapping[str, Sequence[str]]) -> pd.DataFrame:
     """A DataFrame indexed by ``index`` with one typed column per metadata field (see infer_column)."""
     idx = pd.Index(list(index), dtype=object)
     return pd.DataFrame({name: infer_column(vals) for name, vals in fields.items()}, index=idx)
@@ -266,9 +268,6 @@ def validate_adata(adata, *, where: str | os.PathLike) -> np.ndarray:
     The matrix must be 2-D with one row per obs and one column per var, obs/var tables must
     match those lengths, and obs and var names must be unique (GCT/GCTX ids are keys).
     """
-    import anndata as ad
-    import scipy.sparse as sp
-
     if not isinstance(adata, ad.AnnData):
         raise InputDataError(
             f"expected an AnnData, got {type(adata).__name__}",

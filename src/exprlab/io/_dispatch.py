@@ -12,14 +12,16 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import anndata as ad
 import numpy as np
+import scipy.sparse as sp
 
 from exprlab.errors import FormatError, InvalidParameterError, UnknownFormatError
-from exprlab.io._common import HDF5_MAGIC, check_readable, head_bytes, read_text, strip_compression_suffix
 from exprlab.io._anndata_io import read_h5ad, write_h5ad
 from exprlab.io._cls import read_cls
+from exprlab.io._common import HDF5_MAGIC, check_readable, head_bytes, read_text, strip_compression_suffix
 from exprlab.io._gct import read_gct, write_gct
 from exprlab.io._gctx import MATRIX_PATH, open_h5, read_gctx, write_gctx
 from exprlab.io._gmt import read_gmt, write_gmt
@@ -87,7 +89,19 @@ def _hdf5_layout(path: Path) -> str:
 
 
 def detect_format(path: str | os.PathLike) -> str:
-    """Tell the format of an existing file: gct, gctx, signaturesearch, h5ad, gmt, cls, parquet, tsv.
+    """Tell the format of an existing file, from its name or else from its content.
+
+    Parameters
+    ----------
+    path
+        An existing file. ``.h5``/``.hdf5`` and unknown extensions are told from the content
+        (HDF5 layout, a ``#1.2``/``#1.3`` first line).
+
+    Returns
+    -------
+    str
+        One of ``gct``, ``gctx``, ``signaturesearch``, ``h5ad``, ``gmt``, ``cls``, ``parquet``,
+        ``tsv``.
 
     Raises
     ------
@@ -121,11 +135,22 @@ def detect_format(path: str | os.PathLike) -> str:
     )
 
 
-def read(path: str | os.PathLike, **kwargs) -> ad.AnnData:
+def read(path: str | os.PathLike, **kwargs: Any) -> ad.AnnData:
     """Read any expression-matrix format into an AnnData (obs = samples, var = genes).
 
-    Keyword arguments go to the format's reader (e.g. ``cid=`` for GCTX, ``allow_nan=``).
     Gene-set (GMT), label (CLS) and table files are refused with a pointer to their reader.
+
+    Parameters
+    ----------
+    path
+        A GCT, GCTX, signatureSearch HDF5 or h5ad file (see :func:`detect_format`).
+    **kwargs
+        Passed to the format's reader (e.g. ``cid=`` for GCTX, ``allow_nan=``).
+
+    Returns
+    -------
+    anndata.AnnData
+        The matrix with its metadata, as the format's reader returns it.
     """
     fmt = detect_format(path)
     if fmt == "gct":
@@ -155,8 +180,23 @@ def _writable_format(path: str | os.PathLike) -> str:
     return fmt
 
 
-def write(adata: ad.AnnData, path: str | os.PathLike, **kwargs) -> Path:
-    """Write an AnnData in the format named by the extension (.gct[.gz|.xz], .gctx, .h5ad), atomically."""
+def write(adata: ad.AnnData, path: str | os.PathLike, **kwargs: Any) -> Path:
+    """Write an AnnData in the format named by the extension, atomically.
+
+    Parameters
+    ----------
+    adata
+        obs = samples / signatures, var = genes.
+    path
+        Output file: ``.gct`` (optionally ``.gct.gz``/``.gct.xz``), ``.gctx`` or ``.h5ad``.
+    **kwargs
+        Passed to the format's writer (e.g. ``version=`` for GCT, ``compression=``).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
     fmt = _writable_format(path)
     if fmt == "gct":
         return write_gct(adata, path, **kwargs)
@@ -165,23 +205,36 @@ def write(adata: ad.AnnData, path: str | os.PathLike, **kwargs) -> Path:
     return write_h5ad(adata, path, **kwargs)
 
 
-def convert(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
-    """Convert between matrix formats (gct, gctx, signatureSearch h5 -> gct, gctx, h5ad) or GMT -> GMT.
+def convert(src: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """Convert a matrix between formats, or gene sets between GMT files.
 
-    Pairs that make no sense (a gene-set file to a matrix, labels to anything, ...) are refused
-    before anything is read or written. The output is written atomically.
+    Matrices go from gct, gctx, signatureSearch h5 or h5ad to gct, gctx or h5ad; gene sets from
+    GMT to GMT (changing the compression). Pairs that make no sense (a gene-set file to a
+    matrix, labels to anything, ...) are refused before anything is read or written.
+
+    Parameters
+    ----------
+    src
+        The input file (format detected as in :func:`detect_format`).
+    out
+        The output file; its extension names the format. Written atomically.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
     """
-    out_name = format_from_name(dst)
+    out_name = format_from_name(out)
     fmt_in = detect_format(src)
     if fmt_in == "gmt":
         if out_name != "gmt":
             raise InvalidParameterError(
-                f"cannot convert gene sets (gmt) to {out_name or Path(dst).name}",
+                f"cannot convert gene sets (gmt) to {out_name or Path(out).name}",
                 where=src,
                 fix="gene sets convert only to another .gmt/.gmt.gz/.gmt.xz file",
             )
         sets = read_gmt(src)
-        return write_gmt(sets, dst)
+        return write_gmt(sets, out)
     if fmt_in not in MATRIX_FORMATS:
         raise InvalidParameterError(
             f"cannot convert a {fmt_in} file",
@@ -190,11 +243,11 @@ def convert(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
         )
     if out_name not in _WRITABLE:
         raise InvalidParameterError(
-            f"cannot convert a {fmt_in} matrix to '{Path(dst).name}'",
-            where=dst,
+            f"cannot convert a {fmt_in} matrix to '{Path(out).name}'",
+            where=out,
             fix="name the output .gct (optionally .gct.gz/.gct.xz), .gctx or .h5ad",
         )
-    return write(read(src), dst)
+    return write(read(src), out)
 
 
 _PATTERNS = {
@@ -206,10 +259,24 @@ _PATTERNS = {
 
 
 def guess_id_kind(ids: Sequence[str], *, threshold: float = 0.8) -> str:
-    """Guess the kind of gene identifiers: entrez, ensembl, probe, symbol, or mixed.
+    """Guess the kind of gene identifiers, so that messages and mappings can name it.
 
-    Each id is tested against the patterns in that order (a probe id like ``1007_s_at`` is a
-    probe, not a symbol); the kind matched by at least ``threshold`` of the ids wins.
+    Each id is tested against the patterns in the order entrez, ensembl, probe, symbol (a probe
+    id like ``1007_s_at`` is a probe, not a symbol); the first kind matched by at least
+    ``threshold`` of the ids wins.
+
+    Parameters
+    ----------
+    ids
+        Gene identifiers (converted to strings).
+    threshold
+        Fraction of the ids a kind must match.
+
+    Returns
+    -------
+    str
+        ``entrez``, ``ensembl``, ``probe``, ``symbol``, ``mixed`` (no kind reaches the
+        threshold) or ``none`` (no ids).
     """
     ids = [str(i) for i in ids]
     if not ids:
@@ -224,8 +291,6 @@ def guess_id_kind(ids: Sequence[str], *, threshold: float = 0.8) -> str:
 
 
 def _value_summary(X) -> dict:
-    import scipy.sparse as sp
-
     arr = X.toarray() if sp.issparse(X) else np.asarray(X)
     arr = arr.astype(np.float64, copy=False)
     n_nan = int(np.isnan(arr).sum())
@@ -242,6 +307,13 @@ def _value_summary(X) -> dict:
 
 def describe(path: str | os.PathLike, *, n_first: int = 5) -> dict:
     """A summary of a file for ``exprlab info``: format, shape, gene space, metadata, values.
+
+    Parameters
+    ----------
+    path
+        Any file :func:`detect_format` recognises.
+    n_first
+        How many ids (genes, samples, sets) to show as examples.
 
     Returns
     -------

@@ -34,17 +34,18 @@ import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import anndata as ad
 import numpy as np
 import pandas as pd
 
 from exprlab._atomic import atomic_path
+from exprlab._validation import check_choice
 from exprlab.errors import (
     DuplicateIdError,
     FormatError,
     InputDataError,
-    InvalidParameterError,
     NonFiniteValueError,
 )
 from exprlab.io._common import (
@@ -150,97 +151,13 @@ def read_gct(
     """
     where = Path(path)
     text = read_text(where)
-    head, _ = _split_head(text, 2)
-    if not head or not head[0].strip():
-        raise FormatError(
-            "the file is empty or its first line is blank",
-            where=where,
-            fix="a GCT file starts with '#1.2' or '#1.3'",
-        )
-    version_line = _cells(head[0], trim=True)[0].strip()
-    if version_line not in ("#1.2", "#1.3"):
-        raise FormatError(
-            f"line 1 must be '#1.2' or '#1.3', found '{head[0][:40]}'",
-            where=where,
-            fix="check that this is a GCT file; GCTX files are read with read_gctx",
-        )
-    version = version_line[1:]
-    if len(head) < 2:
-        raise FormatError("the file ends after line 1 (no dimension line)", where=where, fix=_FIX_DIMS)
-    nrow, ncol, nrm, ncm = _parse_dims(head[1], version, where)
+    version, (nrow, ncol, nrm, ncm) = _read_version_and_dims(text, where)
     head, data_start = _split_head(text, 3 + ncm)
-    if len(head) < 3 + ncm:
-        raise FormatError(
-            f"the file is truncated: it ends at line {len(head)}, before the header and the "
-            f"{ncm} column-metadata lines announced on line 2",
-            where=where,
-            fix="the file is incomplete; download or export it again",
-        )
-    width = 1 + nrm + ncol
-    header = _cells(head[2], trim=True)
-    if len(header) != width:
-        raise FormatError(
-            f"line 3 (header) has {len(header)} cells, the dimension line announces {width} "
-            f"(1 id + {nrm} {'description' if version == '1.2' else 'row-metadata'} + {ncol} sample columns)",
-            where=where,
-            fix="make the dimension line (line 2) agree with the header",
-        )
-    sample_ids = header[1 + nrm :]
-    row_fields = header[1 : 1 + nrm]
-    check_unique(
-        sample_ids,
-        what="sample",
-        where=where,
-        locate=lambda s: f"line 3, columns {[i + 2 + nrm for i, v in enumerate(sample_ids) if v == s][:2]}",
-    )
-    if version == "1.3":
-        check_unique(row_fields, what="row-metadata field", where=where, locate=lambda s: "line 3")
-    col_fields: dict[str, list[str]] = {}
-    for k in range(ncm):
-        cells = head[3 + k].split("\t")
-        lineno = 4 + k
-        if len(cells) != width:
-            raise FormatError(
-                f"line {lineno} (column metadata '{cells[0][:40]}') has {len(cells)} cells, expected {width}",
-                where=where,
-                fix="every column-metadata line needs the field name, one filler per row-metadata field and one value per sample",
-            )
-        name = cells[0]
-        if name in col_fields:
-            raise DuplicateIdError(
-                f"column-metadata field '{name}' appears twice (line {lineno})",
-                where=where,
-                fix="rename or remove the repeated field",
-            )
-        col_fields[name] = cells[1 + nrm :]
+    sample_ids, row_fields, col_fields = _read_header_block(head, version, ncol, nrm, ncm, where)
 
     first_data_line = 4 + ncm
     body = text[data_start:].rstrip("\n")
-    lines = body.split("\n") if body else []
-    if len(lines) < nrow:
-        raise FormatError(
-            f"the file is truncated: line 2 announces {nrow} data rows but only {len(lines)} follow "
-            f"(the file ends at line {first_data_line + len(lines) - 1})",
-            where=where,
-            fix="the file is incomplete; export it again, or correct the row count on line 2",
-        )
-    if len(lines) > nrow:
-        raise FormatError(
-            f"line 2 announces {nrow} data rows but {len(lines)} follow (first extra row on line {first_data_line + nrow})",
-            where=where,
-            fix="correct the row count on line 2 or remove the extra lines",
-        )
-    ntabs = np.fromiter(map(str.count, lines, ["\t"] * len(lines)), dtype=np.int64, count=len(lines))
-    bad = np.flatnonzero(ntabs != width - 1)
-    if bad.size:
-        i = int(bad[0])
-        what = "is empty" if not lines[i] else f"has {ntabs[i] + 1} cells, expected {width}"
-        raise FormatError(
-            f"line {first_data_line + i} {what}",
-            where=where,
-            fix="every data line needs the gene id, its row metadata and one value per sample, separated by tabs",
-        )
-
+    lines = _data_lines(body, nrow, 1 + nrm + ncol, first_data_line, where)
     split_meta = [line.split("\t", nrm + 1) for line in lines]
     gene_ids = [cells[0] for cells in split_meta]
     check_unique(
@@ -272,6 +189,108 @@ def read_gct(
     adata = ad.AnnData(X=X, obs=obs, var=var)
     adata.uns["gct_version"] = version
     return adata
+
+
+def _read_version_and_dims(text: str, where: Path) -> tuple[str, tuple[int, int, int, int]]:
+    """The GCT version of line 1 and the (nrow, ncol, nrowmeta, ncolmeta) of line 2."""
+    head, _ = _split_head(text, 2)
+    if not head or not head[0].strip():
+        raise FormatError(
+            "the file is empty or its first line is blank",
+            where=where,
+            fix="a GCT file starts with '#1.2' or '#1.3'",
+        )
+    version_line = _cells(head[0], trim=True)[0].strip()
+    if version_line not in ("#1.2", "#1.3"):
+        raise FormatError(
+            f"line 1 must be '#1.2' or '#1.3', found '{head[0][:40]}'",
+            where=where,
+            fix="check that this is a GCT file; GCTX files are read with read_gctx",
+        )
+    version = version_line[1:]
+    if len(head) < 2:
+        raise FormatError("the file ends after line 1 (no dimension line)", where=where, fix=_FIX_DIMS)
+    return version, _parse_dims(head[1], version, where)
+
+
+def _read_header_block(
+    head: list[str], version: str, ncol: int, nrm: int, ncm: int, where: Path
+) -> tuple[list[str], list[str], dict[str, Sequence[str]]]:
+    """Sample ids, row-metadata fields and column metadata from the header and metadata lines."""
+    if len(head) < 3 + ncm:
+        raise FormatError(
+            f"the file is truncated: it ends at line {len(head)}, before the header and the "
+            f"{ncm} column-metadata lines announced on line 2",
+            where=where,
+            fix="the file is incomplete; download or export it again",
+        )
+    width = 1 + nrm + ncol
+    header = _cells(head[2], trim=True)
+    if len(header) != width:
+        raise FormatError(
+            f"line 3 (header) has {len(header)} cells, the dimension line announces {width} "
+            f"(1 id + {nrm} {'description' if version == '1.2' else 'row-metadata'} + {ncol} sample columns)",
+            where=where,
+            fix="make the dimension line (line 2) agree with the header",
+        )
+    sample_ids = header[1 + nrm :]
+    row_fields = header[1 : 1 + nrm]
+    check_unique(
+        sample_ids,
+        what="sample",
+        where=where,
+        locate=lambda s: f"line 3, columns {[i + 2 + nrm for i, v in enumerate(sample_ids) if v == s][:2]}",
+    )
+    if version == "1.3":
+        check_unique(row_fields, what="row-metadata field", where=where, locate=lambda s: "line 3")
+    col_fields: dict[str, Sequence[str]] = {}
+    for k in range(ncm):
+        cells = head[3 + k].split("\t")
+        lineno = 4 + k
+        if len(cells) != width:
+            raise FormatError(
+                f"line {lineno} (column metadata '{cells[0][:40]}') has {len(cells)} cells, expected {width}",
+                where=where,
+                fix="every column-metadata line needs the field name, one filler per row-metadata field and one value per sample",
+            )
+        name = cells[0]
+        if name in col_fields:
+            raise DuplicateIdError(
+                f"column-metadata field '{name}' appears twice (line {lineno})",
+                where=where,
+                fix="rename or remove the repeated field",
+            )
+        col_fields[name] = cells[1 + nrm :]
+    return sample_ids, row_fields, col_fields
+
+
+def _data_lines(body: str, nrow: int, width: int, first_data_line: int, where: Path) -> list[str]:
+    """The data lines, checked against the announced row count and the header width."""
+    lines = body.split("\n") if body else []
+    if len(lines) < nrow:
+        raise FormatError(
+            f"the file is truncated: line 2 announces {nrow} data rows but only {len(lines)} follow "
+            f"(the file ends at line {first_data_line + len(lines) - 1})",
+            where=where,
+            fix="the file is incomplete; export it again, or correct the row count on line 2",
+        )
+    if len(lines) > nrow:
+        raise FormatError(
+            f"line 2 announces {nrow} data rows but {len(lines)} follow (first extra row on line {first_data_line + nrow})",
+            where=where,
+            fix="correct the row count on line 2 or remove the extra lines",
+        )
+    ntabs = np.fromiter(map(str.count, lines, ["\t"] * len(lines)), dtype=np.int64, count=len(lines))
+    bad = np.flatnonzero(ntabs != width - 1)
+    if bad.size:
+        i = int(bad[0])
+        what = "is empty" if not lines[i] else f"has {ntabs[i] + 1} cells, expected {width}"
+        raise FormatError(
+            f"line {first_data_line + i} {what}",
+            where=where,
+            fix="every data line needs the gene id, its row metadata and one value per sample, separated by tabs",
+        )
+    return lines
 
 
 def _parse_matrix(body, nrm, ncol, where, first_line, gene_ids, sample_ids) -> np.ndarray:
@@ -327,8 +346,8 @@ def check_finite(
     *,
     allow_nan: bool,
     where,
-    gene_ids: Sequence[str],
-    sample_ids: Sequence[str],
+    gene_ids: Sequence[str] | np.ndarray,
+    sample_ids: Sequence[str] | np.ndarray,
     first_line: int | None = None,
     genes_on_rows: bool = True,
 ) -> None:
@@ -360,7 +379,7 @@ def check_finite(
 def write_gct(
     adata: ad.AnnData,
     path: str | os.PathLike,
-    version: str = "1.3",
+    version: Literal["1.2", "1.3"] = "1.3",
 ) -> Path:
     """Write an AnnData as GCT (genes as rows), atomically; ``.gz``/``.xz`` names compress.
 
@@ -381,60 +400,17 @@ def write_gct(
         The written file.
     """
     where = Path(path)
-    if version not in ("1.2", "1.3"):
-        raise InvalidParameterError(
-            f"unknown GCT version '{version}'", where="write_gct", fix="use version='1.2' or '1.3'"
-        )
+    version = check_choice(version, "version", ("1.2", "1.3"))
     X = validate_adata(adata, where=where)
     obs_ids = [str(s) for s in adata.obs_names]
     var_ids = [str(g) for g in adata.var_names]
     check_text_safe(obs_ids, what="sample id", where=where)
     check_text_safe(var_ids, what="gene id", where=where)
     check_finite(X, allow_nan=True, where=where, gene_ids=var_ids, sample_ids=obs_ids, genes_on_rows=False)
-
     if version == "1.2":
-        dropped = [c for c in adata.var.columns if c != "Description"] + list(adata.obs.columns)
-        if dropped:
-            warnings.warn(
-                f"GCT 1.2 keeps no metadata but Description; dropped: {', '.join(map(str, dropped[:10]))}"
-                f"{' ...' if len(dropped) > 10 else ''} (write version='1.3' to keep them)",
-                stacklevel=2,
-            )
-        desc = (
-            column_as_text(adata.var["Description"])
-            if "Description" in adata.var
-            else np.full(len(var_ids), MISSING_OUT, dtype=object)
-        )
-        row_meta = pd.DataFrame({"Description": desc})
-        lines = ["#1.2", f"{len(var_ids)}\t{len(obs_ids)}", "\t".join(["Name", "Description", *obs_ids])]
+        lines, row_meta = _gct12_head(adata, var_ids, obs_ids)
     else:
-        row_fields = [str(c) for c in adata.var.columns]
-        col_fields = [str(c) for c in adata.obs.columns]
-        if "id" in row_fields:
-            raise InputDataError(
-                "var has a column named 'id', which GCT 1.3 reserves for the gene ids",
-                where=where,
-                fix="rename that var column before writing",
-            )
-        check_unique(row_fields, what="row-metadata field", where=where)
-        check_unique(col_fields, what="column-metadata field", where=where)
-        check_text_safe(row_fields + col_fields, what="metadata field name", where=where)
-        row_meta = pd.DataFrame(
-            {f: column_as_text(adata.var[c]) for f, c in zip(row_fields, adata.var.columns, strict=True)}
-        )
-        for f in row_fields:
-            check_text_safe(row_meta[f], what=f"value of row field '{f}'", where=where)
-        nrm = len(row_fields)
-        lines = [
-            "#1.3",
-            f"{len(var_ids)}\t{len(obs_ids)}\t{nrm}\t{len(col_fields)}",
-            "\t".join(["id", *row_fields, *obs_ids]),
-        ]
-        filler = [MISSING_OUT] * nrm
-        for f, c in zip(col_fields, adata.obs.columns, strict=True):
-            vals = column_as_text(adata.obs[c])
-            check_text_safe(vals, what=f"value of column field '{f}'", where=where)
-            lines.append("\t".join([f, *filler, *vals]))
+        lines, row_meta = _gct13_head(adata, var_ids, obs_ids, where)
     head = "\n".join(lines) + "\n"
 
     block = pd.concat(
@@ -454,3 +430,55 @@ def write_gct(
     with atomic_path(where) as tmp:
         write_text(head + body, tmp, compression)
     return where
+
+
+def _gct12_head(adata: ad.AnnData, var_ids: list[str], obs_ids: list[str]) -> tuple[list[str], pd.DataFrame]:
+    """GCT 1.2 head lines and row metadata (only the Description; the rest dropped with a warning)."""
+    dropped = [c for c in adata.var.columns if c != "Description"] + list(adata.obs.columns)
+    if dropped:
+        warnings.warn(
+            f"GCT 1.2 keeps no metadata but Description; dropped: {', '.join(map(str, dropped[:10]))}"
+            f"{' ...' if len(dropped) > 10 else ''} (write version='1.3' to keep them)",
+            stacklevel=3,
+        )
+    desc = (
+        column_as_text(adata.var["Description"])
+        if "Description" in adata.var
+        else np.full(len(var_ids), MISSING_OUT, dtype=object)
+    )
+    lines = ["#1.2", f"{len(var_ids)}\t{len(obs_ids)}", "\t".join(["Name", "Description", *obs_ids])]
+    return lines, pd.DataFrame({"Description": desc})
+
+
+def _gct13_head(
+    adata: ad.AnnData, var_ids: list[str], obs_ids: list[str], where: Path
+) -> tuple[list[str], pd.DataFrame]:
+    """GCT 1.3 head lines (with a line per obs column) and the row metadata (every var column)."""
+    row_fields = [str(c) for c in adata.var.columns]
+    col_fields = [str(c) for c in adata.obs.columns]
+    if "id" in row_fields:
+        raise InputDataError(
+            "var has a column named 'id', which GCT 1.3 reserves for the gene ids",
+            where=where,
+            fix="rename that var column before writing",
+        )
+    check_unique(row_fields, what="row-metadata field", where=where)
+    check_unique(col_fields, what="column-metadata field", where=where)
+    check_text_safe(row_fields + col_fields, what="metadata field name", where=where)
+    row_meta = pd.DataFrame(
+        {f: column_as_text(adata.var[c]) for f, c in zip(row_fields, adata.var.columns, strict=True)}
+    )
+    for f in row_fields:
+        check_text_safe(row_meta[f], what=f"value of row field '{f}'", where=where)
+    nrm = len(row_fields)
+    lines = [
+        "#1.3",
+        f"{len(var_ids)}\t{len(obs_ids)}\t{nrm}\t{len(col_fields)}",
+        "\t".join(["id", *row_fields, *obs_ids]),
+    ]
+    filler = [MISSING_OUT] * nrm
+    for f, c in zip(col_fields, adata.obs.columns, strict=True):
+        vals = column_as_text(adata.obs[c])
+        check_text_safe(vals, what=f"value of column field '{f}'", where=where)
+        lines.append("\t".join([f, *filler, *vals]))
+    return lines, row_meta

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Literal
 
 import anndata as ad
 import h5py
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from exprlab._atomic import atomic_path
+from exprlab._validation import check_choice
 from exprlab.errors import DuplicateIdError, FormatError, InputDataError, InvalidParameterError
 from exprlab.io._common import check_readable, check_unique, column_as_text, infer_column, validate_adata
 from exprlab.io._gct import check_finite
@@ -118,15 +120,30 @@ def _read_ids(h5: h5py.File, group: str, where: Path) -> np.ndarray:
 
 
 def gctx_ids(path: str | os.PathLike) -> tuple[list[str], list[str]]:
-    """The (gene ids, sample ids) of a GCTX file, without reading its matrix."""
+    """The gene and sample ids of a GCTX file, without reading its matrix.
+
+    Useful to choose what to read from a large file (``read_gctx(path, cid=...)``).
+
+    Parameters
+    ----------
+    path
+        The GCTX file.
+
+    Returns
+    -------
+    tuple of (list of str, list of str)
+        The gene ids (GCT rows) and the sample / signature ids (GCT columns), in file order.
+    """
     where = Path(path)
     with open_h5(where) as h5:
         return list(_read_ids(h5, ROW_META_PATH, where)), list(_read_ids(h5, COL_META_PATH, where))
 
 
 def read_whole(ds: h5py.Dataset | h5py.h5d.DatasetID) -> np.ndarray:
-    """Read a whole dataset through the low-level API (a fraction of ``ds[()]``'s overhead,
-    which matters for files with dozens of small metadata datasets).
+    """Read a whole dataset through the low-level API.
+
+    This costs a fraction of ``ds[()]``'s overhead, which matters for files with dozens of small
+    metadata datasets.
     """
     dsid = ds.id if isinstance(ds, h5py.Dataset) else ds
     dtype, shape = dsid.dtype, dsid.shape
@@ -152,13 +169,18 @@ def _read_1d(dsid: h5py.h5d.DatasetID, sel: np.ndarray | None) -> np.ndarray:
     return vals if pos is None else vals[pos]
 
 
-def _read_meta(h5: h5py.File, group: str, n: int, sel: np.ndarray | None, where: Path) -> pd.DataFrame:
+def _read_meta(
+    h5: h5py.File, group: str, n: int, sel: np.ndarray | None, where: Path, *, fields: bool = True
+) -> pd.DataFrame:
     """Every dataset of a META group except ``id``, as typed columns (selection applied).
 
-    Uses h5py's low-level objects: a CMap file has dozens of small metadata datasets and the
-    high-level wrappers would cost more than the reading itself.
+    With ``fields=False`` the frame has no column (only the ids will be read). Uses h5py's
+    low-level objects: a CMap file has dozens of small metadata datasets and the high-level
+    wrappers would cost more than the reading itself.
     """
-    fields: dict[str, np.ndarray] = {}
+    if not fields:
+        return pd.DataFrame(index=range(n if sel is None else sel.size))
+    columns: dict[str, np.ndarray] = {}
     grp = h5[group]
     gid = grp.id
     for name in grp:  # creation order when the writer tracked it (exprlab does), else by name
@@ -179,7 +201,7 @@ def _read_meta(h5: h5py.File, group: str, n: int, sel: np.ndarray | None, where:
         vals = _read_1d(dsid, sel)
         if vals.dtype.kind in "SOU":
             try:
-                fields[name] = infer_column(vals if vals.dtype.kind == "S" else decode_strings(vals))
+                columns[name] = infer_column(vals if vals.dtype.kind == "S" else decode_strings(vals))
             except UnicodeDecodeError as err:
                 raise FormatError(
                     f"metadata field /{group}/{name} holds text that is not UTF-8 ({err.reason})",
@@ -187,14 +209,14 @@ def _read_meta(h5: h5py.File, group: str, n: int, sel: np.ndarray | None, where:
                     fix="store metadata strings as UTF-8",
                 ) from err
         elif vals.dtype.kind in "iufb":
-            fields[name] = vals
+            columns[name] = vals
         else:
             raise FormatError(
                 f"metadata field /{group}/{name} has unsupported type {vals.dtype}",
                 where=where,
                 fix="store metadata as numbers or strings",
             )
-    return pd.DataFrame(fields, index=pd.RangeIndex(n if sel is None else sel.size))
+    return pd.DataFrame(columns, index=pd.RangeIndex(n if sel is None else sel.size))
 
 
 def _positions_of(raw: np.ndarray, want: list[str], group: str, where: Path) -> np.ndarray:
@@ -246,7 +268,7 @@ def _resolve(
             raise InputDataError(
                 f"{len(missing)} requested {axis} id(s) are not in the file, e.g. {', '.join(map(repr, missing[:5]))}",
                 where=where,
-                fix=f"check the {axis} ids ({names[0]}=); exprlab.io._gctx_ids(path) lists them",
+                fix=f"check the {axis} ids ({names[0]}=); exprlab.io.gctx_ids(path) lists them",
             )
     elif by_idx is not None:
         pos = np.asarray(by_idx).reshape(-1)
@@ -314,6 +336,7 @@ def read_block(ds: h5py.Dataset, sel0: np.ndarray | None, sel1: np.ndarray | Non
         def span(a):
             return int(a[-1]) - int(a[0]) + 1
 
+        assert sel0 is not None and sel1 is not None  # index lists come from selections
         if h0.size * span(h1) <= span(h0) * h1.size:  # list on axis 0, span on axis 1
             block = ds[h0, int(h1[0]) : int(h1[-1]) + 1]
             p1 = sel1 - int(h1[0])
@@ -377,24 +400,7 @@ def read_gctx(
         row_raw = _raw_ids(h5, ROW_META_PATH, where)
         col_raw = _raw_ids(h5, COL_META_PATH, where)
         nr, nc = len(row_raw), len(col_raw)
-        if ds.ndim != 2:
-            raise FormatError(
-                f"/{MATRIX_PATH} is {ds.ndim}-D, expected 2-D", where=where, fix="check the file"
-            )
-        if ds.shape == (nc, nr):
-            genes_first = False
-        elif ds.shape == (nr, nc):
-            genes_first = True
-        else:
-            raise FormatError(
-                f"/{MATRIX_PATH} has shape {ds.shape} but there are {nr} row ids and {nc} column ids",
-                where=where,
-                fix="the matrix must be (columns x rows) as in the GCTX standard",
-            )
-        if ds.dtype.kind not in "fiu":
-            raise FormatError(
-                f"/{MATRIX_PATH} holds {ds.dtype}, not numbers", where=where, fix="store numbers"
-            )
+        genes_first = _genes_first(ds, nr, nc, where)
         rsel = _resolve(
             row_raw, rid, ridx, axis="row (gene)", names=("rid", "ridx"), group=ROW_META_PATH, where=where
         )
@@ -408,14 +414,8 @@ def read_gctx(
             where=where,
         )
         X = read_block(ds, rsel, csel).T if genes_first else read_block(ds, csel, rsel)
-        if meta:
-            var = _read_meta(h5, ROW_META_PATH, nr, rsel, where)
-            obs = _read_meta(h5, COL_META_PATH, nc, csel, where)
-        else:
-            var, obs = (
-                pd.DataFrame(index=range(nr if rsel is None else rsel.size)),
-                pd.DataFrame(index=range(nc if csel is None else csel.size)),
-            )
+        var = _read_meta(h5, ROW_META_PATH, nr, rsel, where, fields=meta)
+        obs = _read_meta(h5, COL_META_PATH, nc, csel, where, fields=meta)
     genes = _decode_ids(row_raw if rsel is None else row_raw[rsel], ROW_META_PATH, where)
     samples = _decode_ids(col_raw if csel is None else col_raw[csel], COL_META_PATH, where)
     check_unique(genes, what="gene", where=where)
@@ -429,7 +429,26 @@ def read_gctx(
     return ad.AnnData(X=X, obs=obs, var=var)
 
 
-def _string_dataset(group: h5py.Group, name: str, values: Sequence[str], **opts) -> None:
+def _genes_first(ds: h5py.Dataset, nr: int, nc: int, where: Path) -> bool:
+    """Whether the matrix is stored genes x samples (the standard is samples x genes); checks it."""
+    if ds.ndim != 2:
+        raise FormatError(f"/{MATRIX_PATH} is {ds.ndim}-D, expected 2-D", where=where, fix="check the file")
+    if ds.shape == (nc, nr):
+        genes_first = False
+    elif ds.shape == (nr, nc):
+        genes_first = True
+    else:
+        raise FormatError(
+            f"/{MATRIX_PATH} has shape {ds.shape} but there are {nr} row ids and {nc} column ids",
+            where=where,
+            fix="the matrix must be (columns x rows) as in the GCTX standard",
+        )
+    if ds.dtype.kind not in "fiu":
+        raise FormatError(f"/{MATRIX_PATH} holds {ds.dtype}, not numbers", where=where, fix="store numbers")
+    return genes_first
+
+
+def _string_dataset(group: h5py.Group, name: str, values: Sequence[str] | np.ndarray, **opts) -> None:
     """Store strings as fixed-length UTF-8 (what cmapPy / cmapR read), at least 1 byte wide."""
     encoded = [str(v).encode("utf-8") for v in values]
     width = max([len(b) for b in encoded] + [1])
@@ -459,12 +478,15 @@ def write_gctx(
     adata: ad.AnnData,
     path: str | os.PathLike,
     *,
-    compression: str | None = None,
+    compression: Literal["gzip", "lzf"] | None = None,
     compression_opts: int | None = None,
-    chunk_obs: int | None = None,
+    chunk_size: int | None = None,
     dtype: np.dtype | type | str | None = None,
 ) -> Path:
     """Write an AnnData as a standard-layout GCTX file, atomically.
+
+    String metadata is stored as fixed-length UTF-8, numeric metadata as numbers, missing
+    string values as ``na``; the root attribute ``version`` is ``GCTX1.0``.
 
     Parameters
     ----------
@@ -475,22 +497,19 @@ def write_gctx(
     compression, compression_opts
         HDF5 filter for the matrix and metadata: None (default, fastest reads), ``"gzip"``
         (level in ``compression_opts``, default 4) or ``"lzf"``.
-    chunk_obs
+    chunk_size
         Signatures per HDF5 chunk; default about 512 KiB of data per chunk, so a few signatures
         are read without touching the rest.
     dtype
         Matrix dtype to store; default the AnnData's (CMap files use float32).
 
-    Notes
-    -----
-    String metadata is stored as fixed-length UTF-8, numeric metadata as numbers, missing
-    string values as ``na``; the root attribute ``version`` is ``GCTX1.0``.
+    Returns
+    -------
+    Path
+        The written file.
     """
     where = Path(path)
-    if compression not in (None, "gzip", "lzf"):
-        raise InvalidParameterError(
-            f"unknown compression '{compression}'", where="write_gctx", fix="use None, 'gzip' or 'lzf'"
-        )
+    compression = check_choice(compression, "compression", (None, "gzip", "lzf"))
     X = validate_adata(adata, where=where)
     if dtype is not None:
         X = X.astype(dtype, copy=False)
@@ -503,14 +522,8 @@ def write_gctx(
             X, allow_nan=True, where=where, gene_ids=var_ids, sample_ids=obs_ids, genes_on_rows=False
         )
     n_obs, n_var = X.shape
-    item = X.dtype.itemsize
-    if n_obs and n_var:
-        var_chunk = min(n_var, max(1, _CHUNK_BYTES // item))
-        obs_chunk = chunk_obs or max(1, _CHUNK_BYTES // (var_chunk * item))
-        chunks: tuple[int, int] | None = (min(n_obs, obs_chunk), var_chunk)
-    else:
-        chunks = None
-    filt = {}
+    chunks = _chunk_shape(n_obs, n_var, X.dtype.itemsize, chunk_size)
+    filt: dict[str, Any] = {}
     if compression is not None:
         filt = {"compression": compression}
         if compression == "gzip":
@@ -520,8 +533,10 @@ def write_gctx(
             h5.attrs["version"] = np.bytes_(b"GCTX1.0")
             h5.attrs["src"] = np.bytes_(where.name.encode("utf-8"))
             ds = h5.create_dataset(MATRIX_PATH, shape=(n_obs, n_var), dtype=X.dtype, chunks=chunks, **filt)
-            if n_obs and n_var:
-                step = max(1, chunks[0] * max(1, (64 * 1024 * 1024) // (chunks[0] * n_var * item)))
+            if chunks is not None:
+                step = max(
+                    1, chunks[0] * max(1, (64 * 1024 * 1024) // (chunks[0] * n_var * X.dtype.itemsize))
+                )
                 for start in range(0, n_obs, step):
                     ds[start : start + step] = X[start : start + step]
             # track_order keeps the metadata fields in the AnnData's column order
@@ -538,3 +553,15 @@ def write_gctx(
                 **(filt if n_obs else {}),
             )
     return where
+
+
+def _chunk_shape(n_obs: int, n_var: int, item: int, chunk_size: int | None) -> tuple[int, int] | None:
+    """HDF5 chunk shape of the matrix: ``chunk_size`` (or ~512 KiB of) signatures by all genes.
+
+    ``None`` (no chunking) for an empty matrix.
+    """
+    if not (n_obs and n_var):
+        return None
+    var_chunk = min(n_var, max(1, _CHUNK_BYTES // item))
+    obs_chunk = chunk_size or max(1, _CHUNK_BYTES // (var_chunk * item))
+    return (min(n_obs, obs_chunk), var_chunk)

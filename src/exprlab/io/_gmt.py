@@ -19,28 +19,38 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, Literal
 
 from exprlab._atomic import atomic_path
+from exprlab._validation import check_choice, check_count
 from exprlab.errors import (
     DuplicateIdError,
     FormatError,
     GeneSpaceError,
     InputDataError,
-    InvalidParameterError,
 )
 from exprlab.io._common import read_text, strip_compression_suffix, write_text
 
 __all__ = ["GeneSets", "read_gmt", "write_gmt", "filter_gene_sets"]
 
+SmallSetRule = Literal["raise", "drop"]
+
 
 class GeneSets(dict):
     """A ``dict`` of set name -> list of genes (file order) that also carries descriptions.
 
-    Behaves exactly as a dict (equality, iteration); ``.descriptions`` maps each name to the
-    GMT description (second column).
+    Behaves exactly as a dict (equality, iteration), so any code taking gene sets as a dict
+    takes it; ``.descriptions`` keeps the GMT description (second column) for writing back.
+
+    Parameters
+    ----------
+    sets
+        Set name -> genes, as ``dict()`` accepts it (a mapping or (name, genes) pairs).
+    descriptions
+        Set name -> description; none by default.
     """
 
-    def __init__(self, sets=(), descriptions: Mapping[str, str] | None = None):
+    def __init__(self, sets: Any = (), descriptions: Mapping[str, str] | None = None):
         super().__init__(sets)
         self.descriptions: dict[str, str] = dict(descriptions or {})
 
@@ -50,7 +60,7 @@ def read_gmt(
     *,
     universe: Iterable[str] | None = None,
     min_size: int = 1,
-    on_small: str = "raise",
+    on_small: SmallSetRule = "raise",
 ) -> GeneSets:
     """Read a GMT file into {set name: [genes...]} (in file order), with descriptions.
 
@@ -74,6 +84,8 @@ def read_gmt(
     Raises
     ------
     FileAccessError, FormatError, DuplicateIdError, GeneSpaceError
+        Unreadable file; a malformed line (named); a repeated set name; a set too small in
+        ``universe``.
     """
     where = Path(path)
     text = read_text(where)
@@ -88,33 +100,7 @@ def read_gmt(
     desc: dict[str, str] = {}
     line_of: dict[str, int] = {}
     for lineno, line in enumerate(body.split("\n"), start=1):
-        if not line.strip():
-            raise FormatError(
-                f"line {lineno} is empty",
-                where=where,
-                fix="remove empty lines between gene sets (one set per line)",
-            )
-        cells = line.split("\t")
-        name = cells[0].strip()
-        if not name:
-            raise FormatError(
-                f"line {lineno} has no set name in its first cell",
-                where=where,
-                fix="start each line with the set name",
-            )
-        if len(cells) < 2:
-            raise FormatError(
-                f"line {lineno} (set '{name[:60]}') has no tab: expected name, description, genes",
-                where=where,
-                fix="separate the name, the description and each gene with tabs",
-            )
-        genes = list(dict.fromkeys(g for g in (c.strip() for c in cells[2:]) if g))
-        if not genes:
-            raise FormatError(
-                f"gene set '{name}' on line {lineno} has no gene",
-                where=where,
-                fix="remove the set or add its genes after the description column",
-            )
+        name, description, genes = _parse_gmt_line(line, lineno, where)
         if name in sets:
             raise DuplicateIdError(
                 f"gene set name '{name}' appears on lines {line_of[name]} and {lineno}",
@@ -122,7 +108,7 @@ def read_gmt(
                 fix="rename or merge the repeated sets",
             )
         sets[name] = genes
-        desc[name] = cells[1]
+        desc[name] = description
         line_of[name] = lineno
     result = GeneSets(sets, desc)
     if universe is not None:
@@ -130,12 +116,44 @@ def read_gmt(
     return result
 
 
+def _parse_gmt_line(line: str, lineno: int, where: Path) -> tuple[str, str, list[str]]:
+    """Name, description and genes (repeats kept once) of one GMT line, checked."""
+    if not line.strip():
+        raise FormatError(
+            f"line {lineno} is empty",
+            where=where,
+            fix="remove empty lines between gene sets (one set per line)",
+        )
+    cells = line.split("\t")
+    name = cells[0].strip()
+    if not name:
+        raise FormatError(
+            f"line {lineno} has no set name in its first cell",
+            where=where,
+            fix="start each line with the set name",
+        )
+    if len(cells) < 2:
+        raise FormatError(
+            f"line {lineno} (set '{name[:60]}') has no tab: expected name, description, genes",
+            where=where,
+            fix="separate the name, the description and each gene with tabs",
+        )
+    genes = list(dict.fromkeys(g for g in (c.strip() for c in cells[2:]) if g))
+    if not genes:
+        raise FormatError(
+            f"gene set '{name}' on line {lineno} has no gene",
+            where=where,
+            fix="remove the set or add its genes after the description column",
+        )
+    return name, cells[1], genes
+
+
 def filter_gene_sets(
     sets: Mapping[str, Sequence[str]],
     universe: Iterable[str],
     *,
     min_size: int = 1,
-    on_small: str = "raise",
+    on_small: SmallSetRule = "raise",
     where: str | os.PathLike | None = None,
 ) -> GeneSets:
     """Keep only the genes of each set that are in ``universe``.
@@ -151,18 +169,16 @@ def filter_gene_sets(
     on_small
         ``"raise"`` (default): a set left with fewer than ``min_size`` genes raises
         :class:`~exprlab.errors.GeneSpaceError` naming the set; ``"drop"``: such sets are left out.
+    where
+        The file the sets came from, named in error messages.
 
     Returns
     -------
     GeneSets
         Filtered sets in their original order (descriptions carried over).
     """
-    if min_size < 1:
-        raise InvalidParameterError(f"min_size={min_size}", where="filter_gene_sets", fix="use min_size >= 1")
-    if on_small not in ("raise", "drop"):
-        raise InvalidParameterError(
-            f"on_small='{on_small}'", where="filter_gene_sets", fix="use 'raise' or 'drop'"
-        )
+    min_size = check_count(min_size, "min_size", minimum=1)
+    on_small = check_choice(on_small, "on_small", ("raise", "drop"))
     keep = set(universe)
     if not keep:
         raise GeneSpaceError(
@@ -202,6 +218,11 @@ def write_gmt(
         Output file.
     descriptions
         Set name -> description; defaults to ``sets.descriptions`` when present, else ``na``.
+
+    Returns
+    -------
+    Path
+        The written file.
     """
     where = Path(path)
     if descriptions is None:

@@ -43,6 +43,12 @@ def read_signaturesearch_h5(path: str | os.PathLike, *, allow_nan: bool = True) 
     allow_nan
         Keep NaN values (default) or refuse them; infinite values are always refused.
 
+    Returns
+    -------
+    AnnData
+        obs = signatures (``colnames``), var = genes (``rownames``, as strings); the matrix
+        keeps the file's dtype.
+
     Raises
     ------
     FormatError

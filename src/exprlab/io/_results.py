@@ -51,6 +51,11 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         The table. Column names must be strings for Parquet.
     path
         ``.parquet``/``.pq`` or ``.tsv``/``.txt`` (``.gz``/``.xz`` compress TSV).
+
+    Returns
+    -------
+    Path
+        The written file.
     """
     where = Path(path)
     if not isinstance(df, pd.DataFrame):
@@ -84,6 +89,11 @@ def read_table(path: str | os.PathLike, *, index_col: int | str | None = None) -
     index_col
         For TSV: column to use as the index (as in :func:`pandas.read_csv`); Parquet restores
         the index it stored.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table.
     """
     where = check_readable(path)
     kind = table_format(where)

@@ -1,5 +1,7 @@
-"""Tabular inputs: differential-expression tables, disease contrasts, indication catalogues,
-the L1000 gene table and plain expression CSV matrices.
+"""Tabular inputs: DEG tables, disease contrasts, indication catalogues, gene and CSV tables.
+
+The readers cover differential-expression tables, disease contrasts, indication catalogues, the
+L1000 gene table and plain expression CSV matrices.
 
 Differential-expression (DEG) long tables
 -----------------------------------------
@@ -28,18 +30,23 @@ phase 4, the approved phase).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any, Literal
 
+import anndata as ad
 import numpy as np
 import pandas as pd
 
+from exprlab._validation import check_choice
 from exprlab.errors import (
     DuplicateIdError,
     FileAccessError,
     FormatError,
-    InvalidParameterError,
     NonFiniteValueError,
 )
+from exprlab.io._drug_names import normalize_drug_name
 
 INDICATION_COLUMNS = [
     "drug",
@@ -66,10 +73,26 @@ _DEG_REQUIRED = ("efo.id", "gene.symbol", "comparison", "lfc")
 
 
 # --------------------------------------------------------------------------- reading helpers
-def read_delimited(path, *, sep: str = "\t", **kw) -> pd.DataFrame:
-    """``pandas.read_csv`` (same keywords) with exprlab errors: a missing or unreadable file
-    raises :class:`~exprlab.errors.FileAccessError`, an empty or unparsable one
-    :class:`~exprlab.errors.FormatError`, both naming the file.
+def read_delimited(path: str | os.PathLike, *, sep: str = "\t", **kw: Any) -> pd.DataFrame:
+    """Read a delimited text table with :func:`pandas.read_csv`, turning its failures into exprlab errors.
+
+    A missing or unreadable file raises :class:`~exprlab.errors.FileAccessError`, an empty or
+    unparsable one :class:`~exprlab.errors.FormatError`, both naming the file, so that every
+    table reader of exprlab fails the same way.
+
+    Parameters
+    ----------
+    path
+        The table (optionally ``.gz``/``.xz`` compressed).
+    sep
+        Field separator.
+    **kw
+        Passed to :func:`pandas.read_csv` (``dtype``, ``index_col``, ``keep_default_na`` ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table as pandas reads it.
     """
     path = Path(path)
     if not path.exists():
@@ -93,8 +116,20 @@ def read_delimited(path, *, sep: str = "\t", **kw) -> pd.DataFrame:
         ) from err
 
 
-def require_columns(df: pd.DataFrame, required, where, what: str) -> None:
-    """Raise :class:`~exprlab.errors.FormatError` naming the columns ``df`` lacks."""
+def require_columns(df: pd.DataFrame, required: Sequence[str], where: str | os.PathLike, what: str) -> None:
+    """Raise :class:`~exprlab.errors.FormatError` naming the columns ``df`` lacks.
+
+    Parameters
+    ----------
+    df
+        The table read.
+    required
+        Column names it must have.
+    where
+        The file (or place) named in the message.
+    what
+        What the table is, for the message (``"the DEG table"``).
+    """
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise FormatError(
@@ -147,11 +182,21 @@ def _nonempty_text(df: pd.DataFrame, col: str, where, *, line_offset: int = 2) -
 
 
 # --------------------------------------------------------------------------- gene table
-def read_gene_info(path) -> pd.DataFrame:
-    """Read the L1000 gene table (``geneinfo_beta.txt``).
+def read_gene_info(path: str | os.PathLike) -> pd.DataFrame:
+    """Read the L1000 gene table (``geneinfo_beta.txt``), the source of gene identifier mapping.
 
-    Returns a DataFrame with columns ``entrez`` (str), ``symbol`` (upper-case), ``ensembl``
-    (str, ``""`` when unknown), ``gene_title``, ``gene_type``, ``feature_space``, in file order.
+    Parameters
+    ----------
+    path
+        ``geneinfo_beta.txt`` (optionally compressed) with at least the columns ``gene_id``,
+        ``gene_symbol`` and ``ensembl_id``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``entrez`` (str), ``symbol`` (upper-case), ``ensembl`` (str, ``""`` when
+        unknown, version suffix removed), ``gene_title``, ``gene_type``, ``feature_space``, in
+        file order.
     """
     df = read_delimited(path, dtype=str, keep_default_na=False)
     require_columns(df, ["gene_id", "gene_symbol", "ensembl_id"], path, "the gene table")
@@ -175,14 +220,17 @@ def read_gene_info(path) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- DEG tables
+DuplicateRule = Literal["min_pval", "error"]
+
+
 def read_deg_table(
-    path,
+    path: str | os.PathLike,
     *,
     fill: float = 0.0,
-    duplicates: str = "min_pval",
-    genes=None,
-    dtype="float32",
-):
+    duplicates: DuplicateRule = "min_pval",
+    genes: Iterable[str] | None = None,
+    dtype: Any = "float32",
+) -> ad.AnnData:
     """Read a long differential-expression table into an AnnData of signatures.
 
     Parameters
@@ -227,24 +275,89 @@ def deg_table_to_anndata(
     df: pd.DataFrame,
     *,
     fill: float = 0.0,
-    duplicates: str = "min_pval",
-    genes=None,
-    dtype="float32",
+    duplicates: DuplicateRule = "min_pval",
+    genes: Iterable[str] | None = None,
+    dtype: Any = "float32",
     where: str = "DEG table",
-):
-    """The pivot behind :func:`read_deg_table`, for a DataFrame already in memory."""
-    import anndata as ad
+) -> ad.AnnData:
+    """Pivot a DEG table already in memory into signatures (the work behind :func:`read_deg_table`).
 
-    if duplicates not in ("min_pval", "error"):
-        raise InvalidParameterError(
-            f"duplicates={duplicates!r} is not a rule",
-            where="read_deg_table",
-            fix="use 'min_pval' or 'error'",
-        )
+    Parameters
+    ----------
+    df
+        The long table, with the columns :func:`read_deg_table` describes.
+    fill, duplicates, genes, dtype
+        As in :func:`read_deg_table`.
+    where
+        How to name the table in error messages (a file name, a source).
+
+    Returns
+    -------
+    anndata.AnnData
+        As :func:`read_deg_table` returns.
+    """
+    duplicates = check_choice(duplicates, "duplicates", ("min_pval", "error"))
     require_columns(df, _DEG_REQUIRED, where, "the DEG table")
     if df.empty:
         raise FormatError("the DEG table has no rows", where=where, fix="pass a non-empty table")
-    df = df.reset_index(drop=True)
+    long, has_p = _deg_long_table(df.reset_index(drop=True), where)
+    n_rows = len(long)
+    first_rows = long[["disease", "comparison"]].drop_duplicates()
+    obs_uniques = list(zip(first_rows["disease"], first_rows["comparison"]))
+    name_of = long.drop_duplicates("disease").set_index("disease")["disease_name"]
+    long, n_dup_rows = _one_row_per_gene(long, duplicates, where)
+
+    if genes is None:
+        var_names = pd.Index(np.sort(long["symbol"].unique()))
+    else:
+        var_names = pd.Index(pd.Series(list(genes), dtype=object).astype(str).str.upper().unique())
+    var_code = var_names.get_indexer(long["symbol"])
+    inside = var_code >= 0
+    n_outside = int((~inside).sum())
+    long, var_code = long[inside], var_code[inside]
+
+    n_obs, n_var = len(obs_uniques), len(var_names)
+    nan_fill = fill is None or (isinstance(fill, float) and np.isnan(fill))
+    X = np.full((n_obs, n_var), np.nan if nan_fill else fill, dtype=dtype)
+    P = np.full((n_obs, n_var), np.nan if (nan_fill or not has_p) else 1.0, dtype=dtype)
+    listed = np.zeros((n_obs, n_var), dtype=bool)
+    oc = long["obs"].to_numpy()
+    X[oc, var_code] = long["lfc"].to_numpy()
+    P[oc, var_code] = long["pval"].to_numpy()
+    listed[oc, var_code] = True
+
+    obs_d = [d for d, _ in obs_uniques]
+    obs = pd.DataFrame(
+        {
+            "disease": obs_d,
+            "disease_name": name_of.reindex(obs_d).to_numpy(),
+            "comparison": [c for _, c in obs_uniques],
+            "n_listed": listed.sum(axis=1),
+        },
+        index=pd.Index([f"{d}|{c}" for d, c in obs_uniques], dtype=str),
+    )
+    ens = long[long["ensembl"] != ""].drop_duplicates("symbol").set_index("symbol")["ensembl"]
+    var = pd.DataFrame(
+        {"ensembl": ens.reindex(var_names).fillna("").to_numpy(dtype=object)}, index=var_names.astype(str)
+    )
+    report = {
+        "n_rows": n_rows,
+        "n_comparisons": n_obs,
+        "n_diseases": int(obs["disease"].nunique()),
+        "n_genes": n_var,
+        "n_duplicate_rows_dropped": int(n_dup_rows),
+        "n_rows_outside_genes": n_outside,
+        "duplicates": duplicates,
+        "fill": float("nan") if nan_fill else float(fill),
+    }
+    return ad.AnnData(X=X, obs=obs, var=var, layers={"pval": P, "listed": listed}, uns={"deg_report": report})
+
+
+def _deg_long_table(df: pd.DataFrame, where: str) -> tuple[pd.DataFrame, bool]:
+    """The checked DEG rows as one frame, with ``obs`` coding the (disease, comparison) pair.
+
+    Also returns whether the table has p-values.
+    """
     disease = _nonempty_text(df, "efo.id", where)
     comparison = _nonempty_text(df, "comparison", where)
     symbol = _nonempty_text(df, "gene.symbol", where).str.upper()
@@ -267,7 +380,6 @@ def deg_table_to_anndata(
         if "ensembl.id" in df.columns
         else pd.Series("", index=df.index)
     )
-
     long = pd.DataFrame(
         {
             "disease": disease.to_numpy(),
@@ -280,76 +392,27 @@ def deg_table_to_anndata(
             "disease_name": disease_name.to_numpy(),
         }
     )
-    pairs = long[["disease", "comparison"]]
     long["obs"] = long.groupby(["disease", "comparison"], sort=False).ngroup().to_numpy()
-    first_rows = pairs.drop_duplicates()
-    obs_uniques = list(zip(first_rows["disease"], first_rows["comparison"]))
-    n_rows = len(long)
+    return long, has_p
 
-    dup_mask = long.duplicated(["obs", "symbol"], keep=False)
-    n_dup_rows = 0
-    if dup_mask.any():
-        if duplicates == "error":
-            pos = int(np.flatnonzero(long.duplicated(["obs", "symbol"], keep="first").to_numpy())[0])
-            raise DuplicateIdError(
-                f"gene {long.at[pos, 'symbol']!r} is listed twice in comparison "
-                f"{long.at[pos, 'comparison']!r} of {long.at[pos, 'disease']}",
-                where=f"{where}, line {pos + 2}",
-                fix="keep one row per gene and comparison, or use duplicates='min_pval'",
-            )
-        long["row"] = np.arange(n_rows)
-        long = long.sort_values(["obs", "symbol", "pval", "abs", "row"], kind="stable")
-        before = len(long)
-        long = long.drop_duplicates(["obs", "symbol"], keep="first").sort_values("row")
-        n_dup_rows = before - len(long)
 
-    if genes is None:
-        var_names = pd.Index(np.sort(long["symbol"].unique()))
-    else:
-        var_names = pd.Index(pd.Series(list(genes), dtype=object).astype(str).str.upper().unique())
-    var_code = var_names.get_indexer(long["symbol"])
-    inside = var_code >= 0
-    n_outside = int((~inside).sum())
-    long, var_code = long[inside], var_code[inside]
-
-    n_obs, n_var = len(obs_uniques), len(var_names)
-    nan_fill = fill is None or (isinstance(fill, float) and np.isnan(fill))
-    X = np.full((n_obs, n_var), np.nan if nan_fill else fill, dtype=dtype)
-    P = np.full((n_obs, n_var), np.nan if (nan_fill or not has_p) else 1.0, dtype=dtype)
-    listed = np.zeros((n_obs, n_var), dtype=bool)
-    oc = long["obs"].to_numpy()
-    X[oc, var_code] = long["lfc"].to_numpy()
-    P[oc, var_code] = long["pval"].to_numpy()
-    listed[oc, var_code] = True
-
-    firsts = pd.DataFrame({"d": pairs["disease"].to_numpy(), "n": disease_name.to_numpy()})
-    name_of = firsts.drop_duplicates("d").set_index("d")["n"]
-    obs_d = [d for d, _ in obs_uniques]
-    obs_c = [c for _, c in obs_uniques]
-    obs = pd.DataFrame(
-        {
-            "disease": obs_d,
-            "disease_name": name_of.reindex(obs_d).to_numpy(),
-            "comparison": obs_c,
-            "n_listed": listed.sum(axis=1),
-        },
-        index=pd.Index([f"{d}|{c}" for d, c in obs_uniques], dtype=str),
-    )
-    ens = long[long["ensembl"] != ""].drop_duplicates("symbol").set_index("symbol")["ensembl"]
-    var = pd.DataFrame(
-        {"ensembl": ens.reindex(var_names).fillna("").to_numpy(dtype=object)}, index=var_names.astype(str)
-    )
-    report = {
-        "n_rows": n_rows,
-        "n_comparisons": n_obs,
-        "n_diseases": int(obs["disease"].nunique()),
-        "n_genes": n_var,
-        "n_duplicate_rows_dropped": int(n_dup_rows),
-        "n_rows_outside_genes": n_outside,
-        "duplicates": duplicates,
-        "fill": float("nan") if nan_fill else float(fill),
-    }
-    return ad.AnnData(X=X, obs=obs, var=var, layers={"pval": P, "listed": listed}, uns={"deg_report": report})
+def _one_row_per_gene(long: pd.DataFrame, duplicates: str, where: str) -> tuple[pd.DataFrame, int]:
+    """Apply the ``duplicates`` rule to genes listed twice in a comparison; count rows dropped."""
+    if not long.duplicated(["obs", "symbol"], keep=False).any():
+        return long, 0
+    if duplicates == "error":
+        pos = int(np.flatnonzero(long.duplicated(["obs", "symbol"], keep="first").to_numpy())[0])
+        raise DuplicateIdError(
+            f"gene {long.at[pos, 'symbol']!r} is listed twice in comparison "
+            f"{long.at[pos, 'comparison']!r} of {long.at[pos, 'disease']}",
+            where=f"{where}, line {pos + 2}",
+            fix="keep one row per gene and comparison, or use duplicates='min_pval'",
+        )
+    long = long.assign(row=np.arange(len(long)))
+    long = long.sort_values(["obs", "symbol", "pval", "abs", "row"], kind="stable")
+    before = len(long)
+    long = long.drop_duplicates(["obs", "symbol"], keep="first").sort_values("row")
+    return long, before - len(long)
 
 
 # --------------------------------------------------------------------------- dgem contrasts
@@ -357,8 +420,12 @@ _DGEM_REQUIRED = ("GeneIndex", "Name", "Log2FoldChange", "AdjustedPValue")
 
 
 def read_dgem_contrast(
-    path, *, padj_threshold: float | None = None, name: str | None = None, dtype="float32"
-):
+    path: str | os.PathLike,
+    *,
+    padj_threshold: float | None = None,
+    name: str | None = None,
+    dtype: Any = "float32",
+) -> ad.AnnData:
     """Read one disease contrast of the drug-matching paper's public code (``dgem/``).
 
     Parameters
@@ -372,6 +439,8 @@ def read_dgem_contrast(
         public files already have it applied).
     name
         obs name of the signature; default the file name without extensions.
+    dtype
+        Float type of ``X`` and ``layers["pval"]``.
 
     Returns
     -------
@@ -380,8 +449,6 @@ def read_dgem_contrast(
         change; ``layers["pval"]`` = the *adjusted* p-values. A name listed twice keeps its row
         with the smallest adjusted p-value (ties: larger absolute fold change, then first).
     """
-    import anndata as ad
-
     path = Path(path)
     df = read_delimited(path, sep=",", dtype={"Name": str})
     require_columns(df, _DGEM_REQUIRED, path, "the contrast table")
@@ -456,7 +523,15 @@ def _phase_from_text(text: pd.Series) -> pd.Series:
     return nums.map(lambda xs: float(max(map(int, xs))) if isinstance(xs, list) and xs else np.nan)
 
 
-def read_indications(path, source: str | None = None, *, incomplete: str = "error") -> pd.DataFrame:
+IndicationSource = Literal["opentargets", "repodb", "pharmacotherapydb", "drugcentral", "user"]
+
+
+def read_indications(
+    path: str | os.PathLike,
+    source: IndicationSource | None = None,
+    *,
+    incomplete: Literal["error", "drop"] = "error",
+) -> pd.DataFrame:
     """Read an indication catalogue into exprlab's tidy indication table.
 
     Parameters
@@ -483,104 +558,24 @@ def read_indications(path, source: str | None = None, *, incomplete: str = "erro
     """
     path = Path(path)
     df = read_delimited(path, dtype=str, keep_default_na=False, na_values=[""])
-    if source is None:
-        source = _detect_indication_source(df.columns)
-        if source is None:
-            raise FormatError(
-                f"cannot tell which indication catalogue this is from its columns "
-                f"({', '.join(map(str, df.columns[:10]))})",
-                where=path,
-                fix="pass source=... or give the table 'drug' and 'disease' columns",
-            )
-    if source not in _SOURCES:
-        raise InvalidParameterError(
-            f"source={source!r} is not an indication catalogue",
-            where="read_indications",
-            fix=f"use one of {', '.join(_SOURCES)}",
+    chosen = _detect_indication_source(df.columns) if source is None else source
+    if chosen is None:
+        raise FormatError(
+            f"cannot tell which indication catalogue this is from its columns "
+            f"({', '.join(map(str, df.columns[:10]))})",
+            where=path,
+            fix="pass source=... or give the table 'drug' and 'disease' columns",
         )
-    require_columns(df, _SOURCES[source], path, f"the {source} indication table")
+    chosen = check_choice(chosen, "source", INDICATION_SOURCES)
+    require_columns(df, _SOURCES[chosen], path, f"the {chosen} indication table")
     if df.empty:
         raise FormatError("the indication table has no rows", where=path, fix="pass a non-empty table")
     where = str(path)
-    if incomplete not in ("error", "drop"):
-        raise InvalidParameterError(
-            f"incomplete={incomplete!r}", where="read_indications", fix="use 'error' or 'drop'"
-        )
+    incomplete = check_choice(incomplete, "incomplete", ("error", "drop"))
     n_dropped = 0
     if incomplete == "drop":
-        key_cols = {
-            "opentargets": ("chembl.name", "efo.id"),
-            "repodb": ("drug_name", "ind_id"),
-            "user": ("drug", "disease"),
-        }.get(source, ("drug", "doid_id"))
-        blank = np.zeros(len(df), dtype=bool)
-        for col in key_cols:
-            blank |= (df[col].isna() | (df[col].astype("string").str.strip() == "")).to_numpy()
-        n_dropped = int(blank.sum())
-        df = df[~blank].reset_index(drop=True)
-        if df.empty:
-            raise FormatError(
-                "the indication table has no complete row",
-                where=path,
-                fix="fill in drug names and disease ids",
-            )
-    nan = pd.Series(np.nan, index=df.index, dtype=object)
-    if source == "opentargets":
-        drug_name = _nonempty_text(df, "chembl.name", where)
-        disease_id = _nonempty_text(df, "efo.id", where)
-        out = dict(
-            drug_name=drug_name,
-            disease=disease_id,
-            disease_name=df["efo.term"],
-            drug_id=df["chembl.id"],
-            disease_id=disease_id,
-            status=nan,
-            phase=_numeric_column(df, "phase", where, allow_missing=True),
-        )
-    elif source == "repodb":
-        drug_name = _nonempty_text(df, "drug_name", where)
-        disease_id = "UMLS:" + _nonempty_text(df, "ind_id", where)
-        phase = _phase_from_text(df["phase"]) if "phase" in df.columns else nan.astype(float)
-        phase = phase.where(df["status"].str.lower() != "approved", 4.0)
-        out = dict(
-            drug_name=drug_name,
-            disease=disease_id,
-            disease_name=df["ind_name"],
-            drug_id=df["drug_id"],
-            disease_id=disease_id,
-            status=df["status"],
-            phase=phase.to_numpy(dtype=float),
-        )
-    elif source in ("pharmacotherapydb", "drugcentral"):
-        drug_name = _nonempty_text(df, "drug", where)
-        disease_id = _nonempty_text(df, "doid_id", where)
-        out = dict(
-            drug_name=drug_name,
-            disease=disease_id,
-            disease_name=df["disease"],
-            drug_id=df["drugbank_id"],
-            disease_id=disease_id,
-            status=df["category"],
-            phase=np.full(len(df), np.nan),
-        )
-    else:
-        drug_name = _nonempty_text(df, "drug", where)
-        disease = _nonempty_text(df, "disease", where)
-        out = dict(
-            drug_name=drug_name,
-            disease=disease,
-            disease_name=df["disease_name"] if "disease_name" in df.columns else disease,
-            drug_id=df["drug_id"] if "drug_id" in df.columns else nan,
-            disease_id=df["disease_id"] if "disease_id" in df.columns else disease,
-            status=df["status"] if "status" in df.columns else nan,
-            phase=(
-                _numeric_column(df, "phase", where, allow_missing=True)
-                if "phase" in df.columns
-                else np.full(len(df), np.nan)
-            ),
-        )
-    from exprlab.drugs import normalize_drug_name
-
+        df, n_dropped = _drop_incomplete(df, chosen, path)
+    out = _indication_fields(df, chosen, where)
     table = pd.DataFrame({k: (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in out.items()})
     table["drug"] = normalize_drug_name(table["drug_name"]).to_numpy()
     empty = table["drug"] == ""
@@ -591,15 +586,95 @@ def read_indications(path, source: str | None = None, *, incomplete: str = "erro
             where=f"{where}, line {pos + 2}",
             fix="give a real drug name",
         )
-    table["source"] = source
+    table["source"] = chosen
     table.attrs["n_incomplete_rows_dropped"] = n_dropped
     for col in ("drug_name", "disease", "disease_name", "drug_id", "disease_id", "status"):
         table[col] = table[col].astype(object)
     return table[INDICATION_COLUMNS]
 
 
+def _drop_incomplete(df: pd.DataFrame, source: str, path: Path) -> tuple[pd.DataFrame, int]:
+    """Remove the rows whose drug name or disease id is empty; count them."""
+    key_cols = {
+        "opentargets": ("chembl.name", "efo.id"),
+        "repodb": ("drug_name", "ind_id"),
+        "user": ("drug", "disease"),
+    }.get(source, ("drug", "doid_id"))
+    blank = np.zeros(len(df), dtype=bool)
+    for col in key_cols:
+        blank |= (df[col].isna() | (df[col].astype("string").str.strip() == "")).to_numpy()
+    df = df[~blank].reset_index(drop=True)
+    if df.empty:
+        raise FormatError(
+            "the indication table has no complete row",
+            where=path,
+            fix="fill in drug names and disease ids",
+        )
+    return df, int(blank.sum())
+
+
+def _indication_fields(df: pd.DataFrame, source: str, where: str) -> dict[str, Any]:
+    """The columns of the tidy table but ``drug`` and ``source``, from one catalogue's columns."""
+    nan = pd.Series(np.nan, index=df.index, dtype=object)
+    if source == "opentargets":
+        drug_name = _nonempty_text(df, "chembl.name", where)
+        disease_id = _nonempty_text(df, "efo.id", where)
+        return dict(
+            drug_name=drug_name,
+            disease=disease_id,
+            disease_name=df["efo.term"],
+            drug_id=df["chembl.id"],
+            disease_id=disease_id,
+            status=nan,
+            phase=_numeric_column(df, "phase", where, allow_missing=True),
+        )
+    if source == "repodb":
+        drug_name = _nonempty_text(df, "drug_name", where)
+        disease_id = "UMLS:" + _nonempty_text(df, "ind_id", where)
+        phase = _phase_from_text(df["phase"]) if "phase" in df.columns else nan.astype(float)
+        phase = phase.where(df["status"].str.lower() != "approved", 4.0)
+        return dict(
+            drug_name=drug_name,
+            disease=disease_id,
+            disease_name=df["ind_name"],
+            drug_id=df["drug_id"],
+            disease_id=disease_id,
+            status=df["status"],
+            phase=phase.to_numpy(dtype=float),
+        )
+    if source in ("pharmacotherapydb", "drugcentral"):
+        drug_name = _nonempty_text(df, "drug", where)
+        disease_id = _nonempty_text(df, "doid_id", where)
+        return dict(
+            drug_name=drug_name,
+            disease=disease_id,
+            disease_name=df["disease"],
+            drug_id=df["drugbank_id"],
+            disease_id=disease_id,
+            status=df["category"],
+            phase=np.full(len(df), np.nan),
+        )
+    drug_name = _nonempty_text(df, "drug", where)
+    disease = _nonempty_text(df, "disease", where)
+    return dict(
+        drug_name=drug_name,
+        disease=disease,
+        disease_name=df["disease_name"] if "disease_name" in df.columns else disease,
+        drug_id=df["drug_id"] if "drug_id" in df.columns else nan,
+        disease_id=df["disease_id"] if "disease_id" in df.columns else disease,
+        status=df["status"] if "status" in df.columns else nan,
+        phase=(
+            _numeric_column(df, "phase", where, allow_missing=True)
+            if "phase" in df.columns
+            else np.full(len(df), np.nan)
+        ),
+    )
+
+
 # --------------------------------------------------------------------------- CSV matrices
-def read_expression_csv(path, *, genes_as: str = "rows", sep: str = ","):
+def read_expression_csv(
+    path: str | os.PathLike, *, genes_as: Literal["rows", "columns"] = "rows", sep: str = ","
+) -> ad.AnnData:
     """Read a plain expression matrix (CSV with a header row and an id column) into AnnData.
 
     Parameters
@@ -609,6 +684,8 @@ def read_expression_csv(path, *, genes_as: str = "rows", sep: str = ","):
     genes_as
         ``"rows"`` when genes are rows and samples columns (transposed on reading), ``"columns"``
         when samples are rows.
+    sep
+        Field separator.
 
     Returns
     -------
@@ -617,12 +694,7 @@ def read_expression_csv(path, *, genes_as: str = "rows", sep: str = ","):
         raise :class:`~exprlab.errors.FormatError`, repeated ids
         :class:`~exprlab.errors.DuplicateIdError`.
     """
-    import anndata as ad
-
-    if genes_as not in ("rows", "columns"):
-        raise InvalidParameterError(
-            f"genes_as={genes_as!r}", where="read_expression_csv", fix="use 'rows' or 'columns'"
-        )
+    genes_as = check_choice(genes_as, "genes_as", ("rows", "columns"))
     df = read_delimited(path, sep=sep, index_col=0)
     df.index = df.index.astype(str)
     df.columns = df.columns.astype(str)
@@ -651,12 +723,28 @@ def read_expression_csv(path, *, genes_as: str = "rows", sep: str = ","):
     return ad.AnnData(X=X, obs=pd.DataFrame(index=df.index), var=pd.DataFrame(index=df.columns))
 
 
-def read_label_csv(path, *, id_column: int | str = 0, label_column: int | str = 1) -> pd.Series:
-    """Read a two-column (sample id, label) CSV into a Series of labels indexed by sample id."""
+def read_label_csv(path: str | os.PathLike, *, id_column: int | str = 0, label: int | str = 1) -> pd.Series:
+    """Read a (sample id, label) CSV into a Series of labels indexed by sample id.
+
+    Parameters
+    ----------
+    path
+        Comma-separated table with a header row.
+    id_column
+        The column of sample ids: its position or its name.
+    label
+        The column of labels: its position or its name.
+
+    Returns
+    -------
+    pandas.Series
+        Labels as strings, indexed by sample id (unique, non-empty), named after the label
+        column.
+    """
     df = read_delimited(path, sep=",", dtype=str)
     cols = list(df.columns)
     idc = cols[id_column] if isinstance(id_column, int) else id_column
-    lab = cols[label_column] if isinstance(label_column, int) else label_column
+    lab = cols[label] if isinstance(label, int) else label
     require_columns(df, [idc, lab], path, "the label table")
     ids = _nonempty_text(df, idc, path)
     if ids.duplicated().any():
@@ -669,14 +757,36 @@ def read_label_csv(path, *, id_column: int | str = 0, label_column: int | str = 
 
 
 def read_gene_values(
-    path, *, gene_column, value_column, sep: str = "\t", name: str = "signature", header="infer"
-):
+    path: str | os.PathLike,
+    *,
+    gene_column: Any,
+    value_column: Any,
+    sep: str = "\t",
+    name: str = "signature",
+    header: Any = "infer",
+) -> ad.AnnData:
     """Read a (gene, value) table into a 1 x genes AnnData signature.
 
-    Gene names are upper-cased; a gene listed twice keeps its largest absolute value.
-    """
-    import anndata as ad
+    Parameters
+    ----------
+    path
+        The table (optionally compressed).
+    gene_column, value_column
+        The columns of gene names and of values, as pandas names them (a header name, or a
+        position with ``header=None``).
+    sep
+        Field separator.
+    name
+        obs name of the signature.
+    header
+        As in :func:`pandas.read_csv`: ``"infer"`` for a header row, ``None`` for none.
 
+    Returns
+    -------
+    anndata.AnnData
+        1 x genes, float32; var_names the upper-cased gene names; a gene listed twice keeps its
+        largest absolute value (``uns["n_duplicate_genes_dropped"]`` counts the rows dropped).
+    """
     df = read_delimited(path, sep=sep, header=header)
     require_columns(df, [gene_column, value_column], path, "the signature table")
     genes = _nonempty_text(df, gene_column, path).str.upper()

@@ -1,18 +1,28 @@
-"""One exception family for everything exprlab refuses.
-
-Every message says what is wrong, where (file, line, field, gene or signature id) and how to
-fix it. The CLI prints the message as one line and exits with status 2.
-"""
+"""The exception classes; :mod:`exprlab.errors` is their public face."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 
 class ExprlabError(Exception):
-    """Base class of every error exprlab raises on purpose."""
+    """Base class of every error exprlab raises on purpose.
 
-    def __init__(self, what: str, *, where: str | Path | None = None, fix: str | None = None):
+    The message is composed as ``"<where>: <what>. Fix: <fix>."`` so that a user reads the
+    problem, its place and the remedy on one line (the CLI prints exactly this).
+
+    Parameters
+    ----------
+    what
+        What is wrong, as one clause.
+    where
+        The place: a file (and line), an option name, a gene or signature id; ``None`` when the
+        place is obvious.
+    fix
+        How to fix it, as one imperative clause; ``None`` when there is no advice to give.
+    """
+
+    def __init__(self, what: str, *, where: str | os.PathLike | None = None, fix: str | None = None):
         self.what = what
         self.where = str(where) if where is not None else None
         self.fix = fix

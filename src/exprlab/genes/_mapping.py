@@ -1,40 +1,30 @@
-"""Gene identifiers: symbol / Entrez / Ensembl mapping and gene-space conversion.
-
-The mapping comes from the L1000 gene table (``lincs/geneinfo_beta.txt.gz`` of the public data
-directory, 12,328 genes): every gene has an Entrez id and a symbol, all but 51 an Ensembl id.
-Symbols are upper-cased (exprlab's convention for ``var_names``), Ensembl version suffixes
-(``ENSG...\\.12``) are ignored.
-
-Many-to-one and one-to-many
----------------------------
-A few identifiers are ambiguous in the table (the symbol ``MIA2`` names two Entrez genes, one
-Ensembl id is shared by two Entrez genes). The rule is: prefer the gene of the better L1000
-feature space (landmark, then best inferred, then inferred), then the first in the table. When
-several *source* genes of an AnnData land on the same *target* id, :func:`convert_gene_space`
-merges them by the ``duplicates`` rule (mean by default) and reports them.
-"""
+"""Mapping between gene identifier kinds and re-expressing an AnnData over another kind."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Literal
 
+import anndata as ad
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from exprlab._config import data_file
-from exprlab.errors import GeneSpaceError, InvalidParameterError
+from exprlab._validation import check_choice
+from exprlab.errors import GeneSpaceError
+from exprlab.io import guess_id_kind, read_gene_info
 
-KINDS = ("symbol", "entrez", "ensembl")
+GeneIdKind = Literal["symbol", "entrez", "ensembl"]
+#: The gene identifier kinds the L1000 gene table maps between.
+KINDS: tuple[GeneIdKind, ...] = ("symbol", "entrez", "ensembl")
 _FEATURE_RANK = {"landmark": 0, "best inferred": 1, "inferred": 2}
 
 
 @lru_cache(maxsize=4)
 def _gene_table_cached(path: str) -> pd.DataFrame:
-    from exprlab.io._tables import read_gene_info
-
     return read_gene_info(path)
 
 
@@ -59,30 +49,38 @@ def load_gene_table(path: str | Path | None = None) -> pd.DataFrame:
     return _gene_table_cached(str(path)).copy()
 
 
-def detect_id_kind(ids: Iterable[str]) -> str:
+def detect_id_kind(ids: Iterable[str]) -> GeneIdKind:
     """Tell whether identifiers are Entrez ids, Ensembl gene ids or symbols.
 
     Uses :func:`exprlab.io.guess_id_kind` (the kind at least 80 % of the ids fit: all digits is
     Entrez, ``ENS*G`` + digits is Ensembl). Identifiers of no kind the L1000 table maps (probe ids
     such as ``1007_s_at``, a mixture) raise :class:`~exprlab.errors.GeneSpaceError`.
-    """
-    from exprlab.io import guess_id_kind
 
+    Parameters
+    ----------
+    ids
+        Gene identifiers; empty and missing ones are ignored.
+
+    Returns
+    -------
+    str
+        ``"symbol"``, ``"entrez"`` or ``"ensembl"``.
+    """
     values = [str(i).strip() for i in ids if i is not None and str(i).strip() != ""]
     if not values:
         raise GeneSpaceError(
             "no gene identifiers to map", where="exprlab.genes", fix="pass a non-empty list of gene ids"
         )
     kind = guess_id_kind(values)
-    if kind not in KINDS:
-        raise GeneSpaceError(
-            f"the gene ids are {kind} ids (e.g. {', '.join(values[:3])}), which the L1000 gene "
-            "table cannot map",
-            where="exprlab.genes",
-            fix="map them to symbols, Entrez or Ensembl ids first (e.g. with "
-            "the array's annotation), or pass source= explicitly",
-        )
-    return kind
+    for known in KINDS:
+        if kind == known:
+            return known
+    raise GeneSpaceError(
+        f"the gene ids are {kind} ids (e.g. {', '.join(values[:3])}), which the L1000 gene table cannot map",
+        where="exprlab.genes",
+        fix="map them to symbols, Entrez or Ensembl ids first (e.g. with "
+        "the array's annotation), or pass source= explicitly",
+    )
 
 
 def _clean(ids: pd.Series, kind: str) -> pd.Series:
@@ -92,15 +90,6 @@ def _clean(ids: pd.Series, kind: str) -> pd.Series:
     if kind == "ensembl":
         return ids.str.upper().str.replace(r"\.\d+$", "", regex=True)
     return ids.str.replace(r"\.0$", "", regex=True)  # Entrez ids read as floats: "7157.0"
-
-
-def _check_kind(kind: str, name: str) -> None:
-    if kind not in KINDS:
-        raise InvalidParameterError(
-            f"{name}={kind!r} is not a gene id kind",
-            where="exprlab.genes",
-            fix=f"use one of {', '.join(KINDS)}",
-        )
 
 
 def _lookup(source: str, target: str, table: pd.DataFrame) -> pd.Series:
@@ -114,8 +103,8 @@ def _lookup(source: str, target: str, table: pd.DataFrame) -> pd.Series:
 
 def map_genes(
     ids: Iterable[str],
-    source: str = "symbol",
-    target: str = "entrez",
+    source: GeneIdKind | Literal["auto"] = "symbol",
+    target: GeneIdKind = "entrez",
     *,
     table: pd.DataFrame | None = None,
 ) -> pd.Series:
@@ -139,31 +128,31 @@ def map_genes(
         upper-case) or ``NaN`` where the identifier is not in the table.
     """
     ids = list(ids)
-    if source == "auto":
-        source = detect_id_kind(ids)
-    _check_kind(source, "source")
-    _check_kind(target, "target")
+    kind = detect_id_kind(ids) if source == "auto" else source
+    kind = check_choice(kind, "source", KINDS)
+    target = check_choice(target, "target", KINDS)
     table = load_gene_table() if table is None else table
-    keys = _clean(pd.Series(ids, dtype=object), source)
-    if source == target:
+    keys = _clean(pd.Series(ids, dtype=object), kind)
+    if kind == target:
         known = set(table.loc[table[target] != "", target])
         mapped = keys.where(keys.isin(known))
     else:
-        mapped = keys.map(_lookup(source, target, table))
+        mapped = keys.map(_lookup(kind, target, table))
     return pd.Series(mapped.to_numpy(dtype=object), index=pd.Index([str(i) for i in ids]), name=target)
 
 
-_DUPLICATE_RULES = ("mean", "first", "drop")
+DuplicateRule = Literal["mean", "first", "drop"]
+_DUPLICATE_RULES: tuple[DuplicateRule, ...] = ("mean", "first", "drop")
 
 
 def convert_gene_space(
-    adata,
-    target: str = "symbol",
+    adata: ad.AnnData,
+    target: GeneIdKind = "symbol",
     *,
-    source: str = "auto",
-    duplicates: str = "mean",
+    source: GeneIdKind | Literal["auto"] = "auto",
+    duplicates: DuplicateRule = "mean",
     table: pd.DataFrame | None = None,
-):
+) -> tuple[ad.AnnData, dict[str, Any]]:
     """Re-express an AnnData over another kind of gene identifier.
 
     Parameters
@@ -191,24 +180,16 @@ def convert_gene_space(
         (source ids not in the table, dropped), ``n_merged`` and ``merged`` (target id -> the
         source ids merged or dropped into it).
     """
-    import anndata as ad
-
-    if duplicates not in _DUPLICATE_RULES:
-        raise InvalidParameterError(
-            f"duplicates={duplicates!r} is not a rule",
-            where="convert_gene_space",
-            fix=f"use one of {', '.join(_DUPLICATE_RULES)}",
-        )
-    _check_kind(target, "target")
+    duplicates = check_choice(duplicates, "duplicates", _DUPLICATE_RULES)
+    target = check_choice(target, "target", KINDS)
     src_ids = list(map(str, adata.var_names))
     kind = detect_id_kind(src_ids) if source == "auto" else source
-    _check_kind(kind, "source")
+    kind = check_choice(kind, "source", KINDS)
     mapped = map_genes(src_ids, kind, target, table=table).to_numpy(dtype=object)
     ok = pd.notna(mapped)
     unmapped = [g for g, m in zip(src_ids, ok) if not m]
     kept_idx = np.flatnonzero(ok)
-    tgt = pd.Series(mapped[ok], dtype=object)
-    codes, uniques = pd.factorize(tgt)  # order of first appearance
+    codes, uniques = pd.factorize(pd.Series(mapped[ok], dtype=object))  # order of first appearance
     counts = np.bincount(codes, minlength=len(uniques))
     merged = {}
     for code in np.flatnonzero(counts > 1):
@@ -217,39 +198,17 @@ def convert_gene_space(
         keep_codes = counts == 1
         sel = keep_codes[codes]
         kept_idx, codes = kept_idx[sel], codes[sel]
-        new_code = np.cumsum(keep_codes) - 1
-        codes = new_code[codes]
+        codes = (np.cumsum(keep_codes) - 1)[codes]
         uniques = uniques[keep_codes]
     n_out = len(uniques)
-    if duplicates == "mean":
-        weights = 1.0 / np.bincount(codes, minlength=n_out)[codes]
-    else:
-        first = np.zeros(len(codes), dtype=bool)
-        _, first_pos = np.unique(codes, return_index=True)
-        first[first_pos] = True
-        weights = first.astype(float)
-    agg = sp.csr_matrix((weights, (kept_idx, codes)), shape=(adata.n_vars, n_out))
-
-    def combine(mat):
-        is_bool = getattr(mat, "dtype", None) == bool
-        m = mat.astype(np.float64) if is_bool else mat
-        out = m @ agg
-        if sp.issparse(out) and not sp.issparse(mat):
-            out = out.toarray()
-        out = np.asarray(out) if not sp.issparse(out) else out.tocsr()
-        if is_bool:
-            return out > 0
-        if not sp.issparse(out) and np.issubdtype(np.asarray(mat).dtype, np.floating):
-            out = out.astype(np.asarray(mat).dtype, copy=False)
-        return out
-
+    agg = _merge_matrix(kept_idx, codes, adata.n_vars, n_out, duplicates)
     src_joined = pd.Series([src_ids[i] for i in kept_idx]).groupby(codes).agg("|".join)
     var = pd.DataFrame({"source_ids": src_joined.to_numpy()}, index=pd.Index(list(uniques), dtype=str))
     new = ad.AnnData(
-        X=combine(adata.X),
+        X=_combine(adata.X, agg),
         obs=adata.obs.copy(),
         var=var,
-        layers={k: combine(v) for k, v in adata.layers.items()},
+        layers={k: _combine(v, agg) for k, v in adata.layers.items()},
         uns=dict(adata.uns),
     )
     report = {
@@ -264,6 +223,35 @@ def convert_gene_space(
         "duplicates": duplicates,
     }
     return new, report
+
+
+def _merge_matrix(
+    kept_idx: np.ndarray, codes: np.ndarray, n_in: int, n_out: int, duplicates: str
+) -> sp.csr_matrix:
+    """Source genes x target ids weights: 1/group size (``mean``) or 1 on each group's first gene."""
+    if duplicates == "mean":
+        weights = 1.0 / np.bincount(codes, minlength=n_out)[codes]
+    else:
+        first = np.zeros(len(codes), dtype=bool)
+        _, first_pos = np.unique(codes, return_index=True)
+        first[first_pos] = True
+        weights = first.astype(float)
+    return sp.csr_matrix((weights, (kept_idx, codes)), shape=(n_in, n_out))
+
+
+def _combine(mat: Any, agg: sp.csr_matrix) -> Any:
+    """``mat @ agg`` keeping the kind of ``mat``: dense stays dense (same float dtype), bool is "any"."""
+    is_bool = getattr(getattr(mat, "dtype", None), "kind", None) == "b"
+    m = mat.astype(np.float64) if is_bool else mat
+    out = m @ agg
+    if sp.issparse(out) and not sp.issparse(mat):
+        out = out.toarray()
+    out = np.asarray(out) if not sp.issparse(out) else out.tocsr()
+    if is_bool:
+        return out > 0
+    if not sp.issparse(out) and np.issubdtype(np.asarray(mat).dtype, np.floating):
+        out = out.astype(np.asarray(mat).dtype, copy=False)
+    return out
 
 
 def require_same_gene_space(
@@ -281,6 +269,8 @@ def require_same_gene_space(
         Also require the same order (what code that compares columns position by position
         needs); with ``False`` only the sets must be equal.
 
+    Notes
+    -----
     The message says how many genes each side lacks, shows a few, names the id kinds when they
     differ, and suggests :func:`convert_gene_space` or subsetting to the shared genes.
     """
@@ -299,8 +289,6 @@ def require_same_gene_space(
             where=f"{na} vs {nb}",
             fix=f"reorder one onto the other, e.g. {nb}[:, {na}.var_names]",
         )
-    from exprlab.io import guess_id_kind
-
     kind_a, kind_b = guess_id_kind(list(ga[:2000])), guess_id_kind(list(gb[:2000]))
     kinds = f" ({na} uses {kind_a} ids, {nb} uses {kind_b} ids)" if kind_a != kind_b else ""
     raise GeneSpaceError(
