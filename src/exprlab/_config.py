@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal, overload
 
 from exprlab.errors import DataNotFoundError
 
 
+@overload
+def data_dir(required: Literal[True] = True) -> Path: ...
+@overload
+def data_dir(required: bool) -> Path | None: ...
 def data_dir(required: bool = True) -> Path | None:
     """The public data directory: ``EXPRLAB_DATA``, else ``../shared/data`` beside the checkout.
 
