@@ -40,7 +40,7 @@ def data():
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)
 def test_every_model_learns_a_separable_task(data, kind):
-    hidden = (32, 16) if kind == "deep-mlp" else None
+    hidden = (32, 16) if kind == "deep_mlp" else None
     clf = ExpressionClassifier(kind, seed=1, epochs=8, hidden=hidden).fit(data, "label")
     assert clf.score(data) >= 0.9
     proba = clf.predict_proba(data)
@@ -57,10 +57,10 @@ def test_architectures_match_the_paper(data):
     mlp = ExpressionClassifier("mlp", epochs=1).fit(data, "label").module_
     assert [type(m) for m in mlp] == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Linear]
     assert (mlp[0].in_features, mlp[0].out_features, mlp[3].out_features) == (40, 20, 3)
-    dmlp = ExpressionClassifier("diffuse-mlp", epochs=1).fit(data, "label").module_
+    dmlp = ExpressionClassifier("diffuse_mlp", epochs=1).fit(data, "label").module_
     assert isinstance(dmlp[0], GraphDiffusion)
     assert [type(m) for m in list(dmlp)[1:]] == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Linear]
-    deep = ExpressionClassifier("deep-mlp", hidden=(16, 8, 4), epochs=1).fit(data, "label")
+    deep = ExpressionClassifier("deep_mlp", hidden=(16, 8, 4), epochs=1).fit(data, "label")
     widths = [m.out_features for m in deep.module_ if isinstance(m, nn.Linear)]
     assert widths == [16, 8, 4, 3]
 
@@ -145,7 +145,7 @@ def test_same_seed_same_weights_and_predictions(data):
     assert np.array_equal(seeded.predict_proba(data), again.predict_proba(data))
 
 
-@pytest.mark.parametrize("kind", ["diffuse-mlp", "deep-mlp"])
+@pytest.mark.parametrize("kind", ["diffuse_mlp", "deep_mlp"])
 def test_save_and_load_round_trip(data, kind, tmp_path):
     clf = ExpressionClassifier(kind, seed=2, epochs=2, log2=False).fit(data, "label")
     path = clf.save(tmp_path / "model")
@@ -197,7 +197,7 @@ def test_missing_labels_and_unknown_model(data):
     holes.obs.iloc[2, 0] = None
     with pytest.raises(InputDataError, match="no label"):
         ExpressionClassifier("lr").fit(holes, "label")
-    with pytest.raises(ExprlabError, match="unknown model"):
+    with pytest.raises(ExprlabError, match="unknown arch"):
         ExpressionClassifier("svm")
     with pytest.raises(InputDataError, match="not fitted"):
         ExpressionClassifier("lr").predict(data)

@@ -32,7 +32,6 @@ import torch
 from torch import nn
 
 from exprlab.errors import InputDataError, InvalidParameterError
-from exprlab.explain._aggregate import ranking_scores
 
 __all__ = [
     "normalize_attributions",
@@ -167,6 +166,8 @@ def feature_agreement(
     names = var_names if var_names is not None else np.arange(a.shape[1]).astype(str)
     gt = ground_truth_indices(ground_truth, names)
     keep = correct_mask(y, predictions) if predictions is not None else np.ones(len(y), bool)
+    from exprlab.explain._aggregate import ranking_scores  # deferred: exprlab.explain imports exprlab.evaluate
+
     scores = ranking_scores(a, ranking)
     rows = []
     for cls, truth in gt.items():
@@ -388,6 +389,8 @@ def prediction_gaps(
     y = np.asarray(targets, dtype=np.int64)
     lab = np.asarray(labels).astype(str) if labels is not None else y.astype(str)
     model = PredictionGapModel(module, base, gap=gap, batch_size=batch_size)
+    from exprlab.explain._aggregate import ranking_scores  # deferred: exprlab.explain imports exprlab.evaluate
+
     scores = ranking_scores(a, ranking)
     result: dict[str, float] = {}
     order_imp = np.argsort(-scores, axis=1, kind="stable")
@@ -450,6 +453,8 @@ def topk_stability(
     consistently the genes that matter are ordered).
     """
     from scipy.stats import kendalltau
+
+    from exprlab.explain._aggregate import ranking_scores  # deferred: exprlab.explain imports exprlab.evaluate
 
     vecs = [ranking_scores(np.asarray(s, dtype=np.float64).ravel(), ranking) for s in scores]
     if len(vecs) < 2:

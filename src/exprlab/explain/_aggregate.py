@@ -22,6 +22,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError
+from exprlab.evaluate import normalize_attributions
+from exprlab.models import diffusion_matrix
 
 __all__ = [
     "rank_genes",
@@ -53,12 +55,6 @@ def ranking_scores(a: np.ndarray, ranking: str) -> np.ndarray:
     )
 
 
-def _normalize(a: np.ndarray) -> np.ndarray:
-    from exprlab.evaluate._explanations import normalize_attributions
-
-    return normalize_attributions(a)
-
-
 def rank_genes(attributions: np.ndarray, *, ranking: str = "signed") -> np.ndarray:
     """Gene indices by decreasing importance, per row (2-D input) or for one vector (1-D)."""
     a = ranking_scores(np.asarray(attributions, dtype=np.float64), ranking)
@@ -87,7 +83,7 @@ def global_ranking_scores(
             fix="pass at least one example",
         )
     if normalize:
-        a = _normalize(a)
+        a = normalize_attributions(a)
     s = ranking_scores(a, ranking)
     total = s.sum(axis=0)
     if method == "sum":
@@ -129,7 +125,7 @@ def global_rankings(
             f"{a.shape[0]} attribution rows but {len(y)} labels", where="labels", fix="pass one label per row"
         )
     if normalize:
-        a = _normalize(a)
+        a = normalize_attributions(a)
     out = {}
     for cls in pd.unique(y):
         kk = k.get(cls) if isinstance(k, Mapping) else k
@@ -139,8 +135,6 @@ def global_rankings(
 
 def diffusion_operator(train_values: np.ndarray, *, threshold: float = 0.5) -> sp.csr_matrix:
     """D = D̃^{-1/2}(A + I)D̃^{-1/2} from training data (genes in columns), docs/methods.md §3."""
-    from exprlab.models._diffusion import diffusion_matrix
-
     return diffusion_matrix(np.asarray(train_values), threshold=threshold)
 
 
@@ -324,7 +318,7 @@ def shrink_to_class(
             where="weight",
             fix="choose a shrinkage weight between 0 and 1",
         )
-    a = _normalize(attributions)
+    a = normalize_attributions(attributions)
     c = np.asarray(classes).astype(str)
     missing = sorted(set(c) - set(profiles))
     if missing:

@@ -25,16 +25,17 @@ import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import anndata as ad
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
+from exprlab._progress import track
 from exprlab.errors import InputDataError, InvalidParameterError, NonFiniteValueError
 from exprlab.explain._baselines import resolve_baselines
 from exprlab.explain._quadrature import check_method, quadrature
-from exprlab.models._diffusion import GraphDiffusion
-from exprlab.models._preprocess import check_finite
+from exprlab.models import GraphDiffusion, check_finite, labels_of
 
 OUTPUTS = ("probability", "logit")
 PATHS = ("auto", "exact", "generic")
@@ -570,11 +571,6 @@ def attributions_anndata(
     ``ig_target``, ``ig_prediction`` and ``ig_delta``, the convergence delta) and var restricted
     to the model's genes in model order; X holds the attributions (float32).
     """
-    import anndata as ad
-
-    from exprlab.models._classifiers import labels_of
-    from exprlab._progress import track
-
     if not hasattr(model, "transform"):
         raise InvalidParameterError("attributions_anndata needs a fitted ExpressionClassifier", where="model")
     inputs = model.transform(adata)

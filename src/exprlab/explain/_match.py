@@ -51,7 +51,8 @@ from exprlab.errors import FileAccessError, GeneSpaceError, InputDataError, Inva
 from exprlab.explain._aggregate import pathway_scores
 from exprlab.explain._enrichment import hypergeometric_enrichment, rank_enrichment
 from exprlab.explain._integrated_gradients import FirstLinear, integrated_gradients
-from exprlab.models._matchers import Matcher, PaperMatcher, SeedEnsemble
+from exprlab.io import read
+from exprlab.models import Matcher, PaperMatcher, SeedEnsemble, load_matcher
 
 __all__ = [
     "MatchModel",
@@ -115,8 +116,6 @@ def load_match_model(model: MatchModel | str | Path) -> MatchModel:
     """A :class:`MatchModel` from a directory written by ``exprlab match train``."""
     if isinstance(model, MatchModel):
         return model
-    from exprlab.models._matcher_training import load_matcher
-
     path = Path(model)
     meta_path = path / "model.json"
     if not meta_path.is_file():
@@ -236,8 +235,6 @@ def _pick(obj, name, library, side: str) -> ad.AnnData:
             )
         return obj
     if isinstance(obj, (str, Path)) and Path(obj).is_file():
-        from exprlab.io import read
-
         return _pick(read(obj), name, library, side)
     if not isinstance(obj, str):
         raise InvalidParameterError(

@@ -29,9 +29,8 @@ from torch.nn import functional as F
 
 from exprlab._atomic import atomic_path
 from exprlab.errors import FileAccessError, InputDataError, InvalidParameterError
-from exprlab.evaluate._retrieval import mean_average_precision
-from exprlab.evaluate._splits import Fold
-from exprlab.models._matchers import Matcher, PairData, build_matcher, rank_drugs
+from exprlab.evaluate import Fold, mean_average_precision
+from exprlab.models._matchers import Matcher, PairData, _inputs, build_matcher, rank_drugs
 
 
 @dataclass
@@ -298,8 +297,6 @@ def _train(data, train, val, cfg: TrainConfig, checkpoint, on_epoch) -> TrainRes
 
 def data_rows(model: Matcher, data: PairData, side: str):
     """The (possibly normalised) rows of one side as the model reads them."""
-    from exprlab.models._matchers import _inputs
-
     dis, drg = _inputs(data, model.normalize_inputs)
     return dis if side == "diseases" else drg
 

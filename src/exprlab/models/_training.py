@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from exprlab.errors import InvalidParameterError
 from exprlab._progress import track
+from exprlab.errors import InvalidParameterError
 
 
 @dataclass(frozen=True)

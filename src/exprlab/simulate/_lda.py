@@ -17,6 +17,7 @@ division by 1.5 to counts per million rounds in the 7th significant digit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 
 import anndata as ad
@@ -353,8 +354,6 @@ def sample_counts(
     ``rng`` (``Generator.spawn``), so blocks run in ``n_jobs`` threads (numpy releases the GIL
     while sampling) and the result depends only on ``rng``'s state, never on ``n_jobs``.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     n = theta.shape[0]
     out = np.empty((n, B.shape[1]), dtype=np.float32)
     starts = list(range(0, n, _BLOCK))
