@@ -29,7 +29,7 @@ def files(tmp_path_factory):
     settings = LearnedSettings(
         max_genes=120,
         paper=TrainConfig(
-            architecture="paper",
+            arch="paper",
             options={"hidden": 16, "fusion": 8},
             max_epochs=2,
             steps_per_epoch=4,

@@ -16,8 +16,8 @@ def _settings():
     fast = dict(max_epochs=3, steps_per_epoch=6, batch_size=128, patience=3)
     return LearnedSettings(
         max_genes=200,
-        paper=TrainConfig(architecture="paper", options={"hidden": 32, "fusion": 16}, **fast),
-        twotower=TrainConfig(architecture="twotower", lr=3e-3, options={"dim": 16, "hidden": 32}, **fast),
+        paper=TrainConfig(arch="paper", options={"hidden": 32, "fusion": 16}, **fast),
+        twotower=TrainConfig(arch="twotower", lr=3e-3, options={"dim": 16, "hidden": 32}, **fast),
     )
 
 

@@ -17,12 +17,12 @@ def test_planted_mechanisms_are_recovered_on_held_out_diseases():
     settings = LearnedSettings(
         max_genes=600,
         twotower=TrainConfig(
-            architecture="twotower", max_epochs=15, steps_per_epoch=16, batch_size=256, lr=3e-3, patience=4
+            arch="twotower", max_epochs=15, steps_per_epoch=16, batch_size=256, lr=3e-3, patience=4
         ),
     )
     pairs, summary = validate_planted(
         bench,
-        architecture="twotower",
+        arch="twotower",
         folds=[0],
         seeds=2,
         settings=settings,

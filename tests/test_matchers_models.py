@@ -117,7 +117,7 @@ def _small_setup():
 
 def _cfg(**kw):
     base = dict(
-        architecture="twotower",
+        arch="twotower",
         options={"dim": 8, "hidden": 16},
         max_epochs=4,
         steps_per_epoch=3,

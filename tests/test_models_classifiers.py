@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import anndata as ad
 import numpy as np
 import pandas as pd
@@ -155,6 +157,18 @@ def test_save_and_load_round_trip(data, kind, tmp_path):
     assert np.array_equal(loaded.predict_proba(data), clf.predict_proba(data))
     assert list(loaded.classes_) == ["a", "b", "c"]
     np.testing.assert_array_equal(loaded.class_means_, clf.class_means_)
+
+
+def test_a_folder_saved_with_the_hyphenated_name_still_loads(data, tmp_path):
+    clf = ExpressionClassifier("diffuse_mlp", seed=2, epochs=1).fit(data, "label")
+    path = clf.save(tmp_path / "model")
+    meta = json.loads((path / "metadata.json").read_text())
+    assert meta["model"] == "diffuse_mlp"
+    meta["model"] = "diffuse-mlp"  # the spelling of earlier releases
+    (path / "metadata.json").write_text(json.dumps(meta))
+    loaded = ExpressionClassifier.load(path)
+    assert loaded.arch == "diffuse_mlp"
+    assert np.array_equal(loaded.predict_proba(data), clf.predict_proba(data))
 
 
 def test_integer_labels_keep_their_type():

@@ -13,7 +13,7 @@ def result():
     settings = LearnedSettings(
         max_genes=600,
         paper=TrainConfig(
-            architecture="paper",
+            arch="paper",
             options={"hidden": 64, "fusion": 32},
             max_epochs=20,
             steps_per_epoch=8,
@@ -22,7 +22,7 @@ def result():
             patience=5,
         ),
         twotower=TrainConfig(
-            architecture="twotower",
+            arch="twotower",
             options={"dim": 32, "hidden": 64},
             max_epochs=20,
             steps_per_epoch=8,

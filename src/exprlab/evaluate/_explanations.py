@@ -180,7 +180,7 @@ def feature_agreement(
         local = float(np.mean(hits / k))
         from exprlab.explain._aggregate import global_ranking_scores
 
-        g = global_ranking_scores(scores[sel], method=global_method, k=k, ranking="signed")
+        g = global_ranking_scores(scores[sel], method=global_method, top=k, ranking="signed")
         global_hits = np.isin(_topk(g[None, :], k)[0], truth).sum()
         rows.append(
             {

@@ -28,19 +28,57 @@ import torch
 from torch.nn import functional as F
 
 from exprlab._atomic import atomic_path
+from exprlab._validation import check_choice, check_count, check_fraction
 from exprlab.errors import FileAccessError, InputDataError, InvalidParameterError
 from exprlab.evaluate import Fold, mean_average_precision
-from exprlab.models._matchers import Matcher, PairData, _inputs, build_matcher, rank_drugs
+from exprlab.models._matchers import (
+    MATCHERS,
+    Matcher,
+    MatcherArch,
+    PairData,
+    _inputs,
+    build_matcher,
+    rank_drugs,
+)
 
 
 @dataclass
 class TrainConfig:
-    """Options of one training run (saved in checkpoints; a resume must use the same ones).
+    """Options of one matcher training run (docs/methods.md §2).
 
-    ``max_epochs`` may grow on resume (to extend a run); everything else must match.
+    Saved in checkpoints: a resume must use the same options, except ``max_epochs``, which may
+    grow (to extend a run).
+
+    Parameters
+    ----------
+    arch
+        Matcher architecture: ``paper`` (:class:`PaperMatcher`) or ``twotower``
+        (:class:`ReversalTwoTower`).
+    options
+        Keyword options of the architecture (e.g. ``hidden``, ``dim``).
+    max_epochs
+        Upper bound on epochs.
+    steps_per_epoch
+        Optimiser steps (batches) per epoch.
+    batch_size
+        Pairs per batch.
+    lr
+        Adam learning rate.
+    weight_decay
+        Adam weight decay.
+    clip
+        Gradient-norm clip.
+    patience
+        Epochs without a better validation MAP before stopping.
+    pos_fraction
+        Share of positive pairs in each batch, in (0, 1).
+    seed
+        Seed of weights and batch sampling.
+    threads
+        Torch threads during training.
     """
 
-    architecture: str = "paper"
+    arch: MatcherArch = "paper"
     options: dict = field(default_factory=dict)
     max_epochs: int = 30
     steps_per_epoch: int = 16
@@ -54,19 +92,10 @@ class TrainConfig:
     threads: int = 1
 
     def __post_init__(self) -> None:
+        check_choice(self.arch, "arch", MATCHERS)
         for name in ("max_epochs", "steps_per_epoch", "batch_size", "patience"):
-            if int(getattr(self, name)) < 1:
-                raise InvalidParameterError(
-                    f"{name} must be at least 1 (got {getattr(self, name)})",
-                    where="TrainConfig",
-                    fix=f"set {name} to a positive integer",
-                )
-        if not 0 < self.pos_fraction < 1:
-            raise InvalidParameterError(
-                f"pos_fraction {self.pos_fraction} is not in (0, 1)",
-                where="TrainConfig",
-                fix="use 0.5 for balanced batches",
-            )
+            check_count(getattr(self, name), name, minimum=1)
+        check_fraction(self.pos_fraction, "pos_fraction", closed="neither")
 
 
 class BalancedPairSampler:
@@ -231,9 +260,9 @@ def train_matcher(
 def _train(data, train, val, cfg: TrainConfig, checkpoint, on_epoch) -> TrainResult:
     torch.manual_seed(cfg.seed)
     options = dict(cfg.options)
-    if cfg.architecture == "twotower":
+    if cfg.arch == "twotower":
         options.setdefault("n_extras", data.n_extras)
-    model = build_matcher(cfg.architecture, len(data.genes), **options)
+    model = build_matcher(cfg.arch, len(data.genes), **options)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sampler = BalancedPairSampler(
         data,
@@ -248,7 +277,10 @@ def _train(data, train, val, cfg: TrainConfig, checkpoint, on_epoch) -> TrainRes
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and path.exists():
         saved = _load_checkpoint(path)
-        old = {k: v for k, v in saved["config"].items() if k != "max_epochs"}
+        # checkpoints written before the option was named ``arch`` call it ``architecture``
+        old = {
+            ("arch" if k == "architecture" else k): v for k, v in saved["config"].items() if k != "max_epochs"
+        }
         new = {k: v for k, v in asdict(cfg).items() if k != "max_epochs"}
         if old != new:
             raise InvalidParameterError(

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from exprlab._validation import check_choice
 from exprlab.errors import InputDataError, InvalidParameterError
 
 
@@ -355,17 +357,14 @@ class ReversalTwoTower(Matcher):
         return inter + hs[None, :, self.dim] + self._extra_term(extras)
 
 
+MatcherArch = Literal["paper", "twotower"]
+MATCHERS: tuple[MatcherArch, ...] = ("paper", "twotower")
 ARCHITECTURES: dict[str, type[Matcher]] = {"paper": PaperMatcher, "twotower": ReversalTwoTower}
 
 
-def build_matcher(name: str, n_genes: int, **options) -> Matcher:
+def build_matcher(name: MatcherArch, n_genes: int, **options) -> Matcher:
     """A fresh matcher by name (``paper`` or ``twotower``)."""
-    if name not in ARCHITECTURES:
-        raise InvalidParameterError(
-            f"unknown matcher architecture {name!r}",
-            where="build_matcher",
-            fix=f"use one of {', '.join(ARCHITECTURES)}",
-        )
+    check_choice(name, "arch", MATCHERS)
     return ARCHITECTURES[name](n_genes, **options)
 
 
