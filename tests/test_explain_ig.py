@@ -96,7 +96,7 @@ def test_quadrature_matches_captum_and_hand_values():
     assert quadrature("gausslegendre", 50)[0] is quadrature("gausslegendre", 50)[0]  # cached
     with pytest.raises(InvalidParameterError, match="n_steps"):
         quadrature("riemann_left", 1)
-    with pytest.raises(InvalidParameterError, match="unknown quadrature"):
+    with pytest.raises(InvalidParameterError, match="unknown method"):
         quadrature("simpson", 10)
 
 

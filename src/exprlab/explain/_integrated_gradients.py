@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import anndata as ad
 import numpy as np
@@ -32,13 +33,16 @@ import torch
 from torch import nn
 
 from exprlab._progress import track
+from exprlab._validation import check_choice
 from exprlab.errors import InputDataError, InvalidParameterError, NonFiniteValueError
 from exprlab.explain._baselines import resolve_baselines
-from exprlab.explain._quadrature import check_method, quadrature
+from exprlab.explain._quadrature import Method, check_method, quadrature
 from exprlab.models import GraphDiffusion, check_finite, labels_of
 
-OUTPUTS = ("probability", "logit")
-PATHS = ("auto", "exact", "generic")
+Output = Literal["probability", "logit"]
+IGPath = Literal["auto", "exact", "generic"]
+OUTPUTS: tuple[Output, ...] = ("probability", "logit")
+PATHS: tuple[IGPath, ...] = ("auto", "exact", "generic")
 DEFAULT_MEMORY_BUDGET = 256 * 2**20  # bytes of activations per chunk
 
 
@@ -395,69 +399,76 @@ def integrated_gradients(
     baselines=None,
     target=None,
     n_steps: int = 50,
-    method: str = "gausslegendre",
+    method: Method = "gausslegendre",
     internal_batch_size: int | None = None,
     return_convergence_delta: bool = False,
-    output: str = "probability",
+    output: Output = "probability",
     *,
-    path: str = "auto",
-    adaptive: bool | str = False,
+    path: IGPath = "auto",
+    adaptive: bool | Literal["paper"] = False,
     tolerance: float | None = None,
     max_steps: int | None = None,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     return_steps: bool = False,
-    precision: str = "model",
+    precision: Literal["model", "float64"] = "model",
 ):
-    """Integrated Gradients attributions of ``model`` at ``inputs``.
+    """Integrated Gradients attributions of ``model`` at ``inputs`` (docs/methods.md §3).
 
     Parameters
     ----------
-    model : a torch module returning logits (or one score per example), or a fitted
+    model
+        A torch module returning logits (or one score per example), or a fitted
         :class:`~exprlab.models.ExpressionClassifier` (then AnnData inputs are preprocessed,
         and the baselines "mean" and "class:NAME" and class-name targets are available).
-    inputs : (n, p) array/tensor, an AnnData (estimator only), or a tuple of them for a model
-        with several inputs.
-    baselines : see :mod:`exprlab.explain._baselines` (None = zero; a list = averaged).
-    target : output index (int), one per example, class label(s) (estimator), or None for the
+    inputs
+        (n, p) array/tensor, an AnnData (estimator only), or a tuple of them for a model with
+        several inputs.
+    baselines
+        See :func:`averaged`, :func:`mean_of`, :func:`class_mean` (None = zero; a list =
+        averaged over the baselines).
+    target
+        Output index (int), one per example, class label(s) (estimator), or None for the
         predicted class.
-    n_steps, method : the quadrature (:mod:`exprlab.explain._quadrature`).
-    internal_batch_size : (example, step) rows per forward/backward pass; by default as many
-        as fit in ``memory_budget`` bytes.
-    return_convergence_delta : also return Σ_i IG_i − (f(x) − f(x′)) per example.
-    output : "probability" (softmax of the target, as the paper; sigmoid for a single output)
-        or "logit" (the raw output).
-    path : "auto" (exact after-first-layer engine when possible), "exact" or "generic".
-    adaptive : False; True to recompute examples whose |delta| exceeds ``tolerance``
-        (default 1e-3) with twice the steps until ``max_steps`` (default 16 × n_steps);
-        "paper" for the paper's rule (recompute when 100·|delta| > 1, adding n_steps steps;
-        applied per example, where the paper reruns the whole batch).
-    return_steps : also return the number of steps used per example.
-    precision : "model" (compute in the model's dtype, as Captum does) or "float64" (the exact
-        path integrates through the network after the first layer in float64).
+    n_steps, method
+        The quadrature (:func:`quadrature`).
+    internal_batch_size
+        (example, step) rows per forward/backward pass; by default as many as fit in
+        ``memory_budget`` bytes.
+    return_convergence_delta
+        Also return Σ_i IG_i − (f(x) − f(x′)) per example.
+    output
+        "probability" (softmax of the target, as the paper; sigmoid for a single output) or
+        "logit" (the raw output).
+    path
+        "auto" (exact after-first-layer engine when possible), "exact" or "generic".
+    adaptive
+        False; True to recompute examples whose |delta| exceeds ``tolerance`` with twice the
+        steps until ``max_steps``; "paper" for the paper's rule (recompute when
+        100·|delta| > 1, adding n_steps steps; applied per example, where the paper reruns the
+        whole batch).
+    tolerance
+        |delta| above which an example is recomputed (default 1e-3; 0.01 for "paper").
+    max_steps
+        Most steps an adaptive recomputation may use (default 16 × n_steps).
+    memory_budget
+        Bytes of activations per chunk when ``internal_batch_size`` is not given.
+    return_steps
+        Also return the number of steps used per example.
+    precision
+        "model" (compute in the model's dtype, as Captum does) or "float64" (the exact path
+        integrates through the network after the first layer in float64).
 
     Returns
     -------
-    attributions : array(s) of the inputs' shape (a tuple for tuple inputs), in the model's
-        float dtype (float32 for a float32 model, like the model's own computations);
-        then deltas (n,) if ``return_convergence_delta``; then steps (n,) if ``return_steps``.
+    attributions : numpy.ndarray or tuple of numpy.ndarray
+        Of the inputs' shape (a tuple for tuple inputs), in the model's float dtype (float32
+        for a float32 model, like the model's own computations).
+    deltas : numpy.ndarray
+        (n,) convergence deltas, if ``return_convergence_delta``.
+    steps : numpy.ndarray
+        (n,) steps used per example, if ``return_steps``.
     """
-    check_method(method, n_steps)
-    if output not in OUTPUTS:
-        raise InvalidParameterError(
-            f"unknown output {output!r}", where="output", fix=f"choose one of {', '.join(OUTPUTS)}"
-        )
-    if precision not in ("model", "float64"):
-        raise InvalidParameterError(
-            f"unknown precision {precision!r}", where="precision", fix="use 'model' or 'float64'"
-        )
-    if path not in PATHS:
-        raise InvalidParameterError(
-            f"unknown path {path!r}", where="path", fix=f"choose one of {', '.join(PATHS)}"
-        )
-    if adaptive not in (False, True, "paper"):
-        raise InvalidParameterError(
-            f"adaptive must be False, True or 'paper', got {adaptive!r}", where="adaptive"
-        )
+    _check_options(method, n_steps, output, precision, path, adaptive)
     rule = "paper" if adaptive == "paper" else "double"
     tol = tolerance if tolerance is not None else (0.01 if rule == "paper" else 1e-3)
     cap = max_steps if max_steps is not None else 16 * n_steps
@@ -475,62 +486,27 @@ def integrated_gradients(
     was_training = module.training
     module.eval()
     try:
-        split = split_first_linear(module) if path != "generic" else None
-        if path == "exact" and split is None:
-            raise InvalidParameterError(
-                "the model does not start with a linear layer, so the exact path is not available",
-                where="path",
-                fix="use path='auto' or 'generic'",
-            )
-        path_dtype = torch.float64 if precision == "float64" else None
-        engine: _Engine = (
-            _Exact(split, output, path_dtype)
-            if split is not None
-            else _Generic(module, output, [a.shape[1] for a in arrays])
-        )
+        engine = _make_engine(module, arrays, path, output, precision)
         if isinstance(engine, _Generic):
             _check_finite_inputs(arrays, labels)
-        bs0 = tuple(torch.from_numpy(b) for b in resolved[0])
-        prepared = engine.prepare(arrays, bs0)
-        if isinstance(engine, _Exact) and not all(
-            bool(torch.isfinite(t).all()) for t in (*prepared[0], *prepared[1])
-        ):
-            # a NaN/infinity in x reaches W x: only then look for it in the inputs
-            _check_finite_inputs(arrays, labels)
-            raise NonFiniteValueError(
-                "the first layer overflows on these inputs",
-                where="inputs",
-                fix="check the scale of the inputs",
-            )
+        prepared = _prepare(engine, arrays, resolved[0], labels)
         with torch.no_grad():
             raw = engine.forward(_ends(*prepared[:2])).detach().cpu()
         targets = torch.as_tensor(_resolve_targets(model, target, raw))
         rows = _rows_per_chunk(engine.row_bytes, internal_batch_size, memory_budget)
         n = arrays[0].shape[0]
-        sums: list[torch.Tensor] | None = None
+        sums: list[torch.Tensor] = []
         delta_sum = np.zeros(n)
         steps_max = np.full(n, n_steps, dtype=np.int64)
         for number, base in enumerate(resolved):
             if number:
                 prepared = engine.prepare(arrays, tuple(torch.from_numpy(b) for b in base))
-            attrs, delta = _attribute(engine, prepared, targets, method, n_steps, rows)
-            delta = delta.numpy().copy()
+            attrs, delta_t = _attribute(engine, prepared, targets, method, n_steps, rows)
+            delta = delta_t.numpy().copy()
             steps = np.full(n, n_steps, dtype=np.int64)
             if adaptive:
-                current = n_steps
-                bad = np.flatnonzero(np.abs(delta) > tol)
-                while bad.size and _next_steps(current, n_steps, rule) <= cap:
-                    current = _next_steps(current, n_steps, rule)
-                    index = torch.as_tensor(bad)
-                    sub_a, sub_d = _attribute(
-                        engine, _subset(prepared, index), targets[index], method, current, rows
-                    )
-                    for a, s in zip(attrs, sub_a):
-                        a[index] = s
-                    delta[bad] = sub_d.numpy()
-                    steps[bad] = current
-                    bad = bad[np.abs(delta[bad]) > tol]
-            if sums is None:
+                _refine(engine, prepared, targets, method, n_steps, rows, attrs, delta, steps, tol, cap, rule)
+            if not sums:
                 sums = list(attrs)
             else:
                 for total, a in zip(sums, attrs):
@@ -549,6 +525,59 @@ def integrated_gradients(
     if return_steps:
         extras.append(steps_max)
     return (attributions, *extras) if extras else attributions
+
+
+def _check_options(method, n_steps, output, precision, path, adaptive) -> None:
+    check_method(method, n_steps)
+    check_choice(output, "output", OUTPUTS)
+    check_choice(precision, "precision", ("model", "float64"))
+    check_choice(path, "path", PATHS)
+    check_choice(adaptive, "adaptive", (False, True, "paper"))
+
+
+def _make_engine(module: nn.Module, arrays, path: str, output: str, precision: str) -> _Engine:
+    """The exact after-first-layer engine when the model allows it (and ``path`` does), else generic."""
+    split = split_first_linear(module) if path != "generic" else None
+    if path == "exact" and split is None:
+        raise InvalidParameterError(
+            "the model does not start with a linear layer, so the exact path is not available",
+            where="path",
+            fix="use path='auto' or 'generic'",
+        )
+    if split is None:
+        return _Generic(module, output, [a.shape[1] for a in arrays])
+    return _Exact(split, output, torch.float64 if precision == "float64" else None)
+
+
+def _prepare(engine: _Engine, arrays, baseline, labels):
+    """The engine's path starts and deltas for the first baseline; an overflow is an error."""
+    prepared = engine.prepare(arrays, tuple(torch.from_numpy(b) for b in baseline))
+    if isinstance(engine, _Exact) and not all(
+        bool(torch.isfinite(t).all()) for t in (*prepared[0], *prepared[1])
+    ):
+        # a NaN/infinity in x reaches W x: only then look for it in the inputs
+        _check_finite_inputs(arrays, labels)
+        raise NonFiniteValueError(
+            "the first layer overflows on these inputs",
+            where="inputs",
+            fix="check the scale of the inputs",
+        )
+    return prepared
+
+
+def _refine(engine, prepared, targets, method, n_steps, rows, attrs, delta, steps, tol, cap, rule) -> None:
+    """Recompute, in place, the examples whose |delta| exceeds ``tol`` with more steps."""
+    base = current = n_steps
+    bad = np.flatnonzero(np.abs(delta) > tol)
+    while bad.size and _next_steps(current, base, rule) <= cap:
+        current = _next_steps(current, base, rule)
+        index = torch.as_tensor(bad)
+        sub_a, sub_d = _attribute(engine, _subset(prepared, index), targets[index], method, current, rows)
+        for a, s in zip(attrs, sub_a):
+            a[index] = s
+        delta[bad] = sub_d.numpy()
+        steps[bad] = current
+        bad = bad[np.abs(delta[bad]) > tol]
 
 
 def attributions_anndata(
