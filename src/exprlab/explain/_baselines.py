@@ -29,14 +29,40 @@ class Averaged(list):
 
 
 def averaged(*specs) -> Averaged:
-    """Baselines to average over: ``averaged("zero", "class:B", array)``."""
+    """Baselines whose attributions are averaged: ``averaged("zero", "class:B", array)``.
+
+    Averaging over several baselines (expected gradients in the limit) makes attributions less
+    dependent on one arbitrary reference point.
+
+    Parameters
+    ----------
+    *specs
+        Baseline specs as :func:`integrated_gradients` accepts them: ``"zero"``, ``"mean"``,
+        ``"class:NAME"``, a vector or a per-example array.
+
+    Returns
+    -------
+    Averaged
+        A list of the specs that :func:`integrated_gradients` averages over.
+    """
     if not specs:
         raise InvalidParameterError("averaged() needs at least one baseline", where="baselines")
     return Averaged(specs)
 
 
 def mean_of(reference) -> np.ndarray:
-    """The mean input vector of a reference matrix (n, p): a "training mean" baseline."""
+    """The mean input vector of a reference matrix (n, p): a "training mean" baseline.
+
+    Parameters
+    ----------
+    reference
+        (n, p) reference inputs, n >= 1 (typically the training inputs).
+
+    Returns
+    -------
+    numpy.ndarray
+        (p,) column means, float64.
+    """
     values = np.asarray(reference, dtype=np.float64)
     if values.ndim != 2 or values.shape[0] == 0:
         raise InputDataError(
@@ -46,7 +72,22 @@ def mean_of(reference) -> np.ndarray:
 
 
 def class_mean(reference, labels, name) -> np.ndarray:
-    """The mean input vector of the reference rows labelled ``name``."""
+    """The mean input vector of the reference rows labelled ``name``: a class baseline.
+
+    Parameters
+    ----------
+    reference
+        (n, p) reference inputs.
+    labels
+        The class of each reference row.
+    name
+        The class whose mean is the baseline (compared as text).
+
+    Returns
+    -------
+    numpy.ndarray
+        (p,) mean of the rows of that class, float64.
+    """
     values = np.asarray(reference, dtype=np.float64)
     mask = np.asarray(labels).astype(str) == str(name)
     if not mask.any():

@@ -50,8 +50,17 @@ DEFAULT_MEMORY_BUDGET = 256 * 2**20  # bytes of activations per chunk
 class FirstLinear:
     """A model split after its first linear maps: z_j = x_j W_jᵀ + c_j, output = head(z_1, ...).
 
-    ``weights[j]`` is (h_j, p_j), ``biases[j]`` is (h_j,), ``head`` maps the z's to the model's
-    output (logits or scores).
+    The split lets Integrated Gradients integrate after the first layer, where the path is
+    cheap, and map the gradients back exactly (docs/methods.md §3).
+
+    Parameters
+    ----------
+    weights
+        ``weights[j]`` is the (h_j, p_j) matrix of input j.
+    biases
+        ``biases[j]`` is the (h_j,) bias of input j.
+    head
+        Maps the z's to the model's output (logits or scores).
     """
 
     weights: tuple[torch.Tensor, ...]
@@ -76,8 +85,18 @@ def split_first_linear(model: nn.Module) -> FirstLinear | None:
     """Split ``model`` after its first linear operation, or None when it does not start so.
 
     Leading dropout/identity layers are skipped (the model is evaluated in eval mode), fixed
-    :class:`~exprlab.models._diffusion.GraphDiffusion` layers are folded into the following
+    :class:`~exprlab.models.GraphDiffusion` layers are folded into the following
     ``nn.Linear``. A model may also define ``split_first_linear()`` itself.
+
+    Parameters
+    ----------
+    model
+        A torch module (plain or nested ``nn.Sequential``, or one with its own hook).
+
+    Returns
+    -------
+    FirstLinear or None
+        The split, or None when the exact after-first-layer path does not apply.
     """
     hook = getattr(model, "split_first_linear", None)
     if callable(hook):
@@ -348,8 +367,9 @@ class _Exact(_Engine):
         return tuple(g.to(self.big_dtype) @ w for g, w in zip(grads, self.weights))
 
     def sums(self, grads, deltas, attrs) -> torch.Tensor:
-        """Σ_i IG_i = Σ_i (x − x′)_i (Wᵀ G)_i = G · W (x − x′): computed in z-space (float64),
-        no pass over the genes.
+        """Σ_i IG_i = Σ_i (x − x′)_i (Wᵀ G)_i = G · W (x − x′), computed in z-space (float64).
+
+        No pass over the genes is needed.
         """
         return sum((g * d).sum(dim=1) for g, d in zip(grads, deltas))
 
@@ -587,18 +607,41 @@ def attributions_anndata(
     baselines="zero",
     target="predicted",
     n_steps: int = 50,
-    method: str = "gausslegendre",
-    output: str = "probability",
+    method: Method = "gausslegendre",
+    output: Output = "probability",
     chunk_size: int = 256,
     **options,
 ):
     """Integrated Gradients of an :class:`~exprlab.models.ExpressionClassifier` as an AnnData.
 
-    ``target`` is "predicted" (each example's predicted class), "true" (the label column the
-    model was trained on, read from ``adata.obs``) or a class name. Examples are processed in
-    chunks of ``chunk_size`` with a progress bar. The result has the data's obs (plus
-    ``ig_target``, ``ig_prediction`` and ``ig_delta``, the convergence delta) and var restricted
-    to the model's genes in model order; X holds the attributions (float32).
+    What ``exprlab explain`` writes: attributions that keep the data's annotations.
+
+    Parameters
+    ----------
+    model
+        A fitted :class:`~exprlab.models.ExpressionClassifier`.
+    adata
+        Data to explain (genes matched by name).
+    baselines
+        As in :func:`integrated_gradients` (``"zero"``, ``"mean"``, ``"class:NAME"``, arrays).
+    target
+        "predicted" (each example's predicted class), "true" (the label column the model was
+        trained on, read from ``adata.obs``) or a class name.
+    n_steps, method
+        The quadrature (:func:`quadrature`).
+    output
+        "probability" or "logit".
+    chunk_size
+        Examples per call, shown with a progress bar.
+    **options
+        Further keywords of :func:`integrated_gradients` (e.g. ``adaptive``).
+
+    Returns
+    -------
+    anndata.AnnData
+        X holds the attributions (float32); obs is the data's obs plus ``ig_target``,
+        ``ig_prediction`` and ``ig_delta`` (the convergence delta); var is restricted to the
+        model's genes in model order.
     """
     if not hasattr(model, "transform"):
         raise InvalidParameterError("attributions_anndata needs a fitted ExpressionClassifier", where="model")
