@@ -176,7 +176,19 @@ def _rows_by_name(names: np.ndarray, keep) -> dict[str, np.ndarray]:
 
 @dataclass
 class TrainResult:
-    """A trained matcher (best validation epoch), its history and the chosen epoch."""
+    """A trained matcher (best validation epoch), its history and the chosen epoch.
+
+    Parameters
+    ----------
+    model
+        The matcher with the weights of its best validation epoch, in eval mode.
+    history
+        One row per epoch: ``epoch``, ``loss``, ``val_map``.
+    best_epoch
+        The epoch whose weights were kept.
+    best_val_map
+        Its validation MAP.
+    """
 
     model: Matcher
     history: pd.DataFrame
@@ -199,6 +211,24 @@ def select_genes(
     carry a drug-disease relation that a model can learn), ranked by the geometric mean of the two
     counts, and the ``max_genes`` most frequent are kept (the input layer's width bounds the
     training cost; see the user guide for the choice).
+
+    Parameters
+    ----------
+    data
+        Signatures over the full gene space.
+    contrast_rows
+        Training disease contrasts (rows of ``data.diseases``).
+    instance_rows
+        Training drug perturbations (rows of ``data.drugs``).
+    max_genes
+        Most genes kept.
+    min_count
+        Least number of training signatures of each side listing a kept gene.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted column indices of the kept genes.
     """
     dis = data.diseases.matrix[np.asarray(contrast_rows)]
     drg = data.drugs.matrix[np.asarray(instance_rows)]
@@ -239,14 +269,19 @@ def train_matcher(
     train
         A fold whose ``train`` pairs, ``train_diseases`` and ``train_drugs`` are used.
     val
-        A fold whose test part is the validation set (from :func:`~exprlab.evaluate._splits.
-        inner_validation`; never the outer test fold).
+        A fold whose test part is the validation set (an inner validation split; never the
+        outer test fold).
     config
         :class:`TrainConfig`.
     checkpoint
         File written after every epoch; if it exists the run resumes from it.
     on_epoch
         Called with (epoch, validation MAP) after each epoch (progress reporting).
+
+    Returns
+    -------
+    TrainResult
+        The model at its best validation epoch and the training history.
     """
     cfg = config or TrainConfig()
     previous_threads = torch.get_num_threads()
@@ -328,7 +363,22 @@ def _train(data, train, val, cfg: TrainConfig, checkpoint, on_epoch) -> TrainRes
 
 
 def data_rows(model: Matcher, data: PairData, side: str):
-    """The (possibly normalised) rows of one side as the model reads them."""
+    """The (possibly normalised) rows of one side as the model reads them.
+
+    Parameters
+    ----------
+    model
+        The matcher (its ``normalize_inputs`` decides the normalisation).
+    data
+        The signatures.
+    side
+        ``diseases`` or ``drugs``.
+
+    Returns
+    -------
+    SparseRows
+        The rows of that side.
+    """
     dis, drg = _inputs(data, model.normalize_inputs)
     return dis if side == "diseases" else drg
 
@@ -358,7 +408,17 @@ def _load_checkpoint(path: Path) -> dict:
 
 
 def save_matcher(model: Matcher, path: str | Path, **meta) -> None:
-    """Write a trained matcher (architecture, options, weights and metadata) atomically."""
+    """Write a trained matcher (architecture, options, weights and metadata) atomically.
+
+    Parameters
+    ----------
+    model
+        The trained matcher.
+    path
+        The file to write.
+    **meta
+        Extra entries stored with it and returned by :func:`load_matcher`.
+    """
     blob = {"class": type(model).__name__, "config": model.config, "state": model.state_dict()}
     blob.update(meta)
     with atomic_path(path) as tmp:
@@ -366,7 +426,20 @@ def save_matcher(model: Matcher, path: str | Path, **meta) -> None:
 
 
 def load_matcher(path: str | Path) -> tuple[Matcher, dict]:
-    """Read a matcher written by :func:`save_matcher`; returns (model, metadata)."""
+    """Read a matcher written by :func:`save_matcher`.
+
+    Parameters
+    ----------
+    path
+        The file written by :func:`save_matcher`.
+
+    Returns
+    -------
+    model : Matcher
+        The matcher, in eval mode.
+    meta : dict
+        The extra entries saved with it.
+    """
     blob = _load_checkpoint(Path(path))
     name = {"PaperMatcher": "paper", "ReversalTwoTower": "twotower"}.get(blob.get("class"))
     if name is None:
