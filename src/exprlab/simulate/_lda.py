@@ -19,12 +19,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from typing import Literal
 
 import anndata as ad
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from exprlab._validation import check_choice
 from exprlab.errors import InvalidParameterError
 
 __all__ = ["PRESETS", "LDADesign", "resolve_design", "sample_counts", "simulate_lda"]
@@ -34,7 +36,9 @@ __all__ = ["PRESETS", "LDADesign", "resolve_design", "sample_counts", "simulate_
 class LDADesign:
     """Every parameter of the hierarchical LDA generator (one preset is one instance).
 
-    Attributes
+    The generative model is that of docs/methods.md §3.
+
+    Parameters
     ----------
     n_classes
         Number of *generated* classes (subclasses when ``class_groups`` merges them).
@@ -78,7 +82,7 @@ class LDADesign:
     n_classes: int
     n_genes: int
     n_pathways: int
-    support: str = "contiguous"
+    support: Literal["contiguous", "random"] = "contiguous"
     pathway_size: int = 10
     gene_prob: float | None = None
     min_pathway_genes: int = 3
@@ -147,6 +151,22 @@ def resolve_design(
     When ``n_genes`` shrinks a preset and ``n_pathways`` / ``n_overexpressed`` are not given,
     both scale with it (rounded, at least 1), and the random-support probability stays
     ``10 / n_genes``, so a scaled-down SIMU2 keeps its pathway sizes and sparsity.
+
+    Parameters
+    ----------
+    preset
+        A preset name (case-insensitive), or None for a custom design.
+    n_per_class
+        Samples per generated class (int or one per class); default: the preset's.
+    n_genes
+        Genes; default: the preset's.
+    **overrides
+        Any other field of :class:`LDADesign`.
+
+    Returns
+    -------
+    LDADesign
+        The validated design.
     """
     if preset is None:
         needed = {"n_classes", "n_pathways"} - set(overrides)
@@ -227,6 +247,7 @@ def _validate(d: LDADesign) -> None:
             f"{d.n_pathways} pathways",
             "lower n_overexpressed or n_classes, or raise n_pathways",
         )
+    check_choice(d.support, "support", ("contiguous", "random"))
     if d.support == "contiguous":
         if d.n_pathways * d.pathway_size > d.n_genes:
             bad(
@@ -234,7 +255,7 @@ def _validate(d: LDADesign) -> None:
                 f"{d.n_pathways * d.pathway_size} genes, only {d.n_genes} exist",
                 "raise n_genes or lower n_pathways / pathway_size",
             )
-    elif d.support == "random":
+    else:
         if d.gene_prob is None or not 0 < d.gene_prob <= 1:
             bad(
                 f"gene_prob={d.gene_prob} must be in (0, 1] for the random support",
@@ -251,8 +272,6 @@ def _validate(d: LDADesign) -> None:
                 "practically impossible to draw",
                 "raise gene_prob or lower min_pathway_genes",
             )
-    else:
-        bad(f"support={d.support!r} is not 'contiguous' or 'random'", "use one of those two")
     if not float(d.jitter) >= 0:
         bad(f"jitter must be zero or positive, got {d.jitter}", "give jitter >= 0, e.g. 1e-4")
     for name in ("alpha_base", "alpha_over", "eta"):
@@ -350,9 +369,29 @@ def sample_counts(
 ) -> np.ndarray:
     """Counts ~ Multinomial(n_reads, θ_s·B) for every row s of θ, vectorised by blocks of rows.
 
-    Returns float32 ``counts * scale``. Every block of 128 rows draws from its own child of
-    ``rng`` (``Generator.spawn``), so blocks run in ``n_jobs`` threads (numpy releases the GIL
-    while sampling) and the result depends only on ``rng``'s state, never on ``n_jobs``.
+    Every block of 128 rows draws from its own child of ``rng`` (``Generator.spawn``), so
+    blocks run in ``n_jobs`` threads (numpy releases the GIL while sampling) and the result
+    depends only on ``rng``'s state, never on ``n_jobs``.
+
+    Parameters
+    ----------
+    theta
+        (samples × pathways) pathway proportions, rows summing to one.
+    B
+        (pathways × genes) gene distributions of the pathways, sparse or dense.
+    n_reads
+        Reads drawn per sample.
+    rng
+        The generator the blocks' generators are spawned from.
+    n_jobs
+        Threads.
+    scale
+        Factor applied to the counts (``1e6 / n_reads`` gives counts per million).
+
+    Returns
+    -------
+    numpy.ndarray
+        (samples × genes) float32 ``counts * scale``.
     """
     n = theta.shape[0]
     out = np.empty((n, B.shape[1]), dtype=np.float32)
