@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -44,7 +45,7 @@ def simulate(
     from exprlab.io import write_h5ad
     from exprlab.simulate import simulate_lda
 
-    params = {
+    params: dict[str, Any] = {
         k: v
         for k, v in {
             "n_classes": n_classes,
@@ -103,6 +104,7 @@ def xai_study(
     ),
 ) -> None:
     """Run the explanation-evaluation study; writes summary.tsv, runs.tsv, per-run tables, plots."""
+    # Long by its option declarations; the body only forwards them to the workflow.
     # deferred: keeps `exprlab --help` from loading torch
     from exprlab.workflows._xai_study import SIMULATIONS, run_xai_study
 

@@ -84,8 +84,8 @@ def explain(
         baselines=_baseline(baseline),
         target=target,
         n_steps=n_steps,
-        method=method,
-        output=output,
+        method=method,  # type: ignore[arg-type]  # checked by attributions_anndata
+        output=output,  # type: ignore[arg-type]
         adaptive="paper" if adaptive else False,
     )
     write_h5ad(result, out)

@@ -269,7 +269,9 @@ def pathway_matrix(
         typically).
     """
     index = pd.Index(np.asarray(var_names).astype(str))
-    rows, cols, names = [], [], []
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    names: list[str] = []
     for name, genes in gene_sets.items():
         idx = index.get_indexer(np.asarray(list(genes)).astype(str))
         idx = np.unique(idx[idx >= 0])

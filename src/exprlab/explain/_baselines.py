@@ -105,7 +105,7 @@ def _as_numpy(value) -> np.ndarray:
     return np.asarray(value, dtype=np.float64)
 
 
-def _one(spec, x: np.ndarray, model, index: int) -> np.ndarray:
+def _one(spec, x: np.ndarray | torch.Tensor, model, index: int) -> np.ndarray:
     """One baseline for one input ``x`` (n, p): shape (1, p) when shared, else (n, p)."""
     where = "baselines" if index == 0 else f"baselines[{index}]"
     n, p = x.shape
@@ -151,7 +151,7 @@ def _one(spec, x: np.ndarray, model, index: int) -> np.ndarray:
 
 
 def resolve_baselines(
-    baselines, inputs: Sequence[np.ndarray], *, model=None, multi_input: bool = False
+    baselines, inputs: Sequence[np.ndarray | torch.Tensor], *, model=None, multi_input: bool = False
 ) -> list[tuple[np.ndarray, ...]]:
     """Expand a baseline spec to a list (averaged) of tuples (one per input) of arrays.
 

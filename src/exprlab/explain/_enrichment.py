@@ -71,7 +71,7 @@ def _hits(membership, cols: np.ndarray, uni: pd.Index, inside: pd.Index) -> list
     out = []
     for j in cols:
         members = uni[csc.indices[csc.indptr[j] : csc.indptr[j + 1]]]
-        out.append(",".join(sorted((g for g in members if g in position), key=position.get)))
+        out.append(",".join(sorted((g for g in members if g in position), key=position.__getitem__)))
     return out
 
 
@@ -112,6 +112,7 @@ def hypergeometric_enrichment(
     InputDataError
         No selected gene is in the universe, or no set has a size within the bounds.
     """
+    # Over 80 lines only with its docstring (the output columns are documented there).
     uni = _universe(universe, "universe")
     selected = pd.Index(np.asarray(list(genes)).astype(str)).unique()
     inside = selected[selected.isin(uni)]

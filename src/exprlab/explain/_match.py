@@ -38,7 +38,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, cast
 
 import anndata as ad
 import numpy as np
@@ -53,6 +53,7 @@ from exprlab.errors import FileAccessError, GeneSpaceError, InputDataError, Inva
 from exprlab.explain._aggregate import pathway_scores
 from exprlab.explain._enrichment import hypergeometric_enrichment, rank_enrichment
 from exprlab.explain._integrated_gradients import FirstLinear, integrated_gradients
+from exprlab.explain._quadrature import Method
 from exprlab.io import read
 from exprlab.models import Matcher, PaperMatcher, SeedEnsemble, load_matcher
 
@@ -179,6 +180,7 @@ class _PairScore(nn.Module):
         super().__init__()
         self.members = nn.ModuleList(model.members)
         self.stats = model.features.get("cosine_reversal")
+        self.matchers: list[Matcher] = list(model.members)  # typed view of the registered members
         self.uses_feature = [bool(m.config.get("n_extras", 0)) for m in model.members]
 
     def forward(self, xd, xs, xd_full=None, xs_full=None):
@@ -189,11 +191,11 @@ class _PairScore(nn.Module):
         xd, xs = xd.to(dtype), xs.to(dtype)
         extras = None
         if any(self.uses_feature):
-            mu, sd = self.stats
+            mu, sd = cast(tuple[float, float], self.stats)  # present: checked by MatchModel
             cosine = -(xd_full.to(dtype) * xs_full.to(dtype)).sum(dim=1)
             extras = ((cosine - mu) / sd).unsqueeze(0)
-        total = 0.0
-        for member, uses in zip(self.members, self.uses_feature):
+        total: Any = 0.0
+        for member, uses in zip(self.matchers, self.uses_feature):
             hd = member.encode_disease((idx, off, xd.reshape(-1)))
             hs = member.encode_drug((idx, off, xs.reshape(-1)))
             total = total + member.pair_logits(hd, hs, extras if uses else None)
@@ -201,9 +203,10 @@ class _PairScore(nn.Module):
 
     def split_first_linear(self) -> FirstLinear | None:
         """The exact IG engine's split, when every member is the paper's network."""
-        if not all(isinstance(m, PaperMatcher) for m in self.members):
+        papers = [m for m in self.matchers if isinstance(m, PaperMatcher)]
+        if len(papers) != len(self.matchers):
             return None
-        return paper_first_linear(list(self.members))
+        return paper_first_linear(papers)
 
 
 def paper_first_linear(members: Sequence[PaperMatcher]) -> FirstLinear:
@@ -220,7 +223,8 @@ def paper_first_linear(members: Sequence[PaperMatcher]) -> FirstLinear:
     b_s = torch.cat([m.drug_bias.detach() for m in members])
 
     def head(z_d: torch.Tensor, z_s: torch.Tensor) -> torch.Tensor:
-        total, start = 0.0, 0
+        total: Any = 0.0
+        start = 0
         for m, h in zip(members, hidden):
             hd, hs = F.relu(z_d[:, start : start + h]), F.relu(z_s[:, start : start + h])
             total = total + m.pair_logits(hd.to(m.fuse.weight.dtype), hs.to(m.fuse.weight.dtype))
@@ -383,7 +387,7 @@ def explain_match(
     gene_sets: Mapping[str, Sequence[str]] | None = None,
     top: int = 50,
     n_steps: int = 50,
-    method: str = "gausslegendre",
+    method: Method = "gausslegendre",
     genes: Sequence[str] | None = None,
     features: Mapping[str, tuple[float, float]] | None = None,
     min_set_size: int = 3,
@@ -444,6 +448,7 @@ def explain_match(
         Gene and pair tables, the score and, with ``gene_sets``, the pathway table of
         :func:`pathway_table`.
     """
+    # Long by its documented options; the body reads as the method's steps, each a helper below.
     check_choice(effect, "effect", ("total", "interaction"))
     check_choice(instances, "instances", ("max", "all"))
     mm = _as_model(model, genes, features)
@@ -541,7 +546,7 @@ def _forward(scorer: nn.Module, *arrays: np.ndarray) -> np.ndarray:
 
 
 def _attribute_pairs(
-    scorer: _PairScore, inputs: tuple, bases: tuple, *, effect: str, n_steps: int, method: str
+    scorer: _PairScore, inputs: tuple, bases: tuple, *, effect: str, n_steps: int, method: Method
 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """IG of the pair logit per input, the convergence deltas and the logits at the baselines.
 
@@ -654,6 +659,7 @@ def pathway_table(
         ``hyper_pvalue``, ``hyper_qvalue``), the rank test (``rank_auc``, ``rank_pvalue``,
         ``rank_qvalue``) and ``top_genes``; sorted by hypergeometric then rank p-value.
     """
+    # Over 80 lines only with its docstring; the body is one table assembled in order.
     check_count(top, "top", minimum=1)
     # the universe: genes that can carry attribution (listed in a signature, or attributed via
     # a non-zero baseline); unlisted genes would make any set of listed genes look enriched

@@ -21,7 +21,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -482,12 +482,12 @@ class ExpressionClassifier:
             os.umask(mask)
             os.chmod(tmp, 0o777 & ~mask)  # a normal folder, not the private temporary one
             torch.save(self.module_.state_dict(), tmp / "weights.pt")
-            np.savez(
-                tmp / "preprocess.npz",
-                class_means=self.class_means_,
-                input_mean=self.input_mean_,
+            arrays: dict[str, Any] = {
+                "class_means": self.class_means_,
+                "input_mean": self.input_mean_,
                 **self.preprocessor_.to_arrays(),
-            )
+            }
+            np.savez(tmp / "preprocess.npz", **arrays)
             (tmp / "metadata.json").write_text(json.dumps(meta, indent=2))
         return target
 

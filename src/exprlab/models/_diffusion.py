@@ -86,6 +86,9 @@ class GraphDiffusion(nn.Module):
         saved weights.
     """
 
+    indices: torch.Tensor
+    values: torch.Tensor
+
     def __init__(self, matrix: sp.spmatrix | None = None, *, n_features: int | None = None):
         super().__init__()
         if matrix is None:

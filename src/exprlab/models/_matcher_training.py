@@ -21,6 +21,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -307,7 +308,7 @@ def _train(data, train, val, cfg: TrainConfig, checkpoint, on_epoch) -> TrainRes
         pos_fraction=cfg.pos_fraction,
         seed=cfg.seed,
     )
-    state = {"epoch": 0, "best": -np.inf, "best_epoch": 0, "bad": 0, "history": []}
+    state: dict[str, Any] = {"epoch": 0, "best": -np.inf, "best_epoch": 0, "bad": 0, "history": []}
     best_weights = copy.deepcopy(model.state_dict())
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and path.exists():
@@ -441,7 +442,8 @@ def load_matcher(path: str | Path) -> tuple[Matcher, dict]:
         The extra entries saved with it.
     """
     blob = _load_checkpoint(Path(path))
-    name = {"PaperMatcher": "paper", "ReversalTwoTower": "twotower"}.get(blob.get("class"))
+    classes: dict[str, MatcherArch] = {"PaperMatcher": "paper", "ReversalTwoTower": "twotower"}
+    name = classes.get(str(blob.get("class")))
     if name is None:
         raise FileAccessError(
             "the file is not an exprlab matcher",

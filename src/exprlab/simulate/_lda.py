@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from typing import Literal
+from typing import Literal, NoReturn, cast
 
 import anndata as ad
 import numpy as np
@@ -200,7 +200,9 @@ def resolve_design(
             changes.setdefault("gene_prob", base.gene_prob / ratio)
     if n_per_class is not None:
         changes["n_per_class"] = (
-            int(n_per_class) if np.ndim(n_per_class) == 0 else tuple(int(v) for v in n_per_class)
+            int(cast(int, n_per_class))
+            if np.ndim(n_per_class) == 0
+            else tuple(int(v) for v in cast(Sequence[int], n_per_class))
         )
     if "class_groups" in changes and changes["class_groups"] is not None:
         changes["class_groups"] = tuple(int(v) for v in changes["class_groups"])
@@ -219,7 +221,7 @@ def resolve_design(
 def _validate(d: LDADesign) -> None:
     where = "simulate_lda"
 
-    def bad(what: str, fix: str) -> None:
+    def bad(what: str, fix: str) -> NoReturn:
         raise InvalidParameterError(what, where=where, fix=fix)
 
     for name in ("n_classes", "n_genes", "n_pathways", "n_overexpressed", "pathway_size", "n_reads"):
@@ -298,10 +300,11 @@ def _draw_supports(d: LDADesign, rng: np.random.Generator) -> list[np.ndarray]:
     if d.support == "contiguous":
         starts = np.arange(d.n_pathways) * d.pathway_size
         return [np.arange(s, s + d.pathway_size) for s in starts]
-    sizes = rng.binomial(d.n_genes, d.gene_prob, size=d.n_pathways)
+    prob = cast(float, d.gene_prob)  # set for the random support (checked by _validate)
+    sizes = rng.binomial(d.n_genes, prob, size=d.n_pathways)
     small = sizes < d.min_pathway_genes
     while small.any():  # redraw too-small pathways, as the paper's generator does
-        sizes[small] = rng.binomial(d.n_genes, d.gene_prob, size=int(small.sum()))
+        sizes[small] = rng.binomial(d.n_genes, prob, size=int(small.sum()))
         small = sizes < d.min_pathway_genes
     # Bernoulli membership conditioned on the pathway size is a uniform subset of that size.
     return [np.sort(rng.choice(d.n_genes, size=int(k), replace=False)) for k in sizes]
@@ -330,7 +333,7 @@ def _pathway_matrix(
             if d.support == "random":
                 size = 0
                 while size < d.min_pathway_genes:
-                    size = int(rng.binomial(d.n_genes, d.gene_prob))
+                    size = int(rng.binomial(d.n_genes, cast(float, d.gene_prob)))
                 supports[p] = np.sort(rng.choice(d.n_genes, size=size, replace=False))
             betas[p] = rng.dirichlet(np.full(len(supports[p]), d.eta))
         else:
@@ -397,7 +400,7 @@ def sample_counts(
     out = np.empty((n, B.shape[1]), dtype=np.float32)
     starts = list(range(0, n, _BLOCK))
     children = rng.spawn(len(starts))
-    Bt = B.T.tocsr() if sp.issparse(B) else None
+    Bt = sp.csr_matrix(B.T) if sp.issparse(B) else None
 
     def block(i: int) -> None:
         start, stop = starts[i], min(starts[i] + _BLOCK, n)

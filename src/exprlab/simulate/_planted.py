@@ -134,6 +134,7 @@ def simulate_planted(
         Sizes that cannot be realised (pathways that do not fit in the genes, a program larger
         than the pathway count, sets larger than half the genes, probabilities outside [0, 1]).
     """
+    # Long by its sixteen documented parameters; the generation steps are the helpers below.
     _check(n_diseases >= 2, "n_diseases", n_diseases, "at least 2 diseases")
     _check(n_drugs >= 2, "n_drugs", n_drugs, "at least 2 drugs")
     _check(
