@@ -22,7 +22,7 @@ def test_planted_mechanisms_are_recovered_on_held_out_diseases():
     )
     pairs, summary = validate_planted(
         bench,
-        arch="twotower",
+        architecture="twotower",
         folds=[0],
         seeds=2,
         settings=settings,
