@@ -6,9 +6,9 @@ import pytest
 
 from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError
 from exprlab.explain._match import _PairScore, explain_match, load_match_model
-from exprlab.models._matcher_training import TrainConfig
+from exprlab.models import TrainConfig
 from exprlab.models._matchers import PairData, SeedEnsemble, SparseRows, rank_drugs
-from exprlab.simulate._planted import simulate_planted
+from exprlab.simulate import simulate_planted
 from exprlab.workflows._repurposing import LearnedSettings, cosine_reversal, train_models
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from exprlab.errors import InputDataError
-from exprlab.models._matcher_training import TrainConfig
-from exprlab.simulate._planted import simulate_planted
+from exprlab.models import TrainConfig
+from exprlab.simulate import simulate_planted
 from exprlab.workflows._explain_matches import target_permutation_test, validate_planted
 from exprlab.workflows._repurposing import LearnedSettings
 

@@ -22,7 +22,7 @@ from exprlab.models._matchers import (
     SparseRows,
     aggregate_scores,
 )
-from exprlab.simulate._planted import simulate_planted
+from exprlab.simulate import simulate_planted
 from exprlab.workflows._repurposing import check_labels, cosine_reversal, pair_data
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from exprlab.models._matcher_training import TrainConfig
-from exprlab.simulate._planted import simulate_planted
+from exprlab.models import TrainConfig
+from exprlab.simulate import simulate_planted
 from exprlab.workflows._repurposing import LearnedSettings, run_benchmark
 
 

@@ -43,7 +43,7 @@ def simulate(
     """Simulate LDA expression data with known informative genes (docs/methods.md §3)."""
     # deferred: keeps `exprlab --help` fast
     from exprlab.io import write_h5ad
-    from exprlab.simulate import simulate_lda
+    from exprlab.simulate import simulate_lda  # deferred
 
     params: dict[str, Any] = {
         k: v

@@ -27,8 +27,8 @@ def train(
     """Train a phenotype classifier with the paper's schedule and save it."""
     # deferred: keeps `exprlab --help` from loading torch
     from exprlab.io import read
-    from exprlab.models import ExpressionClassifier
-    from exprlab.workflows._cohorts import stratified_split
+    from exprlab.models import ExpressionClassifier  # deferred (torch)
+    from exprlab.workflows._cohorts import stratified_split  # deferred (torch)
 
     check_fraction(test_fraction, "--test-fraction", closed="left")
     clf = ExpressionClassifier(arch, seed=seed, log2=log2, epochs=epochs)  # type: ignore[arg-type]
@@ -73,8 +73,8 @@ def explain(
     """Integrated Gradients attributions of a trained classifier, one row per sample."""
     # deferred: keeps `exprlab --help` from loading torch
     from exprlab.explain import attributions_anndata
-    from exprlab.io import read, write_h5ad
-    from exprlab.models import ExpressionClassifier
+    from exprlab.io import read, write_h5ad  # deferred
+    from exprlab.models import ExpressionClassifier  # deferred (torch)
 
     clf = ExpressionClassifier.load(model)
     adata = read(data)
