@@ -119,7 +119,7 @@ def _one(spec, x: np.ndarray | torch.Tensor, model, index: int) -> np.ndarray:
                     "ExpressionClassifier",
                     where=where,
                     fix="pass the ExpressionClassifier as the model, or an array baseline "
-                    "(e.g. exprlab.explain._baselines.mean_of(training_inputs))",
+                    "(e.g. exprlab.explain.mean_of(training_inputs))",
                 )
             vector = (
                 model.input_mean_

@@ -2,7 +2,7 @@
 
 :func:`explain_match` attributes a trained matcher's score for one (disease, drug) pair to the
 genes of the disease signature and to the genes of the drug signature, with
-:func:`exprlab.explain._integrated_gradients` on the two inputs at once (a tuple input), and
+:func:`exprlab.explain.integrated_gradients` on the two inputs at once (a tuple input), and
 aggregates the per-gene attributions over pathways.
 
 What is explained. The match score follows the ranking rule of the matchers (docs/methods.md §2):
@@ -24,7 +24,7 @@ The norms are therefore those of the explained signatures, held fixed along the 
 runs from "no signal" to the signature in the space the model reads, and at the end point the
 function is exactly the model's. The paper's network has no normalisation and starts with a
 linear layer on each side, so its attributions take the exact after-first-layer engine
-(:class:`~exprlab.explain._integrated_gradients.FirstLinear`), built here from the matcher's
+(:class:`~exprlab.explain.FirstLinear`), built here from the matcher's
 encoder weights; other matchers take the generic engine.
 
 Baselines. ``"zero"`` (default): no differential expression and no drug effect — the natural

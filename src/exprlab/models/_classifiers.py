@@ -5,11 +5,11 @@ The torch modules follow docs/methods.md §3 (arXiv:2303.11336):
 * ``lr``: Dropout(0.2) → Linear(p, C)
 * ``mlp``: Linear(p, 20) → BatchNorm1d → ReLU → Linear(20, C)
 * ``diffuse_lr`` / ``diffuse_mlp``: the fixed gene-correlation diffusion
-  (:mod:`exprlab.models._diffusion`) in front of the same models
+  (:class:`exprlab.models.GraphDiffusion`) in front of the same models
 * ``deep_mlp``: a configurable stack of Linear → BatchNorm1d → ReLU → Dropout blocks.
 
 Every module is an ``nn.Sequential`` that maps standardised inputs to logits and starts with
-a linear operation, which lets :func:`exprlab.explain._integrated_gradients` run its exact
+a linear operation, which lets :func:`exprlab.explain.integrated_gradients` run its exact
 after-first-layer path. :class:`ExpressionClassifier` wraps preprocessing (log2(x + 1), z-score
 with training statistics), the paper's training schedule, prediction, balanced accuracy and
 saving/loading of a model directory.
