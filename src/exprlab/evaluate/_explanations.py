@@ -166,7 +166,8 @@ def feature_agreement(
     names = var_names if var_names is not None else np.arange(a.shape[1]).astype(str)
     gt = ground_truth_indices(ground_truth, names)
     keep = correct_mask(y, predictions) if predictions is not None else np.ones(len(y), bool)
-    from exprlab.explain._aggregate import ranking_scores  # deferred: exprlab.explain imports exprlab.evaluate
+    # deferred: exprlab.explain imports exprlab.evaluate
+    from exprlab.explain._aggregate import ranking_scores
 
     scores = ranking_scores(a, ranking)
     rows = []
@@ -389,7 +390,8 @@ def prediction_gaps(
     y = np.asarray(targets, dtype=np.int64)
     lab = np.asarray(labels).astype(str) if labels is not None else y.astype(str)
     model = PredictionGapModel(module, base, gap=gap, batch_size=batch_size)
-    from exprlab.explain._aggregate import ranking_scores  # deferred: exprlab.explain imports exprlab.evaluate
+    # deferred: exprlab.explain imports exprlab.evaluate
+    from exprlab.explain._aggregate import ranking_scores
 
     scores = ranking_scores(a, ranking)
     result: dict[str, float] = {}
@@ -454,7 +456,8 @@ def topk_stability(
     """
     from scipy.stats import kendalltau
 
-    from exprlab.explain._aggregate import ranking_scores  # deferred: exprlab.explain imports exprlab.evaluate
+    # deferred: exprlab.explain imports exprlab.evaluate
+    from exprlab.explain._aggregate import ranking_scores
 
     vecs = [ranking_scores(np.asarray(s, dtype=np.float64).ravel(), ranking) for s in scores]
     if len(vecs) < 2:
