@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from exprlab._progress import track
-from exprlab._validation import check_choice
+from exprlab._validation import check_choice, check_count
 from exprlab.errors import InputDataError, InvalidParameterError, NonFiniteValueError
 from exprlab.explain._baselines import resolve_baselines
 from exprlab.explain._quadrature import Method, check_method, quadrature
@@ -233,12 +233,7 @@ def _resolve_targets(model, target, raw: torch.Tensor) -> np.ndarray:
 
 def _rows_per_chunk(row_bytes: int, internal_batch_size: int | None, budget: int) -> int:
     if internal_batch_size is not None:
-        if int(internal_batch_size) != internal_batch_size or internal_batch_size < 1:
-            raise InvalidParameterError(
-                f"internal_batch_size must be a positive integer, got {internal_batch_size!r}",
-                where="internal_batch_size",
-            )
-        return int(internal_batch_size)
+        return check_count(internal_batch_size, "internal_batch_size", minimum=1)
     return max(1, int(budget // max(row_bytes, 1)))
 
 

@@ -306,11 +306,7 @@ def _baseline_rows(baselines, genes: pd.Index, shape) -> tuple[np.ndarray, np.nd
     if baselines is None or (isinstance(baselines, str) and baselines == "zero"):
         return np.zeros(shape[0]), np.zeros(shape[1])
     if isinstance(baselines, str):
-        raise InvalidParameterError(
-            f"unknown baseline {baselines!r}",
-            where="baselines",
-            fix="use 'zero' or a (disease, drug) pair of gene vectors",
-        )
+        check_choice(baselines, "baselines", ("zero", "(disease, drug) pair of gene vectors"))
     if not (isinstance(baselines, tuple) and len(baselines) == 2):
         raise InvalidParameterError(
             "baselines must be 'zero' or a (disease, drug) pair",

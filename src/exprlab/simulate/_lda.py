@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from exprlab._validation import check_choice
+from exprlab._validation import check_choice, check_count
 from exprlab.errors import InvalidParameterError
 
 __all__ = ["PRESETS", "LDADesign", "resolve_design", "sample_counts", "simulate_lda"]
@@ -225,8 +225,7 @@ def _validate(d: LDADesign) -> None:
         raise InvalidParameterError(what, where=where, fix=fix)
 
     for name in ("n_classes", "n_genes", "n_pathways", "n_overexpressed", "pathway_size", "n_reads"):
-        if int(getattr(d, name)) < 1:
-            bad(f"{name} must be at least 1, got {getattr(d, name)}", f"give a positive {name}")
+        check_count(getattr(d, name), name, minimum=1)
     if d.n_classes < 2:
         bad(
             f"n_classes={d.n_classes}: a classification design needs at least 2 classes", "use n_classes >= 2"
