@@ -157,7 +157,7 @@ CASES = [
     ),
     (
         "train-bad-model",
-        ["train", "--data", "{tmp}/good.h5ad", "--label", "label", "--model", "forest", "--out", "{out}"],
+        ["train", "--data", "{tmp}/good.h5ad", "--label", "label", "--arch", "forest", "--out", "{out}"],
         "forest",
     ),
     (

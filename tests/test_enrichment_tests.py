@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError
-from exprlab.explain._enrichment import bh_adjust, hypergeometric_enrichment, rank_enrichment
+from exprlab.explain import bh_adjust, hypergeometric_enrichment, rank_enrichment
 
 UNIVERSE = [f"g{i}" for i in range(10)]
 SETS = {

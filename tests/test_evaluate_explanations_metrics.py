@@ -58,7 +58,7 @@ def test_misclassified_examples_change_the_result_when_counted():
 def test_pooled_global_variant_counts_top_k_votes():
     a = np.array([[1.0, 0.9, 0.0, 0.0], [1.0, 0.0, 0.9, 0.0], [0.0, 0.0, 1.0, 0.95]])
     # top-2 per row: {0,1}, {0,2}, {2,3} → votes g0 2, g2 2, g1 1, g3 1
-    votes = global_ranking_scores(a, method="pooled", k=2)
+    votes = global_ranking_scores(a, method="pooled", top=2)
     assert np.rint(votes).tolist() == [2, 1, 2, 1]
     fa = feature_agreement(a, ["c"] * 3, {"c": [0, 2]}, global_method="pooled")
     assert fa.global_ == 1.0
@@ -66,7 +66,7 @@ def test_pooled_global_variant_counts_top_k_votes():
     # with a single strong gene sum and votes disagree
     b = np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.1, 0.0]])
     sums = global_ranking_scores(b, method="sum")
-    pooled = global_ranking_scores(b, method="pooled", k=1)
+    pooled = global_ranking_scores(b, method="pooled", top=1)
     assert np.argsort(-sums)[:2].tolist() == [0, 2]
     assert np.argsort(-pooled)[0] == 0
 

@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from exprlab.cli import app
 from exprlab.io import write_gmt, write_h5ad
-from exprlab.models._matcher_training import TrainConfig
-from exprlab.simulate._planted import simulate_planted
+from exprlab.models import TrainConfig
+from exprlab.simulate import simulate_planted
 from exprlab.workflows._repurposing import LearnedSettings, train_models
 
 
@@ -29,7 +29,7 @@ def files(tmp_path_factory):
     settings = LearnedSettings(
         max_genes=120,
         paper=TrainConfig(
-            architecture="paper",
+            arch="paper",
             options={"hidden": 16, "fusion": 8},
             max_epochs=2,
             steps_per_epoch=4,

@@ -7,9 +7,9 @@ import pytest
 from exprlab.datasets import cosine_reversal
 from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError
 from exprlab.explain._match import _PairScore, explain_match, load_match_model
-from exprlab.models._matcher_training import TrainConfig
+from exprlab.models import TrainConfig
 from exprlab.models._matchers import PairData, SeedEnsemble, SparseRows, rank_drugs
-from exprlab.simulate._planted import simulate_planted
+from exprlab.simulate import simulate_planted
 from exprlab.workflows._repurposing import LearnedSettings, train_models
 
 
@@ -17,8 +17,8 @@ def _settings():
     fast = dict(max_epochs=3, steps_per_epoch=6, batch_size=128, patience=3)
     return LearnedSettings(
         max_genes=200,
-        paper=TrainConfig(architecture="paper", options={"hidden": 32, "fusion": 16}, **fast),
-        twotower=TrainConfig(architecture="twotower", lr=3e-3, options={"dim": 16, "hidden": 32}, **fast),
+        paper=TrainConfig(arch="paper", options={"hidden": 32, "fusion": 16}, **fast),
+        twotower=TrainConfig(arch="twotower", lr=3e-3, options={"dim": 16, "hidden": 32}, **fast),
     )
 
 

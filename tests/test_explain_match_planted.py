@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from exprlab.errors import InputDataError
-from exprlab.models._matcher_training import TrainConfig
-from exprlab.simulate._planted import simulate_planted
+from exprlab.models import TrainConfig
+from exprlab.simulate import simulate_planted
 from exprlab.workflows._explain_matches import target_permutation_test, validate_planted
 from exprlab.workflows._repurposing import LearnedSettings
 
@@ -17,7 +17,7 @@ def test_planted_mechanisms_are_recovered_on_held_out_diseases():
     settings = LearnedSettings(
         max_genes=600,
         twotower=TrainConfig(
-            architecture="twotower", max_epochs=15, steps_per_epoch=16, batch_size=256, lr=3e-3, patience=4
+            arch="twotower", max_epochs=15, steps_per_epoch=16, batch_size=256, lr=3e-3, patience=4
         ),
     )
     pairs, summary = validate_planted(

@@ -23,7 +23,7 @@ from exprlab.models._matchers import (
     SparseRows,
     aggregate_scores,
 )
-from exprlab.simulate._planted import simulate_planted
+from exprlab.simulate import simulate_planted
 
 
 def test_ranking_rule_max_over_perturbations_sum_over_contrasts():
@@ -117,7 +117,7 @@ def _small_setup():
 
 def _cfg(**kw):
     base = dict(
-        architecture="twotower",
+        arch="twotower",
         options={"dim": 8, "hidden": 16},
         max_epochs=4,
         steps_per_epoch=3,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import anndata as ad
 import numpy as np
 import pandas as pd
@@ -40,7 +42,7 @@ def data():
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)
 def test_every_model_learns_a_separable_task(data, kind):
-    hidden = (32, 16) if kind == "deep-mlp" else None
+    hidden = (32, 16) if kind == "deep_mlp" else None
     clf = ExpressionClassifier(kind, seed=1, epochs=8, hidden=hidden).fit(data, "label")
     assert clf.score(data) >= 0.9
     proba = clf.predict_proba(data)
@@ -57,10 +59,10 @@ def test_architectures_match_the_paper(data):
     mlp = ExpressionClassifier("mlp", epochs=1).fit(data, "label").module_
     assert [type(m) for m in mlp] == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Linear]
     assert (mlp[0].in_features, mlp[0].out_features, mlp[3].out_features) == (40, 20, 3)
-    dmlp = ExpressionClassifier("diffuse-mlp", epochs=1).fit(data, "label").module_
+    dmlp = ExpressionClassifier("diffuse_mlp", epochs=1).fit(data, "label").module_
     assert isinstance(dmlp[0], GraphDiffusion)
     assert [type(m) for m in list(dmlp)[1:]] == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Linear]
-    deep = ExpressionClassifier("deep-mlp", hidden=(16, 8, 4), epochs=1).fit(data, "label")
+    deep = ExpressionClassifier("deep_mlp", hidden=(16, 8, 4), epochs=1).fit(data, "label")
     widths = [m.out_features for m in deep.module_ if isinstance(m, nn.Linear)]
     assert widths == [16, 8, 4, 3]
 
@@ -145,7 +147,7 @@ def test_same_seed_same_weights_and_predictions(data):
     assert np.array_equal(seeded.predict_proba(data), again.predict_proba(data))
 
 
-@pytest.mark.parametrize("kind", ["diffuse-mlp", "deep-mlp"])
+@pytest.mark.parametrize("kind", ["diffuse_mlp", "deep_mlp"])
 def test_save_and_load_round_trip(data, kind, tmp_path):
     clf = ExpressionClassifier(kind, seed=2, epochs=2, log2=False).fit(data, "label")
     path = clf.save(tmp_path / "model")
@@ -155,6 +157,18 @@ def test_save_and_load_round_trip(data, kind, tmp_path):
     assert np.array_equal(loaded.predict_proba(data), clf.predict_proba(data))
     assert list(loaded.classes_) == ["a", "b", "c"]
     np.testing.assert_array_equal(loaded.class_means_, clf.class_means_)
+
+
+def test_a_folder_saved_with_the_hyphenated_name_still_loads(data, tmp_path):
+    clf = ExpressionClassifier("diffuse_mlp", seed=2, epochs=1).fit(data, "label")
+    path = clf.save(tmp_path / "model")
+    meta = json.loads((path / "metadata.json").read_text())
+    assert meta["model"] == "diffuse_mlp"
+    meta["model"] = "diffuse-mlp"  # the spelling of earlier releases
+    (path / "metadata.json").write_text(json.dumps(meta))
+    loaded = ExpressionClassifier.load(path)
+    assert loaded.arch == "diffuse_mlp"
+    assert np.array_equal(loaded.predict_proba(data), clf.predict_proba(data))
 
 
 def test_integer_labels_keep_their_type():
@@ -197,7 +211,7 @@ def test_missing_labels_and_unknown_model(data):
     holes.obs.iloc[2, 0] = None
     with pytest.raises(InputDataError, match="no label"):
         ExpressionClassifier("lr").fit(holes, "label")
-    with pytest.raises(ExprlabError, match="unknown model"):
+    with pytest.raises(ExprlabError, match="unknown arch"):
         ExpressionClassifier("svm")
     with pytest.raises(InputDataError, match="not fitted"):
         ExpressionClassifier("lr").predict(data)

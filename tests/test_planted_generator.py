@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from exprlab.errors import InvalidParameterError
-from exprlab.simulate._planted import simulate_planted
+from exprlab.simulate import simulate_planted
 
 
 def test_seeded_and_shaped_like_the_real_benchmark():

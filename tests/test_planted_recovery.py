@@ -2,8 +2,8 @@
 
 import pytest
 
-from exprlab.models._matcher_training import TrainConfig
-from exprlab.simulate._planted import simulate_planted
+from exprlab.models import TrainConfig
+from exprlab.simulate import simulate_planted
 from exprlab.workflows._repurposing import LearnedSettings, run_benchmark
 
 
@@ -13,7 +13,7 @@ def result():
     settings = LearnedSettings(
         max_genes=600,
         paper=TrainConfig(
-            architecture="paper",
+            arch="paper",
             options={"hidden": 64, "fusion": 32},
             max_epochs=20,
             steps_per_epoch=8,
@@ -22,7 +22,7 @@ def result():
             patience=5,
         ),
         twotower=TrainConfig(
-            architecture="twotower",
+            arch="twotower",
             options={"dim": 32, "hidden": 64},
             max_epochs=20,
             steps_per_epoch=8,

@@ -9,7 +9,7 @@ import pytest
 
 from exprlab.cli import main
 from exprlab.errors import InputDataError, InvalidParameterError
-from exprlab.simulate._planted import PlantedBenchmark, simulate_planted
+from exprlab.simulate import PlantedBenchmark, simulate_planted
 from exprlab.workflows import _repurposing as rp
 
 

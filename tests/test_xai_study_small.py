@@ -96,7 +96,7 @@ def test_cli_xai_study_with_curves(tmp_path, capsys):
             "lr",
             "--runs",
             "1",
-            "--steps",
+            "--n-steps",
             "10",
             "--n-random",
             "2",

@@ -5,7 +5,7 @@ program) and a few broadly used drugs; connectivity methods read the signatures,
 popularity baseline only counts training indications.
 """
 
-from exprlab.simulate._planted import simulate_planted
+from exprlab.simulate import simulate_planted
 from exprlab.workflows._repurposing import run_benchmark
 
 bench = simulate_planted(n_diseases=24, n_drugs=80, seed=0)

@@ -4,7 +4,7 @@ import tempfile
 from pathlib import Path
 
 from exprlab.report import read_run_manifest, render_report, write_run_manifest
-from exprlab.simulate._planted import simulate_planted
+from exprlab.simulate import simulate_planted
 from exprlab.workflows._repurposing import run_benchmark, write_benchmark
 
 bench = simulate_planted(n_diseases=20, n_drugs=60, seed=1)

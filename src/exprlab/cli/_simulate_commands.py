@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -40,10 +41,11 @@ def simulate(
     jitter: float = typer.Option(0.0, help=JITTER_HELP),
 ) -> None:
     """Simulate LDA expression data with known informative genes (docs/methods.md §3)."""
-    from exprlab.io._anndata_io import write_h5ad
-    from exprlab.simulate import simulate_lda
+    # deferred: keeps `exprlab --help` fast
+    from exprlab.io import write_h5ad
+    from exprlab.simulate import simulate_lda  # deferred
 
-    params = {
+    params: dict[str, Any] = {
         k: v
         for k, v in {
             "n_classes": n_classes,
@@ -69,9 +71,11 @@ def xai_study(
         "or paths of expression files (.h5ad, .gct ...).",
     ),
     out: Path = typer.Option(..., help="Output folder (resumable)."),
-    models: str = typer.Option("lr,mlp", help="Comma-separated model kinds."),
+    models: str = typer.Option(
+        "lr,mlp", help="Comma-separated architectures: lr, mlp, diffuse_lr, diffuse_mlp, deep_mlp."
+    ),
     runs: int = typer.Option(10, help="Runs (splits and training seeds) per dataset and model."),
-    steps: int = typer.Option(3000, help="Integrated Gradients quadrature steps."),
+    n_steps: int = typer.Option(3000, help="Integrated Gradients quadrature steps."),
     label: str = typer.Option(None, help="obs column with the labels (dataset files)."),
     n_random: int = typer.Option(30, help="Random orders for PGR."),
     pgr_subsample: int = typer.Option(
@@ -100,6 +104,8 @@ def xai_study(
     ),
 ) -> None:
     """Run the explanation-evaluation study; writes summary.tsv, runs.tsv, per-run tables, plots."""
+    # Long by its option declarations; the body only forwards them to the workflow.
+    # deferred: keeps `exprlab --help` from loading torch
     from exprlab.workflows._xai_study import SIMULATIONS, run_xai_study
 
     datasets = [d.strip() for d in data.split(",") if d.strip()]
@@ -111,7 +117,7 @@ def xai_study(
         out,
         models=tuple(m.strip() for m in models.split(",") if m.strip()),
         runs=runs,
-        steps=steps,
+        steps=n_steps,
         label_key=label,
         n_random=n_random,
         pgr_subsample=pgr_subsample or None,

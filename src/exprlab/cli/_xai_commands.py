@@ -6,15 +6,15 @@ from pathlib import Path
 
 import typer
 
+from exprlab._validation import check_choice, check_fraction
 from exprlab.cli import app
-from exprlab.errors import InvalidParameterError
 
 
 @app.command("train")
 def train(
     data: Path = typer.Option(..., help="Expression data (.h5ad, .gct ...): obs = samples."),
     label: str = typer.Option(..., help="obs column holding the class labels."),
-    model: str = typer.Option("lr", help="lr, mlp, diffuse-lr, diffuse-mlp or deep-mlp."),
+    arch: str = typer.Option("lr", help="Architecture: lr, mlp, diffuse_lr, diffuse_mlp or deep_mlp."),
     out: Path = typer.Option(..., help="Output model directory (written atomically)."),
     seed: int = typer.Option(0, help="Random seed: same seed, same weights."),
     log2: bool = typer.Option(False, "--log2/--no-log2", help="log2(x + 1) before z-scoring (for counts)."),
@@ -25,22 +25,21 @@ def train(
     ),
 ) -> None:
     """Train a phenotype classifier with the paper's schedule and save it."""
+    # deferred: keeps `exprlab --help` from loading torch
     from exprlab.io import read
-    from exprlab.models import ExpressionClassifier
-    from exprlab.workflows._cohorts import stratified_split
+    from exprlab.models import ExpressionClassifier  # deferred (torch)
+    from exprlab.workflows._cohorts import stratified_split  # deferred (torch)
 
+    check_fraction(test_fraction, "--test-fraction", closed="left")
+    clf = ExpressionClassifier(arch, seed=seed, log2=log2, epochs=epochs)  # type: ignore[arg-type]
     adata = read(data)
-    if not 0.0 <= test_fraction < 1.0:
-        raise InvalidParameterError(
-            f"test fraction {test_fraction} is outside [0, 1)", where="--test-fraction"
-        )
     test = None
     if test_fraction > 0:
         adata, test = stratified_split(adata, label, test_size=test_fraction, seed=seed)
-    clf = ExpressionClassifier(model, seed=seed, log2=log2, epochs=epochs).fit(adata, label)
+    clf.fit(adata, label)
     clf.save(out)
     message = (
-        f"wrote {out}: {model} on {adata.n_obs} samples x {adata.n_vars} genes, "
+        f"wrote {out}: {arch} on {adata.n_obs} samples x {adata.n_vars} genes, "
         f"{len(clf.classes_)} classes; training balanced accuracy "
         f"{clf.score(adata):.3f}"
     )
@@ -49,12 +48,10 @@ def train(
     print(message)
 
 
-def _baseline(spec: str):
-    if spec in ("zero", "mean") or spec.startswith("class:"):
+def _baseline(spec: str) -> str:
+    if spec.startswith("class:"):
         return spec
-    raise InvalidParameterError(
-        f"unknown baseline {spec!r}", where="--baseline", fix="use zero, mean or class:NAME"
-    )
+    return check_choice(spec, "--baseline", ("zero", "mean", "class:NAME"))
 
 
 @app.command("explain")
@@ -63,7 +60,7 @@ def explain(
     data: Path = typer.Option(..., help="Expression data to explain (genes matched by name)."),
     out: Path = typer.Option(..., help="Output attributions .h5ad (data's obs and var)."),
     baseline: str = typer.Option("zero", help="zero, mean (training mean) or class:NAME."),
-    steps: int = typer.Option(50, help="Quadrature steps (the paper uses 3000)."),
+    n_steps: int = typer.Option(50, help="Quadrature steps (the paper uses 3000)."),
     method: str = typer.Option("gausslegendre", help="gausslegendre or riemann_left/right/middle/trapezoid."),
     target: str = typer.Option(
         "predicted", help="predicted, true (the training label column) or a class name."
@@ -74,9 +71,10 @@ def explain(
     ),
 ) -> None:
     """Integrated Gradients attributions of a trained classifier, one row per sample."""
+    # deferred: keeps `exprlab --help` from loading torch
     from exprlab.explain import attributions_anndata
-    from exprlab.io import read, write_h5ad
-    from exprlab.models import ExpressionClassifier
+    from exprlab.io import read, write_h5ad  # deferred
+    from exprlab.models import ExpressionClassifier  # deferred (torch)
 
     clf = ExpressionClassifier.load(model)
     adata = read(data)
@@ -85,9 +83,9 @@ def explain(
         adata,
         baselines=_baseline(baseline),
         target=target,
-        n_steps=steps,
-        method=method,
-        output=output,
+        n_steps=n_steps,
+        method=method,  # type: ignore[arg-type]  # checked by attributions_anndata
+        output=output,  # type: ignore[arg-type]
         adaptive="paper" if adaptive else False,
     )
     write_h5ad(result, out)

@@ -10,8 +10,12 @@ from exprlab.evaluate._explanations import (
     random_orders,
     topk_stability,
 )
+from exprlab.evaluate._retrieval import mean_average_precision
+from exprlab.evaluate._splits import Fold
 
 __all__ = [
+    "Fold",
+    "mean_average_precision",
     "completeness_stats",
     "correct_mask",
     "feature_agreement",

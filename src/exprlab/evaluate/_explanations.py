@@ -32,7 +32,6 @@ import torch
 from torch import nn
 
 from exprlab.errors import InputDataError, InvalidParameterError
-from exprlab.explain._aggregate import ranking_scores
 
 __all__ = [
     "normalize_attributions",
@@ -167,6 +166,9 @@ def feature_agreement(
     names = var_names if var_names is not None else np.arange(a.shape[1]).astype(str)
     gt = ground_truth_indices(ground_truth, names)
     keep = correct_mask(y, predictions) if predictions is not None else np.ones(len(y), bool)
+    # deferred: exprlab.explain imports exprlab.evaluate
+    from exprlab.explain._aggregate import ranking_scores
+
     scores = ranking_scores(a, ranking)
     rows = []
     for cls, truth in gt.items():
@@ -179,7 +181,7 @@ def feature_agreement(
         local = float(np.mean(hits / k))
         from exprlab.explain._aggregate import global_ranking_scores
 
-        g = global_ranking_scores(scores[sel], method=global_method, k=k, ranking="signed")
+        g = global_ranking_scores(scores[sel], method=global_method, top=k, ranking="signed")
         global_hits = np.isin(_topk(g[None, :], k)[0], truth).sum()
         rows.append(
             {
@@ -388,6 +390,9 @@ def prediction_gaps(
     y = np.asarray(targets, dtype=np.int64)
     lab = np.asarray(labels).astype(str) if labels is not None else y.astype(str)
     model = PredictionGapModel(module, base, gap=gap, batch_size=batch_size)
+    # deferred: exprlab.explain imports exprlab.evaluate
+    from exprlab.explain._aggregate import ranking_scores
+
     scores = ranking_scores(a, ranking)
     result: dict[str, float] = {}
     order_imp = np.argsort(-scores, axis=1, kind="stable")
@@ -450,6 +455,9 @@ def topk_stability(
     consistently the genes that matter are ordered).
     """
     from scipy.stats import kendalltau
+
+    # deferred: exprlab.explain imports exprlab.evaluate
+    from exprlab.explain._aggregate import ranking_scores
 
     vecs = [ranking_scores(np.asarray(s, dtype=np.float64).ravel(), ranking) for s in scores]
     if len(vecs) < 2:

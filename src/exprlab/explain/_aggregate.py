@@ -16,12 +16,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError
+from exprlab._validation import check_choice, check_count, check_fraction
+from exprlab.errors import GeneSpaceError, InputDataError
+from exprlab.evaluate import normalize_attributions
+from exprlab.models import diffusion_matrix
 
 __all__ = [
     "rank_genes",
@@ -40,27 +44,44 @@ __all__ = [
 ]
 
 
-def ranking_scores(a: np.ndarray, ranking: str) -> np.ndarray:
-    """The values genes are ranked by: attributions as signed, or their magnitudes (absolute)."""
-    if ranking == "signed":
-        return a
-    if ranking == "absolute":
-        return np.abs(a)
-    raise InvalidParameterError(
-        f"ranking={ranking!r} is not 'signed' or 'absolute'",
-        where="ranking",
-        fix="use 'signed' or 'absolute'",
-    )
+Ranking = Literal["signed", "absolute"]
+GlobalMethod = Literal["sum", "pooled"]
 
 
-def _normalize(a: np.ndarray) -> np.ndarray:
-    from exprlab.evaluate._explanations import normalize_attributions
+def ranking_scores(a: np.ndarray, ranking: Ranking) -> np.ndarray:
+    """The values genes are ranked by: attributions as signed, or their magnitudes (absolute).
 
-    return normalize_attributions(a)
+    Parameters
+    ----------
+    a
+        Attributions, any shape.
+    ranking
+        ``signed`` (the paper: positive evidence for the class ranks first) or ``absolute``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``a`` itself (signed) or ``|a|`` (absolute).
+    """
+    check_choice(ranking, "ranking", ("signed", "absolute"))
+    return a if ranking == "signed" else np.abs(a)
 
 
-def rank_genes(attributions: np.ndarray, *, ranking: str = "signed") -> np.ndarray:
-    """Gene indices by decreasing importance, per row (2-D input) or for one vector (1-D)."""
+def rank_genes(attributions: np.ndarray, *, ranking: Ranking = "signed") -> np.ndarray:
+    """Gene indices by decreasing importance, per row (2-D input) or for one vector (1-D).
+
+    Parameters
+    ----------
+    attributions
+        (examples × genes) or (genes,) attributions.
+    ranking
+        ``signed`` or ``absolute`` (see :func:`ranking_scores`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Gene indices, most important first; ties keep gene order.
+    """
     a = ranking_scores(np.asarray(attributions, dtype=np.float64), ranking)
     return np.argsort(-a, axis=-1, kind="stable")
 
@@ -68,17 +89,34 @@ def rank_genes(attributions: np.ndarray, *, ranking: str = "signed") -> np.ndarr
 def global_ranking_scores(
     attributions: np.ndarray,
     *,
-    method: str = "sum",
-    k: int | None = None,
-    ranking: str = "signed",
+    method: GlobalMethod = "sum",
+    top: int | None = None,
+    ranking: Ranking = "signed",
     normalize: bool = False,
 ) -> np.ndarray:
-    """One score per gene for a group of examples (the examples of one class).
+    """One score per gene for a group of examples (the examples of one class), docs/methods.md §3.
 
-    ``method="sum"``: the summed attributions (normalise rows first with ``normalize=True``).
-    ``method="pooled"``: the paper code's variant — the number of examples having the gene in
-    their top-``k``, plus the summed attribution scaled below one vote as a tie-breaker.
+    Parameters
+    ----------
+    attributions
+        (examples × genes) attributions of the group.
+    method
+        ``sum``: the summed attributions. ``pooled``: the paper code's variant, the number of
+        examples having the gene in their top-``top``, plus the summed attribution scaled below
+        one vote as a tie-breaker.
+    top
+        Size of each example's top list (``pooled`` only).
+    ranking
+        ``signed`` or ``absolute`` (see :func:`ranking_scores`).
+    normalize
+        L2-normalise each example's attributions first.
+
+    Returns
+    -------
+    numpy.ndarray
+        (genes,) scores, larger = more important.
     """
+    check_choice(method, "method", ("sum", "pooled"))
     a = np.asarray(attributions, dtype=np.float64)
     if a.ndim != 2 or a.shape[0] == 0:
         raise InputDataError(
@@ -87,41 +125,50 @@ def global_ranking_scores(
             fix="pass at least one example",
         )
     if normalize:
-        a = _normalize(a)
+        a = normalize_attributions(a)
     s = ranking_scores(a, ranking)
     total = s.sum(axis=0)
     if method == "sum":
         return total
-    if method == "pooled":
-        if k is None or not 1 <= int(k) <= a.shape[1]:
-            raise InvalidParameterError(
-                f"the pooled ranking needs k in 1..{a.shape[1]}, got {k}",
-                where="k",
-                fix="pass k, the size of the top list",
-            )
-        kk = int(k)
-        top = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
-        votes = np.bincount(top.ravel(), minlength=a.shape[1]).astype(np.float64)
-        span = np.abs(total).max()
-        tie = total / (4.0 * span) if span > 0 else 0.0  # within ±0.25: never beats a vote
-        return votes + tie
-    raise InvalidParameterError(
-        f"method={method!r} is not 'sum' or 'pooled'",
-        where="method",
-        fix="use 'sum' (docs/methods.md §3) or 'pooled' (the paper's code)",
-    )
+    kk = check_count(top, "top", minimum=1, maximum=a.shape[1])  # type: ignore[arg-type]
+    best = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
+    votes = np.bincount(best.ravel(), minlength=a.shape[1]).astype(np.float64)
+    span = np.abs(total).max()
+    tie = total / (4.0 * span) if span > 0 else 0.0  # within ±0.25: never beats a vote
+    return votes + tie
 
 
 def global_rankings(
     attributions: np.ndarray,
     labels: Sequence,
     *,
-    method: str = "sum",
-    k: int | Mapping[str, int] | None = None,
-    ranking: str = "signed",
+    method: GlobalMethod = "sum",
+    top: int | Mapping[str, int] | None = None,
+    ranking: Ranking = "signed",
     normalize: bool = True,
 ) -> dict[str, np.ndarray]:
-    """Class → (p,) global gene scores from the attributions of that class's examples."""
+    """Class → (p,) global gene scores from the attributions of that class's examples.
+
+    Parameters
+    ----------
+    attributions
+        (examples × genes) attributions.
+    labels
+        The class of each example (its row).
+    method
+        ``sum`` or ``pooled`` (see :func:`global_ranking_scores`).
+    top
+        Top-list size of ``pooled``: one for all classes or one per class.
+    ranking
+        ``signed`` or ``absolute``.
+    normalize
+        L2-normalise each example's attributions first (docs/methods.md §3).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Class (as text) → (genes,) scores, classes in order of first appearance.
+    """
     a = np.asarray(attributions, dtype=np.float64)
     y = np.asarray(labels).astype(str)
     if len(y) != a.shape[0]:
@@ -129,23 +176,51 @@ def global_rankings(
             f"{a.shape[0]} attribution rows but {len(y)} labels", where="labels", fix="pass one label per row"
         )
     if normalize:
-        a = _normalize(a)
+        a = normalize_attributions(a)
     out = {}
     for cls in pd.unique(y):
-        kk = k.get(cls) if isinstance(k, Mapping) else k
-        out[cls] = global_ranking_scores(a[y == cls], method=method, k=kk, ranking=ranking)
+        kk = top.get(cls) if isinstance(top, Mapping) else top
+        out[cls] = global_ranking_scores(a[y == cls], method=method, top=kk, ranking=ranking)
     return out
 
 
 def diffusion_operator(train_values: np.ndarray, *, threshold: float = 0.5) -> sp.csr_matrix:
-    """D = D̃^{-1/2}(A + I)D̃^{-1/2} from training data (genes in columns), docs/methods.md §3."""
-    from exprlab.models._diffusion import diffusion_matrix
+    """D = D̃^{-1/2}(A + I)D̃^{-1/2} from training data (genes in columns), docs/methods.md §3.
 
+    Parameters
+    ----------
+    train_values
+        (samples × genes) training inputs.
+    threshold
+        Correlations above it become graph edges.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        The symmetric (genes × genes) diffusion operator.
+    """
     return diffusion_matrix(np.asarray(train_values), threshold=threshold)
 
 
-def diffuse_attributions(attributions: np.ndarray, operator: sp.spmatrix, *, steps: int = 1) -> np.ndarray:
-    """Attributions multiplied ``steps`` times by the (symmetric) diffusion operator."""
+def diffuse_attributions(attributions: np.ndarray, operator: sp.spmatrix, *, power: int = 1) -> np.ndarray:
+    """Attributions multiplied ``power`` times by the (symmetric) diffusion operator.
+
+    Correlated genes then share their importance (docs/methods.md §3).
+
+    Parameters
+    ----------
+    attributions
+        (examples × genes) or (genes,) attributions.
+    operator
+        (genes × genes) operator from :func:`diffusion_operator`.
+    power
+        How many times the operator is applied.
+
+    Returns
+    -------
+    numpy.ndarray
+        The diffused attributions, same shape.
+    """
     a = np.asarray(attributions, dtype=np.float64)
     if operator.shape != (a.shape[-1], a.shape[-1]):
         raise GeneSpaceError(
@@ -155,7 +230,7 @@ def diffuse_attributions(attributions: np.ndarray, operator: sp.spmatrix, *, ste
         )
     op = sp.csr_matrix(operator)
     out = a
-    for _ in range(int(steps)):
+    for _ in range(check_count(power, "power")):
         out = np.asarray((op.T @ out.T).T)  # each row r becomes r D
     return out
 
@@ -169,11 +244,34 @@ def pathway_matrix(
 ) -> tuple[sp.csr_matrix, list[str]]:
     """Binary (genes × sets) membership over ``var_names``; sets keep only genes of the data.
 
-    Sets with fewer than ``min_size`` shared genes are dropped; if no set shares a gene with
-    the data this is an error (a GMT of another organism or identifier type, typically).
+    Parameters
+    ----------
+    gene_sets
+        Set name → member genes (e.g. a GMT read by :func:`exprlab.io.read_gmt`).
+    var_names
+        The data's genes, the rows of the result.
+    min_size
+        Sets with fewer shared genes are dropped.
+    where
+        What an error names as the source of the sets.
+
+    Returns
+    -------
+    membership : scipy.sparse.csr_matrix
+        (genes × kept sets) 0/1 matrix.
+    names : list of str
+        The kept sets, in column order.
+
+    Raises
+    ------
+    GeneSpaceError
+        When no set shares a gene with the data (a GMT of another organism or identifier type,
+        typically).
     """
     index = pd.Index(np.asarray(var_names).astype(str))
-    rows, cols, names = [], [], []
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    names: list[str] = []
     for name, genes in gene_sets.items():
         idx = index.get_indexer(np.asarray(list(genes)).astype(str))
         idx = np.unique(idx[idx >= 0])
@@ -200,11 +298,33 @@ def pathway_scores(
     gene_sets: Mapping[str, Sequence[str]],
     var_names: Sequence[str],
     *,
-    how: str = "mean",
+    how: Literal["mean", "sum"] = "mean",
     min_size: int = 1,
-    ranking: str = "signed",
+    ranking: Ranking = "signed",
 ) -> pd.DataFrame:
-    """(examples × sets) pathway-level attributions: the mean (or sum) over each set's genes."""
+    """(examples × sets) pathway-level attributions: the mean (or sum) over each set's genes.
+
+    Parameters
+    ----------
+    attributions
+        (examples × genes) or (genes,) attributions.
+    gene_sets
+        Set name → member genes.
+    var_names
+        The attributions' genes.
+    how
+        ``mean`` or ``sum`` over each set's genes in the data.
+    min_size
+        Sets with fewer shared genes are dropped.
+    ranking
+        ``signed`` or ``absolute`` values are aggregated.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per example, one column per kept set.
+    """
+    check_choice(how, "how", ("mean", "sum"))
     a = ranking_scores(np.asarray(attributions, dtype=np.float64), ranking)
     if a.ndim == 1:
         a = a[None, :]
@@ -215,20 +335,32 @@ def pathway_scores(
             where="var_names",
             fix="pass the attributions' gene names",
         )
-    if how not in ("mean", "sum"):
-        raise InvalidParameterError(
-            f"how={how!r} is not 'mean' or 'sum'", where="how", fix="use 'mean' or 'sum'"
-        )
     totals = np.asarray((m.T @ a.T).T)
     if how == "mean":
         totals = totals / np.asarray(m.sum(axis=0)).ravel()[None, :]
     return pd.DataFrame(totals, columns=names)
 
 
-def pathways_to_genes(pathway_values: np.ndarray, membership: sp.spmatrix, *, how: str = "max") -> np.ndarray:
-    """Spread (examples × sets) scores back to genes: each gene gets the max (or mean) of its
-    sets' scores; genes in no set get the lowest score of the row.
+def pathways_to_genes(
+    pathway_values: np.ndarray, membership: sp.spmatrix, *, how: Literal["max", "mean"] = "max"
+) -> np.ndarray:
+    """Spread (examples × sets) scores back to genes.
+
+    Parameters
+    ----------
+    pathway_values
+        (examples × sets) scores.
+    membership
+        (genes × sets) membership (see :func:`pathway_matrix`).
+    how
+        Each gene gets the ``max`` or the ``mean`` of its sets' scores.
+
+    Returns
+    -------
+    numpy.ndarray
+        (examples × genes) scores; genes in no set get one less than the row's lowest score.
     """
+    check_choice(how, "how", ("max", "mean"))
     v = np.asarray(pathway_values, dtype=np.float64)
     member = sp.csr_matrix(membership)
     out = np.empty((v.shape[0], member.shape[0]))
@@ -236,15 +368,11 @@ def pathways_to_genes(pathway_values: np.ndarray, membership: sp.spmatrix, *, ho
     counts = np.diff(member.indptr)
     if how == "mean":
         out[:] = np.asarray((member @ v.T).T) / np.maximum(counts, 1)[None, :]
-    elif how == "max":
+    else:
         out[:] = floor
         for g in np.flatnonzero(counts):
             sets = member.indices[member.indptr[g] : member.indptr[g + 1]]
             out[:, g] = v[:, sets].max(axis=1)
-    else:
-        raise InvalidParameterError(
-            f"how={how!r} is not 'max' or 'mean'", where="how", fix="use 'max' or 'mean'"
-        )
     out[:, counts == 0] = floor
     return out
 
@@ -252,8 +380,18 @@ def pathways_to_genes(pathway_values: np.ndarray, membership: sp.spmatrix, *, ho
 def pathway_smooth(attributions: np.ndarray, membership: sp.spmatrix) -> np.ndarray:
     """Each gene scored by the best mean attribution among the gene sets it belongs to.
 
-    ``membership`` is (genes × sets), e.g. ``adata.varm["pathway_membership"]`` of a simulation
-    or the first output of :func:`pathway_matrix` for a GMT. Genes in no set rank last.
+    Parameters
+    ----------
+    attributions
+        (examples × genes) or (genes,) attributions.
+    membership
+        (genes × sets), e.g. ``adata.varm["pathway_membership"]`` of a simulation or the first
+        output of :func:`pathway_matrix` for a GMT.
+
+    Returns
+    -------
+    numpy.ndarray
+        (examples × genes) smoothed scores; genes in no set rank last.
     """
     a = np.asarray(attributions, dtype=np.float64)
     member = sp.csr_matrix(membership)
@@ -278,15 +416,43 @@ def refine_attributions(
 ) -> np.ndarray:
     """The recommended post-hoc pipeline: class shrinkage, then (optionally) pathway smoothing.
 
-    ``profiles`` come from :func:`class_profiles` on training attributions; ``predicted`` is each
-    example's predicted class. See the user guide on explanations for the evidence.
+    See the user guide on explanations for the evidence behind this choice.
+
+    Parameters
+    ----------
+    attributions
+        (examples × genes) attributions to refine.
+    predicted
+        Each example's predicted class.
+    profiles
+        Class → profile, from :func:`class_profiles` on training attributions.
+    weight
+        Shrinkage weight in [0, 1] (see :func:`shrink_to_class`).
+    membership
+        (genes × sets) membership for pathway smoothing; ``None`` skips it.
+
+    Returns
+    -------
+    numpy.ndarray
+        (examples × genes) refined attributions.
     """
     out = shrink_to_class(attributions, predicted, profiles, weight=weight)
     return pathway_smooth(out, membership) if membership is not None else out
 
 
 def simulated_pathways(adata) -> dict[str, list[str]]:
-    """Pathway → genes of a dataset made by :func:`exprlab.simulate.simulate_lda`."""
+    """Pathway → genes of a dataset made by :func:`exprlab.simulate.simulate_lda`.
+
+    Parameters
+    ----------
+    adata
+        A simulated dataset (carries ``varm["pathway_membership"]`` and ``uns["pathway_names"]``).
+
+    Returns
+    -------
+    dict of str to list of str
+        Pathway name → its genes, usable wherever gene sets are accepted.
+    """
     if "pathway_membership" not in adata.varm or "pathway_names" not in adata.uns:
         raise InputDataError(
             "the data carries no simulated pathways",
@@ -304,7 +470,22 @@ def simulated_pathways(adata) -> dict[str, list[str]]:
 def class_profiles(
     attributions: np.ndarray, labels: Sequence, *, normalize: bool = True
 ) -> dict[str, np.ndarray]:
-    """Class → mean L2-normalised attribution of the class's examples, itself L2-normalised."""
+    """Class → mean L2-normalised attribution of the class's examples, itself L2-normalised.
+
+    Parameters
+    ----------
+    attributions
+        (examples × genes) training attributions.
+    labels
+        The class of each example.
+    normalize
+        L2-normalise each example's attributions before averaging.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Class → (genes,) unit-norm profile, for :func:`shrink_to_class`.
+    """
     scores = global_rankings(attributions, labels, method="sum", normalize=normalize)
     return {c: v / max(np.linalg.norm(v), 1e-300) for c, v in scores.items()}
 
@@ -314,17 +495,27 @@ def shrink_to_class(
 ) -> np.ndarray:
     """(1 − w)·â + w·profile[class] for each example's normalised attribution â.
 
-    ``classes`` is each example's predicted class; ``profiles`` come from *training* examples
-    (:func:`class_profiles`), so a test example's explanation borrows the class's typical
-    explanation without seeing other test examples.
+    Profiles come from *training* examples, so a test example's explanation borrows the class's
+    typical explanation without seeing other test examples.
+
+    Parameters
+    ----------
+    attributions
+        (examples × genes) attributions.
+    classes
+        Each example's predicted class.
+    profiles
+        Class → profile from :func:`class_profiles`.
+    weight
+        Shrinkage weight w in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        (examples × genes) shrunk attributions.
     """
-    if not 0.0 <= weight <= 1.0:
-        raise InvalidParameterError(
-            f"weight={weight} is outside [0, 1]",
-            where="weight",
-            fix="choose a shrinkage weight between 0 and 1",
-        )
-    a = _normalize(attributions)
+    check_fraction(weight, "weight")
+    a = normalize_attributions(attributions)
     c = np.asarray(classes).astype(str)
     missing = sorted(set(c) - set(profiles))
     if missing:

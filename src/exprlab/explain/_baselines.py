@@ -29,14 +29,40 @@ class Averaged(list):
 
 
 def averaged(*specs) -> Averaged:
-    """Baselines to average over: ``averaged("zero", "class:B", array)``."""
+    """Baselines whose attributions are averaged: ``averaged("zero", "class:B", array)``.
+
+    Averaging over several baselines (expected gradients in the limit) makes attributions less
+    dependent on one arbitrary reference point.
+
+    Parameters
+    ----------
+    *specs
+        Baseline specs as :func:`integrated_gradients` accepts them: ``"zero"``, ``"mean"``,
+        ``"class:NAME"``, a vector or a per-example array.
+
+    Returns
+    -------
+    Averaged
+        A list of the specs that :func:`integrated_gradients` averages over.
+    """
     if not specs:
         raise InvalidParameterError("averaged() needs at least one baseline", where="baselines")
     return Averaged(specs)
 
 
 def mean_of(reference) -> np.ndarray:
-    """The mean input vector of a reference matrix (n, p): a "training mean" baseline."""
+    """The mean input vector of a reference matrix (n, p): a "training mean" baseline.
+
+    Parameters
+    ----------
+    reference
+        (n, p) reference inputs, n >= 1 (typically the training inputs).
+
+    Returns
+    -------
+    numpy.ndarray
+        (p,) column means, float64.
+    """
     values = np.asarray(reference, dtype=np.float64)
     if values.ndim != 2 or values.shape[0] == 0:
         raise InputDataError(
@@ -46,7 +72,22 @@ def mean_of(reference) -> np.ndarray:
 
 
 def class_mean(reference, labels, name) -> np.ndarray:
-    """The mean input vector of the reference rows labelled ``name``."""
+    """The mean input vector of the reference rows labelled ``name``: a class baseline.
+
+    Parameters
+    ----------
+    reference
+        (n, p) reference inputs.
+    labels
+        The class of each reference row.
+    name
+        The class whose mean is the baseline (compared as text).
+
+    Returns
+    -------
+    numpy.ndarray
+        (p,) mean of the rows of that class, float64.
+    """
     values = np.asarray(reference, dtype=np.float64)
     mask = np.asarray(labels).astype(str) == str(name)
     if not mask.any():
@@ -64,7 +105,7 @@ def _as_numpy(value) -> np.ndarray:
     return np.asarray(value, dtype=np.float64)
 
 
-def _one(spec, x: np.ndarray, model, index: int) -> np.ndarray:
+def _one(spec, x: np.ndarray | torch.Tensor, model, index: int) -> np.ndarray:
     """One baseline for one input ``x`` (n, p): shape (1, p) when shared, else (n, p)."""
     where = "baselines" if index == 0 else f"baselines[{index}]"
     n, p = x.shape
@@ -78,7 +119,7 @@ def _one(spec, x: np.ndarray, model, index: int) -> np.ndarray:
                     "ExpressionClassifier",
                     where=where,
                     fix="pass the ExpressionClassifier as the model, or an array baseline "
-                    "(e.g. exprlab.explain._baselines.mean_of(training_inputs))",
+                    "(e.g. exprlab.explain.mean_of(training_inputs))",
                 )
             vector = (
                 model.input_mean_
@@ -110,7 +151,7 @@ def _one(spec, x: np.ndarray, model, index: int) -> np.ndarray:
 
 
 def resolve_baselines(
-    baselines, inputs: Sequence[np.ndarray], *, model=None, multi_input: bool = False
+    baselines, inputs: Sequence[np.ndarray | torch.Tensor], *, model=None, multi_input: bool = False
 ) -> list[tuple[np.ndarray, ...]]:
     """Expand a baseline spec to a list (averaged) of tuples (one per input) of arrays.
 

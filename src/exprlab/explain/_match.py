@@ -2,7 +2,7 @@
 
 :func:`explain_match` attributes a trained matcher's score for one (disease, drug) pair to the
 genes of the disease signature and to the genes of the drug signature, with
-:func:`exprlab.explain._integrated_gradients` on the two inputs at once (a tuple input), and
+:func:`exprlab.explain.integrated_gradients` on the two inputs at once (a tuple input), and
 aggregates the per-gene attributions over pathways.
 
 What is explained. The match score follows the ranking rule of the matchers (docs/methods.md §2):
@@ -24,7 +24,7 @@ The norms are therefore those of the explained signatures, held fixed along the 
 runs from "no signal" to the signature in the space the model reads, and at the end point the
 function is exactly the model's. The paper's network has no normalisation and starts with a
 linear layer on each side, so its attributions take the exact after-first-layer engine
-(:class:`~exprlab.explain._integrated_gradients.FirstLinear`), built here from the matcher's
+(:class:`~exprlab.explain.FirstLinear`), built here from the matcher's
 encoder weights; other matchers take the generic engine.
 
 Baselines. ``"zero"`` (default): no differential expression and no drug effect — the natural
@@ -38,6 +38,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal, cast
 
 import anndata as ad
 import numpy as np
@@ -47,11 +48,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from exprlab._validation import check_choice, check_count
 from exprlab.errors import FileAccessError, GeneSpaceError, InputDataError, InvalidParameterError
 from exprlab.explain._aggregate import pathway_scores
 from exprlab.explain._enrichment import hypergeometric_enrichment, rank_enrichment
 from exprlab.explain._integrated_gradients import FirstLinear, integrated_gradients
-from exprlab.models._matchers import Matcher, PaperMatcher, SeedEnsemble
+from exprlab.explain._quadrature import Method
+from exprlab.io import read
+from exprlab.models import Matcher, PaperMatcher, SeedEnsemble, load_matcher
 
 __all__ = [
     "MatchModel",
@@ -70,23 +74,23 @@ SUPPORTED_FEATURES = ("cosine_reversal",)
 class MatchModel:
     """A trained matcher (one or several seeds) with what is needed to read signatures.
 
-    Attributes
+    Parameters
     ----------
     members
-        Trained :class:`~exprlab.models._matchers.Matcher` objects; the score is the mean logit.
+        Trained :class:`~exprlab.models.Matcher` objects; the score is the mean logit.
     genes
         The model's gene space (input columns, in order).
     features
         Pair feature name -> (mean, sd) used to standardise it in training (only
         ``cosine_reversal`` is supported); empty when the model takes no pair feature.
-    architecture
+    arch
         ``paper`` or ``twotower`` (informative).
     """
 
     members: list[Matcher]
     genes: list[str]
     features: dict[str, tuple[float, float]] = field(default_factory=dict)
-    architecture: str = ""
+    arch: str = ""
 
     def __post_init__(self) -> None:
         if not self.members:
@@ -112,11 +116,21 @@ class MatchModel:
 
 
 def load_match_model(model: MatchModel | str | Path) -> MatchModel:
-    """A :class:`MatchModel` from a directory written by ``exprlab match train``."""
+    """A :class:`MatchModel` from a directory written by ``exprlab match train``.
+
+    Parameters
+    ----------
+    model
+        The model directory (``model.json``, ``genes.txt``, ``model_<k>.pt``), or a
+        :class:`MatchModel`, returned as is.
+
+    Returns
+    -------
+    MatchModel
+        The members, their gene space and pair-feature standardisation.
+    """
     if isinstance(model, MatchModel):
         return model
-    from exprlab.models._matcher_training import load_matcher
-
     path = Path(model)
     meta_path = path / "model.json"
     if not meta_path.is_file():
@@ -166,6 +180,7 @@ class _PairScore(nn.Module):
         super().__init__()
         self.members = nn.ModuleList(model.members)
         self.stats = model.features.get("cosine_reversal")
+        self.matchers: list[Matcher] = list(model.members)  # typed view of the registered members
         self.uses_feature = [bool(m.config.get("n_extras", 0)) for m in model.members]
 
     def forward(self, xd, xs, xd_full=None, xs_full=None):
@@ -176,11 +191,11 @@ class _PairScore(nn.Module):
         xd, xs = xd.to(dtype), xs.to(dtype)
         extras = None
         if any(self.uses_feature):
-            mu, sd = self.stats
+            mu, sd = cast(tuple[float, float], self.stats)  # present: checked by MatchModel
             cosine = -(xd_full.to(dtype) * xs_full.to(dtype)).sum(dim=1)
             extras = ((cosine - mu) / sd).unsqueeze(0)
-        total = 0.0
-        for member, uses in zip(self.members, self.uses_feature):
+        total: Any = 0.0
+        for member, uses in zip(self.matchers, self.uses_feature):
             hd = member.encode_disease((idx, off, xd.reshape(-1)))
             hs = member.encode_drug((idx, off, xs.reshape(-1)))
             total = total + member.pair_logits(hd, hs, extras if uses else None)
@@ -188,9 +203,10 @@ class _PairScore(nn.Module):
 
     def split_first_linear(self) -> FirstLinear | None:
         """The exact IG engine's split, when every member is the paper's network."""
-        if not all(isinstance(m, PaperMatcher) for m in self.members):
+        papers = [m for m in self.matchers if isinstance(m, PaperMatcher)]
+        if len(papers) != len(self.matchers):
             return None
-        return paper_first_linear(list(self.members))
+        return paper_first_linear(papers)
 
 
 def paper_first_linear(members: Sequence[PaperMatcher]) -> FirstLinear:
@@ -207,7 +223,8 @@ def paper_first_linear(members: Sequence[PaperMatcher]) -> FirstLinear:
     b_s = torch.cat([m.drug_bias.detach() for m in members])
 
     def head(z_d: torch.Tensor, z_s: torch.Tensor) -> torch.Tensor:
-        total, start = 0.0, 0
+        total: Any = 0.0
+        start = 0
         for m, h in zip(members, hidden):
             hd, hs = F.relu(z_d[:, start : start + h]), F.relu(z_s[:, start : start + h])
             total = total + m.pair_logits(hd.to(m.fuse.weight.dtype), hs.to(m.fuse.weight.dtype))
@@ -236,8 +253,6 @@ def _pick(obj, name, library, side: str) -> ad.AnnData:
             )
         return obj
     if isinstance(obj, (str, Path)) and Path(obj).is_file():
-        from exprlab.io import read
-
         return _pick(read(obj), name, library, side)
     if not isinstance(obj, str):
         raise InvalidParameterError(
@@ -291,11 +306,7 @@ def _baseline_rows(baselines, genes: pd.Index, shape) -> tuple[np.ndarray, np.nd
     if baselines is None or (isinstance(baselines, str) and baselines == "zero"):
         return np.zeros(shape[0]), np.zeros(shape[1])
     if isinstance(baselines, str):
-        raise InvalidParameterError(
-            f"unknown baseline {baselines!r}",
-            where="baselines",
-            fix="use 'zero' or a (disease, drug) pair of gene vectors",
-        )
+        check_choice(baselines, "baselines", ("zero", "(disease, drug) pair of gene vectors"))
     if not (isinstance(baselines, tuple) and len(baselines) == 2):
         raise InvalidParameterError(
             "baselines must be 'zero' or a (disease, drug) pair",
@@ -327,10 +338,14 @@ def _baseline_rows(baselines, genes: pd.Index, shape) -> tuple[np.ndarray, np.nd
 # ------------------------------------------------------------------------- explanation
 @dataclass
 class MatchExplanation:
-    """The attributions of one (disease, drug) match.
+    """The attributions of one (disease, drug) match, as :func:`explain_match` returns them.
 
-    Attributes
+    Parameters
     ----------
+    disease
+        The disease's name.
+    drug
+        The drug's name.
     genes
         One row per gene of the signatures' gene space: ``gene``, ``disease_value`` and
         ``drug_value`` (means over the explained contrasts / chosen perturbations),
@@ -368,25 +383,27 @@ def explain_match(
     gene_sets: Mapping[str, Sequence[str]] | None = None,
     top: int = 50,
     n_steps: int = 50,
-    method: str = "gausslegendre",
+    method: Method = "gausslegendre",
     genes: Sequence[str] | None = None,
     features: Mapping[str, tuple[float, float]] | None = None,
     min_set_size: int = 3,
-    effect: str = "total",
-    instances: str = "max",
+    effect: Literal["total", "interaction"] = "total",
+    instances: Literal["max", "all"] = "max",
 ) -> MatchExplanation:
-    """Integrated Gradients of a matcher's score for one disease and one drug.
+    """Integrated Gradients of a matcher's score for one disease and one drug (docs/methods.md §3).
 
     Parameters
     ----------
     model
         A model directory written by ``exprlab match train``, a :class:`MatchModel`, or a
-        trained :class:`~exprlab.models._matchers.Matcher` / ``SeedEnsemble`` with ``genes``
+        trained :class:`~exprlab.models.Matcher` / ``SeedEnsemble`` with ``genes``
         (its gene space) and ``features`` (pair-feature standardisation) given.
     disease, drug
-        Names in ``library`` (a benchmark with ``diseases`` / ``drugs``), signature files, or
-        AnnData (one obs per contrast / perturbation). Disease and drug genes are aligned by
-        name (union; a gene absent from one side is 0 there).
+        Names in ``library``, signature files, or AnnData (one obs per contrast /
+        perturbation). Disease and drug genes are aligned by name (union; a gene absent from
+        one side is 0 there).
+    library
+        A benchmark with ``diseases`` / ``drugs`` in which names are looked up.
     baselines
         ``"zero"`` or a (disease, drug) pair of vectors over the genes (arrays in the order of
         the union gene space, or Series indexed by gene).
@@ -396,6 +413,10 @@ def explain_match(
         Number of top genes (by combined attribution) tested for over-representation.
     n_steps, method
         The IG quadrature.
+    genes
+        Gene space of a bare matcher (ignored for a model directory or :class:`MatchModel`).
+    features
+        Pair-feature standardisation of a bare matcher.
     min_set_size
         Gene sets with fewer genes in the gene space are not reported.
     effect
@@ -419,137 +440,43 @@ def explain_match(
 
     Returns
     -------
-    :class:`MatchExplanation`. Its pathway table has one row per set: ``pathway``,
-    ``set_size``, summed ``disease``, ``drug`` and ``combined`` attributions, the hypergeometric
-    over-representation of the top genes (``overlap``, ``hyper_pvalue``, ``hyper_qvalue``) and
-    the rank test over the whole combined ranking (``rank_auc``, ``rank_pvalue``,
-    ``rank_qvalue``); sorted by hypergeometric then rank p-value.
+    MatchExplanation
+        Gene and pair tables, the score and, with ``gene_sets``, the pathway table of
+        :func:`pathway_table`.
     """
+    # Long by its documented options; the body reads as the method's steps, each a helper below.
+    check_choice(effect, "effect", ("total", "interaction"))
+    check_choice(instances, "instances", ("max", "all"))
     mm = _as_model(model, genes, features)
     dis, drg = resolve_signatures(disease, drug, library=library)
-    dis_names = pd.Index(dis.var_names.astype(str))
-    drg_names = pd.Index(drg.var_names.astype(str))
-    space = dis_names.append(drg_names[~drg_names.isin(dis_names)])
-    if space.has_duplicates:
-        raise InputDataError(
-            f"gene {space[space.duplicated()][0]!r} appears twice in a signature",
-            where="signature genes",
-            fix="make gene names unique",
-        )
-    model_genes = pd.Index(mm.genes)
-    cols = space.get_indexer(model_genes)  # model gene -> column of the space (-1: absent)
-    present = cols >= 0
-    if not present.any():
-        raise GeneSpaceError(
-            f"no gene of the signatures is in the model's gene space (signature genes e.g. "
-            f"{list(space[:3])}; model genes e.g. {list(model_genes[:3])})",
-            where="signatures",
-            fix="use the model's gene identifiers (gene symbols for the public benchmark)",
-        )
+    space, cols = _gene_space(dis, drg, mm)
     xd = np.zeros((dis.n_obs, len(space)))
-    xd[:, space.get_indexer(dis_names)] = _dense(dis)
+    xd[:, space.get_indexer(dis.var_names.astype(str))] = _dense(dis)
     xs = np.zeros((drg.n_obs, len(space)))
-    xs[:, space.get_indexer(drg_names)] = _dense(drg)
+    xs[:, space.get_indexer(drg.var_names.astype(str))] = _dense(drg)
     bd, bs = _baseline_rows(baselines, space, (len(space), len(space)))
     scorer = _PairScore(mm).eval()
-    normalise = bool(mm.members[0].normalize_inputs)
     uses_feature = any(scorer.uses_feature)
-
-    def model_inputs(x: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, ...]:
-        """(model-space rows, full-space rows) of x and ref, scaled by x's fixed norms."""
-        m = np.zeros((x.shape[0], len(model_genes)))
-        m[:, present] = x[:, cols[present]]
-        r = np.zeros((x.shape[0], len(model_genes)))
-        r[:, present] = ref[None, cols[present]]
-        scale = np.linalg.norm(m, axis=1, keepdims=True) if normalise else np.ones((len(m), 1))
-        scale[scale == 0] = 1.0
-        full_scale = np.linalg.norm(x, axis=1, keepdims=True)
-        full_scale[full_scale == 0] = 1.0
-        return m / scale, r / scale, x / full_scale, np.broadcast_to(ref, x.shape) / full_scale
-
-    d_m, d_mb, d_f, d_fb = model_inputs(xd, bd)
-    s_m, s_mb, s_f, s_fb = model_inputs(xs, bs)
-
-    def forward(a, b, c=None, d=None):
-        t = [torch.from_numpy(np.ascontiguousarray(v)) for v in (a, b, c, d) if v is not None]
-        with torch.no_grad():
-            return scorer(*t).double().numpy()
-
+    normalise = bool(mm.members[0].normalize_inputs)
+    d_m, d_mb, d_f, d_fb = _model_inputs(xd, bd, cols, normalise)
+    s_m, s_mb, s_f, s_fb = _model_inputs(xs, bs, cols, normalise)
     # every (contrast, perturbation) logit at the actual signatures -> the maximising perturbation
     nd, ns = xd.shape[0], xs.shape[0]
     ii, jj = np.repeat(np.arange(nd), ns), np.tile(np.arange(ns), nd)
     full_args = (d_f[ii], s_f[jj]) if uses_feature else ()
-    logits = forward(d_m[ii], s_m[jj], *full_args).reshape(nd, ns)
-    best = logits.argmax(axis=1)
+    logits = _forward(scorer, d_m[ii], s_m[jj], *full_args).reshape(nd, ns)
     if instances == "max":
-        pc, ps, weight = np.arange(nd), best, np.ones(nd)
-    elif instances == "all":
-        pc, ps, weight = ii, jj, np.full(ii.size, 1.0 / ns)
+        pc, ps, weight = np.arange(nd), logits.argmax(axis=1), np.ones(nd)
     else:
-        raise InvalidParameterError(
-            f"unknown instances rule {instances!r}",
-            where="instances",
-            fix="use 'max' (the ranking rule) or 'all' (mean over them)",
-        )
+        pc, ps, weight = ii, jj, np.full(ii.size, 1.0 / ns)
     inputs = (d_m[pc], s_m[ps]) + ((d_f[pc], s_f[ps]) if uses_feature else ())
     bases = (d_mb[pc], s_mb[ps]) + ((d_fb[pc], s_fb[ps]) if uses_feature else ())
-
-    def ig(xs_in, bs_in):
-        return integrated_gradients(
-            scorer,
-            tuple(np.ascontiguousarray(v) for v in xs_in),
-            baselines=tuple(np.ascontiguousarray(v) for v in bs_in),
-            target=0,
-            n_steps=n_steps,
-            method=method,
-            output="logit",
-            return_convergence_delta=True,
-        )
-
-    attrs, delta = ig(inputs, bases)
-    attrs = [np.asarray(a, dtype=np.float64) for a in attrs]
-    delta = np.asarray(delta, dtype=np.float64)
-    base_logit = forward(*bases)
-    if effect == "interaction":
-        # IG is linear in the explained function: subtract the IG of the disease-only
-        # function f(., drug baseline) and of the drug-only function f(disease baseline, .)
-        dis_side = (0, 2) if uses_feature else (0,)
-        for side in (dis_side, tuple(i + 1 for i in dis_side)):
-            alone = tuple(inputs[i] if i in side else bases[i] for i in range(len(inputs)))
-            a_alone, d_alone = ig(alone, bases)
-            for i in side:
-                attrs[i] = attrs[i] - np.asarray(a_alone[i], dtype=np.float64)
-            delta = delta - np.asarray(d_alone, dtype=np.float64)
-            base_logit = base_logit + forward(*alone) - forward(*bases)
-    elif effect != "total":
-        raise InvalidParameterError(
-            f"unknown effect {effect!r}", where="effect", fix="use 'total' or 'interaction'"
-        )
-
-    def to_space(model_part: np.ndarray, full_part: np.ndarray | None) -> np.ndarray:
-        out = np.zeros(len(space))
-        out[cols[present]] = (weight @ model_part)[present]
-        if full_part is not None:
-            out += weight @ full_part
-        return out
-
-    a_dis = to_space(attrs[0], attrs[2] if uses_feature else None)
-    a_drg = to_space(attrs[1], attrs[3] if uses_feature else None)
-    drug_rows = xs[np.unique(ps)]
-    table = pd.DataFrame(
-        {
-            "gene": space,
-            "disease_value": xd.mean(axis=0),
-            "drug_value": drug_rows.mean(axis=0),
-            "disease_attribution": a_dis,
-            "drug_attribution": a_drg,
-            "combined": a_dis + a_drg,
-            "in_model": space.isin(model_genes),
-        }
+    attrs, delta, base_logit = _attribute_pairs(
+        scorer, inputs, bases, effect=effect, n_steps=n_steps, method=method
     )
-    table = table.sort_values(["combined", "gene"], ascending=[False, True], kind="stable")
-    table.insert(1, "rank", np.arange(1, len(table) + 1))
-    table = table.reset_index(drop=True)
+    a_dis = _to_space(attrs[0], attrs[2] if uses_feature else None, weight, cols, len(space))
+    a_drg = _to_space(attrs[1], attrs[3] if uses_feature else None, weight, cols, len(space))
+    table = _gene_table(space, mm.genes, xd, xs[np.unique(ps)], a_dis, a_drg)
     pairs = pd.DataFrame(
         {
             "contrast": dis.obs_names.astype(str)[pc],
@@ -568,6 +495,126 @@ def explain_match(
     return result
 
 
+def _gene_space(dis: ad.AnnData, drg: ad.AnnData, mm: MatchModel) -> tuple[pd.Index, np.ndarray]:
+    """The union gene space of both signatures, and the column of each model gene in it (-1: absent)."""
+    dis_names = pd.Index(dis.var_names.astype(str))
+    drg_names = pd.Index(drg.var_names.astype(str))
+    space = dis_names.append(drg_names[~drg_names.isin(dis_names)])
+    if space.has_duplicates:
+        raise InputDataError(
+            f"gene {space[space.duplicated()][0]!r} appears twice in a signature",
+            where="signature genes",
+            fix="make gene names unique",
+        )
+    model_genes = pd.Index(mm.genes)
+    cols = space.get_indexer(model_genes)
+    if not (cols >= 0).any():
+        raise GeneSpaceError(
+            f"no gene of the signatures is in the model's gene space (signature genes e.g. "
+            f"{list(space[:3])}; model genes e.g. {list(model_genes[:3])})",
+            where="signatures",
+            fix="use the model's gene identifiers (gene symbols for the public benchmark)",
+        )
+    return space, cols
+
+
+def _model_inputs(
+    x: np.ndarray, ref: np.ndarray, cols: np.ndarray, normalise: bool
+) -> tuple[np.ndarray, ...]:
+    """(model-space rows, their baseline, full-space rows, their baseline), scaled by x's fixed norms."""
+    present = cols >= 0
+    m = np.zeros((x.shape[0], len(cols)))
+    m[:, present] = x[:, cols[present]]
+    r = np.zeros((x.shape[0], len(cols)))
+    r[:, present] = ref[None, cols[present]]
+    scale = np.linalg.norm(m, axis=1, keepdims=True) if normalise else np.ones((len(m), 1))
+    scale[scale == 0] = 1.0
+    full_scale = np.linalg.norm(x, axis=1, keepdims=True)
+    full_scale[full_scale == 0] = 1.0
+    return m / scale, r / scale, x / full_scale, np.broadcast_to(ref, x.shape) / full_scale
+
+
+def _forward(scorer: nn.Module, *arrays: np.ndarray) -> np.ndarray:
+    """The scorer's pair logits on numpy inputs, without gradients."""
+    t = [torch.from_numpy(np.ascontiguousarray(v)) for v in arrays]
+    with torch.no_grad():
+        return scorer(*t).double().numpy()
+
+
+def _attribute_pairs(
+    scorer: _PairScore, inputs: tuple, bases: tuple, *, effect: str, n_steps: int, method: Method
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """IG of the pair logit per input, the convergence deltas and the logits at the baselines.
+
+    With ``effect="interaction"``, the IG of the disease-only function f(., drug baseline) and of
+    the drug-only function f(disease baseline, .) are subtracted (IG is linear in the function).
+    """
+
+    def ig(xs_in, bs_in):
+        return integrated_gradients(
+            scorer,
+            tuple(np.ascontiguousarray(v) for v in xs_in),
+            baselines=tuple(np.ascontiguousarray(v) for v in bs_in),
+            target=0,
+            n_steps=n_steps,
+            method=method,
+            output="logit",
+            return_convergence_delta=True,
+        )
+
+    attrs_raw, delta_raw = ig(inputs, bases)
+    attrs = [np.asarray(a, dtype=np.float64) for a in attrs_raw]
+    delta = np.asarray(delta_raw, dtype=np.float64)
+    base_logit = _forward(scorer, *bases)
+    if effect == "interaction":
+        dis_side = (0, 2) if len(inputs) == 4 else (0,)
+        for side in (dis_side, tuple(i + 1 for i in dis_side)):
+            alone = tuple(inputs[i] if i in side else bases[i] for i in range(len(inputs)))
+            a_alone, d_alone = ig(alone, bases)
+            for i in side:
+                attrs[i] = attrs[i] - np.asarray(a_alone[i], dtype=np.float64)
+            delta = delta - np.asarray(d_alone, dtype=np.float64)
+            base_logit = base_logit + _forward(scorer, *alone) - _forward(scorer, *bases)
+    return attrs, delta, base_logit
+
+
+def _to_space(
+    model_part: np.ndarray, full_part: np.ndarray | None, weight: np.ndarray, cols: np.ndarray, n_space: int
+) -> np.ndarray:
+    """Weighted sum over explained pairs of one side's attributions, over the union gene space."""
+    present = cols >= 0
+    out = np.zeros(n_space)
+    out[cols[present]] = (weight @ model_part)[present]
+    if full_part is not None:
+        out += weight @ full_part
+    return out
+
+
+def _gene_table(
+    space: pd.Index,
+    model_genes: Sequence[str],
+    xd: np.ndarray,
+    drug_rows: np.ndarray,
+    a_dis: np.ndarray,
+    a_drg: np.ndarray,
+) -> pd.DataFrame:
+    """One row per gene of the space, ranked by decreasing combined attribution."""
+    table = pd.DataFrame(
+        {
+            "gene": space,
+            "disease_value": xd.mean(axis=0),
+            "drug_value": drug_rows.mean(axis=0),
+            "disease_attribution": a_dis,
+            "drug_attribution": a_drg,
+            "combined": a_dis + a_drg,
+            "in_model": space.isin(pd.Index(model_genes)),
+        }
+    )
+    table = table.sort_values(["combined", "gene"], ascending=[False, True], kind="stable")
+    table.insert(1, "rank", np.arange(1, len(table) + 1))
+    return table.reset_index(drop=True)
+
+
 def _is_name(obj) -> bool:
     return isinstance(obj, str) and not Path(obj).is_file()
 
@@ -583,15 +630,33 @@ def pathway_table(
 ) -> pd.DataFrame:
     """Pathway-level view of a gene table of :func:`explain_match`.
 
-    Summed attributions per set (:func:`exprlab.explain._aggregate.pathway_scores`), the
-    over-representation of the ``top`` genes with a positive combined attribution, and the rank
-    test of every set over the whole combined ranking. The universe of both tests is the genes
-    that can carry an attribution: those listed (non-zero) in either signature or attributed
-    (with a non-zero baseline). Genes listed nowhere would inflate every test, since the top
-    genes are always listed ones.
+    Summed attributions per set (:func:`pathway_scores`), the over-representation of the ``top``
+    genes with a positive combined attribution, and the rank test of every set over the whole
+    combined ranking. The universe of both tests is the genes that can carry an attribution:
+    those listed (non-zero) in either signature or attributed (with a non-zero baseline). Genes
+    listed nowhere would inflate every test, since the top genes are always listed ones.
+
+    Parameters
+    ----------
+    genes
+        The ``genes`` table of a :class:`MatchExplanation`.
+    gene_sets
+        Set name -> genes.
+    top
+        Number of top genes tested for over-representation.
+    min_size
+        Sets with fewer genes in the universe are not reported.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per set: ``pathway``, ``set_size``, summed ``disease``, ``drug`` and
+        ``combined`` attributions, the hypergeometric test of the top genes (``overlap``,
+        ``hyper_pvalue``, ``hyper_qvalue``), the rank test (``rank_auc``, ``rank_pvalue``,
+        ``rank_qvalue``) and ``top_genes``; sorted by hypergeometric then rank p-value.
     """
-    if int(top) < 1:
-        raise InvalidParameterError(f"top={top}", where="top", fix="test at least 1 top gene")
+    # Over 80 lines only with its docstring; the body is one table assembled in order.
+    check_count(top, "top", minimum=1)
     # the universe: genes that can carry attribution (listed in a signature, or attributed via
     # a non-zero baseline); unlisted genes would make any set of listed genes look enriched
     columns = ["disease_value", "drug_value", "disease_attribution", "drug_attribution"]

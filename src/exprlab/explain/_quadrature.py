@@ -15,26 +15,27 @@ The rules are defined as Captum defines them, so attributions agree number for n
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 from scipy.special import roots_legendre
 
-from exprlab.errors import InvalidParameterError
+from exprlab._validation import check_choice, check_count
 
-METHODS = ("gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid")
+Method = Literal["gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"]
+METHODS: tuple[Method, ...] = (
+    "gausslegendre",
+    "riemann_left",
+    "riemann_right",
+    "riemann_middle",
+    "riemann_trapezoid",
+)
 
 
 def check_method(method: str, n_steps: int) -> None:
-    """Refuse unknown methods and step counts the method cannot use."""
-    if method not in METHODS:
-        raise InvalidParameterError(
-            f"unknown quadrature method {method!r}", where="method", fix=f"choose one of {', '.join(METHODS)}"
-        )
-    minimum = 1 if method == "gausslegendre" else 2
-    if not isinstance(n_steps, (int, np.integer)) or n_steps < minimum:
-        raise InvalidParameterError(
-            f"n_steps must be an integer >= {minimum} for {method}, got {n_steps!r}", where="n_steps"
-        )
+    """Refuse unknown methods and step counts the method cannot use (the trapezoid needs two)."""
+    check_choice(method, "method", METHODS)
+    check_count(n_steps, "n_steps", minimum=1 if method == "gausslegendre" else 2)
 
 
 @lru_cache(maxsize=64)
@@ -61,7 +62,22 @@ def _nodes(method: str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
     return alphas, weights
 
 
-def quadrature(method: str = "gausslegendre", n_steps: int = 50) -> tuple[np.ndarray, np.ndarray]:
-    """(alphas, weights) of ``method`` with ``n_steps`` nodes, float64, read-only and cached."""
+def quadrature(method: Method = "gausslegendre", n_steps: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights of an Integrated Gradients quadrature on [0, 1] (docs/methods.md §3).
+
+    Parameters
+    ----------
+    method
+        One of :data:`METHODS`: Gauss–Legendre or a Riemann rule.
+    n_steps
+        Number of nodes (at least 2 for the Riemann rules).
+
+    Returns
+    -------
+    alphas : numpy.ndarray
+        (n_steps,) path positions, float64, read-only and cached.
+    weights : numpy.ndarray
+        (n_steps,) weights summing to one, float64, read-only and cached.
+    """
     check_method(method, n_steps)
     return _nodes(method, int(n_steps))

@@ -1,4 +1,4 @@
-"""Torch models: phenotype classifiers and drug-disease matchers."""
+"""Torch models: phenotype classifiers and drug-disease matchers, with their training."""
 
 from exprlab.models._classifiers import (
     MLP,
@@ -9,9 +9,30 @@ from exprlab.models._classifiers import (
     ExpressionClassifier,
     LogisticRegression,
     build_module,
+    labels_of,
 )
 from exprlab.models._diffusion import GraphDiffusion, diffusion_matrix
-from exprlab.models._preprocess import Preprocessor
+from exprlab.models._matcher_training import (
+    TrainConfig,
+    TrainResult,
+    data_rows,
+    load_matcher,
+    save_matcher,
+    select_genes,
+    train_matcher,
+)
+from exprlab.models._matchers import (
+    Matcher,
+    PairData,
+    PaperMatcher,
+    ReversalTwoTower,
+    SeedEnsemble,
+    SparseRows,
+    aggregate_scores,
+    rank_drugs,
+)
+from exprlab.models._preprocess import Preprocessor, check_finite
+from exprlab.models._training import seed_int
 
 __all__ = [
     "MLP",
@@ -22,8 +43,25 @@ __all__ = [
     "ExpressionClassifier",
     "GraphDiffusion",
     "LogisticRegression",
+    "Matcher",
+    "PairData",
+    "PaperMatcher",
     "Preprocessor",
+    "ReversalTwoTower",
+    "SeedEnsemble",
+    "SparseRows",
+    "TrainConfig",
+    "TrainResult",
+    "aggregate_scores",
     "build_module",
+    "check_finite",
+    "data_rows",
     "diffusion_matrix",
+    "labels_of",
+    "load_matcher",
+    "rank_drugs",
+    "save_matcher",
+    "seed_int",
+    "select_genes",
+    "train_matcher",
 ]
-from exprlab.models._matchers import PaperMatcher, ReversalTwoTower, SeedEnsemble  # noqa: F401

@@ -4,12 +4,12 @@ The torch modules follow docs/methods.md §3 (arXiv:2303.11336):
 
 * ``lr``: Dropout(0.2) → Linear(p, C)
 * ``mlp``: Linear(p, 20) → BatchNorm1d → ReLU → Linear(20, C)
-* ``diffuse-lr`` / ``diffuse-mlp``: the fixed gene-correlation diffusion
-  (:mod:`exprlab.models._diffusion`) in front of the same models
-* ``deep-mlp``: a configurable stack of Linear → BatchNorm1d → ReLU → Dropout blocks.
+* ``diffuse_lr`` / ``diffuse_mlp``: the fixed gene-correlation diffusion
+  (:class:`exprlab.models.GraphDiffusion`) in front of the same models
+* ``deep_mlp``: a configurable stack of Linear → BatchNorm1d → ReLU → Dropout blocks.
 
 Every module is an ``nn.Sequential`` that maps standardised inputs to logits and starts with
-a linear operation, which lets :func:`exprlab.explain._integrated_gradients` run its exact
+a linear operation, which lets :func:`exprlab.explain.integrated_gradients` run its exact
 after-first-layer path. :class:`ExpressionClassifier` wraps preprocessing (log2(x + 1), z-score
 with training statistics), the paper's training schedule, prediction, balanced accuracy and
 saving/loading of a model directory.
@@ -21,6 +21,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -28,24 +29,46 @@ import torch
 from torch import nn
 
 from exprlab._atomic import atomic_dir
+from exprlab._validation import check_choice
 from exprlab.errors import FileAccessError, FormatError, InputDataError, InvalidParameterError
 from exprlab.models._diffusion import GraphDiffusion, diffusion_matrix
 from exprlab.models._preprocess import Preprocessor, check_finite, dense_matrix
 from exprlab.models._training import TrainingSchedule, seed_int, train_classifier
 
-MODEL_KINDS = ("lr", "mlp", "diffuse-lr", "diffuse-mlp", "deep-mlp")
+Arch = Literal["lr", "mlp", "diffuse_lr", "diffuse_mlp", "deep_mlp"]
+MODEL_KINDS: tuple[Arch, ...] = ("lr", "mlp", "diffuse_lr", "diffuse_mlp", "deep_mlp")
 _FORMAT_VERSION = 1
 
 
 class LogisticRegression(nn.Sequential):
-    """Dropout(p_drop) → Linear(p, C): multinomial logistic regression on logits."""
+    """Dropout → Linear(p, C): multinomial logistic regression on logits (docs/methods.md §3).
+
+    Parameters
+    ----------
+    n_features
+        Number of input genes p.
+    n_classes
+        Number of classes C (output logits).
+    dropout
+        Dropout rate on the inputs (the paper: 0.2).
+    """
 
     def __init__(self, n_features: int, n_classes: int, *, dropout: float = 0.2):
         super().__init__(nn.Dropout(dropout), nn.Linear(n_features, n_classes))
 
 
 class MLP(nn.Sequential):
-    """Linear(p, h) → BatchNorm1d(h) → ReLU → Linear(h, C) (h = 20 in the paper)."""
+    """Linear(p, h) → BatchNorm1d(h) → ReLU → Linear(h, C), the paper's MLP (docs/methods.md §3).
+
+    Parameters
+    ----------
+    n_features
+        Number of input genes p.
+    n_classes
+        Number of classes C (output logits).
+    hidden
+        Hidden width h (the paper: 20).
+    """
 
     def __init__(self, n_features: int, n_classes: int, *, hidden: int = 20):
         super().__init__(
@@ -54,7 +77,21 @@ class MLP(nn.Sequential):
 
 
 class DeepMLP(nn.Sequential):
-    """A deeper MLP: per hidden width, Linear → BatchNorm1d → ReLU → Dropout; then Linear(·, C)."""
+    """A deeper MLP: per hidden width, Linear → BatchNorm1d → ReLU → Dropout; then Linear(·, C).
+
+    Parameters
+    ----------
+    n_features
+        Number of input genes p.
+    n_classes
+        Number of classes C (output logits).
+    hidden
+        Widths of the hidden blocks, first to last.
+    dropout
+        Dropout rate after each hidden block (0: none).
+    batch_norm
+        Put a BatchNorm1d after each hidden Linear.
+    """
 
     def __init__(
         self,
@@ -80,21 +117,49 @@ class DeepMLP(nn.Sequential):
 
 
 class DiffuseLR(nn.Sequential):
-    """Graph diffusion D x → Dropout → Linear(p, C)."""
+    """Graph diffusion D x → Dropout → Linear(p, C) (docs/methods.md §3).
+
+    Parameters
+    ----------
+    diffusion
+        The fixed gene-correlation diffusion applied first.
+    n_classes
+        Number of classes C (output logits).
+    dropout
+        Dropout rate on the diffused inputs.
+    """
 
     def __init__(self, diffusion: GraphDiffusion, n_classes: int, *, dropout: float = 0.2):
         super().__init__(diffusion, nn.Dropout(dropout), nn.Linear(diffusion.n_features, n_classes))
 
 
 class DiffuseMLP(nn.Sequential):
-    """Graph diffusion D x → the paper's MLP."""
+    """Graph diffusion D x → the paper's MLP (docs/methods.md §3).
+
+    Parameters
+    ----------
+    diffusion
+        The fixed gene-correlation diffusion applied first.
+    n_classes
+        Number of classes C (output logits).
+    hidden
+        Hidden width of the MLP.
+    """
 
     def __init__(self, diffusion: GraphDiffusion, n_classes: int, *, hidden: int = 20):
         super().__init__(diffusion, *MLP(diffusion.n_features, n_classes, hidden=hidden))
 
 
+def normalize_arch(arch: str) -> str:
+    """The snake_case spelling of an architecture name (``diffuse-lr`` → ``diffuse_lr``).
+
+    Model folders written before the names were made snake_case store the hyphenated name.
+    """
+    return arch.replace("-", "_")
+
+
 def build_module(
-    kind: str,
+    arch: Arch,
     n_features: int,
     n_classes: int,
     *,
@@ -102,43 +167,78 @@ def build_module(
     dropout=None,
     diffusion: GraphDiffusion | None = None,
 ) -> nn.Sequential:
-    """Instantiate the torch module of one model kind (weights from torch's current RNG)."""
-    if kind == "lr":
+    """Instantiate the torch module of one architecture (weights from torch's current RNG).
+
+    Parameters
+    ----------
+    arch
+        Architecture name, one of :data:`MODEL_KINDS`.
+    n_features
+        Number of input genes.
+    n_classes
+        Number of classes (output logits).
+    hidden
+        Hidden width (``mlp``, ``diffuse_mlp``; default 20) or widths (``deep_mlp``; default
+        (256, 64)); ignored by the linear models.
+    dropout
+        Dropout rate (``lr``, ``diffuse_lr``, ``deep_mlp``; default 0.2).
+    diffusion
+        The diffusion of the ``diffuse_*`` architectures; default an identity-initialised
+        :class:`GraphDiffusion` whose matrix is then loaded from saved weights.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The untrained module, mapping standardised inputs to logits.
+    """
+    check_choice(arch, "arch", MODEL_KINDS)
+    if arch == "lr":
         return LogisticRegression(n_features, n_classes, dropout=0.2 if dropout is None else dropout)
-    if kind == "mlp":
+    if arch == "mlp":
         return MLP(n_features, n_classes, hidden=20 if hidden is None else int(hidden))
-    if kind == "deep-mlp":
+    if arch == "deep_mlp":
         return DeepMLP(
             n_features,
             n_classes,
             hidden=(256, 64) if hidden is None else hidden,
             dropout=0.2 if dropout is None else dropout,
         )
-    if kind in ("diffuse-lr", "diffuse-mlp"):
-        diffusion = diffusion if diffusion is not None else GraphDiffusion(n_features=n_features)
-        if kind == "diffuse-lr":
-            return DiffuseLR(diffusion, n_classes, dropout=0.2 if dropout is None else dropout)
-        return DiffuseMLP(diffusion, n_classes, hidden=20 if hidden is None else int(hidden))
-    raise InvalidParameterError(
-        f"unknown model {kind!r}", where="model", fix=f"choose one of {', '.join(MODEL_KINDS)}"
-    )
+    diffusion = diffusion if diffusion is not None else GraphDiffusion(n_features=n_features)
+    if arch == "diffuse_lr":
+        return DiffuseLR(diffusion, n_classes, dropout=0.2 if dropout is None else dropout)
+    return DiffuseMLP(diffusion, n_classes, hidden=20 if hidden is None else int(hidden))
 
 
-def labels_of(adata, label_key: str, *, where: str = "data") -> np.ndarray:
-    """The labels in ``adata.obs[label_key]`` as an array; missing key or labels are errors."""
-    if label_key not in adata.obs.columns:
+def labels_of(adata, label: str, *, where: str = "data") -> np.ndarray:
+    """The class labels in ``adata.obs[label]`` as an array; a missing column or label is an error.
+
+    Parameters
+    ----------
+    adata
+        Data whose obs holds the labels.
+    label
+        obs column holding the class labels.
+    where
+        What the error message names as the place of a problem.
+
+    Returns
+    -------
+    numpy.ndarray
+        One label per sample (categories as plain objects).
+    """
+    if label not in adata.obs.columns:
         raise InputDataError(
-            f"label column {label_key!r} is absent (obs columns: "
+            f"label column {label!r} is absent (obs columns: "
             f"{', '.join(map(str, adata.obs.columns)) or 'none'})",
             where=where,
             fix="name the obs column that holds the class labels",
         )
-    series = adata.obs[label_key]
+    series = adata.obs[label]
     missing = series.isna().to_numpy()
     if missing.any():
         names = adata.obs_names[missing][:5].tolist()
         raise InputDataError(
-            f"{int(missing.sum())} samples have no label in {label_key!r}, e.g. {names}",
+            f"{int(missing.sum())} samples have no label in {label!r}, e.g. {names}",
             where=where,
             fix="drop the unlabelled samples or fill in their labels",
         )
@@ -158,32 +258,52 @@ def _python(value):
 class ExpressionClassifier:
     """A phenotype classifier on an AnnData of expression (obs = samples, var = genes).
 
+    Wraps preprocessing, the paper's training schedule (docs/methods.md §3), prediction,
+    balanced accuracy and saving/loading of a model folder, in the manner of a scikit-learn
+    estimator.
+
     Parameters
     ----------
-    model : "lr", "mlp", "diffuse-lr", "diffuse-mlp" or "deep-mlp".
-    seed : int or numpy Generator; same seed, same weights and predictions.
-    log2 : apply log2(x + 1) before the z-score (for counts).
-    hidden : hidden width (mlp, diffuse-mlp; default 20) or widths (deep-mlp; default (256, 64)).
-    dropout : dropout rate (lr, diffuse-lr: default 0.2; deep-mlp: default 0.2).
-    diffusion_threshold : correlation threshold of the diffusion graph (default 0.5).
-    epochs, batch_size, lr, momentum, weight_decay, milestones, gamma : the training schedule;
-        the defaults are the paper's (25 epochs, 32, 0.1, 0.9, 1e-4, (12, 22), 0.1).
-    layer : use ``adata.layers[layer]`` instead of ``X``.
+    arch
+        Architecture: ``lr``, ``mlp``, ``diffuse_lr``, ``diffuse_mlp`` or ``deep_mlp``.
+    seed
+        Integer or numpy Generator; the same seed gives the same weights and predictions.
+    log2
+        Apply log2(x + 1) before the z-score (for counts).
+    hidden
+        Hidden width (``mlp``, ``diffuse_mlp``; default 20) or widths (``deep_mlp``; default
+        (256, 64)).
+    dropout
+        Dropout rate (``lr``, ``diffuse_lr``, ``deep_mlp``; default 0.2).
+    diffusion_threshold
+        Correlation threshold of the diffusion graph.
+    epochs, batch_size, lr, momentum, weight_decay, milestones, gamma
+        The training schedule; the defaults are the paper's (25 epochs, 32, 0.1, 0.9, 1e-4,
+        (12, 22), 0.1).
+    layer
+        Use ``adata.layers[layer]`` instead of ``X``.
 
-    Attributes after :meth:`fit`
-    ----------------------------
-    module_ : the torch module (eval mode) mapping standardised inputs to logits.
-    classes_ : class labels, index i ↔ logit i.
-    preprocessor_ : the learnt :class:`~exprlab.models._preprocess.Preprocessor`.
-    class_means_ : (C, p) per-class means of the standardised training inputs (baselines).
-    input_mean_ : (p,) mean of the standardised training inputs (0 up to rounding).
-    genes_ : the training genes, in input order.
-    history_ : mean training loss per epoch.
+    Attributes
+    ----------
+    module_ : torch.nn.Sequential
+        The torch module (eval mode) mapping standardised inputs to logits.
+    classes_ : numpy.ndarray
+        Class labels, index i ↔ logit i.
+    preprocessor_ : Preprocessor
+        The learnt preprocessing.
+    class_means_ : numpy.ndarray
+        (C, p) per-class means of the standardised training inputs (baselines).
+    input_mean_ : numpy.ndarray
+        (p,) mean of the standardised training inputs (0 up to rounding).
+    genes_ : pandas.Index
+        The training genes, in input order.
+    history_ : list of float
+        Mean training loss per epoch.
     """
 
     def __init__(
         self,
-        model: str = "lr",
+        arch: Arch = "lr",
         seed=0,
         *,
         log2: bool = False,
@@ -199,11 +319,7 @@ class ExpressionClassifier:
         gamma: float = 0.1,
         layer: str | None = None,
     ):
-        if model not in MODEL_KINDS:
-            raise InvalidParameterError(
-                f"unknown model {model!r}", where="model", fix=f"choose one of {', '.join(MODEL_KINDS)}"
-            )
-        self.model = model
+        self.arch = check_choice(arch, "arch", MODEL_KINDS)
         self.seed = seed
         self.log2 = log2
         self.hidden = hidden
@@ -215,16 +331,29 @@ class ExpressionClassifier:
         self.layer = layer
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, adata, label_key: str) -> ExpressionClassifier:
-        """Learn preprocessing and weights from ``adata`` labelled by ``adata.obs[label_key]``."""
-        labels = labels_of(adata, label_key, where=f"obs[{label_key!r}]")
+    def fit(self, adata, label: str) -> ExpressionClassifier:
+        """Learn preprocessing and weights from ``adata`` labelled by ``adata.obs[label]``.
+
+        Parameters
+        ----------
+        adata
+            Training data (obs = samples, var = genes).
+        label
+            obs column holding the class labels.
+
+        Returns
+        -------
+        ExpressionClassifier
+            ``self``, fitted.
+        """
+        labels = labels_of(adata, label, where=f"obs[{label!r}]")
         classes = pd.unique(pd.Series(labels))
         classes = np.asarray(sorted(classes, key=lambda v: (str(type(v)), v)), dtype=object)
         if classes.size < 2:
             raise InputDataError(
-                f"the labels in {label_key!r} have a single class ({classes[0]!r}); a classifier "
+                f"the labels in {label!r} have a single class ({classes[0]!r}); a classifier "
                 "needs at least two",
-                where=f"obs[{label_key!r}]",
+                where=f"obs[{label!r}]",
                 fix="train on data that contains samples of at least two classes",
             )
         raw = dense_matrix(adata, layer=self.layer, where="training data")
@@ -236,12 +365,12 @@ class ExpressionClassifier:
         y = np.fromiter((index[v] for v in labels), dtype=np.int64, count=len(labels))
         seed = seed_int(self.seed)
         diffusion = None
-        if self.model.startswith("diffuse"):
+        if self.arch.startswith("diffuse"):
             diffusion = GraphDiffusion(diffusion_matrix(x, threshold=self.diffusion_threshold))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = build_module(
-                self.model,
+                self.arch,
                 x.shape[1],
                 classes.size,
                 hidden=self.hidden,
@@ -249,11 +378,11 @@ class ExpressionClassifier:
                 diffusion=diffusion,
             )
         self.history_ = train_classifier(
-            module, x, y, schedule=self.schedule, seed=seed, description=f"training {self.model}"
+            module, x, y, schedule=self.schedule, seed=seed, description=f"training {self.arch}"
         )
         self.module_ = module
         self.classes_ = classes
-        self.label_key_ = label_key
+        self.label_key_ = label
         self.genes_ = self.preprocessor_.genes
         self.n_features_in_ = x.shape[1]
         self.class_means_ = np.stack([x[y == i].mean(axis=0) for i in range(classes.size)])
@@ -265,7 +394,7 @@ class ExpressionClassifier:
             raise InputDataError(
                 "the classifier is not fitted",
                 where="ExpressionClassifier",
-                fix="call fit(adata, label_key) or load a saved model first",
+                fix="call fit(adata, label) or load a saved model first",
             )
 
     # ------------------------------------------------------------------ using
@@ -307,11 +436,11 @@ class ExpressionClassifier:
         self._check_fitted()
         return self.classes_[np.argmax(self.decision_function(adata), axis=1)]
 
-    def score(self, adata, label_key: str | None = None) -> float:
-        """Balanced accuracy on ``adata`` labelled by ``obs[label_key]`` (default: fit's key)."""
-        from sklearn.metrics import balanced_accuracy_score
+    def score(self, adata, label: str | None = None) -> float:
+        """Balanced accuracy on ``adata`` labelled by ``obs[label]`` (default: fit's column)."""
+        from sklearn.metrics import balanced_accuracy_score  # scikit-learn loads only when scoring
 
-        key = label_key or self.label_key_
+        key = label or self.label_key_
         truth = labels_of(adata, key, where=f"obs[{key!r}]")
         return float(balanced_accuracy_score(truth.astype(str), self.predict(adata).astype(str)))
 
@@ -335,7 +464,7 @@ class ExpressionClassifier:
         meta = {
             "format": "exprlab-classifier",
             "version": _FORMAT_VERSION,
-            "model": self.model,
+            "model": self.arch,
             "seed": seed_int(self.seed) if not isinstance(self.seed, np.random.Generator) else None,
             "log2": self.log2,
             "hidden": self.hidden,
@@ -353,12 +482,12 @@ class ExpressionClassifier:
             os.umask(mask)
             os.chmod(tmp, 0o777 & ~mask)  # a normal folder, not the private temporary one
             torch.save(self.module_.state_dict(), tmp / "weights.pt")
-            np.savez(
-                tmp / "preprocess.npz",
-                class_means=self.class_means_,
-                input_mean=self.input_mean_,
+            arrays: dict[str, Any] = {
+                "class_means": self.class_means_,
+                "input_mean": self.input_mean_,
                 **self.preprocessor_.to_arrays(),
-            )
+            }
+            np.savez(tmp / "preprocess.npz", **arrays)
             (tmp / "metadata.json").write_text(json.dumps(meta, indent=2))
         return target
 
@@ -383,7 +512,7 @@ class ExpressionClassifier:
             )
         sched = meta["schedule"]
         est = cls(
-            meta["model"],
+            normalize_arch(meta["model"]),  # type: ignore[arg-type]
             seed=meta["seed"] or 0,
             log2=meta["log2"],
             hidden=meta["hidden"],
@@ -402,7 +531,7 @@ class ExpressionClassifier:
         est.n_features_in_ = int(meta["n_features"])
         est.history_ = meta.get("history", [])
         module = build_module(
-            est.model, est.n_features_in_, len(est.classes_), hidden=est.hidden, dropout=est.dropout
+            est.arch, est.n_features_in_, len(est.classes_), hidden=est.hidden, dropout=est.dropout
         )
         module.load_state_dict(torch.load(files[1], weights_only=True))
         module.eval()
@@ -410,4 +539,4 @@ class ExpressionClassifier:
         return est
 
     def __repr__(self) -> str:
-        return f"ExpressionClassifier(model={self.model!r}, seed={self.seed!r})"
+        return f"ExpressionClassifier(arch={self.arch!r}, seed={self.seed!r})"

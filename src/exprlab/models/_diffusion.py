@@ -15,21 +15,17 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
+from exprlab._validation import check_interval
 from exprlab.errors import InvalidParameterError
 
 
-def correlation_graph(values: np.ndarray, *, threshold: float = 0.5, block_size: int = 2048) -> sp.csr_matrix:
+def correlation_graph(values: np.ndarray, *, threshold: float = 0.5, chunk_size: int = 2048) -> sp.csr_matrix:
     """Pearson correlation between the columns (genes) of ``values``, kept above ``threshold``.
 
     Computed block by block, so 15,000 genes never need the dense 15,000 x 15,000 matrix.
     Genes that are constant have no defined correlation and get no edge. The diagonal is zero.
     """
-    if not 0.0 <= threshold < 1.0:
-        raise InvalidParameterError(
-            f"correlation threshold {threshold} is outside [0, 1)",
-            where="threshold",
-            fix="choose a value such as 0.5",
-        )
+    check_interval(threshold, "threshold", 0.0, 1.0, closed="left")
     x = np.asarray(values, dtype=np.float64)
     centred = x - x.mean(axis=0)
     norms = np.sqrt((centred**2).sum(axis=0))
@@ -37,8 +33,8 @@ def correlation_graph(values: np.ndarray, *, threshold: float = 0.5, block_size:
     unit = np.where(constant, 0.0, centred / np.where(constant, 1.0, norms))
     p = unit.shape[1]
     rows, cols, vals = [], [], []
-    for start in range(0, p, block_size):
-        stop = min(start + block_size, p)
+    for start in range(0, p, chunk_size):
+        stop = min(start + chunk_size, p)
         corr = unit[:, start:stop].T @ unit  # (block, p)
         corr[np.arange(stop - start), np.arange(start, stop)] = 0.0
         r, c = np.nonzero(corr > threshold)
@@ -58,7 +54,20 @@ def normalized_diffusion(adjacency: sp.spmatrix) -> sp.csr_matrix:
 
 
 def diffusion_matrix(values: np.ndarray, *, threshold: float = 0.5) -> sp.csr_matrix:
-    """The diffusion operator of docs/methods.md §3 learnt from a (training) matrix."""
+    """The diffusion operator of docs/methods.md §3 learnt from a (training) matrix.
+
+    Parameters
+    ----------
+    values
+        (samples × genes) training inputs.
+    threshold
+        Correlations above it, in [0, 1), become edges of the gene graph.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        D = D̃^{-1/2}(A + I)D̃^{-1/2}, (genes × genes), symmetric.
+    """
     return normalized_diffusion(correlation_graph(values, threshold=threshold))
 
 
@@ -67,7 +76,18 @@ class GraphDiffusion(nn.Module):
 
     The operator is stored as COO buffers (indices, values) so it is saved with the module's
     ``state_dict`` and moves with ``.to()``; :meth:`matrix` returns it as a torch sparse tensor.
+
+    Parameters
+    ----------
+    matrix
+        The (p × p) operator, e.g. from :func:`diffusion_matrix`.
+    n_features
+        Without ``matrix``: p, for an identity placeholder whose operator is then loaded from
+        saved weights.
     """
+
+    indices: torch.Tensor
+    values: torch.Tensor
 
     def __init__(self, matrix: sp.spmatrix | None = None, *, n_features: int | None = None):
         super().__init__()

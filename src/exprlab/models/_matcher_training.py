@@ -21,6 +21,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,20 +29,57 @@ import torch
 from torch.nn import functional as F
 
 from exprlab._atomic import atomic_path
+from exprlab._validation import check_choice, check_count, check_fraction
 from exprlab.errors import FileAccessError, InputDataError, InvalidParameterError
-from exprlab.evaluate._retrieval import mean_average_precision
-from exprlab.evaluate._splits import Fold
-from exprlab.models._matchers import Matcher, PairData, build_matcher, rank_drugs
+from exprlab.evaluate import Fold, mean_average_precision
+from exprlab.models._matchers import (
+    MATCHERS,
+    Matcher,
+    MatcherArch,
+    PairData,
+    _inputs,
+    build_matcher,
+    rank_drugs,
+)
 
 
 @dataclass
 class TrainConfig:
-    """Options of one training run (saved in checkpoints; a resume must use the same ones).
+    """Options of one matcher training run (docs/methods.md §2).
 
-    ``max_epochs`` may grow on resume (to extend a run); everything else must match.
+    Saved in checkpoints: a resume must use the same options, except ``max_epochs``, which may
+    grow (to extend a run).
+
+    Parameters
+    ----------
+    arch
+        Matcher architecture: ``paper`` (:class:`PaperMatcher`) or ``twotower``
+        (:class:`ReversalTwoTower`).
+    options
+        Keyword options of the architecture (e.g. ``hidden``, ``dim``).
+    max_epochs
+        Upper bound on epochs.
+    steps_per_epoch
+        Optimiser steps (batches) per epoch.
+    batch_size
+        Pairs per batch.
+    lr
+        Adam learning rate.
+    weight_decay
+        Adam weight decay.
+    clip
+        Gradient-norm clip.
+    patience
+        Epochs without a better validation MAP before stopping.
+    pos_fraction
+        Share of positive pairs in each batch, in (0, 1).
+    seed
+        Seed of weights and batch sampling.
+    threads
+        Torch threads during training.
     """
 
-    architecture: str = "paper"
+    arch: MatcherArch = "paper"
     options: dict = field(default_factory=dict)
     max_epochs: int = 30
     steps_per_epoch: int = 16
@@ -55,19 +93,10 @@ class TrainConfig:
     threads: int = 1
 
     def __post_init__(self) -> None:
+        check_choice(self.arch, "arch", MATCHERS)
         for name in ("max_epochs", "steps_per_epoch", "batch_size", "patience"):
-            if int(getattr(self, name)) < 1:
-                raise InvalidParameterError(
-                    f"{name} must be at least 1 (got {getattr(self, name)})",
-                    where="TrainConfig",
-                    fix=f"set {name} to a positive integer",
-                )
-        if not 0 < self.pos_fraction < 1:
-            raise InvalidParameterError(
-                f"pos_fraction {self.pos_fraction} is not in (0, 1)",
-                where="TrainConfig",
-                fix="use 0.5 for balanced batches",
-            )
+            check_count(getattr(self, name), name, minimum=1)
+        check_fraction(self.pos_fraction, "pos_fraction", closed="neither")
 
 
 class BalancedPairSampler:
@@ -148,7 +177,19 @@ def _rows_by_name(names: np.ndarray, keep) -> dict[str, np.ndarray]:
 
 @dataclass
 class TrainResult:
-    """A trained matcher (best validation epoch), its history and the chosen epoch."""
+    """A trained matcher (best validation epoch), its history and the chosen epoch.
+
+    Parameters
+    ----------
+    model
+        The matcher with the weights of its best validation epoch, in eval mode.
+    history
+        One row per epoch: ``epoch``, ``loss``, ``val_map``.
+    best_epoch
+        The epoch whose weights were kept.
+    best_val_map
+        Its validation MAP.
+    """
 
     model: Matcher
     history: pd.DataFrame
@@ -171,6 +212,24 @@ def select_genes(
     carry a drug-disease relation that a model can learn), ranked by the geometric mean of the two
     counts, and the ``max_genes`` most frequent are kept (the input layer's width bounds the
     training cost; see the user guide for the choice).
+
+    Parameters
+    ----------
+    data
+        Signatures over the full gene space.
+    contrast_rows
+        Training disease contrasts (rows of ``data.diseases``).
+    instance_rows
+        Training drug perturbations (rows of ``data.drugs``).
+    max_genes
+        Most genes kept.
+    min_count
+        Least number of training signatures of each side listing a kept gene.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted column indices of the kept genes.
     """
     dis = data.diseases.matrix[np.asarray(contrast_rows)]
     drg = data.drugs.matrix[np.asarray(instance_rows)]
@@ -211,14 +270,19 @@ def train_matcher(
     train
         A fold whose ``train`` pairs, ``train_diseases`` and ``train_drugs`` are used.
     val
-        A fold whose test part is the validation set (from :func:`~exprlab.evaluate._splits.
-        inner_validation`; never the outer test fold).
+        A fold whose test part is the validation set (an inner validation split; never the
+        outer test fold).
     config
         :class:`TrainConfig`.
     checkpoint
         File written after every epoch; if it exists the run resumes from it.
     on_epoch
         Called with (epoch, validation MAP) after each epoch (progress reporting).
+
+    Returns
+    -------
+    TrainResult
+        The model at its best validation epoch and the training history.
     """
     cfg = config or TrainConfig()
     previous_threads = torch.get_num_threads()
@@ -232,9 +296,9 @@ def train_matcher(
 def _train(data, train, val, cfg: TrainConfig, checkpoint, on_epoch) -> TrainResult:
     torch.manual_seed(cfg.seed)
     options = dict(cfg.options)
-    if cfg.architecture == "twotower":
+    if cfg.arch == "twotower":
         options.setdefault("n_extras", data.n_extras)
-    model = build_matcher(cfg.architecture, len(data.genes), **options)
+    model = build_matcher(cfg.arch, len(data.genes), **options)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sampler = BalancedPairSampler(
         data,
@@ -244,12 +308,15 @@ def _train(data, train, val, cfg: TrainConfig, checkpoint, on_epoch) -> TrainRes
         pos_fraction=cfg.pos_fraction,
         seed=cfg.seed,
     )
-    state = {"epoch": 0, "best": -np.inf, "best_epoch": 0, "bad": 0, "history": []}
+    state: dict[str, Any] = {"epoch": 0, "best": -np.inf, "best_epoch": 0, "bad": 0, "history": []}
     best_weights = copy.deepcopy(model.state_dict())
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and path.exists():
         saved = _load_checkpoint(path)
-        old = {k: v for k, v in saved["config"].items() if k != "max_epochs"}
+        # checkpoints written before the option was named ``arch`` call it ``architecture``
+        old = {
+            ("arch" if k == "architecture" else k): v for k, v in saved["config"].items() if k != "max_epochs"
+        }
         new = {k: v for k, v in asdict(cfg).items() if k != "max_epochs"}
         if old != new:
             raise InvalidParameterError(
@@ -297,9 +364,22 @@ def _train(data, train, val, cfg: TrainConfig, checkpoint, on_epoch) -> TrainRes
 
 
 def data_rows(model: Matcher, data: PairData, side: str):
-    """The (possibly normalised) rows of one side as the model reads them."""
-    from exprlab.models._matchers import _inputs
+    """The (possibly normalised) rows of one side as the model reads them.
 
+    Parameters
+    ----------
+    model
+        The matcher (its ``normalize_inputs`` decides the normalisation).
+    data
+        The signatures.
+    side
+        ``diseases`` or ``drugs``.
+
+    Returns
+    -------
+    SparseRows
+        The rows of that side.
+    """
     dis, drg = _inputs(data, model.normalize_inputs)
     return dis if side == "diseases" else drg
 
@@ -329,7 +409,17 @@ def _load_checkpoint(path: Path) -> dict:
 
 
 def save_matcher(model: Matcher, path: str | Path, **meta) -> None:
-    """Write a trained matcher (architecture, options, weights and metadata) atomically."""
+    """Write a trained matcher (architecture, options, weights and metadata) atomically.
+
+    Parameters
+    ----------
+    model
+        The trained matcher.
+    path
+        The file to write.
+    **meta
+        Extra entries stored with it and returned by :func:`load_matcher`.
+    """
     blob = {"class": type(model).__name__, "config": model.config, "state": model.state_dict()}
     blob.update(meta)
     with atomic_path(path) as tmp:
@@ -337,9 +427,23 @@ def save_matcher(model: Matcher, path: str | Path, **meta) -> None:
 
 
 def load_matcher(path: str | Path) -> tuple[Matcher, dict]:
-    """Read a matcher written by :func:`save_matcher`; returns (model, metadata)."""
+    """Read a matcher written by :func:`save_matcher`.
+
+    Parameters
+    ----------
+    path
+        The file written by :func:`save_matcher`.
+
+    Returns
+    -------
+    model : Matcher
+        The matcher, in eval mode.
+    meta : dict
+        The extra entries saved with it.
+    """
     blob = _load_checkpoint(Path(path))
-    name = {"PaperMatcher": "paper", "ReversalTwoTower": "twotower"}.get(blob.get("class"))
+    classes: dict[str, MatcherArch] = {"PaperMatcher": "paper", "ReversalTwoTower": "twotower"}
+    name = classes.get(str(blob.get("class")))
     if name is None:
         raise FileAccessError(
             "the file is not an exprlab matcher",

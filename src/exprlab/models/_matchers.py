@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -34,14 +35,20 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from exprlab.errors import InputDataError, InvalidParameterError
+from exprlab._validation import check_choice
+from exprlab.errors import InputDataError
 
 
 class SparseRows:
     """Signatures as CSR rows over a fixed gene space, served as EmbeddingBag inputs.
 
-    ``normalize=True`` divides each row by its L2 norm (signatures of different lengths then
-    carry the same weight).
+    Parameters
+    ----------
+    matrix
+        (signatures × genes) values, sparse or dense.
+    normalize
+        Divide each row by its L2 norm (signatures of different lengths then carry the same
+        weight).
     """
 
     def __init__(self, matrix: sp.spmatrix | np.ndarray, *, normalize: bool = False):
@@ -70,7 +77,7 @@ class SparseRows:
 class PairData:
     """Everything a matcher reads: contrast and perturbation signatures plus pair features.
 
-    Attributes
+    Parameters
     ----------
     genes
         The model's gene space (columns of both sparse matrices).
@@ -80,7 +87,9 @@ class PairData:
         The disease of each contrast row and the drug of each instance row.
     extras
         Optional float32 array (features, contrasts, instances) of precomputed pair features
-        (for example standardised connectivity scores); ``extra_names`` names them.
+        (for example standardised connectivity scores).
+    extra_names
+        The names of the pair features, in ``extras`` order.
     """
 
     genes: list[str]
@@ -149,21 +158,32 @@ def aggregate_scores(
     contrast_disease: np.ndarray,
     instance_drug: np.ndarray,
     *,
-    instance_rule: str = "max",
-    contrast_rule: str = "sum",
+    instance_rule: Literal["max", "mean"] = "max",
+    contrast_rule: Literal["sum", "mean"] = "sum",
 ) -> pd.DataFrame:
-    """The ranking rule: (contrast x instance) scores -> (disease x drug) scores.
+    """The ranking rule: (contrast x instance) scores -> (disease x drug) scores (docs/methods.md §2).
 
-    Maximum over a drug's perturbations (``instance_rule="mean"`` is the alternative), then sum
-    over a disease's contrasts (``"mean"`` ranks identically within a disease). Rows and columns
-    of the result are sorted names.
+    Parameters
+    ----------
+    pair_scores
+        (contrasts × instances) pair scores.
+    contrast_disease
+        The disease of each contrast (row).
+    instance_drug
+        The drug of each instance (column).
+    instance_rule
+        ``max`` over a drug's perturbations (the ranking rule) or their ``mean``.
+    contrast_rule
+        ``sum`` over a disease's contrasts or their ``mean`` (ranks identically within a
+        disease).
+
+    Returns
+    -------
+    pandas.DataFrame
+        (diseases × drugs) scores; rows and columns are sorted names.
     """
-    if instance_rule not in ("max", "mean") or contrast_rule not in ("sum", "mean"):
-        raise InvalidParameterError(
-            f"unknown aggregation {instance_rule!r}/{contrast_rule!r}",
-            where="aggregate_scores",
-            fix="instance_rule in max|mean, contrast_rule in sum|mean",
-        )
+    check_choice(instance_rule, "instance_rule", ("max", "mean"))
+    check_choice(contrast_rule, "contrast_rule", ("sum", "mean"))
     s = np.asarray(pair_scores, dtype=np.float64)
     drugs, inst_codes = np.unique(np.asarray(instance_drug).astype(str), return_inverse=True)
     order = np.argsort(inst_codes, kind="stable")
@@ -189,7 +209,11 @@ def _linear_like_(emb: nn.EmbeddingBag, bias: nn.Parameter, fan_in: int) -> None
 
 
 class Matcher(nn.Module):
-    """Common interface: encode contrasts and instances, score pairs or all pairs."""
+    """Common interface of the matchers: encode contrasts and instances, score pairs or all pairs.
+
+    Subclasses set ``config`` (their constructor arguments, saved with the weights) and
+    implement the encoders and the pair logits.
+    """
 
     #: whether the disease/drug rows are L2-normalised before encoding
     normalize_inputs = False
@@ -255,6 +279,17 @@ class PaperMatcher(Matcher):
 
     The all-pairs score uses the linearity of the fusion layer: W [hd; hs] = W_d hd + W_s hs, so
     the two projections are computed once per contrast and once per instance.
+
+    Parameters
+    ----------
+    n_genes
+        Size G of the gene space.
+    hidden
+        Width of each encoder.
+    fusion
+        Width of the fusion layer.
+    n_extras
+        Pair features; accepted for a uniform interface, the paper's network takes none.
     """
 
     def __init__(self, n_genes: int, *, hidden: int = 1024, fusion: int = 512, n_extras: int = 0):
@@ -313,6 +348,17 @@ class ReversalTwoTower(Matcher):
       with a given transcriptional effect are broadly indicated, which carries to new drugs;
     * **small** (dim 64): about 70x fewer weights than the paper's encoders, faster and less
       prone to memorising the training diseases.
+
+    Parameters
+    ----------
+    n_genes
+        Size of the gene space.
+    dim
+        Embedding and tower output width.
+    hidden
+        Hidden width of the towers and of the prior.
+    n_extras
+        Number of pair features entering linearly.
     """
 
     normalize_inputs = True
@@ -355,17 +401,14 @@ class ReversalTwoTower(Matcher):
         return inter + hs[None, :, self.dim] + self._extra_term(extras)
 
 
+MatcherArch = Literal["paper", "twotower"]
+MATCHERS: tuple[MatcherArch, ...] = ("paper", "twotower")
 ARCHITECTURES: dict[str, type[Matcher]] = {"paper": PaperMatcher, "twotower": ReversalTwoTower}
 
 
-def build_matcher(name: str, n_genes: int, **options) -> Matcher:
+def build_matcher(name: MatcherArch, n_genes: int, **options) -> Matcher:
     """A fresh matcher by name (``paper`` or ``twotower``)."""
-    if name not in ARCHITECTURES:
-        raise InvalidParameterError(
-            f"unknown matcher architecture {name!r}",
-            where="build_matcher",
-            fix=f"use one of {', '.join(ARCHITECTURES)}",
-        )
+    check_choice(name, "arch", MATCHERS)
     return ARCHITECTURES[name](n_genes, **options)
 
 
@@ -374,6 +417,11 @@ class SeedEnsemble:
 
     The pair score is the mean of the members' logits; averaging seeds reduces the variance a
     single run has on small labelled sets.
+
+    Parameters
+    ----------
+    members
+        Trained matchers, at least one.
     """
 
     def __init__(self, members: Sequence[Matcher]):
@@ -398,7 +446,24 @@ def rank_drugs(
     diseases: Sequence[str],
     drugs: Sequence[str],
 ) -> pd.DataFrame:
-    """Disease x drug scores of a trained model under the ranking rule (max, then sum)."""
+    """Disease x drug scores of a trained model under the ranking rule (max, then sum).
+
+    Parameters
+    ----------
+    model
+        A trained matcher or ensemble.
+    data
+        Signatures in the model's gene space.
+    diseases
+        Diseases to score (all their contrasts).
+    drugs
+        Candidate drugs (all their perturbations).
+
+    Returns
+    -------
+    pandas.DataFrame
+        (diseases × drugs) scores, see :func:`aggregate_scores`.
+    """
     c_rows, i_rows = data.contrast_rows(diseases), data.instance_rows(drugs)
     if len(c_rows) == 0 or len(i_rows) == 0:
         raise InputDataError(

@@ -50,7 +50,17 @@ def dense_matrix(adata, *, layer: str | None = None, where: str = "data") -> np.
 
 
 def check_finite(values: np.ndarray, *, obs_names=None, var_names=None, where: str = "data") -> None:
-    """Raise :class:`NonFiniteValueError` at the first NaN/infinite entry, naming it."""
+    """Raise :class:`~exprlab.errors.NonFiniteValueError` at the first NaN/infinite entry, naming it.
+
+    Parameters
+    ----------
+    values
+        The matrix to check.
+    obs_names, var_names
+        Row and column names for the message (indices when None).
+    where
+        What the message names as the source of the values.
+    """
     bad = ~np.isfinite(values)
     if bad.any():
         rows, cols = np.nonzero(bad)
@@ -68,12 +78,19 @@ def check_finite(values: np.ndarray, *, obs_names=None, var_names=None, where: s
 class Preprocessor:
     """Training-set preprocessing: optional log2(x + 1), then z-score per gene.
 
-    Attributes
+    Learnt once on the training data (:meth:`fit`) and saved with a model, so that new data is
+    transformed exactly as the training data was.
+
+    Parameters
     ----------
-    genes : the training gene order; data to transform is re-indexed to it.
-    log2 : whether log2(x + 1) is applied first (for counts).
-    mean, scale : per-gene training mean and standard deviation (1 where the gene is constant).
-    standardize : whether the z-score is applied at all.
+    genes
+        The training gene order; data to transform is re-indexed to it.
+    log2
+        Whether log2(x + 1) is applied first (for counts).
+    mean, scale
+        Per-gene training mean and standard deviation (1 where the gene is constant).
+    standardize
+        Whether the z-score is applied at all.
     """
 
     genes: np.ndarray

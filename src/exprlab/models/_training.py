@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from exprlab.errors import InvalidParameterError
 from exprlab._progress import track
+from exprlab._validation import check_count, check_interval
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,26 @@ class TrainingSchedule:
     def validate(self) -> None:
         """Refuse settings that cannot train (non-positive epochs, batch size or rate)."""
         for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if int(value) != value or value < 1:
-                raise InvalidParameterError(f"{name} must be a positive integer, got {value!r}", where=name)
-        if not self.lr > 0:
-            raise InvalidParameterError(f"the learning rate must be positive, got {self.lr!r}", where="lr")
+            check_count(getattr(self, name), name, minimum=1)
+        check_interval(self.lr, "lr", 0.0, None, closed="neither")
 
 
 def seed_int(seed) -> int:
-    """An integer seed from an int or a numpy Generator (drawn once from it)."""
+    """An integer seed from an int or a numpy Generator (drawn once from it).
+
+    Torch and the batch order need an integer; this lets every seed option also take a
+    Generator, as numpy code does.
+
+    Parameters
+    ----------
+    seed
+        An integer, a numpy Generator or None (0).
+
+    Returns
+    -------
+    int
+        The seed.
+    """
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(0, 2**31 - 1))
     if seed is None:
@@ -51,8 +62,9 @@ def seed_int(seed) -> int:
 
 
 def _batches(order: np.ndarray, batch_size: int) -> list[np.ndarray]:
-    """Consecutive mini-batches of ``order``; a trailing batch of one joins the previous one
-    (BatchNorm cannot normalise a single example).
+    """Consecutive mini-batches of ``order``; a trailing batch of one joins the previous one.
+
+    BatchNorm cannot normalise a single example.
     """
     batches = [order[i : i + batch_size] for i in range(0, order.size, batch_size)]
     if len(batches) > 1 and batches[-1].size == 1:

@@ -17,13 +17,16 @@ division by 1.5 to counts per million rounds in the 7th significant digit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from typing import Literal, NoReturn, cast
 
 import anndata as ad
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from exprlab._validation import check_choice, check_count
 from exprlab.errors import InvalidParameterError
 
 __all__ = ["PRESETS", "LDADesign", "resolve_design", "sample_counts", "simulate_lda"]
@@ -33,7 +36,9 @@ __all__ = ["PRESETS", "LDADesign", "resolve_design", "sample_counts", "simulate_
 class LDADesign:
     """Every parameter of the hierarchical LDA generator (one preset is one instance).
 
-    Attributes
+    The generative model is that of docs/methods.md §3.
+
+    Parameters
     ----------
     n_classes
         Number of *generated* classes (subclasses when ``class_groups`` merges them).
@@ -77,7 +82,7 @@ class LDADesign:
     n_classes: int
     n_genes: int
     n_pathways: int
-    support: str = "contiguous"
+    support: Literal["contiguous", "random"] = "contiguous"
     pathway_size: int = 10
     gene_prob: float | None = None
     min_pathway_genes: int = 3
@@ -146,6 +151,22 @@ def resolve_design(
     When ``n_genes`` shrinks a preset and ``n_pathways`` / ``n_overexpressed`` are not given,
     both scale with it (rounded, at least 1), and the random-support probability stays
     ``10 / n_genes``, so a scaled-down SIMU2 keeps its pathway sizes and sparsity.
+
+    Parameters
+    ----------
+    preset
+        A preset name (case-insensitive), or None for a custom design.
+    n_per_class
+        Samples per generated class (int or one per class); default: the preset's.
+    n_genes
+        Genes; default: the preset's.
+    **overrides
+        Any other field of :class:`LDADesign`.
+
+    Returns
+    -------
+    LDADesign
+        The validated design.
     """
     if preset is None:
         needed = {"n_classes", "n_pathways"} - set(overrides)
@@ -179,7 +200,9 @@ def resolve_design(
             changes.setdefault("gene_prob", base.gene_prob / ratio)
     if n_per_class is not None:
         changes["n_per_class"] = (
-            int(n_per_class) if np.ndim(n_per_class) == 0 else tuple(int(v) for v in n_per_class)
+            int(cast(int, n_per_class))
+            if np.ndim(n_per_class) == 0
+            else tuple(int(v) for v in cast(Sequence[int], n_per_class))
         )
     if "class_groups" in changes and changes["class_groups"] is not None:
         changes["class_groups"] = tuple(int(v) for v in changes["class_groups"])
@@ -198,12 +221,11 @@ def resolve_design(
 def _validate(d: LDADesign) -> None:
     where = "simulate_lda"
 
-    def bad(what: str, fix: str) -> None:
+    def bad(what: str, fix: str) -> NoReturn:
         raise InvalidParameterError(what, where=where, fix=fix)
 
     for name in ("n_classes", "n_genes", "n_pathways", "n_overexpressed", "pathway_size", "n_reads"):
-        if int(getattr(d, name)) < 1:
-            bad(f"{name} must be at least 1, got {getattr(d, name)}", f"give a positive {name}")
+        check_count(getattr(d, name), name, minimum=1)
     if d.n_classes < 2:
         bad(
             f"n_classes={d.n_classes}: a classification design needs at least 2 classes", "use n_classes >= 2"
@@ -226,6 +248,7 @@ def _validate(d: LDADesign) -> None:
             f"{d.n_pathways} pathways",
             "lower n_overexpressed or n_classes, or raise n_pathways",
         )
+    check_choice(d.support, "support", ("contiguous", "random"))
     if d.support == "contiguous":
         if d.n_pathways * d.pathway_size > d.n_genes:
             bad(
@@ -233,7 +256,7 @@ def _validate(d: LDADesign) -> None:
                 f"{d.n_pathways * d.pathway_size} genes, only {d.n_genes} exist",
                 "raise n_genes or lower n_pathways / pathway_size",
             )
-    elif d.support == "random":
+    else:
         if d.gene_prob is None or not 0 < d.gene_prob <= 1:
             bad(
                 f"gene_prob={d.gene_prob} must be in (0, 1] for the random support",
@@ -250,8 +273,6 @@ def _validate(d: LDADesign) -> None:
                 "practically impossible to draw",
                 "raise gene_prob or lower min_pathway_genes",
             )
-    else:
-        bad(f"support={d.support!r} is not 'contiguous' or 'random'", "use one of those two")
     if not float(d.jitter) >= 0:
         bad(f"jitter must be zero or positive, got {d.jitter}", "give jitter >= 0, e.g. 1e-4")
     for name in ("alpha_base", "alpha_over", "eta"):
@@ -278,10 +299,11 @@ def _draw_supports(d: LDADesign, rng: np.random.Generator) -> list[np.ndarray]:
     if d.support == "contiguous":
         starts = np.arange(d.n_pathways) * d.pathway_size
         return [np.arange(s, s + d.pathway_size) for s in starts]
-    sizes = rng.binomial(d.n_genes, d.gene_prob, size=d.n_pathways)
+    prob = cast(float, d.gene_prob)  # set for the random support (checked by _validate)
+    sizes = rng.binomial(d.n_genes, prob, size=d.n_pathways)
     small = sizes < d.min_pathway_genes
     while small.any():  # redraw too-small pathways, as the paper's generator does
-        sizes[small] = rng.binomial(d.n_genes, d.gene_prob, size=int(small.sum()))
+        sizes[small] = rng.binomial(d.n_genes, prob, size=int(small.sum()))
         small = sizes < d.min_pathway_genes
     # Bernoulli membership conditioned on the pathway size is a uniform subset of that size.
     return [np.sort(rng.choice(d.n_genes, size=int(k), replace=False)) for k in sizes]
@@ -310,7 +332,7 @@ def _pathway_matrix(
             if d.support == "random":
                 size = 0
                 while size < d.min_pathway_genes:
-                    size = int(rng.binomial(d.n_genes, d.gene_prob))
+                    size = int(rng.binomial(d.n_genes, cast(float, d.gene_prob)))
                 supports[p] = np.sort(rng.choice(d.n_genes, size=size, replace=False))
             betas[p] = rng.dirichlet(np.full(len(supports[p]), d.eta))
         else:
@@ -349,17 +371,35 @@ def sample_counts(
 ) -> np.ndarray:
     """Counts ~ Multinomial(n_reads, θ_s·B) for every row s of θ, vectorised by blocks of rows.
 
-    Returns float32 ``counts * scale``. Every block of 128 rows draws from its own child of
-    ``rng`` (``Generator.spawn``), so blocks run in ``n_jobs`` threads (numpy releases the GIL
-    while sampling) and the result depends only on ``rng``'s state, never on ``n_jobs``.
-    """
-    from concurrent.futures import ThreadPoolExecutor
+    Every block of 128 rows draws from its own child of ``rng`` (``Generator.spawn``), so
+    blocks run in ``n_jobs`` threads (numpy releases the GIL while sampling) and the result
+    depends only on ``rng``'s state, never on ``n_jobs``.
 
+    Parameters
+    ----------
+    theta
+        (samples × pathways) pathway proportions, rows summing to one.
+    B
+        (pathways × genes) gene distributions of the pathways, sparse or dense.
+    n_reads
+        Reads drawn per sample.
+    rng
+        The generator the blocks' generators are spawned from.
+    n_jobs
+        Threads.
+    scale
+        Factor applied to the counts (``1e6 / n_reads`` gives counts per million).
+
+    Returns
+    -------
+    numpy.ndarray
+        (samples × genes) float32 ``counts * scale``.
+    """
     n = theta.shape[0]
     out = np.empty((n, B.shape[1]), dtype=np.float32)
     starts = list(range(0, n, _BLOCK))
     children = rng.spawn(len(starts))
-    Bt = B.T.tocsr() if sp.issparse(B) else None
+    Bt = sp.csr_matrix(B.T) if sp.issparse(B) else None
 
     def block(i: int) -> None:
         start, stop = starts[i], min(starts[i] + _BLOCK, n)

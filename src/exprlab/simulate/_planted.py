@@ -36,7 +36,7 @@ from exprlab.errors import InvalidParameterError
 class PlantedBenchmark:
     """A simulated repurposing benchmark with the same attributes as the real one.
 
-    Attributes
+    Parameters
     ----------
     diseases
         AnnData, one obs per contrast (obs ``disease``, ``comparison``), X = log fold change with
@@ -86,7 +86,47 @@ def simulate_planted(
 ) -> PlantedBenchmark:
     """Generate diseases, drugs and indications with planted reversal mechanisms.
 
-    Every argument is explained in the module docstring; ``seed`` makes the result repeatable.
+    The model is described in this module's docstring and in docs/methods.md §2.
+
+    Parameters
+    ----------
+    n_diseases
+        Diseases, at least 2.
+    n_drugs
+        Drugs, at least 2.
+    n_pathways
+        Disjoint pathways.
+    pathway_size
+        Genes per pathway (``n_pathways × pathway_size <= n_genes``).
+    n_genes
+        Size of the gene space.
+    program_size
+        Pathways in each disease's program, 1 to ``n_pathways``.
+    max_contrasts
+        Most contrasts per disease (each has 1 to this many).
+    max_instances
+        Most perturbations per drug.
+    set_size
+        Genes in each up and each down set, 1 to ``n_genes / 2``.
+    noise_genes
+        Pure-noise genes listed in each contrast.
+    effect
+        Shift of a program or action pathway's genes.
+    noise
+        Standard deviation of the Gaussian noise.
+    detect
+        Probability that a mechanistic indication is recorded.
+    popular_drugs
+        Drugs also indicated off mechanism.
+    popular_rate
+        Share of diseases each popular drug is indicated for.
+    seed
+        Integer or numpy Generator; the same seed gives the same benchmark.
+
+    Returns
+    -------
+    PlantedBenchmark
+        Signatures, indications and the planted truth.
 
     Raises
     ------
@@ -94,6 +134,7 @@ def simulate_planted(
         Sizes that cannot be realised (pathways that do not fit in the genes, a program larger
         than the pathway count, sets larger than half the genes, probabilities outside [0, 1]).
     """
+    # Long by its sixteen documented parameters; the generation steps are the helpers below.
     _check(n_diseases >= 2, "n_diseases", n_diseases, "at least 2 diseases")
     _check(n_drugs >= 2, "n_drugs", n_drugs, "at least 2 drugs")
     _check(
@@ -120,61 +161,10 @@ def simulate_planted(
         for d in disease_names
     }
     actions = {s: (int(rng.integers(n_pathways)), int(rng.choice([-1, 1]))) for s in drug_names}
-
-    # disease contrasts
-    rows, obs = [], []
-    for d in disease_names:
-        for c in range(int(rng.integers(1, max_contrasts + 1))):
-            x = np.zeros(n_genes)
-            for p, direction in programs[d]:
-                g = pathways[p]
-                x[g] = direction * effect + noise * rng.standard_normal(len(g))
-            extra = rng.choice(
-                np.flatnonzero(x == 0), size=min(noise_genes, int((x == 0).sum())), replace=False
-            )
-            x[extra] = noise * rng.standard_normal(len(extra))
-            rows.append(x)
-            obs.append({"disease": d, "comparison": f"{d}_c{c}"})
-    dis_X = np.vstack(rows).astype(np.float32)
-    dis_obs = pd.DataFrame(obs)
-    dis_obs.index = dis_obs["comparison"].to_numpy()
-    diseases = ad.AnnData(dis_X, obs=dis_obs, var=pd.DataFrame(index=genes))
-    diseases.layers["listed"] = dis_X != 0
-
-    # drug perturbations
-    rows, obs, sets = [], [], {}
-    for s in drug_names:
-        p, direction = actions[s]
-        for i in range(int(rng.integers(1, max_instances + 1))):
-            z = noise * rng.standard_normal(n_genes)
-            z[pathways[p]] += direction * effect
-            order = np.argsort(-z)
-            up, down = order[:set_size], order[-set_size:]
-            x = np.zeros(n_genes, dtype=np.float32)
-            x[up], x[down] = 1.0, -1.0
-            name = f"{s}@i{i}"
-            rows.append(x)
-            obs.append({"drug": s, "instance": name})
-            sets[name] = (genes[up].tolist(), genes[down].tolist())
-    drg_obs = pd.DataFrame(obs)
-    drg_obs.index = drg_obs["instance"].to_numpy()
-    drugs = ad.AnnData(np.vstack(rows), obs=drg_obs, var=pd.DataFrame(index=genes))
-
-    # indications: mechanism (reversal) then off-mechanism popular drugs
-    pairs = []
-    for d in disease_names:
-        prog = dict(programs[d])
-        for s in drug_names:
-            p, direction = actions[s]
-            if prog.get(p) == -direction and rng.random() < detect:
-                pairs.append((s, d, True))
-    mech = {(s, d) for s, d, _ in pairs}
-    popular = rng.choice(drug_names, size=popular_drugs, replace=False)
-    for s in popular:
-        for d in disease_names:
-            if (s, d) not in mech and rng.random() < popular_rate:
-                pairs.append((str(s), d, False))
-    indications = pd.DataFrame(pairs, columns=["drug", "disease", "mechanism"])
+    shape = _Shape(effect, noise, noise_genes, set_size)
+    diseases = _contrasts(programs, pathways, genes, max_contrasts, shape, rng)
+    drugs, sets = _perturbations(actions, pathways, genes, max_instances, shape, rng)
+    indications, popular = _indications(programs, actions, detect, popular_drugs, popular_rate, rng)
     return PlantedBenchmark(
         diseases=diseases,
         drugs=drugs,
@@ -194,6 +184,80 @@ def simulate_planted(
             "popular_indications": int((~indications["mechanism"]).sum()),
         },
     )
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """How strongly and how noisily signatures show their pathways."""
+
+    effect: float
+    noise: float
+    noise_genes: int
+    set_size: int
+
+
+def _contrasts(programs, pathways, genes, max_contrasts: int, shape: _Shape, rng) -> ad.AnnData:
+    """Disease contrasts: program genes shifted by direction x effect plus noise, some noise genes."""
+    n_genes = len(genes)
+    rows, obs = [], []
+    for d, program in programs.items():
+        for c in range(int(rng.integers(1, max_contrasts + 1))):
+            x = np.zeros(n_genes)
+            for p, direction in program:
+                g = pathways[p]
+                x[g] = direction * shape.effect + shape.noise * rng.standard_normal(len(g))
+            extra = rng.choice(
+                np.flatnonzero(x == 0), size=min(shape.noise_genes, int((x == 0).sum())), replace=False
+            )
+            x[extra] = shape.noise * rng.standard_normal(len(extra))
+            rows.append(x)
+            obs.append({"disease": d, "comparison": f"{d}_c{c}"})
+    dis_X = np.vstack(rows).astype(np.float32)
+    dis_obs = pd.DataFrame(obs)
+    dis_obs.index = dis_obs["comparison"].to_numpy()
+    diseases = ad.AnnData(dis_X, obs=dis_obs, var=pd.DataFrame(index=genes))
+    diseases.layers["listed"] = dis_X != 0
+    return diseases
+
+
+def _perturbations(actions, pathways, genes, max_instances: int, shape: _Shape, rng):
+    """Drug perturbations as +1/-1 top and bottom sets of a noisy pathway shift, and the sets."""
+    n_genes = len(genes)
+    rows, obs, sets = [], [], {}
+    for s, (p, direction) in actions.items():
+        for i in range(int(rng.integers(1, max_instances + 1))):
+            z = shape.noise * rng.standard_normal(n_genes)
+            z[pathways[p]] += direction * shape.effect
+            order = np.argsort(-z)
+            up, down = order[: shape.set_size], order[-shape.set_size :]
+            x = np.zeros(n_genes, dtype=np.float32)
+            x[up], x[down] = 1.0, -1.0
+            name = f"{s}@i{i}"
+            rows.append(x)
+            obs.append({"drug": s, "instance": name})
+            sets[name] = (genes[up].tolist(), genes[down].tolist())
+    drg_obs = pd.DataFrame(obs)
+    drg_obs.index = drg_obs["instance"].to_numpy()
+    return ad.AnnData(np.vstack(rows), obs=drg_obs, var=pd.DataFrame(index=genes)), sets
+
+
+def _indications(programs, actions, detect: float, popular_drugs: int, popular_rate: float, rng):
+    """Mechanistic (reversal) indications kept with probability ``detect``, then popular drugs."""
+    drug_names = list(actions)
+    pairs = []
+    for d, program in programs.items():
+        prog = dict(program)
+        for s in drug_names:
+            p, direction = actions[s]
+            if prog.get(p) == -direction and rng.random() < detect:
+                pairs.append((s, d, True))
+    mech = {(s, d) for s, d, _ in pairs}
+    popular = rng.choice(drug_names, size=popular_drugs, replace=False)
+    for s in popular:
+        for d in programs:
+            if (s, d) not in mech and rng.random() < popular_rate:
+                pairs.append((str(s), d, False))
+    return pd.DataFrame(pairs, columns=["drug", "disease", "mechanism"]), popular
 
 
 def _check(ok: bool, name: str, value, rule: str) -> None:

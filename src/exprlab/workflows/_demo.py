@@ -228,8 +228,8 @@ def _matching(out: Path, cfg: DemoConfig, real: bool) -> dict:
         )
         settings = LearnedSettings(
             max_genes=bench.diseases.n_vars,
-            paper=TrainConfig(architecture="paper", **small),
-            twotower=TrainConfig(architecture="twotower", lr=3e-3, **small),
+            paper=TrainConfig(arch="paper", **small),
+            twotower=TrainConfig(arch="twotower", lr=3e-3, **small),
             ensemble_seeds=1,
         )
         n_folds = cfg.n_folds

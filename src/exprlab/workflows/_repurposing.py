@@ -111,12 +111,12 @@ class LearnedSettings:
     max_genes: int = 2000
     paper: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            architecture="paper", max_epochs=20, steps_per_epoch=12, batch_size=256, patience=4
+            arch="paper", max_epochs=20, steps_per_epoch=12, batch_size=256, patience=4
         )
     )
     twotower: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            architecture="twotower",
+            arch="twotower",
             max_epochs=30,
             steps_per_epoch=16,
             batch_size=256,
