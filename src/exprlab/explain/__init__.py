@@ -7,11 +7,13 @@ from exprlab.explain._integrated_gradients import (
     integrated_gradients,
     split_first_linear,
 )
+from exprlab.explain._prediction_gaps import PredictionGapModel
 from exprlab.explain._quadrature import METHODS, quadrature
 
 __all__ = [
     "METHODS",
     "FirstLinear",
+    "PredictionGapModel",
     "attributions_anndata",
     "averaged",
     "class_mean",

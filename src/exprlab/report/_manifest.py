@@ -14,15 +14,16 @@ import json
 import os
 import platform
 import sys
+from importlib import metadata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from exprlab import __version__
 from exprlab._atomic import atomic_path
+from exprlab._runs import MANIFEST
 from exprlab.errors import FileAccessError, FormatError
 
-MANIFEST = "run.json"
-#: the kinds of run a report knows how to render
-KINDS = ("score", "match-benchmark", "xai-study", "demo", "match-explanation")
+__all__ = ["now_utc", "software_versions", "file_provenance", "write_run_manifest", "read_run_manifest"]
 _HASH_LIMIT = 64 * 2**20  # files larger than this are described by size and time only
 
 
@@ -33,10 +34,6 @@ def now_utc() -> str:
 
 def software_versions() -> dict[str, str]:
     """Versions of exprlab, Python and the numerical libraries a run depends on."""
-    from importlib import metadata
-
-    from exprlab import __version__
-
     versions = {"exprlab": __version__, "python": platform.python_version()}
     for dist in ("numpy", "scipy", "pandas", "anndata", "torch", "scikit-learn", "matplotlib"):
         try:
@@ -83,7 +80,7 @@ def write_run_manifest(
     run_dir
         The (existing) run directory.
     kind
-        One of :data:`KINDS` (other names are stored as given; reports then list the files).
+        One of :data:`exprlab._runs.KINDS` (other names are stored as given; reports then list the files).
     parameters
         The options of the run, JSON-serialisable (other objects are stored as text).
     data_provenance

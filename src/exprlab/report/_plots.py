@@ -21,10 +21,11 @@ DPI = 110
 
 
 def _pyplot():
-    import matplotlib
+    """matplotlib's pyplot on the Agg backend (no display needed)."""
+    import matplotlib  # heavy: loaded only when a figure is drawn
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # heavy: loaded only when a figure is drawn
 
     return plt
 
