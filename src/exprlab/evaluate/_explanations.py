@@ -57,7 +57,7 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------- basics
-def correct_mask(labels: Sequence, predictions: Sequence) -> np.ndarray:
+def correct_mask(labels: Sequence | np.ndarray, predictions: Sequence | np.ndarray) -> np.ndarray:
     """Mark the correctly classified examples, the only ones whose explanations are scored.
 
     Parameters
@@ -83,7 +83,9 @@ def correct_mask(labels: Sequence, predictions: Sequence) -> np.ndarray:
     return y == p
 
 
-def ground_truth_indices(ground_truth: Mapping, var_names: Sequence[str]) -> dict[str, np.ndarray]:
+def ground_truth_indices(
+    ground_truth: Mapping, var_names: Sequence[str] | np.ndarray
+) -> dict[str, np.ndarray]:
     """Turn class → informative gene names (or indices) into class → sorted column indices.
 
     Parameters
@@ -146,11 +148,11 @@ class FeatureAgreement:
 
 def feature_agreement(
     attributions: np.ndarray,
-    labels: Sequence,
+    labels: Sequence | np.ndarray,
     ground_truth: Mapping,
     *,
-    var_names: Sequence[str] | None = None,
-    predictions: Sequence | None = None,
+    var_names: Sequence[str] | np.ndarray | None = None,
+    predictions: Sequence | np.ndarray | None = None,
     ranking: Ranking = "signed",
     global_method: GlobalMethod = "sum",
     normalize: bool = True,
@@ -300,7 +302,7 @@ def random_orders(n_features: int, n_orders: int, seed: int | np.random.Generato
     return np.stack([rng.permutation(n_features) for _ in range(int(n_orders))])
 
 
-def per_class_mean(values: np.ndarray, labels: Sequence) -> float:
+def per_class_mean(values: np.ndarray, labels: Sequence | np.ndarray) -> float:
     """Mean per class, then mean over classes (the paper's averaging of PG).
 
     Parameters
@@ -365,7 +367,7 @@ def prediction_gaps(
     targets: np.ndarray,
     attributions: np.ndarray,
     *,
-    labels: Sequence | None = None,
+    labels: Sequence | np.ndarray | None = None,
     class_scores: Mapping[str, np.ndarray] | None = None,
     n_random: int = 30,
     seed: int | np.random.Generator = 0,

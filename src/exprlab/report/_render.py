@@ -29,6 +29,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +57,20 @@ _TABLE_SUFFIXES = SCORE.suffixes
 
 # ----------------------------------------------------------------------------- detection
 def detect_kind(path: str | os.PathLike) -> str:
-    """The kind of run stored at ``path`` (see the module docstring), ``generic`` if unknown."""
+    """The kind of run stored at ``path`` (see the module docstring), ``generic`` if unknown.
+
+    The manifest's kind wins; without one the kind is guessed from the files present.
+
+    Parameters
+    ----------
+    path
+        A run directory or a score table.
+
+    Returns
+    -------
+    str
+        One of :data:`exprlab._runs.KINDS`, or ``"generic"``.
+    """
     p = Path(path)
     if p.is_file():
         return "score" if p.name.lower().endswith(_TABLE_SUFFIXES) else "generic"
@@ -112,7 +126,19 @@ def _read_scores(path: Path) -> pd.DataFrame:
         ) from None
 
 
-def _guarded(section: Section, what: str, fn: Callable[[], None]) -> None:
+def _tsv_table(sec: Section, path: Path, caption: str) -> None:
+    sec.table(pd.read_csv(path, sep="\t"), caption=caption)
+
+
+def _head_table(sec: Section, path: Path) -> None:
+    sec.table(_read_table(path, nrows=20), caption=f"{path.name} (first 20 rows)")
+
+
+def _png(sec: Section, path: Path) -> None:
+    sec.image(path.read_bytes(), path.name)
+
+
+def _guarded(section: Section, what: str, fn: Callable[[], object]) -> None:
     """Run one part of a section; a failure becomes a note in the report and a log warning."""
     try:
         fn()
@@ -182,7 +208,18 @@ _SHOWN_METRICS = (
 
 
 def map_summary(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Method, MAP and its interval, as text-friendly columns (for summaries)."""
+    """Method, MAP and its interval, as text-friendly columns (for summaries).
+
+    Parameters
+    ----------
+    metrics
+        A retrieval benchmark's summary table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``method``, ``n_diseases``, ``MAP``, ``MAP_lo``, ``MAP_hi`` (those present).
+    """
     cols = [
         c
         for c in ("method", "n_diseases", "average_precision", "average_precision_lo", "average_precision_hi")
@@ -305,7 +342,7 @@ def _render_match(report: HtmlReport, run_dir: Path, title: str = "Retrieval ben
     ):
         path = run_dir / name
         if path.is_file() and path.stat().st_size > 1:
-            _guarded(sec, name, lambda p=path, c=caption: sec.table(pd.read_csv(p, sep="\t"), caption=c))
+            _guarded(sec, name, partial(_tsv_table, sec, path, caption))
     pred_path = run_dir / MATCH_BENCHMARK.predictions
     if pred_path.is_file():
         _guarded(sec, "precision-recall curves", lambda: _match_predictions(sec, pred_path))
@@ -347,6 +384,20 @@ def fa_random_expectation(run_dir: Path, dataset: str, model: str) -> float | No
     A random top-k_c set out of p genes contains on average k_c * k_c / p informative genes,
     i.e. a share k_c / p; local and global FA have the same expectation. ``k_c`` comes from the
     run's ``fa_per_class.tsv``, ``p`` from its ``global_scores.npz``.
+
+    Parameters
+    ----------
+    run_dir
+        The study folder.
+    dataset
+        Dataset name (its folder under ``runs/``).
+    model
+        Model name (its folder under the dataset).
+
+    Returns
+    -------
+    float or None
+        The expectation in %, or ``None`` when the study has no ground truth for it.
     """
     run = next(iter(sorted(XAI_STUDY.model_dir(run_dir, dataset, model).glob("run*"))), None)
     if run is None or not (run / XAI_STUDY.fa_per_class).is_file():
@@ -611,10 +662,10 @@ def _render_generic(report: HtmlReport, run_dir: Path, title: str = "Files") -> 
             _guarded(
                 sec,
                 f.name,
-                lambda f=f: sec.table(_read_table(f, nrows=20), caption=f"{f.name} (first 20 rows)"),
+                partial(_head_table, sec, f),
             )
         elif f.suffix.lower() == ".png":
-            _guarded(sec, f.name, lambda f=f: sec.image(f.read_bytes(), f.name))
+            _guarded(sec, f.name, partial(_png, sec, f))
 
 
 # ----------------------------------------------------------------------------- match explanation
@@ -641,13 +692,17 @@ def _render_explanation(report: HtmlReport, run_dir: Path, title: str | None = N
     _guarded(
         sec,
         MATCH_EXPLANATION.genes,
-        lambda: sec.table(_read_table(run_dir / MATCH_EXPLANATION.genes, nrows=20), caption="Top genes by attribution"),
+        lambda: sec.table(
+            _read_table(run_dir / MATCH_EXPLANATION.genes, nrows=20), caption="Top genes by attribution"
+        ),
     )
     if (run_dir / MATCH_EXPLANATION.pathways).is_file():
         _guarded(
             sec,
             MATCH_EXPLANATION.pathways,
-            lambda: sec.table(_read_table(run_dir / MATCH_EXPLANATION.pathways, nrows=10), caption="Top pathways"),
+            lambda: sec.table(
+                _read_table(run_dir / MATCH_EXPLANATION.pathways, nrows=10), caption="Top pathways"
+            ),
         )
 
 
@@ -686,7 +741,7 @@ def _render_demo(report: HtmlReport, run_dir: Path, manifest: dict | None) -> No
     for sub in track(_subruns(run_dir), "rendering report"):
         render = _PART_RENDERERS.get(detect_kind(sub))
         if render is not None:
-            _guarded(sec, sub.name, lambda s=sub, r=render: r(report, s, s.name))
+            _guarded(sec, sub.name, partial(render, report, sub, sub.name))
 
 
 # ----------------------------------------------------------------------------- entry point

@@ -36,7 +36,14 @@ from exprlab.models import ExpressionClassifier
 from exprlab.models._classifiers import labels_of
 from exprlab.models._training import seed_int
 
-__all__ = ["TASKS", "CohortTask", "stratified_split", "top_attributed_genes", "evaluate_task", "evaluate_cohorts"]
+__all__ = [
+    "TASKS",
+    "CohortTask",
+    "stratified_split",
+    "top_attributed_genes",
+    "evaluate_task",
+    "evaluate_cohorts",
+]
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,10 @@ def _drop_small_classes(adata, label_key: str, minimum: int):
 
 
 def top_attributed_genes(
-    attributions: np.ndarray, genes: Sequence[str], top: int = 10, descriptions: Sequence[str] | None = None
+    attributions: np.ndarray,
+    genes: Sequence[str] | np.ndarray,
+    top: int = 10,
+    descriptions: Sequence[str] | np.ndarray | None = None,
 ) -> list[str]:
     """Genes with the largest mean L2-normalised absolute attribution (ties broken by order).
 

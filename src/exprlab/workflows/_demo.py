@@ -205,9 +205,9 @@ def _study_data(cfg: DemoConfig, real: bool, scratch: Path) -> tuple[list[str], 
         adata = getattr(datasets, cfg.real_cohort)()
         path = scratch / f"{cfg.real_cohort}.h5ad"
         write_h5ad(adata, path)
-        options = {"label": cfg.real_label, "curve_tops": cfg.curve_tops}
-        return [str(path)], options, _dataset_files(cfg.real_cohort), path.stem, adata
-    options = {
+        real_options = {"label": cfg.real_label, "curve_tops": cfg.curve_tops}
+        return [str(path)], real_options, _dataset_files(cfg.real_cohort), path.stem, adata
+    options: dict[str, Any] = {
         "n_per_class": cfg.n_per_class,
         "n_genes": cfg.n_genes,
         "sim_params": {"n_classes": cfg.lda_classes},
@@ -270,7 +270,7 @@ def _real_benchmark(cfg: DemoConfig):
 def _planted_benchmark(cfg: DemoConfig):
     """A planted-mechanism benchmark and small training settings for the learned matchers."""
     bench = simulate_planted(n_diseases=cfg.n_diseases, n_drugs=cfg.n_drugs, seed=cfg.seed)
-    small = dict(
+    small: dict[str, Any] = dict(
         max_epochs=cfg.max_epochs,
         steps_per_epoch=cfg.steps_per_epoch,
         batch_size=cfg.batch_size,
@@ -337,7 +337,11 @@ def _matching(out: Path, cfg: DemoConfig, real: bool) -> dict:
         )
     write_benchmark(result, out)
     write_run_manifest(
-        out, MATCH_BENCHMARK.kind, {"methods": methods, "seed": cfg.seed, **params}, provenance, started=started
+        out,
+        MATCH_BENCHMARK.kind,
+        {"methods": methods, "seed": cfg.seed, **params},
+        provenance,
+        started=started,
     )
     return {"metrics": result.metrics, "ratios": result.ratios, "report": result.report}
 
@@ -349,6 +353,7 @@ def _dataset_files(name: str) -> list[dict]:
     if row.empty:
         return []
     root = data_dir()
+    assert root is not None  # data_dir() raises rather than return None
     return [
         file_provenance(root / f.strip(), name=f"{name}: {f.strip()}")
         for f in str(row["files"].iloc[0]).split(",")

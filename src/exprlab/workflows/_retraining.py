@@ -1,4 +1,4 @@
-"""Keep/remove retraining curves: does a ranking's top genes carry the signal a model needs?
+"""Keep/remove retraining curves: do a ranking's top genes carry the signal a model needs.
 
 For each top size K, a fresh classifier is trained on only the top-K genes of a ranking (*keep*)
 or on all genes but them (*remove*), and its balanced test accuracy is compared with the same
@@ -8,7 +8,7 @@ genes and makes it fall fastest when its genes are removed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -43,6 +43,45 @@ def union_top_genes(scores: np.ndarray | Mapping[str, np.ndarray], top: int) -> 
     vectors = list(scores.values()) if isinstance(scores, Mapping) else [np.asarray(scores)]
     picks = [np.argsort(-np.asarray(v, dtype=np.float64), kind="stable")[: int(top)] for v in vectors]
     return np.unique(np.concatenate(picks))
+
+
+def _selections(
+    scores: np.ndarray | Mapping[str, np.ndarray], top: int, p: int, n_random: int, rng: np.random.Generator
+) -> list[tuple[str, int, np.ndarray]]:
+    """The ranking's top genes and ``n_random`` random sets of the same size."""
+    chosen_top = union_top_genes(scores, top)
+    selections = [("attribution", 0, chosen_top)]
+    for r in range(n_random):
+        selections.append(("random", r, rng.choice(p, size=chosen_top.size, replace=False)))
+    return selections
+
+
+def _setting_rows(
+    k: int,
+    selection: str,
+    repeat: int,
+    genes: np.ndarray,
+    settings: Sequence[Setting],
+    p: int,
+    fit_score: Callable[[np.ndarray], float],
+) -> list[dict]:
+    """One row per setting: the accuracy of a model on the kept genes or on all others."""
+    rows = []
+    for setting in settings:
+        chosen = genes if setting == "keep" else np.setdiff1d(np.arange(p), genes)
+        if chosen.size == 0:
+            continue
+        rows.append(
+            {
+                "k": k,
+                "setting": setting,
+                "selection": selection,
+                "repeat": repeat,
+                "n_genes": int(chosen.size),
+                "balanced_accuracy": fit_score(chosen),
+            }
+        )
+    return rows
 
 
 def retraining_curves(
@@ -106,26 +145,8 @@ def retraining_curves(
         clf.fit(train[:, cols], label)
         return clf.score(test[:, cols], label)
 
-    everything = np.arange(p)
     rows = []
     for k in sizes:
-        chosen_top = union_top_genes(scores, k)
-        selections = [("attribution", 0, chosen_top)]
-        for r in range(int(n_random)):
-            selections.append(("random", r, rng.choice(p, size=chosen_top.size, replace=False)))
-        for selection, repeat, genes in selections:
-            for setting in settings:
-                chosen = genes if setting == "keep" else np.setdiff1d(everything, genes)
-                if chosen.size == 0:
-                    continue
-                rows.append(
-                    {
-                        "k": k,
-                        "setting": setting,
-                        "selection": selection,
-                        "repeat": repeat,
-                        "n_genes": int(chosen.size),
-                        "balanced_accuracy": fit_score(chosen),
-                    }
-                )
+        for selection, repeat, genes in _selections(scores, k, p, int(n_random), rng):
+            rows += _setting_rows(k, selection, repeat, genes, settings, p, fit_score)
     return pd.DataFrame(rows)

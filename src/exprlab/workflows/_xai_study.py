@@ -302,14 +302,27 @@ def _agreement(
     fa_labels = np.asarray(t.test.obs[fa_key]).astype(str)[t.ok]
     fa = feature_agreement(attr, fa_labels, truth, var_names=genes)
     fap = feature_agreement(attr, fa_labels, truth, var_names=genes, global_method="pooled")
-    metrics = {"fa_local": 100 * fa.local, "fa_global": 100 * fa.global_, "fa_global_pooled": 100 * fap.global_}
+    metrics = {
+        "fa_local": 100 * fa.local,
+        "fa_global": 100 * fa.global_,
+        "fa_global_pooled": 100 * fap.global_,
+    }
     table = fa.per_class.rename(columns={"fa_global": "fa_global_sum"})
     table["fa_global_pooled"] = fap.per_class["fa_global"].to_numpy()
     _write_tsv(table, run_dir / XAI_STUDY.fa_per_class)
     if config.variants:
         metrics.update(
             _variant_agreements(
-                adata, t.train, t.clf, attr, fa_labels, t.test_labels[t.ok], truth, t.train_labels, run_seed, config
+                adata,
+                t.train,
+                t.clf,
+                attr,
+                fa_labels,
+                t.test_labels[t.ok],
+                truth,
+                t.train_labels,
+                run_seed,
+                config,
             )
         )
     return metrics
@@ -348,7 +361,9 @@ def _one_run(
         )
     if config.curve_tops:
         tops = [k for k in config.curve_tops if k < adata.n_vars]
-        curves = retraining_curves(t.train, t.test, label, class_scores, tops, arch=arch, seed=run_seed, log2=log2)
+        curves = retraining_curves(
+            t.train, t.test, label, class_scores, tops, arch=arch, seed=run_seed, log2=log2
+        )
         _write_tsv(curves, run_dir / XAI_STUDY.curves)
     metrics["seconds"] = time.perf_counter() - start
     return metrics
@@ -441,7 +456,10 @@ def _stability(model_dir: Path, top: int) -> dict[str, float]:
 def _pair_agreement(root: Path, dataset: str, a: str, b: str, top: int) -> list[tuple[float, float]]:
     """Agreement of two models' rankings, one entry per run both finished."""
     names = [
-        {f.parent.name for f in XAI_STUDY.run_files(XAI_STUDY.model_dir(root, dataset, m), XAI_STUDY.global_scores)}
+        {
+            f.parent.name
+            for f in XAI_STUDY.run_files(XAI_STUDY.model_dir(root, dataset, m), XAI_STUDY.global_scores)
+        }
         for m in (a, b)
     ]
     pairs = [
@@ -501,7 +519,9 @@ def model_agreement(
     return pd.DataFrame(rows)
 
 
-def summarize_runs(out: Path, datasets: Sequence[str], models: Sequence[str], *, top: int = 100) -> pd.DataFrame:
+def summarize_runs(
+    out: Path, datasets: Sequence[str], models: Sequence[str], *, top: int = 100
+) -> pd.DataFrame:
     """Summarise the finished runs: mean and sd over runs of every metric (``summary.tsv``).
 
     Parameters
