@@ -69,9 +69,6 @@ __all__ = ["DemoConfig", "DemoResult", "run_demo", "summarize"]
 
 log = logging.getLogger("exprlab.demo")
 
-EXPLANATIONS_DIR = DEMO.explanations
-MATCHING_DIR = DEMO.matching
-
 
 @dataclass
 class DemoConfig:
@@ -535,17 +532,17 @@ def run_demo(
         attach_log_file(tmp)
         try:
             log.info("exprlab demo (%s data) writing %s", "public" if real else "simulated", out)
-            (tmp / EXPLANATIONS_DIR).mkdir()
+            (tmp / DEMO.explanations).mkdir()
             with _torch_threads(threads):
-                xai = _explanations(tmp / EXPLANATIONS_DIR, cfg, real, Path(scratch))
-                match = _matching(tmp / MATCHING_DIR, cfg, real)
-            summary = summarize(xai, match, tmp / EXPLANATIONS_DIR, real)
+                xai = _explanations(tmp / DEMO.explanations, cfg, real, Path(scratch))
+                match = _matching(tmp / DEMO.matching, cfg, real)
+            summary = summarize(xai, match, tmp / DEMO.explanations, real)
             seconds = time.perf_counter() - start
             summary["seconds"] = round(seconds, 1)
             params = {"real": real, **asdict(cfg)}
             provenance = [
                 dict(entry, part=part)
-                for part in (EXPLANATIONS_DIR, MATCHING_DIR)
+                for part in (DEMO.explanations, DEMO.matching)
                 for entry in (read_run_manifest(tmp / part) or {}).get("data_provenance", [])
             ]
             write_run_manifest(tmp, DEMO.kind, params, provenance, started=started, summary=summary)

@@ -43,7 +43,7 @@ from exprlab._atomic import atomic_path
 from exprlab._logging import log_to
 from exprlab._progress import track
 from exprlab._runs import XAI_STUDY
-from exprlab._validation import check_choices, check_count, check_interval
+from exprlab._validation import check_choice, check_choices, check_count, check_interval
 from exprlab.errors import InputDataError, InvalidParameterError
 from exprlab.evaluate import (
     completeness_stats,
@@ -571,11 +571,7 @@ def _configure(datasets: list[str], config: StudyConfig | None, options: dict) -
     """The study's options, checked before any work starts."""
     cfg = config or StudyConfig()
     for key, value in options.items():
-        if not hasattr(cfg, key):
-            raise InvalidParameterError(
-                f"unknown study option {key!r}", where="run_xai_study", fix=f"use one of {sorted(vars(cfg))}"
-            )
-        setattr(cfg, key, value)
+        setattr(cfg, check_choice(key, "study option", sorted(vars(cfg))), value)
     if not datasets:
         raise InvalidParameterError("no dataset given", where="--data", fix="name at least one dataset")
     check_choices(cfg.models, "models", MODEL_KINDS)
