@@ -207,3 +207,19 @@ def test_models_are_compared_run_by_run(study):
         jaccards.append(np.mean(per_class))
     assert table.loc[0, "jaccard"] == pytest.approx(np.mean(jaccards))
     assert -1 <= table.loc[0, "kendall_tau"] <= 1
+
+
+def test_study_folder_follows_the_run_folder_contract(study):
+    from exprlab._runs import XAI_STUDY
+    from exprlab.report import detect_kind
+
+    out, _ = study
+    assert detect_kind(out) == XAI_STUDY.kind
+    for name in (XAI_STUDY.summary, XAI_STUDY.runs_table, XAI_STUDY.model_agreement, XAI_STUDY.options):
+        assert (out / name).is_file(), name
+    for name in (XAI_STUDY.fa_plot, XAI_STUDY.pg_plot):
+        assert (out / name).stat().st_size > 0, name
+    run = XAI_STUDY.run_dir(out, "simu1", "mlp", 1)
+    assert run == out / "runs" / "simu1" / "mlp" / "run01"
+    for name in (XAI_STUDY.run_metrics, XAI_STUDY.fa_per_class, XAI_STUDY.global_scores):
+        assert (run / name).is_file(), name
