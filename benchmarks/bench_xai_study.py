@@ -17,15 +17,8 @@ import time
 
 import numpy as np
 
-from exprlab.evaluate._explanations import (
-    PredictionGapModel,
-    correct_mask,
-    feature_agreement,
-    prediction_gap_curves,
-    prediction_gaps,
-)
-from exprlab.explain import integrated_gradients
-from exprlab.explain._aggregate import global_rankings
+from exprlab.evaluate import correct_mask, feature_agreement, prediction_gap_curves, prediction_gaps
+from exprlab.explain import PredictionGapModel, global_rankings, integrated_gradients
 from exprlab.models import ExpressionClassifier
 from exprlab.simulate import simulate_lda
 from exprlab.workflows._xai_study import _split
@@ -78,7 +71,7 @@ def main() -> None:
         t = time.perf_counter()
         scores = global_rankings(attr, y_lab[ok])
         pg = prediction_gaps(
-            clf.module_,
+            PredictionGapModel(clf.module_, np.zeros(z.shape[1])),
             z[ok],
             y[ok],
             attr,

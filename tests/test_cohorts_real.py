@@ -31,7 +31,7 @@ def synthetic():
 def test_top_attributed_genes_by_hand():
     attr = np.array([[3.0, 4.0, 0.0], [0.0, -1.0, 0.0]])
     # normalised |attr|: [0.6, 0.8, 0], [0, 1, 0] -> means [0.3, 0.9, 0]
-    assert top_attributed_genes(attr, ["a", "b", "c"], n_top=2) == ["b", "a"]
+    assert top_attributed_genes(attr, ["a", "b", "c"], top=2) == ["b", "a"]
     assert top_attributed_genes(attr, ["a", "b", "c"], 1, descriptions=["x", "beta, long", "z"]) == [
         "b (beta)"
     ]
@@ -49,7 +49,7 @@ def test_split_is_stratified_and_seeded():
 
 def test_workflow_finds_the_informative_gene():
     task = CohortTask("toy", "one informative gene", lambda: (synthetic(), None, "y"))
-    table = evaluate_task(task, models=("lr",), batch_size=8, n_top=3)
+    table = evaluate_task(task, models=("lr",), batch_size=8, top=3)
     row = table.iloc[0]
     assert row["balanced_accuracy"] >= 0.9
     assert row["top_genes"][0] == "G7 (gene 7)"
@@ -60,7 +60,7 @@ def test_workflow_finds_the_informative_gene():
 
 @pytest.mark.parametrize("task", ["all-bt", "golub"])
 def test_separable_real_tasks_reach_090(data_dir, task):
-    table = evaluate_task(task, models=("lr", "mlp"), seed=0, n_top=5)
+    table = evaluate_task(task, models=("lr", "mlp"), seed=0, top=5)
     assert list(table["model"]) == ["lr", "mlp"]
     assert (table["balanced_accuracy"] >= 0.9).all(), table[["model", "balanced_accuracy"]]
     assert all(len(genes) == 5 for genes in table["top_genes"])

@@ -17,7 +17,7 @@ SMALL = DemoConfig(
     runs=1,
     n_per_class=40,
     n_genes=1000,
-    curve_ks=(10,),
+    curve_tops=(10,),
     n_diseases=24,
     n_drugs=80,
     n_folds=3,
@@ -89,6 +89,6 @@ def test_a_failing_demo_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         run_demo(
             tmp_path / "out",
-            config=DemoConfig(models=("lr",), runs=1, n_per_class=10, n_genes=200, curve_ks=()),
+            config=DemoConfig(models=("lr",), runs=1, n_per_class=10, n_genes=200, curve_tops=()),
         )
     assert list(tmp_path.iterdir()) == []

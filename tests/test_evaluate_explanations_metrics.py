@@ -11,15 +11,16 @@ from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError
 from exprlab.evaluate import (
     completeness_stats,
     feature_agreement,
+    global_ranking_scores,
     normalize_attributions,
+    prediction_gap_curves,
     prediction_gaps,
     topk_stability,
 )
-from exprlab.evaluate._explanations import PredictionGapModel, prediction_gap_curves
-from exprlab.explain._aggregate import (
+from exprlab.explain import (
+    PredictionGapModel,
     diffuse_attributions,
     diffusion_operator,
-    global_ranking_scores,
     pathway_scores,
     pathways_to_genes,
     shrink_to_class,
@@ -168,8 +169,8 @@ def test_prediction_gaps_summary_orders_and_averaging():
     x = rng.normal(size=(6, 20))
     y = np.array([0, 0, 0, 1, 1, 1])
     attr = rng.normal(size=(6, 20))
-    res = prediction_gaps(module, x, y, attr, n_random=5, gap=10, seed=0)
     base = np.zeros(20)
+    res = prediction_gaps(PredictionGapModel(module, base, gap=10), x, y, attr, n_random=5, seed=0)
     per_ex_i = [
         brute_force_pg(forward, x[i], y[i], np.argsort(-attr[i], kind="stable"), base, 10) for i in range(6)
     ]
@@ -183,7 +184,7 @@ def test_prediction_gaps_summary_orders_and_averaging():
     assert res["pgi_local"] == pytest.approx(expected_i, rel=1e-5)
     assert res["pgu_local"] == pytest.approx(expected_u, rel=1e-5)
     assert res["path"] == "first-linear"
-    again = prediction_gaps(module, x, y, attr, n_random=5, gap=10, seed=0)
+    again = prediction_gaps(PredictionGapModel(module, base, gap=10), x, y, attr, n_random=5, seed=0)
     assert again["pgr"] == res["pgr"]
 
 
@@ -191,31 +192,32 @@ def test_pgr_subsample_is_reported():
     module, _ = linear_model(p=20, c=2)
     x = np.random.default_rng(0).normal(size=(10, 20))
     y = np.array([0] * 5 + [1] * 5)
-    res = prediction_gaps(module, x, y, x, n_random=3, random_subsample=4)
+    res = prediction_gaps(PredictionGapModel(module, np.zeros(20)), x, y, x, n_random=3, random_subsample=4)
     assert res["pgr_n_examples"] == 4
 
 
 def test_prediction_gaps_bad_inputs():
     module, _ = linear_model(p=20, c=2)
     x = np.zeros((2, 20))
+    model = PredictionGapModel(module, np.zeros(20))
     with pytest.raises(InputDataError, match="shape"):
-        prediction_gaps(module, x, np.array([0, 1]), np.zeros((2, 19)))
+        prediction_gaps(model, x, np.array([0, 1]), np.zeros((2, 19)))
     with pytest.raises(InputDataError, match="baseline"):
-        prediction_gaps(module, x, np.array([0, 1]), x, baseline=np.zeros(3))
+        prediction_gaps(PredictionGapModel(module, np.zeros(3)), x, np.array([0, 1]), x)
     with pytest.raises(InputDataError, match="no example"):
-        prediction_gaps(module, x[:0], np.array([], int), x[:0])
+        prediction_gaps(model, x[:0], np.array([], int), x[:0])
 
 
 # --------------------------------------------------------------------------- stability etc.
 def test_topk_stability_by_hand():
     s1 = np.array([5.0, 4.0, 3.0, 2.0, 1.0])
     s2 = np.array([5.0, 3.0, 4.0, 0.0, 1.0])
-    table = topk_stability([s1, s2], k=2)
+    table = topk_stability([s1, s2], top=2)
     # top-2 {0,1} vs {0,2}: Jaccard 1/3; on {0,1,2}: 2 concordant, 1 discordant pair → 1/3
     assert table.loc[0, "jaccard"] == pytest.approx(1 / 3)
     assert table.loc[0, "kendall_tau"] == pytest.approx(1 / 3)
     with pytest.raises(InputDataError):
-        topk_stability([s1], k=2)
+        topk_stability([s1], top=2)
 
 
 def test_completeness_stats_by_hand():
@@ -277,7 +279,7 @@ def test_pathway_scores_over_a_real_gmt(data_dir):
 def test_refine_attributions_shrinks_then_smooths_by_pathway():
     import scipy.sparse as sp
 
-    from exprlab.explain._aggregate import refine_attributions
+    from exprlab.explain import refine_attributions
 
     attr = np.array([[3.0, 4.0, 0.0]])  # normalised: [0.6, 0.8, 0]
     profiles = {"c": np.array([0.0, 0.0, 1.0])}

@@ -20,7 +20,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "exprlab"
 
 # Lowest first. A unit is a top-level module or subpackage of exprlab (private ones included).
 LAYERS: list[set[str]] = [
-    {"__init__", "errors", "_validation", "_config", "_atomic", "_progress", "_logging"},
+    {"__init__", "errors", "_validation", "_config", "_atomic", "_progress", "_logging", "_runs"},
     {"io"},
     {"genes", "drugs"},
     {"signatures", "evaluate"},

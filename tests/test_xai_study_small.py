@@ -16,7 +16,7 @@ TINY = dict(
     n_per_class=15,
     n_genes=300,
     runs=2,
-    steps=20,
+    n_steps=20,
     n_random=3,
     sim_params={"n_classes": 3, "n_overexpressed": 3},
 )
@@ -129,7 +129,7 @@ def test_dataset_without_labels_is_refused(tmp_path):
     path = tmp_path / "nolabel.h5ad"
     write_h5ad(data, path)
     with pytest.raises(InputDataError, match="label"):
-        run_xai_study([str(path)], tmp_path / "o", label_key="class", runs=1)
+        run_xai_study([str(path)], tmp_path / "o", label="class", runs=1)
     with pytest.raises(InputDataError, match="--label"):
         run_xai_study([str(path)], tmp_path / "o", runs=1)
 
@@ -161,10 +161,10 @@ def test_dataset_file_gets_prediction_gaps_and_curves_without_fa(tmp_path):
         tmp_path / "o",
         models=("lr",),
         runs=1,
-        steps=10,
+        n_steps=10,
         n_random=2,
-        label_key="group",
-        curve_ks=(5,),
+        label="group",
+        curve_tops=(5,),
     )
     row = summary.iloc[0]
     assert row["dataset"] == "cohort"
@@ -176,10 +176,10 @@ def test_dataset_file_gets_prediction_gaps_and_curves_without_fa(tmp_path):
 def test_resuming_with_other_options_is_refused(study):
     out, _ = study
     recorded = json.loads((out / "study.json").read_text())
-    assert recorded["steps"] == TINY["steps"] and recorded["sim_params"] == TINY["sim_params"]
+    assert recorded["steps"] == TINY["n_steps"] and recorded["sim_params"] == TINY["sim_params"]
     before = sorted(p.name for p in out.rglob("*"))
     with pytest.raises(InvalidParameterError, match=r"steps: 20 then, 50 now"):
-        run_xai_study(["simu1"], out, models=("lr",), **{**TINY, "steps": 50})
+        run_xai_study(["simu1"], out, models=("lr",), **{**TINY, "n_steps": 50})
     with pytest.raises(InvalidParameterError, match="sim_params"):
         run_xai_study(
             ["simu1"], out, models=("lr",), **{**TINY, "sim_params": {**TINY["sim_params"], "jitter": 1e-4}}
@@ -207,3 +207,19 @@ def test_models_are_compared_run_by_run(study):
         jaccards.append(np.mean(per_class))
     assert table.loc[0, "jaccard"] == pytest.approx(np.mean(jaccards))
     assert -1 <= table.loc[0, "kendall_tau"] <= 1
+
+
+def test_study_folder_follows_the_run_folder_contract(study):
+    from exprlab._runs import XAI_STUDY
+    from exprlab.report import detect_kind
+
+    out, _ = study
+    assert detect_kind(out) == XAI_STUDY.kind
+    for name in (XAI_STUDY.summary, XAI_STUDY.runs_table, XAI_STUDY.model_agreement, XAI_STUDY.options):
+        assert (out / name).is_file(), name
+    for name in (XAI_STUDY.fa_plot, XAI_STUDY.pg_plot):
+        assert (out / name).stat().st_size > 0, name
+    run = XAI_STUDY.run_dir(out, "simu1", "mlp", 1)
+    assert run == out / "runs" / "simu1" / "mlp" / "run01"
+    for name in (XAI_STUDY.run_metrics, XAI_STUDY.fa_per_class, XAI_STUDY.global_scores):
+        assert (run / name).is_file(), name

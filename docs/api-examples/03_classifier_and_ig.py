@@ -3,7 +3,7 @@ measure how many of the top attributed genes are truly informative (feature agre
 
 import numpy as np
 
-from exprlab.evaluate._explanations import feature_agreement
+from exprlab.evaluate import feature_agreement
 from exprlab.explain import integrated_gradients
 from exprlab.models import ExpressionClassifier
 from exprlab.simulate import simulate_lda

@@ -5,9 +5,9 @@ published code does (no log transform, generator noise 1e-4), and compare the su
 import tempfile
 from pathlib import Path
 
-from exprlab.workflows._xai_study import run_xai_study
+from exprlab.workflows import run_xai_study
 
-small = dict(models=("lr",), runs=2, steps=30, n_random=3, n_per_class=50, n_genes=1500)
+small = dict(models=("lr",), runs=2, n_steps=30, n_random=3, n_per_class=50, n_genes=1500)
 design = {"n_classes": 4, "n_overexpressed": 4}
 
 with tempfile.TemporaryDirectory() as tmp:

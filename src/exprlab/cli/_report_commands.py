@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
+from exprlab._logging import attach_log_file, close_log_file, command_logging
 from exprlab.cli import app
+from exprlab.errors import FileAccessError
 
 _QUIET = typer.Option(False, "--quiet", help="Only warnings and errors; no progress bars.")
 _VERBOSE = typer.Option(False, "--verbose", "-v", help="Debug messages on the terminal.")
@@ -22,9 +26,7 @@ def report(
     verbose: bool = _VERBOSE,
 ) -> None:
     """Render a run directory into one self-contained HTML report (tables and plots inline)."""
-    from exprlab.errors import FileAccessError
-    from exprlab._logging import attach_log_file, close_log_file, command_logging
-    from exprlab.report import render_report
+    from exprlab.report import render_report  # deferred: loads pandas, kept out of --help
 
     if not run_dir.exists():
         raise FileAccessError(
@@ -53,11 +55,7 @@ def demo(
     verbose: bool = _VERBOSE,
 ) -> None:
     """Run both workflows end to end on data with a known answer and write DIR/report.html."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from exprlab._logging import command_logging
-    from exprlab.workflows._demo import DemoConfig, run_demo
+    from exprlab.workflows import DemoConfig, run_demo  # deferred: loads torch, kept out of --help
 
     command_logging(verbose=verbose, quiet=quiet)
     result = run_demo(out, real=real, config=DemoConfig(seed=seed))

@@ -1,34 +1,79 @@
-"""Metrics: retrieval metrics, splits, explanation metrics."""
+"""Pure metrics, statistics and splits: retrieval, explanation quality, grouped folds.
 
-from exprlab.evaluate._curves import retraining_curves
+Everything here needs only numpy, scipy and scikit-learn, so models and workflows can use it.
+Retrieval metrics and splits follow docs/methods.md §2, explanation metrics docs/methods.md §3.
+"""
+
 from exprlab.evaluate._explanations import (
+    FeatureAgreement,
+    GapModel,
     completeness_stats,
     correct_mask,
     feature_agreement,
-    normalize_attributions,
+    ground_truth_indices,
+    per_class_mean,
+    prediction_gap_curves,
     prediction_gaps,
     random_orders,
     topk_stability,
 )
-from exprlab.evaluate._retrieval import mean_average_precision
-from exprlab.evaluate._splits import Fold
-
-__all__ = [
-    "Fold",
-    "mean_average_precision",
-    "completeness_stats",
-    "correct_mask",
-    "feature_agreement",
-    "normalize_attributions",
-    "prediction_gaps",
-    "random_orders",
-    "retraining_curves",
-    "topk_stability",
-]
+from exprlab.evaluate._rankings import (
+    GLOBAL_METHODS,
+    RANKINGS,
+    GlobalMethod,
+    Ranking,
+    global_ranking_scores,
+    normalize_attributions,
+    ranking_scores,
+    top_indices,
+)
 from exprlab.evaluate._retrieval import (
     METRICS,
     bootstrap_summary,
+    expected_random_metrics,
+    mean_average_precision,
     paired_tests,
     per_disease_metrics,
+    random_per_disease,
     ranking_metrics,
+    ratio_interval,
+    strict_order,
 )
+from exprlab.evaluate._splits import SPLITS, Fold, inner_validation, label_matrix, make_folds
+
+__all__ = [
+    "GlobalMethod",
+    "Ranking",
+    "GLOBAL_METHODS",
+    "METRICS",
+    "RANKINGS",
+    "SPLITS",
+    "FeatureAgreement",
+    "Fold",
+    "GapModel",
+    "bootstrap_summary",
+    "completeness_stats",
+    "correct_mask",
+    "expected_random_metrics",
+    "feature_agreement",
+    "global_ranking_scores",
+    "ground_truth_indices",
+    "inner_validation",
+    "label_matrix",
+    "make_folds",
+    "mean_average_precision",
+    "normalize_attributions",
+    "paired_tests",
+    "per_class_mean",
+    "per_disease_metrics",
+    "prediction_gap_curves",
+    "prediction_gaps",
+    "random_orders",
+    "random_per_disease",
+    "ranking_metrics",
+    "ranking_scores",
+    "ratio_interval",
+    "strict_order",
+    "top_indices",
+    "topk_stability",
+]

@@ -12,33 +12,41 @@ Definitions follow docs/methods.md §3 (arXiv:2303.11336):
   the true class; PGI orders by decreasing attribution, PGU by increasing attribution, PGR by
   random orders (mean of 30); averaged per class, then over classes.
 
-Prediction gaps need p / gap forward passes per example and order (1,500 for 15,000 genes). When
-the model starts with a linear map z ↦ W z + c (every exprlab classifier does, the fixed
-diffusion and dropout folded in), replacing a block of features changes the first layer's output
-by W[:, block] (b − z)[block]; the cumulative first-layer outputs of all steps are one cumulative
-sum, and only the small rest of the network runs on them. Any other torch model runs through a
-batched generic path (all steps of an example in one forward).
+The probabilities f_y(x̃_k) come from a :class:`GapModel`: any object that returns, for a batch
+of examples and one replacement order each, f_y after every replacement step. The torch
+implementation, with its fast path for models that start with a linear map, is
+:class:`exprlab.explain.PredictionGapModel`; the metrics here only need numpy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-import torch
-from torch import nn
+from scipy.stats import kendalltau
 
-from exprlab.errors import InputDataError, InvalidParameterError
+from exprlab._validation import check_choice, check_count
+from exprlab.errors import InputDataError
+from exprlab.evaluate._rankings import (
+    GLOBAL_METHODS,
+    RANKINGS,
+    GlobalMethod,
+    Ranking,
+    global_ranking_scores,
+    normalize_attributions,
+    ranking_scores,
+    top_indices,
+)
 
 __all__ = [
-    "normalize_attributions",
     "correct_mask",
     "ground_truth_indices",
+    "FeatureAgreement",
     "feature_agreement",
-    "PredictionGapModel",
+    "GapModel",
     "prediction_gap_curves",
     "prediction_gaps",
     "random_orders",
@@ -49,27 +57,21 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------- basics
-def normalize_attributions(attributions: np.ndarray) -> np.ndarray:
-    """Each row divided by its L2 norm (rows of zeros stay zero), float64."""
-    a = np.asarray(attributions, dtype=np.float64)
-    if a.ndim != 2:
-        raise InputDataError(
-            f"attributions must be 2-D (examples × genes), got shape {a.shape}",
-            where="attributions",
-            fix="pass one row per example",
-        )
-    if not np.isfinite(a).all():
-        raise InputDataError(
-            "attributions contain NaN or infinite values",
-            where="attributions",
-            fix="recompute the attributions (check the model and baselines)",
-        )
-    norms = np.linalg.norm(a, axis=1, keepdims=True)
-    return a / np.where(norms > 0, norms, 1.0)
+def correct_mask(labels: Sequence | np.ndarray, predictions: Sequence | np.ndarray) -> np.ndarray:
+    """Mark the correctly classified examples, the only ones whose explanations are scored.
 
+    Parameters
+    ----------
+    labels
+        True class of each example.
+    predictions
+        Predicted class of each example (compared with the labels as text).
 
-def correct_mask(labels: Sequence, predictions: Sequence) -> np.ndarray:
-    """Boolean mask of the correctly classified examples (labels compared as text)."""
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask, one entry per example.
+    """
     y = np.asarray(labels).astype(str)
     p = np.asarray(predictions).astype(str)
     if y.shape != p.shape:
@@ -81,8 +83,23 @@ def correct_mask(labels: Sequence, predictions: Sequence) -> np.ndarray:
     return y == p
 
 
-def ground_truth_indices(ground_truth: Mapping, var_names: Sequence[str]) -> dict[str, np.ndarray]:
-    """Class → sorted gene indices, from class → gene names (or indices) of the informative genes."""
+def ground_truth_indices(
+    ground_truth: Mapping, var_names: Sequence[str] | np.ndarray
+) -> dict[str, np.ndarray]:
+    """Turn class → informative gene names (or indices) into class → sorted column indices.
+
+    Parameters
+    ----------
+    ground_truth
+        Class → informative genes, as names of ``var_names`` or as integer column indices.
+    var_names
+        Gene names of the attribution columns.
+
+    Returns
+    -------
+    dict
+        Class (as text) → sorted unique column indices.
+    """
     index = pd.Index(np.asarray(var_names).astype(str))
     out: dict[str, np.ndarray] = {}
     for cls, genes in ground_truth.items():
@@ -109,16 +126,20 @@ def ground_truth_indices(ground_truth: Mapping, var_names: Sequence[str]) -> dic
     return out
 
 
-def _topk(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k largest entries of each row (unordered)."""
-    k = min(int(k), scores.shape[-1])
-    return np.argpartition(-scores, k - 1, axis=-1)[..., :k]
-
-
 # ---------------------------------------------------------------------------- feature agreement
 @dataclass
 class FeatureAgreement:
-    """Feature agreement: ``local`` and ``global`` in [0, 1], and the per-class table."""
+    """Feature agreement of one set of attributions with the known informative genes.
+
+    Parameters
+    ----------
+    local
+        Mean over classes of the per-example agreement, in [0, 1].
+    global_
+        Mean over classes of the agreement of the class ranking, in [0, 1].
+    per_class
+        One row per class: ``class``, ``k``, ``n_examples``, ``fa_local``, ``fa_global``.
+    """
 
     local: float
     global_: float
@@ -127,13 +148,13 @@ class FeatureAgreement:
 
 def feature_agreement(
     attributions: np.ndarray,
-    labels: Sequence,
+    labels: Sequence | np.ndarray,
     ground_truth: Mapping,
     *,
-    var_names: Sequence[str] | None = None,
-    predictions: Sequence | None = None,
-    ranking: str = "signed",
-    global_method: str = "sum",
+    var_names: Sequence[str] | np.ndarray | None = None,
+    predictions: Sequence | np.ndarray | None = None,
+    ranking: Ranking = "signed",
+    global_method: GlobalMethod = "sum",
     normalize: bool = True,
 ) -> FeatureAgreement:
     """Feature agreement of attributions with known informative genes (docs/methods.md §3).
@@ -146,6 +167,8 @@ def feature_agreement(
         True class of each example; classes absent from ``ground_truth`` are ignored.
     ground_truth
         Class → informative genes (names, with ``var_names``, or column indices).
+    var_names
+        Gene names of the columns (default: ``"0"``, ``"1"`` ...).
     predictions
         Predicted classes; when given only correctly classified examples count.
     ranking
@@ -154,7 +177,17 @@ def feature_agreement(
         ``"sum"``: rank genes by the class's summed normalised attributions (docs/methods.md §3);
         ``"pooled"``: the paper's code — rank genes by how many of the class's examples have them
         in their top-k_c (ties broken by the summed attribution).
+    normalize
+        L2-normalise each example's attributions first (the definition); turn off only for
+        attributions already normalised.
+
+    Returns
+    -------
+    FeatureAgreement
+        Local and global agreement and the per-class table.
     """
+    check_choice(ranking, "ranking", RANKINGS)
+    check_choice(global_method, "global_method", GLOBAL_METHODS)
     a = normalize_attributions(attributions) if normalize else np.asarray(attributions, float)
     y = np.asarray(labels).astype(str)
     if len(y) != a.shape[0]:
@@ -166,9 +199,6 @@ def feature_agreement(
     names = var_names if var_names is not None else np.arange(a.shape[1]).astype(str)
     gt = ground_truth_indices(ground_truth, names)
     keep = correct_mask(y, predictions) if predictions is not None else np.ones(len(y), bool)
-    # deferred: exprlab.explain imports exprlab.evaluate
-    from exprlab.explain._aggregate import ranking_scores
-
     scores = ranking_scores(a, ranking)
     rows = []
     for cls, truth in gt.items():
@@ -176,19 +206,15 @@ def feature_agreement(
         if sel.size == 0:
             continue
         k = truth.size
-        top = _topk(scores[sel], k)
-        hits = np.isin(top, truth).sum(axis=1)
-        local = float(np.mean(hits / k))
-        from exprlab.explain._aggregate import global_ranking_scores
-
+        hits = np.isin(top_indices(scores[sel], k), truth).sum(axis=1)
         g = global_ranking_scores(scores[sel], method=global_method, top=k, ranking="signed")
-        global_hits = np.isin(_topk(g[None, :], k)[0], truth).sum()
+        global_hits = np.isin(top_indices(g[None, :], k)[0], truth).sum()
         rows.append(
             {
                 "class": cls,
                 "k": k,
                 "n_examples": int(sel.size),
-                "fa_local": local,
+                "fa_local": float(np.mean(hits / k)),
                 "fa_global": float(global_hits / k),
             }
         )
@@ -203,105 +229,51 @@ def feature_agreement(
 
 
 # ---------------------------------------------------------------------------- prediction gaps
-class PredictionGapModel:
-    """The softmax probability of the target class after cumulative replacement by a baseline.
+class GapModel(Protocol):
+    """What prediction gaps need from a model: f_y before and after cumulative replacement.
 
-    ``module`` maps (standardised) inputs to logits. ``curves(z, y, orders)`` returns, for every
-    example, f_y at each of the ``ceil(p / gap)`` replacement steps; when the module starts with a
-    linear layer the steps are computed in first-layer space (exact; each step costs
-    gap × hidden operations there instead of a p × hidden first-layer product).
+    ``gap`` is the number of features replaced per step and ``path`` names how the curves are
+    computed (reported with the results). :class:`exprlab.explain.PredictionGapModel` is the
+    implementation for torch classifiers.
     """
 
-    def __init__(
-        self,
-        module: nn.Module,
-        baseline: np.ndarray,
-        *,
-        gap: int = 10,
-        batch_size: int = 128,
-        dtype: torch.dtype | None = None,
-    ):
-        if int(gap) < 1:
-            raise InvalidParameterError(
-                f"gap must be at least 1, got {gap}", where="gap", fix="use the paper's 10"
-            )
-        self.module = module.eval()
-        self.gap = int(gap)
-        self.batch_size = max(1, int(batch_size))
-        if dtype is None:  # compute in the module's own precision
-            first = next(iter(module.parameters()), None)
-            dtype = first.dtype if first is not None else torch.float32
-        self.dtype = dtype
-        self.baseline = torch.as_tensor(np.asarray(baseline, dtype=np.float64), dtype=dtype)
-        from exprlab.explain._integrated_gradients import split_first_linear
+    gap: int
 
-        split = split_first_linear(module)
-        self.linear_path = split is not None and len(split.weights) == 1
-        if self.linear_path:
-            self.W = split.weights[0].to(dtype)
-            self.c = split.biases[0].to(dtype)
-            self.WT = np.ascontiguousarray(self.W.T.numpy())
-            self.rest = split.head
-            if isinstance(self.rest, nn.Module):
-                self.rest.eval()
-
-    def _prob(self, hidden_or_input: torch.Tensor, y: torch.Tensor, *, after_first: bool):
-        net = self.rest if after_first else self.module
-        with torch.no_grad():
-            logits = net(hidden_or_input)
-            logp = torch.log_softmax(logits, dim=-1).gather(-1, y[:, None])[:, 0]
-        return torch.exp(logp.double())
+    @property
+    def path(self) -> str:
+        """Name of the computation path (reported in the results)."""
+        ...
 
     def full(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """f_y at the unmodified inputs."""
-        zt = torch.as_tensor(z, dtype=self.dtype)
-        return self._prob(zt, torch.as_tensor(y, dtype=torch.long), after_first=False).numpy()
+        """f_y at the unmodified inputs, one value per example."""
+        ...
 
     def curves(self, z: np.ndarray, y: np.ndarray, orders: np.ndarray) -> np.ndarray:
-        """(n, n_steps) f_y after each cumulative replacement; ``orders`` is (p,) or (n, p)."""
-        z = np.asarray(z)
-        n, p = z.shape
-        orders = np.asarray(orders)
-        shared = orders.ndim == 1
-        n_steps = -(-p // self.gap)
-        out = np.empty((n, n_steps))
-        yt_all = torch.as_tensor(np.asarray(y), dtype=torch.long)
-        for start in range(0, n, self.batch_size):
-            stop = min(start + self.batch_size, n)
-            zt = torch.as_tensor(z[start:stop], dtype=self.dtype)
-            order = torch.as_tensor(orders if shared else orders[start:stop], dtype=torch.long)
-            yt = yt_all[start:stop]
-            m = stop - start
-            if self.linear_path:
-                h0 = zt @ self.W.T + self.c  # (m, H)
-                delta = (self.baseline[None, :] - zt).numpy()  # (m, p)
-                order_np = np.broadcast_to(order.numpy(), (m, p))
-                # one sparse row per (example, step) holding that step's features and their
-                # changes; times Wᵀ gives each step's change of the first layer's output
-                values = np.take_along_axis(delta, order_np, axis=1).ravel()
-                bounds = np.minimum(np.arange(n_steps) * self.gap, p)
-                indptr = np.append((np.arange(m)[:, None] * p + bounds[None, :]).ravel(), m * p)
-                jumps = sp.csr_matrix((values, order_np.ravel(), indptr), shape=(m * n_steps, p))
-                steps = torch.from_numpy(np.asarray(jumps @ self.WT)).reshape(m, n_steps, -1)
-                hidden = h0[:, None, :] + torch.cumsum(steps, dim=1)
-                probs = self._prob(
-                    hidden.reshape(m * n_steps, -1), yt.repeat_interleave(n_steps), after_first=True
-                )
-                out[start:stop] = probs.reshape(m, n_steps).numpy()
-            else:
-                for i in range(m):
-                    o = order if shared else order[i]
-                    step_of = torch.empty(p, dtype=torch.long)
-                    step_of[o] = torch.arange(p) // self.gap
-                    # x̃_k keeps feature j while its step index is ≥ k (steps are 1-based)
-                    keep = step_of[None, :] >= torch.arange(1, n_steps + 1)[:, None]
-                    xs = torch.where(keep, zt[i][None, :], self.baseline[None, :])
-                    out[start + i] = self._prob(xs, yt[i].repeat(n_steps), after_first=False).numpy()
-        return out
+        """(n, ceil(p / gap)) f_y after each replacement step; ``orders`` is (p,) or (n, p)."""
+        ...
 
 
-def prediction_gap_curves(model: PredictionGapModel, z, y, orders) -> tuple[np.ndarray, np.ndarray]:
-    """(PG per example, full probability per example) for one ordering."""
+def prediction_gap_curves(
+    model: GapModel, z: np.ndarray, y: np.ndarray, orders: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Prediction gap of every example for one replacement order (docs/methods.md §3).
+
+    Parameters
+    ----------
+    model
+        Gives f_y before and after each replacement step (:class:`GapModel`).
+    z
+        (n, p) inputs.
+    y
+        Target index of each example.
+    orders
+        (p,) one order for all examples, or (n, p) one per example.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        (PG per example, f_y at the unmodified input per example).
+    """
     full = model.full(z, y)
     curves = model.curves(z, y, orders)
     drop = np.clip(full[:, None] - curves, 0.0, None)
@@ -309,47 +281,113 @@ def prediction_gap_curves(model: PredictionGapModel, z, y, orders) -> tuple[np.n
     return drop.sum(axis=1) * model.gap / p, full
 
 
-def random_orders(n_features: int, n_orders: int, seed) -> np.ndarray:
-    """(n_orders, p) independent random permutations of the features."""
+def random_orders(n_features: int, n_orders: int, seed: int | np.random.Generator) -> np.ndarray:
+    """Independent random permutations of the features, the orders of PGR.
+
+    Parameters
+    ----------
+    n_features
+        Number of features p.
+    n_orders
+        Number of permutations.
+    seed
+        Seed or generator of the permutations.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n_orders, p) integer array, one permutation per row.
+    """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     return np.stack([rng.permutation(n_features) for _ in range(int(n_orders))])
 
 
-def per_class_mean(values: np.ndarray, labels: Sequence) -> float:
-    """Mean per class, then mean over classes (the paper's averaging of PG)."""
+def per_class_mean(values: np.ndarray, labels: Sequence | np.ndarray) -> float:
+    """Mean per class, then mean over classes (the paper's averaging of PG).
+
+    Parameters
+    ----------
+    values
+        One value per example.
+    labels
+        Class of each example.
+
+    Returns
+    -------
+    float
+        The mean of the class means.
+    """
     s = pd.Series(np.asarray(values, dtype=float)).groupby(np.asarray(labels).astype(str)).mean()
     return float(s.mean())
 
 
+def _check_gap_inputs(z: np.ndarray, a: np.ndarray) -> None:
+    if z.shape[0] == 0:
+        raise InputDataError(
+            "no example to compute prediction gaps on",
+            where="inputs",
+            fix="pass at least one correctly classified example",
+        )
+    if a.shape != z.shape:
+        raise InputDataError(
+            f"attributions have shape {a.shape}, inputs {z.shape}",
+            where="attributions",
+            fix="pass one attribution row per input",
+        )
+
+
+def _global_gaps(
+    model: GapModel,
+    z: np.ndarray,
+    y: np.ndarray,
+    lab: np.ndarray,
+    class_scores: Mapping[str, np.ndarray],
+    ranking: Ranking,
+) -> tuple[np.ndarray, np.ndarray]:
+    """PGI and PGU per example with the orders of each example's class ranking."""
+    pgi = np.empty(z.shape[0])
+    pgu = np.empty(z.shape[0])
+    for cls in np.unique(lab):
+        if cls not in class_scores:
+            raise InputDataError(
+                f"no global scores for class {cls!r}",
+                where="class_scores",
+                fix="give global scores for every class of the examples",
+            )
+        sel = np.flatnonzero(lab == cls)
+        order = np.argsort(-ranking_scores(np.asarray(class_scores[cls], float), ranking), kind="stable")
+        pgi[sel], _ = prediction_gap_curves(model, z[sel], y[sel], order)
+        pgu[sel], _ = prediction_gap_curves(model, z[sel], y[sel], order[::-1].copy())
+    return pgi, pgu
+
+
 def prediction_gaps(
-    module: nn.Module,
+    model: GapModel,
     inputs: np.ndarray,
     targets: np.ndarray,
     attributions: np.ndarray,
     *,
-    baseline: np.ndarray | None = None,
-    labels: Sequence | None = None,
+    labels: Sequence | np.ndarray | None = None,
     class_scores: Mapping[str, np.ndarray] | None = None,
     n_random: int = 30,
-    gap: int = 10,
-    seed=0,
-    ranking: str = "signed",
+    seed: int | np.random.Generator = 0,
+    ranking: Ranking = "signed",
     random_subsample: int | None = None,
-    batch_size: int = 128,
-) -> dict[str, float]:
+) -> dict[str, float | int | str]:
     """PGI, PGU (local and, with ``class_scores``, global) and PGR, in % (docs/methods.md §3).
 
     Parameters
     ----------
-    module
-        Torch module on the (standardised) inputs returning logits (eval mode is set).
-    inputs, targets
-        (n, p) inputs and the target logit index of each example; pass correctly classified
-        examples only (see :func:`correct_mask`).
+    model
+        Gives f_y before and after each replacement step: for a torch classifier,
+        ``exprlab.explain.PredictionGapModel(module, baseline)`` (which also holds the
+        replacement baseline and the step size ``gap``).
+    inputs
+        (n, p) inputs; pass correctly classified examples only (see :func:`correct_mask`).
+    targets
+        Target logit index of each example.
     attributions
         (n, p) attributions for the target class; local orders rank each example's own.
-    baseline
-        Replacement values, (p,); default zeros (the training mean after z-scoring).
     labels
         Class of each example, for the per-class averaging (default: ``targets``).
     class_scores
@@ -357,63 +395,35 @@ def prediction_gaps(
     n_random
         Random orders for PGR (30 in the paper); they do not depend on the attributions, so PGR
         has no local/global distinction.
+    seed
+        Seed of the random orders and of the subsample.
+    ranking
+        Order by signed attributions or by their magnitudes.
     random_subsample
         Use at most this many examples (a seeded, class-stratified draw) for PGR only.
 
     Returns
     -------
-    dict with ``pgi_local``, ``pgu_local``, ``pgr`` and, with ``class_scores``, ``pgi_global``,
-    ``pgu_global``; also ``pgr_n_examples`` and ``path`` (``"first-linear"`` or ``"generic"``).
+    dict
+        ``pgi_local``, ``pgu_local``, ``pgr`` and, with ``class_scores``, ``pgi_global``,
+        ``pgu_global``; also ``pgr_n_examples`` and ``path`` (the model's computation path).
     """
+    check_choice(ranking, "ranking", RANKINGS)
+    n_random = check_count(n_random, "n_random")
     z = np.asarray(inputs, dtype=np.float32)
-    n, p = z.shape
-    if n == 0:
-        raise InputDataError(
-            "no example to compute prediction gaps on",
-            where="inputs",
-            fix="pass at least one correctly classified example",
-        )
     a = np.asarray(attributions, dtype=np.float64)
-    if a.shape != z.shape:
-        raise InputDataError(
-            f"attributions have shape {a.shape}, inputs {z.shape}",
-            where="attributions",
-            fix="pass one attribution row per input",
-        )
-    base = np.zeros(p) if baseline is None else np.asarray(baseline, dtype=np.float64)
-    if base.shape != (p,):
-        raise InputDataError(
-            f"baseline has shape {base.shape}, expected ({p},)",
-            where="baseline",
-            fix="pass one value per feature",
-        )
+    _check_gap_inputs(z, a)
+    n, p = z.shape
     y = np.asarray(targets, dtype=np.int64)
     lab = np.asarray(labels).astype(str) if labels is not None else y.astype(str)
-    model = PredictionGapModel(module, base, gap=gap, batch_size=batch_size)
-    # deferred: exprlab.explain imports exprlab.evaluate
-    from exprlab.explain._aggregate import ranking_scores
-
-    scores = ranking_scores(a, ranking)
-    result: dict[str, float] = {}
-    order_imp = np.argsort(-scores, axis=1, kind="stable")
+    result: dict[str, float | int | str] = {}
+    order_imp = np.argsort(-ranking_scores(a, ranking), axis=1, kind="stable")
     pg, _ = prediction_gap_curves(model, z, y, order_imp)
     result["pgi_local"] = 100 * per_class_mean(pg, lab)
     pg, _ = prediction_gap_curves(model, z, y, order_imp[:, ::-1].copy())
     result["pgu_local"] = 100 * per_class_mean(pg, lab)
     if class_scores is not None:
-        pgi = np.empty(n)
-        pgu = np.empty(n)
-        for cls in np.unique(lab):
-            if cls not in class_scores:
-                raise InputDataError(
-                    f"no global scores for class {cls!r}",
-                    where="class_scores",
-                    fix="give global scores for every class of the examples",
-                )
-            sel = np.flatnonzero(lab == cls)
-            order = np.argsort(-ranking_scores(np.asarray(class_scores[cls], float), ranking), kind="stable")
-            pgi[sel], _ = prediction_gap_curves(model, z[sel], y[sel], order)
-            pgu[sel], _ = prediction_gap_curves(model, z[sel], y[sel], order[::-1].copy())
+        pgi, pgu = _global_gaps(model, z, y, lab, class_scores, ranking)
         result["pgi_global"] = 100 * per_class_mean(pgi, lab)
         result["pgu_global"] = 100 * per_class_mean(pgu, lab)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -428,7 +438,7 @@ def prediction_gaps(
             total += pg
         result["pgr"] = 100 * per_class_mean(total / len(orders), lab[sub])
     result["pgr_n_examples"] = int(sub.size)
-    result["path"] = "first-linear" if model.linear_path else "generic"
+    result["path"] = model.path
     return result
 
 
@@ -446,19 +456,34 @@ def _stratified_subsample(labels: np.ndarray, size: int, rng: np.random.Generato
 
 # ---------------------------------------------------------------------------- stability
 def topk_stability(
-    scores: Sequence[np.ndarray], k: int, *, names: Sequence[str] | None = None, ranking: str = "signed"
+    scores: Sequence[np.ndarray],
+    top: int,
+    *,
+    names: Sequence[str] | None = None,
+    ranking: Ranking = "signed",
 ) -> pd.DataFrame:
     """Pairwise agreement of several gene scorings (seeds, models): Jaccard and Kendall tau.
 
-    For each pair of (p,) score vectors: the Jaccard index of their top-k gene sets, and
-    Kendall's tau-b between the two scorings over the union of the two top-k sets (how
+    For each pair of (p,) score vectors: the Jaccard index of their top-``top`` gene sets, and
+    Kendall's tau-b between the two scorings over the union of the two top sets (how
     consistently the genes that matter are ordered).
+
+    Parameters
+    ----------
+    scores
+        Two or more (p,) gene scorings over the same genes.
+    top
+        Size of the top gene sets compared, 1 to p.
+    names
+        Name of each scoring in the table (default ``"0"``, ``"1"`` ...).
+    ranking
+        Rank by signed scores or by their magnitudes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair: ``a``, ``b``, ``k`` (the top size), ``jaccard``, ``kendall_tau``.
     """
-    from scipy.stats import kendalltau
-
-    # deferred: exprlab.explain imports exprlab.evaluate
-    from exprlab.explain._aggregate import ranking_scores
-
     vecs = [ranking_scores(np.asarray(s, dtype=np.float64).ravel(), ranking) for s in scores]
     if len(vecs) < 2:
         raise InputDataError(
@@ -473,12 +498,9 @@ def topk_stability(
             where="scores",
             fix="compute every scoring on the same genes",
         )
-    if not 1 <= int(k) <= p:
-        raise InvalidParameterError(
-            f"k={k} is outside 1..{p}", where="k", fix="choose k between 1 and the number of genes"
-        )
+    top = check_count(top, "top", minimum=1, maximum=p)
     labels = list(names) if names is not None else [str(i) for i in range(len(vecs))]
-    tops = [set(_topk(v[None, :], k)[0].tolist()) for v in vecs]
+    tops = [set(top_indices(v[None, :], top)[0].tolist()) for v in vecs]
     rows = []
     for i in range(len(vecs)):
         for j in range(i + 1, len(vecs)):
@@ -488,7 +510,7 @@ def topk_stability(
                 {
                     "a": labels[i],
                     "b": labels[j],
-                    "k": int(k),
+                    "k": top,
                     "jaccard": len(tops[i] & tops[j]) / len(tops[i] | tops[j]),
                     "kendall_tau": float(tau),
                 }
@@ -499,12 +521,24 @@ def topk_stability(
 # ---------------------------------------------------------------------------- completeness
 def completeness_stats(
     attributions: np.ndarray, output_gaps: np.ndarray, *, threshold: float = 0.01
-) -> dict[str, float]:
-    """How well Σ_i IG_i matches f(x) − f(x′) (the completeness axiom).
+) -> dict[str, float | int]:
+    """How well Σ_i IG_i matches f(x) − f(x′) (the completeness axiom, docs/methods.md §3).
 
-    ``output_gaps`` is f(x) − f(x′) per example. Returns the mean and maximum absolute
-    difference, the mean relative difference, and the share of examples whose difference
-    exceeds ``threshold`` (the paper reruns an example when 100·|difference| > 1, i.e. 0.01).
+    Parameters
+    ----------
+    attributions
+        (n, p) attributions.
+    output_gaps
+        f(x) − f(x′) per example.
+    threshold
+        Absolute difference above which an example counts as incomplete (the paper reruns an
+        example when 100·|difference| > 1, i.e. 0.01).
+
+    Returns
+    -------
+    dict
+        ``delta_mean`` and ``delta_max`` (absolute differences), ``relative_delta_mean``,
+        ``share_above_threshold`` and ``n``.
     """
     a = np.asarray(attributions, dtype=np.float64)
     g = np.asarray(output_gaps, dtype=np.float64).ravel()

@@ -23,9 +23,23 @@ from scipy import stats
 from scipy.special import gammaln
 from sklearn.metrics import average_precision_score, ndcg_score, roc_auc_score
 
-from exprlab.errors import InputDataError, InvalidParameterError
+from exprlab._validation import check_choice
+from exprlab.errors import InputDataError
 
-#: metric column names, in table order
+__all__ = [
+    "METRICS",
+    "strict_order",
+    "ranking_metrics",
+    "expected_random_metrics",
+    "per_disease_metrics",
+    "random_per_disease",
+    "bootstrap_summary",
+    "paired_tests",
+    "ratio_interval",
+    "mean_average_precision",
+]
+
+#: retrieval metric column names of one ranked disease, in table order
 METRICS: tuple[str, ...] = (
     "average_precision",
     "precision_at_10",
@@ -44,9 +58,22 @@ def _rng(seed: int | np.random.Generator) -> np.random.Generator:
 
 
 def strict_order(scores: np.ndarray, *, seed: int | np.random.Generator = 0) -> np.ndarray:
-    """Candidate indices from best to worst; ties broken by a seeded random permutation."""
+    """Candidate indices from best to worst; ties broken by a seeded random permutation.
+
+    Parameters
+    ----------
+    scores
+        One score per candidate, higher = better.
+    seed
+        Seed (or generator) of the tie-breaking.
+
+    Returns
+    -------
+    numpy.ndarray
+        Candidate indices, best first.
+    """
     scores = np.asarray(scores, dtype=float)
-    tiebreak = _rng(seed).random(scores.shape[0])
+    tiebreak = np.asarray(_rng(seed).random(scores.shape[0]))
     return np.lexsort((tiebreak, -scores))
 
 
@@ -133,6 +160,18 @@ def expected_random_metrics(n_candidates: int, n_positives: int) -> dict[str, fl
     * hits@k = 1 - C(N-R, k)/C(N, k);
     * reciprocal rank: sum_j P(first positive at j)/j, P(first at j) = C(N-j, R-1)/C(N, R);
     * nDCG@k = (R/N) sum_{i<=k} 1/log2(i+1) divided by the ideal DCG of min(R, k) positives.
+
+    Parameters
+    ----------
+    n_candidates
+        Number of ranked candidates N.
+    n_positives
+        Number of relevant candidates R, 0 < R < N.
+
+    Returns
+    -------
+    dict
+        Each name of :data:`METRICS` → its expected value.
     """
     N, R = int(n_candidates), int(n_positives)
     if not 0 < R < N:
@@ -216,7 +255,21 @@ def per_disease_metrics(
 
 
 def random_per_disease(positives: pd.DataFrame, *, candidates: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The random baseline's per-disease table: exact expectations, no sampling."""
+    """The random baseline's per-disease table: exact expectations, no sampling.
+
+    Parameters
+    ----------
+    positives
+        Boolean table diseases x drugs of the indications (missing cells = not indicated).
+    candidates
+        Optional boolean table of the drugs ranked for each disease (default: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per disease with positives and negatives: ``disease``, the :data:`METRICS`
+        columns, ``n_candidates`` and ``n_positives``.
+    """
     pos = positives.fillna(False).astype(bool)
     cand = (
         np.ones(pos.shape, dtype=bool)
@@ -247,8 +300,26 @@ def bootstrap_summary(
 
     ``per_disease`` has columns ``method``, ``disease`` (plus ``fold`` optionally) and the
     metrics. Diseases are resampled with replacement, the same resamples for every method (so
-    intervals of different methods are comparable). Returns one row per method with columns
-    ``method``, ``n_diseases``, ``<metric>``, ``<metric>_lo``, ``<metric>_hi``.
+    intervals of different methods are comparable).
+
+    Parameters
+    ----------
+    per_disease
+        Per-disease metrics of every method (``method``, ``disease``, optional ``fold``).
+    metrics
+        Metric columns summarised.
+    n_boot
+        Bootstrap resamples.
+    seed
+        Seed of the resamples.
+    level
+        Coverage of the percentile interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method: ``method``, ``n_diseases``, ``<metric>``, ``<metric>_lo``,
+        ``<metric>_hi``.
     """
     if per_disease.empty:
         raise InputDataError(
@@ -287,13 +358,8 @@ def _unit_keys(df: pd.DataFrame) -> list:
 def _paired(per_disease: pd.DataFrame, a: str, b: str, metric: str) -> pd.DataFrame:
     left = per_disease[per_disease["method"] == a].assign(_k=lambda d: _unit_keys(d))
     right = per_disease[per_disease["method"] == b].assign(_k=lambda d: _unit_keys(d))
-    for name, part in ((a, left), (b, right)):
-        if part.empty:
-            raise InvalidParameterError(
-                f"method {name!r} has no per-disease rows",
-                where="paired comparison",
-                fix=f"choose among {sorted(per_disease['method'].unique())}",
-            )
+    for name in (a, b):
+        check_choice(name, "method", sorted(per_disease["method"].unique()))
     return left[["_k", metric]].merge(right[["_k", metric]], on="_k", suffixes=("_a", "_b"))
 
 
@@ -305,9 +371,21 @@ def paired_tests(
 ) -> pd.DataFrame:
     """Wilcoxon signed-rank test of ``reference`` against every other method, paired by disease.
 
-    Returns one row per other method: ``method``, ``reference``, ``metric``, ``n``, ``mean_diff``
-    (reference minus method), ``wins``/``losses`` (diseases where the reference is better/worse)
-    and the two-sided ``p_value`` (NaN when all differences are zero).
+    Parameters
+    ----------
+    per_disease
+        Per-disease metrics of every method.
+    reference
+        The method compared with every other.
+    metric
+        The metric column compared.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per other method: ``method``, ``reference``, ``metric``, ``n``, ``mean_diff``
+        (reference minus method), ``wins``/``losses`` (diseases where the reference is
+        better/worse) and the two-sided ``p_value`` (NaN when all differences are zero).
     """
     rows = []
     for method in per_disease["method"].unique():
@@ -340,8 +418,30 @@ def ratio_interval(
     n_boot: int = 2000,
     seed: int = 0,
     level: float = 0.95,
-) -> dict[str, float]:
-    """Ratio of two methods' mean metric with a paired bootstrap interval over diseases."""
+) -> dict[str, float | int | str]:
+    """Ratio of two methods' mean metric with a paired bootstrap interval over diseases.
+
+    Parameters
+    ----------
+    per_disease
+        Per-disease metrics of every method.
+    numerator, denominator
+        The two methods compared.
+    metric
+        The metric column compared.
+    n_boot
+        Bootstrap resamples of the paired diseases.
+    seed
+        Seed of the resamples.
+    level
+        Coverage of the percentile interval.
+
+    Returns
+    -------
+    dict
+        ``numerator``, ``denominator``, ``metric``, ``ratio``, ``lo``, ``hi`` and ``n`` (paired
+        diseases).
+    """
     pairs = _paired(per_disease, numerator, denominator, metric)
     a, b = pairs[f"{metric}_a"].to_numpy(), pairs[f"{metric}_b"].to_numpy()
     boot = _rng(seed).integers(0, len(a), size=(n_boot, len(a)))
@@ -365,6 +465,20 @@ def mean_average_precision(
     """Mean over diseases of the average precision (diseases without positives are skipped).
 
     The quick form used for early stopping: sklearn's average precision on the raw scores.
+
+    Parameters
+    ----------
+    scores
+        Diseases (index) x candidate drugs (columns); higher = better.
+    positives
+        Boolean table of the same labels (missing cells = not indicated).
+    candidates
+        Optional boolean table of the drugs ranked for each disease (default: all).
+
+    Returns
+    -------
+    float
+        The mean average precision.
     """
     S, Y, cand = _aligned(scores, positives, candidates)
     aps = [

@@ -16,21 +16,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, KFold
 
-from exprlab.errors import InputDataError, InvalidParameterError
+from exprlab._validation import check_choice, check_count, check_interval
+from exprlab.errors import InputDataError
 
-SPLITS = ("disease", "drug", "pair")
+__all__ = ["SPLITS", "Split", "Fold", "label_matrix", "make_folds", "inner_validation"]
+
+Split = Literal["disease", "drug", "pair"]
+#: what a fold holds out: whole diseases, whole drugs, or random indication pairs
+SPLITS: tuple[Split, ...] = ("disease", "drug", "pair")
 
 
 @dataclass(frozen=True)
 class Fold:
     """One train/test partition of the labelled pairs.
 
-    Attributes
+    Parameters
     ----------
     kind
         ``"disease"``, ``"drug"`` or ``"pair"``.
@@ -45,9 +51,11 @@ class Fold:
         among these).
     test_diseases, test_drugs
         Diseases evaluated (rows) and drugs ranked (columns) at test time.
+    excluded
+        Counts of what the fold left out and why (for reports).
     """
 
-    kind: str
+    kind: Split
     index: int
     train: pd.DataFrame
     test: pd.DataFrame
@@ -75,7 +83,22 @@ class Fold:
 
 
 def label_matrix(pairs: pd.DataFrame, diseases: Sequence[str], drugs: Sequence[str]) -> pd.DataFrame:
-    """Boolean diseases x drugs table, True where ``pairs`` lists the (disease, drug) pair."""
+    """Boolean diseases x drugs table, True where ``pairs`` lists the (disease, drug) pair.
+
+    Parameters
+    ----------
+    pairs
+        Indications, columns ``disease`` and ``drug``; pairs outside the table are ignored.
+    diseases
+        Row labels.
+    drugs
+        Column labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Boolean table, diseases (index) x drugs (columns).
+    """
     mat = pd.DataFrame(False, index=list(diseases), columns=list(drugs))
     sub = pairs[pairs["disease"].isin(mat.index) & pairs["drug"].isin(mat.columns)]
     r = mat.index.get_indexer(sub["disease"])
@@ -104,7 +127,7 @@ def _check_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
 def make_folds(
     pairs: pd.DataFrame,
     *,
-    split: str = "disease",
+    split: Split = "disease",
     n_folds: int = 5,
     seed: int = 0,
     drugs: Sequence[str] | None = None,
@@ -130,6 +153,11 @@ def make_folds(
     diseases
         Diseases to evaluate (default: the diseases of ``pairs``).
 
+    Returns
+    -------
+    list of Fold
+        ``n_folds`` folds; every group is in exactly one test part.
+
     Raises
     ------
     InvalidParameterError
@@ -137,14 +165,8 @@ def make_folds(
     InputDataError
         Fewer groups than folds, or a fold whose test part would be empty.
     """
-    if split not in SPLITS:
-        raise InvalidParameterError(
-            f"unknown split {split!r}", where="--split", fix=f"use one of {', '.join(SPLITS)}"
-        )
-    if int(n_folds) < 2:
-        raise InvalidParameterError(
-            f"{n_folds} folds cannot hold out anything", where="--folds", fix="use at least 2 folds"
-        )
+    check_choice(split, "split", SPLITS)
+    n_folds = check_count(n_folds, "n_folds", minimum=2)
     pairs = _check_pairs(pairs)
     all_drugs = tuple(sorted(set(drugs) if drugs is not None else set(pairs["drug"])))
     all_diseases = tuple(sorted(set(diseases) if diseases is not None else set(pairs["disease"])))
@@ -168,34 +190,46 @@ def make_folds(
     else:
         splitter = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
         parts = [test for _, test in splitter.split(groups, groups=groups)]
-    folds = []
-    for k, test_idx in enumerate(parts):
-        test_groups = set(groups[test_idx].tolist())
-        if split == "disease":
-            is_test = pairs["disease"].isin(test_groups)
-            train_diseases = tuple(d for d in all_diseases if d not in test_groups)
-            test_diseases = tuple(sorted(test_groups))
-            train_drugs = test_drugs = all_drugs
-        elif split == "drug":
-            is_test = pairs["drug"].isin(test_groups)
-            train_drugs = tuple(d for d in all_drugs if d not in test_groups)
-            test_drugs = tuple(sorted(test_groups))
-            train_diseases = all_diseases
-            test_diseases = tuple(sorted(set(pairs.loc[is_test, "disease"])))
-        else:
-            is_test = pd.Series(np.isin(np.arange(len(pairs)), test_idx))
-            train_diseases, train_drugs, test_drugs = all_diseases, all_drugs, all_drugs
-            test_diseases = tuple(sorted(set(pairs.loc[is_test, "disease"])))
-        test = pairs[is_test.to_numpy()].reset_index(drop=True)
-        train = pairs[~is_test.to_numpy()].reset_index(drop=True)
-        if test.empty or train.empty:
-            raise InputDataError(
-                f"fold {k} of the {split} split has {len(test)} test and {len(train)} training indications",
-                where=f"{split} split, fold {k}",
-                fix="use fewer folds, another seed or more labelled data",
-            )
-        folds.append(Fold(split, k, train, test, train_diseases, train_drugs, test_diseases, test_drugs))
-    return folds
+    return [
+        _fold(split, k, set(groups[test_idx].tolist()), test_idx, pairs, all_diseases, all_drugs)
+        for k, test_idx in enumerate(parts)
+    ]
+
+
+def _fold(
+    split: Split,
+    k: int,
+    test_groups: set,
+    test_idx: np.ndarray,
+    pairs: pd.DataFrame,
+    all_diseases: tuple[str, ...],
+    all_drugs: tuple[str, ...],
+) -> Fold:
+    """Fold ``k`` of a split, from the groups its test part holds."""
+    if split == "disease":
+        is_test = pairs["disease"].isin(test_groups)
+        train_diseases = tuple(d for d in all_diseases if d not in test_groups)
+        test_diseases = tuple(sorted(test_groups))
+        train_drugs = test_drugs = all_drugs
+    elif split == "drug":
+        is_test = pairs["drug"].isin(test_groups)
+        train_drugs = tuple(d for d in all_drugs if d not in test_groups)
+        test_drugs = tuple(sorted(test_groups))
+        train_diseases = all_diseases
+        test_diseases = tuple(sorted(set(pairs.loc[is_test, "disease"])))
+    else:
+        is_test = pd.Series(np.isin(np.arange(len(pairs)), test_idx))
+        train_diseases, train_drugs, test_drugs = all_diseases, all_drugs, all_drugs
+        test_diseases = tuple(sorted(set(pairs.loc[is_test, "disease"])))
+    test = pairs[is_test.to_numpy()].reset_index(drop=True)
+    train = pairs[~is_test.to_numpy()].reset_index(drop=True)
+    if test.empty or train.empty:
+        raise InputDataError(
+            f"fold {k} of the {split} split has {len(test)} test and {len(train)} training indications",
+            where=f"{split} split, fold {k}",
+            fix="use fewer folds, another seed or more labelled data",
+        )
+    return Fold(split, k, train, test, train_diseases, train_drugs, test_diseases, test_drugs)
 
 
 def inner_validation(fold: Fold, *, fraction: float = 0.2, seed: int = 0) -> Fold:
@@ -203,13 +237,22 @@ def inner_validation(fold: Fold, *, fraction: float = 0.2, seed: int = 0) -> Fol
 
     Early stopping and every model choice use this validation part only; the outer test fold is
     never looked at. The validation part holds about ``fraction`` of the training groups.
+
+    Parameters
+    ----------
+    fold
+        The outer fold whose training part is split.
+    fraction
+        Share of the training groups held out for validation, in (0, 1).
+    seed
+        Seed of the inner split.
+
+    Returns
+    -------
+    Fold
+        A fold of the same kind and index whose test part is the validation set.
     """
-    if not 0 < fraction < 1:
-        raise InvalidParameterError(
-            f"validation fraction {fraction} is not in (0, 1)",
-            where="inner_validation",
-            fix="use for example 0.2",
-        )
+    fraction = check_interval(fraction, "fraction", 0.0, 1.0, closed="neither")
     n = max(2, int(round(1 / fraction)))
     inner = make_folds(
         fold.train,

@@ -4,14 +4,12 @@ from exprlab.explain._aggregate import (
     class_profiles,
     diffuse_attributions,
     diffusion_operator,
-    global_ranking_scores,
     global_rankings,
     pathway_matrix,
     pathway_scores,
     pathway_smooth,
     pathways_to_genes,
     rank_genes,
-    ranking_scores,
     refine_attributions,
     shrink_to_class,
     simulated_pathways,
@@ -31,6 +29,7 @@ from exprlab.explain._match import (
     load_match_model,
     pathway_table,
 )
+from exprlab.explain._prediction_gaps import PredictionGapModel
 from exprlab.explain._quadrature import METHODS, quadrature
 
 __all__ = [
@@ -38,6 +37,7 @@ __all__ = [
     "FirstLinear",
     "MatchExplanation",
     "MatchModel",
+    "PredictionGapModel",
     "attributions_anndata",
     "averaged",
     "bh_adjust",
@@ -46,7 +46,6 @@ __all__ = [
     "diffuse_attributions",
     "diffusion_operator",
     "explain_match",
-    "global_ranking_scores",
     "global_rankings",
     "hypergeometric_enrichment",
     "integrated_gradients",
@@ -60,7 +59,6 @@ __all__ = [
     "quadrature",
     "rank_enrichment",
     "rank_genes",
-    "ranking_scores",
     "refine_attributions",
     "shrink_to_class",
     "simulated_pathways",

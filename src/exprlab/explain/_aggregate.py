@@ -24,12 +24,17 @@ import scipy.sparse as sp
 
 from exprlab._validation import check_choice, check_count, check_fraction
 from exprlab.errors import GeneSpaceError, InputDataError
-from exprlab.evaluate import normalize_attributions
+from exprlab.evaluate import (
+    GlobalMethod,
+    Ranking,
+    global_ranking_scores,
+    normalize_attributions,
+    ranking_scores,
+)
 from exprlab.models import diffusion_matrix
 
 __all__ = [
     "rank_genes",
-    "global_ranking_scores",
     "global_rankings",
     "diffusion_operator",
     "diffuse_attributions",
@@ -42,29 +47,6 @@ __all__ = [
     "class_profiles",
     "shrink_to_class",
 ]
-
-
-Ranking = Literal["signed", "absolute"]
-GlobalMethod = Literal["sum", "pooled"]
-
-
-def ranking_scores(a: np.ndarray, ranking: Ranking) -> np.ndarray:
-    """The values genes are ranked by: attributions as signed, or their magnitudes (absolute).
-
-    Parameters
-    ----------
-    a
-        Attributions, any shape.
-    ranking
-        ``signed`` (the paper: positive evidence for the class ranks first) or ``absolute``.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``a`` itself (signed) or ``|a|`` (absolute).
-    """
-    check_choice(ranking, "ranking", ("signed", "absolute"))
-    return a if ranking == "signed" else np.abs(a)
 
 
 def rank_genes(attributions: np.ndarray, *, ranking: Ranking = "signed") -> np.ndarray:
@@ -84,58 +66,6 @@ def rank_genes(attributions: np.ndarray, *, ranking: Ranking = "signed") -> np.n
     """
     a = ranking_scores(np.asarray(attributions, dtype=np.float64), ranking)
     return np.argsort(-a, axis=-1, kind="stable")
-
-
-def global_ranking_scores(
-    attributions: np.ndarray,
-    *,
-    method: GlobalMethod = "sum",
-    top: int | None = None,
-    ranking: Ranking = "signed",
-    normalize: bool = False,
-) -> np.ndarray:
-    """One score per gene for a group of examples (the examples of one class), docs/methods.md §3.
-
-    Parameters
-    ----------
-    attributions
-        (examples × genes) attributions of the group.
-    method
-        ``sum``: the summed attributions. ``pooled``: the paper code's variant, the number of
-        examples having the gene in their top-``top``, plus the summed attribution scaled below
-        one vote as a tie-breaker.
-    top
-        Size of each example's top list (``pooled`` only).
-    ranking
-        ``signed`` or ``absolute`` (see :func:`ranking_scores`).
-    normalize
-        L2-normalise each example's attributions first.
-
-    Returns
-    -------
-    numpy.ndarray
-        (genes,) scores, larger = more important.
-    """
-    check_choice(method, "method", ("sum", "pooled"))
-    a = np.asarray(attributions, dtype=np.float64)
-    if a.ndim != 2 or a.shape[0] == 0:
-        raise InputDataError(
-            f"need a non-empty (examples × genes) array, got shape {a.shape}",
-            where="attributions",
-            fix="pass at least one example",
-        )
-    if normalize:
-        a = normalize_attributions(a)
-    s = ranking_scores(a, ranking)
-    total = s.sum(axis=0)
-    if method == "sum":
-        return total
-    kk = check_count(top, "top", minimum=1, maximum=a.shape[1])  # type: ignore[arg-type]
-    best = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
-    votes = np.bincount(best.ravel(), minlength=a.shape[1]).astype(np.float64)
-    span = np.abs(total).max()
-    tie = total / (4.0 * span) if span > 0 else 0.0  # within ±0.25: never beats a vote
-    return votes + tie
 
 
 def global_rankings(

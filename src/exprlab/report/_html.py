@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from exprlab._atomic import atomic_path
+from exprlab.errors import FormatError
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
@@ -63,8 +64,6 @@ def slug(text: str) -> str:
 def png_data_uri(png: bytes) -> str:
     """A ``data:image/png;base64,...`` URI for PNG bytes."""
     if not png.startswith(b"\x89PNG"):
-        from exprlab.errors import FormatError
-
         raise FormatError(
             "the image is not a PNG",
             where="report image",

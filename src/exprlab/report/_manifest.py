@@ -15,28 +15,37 @@ import os
 import platform
 import sys
 from collections.abc import Mapping, Sequence
+from importlib import metadata
 from pathlib import Path
 
+from exprlab import __version__
 from exprlab._atomic import atomic_path
+from exprlab._runs import MANIFEST
 from exprlab.errors import FileAccessError, FormatError
 
-MANIFEST = "run.json"
-#: the kinds of run a report knows how to render
-KINDS = ("score", "match-benchmark", "xai-study", "demo", "match-explanation")
+__all__ = ["now_utc", "software_versions", "file_provenance", "write_run_manifest", "read_run_manifest"]
 _HASH_LIMIT = 64 * 2**20  # files larger than this are described by size and time only
 
 
 def now_utc() -> str:
-    """The current UTC time in ISO 8601 (seconds)."""
+    """The current UTC time, as run manifests record when a run started and finished.
+
+    Returns
+    -------
+    str
+        ISO 8601 time with seconds and the UTC offset.
+    """
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def software_versions() -> dict[str, str]:
-    """Versions of exprlab, Python and the numerical libraries a run depends on."""
-    from importlib import metadata
+    """Versions of exprlab, Python and the numerical libraries a run depends on.
 
-    from exprlab import __version__
-
+    Returns
+    -------
+    dict
+        Distribution name → version (``"not installed"`` when absent).
+    """
     versions = {"exprlab": __version__, "python": platform.python_version()}
     for dist in ("numpy", "scipy", "pandas", "anndata", "torch", "scikit-learn", "matplotlib"):
         try:
@@ -47,7 +56,20 @@ def software_versions() -> dict[str, str]:
 
 
 def file_provenance(path: str | os.PathLike, *, name: str | None = None) -> dict:
-    """Name, path, size, modification time and SHA-256 (files up to 64 MiB) of an input file."""
+    """Describe an input file so a report can say which data a run read.
+
+    Parameters
+    ----------
+    path
+        The file (or folder).
+    name
+        Name shown in the report (default: the file name).
+
+    Returns
+    -------
+    dict
+        ``name``, ``path``, ``bytes``, ``modified`` and, for files up to 64 MiB, ``sha256``.
+    """
     p = Path(path)
     if not p.exists():
         raise FileAccessError("the input file does not exist", where=p, fix="check the path of the data")
@@ -83,7 +105,7 @@ def write_run_manifest(
     run_dir
         The (existing) run directory.
     kind
-        One of :data:`KINDS` (other names are stored as given; reports then list the files).
+        One of :data:`exprlab._runs.KINDS` (other names are stored as given; reports then list the files).
     parameters
         The options of the run, JSON-serialisable (other objects are stored as text).
     data_provenance
@@ -93,6 +115,11 @@ def write_run_manifest(
         ISO time the run started (default: now); ``finished`` is always now.
     summary
         Key numbers of the run, shown at the top of its report.
+
+    Returns
+    -------
+    Path
+        The written ``run.json``.
     """
     folder = Path(run_dir)
     if not folder.is_dir():
@@ -123,6 +150,16 @@ def write_run_manifest(
 
 def read_run_manifest(run_dir: str | os.PathLike) -> dict | None:
     """The manifest of a run directory, or ``None`` when it has no ``run.json``.
+
+    Parameters
+    ----------
+    run_dir
+        The run directory.
+
+    Returns
+    -------
+    dict or None
+        The manifest's record.
 
     Raises
     ------

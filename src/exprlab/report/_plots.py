@@ -21,10 +21,11 @@ DPI = 110
 
 
 def _pyplot():
-    import matplotlib
+    """Pyplot on matplotlib's Agg backend (no display needed)."""
+    import matplotlib  # heavy: loaded only when a figure is drawn
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # heavy: loaded only when a figure is drawn
 
     return plt
 
@@ -58,15 +59,15 @@ def bars_with_intervals(
 ) -> bytes:
     """One bar per label with its interval [lo, hi]; ``reference`` draws named dashed lines."""
     plt = _pyplot()
-    means = np.asarray(means, dtype=float)
+    heights = np.asarray(means, dtype=float)
     fig, ax = plt.subplots(figsize=(max(4.0, 0.55 * len(labels) + 1.5), 3.6))
     x = np.arange(len(labels))
     yerr = None
     if lo is not None and hi is not None:
-        below = np.clip(means - np.asarray(lo, dtype=float), 0, None)
-        above = np.clip(np.asarray(hi, dtype=float) - means, 0, None)
+        below = np.clip(heights - np.asarray(lo, dtype=float), 0, None)
+        above = np.clip(np.asarray(hi, dtype=float) - heights, 0, None)
         yerr = np.vstack([np.nan_to_num(below), np.nan_to_num(above)])
-    ax.bar(x, means, yerr=yerr, capsize=3, color="#4a7fb0")
+    ax.bar(x, heights, yerr=yerr, capsize=3, color="#4a7fb0")
     for i, (name, value) in enumerate((reference or {}).items()):
         ax.axhline(value, linestyle="--", linewidth=1, color=f"C{i + 1}", label=name)
     if reference:
@@ -224,8 +225,9 @@ def distributions(
     xlabel: str = "",
     bins: int = 40,
 ) -> bytes:
-    """Overlaid density histograms of several groups of values (e.g. scores of indicated pairs
-    against all others).
+    """Overlaid density histograms of several groups of values.
+
+    For example the scores of indicated pairs against all others.
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 3.6))

@@ -29,41 +29,64 @@ import json
 import logging
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from exprlab.errors import ExprlabError, FileAccessError, FormatError
+from exprlab._progress import track
+from exprlab._runs import (
+    DEMO,
+    MATCH_BENCHMARK,
+    MATCH_EXPLANATION,
+    REPORT,
+    SCORE,
+    XAI_STUDY,
+)
+from exprlab.errors import ExprlabError, FileAccessError, FormatError, InvalidParameterError
 from exprlab.report import _plots as plots
 from exprlab.report._html import HtmlReport, Section
 from exprlab.report._manifest import read_run_manifest
+from exprlab.report._repurposing_plots import RECALL_GRID, mean_pr_curve
 
 log = logging.getLogger("exprlab.report")
 
-REPORT_NAME = "report.html"
-_TABLE_SUFFIXES = (".parquet", ".tsv")
+_TABLE_SUFFIXES = SCORE.suffixes
 
 
 # ----------------------------------------------------------------------------- detection
 def detect_kind(path: str | os.PathLike) -> str:
-    """The kind of run stored at ``path`` (see the module docstring), ``generic`` if unknown."""
+    """The kind of run stored at ``path`` (see the module docstring), ``generic`` if unknown.
+
+    The manifest's kind wins; without one the kind is guessed from the files present.
+
+    Parameters
+    ----------
+    path
+        A run directory or a score table.
+
+    Returns
+    -------
+    str
+        One of :data:`exprlab._runs.KINDS`, or ``"generic"``.
+    """
     p = Path(path)
     if p.is_file():
         return "score" if p.name.lower().endswith(_TABLE_SUFFIXES) else "generic"
     manifest = read_run_manifest(p)
     if manifest and manifest.get("kind"):
         return str(manifest["kind"])
-    if (p / "metrics.tsv").is_file():
-        return "match-benchmark"
-    if (p / "summary.tsv").is_file() and (p / "runs").is_dir():
-        return "xai-study"
-    if (p / "summary.json").is_file() and (p / "genes.tsv").is_file():
-        return "match-explanation"
+    if (p / MATCH_BENCHMARK.metrics).is_file():
+        return MATCH_BENCHMARK.kind
+    if (p / XAI_STUDY.summary).is_file() and (p / XAI_STUDY.runs).is_dir():
+        return XAI_STUDY.kind
+    if (p / MATCH_EXPLANATION.summary).is_file() and (p / MATCH_EXPLANATION.genes).is_file():
+        return MATCH_EXPLANATION.kind
     if _score_tables(p):
-        return "score"
+        return SCORE.kind
     if any(detect_kind(sub) != "generic" for sub in _subruns(p)):
-        return "demo"
+        return DEMO.kind
     return "generic"
 
 
@@ -103,7 +126,19 @@ def _read_scores(path: Path) -> pd.DataFrame:
         ) from None
 
 
-def _guarded(section: Section, what: str, fn: Callable[[], None]) -> None:
+def _tsv_table(sec: Section, path: Path, caption: str) -> None:
+    sec.table(pd.read_csv(path, sep="\t"), caption=caption)
+
+
+def _head_table(sec: Section, path: Path) -> None:
+    sec.table(_read_table(path, nrows=20), caption=f"{path.name} (first 20 rows)")
+
+
+def _png(sec: Section, path: Path) -> None:
+    sec.image(path.read_bytes(), path.name)
+
+
+def _guarded(section: Section, what: str, fn: Callable[[], object]) -> None:
     """Run one part of a section; a failure becomes a note in the report and a log warning."""
     try:
         fn()
@@ -160,7 +195,8 @@ def _about(report: HtmlReport, run_dir: Path, manifest: dict | None, kind: str) 
 
 
 # ----------------------------------------------------------------------------- match benchmark
-_METRIC_COLUMNS = (
+#: the retrieval metrics (a selection of :data:`exprlab.evaluate.METRICS`) the report shows
+_SHOWN_METRICS = (
     "average_precision",
     "precision_at_10",
     "recall_at_50",
@@ -172,7 +208,18 @@ _METRIC_COLUMNS = (
 
 
 def map_summary(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Method, MAP and its interval, as text-friendly columns (for summaries)."""
+    """Method, MAP and its interval, as text-friendly columns (for summaries).
+
+    Parameters
+    ----------
+    metrics
+        A retrieval benchmark's summary table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``method``, ``n_diseases``, ``MAP``, ``MAP_lo``, ``MAP_hi`` (those present).
+    """
     cols = [
         c
         for c in ("method", "n_diseases", "average_precision", "average_precision_lo", "average_precision_hi")
@@ -187,12 +234,11 @@ def map_summary(metrics: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _render_match(report: HtmlReport, run_dir: Path, title: str = "Retrieval benchmark") -> None:
-    metrics = pd.read_csv(run_dir / "metrics.tsv", sep="\t")
+def _match_overview(sec: Section, run_dir: Path, metrics: pd.DataFrame) -> None:
+    """The benchmark's design (from its info file) and the metric table."""
     info = {}
-    if (run_dir / "report.json").is_file():
-        info = json.loads((run_dir / "report.json").read_text()).get("report", {})
-    sec = report.section(title)
+    if (run_dir / MATCH_BENCHMARK.info).is_file():
+        info = json.loads((run_dir / MATCH_BENCHMARK.info).read_text()).get("report", {})
     if info:
         sec.paragraph(
             f"Split by held-out {info.get('split', '?')}, {info.get('n_folds', '?')} folds "
@@ -208,95 +254,99 @@ def _render_match(report: HtmlReport, run_dir: Path, title: str = "Retrieval ben
         "indications and reads no gene."
     )
     shown = ["method", "n_diseases"] + [c for c in ("val_map",) if c in metrics]
-    for m in _METRIC_COLUMNS:
+    for m in _SHOWN_METRICS:
         if m in metrics:
             shown += [m] + [c for c in (f"{m}_lo", f"{m}_hi") if c in metrics]
-    sec.table(metrics[[c for c in shown if c in metrics]], caption="metrics.tsv")
+    sec.table(metrics[[c for c in shown if c in metrics]], caption=MATCH_BENCHMARK.metrics)
 
-    def bars() -> None:
-        ref = {}
-        for name in ("random", "popularity"):
-            row = metrics[metrics["method"] == name]
-            if len(row):
-                ref[name] = float(row["average_precision"].iloc[0])
+
+def _match_bars(sec: Section, metrics: pd.DataFrame) -> None:
+    """MAP (with the random and popularity baselines) and nDCG@10 per method."""
+    ref = {}
+    for name in ("random", "popularity"):
+        row = metrics[metrics["method"] == name]
+        if len(row):
+            ref[name] = float(row["average_precision"].iloc[0])
+    sec.image(
+        plots.bars_with_intervals(
+            metrics["method"].astype(str).tolist(),
+            metrics["average_precision"],
+            metrics.get("average_precision_lo"),
+            metrics.get("average_precision_hi"),
+            title="Mean average precision per method (95% bootstrap interval)",
+            ylabel="MAP",
+            reference=ref,
+        ),
+        "Mean average precision with 95% intervals; dashed lines: random and popularity baselines.",
+    )
+    if "ndcg_at_10" in metrics:
         sec.image(
             plots.bars_with_intervals(
                 metrics["method"].astype(str).tolist(),
-                metrics["average_precision"],
-                metrics.get("average_precision_lo"),
-                metrics.get("average_precision_hi"),
-                title="Mean average precision per method (95% bootstrap interval)",
-                ylabel="MAP",
-                reference=ref,
+                metrics["ndcg_at_10"],
+                metrics.get("ndcg_at_10_lo"),
+                metrics.get("ndcg_at_10_hi"),
+                title="nDCG@10 per method",
+                ylabel="nDCG@10",
             ),
-            "Mean average precision with 95% intervals; dashed lines: random and popularity baselines.",
+            "nDCG@10 with 95% intervals.",
         )
-        if "ndcg_at_10" in metrics:
-            sec.image(
-                plots.bars_with_intervals(
-                    metrics["method"].astype(str).tolist(),
-                    metrics["ndcg_at_10"],
-                    metrics.get("ndcg_at_10_lo"),
-                    metrics.get("ndcg_at_10_hi"),
-                    title="nDCG@10 per method",
-                    ylabel="nDCG@10",
-                ),
-                "nDCG@10 with 95% intervals.",
-            )
 
-    _guarded(sec, "metric bars", bars)
+
+def _match_predictions(sec: Section, pred_path: Path) -> None:
+    """Precision-recall curves and score distributions of the test pairs."""
+    pred = pd.read_parquet(pred_path)
+    curves = {str(m): (RECALL_GRID, mean_pr_curve(p)) for m, p in pred.groupby("method", sort=False)}
+    sec.heading("Precision-recall")
+    sec.image(
+        plots.curves_xy(
+            curves,
+            title="Precision-recall (mean over test diseases)",
+            xlabel="recall",
+            ylabel="interpolated precision",
+            xlim=(0, 1),
+        ),
+        "Interpolated precision-recall curves averaged over test diseases.",
+    )
+    sec.heading("Score distributions")
+    for method, part in pred.groupby("method", sort=False):
+        if str(method) in ("random", "popularity"):
+            continue
+        ind = part["indicated"].fillna(False).astype(bool).to_numpy()
+        sec.image(
+            plots.distributions(
+                {
+                    "indicated pairs": part["score"].to_numpy()[ind],
+                    "other candidate pairs": part["score"].to_numpy()[~ind],
+                },
+                title=f"{method}: scores of test pairs",
+                xlabel="score",
+            ),
+            f"{method}: distribution of scores of indicated vs other test pairs.",
+        )
+
+
+def _render_match(report: HtmlReport, run_dir: Path, title: str = "Retrieval benchmark") -> None:
+    metrics = pd.read_csv(run_dir / MATCH_BENCHMARK.metrics, sep="\t")
+    sec = report.section(title)
+    _match_overview(sec, run_dir, metrics)
+    _guarded(sec, "metric bars", lambda: _match_bars(sec, metrics))
     for name, caption in (
         (
-            "ratios.tsv",
+            MATCH_BENCHMARK.ratios,
             "MAP ratios of the best learned method (chosen on "
             "validation MAP) to the best connectivity method, popularity and "
             "random, with bootstrap intervals",
         ),
-        ("paired_tests.tsv", "Paired tests over diseases against the best learned method"),
+        (MATCH_BENCHMARK.paired_tests, "Paired tests over diseases against the best learned method"),
     ):
         path = run_dir / name
         if path.is_file() and path.stat().st_size > 1:
-            _guarded(sec, name, lambda p=path, c=caption: sec.table(pd.read_csv(p, sep="\t"), caption=c))
-
-    pred_path = run_dir / "predictions.parquet"
+            _guarded(sec, name, partial(_tsv_table, sec, path, caption))
+    pred_path = run_dir / MATCH_BENCHMARK.predictions
     if pred_path.is_file():
-
-        def pr_and_scores() -> None:
-            from exprlab.report._repurposing_plots import RECALL_GRID, mean_pr_curve
-
-            pred = pd.read_parquet(pred_path)
-            curves = {str(m): (RECALL_GRID, mean_pr_curve(p)) for m, p in pred.groupby("method", sort=False)}
-            sec.heading("Precision-recall")
-            sec.image(
-                plots.curves_xy(
-                    curves,
-                    title="Precision-recall (mean over test diseases)",
-                    xlabel="recall",
-                    ylabel="interpolated precision",
-                    xlim=(0, 1),
-                ),
-                "Interpolated precision-recall curves averaged over test diseases.",
-            )
-            sec.heading("Score distributions")
-            for method, part in pred.groupby("method", sort=False):
-                if str(method) in ("random", "popularity"):
-                    continue
-                ind = part["indicated"].fillna(False).astype(bool).to_numpy()
-                sec.image(
-                    plots.distributions(
-                        {
-                            "indicated pairs": part["score"].to_numpy()[ind],
-                            "other candidate pairs": part["score"].to_numpy()[~ind],
-                        },
-                        title=f"{method}: scores of test pairs",
-                        xlabel="score",
-                    ),
-                    f"{method}: distribution of scores of indicated vs other test pairs.",
-                )
-
-        _guarded(sec, "precision-recall curves", pr_and_scores)
-
-    history_path = run_dir / "training_history.tsv"
+        _guarded(sec, "precision-recall curves", lambda: _match_predictions(sec, pred_path))
+    history_path = run_dir / MATCH_BENCHMARK.training_history
     if history_path.is_file():
         _guarded(sec, "training curves", lambda: _training_curves(sec, history_path, metrics))
 
@@ -334,38 +384,161 @@ def fa_random_expectation(run_dir: Path, dataset: str, model: str) -> float | No
     A random top-k_c set out of p genes contains on average k_c * k_c / p informative genes,
     i.e. a share k_c / p; local and global FA have the same expectation. ``k_c`` comes from the
     run's ``fa_per_class.tsv``, ``p`` from its ``global_scores.npz``.
+
+    Parameters
+    ----------
+    run_dir
+        The study folder.
+    dataset
+        Dataset name (its folder under ``runs/``).
+    model
+        Model name (its folder under the dataset).
+
+    Returns
+    -------
+    float or None
+        The expectation in %, or ``None`` when the study has no ground truth for it.
     """
-    run = next(iter(sorted((run_dir / "runs" / dataset / model).glob("run*"))), None)
-    if run is None or not (run / "fa_per_class.tsv").is_file():
+    run = next(iter(sorted(XAI_STUDY.model_dir(run_dir, dataset, model).glob("run*"))), None)
+    if run is None or not (run / XAI_STUDY.fa_per_class).is_file():
         return None
-    k = pd.read_csv(run / "fa_per_class.tsv", sep="\t")["k"].to_numpy(dtype=float)
-    with np.load(run / "global_scores.npz") as z:
+    k = pd.read_csv(run / XAI_STUDY.fa_per_class, sep="\t")["k"].to_numpy(dtype=float)
+    with np.load(run / XAI_STUDY.global_scores) as z:
         p = z["scores"].shape[1]
     return float(100 * np.mean(k / p))
 
 
 def _gene_info(run_dir: Path, dataset: str) -> tuple[list[str] | None, dict | None]:
     """Gene names and ground truth saved beside a study (``datasets/<name>.json``), if any."""
-    path = run_dir / "datasets" / f"{dataset}.json"
+    path = XAI_STUDY.dataset_info(run_dir, dataset)
     if not path.is_file():
         return None, None
     info = json.loads(path.read_text())
     return info.get("genes"), info.get("ground_truth")
 
 
-def _render_xai(report: HtmlReport, run_dir: Path, title: str = "Explanation study") -> None:
-    summary = pd.read_csv(run_dir / "summary.tsv", sep="\t")
-    sec = report.section(title)
-    sec.paragraph(
-        "Balanced test accuracy of each classifier and the quality of its Integrated "
-        "Gradients explanations: feature agreement (FA, % of the top-k attributed genes "
-        "that are truly informative, per example = local, per class = global) and "
-        "prediction gaps (PGI: output drop when the most important genes are removed, "
-        "higher is better; PGU: the same for the least important, lower is better; "
-        "PGR: random orders). Means ± sd over runs."
+_XAI_INTRO = (
+    "Balanced test accuracy of each classifier and the quality of its Integrated "
+    "Gradients explanations: feature agreement (FA, % of the top-k attributed genes "
+    "that are truly informative, per example = local, per class = global) and "
+    "prediction gaps (PGI: output drop when the most important genes are removed, "
+    "higher is better; PGU: the same for the least important, lower is better; "
+    "PGR: random orders). Means ± sd over runs."
+)
+_XAI_ACCURACY_COLUMNS = (
+    "dataset",
+    "model",
+    "n_runs",
+    "balanced_accuracy_mean",
+    "balanced_accuracy_sd",
+    "fa_local_mean",
+    "fa_local_sd",
+    "fa_global_mean",
+    "fa_global_sd",
+    "fa_random",
+)
+_XAI_GAP_COLUMNS = (
+    "dataset",
+    "model",
+    "pgi_local_mean",
+    "pgu_local_mean",
+    "pgi_global_mean",
+    "pgu_global_mean",
+    "pgr_mean",
+    "completeness_delta_mean_mean",
+    "stability_jaccard",
+    "stability_kendall_tau",
+)
+
+
+def _xai_tables(sec: Section, run_dir: Path, summary: pd.DataFrame) -> None:
+    """Accuracy and agreement, prediction gaps, and the agreement between models."""
+    cols = [c for c in _XAI_ACCURACY_COLUMNS if c in summary]
+    sec.table(summary[cols], caption="Accuracy and feature agreement (%)")
+    pg_cols = [c for c in _XAI_GAP_COLUMNS if c in summary]
+    if len(pg_cols) > 2:
+        sec.table(summary[pg_cols], caption="Prediction gaps (%), completeness and stability")
+    agreement_path = run_dir / XAI_STUDY.model_agreement
+    if agreement_path.is_file():
+        _guarded(
+            sec,
+            XAI_STUDY.model_agreement,
+            lambda: sec.table(
+                pd.read_csv(agreement_path, sep="\t"),
+                caption="Agreement between models: top-k Jaccard and Kendall tau of the per-class "
+                "global rankings of two models trained on the same split, mean over runs",
+            ),
+        )
+
+
+def _xai_bars(sec: Section, summary: pd.DataFrame) -> None:
+    """Feature agreement (against a random ranking) and prediction gaps per dataset × model."""
+    if "fa_local_mean" in summary:
+        ref = {}
+        if summary["fa_random"].notna().any():
+            ref["random ranking (expected)"] = float(summary["fa_random"].mean())
+        sec.image(
+            plots.grouped_bars(
+                summary,
+                group="label",
+                series=["fa_local_mean", "fa_global_mean"],
+                errors={"fa_local_mean": "fa_local_sd", "fa_global_mean": "fa_global_sd"},
+                title="Feature agreement with the ground truth",
+                ylabel="%",
+                reference=ref,
+            ),
+            "Feature agreement, local and global (mean ± sd over runs); dashed: the "
+            "expectation of a random gene ranking.",
+        )
+    pg = [c for c in ("pgi_local_mean", "pgu_local_mean", "pgr_mean") if c in summary]
+    if pg:
+        sec.image(
+            plots.grouped_bars(summary, group="label", series=pg, title="Prediction gaps", ylabel="%"),
+            "Prediction gaps: important (PGI), unimportant (PGU), random (PGR).",
+        )
+
+
+def _xai_curves(sec: Section, files: list[Path], ds: str, model: str) -> None:
+    """Keep/remove retraining curves of one dataset × model over all its runs."""
+    table = pd.concat([pd.read_csv(f, sep="\t") for f in files])
+    table = table.assign(balanced_accuracy=100 * table["balanced_accuracy"])
+    sec.image(
+        plots.line_curves(
+            table,
+            x="k",
+            y="balanced_accuracy",
+            by=["setting", "selection"],
+            logx=True,
+            title=f"{ds} {model}: retrain on kept / removed top-K genes",
+            xlabel="K (top genes per class)",
+            ylabel="balanced accuracy (%)",
+            dashed={"selection": "random"},
+        ),
+        f"{ds} {model}: keep/remove retraining curves (dashed: random genes).",
     )
+
+
+def _xai_model_plots(sec: Section, run_dir: Path, ds: str, model: str) -> None:
+    """Retraining curves and the attribution heat map of one dataset × model."""
+    model_dir = XAI_STUDY.model_dir(run_dir, ds, model)
+    curve_files = XAI_STUDY.run_files(model_dir, XAI_STUDY.curves)
+    if curve_files:
+        _guarded(sec, f"curves of {ds} {model}", lambda: _xai_curves(sec, curve_files, ds, model))
+    first = next(iter(XAI_STUDY.run_files(model_dir, XAI_STUDY.global_scores)), None)
+    if first is not None:
+        _guarded(
+            sec,
+            f"attribution heat map of {ds} {model}",
+            lambda: _heatmap(sec, run_dir, first, ds, model),
+        )
+
+
+def _render_xai(report: HtmlReport, run_dir: Path, title: str = "Explanation study") -> None:
+    summary = pd.read_csv(run_dir / XAI_STUDY.summary, sep="\t")
+    sec = report.section(title)
+    sec.paragraph(_XAI_INTRO)
     if summary.empty:
-        sec.note("summary.tsv is empty: no run finished.")
+        sec.note(f"{XAI_STUDY.summary} is empty: no run finished.")
         return
     if "fa_local_mean" in summary:
         summary = summary.copy()
@@ -373,112 +546,11 @@ def _render_xai(report: HtmlReport, run_dir: Path, title: str = "Explanation stu
             fa_random_expectation(run_dir, d, m)
             for d, m in zip(summary["dataset"], summary["model"], strict=True)
         ]
-    cols = [
-        c
-        for c in (
-            "dataset",
-            "model",
-            "n_runs",
-            "balanced_accuracy_mean",
-            "balanced_accuracy_sd",
-            "fa_local_mean",
-            "fa_local_sd",
-            "fa_global_mean",
-            "fa_global_sd",
-            "fa_random",
-        )
-        if c in summary
-    ]
-    sec.table(summary[cols], caption="Accuracy and feature agreement (%)")
-    pg_cols = [
-        c
-        for c in (
-            "dataset",
-            "model",
-            "pgi_local_mean",
-            "pgu_local_mean",
-            "pgi_global_mean",
-            "pgu_global_mean",
-            "pgr_mean",
-            "completeness_delta_mean_mean",
-            "stability_jaccard",
-            "stability_kendall_tau",
-        )
-        if c in summary
-    ]
-    if len(pg_cols) > 2:
-        sec.table(summary[pg_cols], caption="Prediction gaps (%), completeness and stability")
-    agreement_path = run_dir / "stability_models.tsv"
-    if agreement_path.is_file():
-        _guarded(
-            sec,
-            "stability_models.tsv",
-            lambda: sec.table(
-                pd.read_csv(agreement_path, sep="\t"),
-                caption="Agreement between models: top-k Jaccard and Kendall tau of the per-class "
-                "global rankings of two models trained on the same split, mean over runs",
-            ),
-        )
+    _xai_tables(sec, run_dir, summary)
     summary = summary.assign(label=summary["dataset"].astype(str) + " " + summary["model"].astype(str))
-
-    def bars() -> None:
-        if "fa_local_mean" in summary:
-            ref = {}
-            if summary["fa_random"].notna().any():
-                ref["random ranking (expected)"] = float(summary["fa_random"].mean())
-            sec.image(
-                plots.grouped_bars(
-                    summary,
-                    group="label",
-                    series=["fa_local_mean", "fa_global_mean"],
-                    errors={"fa_local_mean": "fa_local_sd", "fa_global_mean": "fa_global_sd"},
-                    title="Feature agreement with the ground truth",
-                    ylabel="%",
-                    reference=ref,
-                ),
-                "Feature agreement, local and global (mean ± sd over runs); dashed: the "
-                "expectation of a random gene ranking.",
-            )
-        pg = [c for c in ("pgi_local_mean", "pgu_local_mean", "pgr_mean") if c in summary]
-        if pg:
-            sec.image(
-                plots.grouped_bars(summary, group="label", series=pg, title="Prediction gaps", ylabel="%"),
-                "Prediction gaps: important (PGI), unimportant (PGU), random (PGR).",
-            )
-
-    _guarded(sec, "explanation bars", bars)
+    _guarded(sec, "explanation bars", lambda: _xai_bars(sec, summary))
     for row in summary.itertuples(index=False):
-        ds, model = str(row.dataset), str(row.model)
-        model_dir = run_dir / "runs" / ds / model
-        curve_files = sorted(model_dir.glob("run*/curves.tsv"))
-        if curve_files:
-
-            def curves(files=curve_files, ds=ds, model=model) -> None:
-                table = pd.concat([pd.read_csv(f, sep="\t") for f in files])
-                table = table.assign(balanced_accuracy=100 * table["balanced_accuracy"])
-                sec.image(
-                    plots.line_curves(
-                        table,
-                        x="k",
-                        y="balanced_accuracy",
-                        by=["setting", "selection"],
-                        logx=True,
-                        title=f"{ds} {model}: retrain on kept / removed top-K genes",
-                        xlabel="K (top genes per class)",
-                        ylabel="balanced accuracy (%)",
-                        dashed={"selection": "random"},
-                    ),
-                    f"{ds} {model}: keep/remove retraining curves (dashed: random genes).",
-                )
-
-            _guarded(sec, f"curves of {ds} {model}", curves)
-        first = next(iter(sorted(model_dir.glob("run*/global_scores.npz"))), None)
-        if first is not None:
-            _guarded(
-                sec,
-                f"attribution heat map of {ds} {model}",
-                lambda f=first, ds=ds, model=model: _heatmap(sec, run_dir, f, ds, model),
-            )
+        _xai_model_plots(sec, run_dir, str(row.dataset), str(row.model))
 
 
 def _heatmap(
@@ -590,16 +662,16 @@ def _render_generic(report: HtmlReport, run_dir: Path, title: str = "Files") -> 
             _guarded(
                 sec,
                 f.name,
-                lambda f=f: sec.table(_read_table(f, nrows=20), caption=f"{f.name} (first 20 rows)"),
+                partial(_head_table, sec, f),
             )
         elif f.suffix.lower() == ".png":
-            _guarded(sec, f.name, lambda f=f: sec.image(f.read_bytes(), f.name))
+            _guarded(sec, f.name, partial(_png, sec, f))
 
 
 # ----------------------------------------------------------------------------- match explanation
 def _render_explanation(report: HtmlReport, run_dir: Path, title: str | None = None) -> None:
     """One explained match (``exprlab match explain``): score, top genes, pathways, plot."""
-    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    summary = json.loads((run_dir / MATCH_EXPLANATION.summary).read_text(encoding="utf-8"))
     drug, disease = summary.get("drug", "?"), summary.get("disease", "?")
     sec = report.section(title or f"Why {drug} for {disease}")
     sec.paragraph(
@@ -609,31 +681,34 @@ def _render_explanation(report: HtmlReport, run_dir: Path, title: str | None = N
         "split the score over the disease's and the drug's genes; pathways aggregate "
         "the gene attributions."
     )
-    if (run_dir / "explanation.png").is_file():
+    if (run_dir / MATCH_EXPLANATION.plot).is_file():
         _guarded(
             sec,
             "explanation plot",
             lambda: sec.image(
-                (run_dir / "explanation.png").read_bytes(), f"Top genes and pathways: {drug} / {disease}"
+                (run_dir / MATCH_EXPLANATION.plot).read_bytes(), f"Top genes and pathways: {drug} / {disease}"
             ),
         )
     _guarded(
         sec,
-        "genes.tsv",
-        lambda: sec.table(_read_table(run_dir / "genes.tsv", nrows=20), caption="Top genes by attribution"),
+        MATCH_EXPLANATION.genes,
+        lambda: sec.table(
+            _read_table(run_dir / MATCH_EXPLANATION.genes, nrows=20), caption="Top genes by attribution"
+        ),
     )
-    if (run_dir / "pathways.tsv").is_file():
+    if (run_dir / MATCH_EXPLANATION.pathways).is_file():
         _guarded(
             sec,
-            "pathways.tsv",
-            lambda: sec.table(_read_table(run_dir / "pathways.tsv", nrows=10), caption="Top pathways"),
+            MATCH_EXPLANATION.pathways,
+            lambda: sec.table(
+                _read_table(run_dir / MATCH_EXPLANATION.pathways, nrows=10), caption="Top pathways"
+            ),
         )
 
 
 # ----------------------------------------------------------------------------- demo
-def _render_demo(report: HtmlReport, run_dir: Path, manifest: dict | None) -> None:
-    summary = (manifest or {}).get("summary") or {}
-    sec = report.section("Summary")
+def _demo_summary(sec: Section, summary: dict) -> None:
+    """The headline text, cards and tables a demo stored in its manifest."""
     if summary.get("text"):
         for line in summary["text"]:
             sec.paragraph(line)
@@ -646,35 +721,45 @@ def _render_demo(report: HtmlReport, run_dir: Path, manifest: dict | None) -> No
         sec.paragraph(f"Wall time: {summary['seconds']} s.")
     if not summary:
         sec.paragraph("A run folder holding several runs; each is rendered below.")
-    from exprlab._progress import track
 
+
+# kind of a part of a demo folder → how it is rendered, given the part's folder name
+_PART_RENDERERS: dict[str, Callable[[HtmlReport, Path, str], None]] = {
+    XAI_STUDY.kind: lambda report, sub, name: _render_xai(report, sub, f"Explanations ({name})"),
+    MATCH_BENCHMARK.kind: lambda report, sub, name: _render_match(
+        report, sub, f"Drug-disease retrieval ({name})"
+    ),
+    SCORE.kind: lambda report, sub, name: _render_score(report, sub, f"Connectivity scores ({name})"),
+    MATCH_EXPLANATION.kind: lambda report, sub, name: _render_explanation(report, sub),
+}
+
+
+def _render_demo(report: HtmlReport, run_dir: Path, manifest: dict | None) -> None:
+    summary = (manifest or {}).get("summary") or {}
+    sec = report.section("Summary")
+    _demo_summary(sec, summary)
     for sub in track(_subruns(run_dir), "rendering report"):
-        kind = detect_kind(sub)
-        label = sub.name
-        if kind == "xai-study":
-            _guarded(sec, sub.name, lambda s=sub, t=label: _render_xai(report, s, f"Explanations ({t})"))
-        elif kind == "match-benchmark":
-            _guarded(
-                sec,
-                sub.name,
-                lambda s=sub, t=label: _render_match(report, s, f"Drug-disease retrieval ({t})"),
-            )
-        elif kind == "score":
-            _guarded(
-                sec, sub.name, lambda s=sub, t=label: _render_score(report, s, f"Connectivity scores ({t})")
-            )
-        elif kind == "match-explanation":
-            _guarded(sec, sub.name, lambda s=sub: _render_explanation(report, s))
+        render = _PART_RENDERERS.get(detect_kind(sub))
+        if render is not None:
+            _guarded(sec, sub.name, partial(render, report, sub, sub.name))
 
 
 # ----------------------------------------------------------------------------- entry point
 _TITLES = {
-    "match-benchmark": "exprlab drug-disease retrieval benchmark",
-    "xai-study": "exprlab explanation study",
-    "score": "exprlab connectivity scores",
-    "demo": "exprlab demo",
-    "match-explanation": "exprlab match explanation",
+    MATCH_BENCHMARK.kind: "exprlab drug-disease retrieval benchmark",
+    XAI_STUDY.kind: "exprlab explanation study",
+    SCORE.kind: "exprlab connectivity scores",
+    DEMO.kind: "exprlab demo",
+    MATCH_EXPLANATION.kind: "exprlab match explanation",
     "generic": "exprlab run",
+}
+# kind of a run → how it is rendered as the whole report
+_RENDERERS: dict[str, Callable[[HtmlReport, Path, dict | None], None]] = {
+    DEMO.kind: _render_demo,
+    MATCH_BENCHMARK.kind: lambda report, src, manifest: _render_match(report, src),
+    XAI_STUDY.kind: lambda report, src, manifest: _render_xai(report, src),
+    SCORE.kind: lambda report, src, manifest: _render_score(report, src),
+    MATCH_EXPLANATION.kind: lambda report, src, manifest: _render_explanation(report, src),
 }
 
 
@@ -695,7 +780,8 @@ def render_report(
 
     Returns
     -------
-    Path of the written report.
+    Path
+        Path of the written report.
     """
     src = Path(run_dir)
     if not src.exists():
@@ -705,11 +791,9 @@ def render_report(
     manifest = read_run_manifest(src) if src.is_dir() else None
     kind = detect_kind(src)
     if out is None:
-        out = src / REPORT_NAME if src.is_dir() else src.with_name(src.name.split(".")[0] + ".report.html")
+        out = src / REPORT if src.is_dir() else src.with_name(src.name.split(".")[0] + ".report.html")
     out = Path(out)
     if not out.name.lower().endswith((".html", ".htm")):
-        from exprlab.errors import InvalidParameterError
-
         raise InvalidParameterError(
             f"the report file {out.name!r} does not end in .html",
             where="--out",
@@ -721,16 +805,9 @@ def render_report(
         subtitle=f"{kind} run: {name or src.name}"
         + (f" — finished {manifest['finished']} UTC" if manifest and manifest.get("finished") else ""),
     )
-    if kind == "demo":
-        _render_demo(report, src, manifest)
-    elif kind == "match-benchmark":
-        _render_match(report, src)
-    elif kind == "xai-study":
-        _render_xai(report, src)
-    elif kind == "score":
-        _render_score(report, src)
-    elif kind == "match-explanation":
-        _render_explanation(report, src)
+    render = _RENDERERS.get(kind)
+    if render is not None:
+        render(report, src, manifest)
     else:
         _render_generic(report, src)
     if src.is_dir():

@@ -12,6 +12,9 @@ import pandas as pd
 
 from exprlab.report._plots import _pyplot, figure_png, save_png
 
+__all__ = ["RECALL_GRID", "mean_pr_curve", "plot_pr_curves", "plot_metric_bars"]
+
+#: recall values at which precision-recall curves are interpolated and averaged
 RECALL_GRID = np.linspace(0.0, 1.0, 101)
 
 
@@ -39,7 +42,21 @@ def mean_pr_curve(pred: pd.DataFrame) -> np.ndarray:
 
 
 def plot_pr_curves(predictions: pd.DataFrame, path: str | Path) -> Path:
-    """One interpolated, disease-averaged precision-recall curve per method."""
+    """Plot one interpolated, disease-averaged precision-recall curve per method.
+
+    Parameters
+    ----------
+    predictions
+        Ranked test pairs of every method (``method``, ``fold``, ``disease``, ``rank``,
+        ``indicated``).
+    path
+        PNG file to write (atomically).
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.5))
     for method, pred in predictions.groupby("method", sort=False):
@@ -59,7 +76,23 @@ def plot_metric_bars(
     *,
     names: tuple[str, ...] = ("average_precision", "precision_at_10", "recall_at_50", "ndcg_at_10"),
 ) -> Path:
-    """Bars of the mean of each metric per method with its 95% bootstrap interval."""
+    """Plot the mean of each metric per method as bars with its 95% bootstrap interval.
+
+    Parameters
+    ----------
+    metrics
+        The benchmark's summary: ``method`` and, per metric, ``<metric>``, ``<metric>_lo``,
+        ``<metric>_hi``.
+    path
+        PNG file to write (atomically).
+    names
+        Metrics shown, one panel each.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 4), sharey=False)
     axes = np.atleast_1d(axes)

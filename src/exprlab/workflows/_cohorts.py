@@ -22,20 +22,46 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import train_test_split
 
-from exprlab.errors import InputDataError, InvalidParameterError
+from exprlab import datasets
+from exprlab._validation import check_choice
+from exprlab.errors import InputDataError
 from exprlab.explain import integrated_gradients
 from exprlab.models import ExpressionClassifier
 from exprlab.models._classifiers import labels_of
 from exprlab.models._training import seed_int
 
+__all__ = [
+    "TASKS",
+    "CohortTask",
+    "stratified_split",
+    "top_attributed_genes",
+    "evaluate_task",
+    "evaluate_cohorts",
+]
+
 
 @dataclass(frozen=True)
 class CohortTask:
-    """One classification task on a public cohort."""
+    """One classification task on a public cohort.
+
+    Parameters
+    ----------
+    name
+        The task's name (``all-bt``, ``golub`` ...).
+    description
+        One line saying what is classified.
+    load
+        Returns (train AnnData, test AnnData or None, label column); ``None`` asks for a
+        stratified split of the train part.
+    min_class_size
+        Classes with fewer samples are dropped before splitting.
+    """
 
     name: str
     description: str
@@ -50,33 +76,23 @@ def _bt(adata):
 
 
 def _all_bt():
-    from exprlab.datasets import all_chiaretti
-
-    return _bt(all_chiaretti())
+    return _bt(datasets.all_chiaretti())
 
 
 def _all_molbio():
-    from exprlab.datasets import all_chiaretti
-
-    return all_chiaretti(), None, "mol.biol"
+    return datasets.all_chiaretti(), None, "mol.biol"
 
 
 def _golub():
-    from exprlab.datasets import golub_leukemia
-
-    return golub_leukemia(), None, "label"
+    return datasets.golub_leukemia(), None, "label"
 
 
 def _tcga():
-    from exprlab.datasets import tcga_breast
-
-    return tcga_breast(split="train"), tcga_breast(split="test"), "subtype"
+    return datasets.tcga_breast(split="train"), datasets.tcga_breast(split="test"), "subtype"
 
 
 def _srbct():
-    from exprlab.datasets import srbct
-
-    return srbct(), None, "label"
+    return datasets.srbct(), None, "label"
 
 
 TASKS: dict[str, CohortTask] = {
@@ -96,11 +112,28 @@ TASKS: dict[str, CohortTask] = {
 }
 
 
-def stratified_split(adata, label_key: str, *, test_size: float = 0.4, seed=0):
-    """A stratified, seeded train/test split of ``adata`` by ``obs[label_key]``."""
-    from sklearn.model_selection import train_test_split
+def stratified_split(
+    adata: Any, label: str, *, test_size: float = 0.4, seed: int | np.random.Generator = 0
+) -> tuple[Any, Any]:
+    """A stratified, seeded train/test split of ``adata`` by ``obs[label]``.
 
-    labels = labels_of(adata, label_key, where=f"obs[{label_key!r}]").astype(str)
+    Parameters
+    ----------
+    adata
+        AnnData with the class labels in ``obs[label]``.
+    label
+        obs column holding the class labels.
+    test_size
+        Fraction of the samples held out.
+    seed
+        Seed of the split.
+
+    Returns
+    -------
+    tuple
+        (train, test) AnnData copies, samples in their original order.
+    """
+    labels = labels_of(adata, label, where=f"obs[{label!r}]").astype(str)
     train, test = train_test_split(
         np.arange(adata.n_obs), test_size=test_size, stratify=labels, random_state=seed_int(seed)
     )
@@ -115,13 +148,33 @@ def _drop_small_classes(adata, label_key: str, minimum: int):
 
 
 def top_attributed_genes(
-    attributions: np.ndarray, genes: Sequence[str], n_top: int = 10, descriptions: Sequence[str] | None = None
+    attributions: np.ndarray,
+    genes: Sequence[str] | np.ndarray,
+    top: int = 10,
+    descriptions: Sequence[str] | np.ndarray | None = None,
 ) -> list[str]:
-    """Genes with the largest mean L2-normalised absolute attribution (ties broken by order)."""
+    """Genes with the largest mean L2-normalised absolute attribution (ties broken by order).
+
+    Parameters
+    ----------
+    attributions
+        (examples, genes) attributions.
+    genes
+        Gene names of the columns.
+    top
+        How many genes to list.
+    descriptions
+        Gene descriptions; when given, the first phrase of each is shown after its gene.
+
+    Returns
+    -------
+    list of str
+        Gene names, most important first.
+    """
     norms = np.linalg.norm(attributions, axis=1, keepdims=True)
     normalised = np.abs(attributions) / np.where(norms > 0, norms, 1.0)
     score = normalised.mean(axis=0)
-    order = np.argsort(-score, kind="stable")[:n_top]
+    order = np.argsort(-score, kind="stable")[:top]
     names = [str(genes[i]) for i in order]
     if descriptions is not None:
         names = [
@@ -137,22 +190,38 @@ def evaluate_task(
     task: str | CohortTask,
     *,
     models: Sequence[str] = ("lr", "mlp"),
-    seed=0,
+    seed: int = 0,
     test_size: float = 0.4,
-    n_top: int = 10,
+    top: int = 10,
     n_steps: int = 50,
-    **classifier_options,
+    **classifier_options: Any,
 ) -> pd.DataFrame:
     """Train each model on one task; balanced test accuracy and top attributed genes.
 
-    Returns one row per model: task, model, n_train, n_test, n_classes, balanced_accuracy,
-    n_explained (correct test examples), top_genes (list of gene ids, most important first).
+    Parameters
+    ----------
+    task
+        A task name of :data:`TASKS` or a :class:`CohortTask`.
+    models
+        Classifier architectures.
+    seed
+        Seed of the split and of the training.
+    test_size
+        Fraction held out when the task has no own test set.
+    top
+        Top attributed genes listed per model.
+    n_steps
+        Integrated Gradients quadrature steps.
+    **classifier_options
+        Further options of :class:`exprlab.models.ExpressionClassifier`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model: task, model, n_train, n_test, n_classes, balanced_accuracy,
+        n_explained (correct test examples), top_genes (gene ids, most important first).
     """
-    spec = TASKS.get(task) if isinstance(task, str) else task
-    if spec is None:
-        raise InvalidParameterError(
-            f"unknown cohort task {task!r}", where="task", fix=f"choose one of {', '.join(TASKS)}"
-        )
+    spec = TASKS[check_choice(task, "cohort task", TASKS)] if isinstance(task, str) else task
     train, test, label_key = spec.load()
     if spec.min_class_size > 2:
         train = _drop_small_classes(train, label_key, spec.min_class_size)
@@ -186,13 +255,26 @@ def evaluate_task(
                 "n_classes": len(clf.classes_),
                 "balanced_accuracy": clf.score(test, label_key),
                 "n_explained": int(correct.size),
-                "top_genes": top_attributed_genes(attributions, clf.genes_, n_top, descriptions),
+                "top_genes": top_attributed_genes(attributions, clf.genes_, top, descriptions),
             }
         )
     return pd.DataFrame(rows)
 
 
-def evaluate_cohorts(tasks: Sequence[str] | None = None, **options) -> pd.DataFrame:
-    """:func:`evaluate_task` over several tasks (default: all), one table."""
+def evaluate_cohorts(tasks: Sequence[str] | None = None, **options: Any) -> pd.DataFrame:
+    """:func:`evaluate_task` over several tasks, in one table.
+
+    Parameters
+    ----------
+    tasks
+        Task names (default: every task of :data:`TASKS`).
+    **options
+        Options of :func:`evaluate_task`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tasks' tables, one after the other.
+    """
     names = list(TASKS) if tasks is None else list(tasks)
     return pd.concat([evaluate_task(name, **options) for name in names], ignore_index=True)

@@ -3,20 +3,20 @@
 Part 1, explanations: a labelled expression dataset is simulated with the LDA generator (a
 scaled-down SIMU1 design, :func:`exprlab.simulate.simulate_lda`), classifiers are trained and
 explained with Integrated Gradients, and the explanations are scored against the simulated
-informative genes (:func:`exprlab.workflows._xai_study.run_xai_study`).
+informative genes (:func:`exprlab.workflows.run_xai_study`).
 
 Part 2, matching: diseases, drugs and indications with planted reversal mechanisms
-(:func:`exprlab.simulate._planted.simulate_planted`) are scored with the connectivity methods of
+(:func:`exprlab.simulate.simulate_planted`) are scored with the connectivity methods of
 the matching engine, the learned matchers are trained, and retrieval is evaluated on held-out
-diseases against the random and popularity baselines
-(:func:`exprlab.workflows._repurposing.run_benchmark`).
+diseases against the random and popularity baselines (:func:`exprlab.workflows.run_benchmark`).
 
 With ``real=True`` the same two parts run on the public data instead: the Golub leukaemia
 cohort (no ground truth: prediction gaps and keep/remove curves instead of feature agreement)
 and the Open Targets / CMap 02 repurposing benchmark.
 
 The output folder is written atomically (a failed demo leaves nothing behind) and holds
-``run.json``, ``exprlab.log``, one sub-folder per part and ``report.html``.
+``run.json``, ``exprlab.log``, one sub-folder per part and ``report.html``
+(:data:`exprlab._runs.DEMO`).
 """
 
 from __future__ import annotations
@@ -26,25 +26,83 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
+from exprlab import datasets
 from exprlab._atomic import atomic_dir, atomic_path
-from exprlab.errors import InvalidParameterError
+from exprlab._config import data_dir
+from exprlab._logging import attach_log_file, close_log_file
+from exprlab._progress import make_progress
+from exprlab._runs import DEMO, MATCH_BENCHMARK, REPORT, XAI_STUDY
+from exprlab._validation import check_count
+from exprlab.io import write_h5ad
+from exprlab.report import (
+    fa_random_expectation,
+    file_provenance,
+    map_summary,
+    now_utc,
+    read_run_manifest,
+    render_report,
+    write_run_manifest,
+)
+from exprlab.simulate import simulate_planted
+from exprlab.workflows._repurposing import (
+    CONNECTIVITY,
+    LEARNED,
+    LearnedSettings,
+    connectivity_scores,
+    load_benchmark,
+    run_benchmark,
+    write_benchmark,
+)
+from exprlab.workflows._xai_study import StudyConfig, load_study_dataset, run_xai_study
+
+__all__ = ["DemoConfig", "DemoResult", "run_demo", "summarize"]
 
 log = logging.getLogger("exprlab.demo")
-
-EXPLANATIONS_DIR = "explanations"
-MATCHING_DIR = "matching"
 
 
 @dataclass
 class DemoConfig:
-    """Sizes of the demo (the defaults run in about a minute on two cores)."""
+    """Sizes of the demo (the defaults run in about a minute on two cores).
+
+    Parameters
+    ----------
+    seed
+        Seed of the simulations, splits and training.
+    lda_preset, lda_classes, n_per_class, n_genes
+        Part 1: the LDA simulation preset, its classes, samples per class and genes.
+    models
+        Part 1: classifier architectures.
+    runs
+        Part 1: runs (splits) per model.
+    n_steps
+        Part 1: Integrated Gradients quadrature steps.
+    n_random
+        Part 1: random orders of PGR.
+    curve_tops
+        Part 1: top sizes of the keep/remove retraining curves.
+    n_diseases, n_drugs
+        Part 2: size of the planted benchmark.
+    n_folds
+        Part 2: held-out-disease folds.
+    n_boot
+        Part 2: bootstrap resamples of the intervals.
+    methods
+        Part 2: connectivity and learned methods compared.
+    max_epochs, steps_per_epoch, batch_size
+        Part 2: training of the learned matchers.
+    real_cohort, real_label, real_folds
+        Real-data variant: the cohort loader, its label column, and the benchmark's folds.
+    """
 
     seed: int = 0
     # part 1: LDA simulation and explanation study
@@ -54,9 +112,9 @@ class DemoConfig:
     n_genes: int = 2000
     models: tuple[str, ...] = ("lr", "mlp")
     runs: int = 2
-    steps: int = 50
+    n_steps: int = 50
     n_random: int = 10
-    curve_ks: tuple[int, ...] = (10, 50, 200)
+    curve_tops: tuple[int, ...] = (10, 50, 200)
     # part 2: planted drug-disease mechanisms and retrieval benchmark
     n_diseases: int = 40
     n_drugs: int = 150
@@ -82,12 +140,13 @@ class DemoConfig:
     real_folds: int = 5
 
     def validate(self) -> None:
+        """Refuse sizes below one before any work starts."""
         for name in (
             "lda_classes",
             "n_per_class",
             "n_genes",
             "runs",
-            "steps",
+            "n_steps",
             "n_diseases",
             "n_drugs",
             "n_folds",
@@ -95,17 +154,24 @@ class DemoConfig:
             "max_epochs",
             "steps_per_epoch",
         ):
-            if int(getattr(self, name)) < 1:
-                raise InvalidParameterError(
-                    f"{name} must be at least 1, got {getattr(self, name)}",
-                    where="demo",
-                    fix=f"give a positive {name}",
-                )
+            check_count(int(getattr(self, name)), name, minimum=1)
 
 
 @dataclass
 class DemoResult:
-    """Where the demo wrote its output and its headline numbers."""
+    """Where the demo wrote its output and its headline numbers.
+
+    Parameters
+    ----------
+    out
+        The demo folder.
+    report
+        Its HTML report.
+    summary
+        Headline text, cards and tables (:func:`summarize`) and the wall time.
+    seconds
+        Wall time of the demo.
+    """
 
     out: Path
     report: Path
@@ -114,10 +180,8 @@ class DemoResult:
 
 
 @contextmanager
-def _torch_threads(n: int):
+def _torch_threads(n: int) -> Iterator[None]:
     """Small models train fastest on one thread (and do not fight other processes for cores)."""
-    import torch
-
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
@@ -132,46 +196,41 @@ def _write_json(obj, path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- part 1
-def _explanations(out: Path, cfg: DemoConfig, real: bool, scratch: Path) -> dict:
-    from exprlab.report import write_run_manifest
-    from exprlab.report._manifest import now_utc
-    from exprlab.workflows._xai_study import StudyConfig, load_study_dataset, run_xai_study
-
-    started = now_utc()
+def _study_data(cfg: DemoConfig, real: bool, scratch: Path) -> tuple[list[str], dict, list[dict], str, Any]:
+    """(datasets, study options, data provenance, dataset name, cohort or None) of part 1."""
     if real:
-        from exprlab import datasets
-        from exprlab.io import write_h5ad
-
         adata = getattr(datasets, cfg.real_cohort)()
         path = scratch / f"{cfg.real_cohort}.h5ad"
         write_h5ad(adata, path)
-        data, options = [str(path)], {"label_key": cfg.real_label, "curve_ks": cfg.curve_ks}
-        provenance = _dataset_files(cfg.real_cohort)
-        name = path.stem
-    else:
-        data = [cfg.lda_preset]
-        options = {
+        real_options = {"label": cfg.real_label, "curve_tops": cfg.curve_tops}
+        return [str(path)], real_options, _dataset_files(cfg.real_cohort), path.stem, adata
+    options: dict[str, Any] = {
+        "n_per_class": cfg.n_per_class,
+        "n_genes": cfg.n_genes,
+        "sim_params": {"n_classes": cfg.lda_classes},
+        "data_seed": cfg.seed,
+        "curve_tops": cfg.curve_tops,
+    }
+    provenance = [
+        {
+            "name": "simulate_lda",
+            "preset": cfg.lda_preset,
+            "n_classes": cfg.lda_classes,
             "n_per_class": cfg.n_per_class,
             "n_genes": cfg.n_genes,
-            "sim_params": {"n_classes": cfg.lda_classes},
-            "data_seed": cfg.seed,
-            "curve_ks": cfg.curve_ks,
+            "seed": cfg.seed,
         }
-        provenance = [
-            {
-                "name": "simulate_lda",
-                "preset": cfg.lda_preset,
-                "n_classes": cfg.lda_classes,
-                "n_per_class": cfg.n_per_class,
-                "n_genes": cfg.n_genes,
-                "seed": cfg.seed,
-            }
-        ]
-        name = cfg.lda_preset
+    ]
+    return [cfg.lda_preset], options, provenance, cfg.lda_preset, None
+
+
+def _explanations(out: Path, cfg: DemoConfig, real: bool, scratch: Path) -> dict:
+    started = now_utc()
+    data, options, provenance, name, adata = _study_data(cfg, real, scratch)
     study = dict(
         models=tuple(cfg.models),
         runs=cfg.runs,
-        steps=cfg.steps,
+        n_steps=cfg.n_steps,
         n_random=cfg.n_random,
         seed=cfg.seed,
         **options,
@@ -185,72 +244,66 @@ def _explanations(out: Path, cfg: DemoConfig, real: bool, scratch: Path) -> dict
             cfg.lda_preset,
             StudyConfig(**{k: v for k, v in study.items() if k in StudyConfig.__dataclass_fields__}),
         )
-    info = {"genes": list(map(str, adata.var_names))}
+    info: dict[str, Any] = {"genes": list(map(str, adata.var_names))}
     if truth is not None:
         info["ground_truth"] = {str(k): list(map(str, v)) for k, v in truth.items()}
-    (out / "datasets").mkdir(exist_ok=True)
-    _write_json(info, out / "datasets" / f"{name}.json")
-    write_run_manifest(out, "xai-study", {"data": data, **study}, provenance, started=started)
+    XAI_STUDY.dataset_info(out, name).parent.mkdir(exist_ok=True)
+    _write_json(info, XAI_STUDY.dataset_info(out, name))
+    write_run_manifest(out, XAI_STUDY.kind, {"data": data, **study}, provenance, started=started)
     return {"summary": summary, "dataset": name}
 
 
 # ----------------------------------------------------------------------------- part 2
-def _matching(out: Path, cfg: DemoConfig, real: bool) -> dict:
-    from exprlab.models._matcher_training import TrainConfig
-    from exprlab.report import write_run_manifest
-    from exprlab.report._manifest import now_utc
-    from exprlab.workflows._repurposing import (
-        CONNECTIVITY,
-        LearnedSettings,
-        connectivity_scores,
-        load_benchmark,
-        run_benchmark,
-        write_benchmark,
+def _real_benchmark(cfg: DemoConfig):
+    """The public repurposing benchmark with the default training settings."""
+    bench = load_benchmark("opentargets")
+    provenance = _dataset_files("repurposing_benchmark") or _dataset_files("cmap02") + _dataset_files(
+        "opentargets_disease_signatures"
     )
+    params = {"labels": "opentargets", "split": "disease", "n_folds": cfg.real_folds}
+    return bench, LearnedSettings(), cfg.real_folds, provenance, params
 
-    started = now_utc()
-    if real:
-        bench = load_benchmark("opentargets")
-        settings, n_folds = LearnedSettings(), cfg.real_folds
-        provenance = _dataset_files("repurposing_benchmark") or _dataset_files("cmap02") + _dataset_files(
-            "opentargets_disease_signatures"
-        )
-        params = {"labels": "opentargets", "split": "disease", "n_folds": n_folds}
-    else:
-        from exprlab.simulate._planted import simulate_planted
 
-        bench = simulate_planted(n_diseases=cfg.n_diseases, n_drugs=cfg.n_drugs, seed=cfg.seed)
-        small = dict(
-            max_epochs=cfg.max_epochs,
-            steps_per_epoch=cfg.steps_per_epoch,
-            batch_size=cfg.batch_size,
-            patience=3,
-        )
-        settings = LearnedSettings(
-            max_genes=bench.diseases.n_vars,
-            paper=TrainConfig(arch="paper", **small),
-            twotower=TrainConfig(arch="twotower", lr=3e-3, **small),
-            ensemble_seeds=1,
-        )
-        n_folds = cfg.n_folds
-        provenance = [
-            {
-                "name": "simulate_planted",
-                "n_diseases": cfg.n_diseases,
-                "n_drugs": cfg.n_drugs,
-                "seed": cfg.seed,
-                **bench.report,
-            }
-        ]
-        params = {
-            "split": "disease",
-            "n_folds": n_folds,
-            "training": {
-                "max_epochs": cfg.max_epochs,
-                "steps_per_epoch": cfg.steps_per_epoch,
-                "batch_size": cfg.batch_size,
-            },
+def _planted_benchmark(cfg: DemoConfig):
+    """A planted-mechanism benchmark and small training settings for the learned matchers."""
+    bench = simulate_planted(n_diseases=cfg.n_diseases, n_drugs=cfg.n_drugs, seed=cfg.seed)
+    small: dict[str, Any] = dict(
+        max_epochs=cfg.max_epochs,
+        steps_per_epoch=cfg.steps_per_epoch,
+        batch_size=cfg.batch_size,
+        patience=3,
+    )
+    defaults = LearnedSettings()
+    settings = LearnedSettings(
+        max_genes=bench.diseases.n_vars,
+        paper=replace(defaults.paper, **small),
+        twotower=replace(defaults.twotower, lr=3e-3, **small),
+        ensemble_seeds=1,
+    )
+    provenance = [
+        {
+            "name": "simulate_planted",
+            "n_diseases": cfg.n_diseases,
+            "n_drugs": cfg.n_drugs,
+            "seed": cfg.seed,
+            **bench.report,
         }
+    ]
+    params = {
+        "split": "disease",
+        "n_folds": cfg.n_folds,
+        "training": {
+            "max_epochs": cfg.max_epochs,
+            "steps_per_epoch": cfg.steps_per_epoch,
+            "batch_size": cfg.batch_size,
+        },
+    }
+    return bench, settings, cfg.n_folds, provenance, params
+
+
+def _matching(out: Path, cfg: DemoConfig, real: bool) -> dict:
+    started = now_utc()
+    bench, settings, n_folds, provenance, params = _real_benchmark(cfg) if real else _planted_benchmark(cfg)
     methods = list(cfg.methods)
     conn = [m for m in methods if m in CONNECTIVITY]
     log.info(
@@ -260,8 +313,6 @@ def _matching(out: Path, cfg: DemoConfig, real: bool) -> dict:
         bench.diseases.n_obs,
     )
     scores = connectivity_scores(bench, conn) if conn else {}
-    from exprlab._progress import make_progress
-
     n_steps = n_folds * (len(methods) - ("random" in methods))
     with make_progress() as progress:
         task = progress.add_task("retrieval benchmark", total=n_steps)
@@ -283,22 +334,23 @@ def _matching(out: Path, cfg: DemoConfig, real: bool) -> dict:
         )
     write_benchmark(result, out)
     write_run_manifest(
-        out, "match-benchmark", {"methods": methods, "seed": cfg.seed, **params}, provenance, started=started
+        out,
+        MATCH_BENCHMARK.kind,
+        {"methods": methods, "seed": cfg.seed, **params},
+        provenance,
+        started=started,
     )
     return {"metrics": result.metrics, "ratios": result.ratios, "report": result.report}
 
 
 def _dataset_files(name: str) -> list[dict]:
     """Provenance entries (path, size, time, checksum) of the files of a named dataset."""
-    from exprlab._config import data_dir
-    from exprlab.datasets import list_datasets
-    from exprlab.report._manifest import file_provenance
-
-    table = list_datasets()
+    table = datasets.list_datasets()
     row = table[table["name"].str.startswith(name)]
     if row.empty:
         return []
     root = data_dir()
+    assert root is not None  # data_dir() raises rather than return None
     return [
         file_provenance(root / f.strip(), name=f"{name}: {f.strip()}")
         for f in str(row["files"].iloc[0]).split(",")
@@ -311,14 +363,10 @@ def _fmt_interval(mean: float, lo: float, hi: float) -> str:
     return f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
-def summarize(xai: dict, match: dict, xai_dir: Path, real: bool) -> dict:
-    """Headline numbers for the top of the report and the terminal."""
-    from exprlab.report._render import fa_random_expectation, map_summary
-
-    cards, text, tables = [], [], {}
-    s = xai["summary"]
-    xrows = []
-    for row in s.itertuples(index=False):
+def _classifier_rows(summary: pd.DataFrame, xai_dir: Path, cards: list[dict]) -> list[dict]:
+    """One row per classifier (accuracy, agreement, gaps); appends its headline cards."""
+    rows = []
+    for row in summary.itertuples(index=False):
         r = row._asdict()
         entry = {
             "dataset": r["dataset"],
@@ -353,15 +401,13 @@ def summarize(xai: dict, match: dict, xai_dir: Path, real: bool) -> dict:
             entry.update(
                 {"pgi_local_%": round(r["pgi_local_mean"], 1), "pgu_local_%": round(r["pgu_local_mean"], 1)}
             )
-        xrows.append(entry)
-    tables["Classifiers and explanations"] = xrows
-    m = match["metrics"]
-    mp = map_summary(m)
-    tables["Retrieval on held-out diseases (MAP, 95% interval)"] = [
-        {"method": r.method, "MAP": round(r.MAP, 4), "lo": round(r.MAP_lo, 4), "hi": round(r.MAP_hi, 4)}
-        for r in mp.itertuples(index=False)
-    ]
-    by = m.set_index("method")
+        rows.append(entry)
+    return rows
+
+
+def _retrieval_cards(metrics: pd.DataFrame, cards: list[dict]) -> None:
+    """MAP cards: best learned and best connectivity method (by validation), the baselines."""
+    by = metrics.set_index("method")
 
     def card(method: str, label: str) -> None:
         if method in by.index:
@@ -375,8 +421,6 @@ def summarize(xai: dict, match: dict, xai_dir: Path, real: bool) -> dict:
                 }
             )
 
-    from exprlab.workflows._repurposing import CONNECTIVITY, LEARNED
-
     val = by["val_map"] if "val_map" in by else pd.Series(dtype=float)
     conn = [x for x in by.index if x in CONNECTIVITY]
     learned = [x for x in by.index if x in LEARNED]
@@ -388,8 +432,12 @@ def summarize(xai: dict, match: dict, xai_dir: Path, real: bool) -> dict:
         card(best_conn, f"MAP {best_conn} (best connectivity, by validation)")
     card("popularity", "MAP popularity baseline")
     card("random", "MAP random ranking")
+
+
+def _summary_text(xai: dict, match: dict, xrows: list[dict], mp: pd.DataFrame, real: bool) -> list[str]:
+    """The summary's sentences: what ran, the classifiers, the retrieval and its ratios."""
     source = "the public data" if real else "simulated data with a known answer"
-    text.append(f"This demo ran both halves of exprlab on {source}.")
+    text = [f"This demo ran both halves of exprlab on {source}."]
     acc = ", ".join(f"{e['model']} {e['balanced_accuracy_%']:.1f}%" for e in xrows)
     line = f"Classifiers on {xai['dataset']} (balanced test accuracy): {acc}."
     if any(e.get("fa_local_%") is not None for e in xrows):
@@ -415,14 +463,47 @@ def summarize(xai: dict, match: dict, xai_dir: Path, real: bool) -> dict:
     )
     for r in match["ratios"].itertuples(index=False):
         text.append(f"MAP ratio {r.numerator} / {r.denominator}: {r.ratio:.2f} [{r.lo:.2f}, {r.hi:.2f}].")
-    return {"text": text, "cards": cards, "tables": tables}
+    return text
+
+
+def summarize(xai: dict, match: dict, xai_dir: Path, real: bool) -> dict:
+    """Headline numbers of a demo for the top of its report and the terminal.
+
+    Parameters
+    ----------
+    xai
+        Part 1's result: its ``summary`` table and ``dataset`` name.
+    match
+        Part 2's result: its ``metrics``, ``ratios`` and ``report`` (benchmark design).
+    xai_dir
+        Part 1's study folder.
+    real
+        Whether the demo ran on the public data.
+
+    Returns
+    -------
+    dict
+        ``text`` (sentences), ``cards`` (label, value, note) and ``tables`` (caption → rows).
+    """
+    cards: list[dict] = []
+    xrows = _classifier_rows(xai["summary"], xai_dir, cards)
+    mp = map_summary(match["metrics"])
+    tables = {
+        "Classifiers and explanations": xrows,
+        "Retrieval on held-out diseases (MAP, 95% interval)": [
+            {"method": r.method, "MAP": round(r.MAP, 4), "lo": round(r.MAP_lo, 4), "hi": round(r.MAP_hi, 4)}
+            for r in mp.itertuples(index=False)
+        ],
+    }
+    _retrieval_cards(match["metrics"], cards)
+    return {"text": _summary_text(xai, match, xrows, mp, real), "cards": cards, "tables": tables}
 
 
 # ----------------------------------------------------------------------------- entry point
 def run_demo(
     out: str | os.PathLike, *, real: bool = False, config: DemoConfig | None = None, threads: int = 1
 ) -> DemoResult:
-    """Run the demo and write ``out`` (replaced atomically as a whole); returns its summary.
+    """Run the demo and write ``out`` (replaced atomically as a whole).
 
     Parameters
     ----------
@@ -435,12 +516,12 @@ def run_demo(
         Sizes (:class:`DemoConfig`).
     threads
         torch threads while training (1 is fastest for the demo's small models).
-    """
-    from exprlab._config import data_dir
-    from exprlab._logging import attach_log_file, close_log_file
-    from exprlab.report import read_run_manifest, render_report, write_run_manifest
-    from exprlab.report._manifest import now_utc
 
+    Returns
+    -------
+    DemoResult
+        Where the demo and its report were written, its headline numbers and wall time.
+    """
     cfg = config or DemoConfig()
     cfg.validate()
     if real:
@@ -451,22 +532,22 @@ def run_demo(
         attach_log_file(tmp)
         try:
             log.info("exprlab demo (%s data) writing %s", "public" if real else "simulated", out)
-            (tmp / EXPLANATIONS_DIR).mkdir()
+            (tmp / DEMO.explanations).mkdir()
             with _torch_threads(threads):
-                xai = _explanations(tmp / EXPLANATIONS_DIR, cfg, real, Path(scratch))
-                match = _matching(tmp / MATCHING_DIR, cfg, real)
-            summary = summarize(xai, match, tmp / EXPLANATIONS_DIR, real)
+                xai = _explanations(tmp / DEMO.explanations, cfg, real, Path(scratch))
+                match = _matching(tmp / DEMO.matching, cfg, real)
+            summary = summarize(xai, match, tmp / DEMO.explanations, real)
             seconds = time.perf_counter() - start
             summary["seconds"] = round(seconds, 1)
             params = {"real": real, **asdict(cfg)}
             provenance = [
                 dict(entry, part=part)
-                for part in (EXPLANATIONS_DIR, MATCHING_DIR)
+                for part in (DEMO.explanations, DEMO.matching)
                 for entry in (read_run_manifest(tmp / part) or {}).get("data_provenance", [])
             ]
-            write_run_manifest(tmp, "demo", params, provenance, started=started, summary=summary)
-            render_report(tmp, tmp / "report.html", name=out.name)
+            write_run_manifest(tmp, DEMO.kind, params, provenance, started=started, summary=summary)
+            render_report(tmp, tmp / REPORT, name=out.name)
             log.info("demo finished in %.0f s", seconds)
         finally:
             close_log_file()
-    return DemoResult(out=out, report=out / "report.html", summary=summary, seconds=seconds)
+    return DemoResult(out=out, report=out / REPORT, summary=summary, seconds=seconds)

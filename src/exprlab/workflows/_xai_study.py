@@ -16,7 +16,8 @@ Each finished run writes ``runs/<dataset>/<model>/run<r>/metrics.json`` last (at
 interrupted study resumes where it stopped. ``summary.tsv`` has one row per dataset × model with
 the mean and sd over runs of every metric (``balanced_accuracy_mean``, ``fa_local_mean``,
 ``fa_global_mean``, ``pgi_local_mean`` …), and the stability of the global rankings across runs;
-``stability_models.tsv`` compares the models' rankings run by run.
+``stability_models.tsv`` compares the models' rankings run by run. File names come from the
+run-folder contract (:data:`exprlab._runs.XAI_STUDY`).
 """
 
 from __future__ import annotations
@@ -27,21 +28,63 @@ import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+import torch
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import train_test_split
 
 from exprlab._atomic import atomic_path
-from exprlab.errors import InputDataError, InvalidParameterError
 from exprlab._logging import log_to
+from exprlab._progress import track
+from exprlab._runs import XAI_STUDY
+from exprlab._validation import check_choice, check_choices, check_count, check_interval
+from exprlab.errors import InputDataError, InvalidParameterError
+from exprlab.evaluate import (
+    completeness_stats,
+    correct_mask,
+    feature_agreement,
+    normalize_attributions,
+    prediction_gaps,
+    topk_stability,
+)
+from exprlab.explain import (
+    PredictionGapModel,
+    class_profiles,
+    diffuse_attributions,
+    diffusion_operator,
+    global_rankings,
+    integrated_gradients,
+    pathway_smooth,
+    shrink_to_class,
+)
+from exprlab.io import read
+from exprlab.models import MODEL_KINDS, ExpressionClassifier
+from exprlab.report import write_run_manifest, write_study_plots
+from exprlab.simulate import simulate_lda
+from exprlab.workflows._retraining import retraining_curves
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["StudyConfig", "run_xai_study", "load_study_dataset", "summarize_runs", "model_agreement"]
+__all__ = [
+    "SIMULATIONS",
+    "SUMMARY_METRICS",
+    "StudyConfig",
+    "run_xai_study",
+    "load_study_dataset",
+    "summarize_runs",
+    "model_agreement",
+]
 
+#: simulation presets a study accepts as dataset names (name → :func:`simulate_lda` preset)
 SIMULATIONS = {"simu1": "SIMU1", "simu2": "SIMU2", "simua": "SimuA", "simub": "SimuB", "simuc": "SimuC"}
-METRICS = (
+#: per-run metrics summarised (mean and sd over runs) in ``summary.tsv``
+SUMMARY_METRICS = (
     "balanced_accuracy",
     "fa_local",
     "fa_global",
@@ -59,15 +102,53 @@ METRICS = (
 
 @dataclass
 class StudyConfig:
-    """Options of :func:`run_xai_study` (all have the paper's defaults)."""
+    """Options of :func:`run_xai_study` (all have the paper's defaults).
+
+    Parameters
+    ----------
+    models
+        Classifier architectures to train (:data:`exprlab.models.MODEL_KINDS`).
+    runs
+        Runs (splits and training seeds) per dataset and model.
+    n_steps
+        Integrated Gradients quadrature steps.
+    n_random
+        Random orders for PGR.
+    pgr_subsample
+        Examples (class-stratified draw) used for PGR only; ``None`` = all.
+    curve_tops
+        Top sizes K of the keep/remove retraining curves; empty = no curves.
+    label
+        obs column holding the labels of dataset files.
+    log2
+        log2(x + 1) before z-scoring; ``None`` = on for simulations, off for files.
+    test_size
+        Fraction of the examples held out for testing.
+    seed
+        Seed of run 0 (run r uses seed + r).
+    data_seed
+        Seed of the simulated data.
+    n_per_class, n_genes
+        Scale simulations down (samples per class, genes).
+    sim_params
+        Further options of :func:`exprlab.simulate.simulate_lda`.
+    stability_top
+        Size of the top gene sets compared across runs and models.
+    variants
+        Also score post-hoc explanation pipelines (absolute, class shrinkage, pathway, diffusion).
+    variant_train_per_class
+        Training examples per class explained for the class profiles of the variants.
+    variant_diffusion_samples
+        Training examples the variants' diffusion operator is learnt on.
+    """
 
     models: tuple[str, ...] = ("lr", "mlp")
     runs: int = 10
-    steps: int = 3000
+    n_steps: int = 3000
     n_random: int = 30
     pgr_subsample: int | None = 330
-    curve_ks: tuple[int, ...] = ()
-    label_key: str | None = None
+    curve_tops: tuple[int, ...] = ()
+    label: str | None = None
     log2: bool | None = None
     test_size: float = 0.4
     seed: int = 0
@@ -75,22 +156,33 @@ class StudyConfig:
     n_per_class: int | None = None
     n_genes: int | None = None
     sim_params: dict = field(default_factory=dict)
-    stability_k: int = 100
+    stability_top: int = 100
     variants: bool = False
     variant_train_per_class: int = 20
     variant_diffusion_samples: int = 500
 
 
-def load_study_dataset(name: str, config: StudyConfig):
-    """(AnnData, label key, fa label key, ground truth or None, log2 default) for a dataset name.
+def load_study_dataset(name: str, config: StudyConfig) -> tuple[Any, str, str, dict | None, bool]:
+    """Load a dataset of the study: a simulation preset or an expression file with labels.
 
     Simulated presets (simu1, simu2, simua, simub, simuc) are generated with ``data_seed``; any
-    other name is a file read by :func:`exprlab.io.read` with labels in ``config.label_key``.
+    other name is a file read by :func:`exprlab.io.read` with labels in ``config.label``.
+
+    Parameters
+    ----------
+    name
+        A simulation preset or the path of an expression file.
+    config
+        The study's options (simulation sizes and seed, label column).
+
+    Returns
+    -------
+    tuple
+        (AnnData, label column, label column of the ground truth, ground truth or None,
+        default of ``log2``).
     """
     key = str(name).lower()
     if key in SIMULATIONS:
-        from exprlab.simulate import simulate_lda
-
         adata = simulate_lda(
             SIMULATIONS[key],
             n_per_class=config.n_per_class,
@@ -108,10 +200,8 @@ def load_study_dataset(name: str, config: StudyConfig):
             where="--data",
             fix=f"use one of {', '.join(SIMULATIONS)} or the path of an expression file",
         )
-    from exprlab.io import read
-
     adata = read(path)
-    label = config.label_key
+    label = config.label
     if label is None:
         raise InputDataError(
             "a dataset file needs the name of its label column",
@@ -130,8 +220,6 @@ def load_study_dataset(name: str, config: StudyConfig):
 
 
 def _split(labels: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.model_selection import train_test_split
-
     idx = np.arange(labels.size)
     counts = pd.Series(labels).value_counts()
     stratify = labels if counts.min() >= 2 else None
@@ -149,38 +237,32 @@ def _write_tsv(df: pd.DataFrame, path: Path) -> None:
         df.to_csv(tmp, sep="\t", index=False)
 
 
-def _one_run(
-    adata, label_key, fa_key, truth, model_kind, run, run_dir: Path, config: StudyConfig, log2: bool
-) -> dict:
-    """Train, explain and measure one model on one split; writes the run's tables."""
-    import torch
+@dataclass
+class _Trained:
+    """One run's classifier, its test predictions and the correctly classified test examples."""
 
-    from exprlab.evaluate._curves import retraining_curves
-    from exprlab.evaluate._explanations import (
-        completeness_stats,
-        correct_mask,
-        feature_agreement,
-        prediction_gaps,
-    )
-    from exprlab.explain import integrated_gradients
-    from exprlab.explain._aggregate import global_rankings
-    from exprlab.models import ExpressionClassifier
+    clf: ExpressionClassifier
+    train: Any
+    test: Any
+    train_labels: np.ndarray
+    test_labels: np.ndarray
+    ok: np.ndarray  # correctly classified test examples
+    z: np.ndarray  # standardised test inputs
+    y: np.ndarray  # target index of each test example
 
-    start = time.perf_counter()
-    run_seed = config.seed + run
-    labels = np.asarray(adata.obs[label_key]).astype(str)
+
+def _train(adata, label: str, arch: str, run: int, run_seed: int, config: StudyConfig, log2: bool):
+    """Split, train and predict; returns the trained run and its accuracy metrics."""
+    labels = np.asarray(adata.obs[label]).astype(str)
     tr, te = _split(labels, config.test_size, run_seed)
     train, test = adata[tr], adata[te]
-    clf = ExpressionClassifier(model_kind, seed=run_seed, log2=log2).fit(train, label_key)
+    clf = ExpressionClassifier(arch, seed=run_seed, log2=log2).fit(train, label)
     z = clf.transform(test)
     y_lab = labels[te]
     y = np.array([clf.class_index(c) for c in y_lab])
     with torch.no_grad():
         logits = clf.module_.eval()(torch.from_numpy(z)).double()
-    pred_idx = logits.argmax(dim=1).numpy()
-    pred = np.asarray(clf.classes_)[pred_idx].astype(str)
-    from sklearn.metrics import balanced_accuracy_score
-
+    pred = np.asarray(clf.classes_)[logits.argmax(dim=1).numpy()].astype(str)
     metrics: dict = {
         "dataset_run": run,
         "seed": run_seed,
@@ -192,44 +274,80 @@ def _one_run(
     if ok.sum() == 0:
         raise InputDataError(
             "the model classified no test example correctly",
-            where=f"{model_kind} run {run}",
+            where=f"{arch} run {run}",
             fix="check the labels and the data; explanations need correct predictions",
         )
-    zc, yc = z[ok], y[ok]
-    attr = integrated_gradients(clf.module_, zc, None, target=yc, n_steps=config.steps)
+    return _Trained(clf, train, test, labels[tr], y_lab, ok, z, y), metrics
+
+
+def _completeness(t: _Trained, attr: np.ndarray) -> dict[str, float]:
+    """How far the attributions are from summing to f(x) − f(baseline)."""
+    zc, yc = t.z[t.ok], t.y[t.ok]
     with torch.no_grad():
-        prob_x = torch.softmax(clf.module_(torch.from_numpy(zc)).double(), 1)
-        prob_b = torch.softmax(clf.module_(torch.zeros(1, z.shape[1])).double(), 1)
+        prob_x = torch.softmax(t.clf.module_(torch.from_numpy(zc)).double(), 1)
+        prob_b = torch.softmax(t.clf.module_(torch.zeros(1, t.z.shape[1])).double(), 1)
     gaps = (prob_x.gather(1, torch.from_numpy(yc)[:, None])[:, 0] - prob_b[0, torch.from_numpy(yc)]).numpy()
     comp = completeness_stats(attr, gaps)
-    metrics["completeness_delta_mean"] = comp["delta_mean"]
-    metrics["completeness_delta_max"] = comp["delta_max"]
-    metrics["completeness_share_above_0.01"] = comp["share_above_threshold"]
+    return {
+        "completeness_delta_mean": comp["delta_mean"],
+        "completeness_delta_max": comp["delta_max"],
+        "completeness_share_above_0.01": comp["share_above_threshold"],
+    }
 
+
+def _agreement(
+    adata, t: _Trained, attr, fa_key: str, truth, run_seed: int, run_dir: Path, config: StudyConfig
+) -> dict[str, float]:
+    """Feature agreement with the ground truth (and of the variants); writes its per-class table."""
     genes = np.asarray(adata.var_names)
-    if truth is not None:
-        fa_labels = np.asarray(test.obs[fa_key]).astype(str)[ok]
-        fa = feature_agreement(attr, fa_labels, truth, var_names=genes)
-        fap = feature_agreement(attr, fa_labels, truth, var_names=genes, global_method="pooled")
-        metrics["fa_local"] = 100 * fa.local
-        metrics["fa_global"] = 100 * fa.global_
-        metrics["fa_global_pooled"] = 100 * fap.global_
-        table = fa.per_class.rename(columns={"fa_global": "fa_global_sum"})
-        table["fa_global_pooled"] = fap.per_class["fa_global"].to_numpy()
-        _write_tsv(table, run_dir / "fa_per_class.tsv")
-        if config.variants:
-            metrics.update(
-                _variant_agreements(
-                    adata, train, clf, attr, fa_labels, y_lab[ok], truth, labels[tr], run_seed, config
-                )
+    fa_labels = np.asarray(t.test.obs[fa_key]).astype(str)[t.ok]
+    fa = feature_agreement(attr, fa_labels, truth, var_names=genes)
+    fap = feature_agreement(attr, fa_labels, truth, var_names=genes, global_method="pooled")
+    metrics = {
+        "fa_local": 100 * fa.local,
+        "fa_global": 100 * fa.global_,
+        "fa_global_pooled": 100 * fap.global_,
+    }
+    table = fa.per_class.rename(columns={"fa_global": "fa_global_sum"})
+    table["fa_global_pooled"] = fap.per_class["fa_global"].to_numpy()
+    _write_tsv(table, run_dir / XAI_STUDY.fa_per_class)
+    if config.variants:
+        metrics.update(
+            _variant_agreements(
+                adata,
+                t.train,
+                t.clf,
+                attr,
+                fa_labels,
+                t.test_labels[t.ok],
+                truth,
+                t.train_labels,
+                run_seed,
+                config,
             )
-    class_scores = global_rankings(attr, y_lab[ok])
+        )
+    return metrics
+
+
+def _one_run(
+    adata, label: str, fa_key: str, truth, arch: str, run: int, run_dir: Path, config: StudyConfig, log2: bool
+) -> dict:
+    """Train, explain and measure one model on one split; writes the run's tables."""
+    start = time.perf_counter()
+    run_seed = config.seed + run
+    t, metrics = _train(adata, label, arch, run, run_seed, config, log2)
+    zc, yc = t.z[t.ok], t.y[t.ok]
+    attr = integrated_gradients(t.clf.module_, zc, None, target=yc, n_steps=config.n_steps)
+    metrics.update(_completeness(t, attr))
+    if truth is not None:
+        metrics.update(_agreement(adata, t, attr, fa_key, truth, run_seed, run_dir, config))
+    class_scores = global_rankings(attr, t.test_labels[t.ok])
     pg = prediction_gaps(
-        clf.module_,
+        PredictionGapModel(t.clf.module_, np.zeros(zc.shape[1])),
         zc,
         yc,
         attr,
-        labels=y_lab[ok],
+        labels=t.test_labels[t.ok],
         class_scores=class_scores,
         n_random=config.n_random,
         seed=run_seed,
@@ -238,16 +356,16 @@ def _one_run(
     metrics.update({k: v for k, v in pg.items() if k != "path"})
     metrics["pg_path"] = pg["path"]
     names = sorted(class_scores)
-    with atomic_path(run_dir / "global_scores.npz") as tmp:
+    with atomic_path(run_dir / XAI_STUDY.global_scores) as tmp:
         np.savez_compressed(
             tmp, classes=np.array(names), scores=np.stack([class_scores[c] for c in names]).astype(np.float32)
         )
-    if config.curve_ks:
-        ks = [k for k in config.curve_ks if k < adata.n_vars]
+    if config.curve_tops:
+        tops = [k for k in config.curve_tops if k < adata.n_vars]
         curves = retraining_curves(
-            train, test, label_key, class_scores, ks, model=model_kind, seed=run_seed, log2=log2
+            t.train, t.test, label, class_scores, tops, arch=arch, seed=run_seed, log2=log2
         )
-        _write_tsv(curves, run_dir / "curves.tsv")
+        _write_tsv(curves, run_dir / XAI_STUDY.curves)
     metrics["seconds"] = time.perf_counter() - start
     return metrics
 
@@ -266,18 +384,6 @@ def _variant_agreements(
       subsample of the standardised training data;
     * combinations ``shrinkW+pathway``, ``shrinkW+diffusion``.
     """
-    import scipy.sparse as sp
-
-    from exprlab.evaluate._explanations import correct_mask, feature_agreement, normalize_attributions
-    from exprlab.explain import integrated_gradients
-    from exprlab.explain._aggregate import (
-        class_profiles,
-        diffuse_attributions,
-        diffusion_operator,
-        pathway_smooth,
-        shrink_to_class,
-    )
-
     rng = np.random.default_rng(run_seed + 10_000)
     genes = np.asarray(adata.var_names)
     picks = []
@@ -289,7 +395,7 @@ def _variant_agreements(
     y_tr = np.array([clf.class_index(c) for c in train_labels[sub]])
     pred_tr = np.asarray(clf.classes_)[np.argmax(clf.decision_function(train[sub]), 1)]
     ok_tr = correct_mask(train_labels[sub], pred_tr)
-    attr_tr = integrated_gradients(clf.module_, z_tr[ok_tr], None, target=y_tr[ok_tr], n_steps=config.steps)
+    attr_tr = integrated_gradients(clf.module_, z_tr[ok_tr], None, target=y_tr[ok_tr], n_steps=config.n_steps)
     profiles = class_profiles(attr_tr, train_labels[sub][ok_tr])
     base = normalize_attributions(attr)
     pipelines: dict[str, tuple[np.ndarray, str]] = {"absolute": (base, "absolute")}
@@ -309,7 +415,7 @@ def _variant_agreements(
         pipelines[f"shrink{w:g}+diffusion"] = (diffuse_attributions(shrunk[w], operator), "signed")
     out = {}
     for name, (values, ranking) in pipelines.items():
-        fa = feature_agreement(values, fa_labels, truth, var_names=genes, ranking=ranking)
+        fa = feature_agreement(values, fa_labels, truth, var_names=genes, ranking=ranking)  # type: ignore[arg-type]
         out[f"fa_local__{name}"] = 100 * fa.local
         out[f"fa_global__{name}"] = 100 * fa.global_
     return out
@@ -321,72 +427,91 @@ def _class_scores(path: Path) -> dict[str, np.ndarray]:
         return dict(zip(z["classes"].tolist(), z["scores"], strict=True))
 
 
-def _ranking_agreement(runs: list[dict[str, np.ndarray]], k: int) -> tuple[float, float] | None:
-    """Mean over classes of the mean pairwise top-k Jaccard / Kendall tau of global rankings.
+def _ranking_agreement(runs: list[dict[str, np.ndarray]], top: int) -> tuple[float, float] | None:
+    """Mean over classes of the mean pairwise top-gene Jaccard / Kendall tau of global rankings.
 
     ``runs`` holds two or more runs' :func:`_class_scores`; only the classes every run explained
     are compared.
     """
-    from exprlab.evaluate._explanations import topk_stability
-
     classes = sorted(set.intersection(*[set(run) for run in runs]))
     jac, tau = [], []
     for cls in classes:
         vecs = [run[cls] for run in runs]
-        table = topk_stability(vecs, min(k, vecs[0].size))
+        table = topk_stability(vecs, min(top, vecs[0].size))
         jac.append(table["jaccard"].mean())
         tau.append(table["kendall_tau"].mean())
     return (float(np.mean(jac)), float(np.mean(tau))) if jac else None
 
 
-def _stability(model_dir: Path, k: int) -> dict[str, float]:
+def _stability(model_dir: Path, top: int) -> dict[str, float]:
     """Agreement of one model's per-class global rankings across its runs (seeds and splits)."""
-    files = sorted(model_dir.glob("run*/global_scores.npz"))
+    files = XAI_STUDY.run_files(model_dir, XAI_STUDY.global_scores)
     if len(files) < 2:
         return {}
-    agreement = _ranking_agreement([_class_scores(f) for f in files], k)
+    agreement = _ranking_agreement([_class_scores(f) for f in files], top)
     if agreement is None:
         return {}
     return {"stability_jaccard": agreement[0], "stability_kendall_tau": agreement[1]}
 
 
+def _pair_agreement(root: Path, dataset: str, a: str, b: str, top: int) -> list[tuple[float, float]]:
+    """Agreement of two models' rankings, one entry per run both finished."""
+    names = [
+        {
+            f.parent.name
+            for f in XAI_STUDY.run_files(XAI_STUDY.model_dir(root, dataset, m), XAI_STUDY.global_scores)
+        }
+        for m in (a, b)
+    ]
+    pairs = [
+        _ranking_agreement(
+            [
+                _class_scores(XAI_STUDY.model_dir(root, dataset, m) / r / XAI_STUDY.global_scores)
+                for m in (a, b)
+            ],
+            top,
+        )
+        for r in sorted(names[0] & names[1])
+    ]
+    return [p for p in pairs if p is not None]
+
+
 def model_agreement(
-    out: Path, datasets: Sequence[str], models: Sequence[str], *, k: int = 100
+    out: Path, datasets: Sequence[str], models: Sequence[str], *, top: int = 100
 ) -> pd.DataFrame:
     """Agreement between models: for each pair, the same run's (same split) global rankings.
 
-    One row per dataset × model pair: mean over matched runs of the per-class top-k Jaccard
-    and Kendall tau (``stability_models.tsv``). Low values mean the two models explain the
-    same data with different genes even when both are accurate.
-    """
-    from itertools import combinations
+    Low values mean the two models explain the same data with different genes even when both
+    are accurate.
 
+    Parameters
+    ----------
+    out
+        The study folder.
+    datasets
+        Dataset names as given to :func:`run_xai_study`.
+    models
+        Architectures compared pairwise.
+    top
+        Size of the top gene sets compared.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dataset × model pair (``stability_models.tsv``): mean over matched runs of
+        the per-class top-gene Jaccard and Kendall tau.
+    """
     rows = []
     for ds in datasets:
-        root = out / "runs" / _slug(ds)
         for a, b in combinations(models, 2):
-            runs = sorted(
-                {f.parent.name for f in (root / a).glob("run*/global_scores.npz")}
-                & {f.parent.name for f in (root / b).glob("run*/global_scores.npz")}
-            )
-            pairs = [
-                _ranking_agreement(
-                    [
-                        _class_scores(root / a / r / "global_scores.npz"),
-                        _class_scores(root / b / r / "global_scores.npz"),
-                    ],
-                    k,
-                )
-                for r in runs
-            ]
-            pairs = [p for p in pairs if p is not None]
+            pairs = _pair_agreement(Path(out), _slug(ds), a, b, top)
             if pairs:
                 rows.append(
                     {
                         "dataset": _slug(ds),
                         "model_a": a,
                         "model_b": b,
-                        "k": k,
+                        "k": top,
                         "n_runs": len(pairs),
                         "jaccard": float(np.mean([p[0] for p in pairs])),
                         "kendall_tau": float(np.mean([p[1] for p in pairs])),
@@ -396,27 +521,44 @@ def model_agreement(
 
 
 def summarize_runs(
-    out: Path, datasets: Sequence[str], models: Sequence[str], *, stability_k: int = 100
+    out: Path, datasets: Sequence[str], models: Sequence[str], *, top: int = 100
 ) -> pd.DataFrame:
-    """summary.tsv: one row per dataset × model, mean and sd over the finished runs."""
+    """Summarise the finished runs: mean and sd over runs of every metric (``summary.tsv``).
+
+    Parameters
+    ----------
+    out
+        The study folder.
+    datasets
+        Dataset names as given to :func:`run_xai_study`.
+    models
+        Architectures summarised.
+    top
+        Size of the top gene sets compared for the stability across runs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dataset × model with finished runs.
+    """
     rows = []
     for ds in datasets:
         for model in models:
-            model_dir = out / "runs" / _slug(ds) / model
-            runs = [json.loads(f.read_text()) for f in sorted(model_dir.glob("run*/metrics.json"))]
+            model_dir = XAI_STUDY.model_dir(Path(out), _slug(ds), model)
+            runs = [json.loads(f.read_text()) for f in XAI_STUDY.run_files(model_dir, XAI_STUDY.run_metrics)]
             if not runs:
                 continue
             table = pd.DataFrame(runs)
             row: dict = {"dataset": _slug(ds), "model": model, "n_runs": len(runs)}
             extra = sorted(c for c in table.columns if "__" in c)
-            for metric in list(METRICS) + extra:
+            for metric in list(SUMMARY_METRICS) + extra:
                 if metric in table:
                     values = pd.to_numeric(table[metric], errors="coerce")
                     row[f"{metric}_mean"] = float(values.mean())
                     row[f"{metric}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
             if "pgr_n_examples" in table:
                 row["pgr_n_examples"] = int(table["pgr_n_examples"].min())
-            row.update(_stability(model_dir, stability_k))
+            row.update(_stability(model_dir, top))
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -426,92 +568,15 @@ def _slug(name: str) -> str:
     return key if key in SIMULATIONS else Path(name).name.split(".")[0]
 
 
-def _plots(out: Path, summary: pd.DataFrame) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    if summary.empty:
-        return
-    labels = [f"{d}\n{m}" for d, m in zip(summary["dataset"], summary["model"], strict=True)]
-    x = np.arange(len(labels))
-    for name, metrics in (
-        ("fa_bars.png", ["fa_local", "fa_global"]),
-        ("pg_bars.png", ["pgi_local", "pgu_local", "pgi_global", "pgu_global", "pgr"]),
-    ):
-        present = [m for m in metrics if f"{m}_mean" in summary]
-        if not present:
-            continue
-        fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(labels) * len(present) / 2), 3.5))
-        width = 0.8 / len(present)
-        for i, m in enumerate(present):
-            ax.bar(
-                x + i * width, summary[f"{m}_mean"], width, yerr=summary.get(f"{m}_sd"), label=m, capsize=2
-            )
-        ax.set_xticks(x + 0.4 - width / 2, labels)
-        ax.set_ylabel("%")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        with atomic_path(out / name) as tmp:
-            fig.savefig(tmp, dpi=120)
-        plt.close(fig)
-    for (ds, model), _ in summary.groupby(["dataset", "model"]):
-        files = sorted((out / "runs" / ds / model).glob("run*/curves.tsv"))
-        if not files:
-            continue
-        curves = pd.concat([pd.read_csv(f, sep="\t") for f in files])
-        mean = curves.groupby(["setting", "selection", "k"])["balanced_accuracy"].mean()
-        fig, ax = plt.subplots(figsize=(5, 3.5))
-        for (setting, selection), series in mean.groupby(level=[0, 1]):
-            ax.plot(
-                series.index.get_level_values("k"),
-                100 * series.to_numpy(),
-                marker="o",
-                linestyle="-" if selection == "attribution" else "--",
-                label=f"{setting} top-K ({selection})",
-            )
-        ax.set_xscale("log")
-        ax.set_xlabel("K (genes per class)")
-        ax.set_ylabel("balanced accuracy (%)")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        with atomic_path(out / f"curves_{ds}_{model}.png") as tmp:
-            fig.savefig(tmp, dpi=120)
-        plt.close(fig)
-
-
-def run_xai_study(
-    data: Sequence[str] | str, out, *, config: StudyConfig | None = None, **options
-) -> pd.DataFrame:
-    """Run (or resume) the study on ``data`` and write ``out``; returns the summary table.
-
-    ``options`` are fields of :class:`StudyConfig` (models, runs, steps, n_random,
-    pgr_subsample, curve_ks, label_key, log2, seed, data_seed, n_per_class, n_genes, ...).
-    """
-    from exprlab.models import MODEL_KINDS
-
+def _configure(datasets: list[str], config: StudyConfig | None, options: dict) -> StudyConfig:
+    """The study's options, checked before any work starts."""
     cfg = config or StudyConfig()
     for key, value in options.items():
-        if not hasattr(cfg, key):
-            raise InvalidParameterError(
-                f"unknown study option {key!r}", where="run_xai_study", fix=f"use one of {sorted(vars(cfg))}"
-            )
-        setattr(cfg, key, value)
-    datasets = [data] if isinstance(data, str) else list(data)
+        setattr(cfg, check_choice(key, "study option", sorted(vars(cfg))), value)
     if not datasets:
         raise InvalidParameterError("no dataset given", where="--data", fix="name at least one dataset")
-    bad = [m for m in cfg.models if m not in MODEL_KINDS]
-    if bad or not cfg.models:
-        raise InvalidParameterError(
-            f"unknown model(s) {bad or '(none)'}",
-            where="--models",
-            fix=f"choose among {', '.join(MODEL_KINDS)}",
-        )
-    if int(cfg.runs) < 1:
-        raise InvalidParameterError(
-            f"runs must be at least 1, got {cfg.runs}", where="--runs", fix="pass --runs 1 or more"
-        )
+    check_choices(cfg.models, "models", MODEL_KINDS)
+    check_count(cfg.runs, "runs", minimum=1)
     simulation_only = [
         name
         for name, value in (
@@ -528,10 +593,60 @@ def run_xai_study(
             fix="drop those options for dataset files (--jitter, --n-genes, "
             "--n-per-class), or add a simulation preset to --data",
         )
-    if not 0 < cfg.test_size < 1:
-        raise InvalidParameterError(
-            f"test_size={cfg.test_size} is outside (0, 1)", where="test_size", fix="use e.g. 0.4"
-        )
+    check_interval(cfg.test_size, "test_size", 0.0, 1.0, closed="neither")
+    return cfg
+
+
+def _write_outputs(out: Path, datasets: list[str], cfg: StudyConfig) -> pd.DataFrame:
+    """Summary, model agreement, per-run table, manifest and plots of the finished runs."""
+    summary = summarize_runs(out, datasets, cfg.models, top=cfg.stability_top)
+    _write_tsv(summary, out / XAI_STUDY.summary)
+    agreement = model_agreement(out, datasets, cfg.models, top=cfg.stability_top)
+    if not agreement.empty:
+        _write_tsv(agreement, out / XAI_STUDY.model_agreement)
+    per_run = []
+    for ds in datasets:
+        for model in cfg.models:
+            for f in XAI_STUDY.run_files(XAI_STUDY.model_dir(out, _slug(ds), model), XAI_STUDY.run_metrics):
+                per_run.append(json.loads(f.read_text()))
+    _write_tsv(pd.DataFrame(per_run), out / XAI_STUDY.runs_table)
+    write_run_manifest(
+        out,
+        XAI_STUDY.kind,
+        {"datasets": datasets, **vars(cfg)},
+        [
+            {"name": ds, "kind": "simulation" if ds.lower() in SIMULATIONS else "file"}
+            for ds in map(str, datasets)
+        ],
+    )
+    write_study_plots(out, summary)
+    return summary
+
+
+def run_xai_study(
+    data: Sequence[str] | str, out: str | Path, *, config: StudyConfig | None = None, **options: Any
+) -> pd.DataFrame:
+    """Run (or resume) the explanation study on ``data`` and write its folder ``out``.
+
+    Parameters
+    ----------
+    data
+        Dataset names: simulation presets (:data:`SIMULATIONS`) or expression files.
+    out
+        The study folder (created; a folder of an earlier call with the same options resumes).
+    config
+        The options (default :class:`StudyConfig`).
+    **options
+        Fields of :class:`StudyConfig` overriding ``config`` (models, runs, n_steps, n_random,
+        pgr_subsample, curve_tops, label, log2, seed, data_seed, n_per_class, n_genes, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The summary table (``summary.tsv``): one row per dataset × model.
+    """
+    datasets = [data] if isinstance(data, str) else list(data)
+    cfg = _configure(datasets, config, options)
     out = Path(out)
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
@@ -541,55 +656,33 @@ def run_xai_study(
             _run_datasets(datasets, out, cfg)
     except BaseException:
         # a study that fails before finishing any run leaves no empty output folder behind
-        if created and not any(out.rglob("metrics.json")):
+        if created and not any(out.rglob(XAI_STUDY.run_metrics)):
             shutil.rmtree(out, ignore_errors=True)
         raise
-    summary = summarize_runs(out, datasets, cfg.models, stability_k=cfg.stability_k)
-    _write_tsv(summary, out / "summary.tsv")
-    agreement = model_agreement(out, datasets, cfg.models, k=cfg.stability_k)
-    if not agreement.empty:
-        _write_tsv(agreement, out / "stability_models.tsv")
-    per_run = []
-    for ds in datasets:
-        for model in cfg.models:
-            for f in sorted((out / "runs" / _slug(ds) / model).glob("run*/metrics.json")):
-                per_run.append(json.loads(f.read_text()))
-    _write_tsv(pd.DataFrame(per_run), out / "runs.tsv")
-    from exprlab.report._manifest import write_run_manifest
-
-    write_run_manifest(
-        out,
-        "xai-study",
-        {"datasets": datasets, **vars(cfg)},
-        [
-            {"name": ds, "kind": "simulation" if ds.lower() in SIMULATIONS else "file"}
-            for ds in map(str, datasets)
-        ],
-    )
-    _plots(out, summary)
-    return summary
+    return _write_outputs(out, datasets, cfg)
 
 
 # Options that change what a run computes: a folder's runs must all share them. ``models``,
-# ``runs`` and the datasets may grow from one call to the next; these may not.
-_RUN_DEFINING = (
-    "steps",
-    "n_random",
-    "pgr_subsample",
-    "curve_ks",
-    "label_key",
-    "log2",
-    "test_size",
-    "seed",
-    "data_seed",
-    "n_per_class",
-    "n_genes",
-    "sim_params",
-    "variants",
-    "variant_train_per_class",
-    "variant_diffusion_samples",
-)
-STUDY_OPTIONS = "study.json"
+# ``runs`` and the datasets may grow from one call to the next; these may not. Each is stored in
+# the study's options file under the name on the right (the names of earlier releases, so that
+# existing study folders still resume).
+_RUN_DEFINING = {
+    "n_steps": "steps",
+    "n_random": "n_random",
+    "pgr_subsample": "pgr_subsample",
+    "curve_tops": "curve_ks",
+    "label": "label_key",
+    "log2": "log2",
+    "test_size": "test_size",
+    "seed": "seed",
+    "data_seed": "data_seed",
+    "n_per_class": "n_per_class",
+    "n_genes": "n_genes",
+    "sim_params": "sim_params",
+    "variants": "variants",
+    "variant_train_per_class": "variant_train_per_class",
+    "variant_diffusion_samples": "variant_diffusion_samples",
+}
 
 
 def _check_resume(out: Path, cfg: StudyConfig) -> None:
@@ -599,18 +692,20 @@ def _check_resume(out: Path, cfg: StudyConfig) -> None:
     folder must repeat them, otherwise finished runs would be summarised together with runs
     computed differently.
     """
-    current = json.loads(json.dumps({k: getattr(cfg, k) for k in _RUN_DEFINING}, default=str))
-    path = out / STUDY_OPTIONS
+    current = json.loads(
+        json.dumps({stored: getattr(cfg, name) for name, stored in _RUN_DEFINING.items()}, default=str)
+    )
+    path = out / XAI_STUDY.options
     if path.exists():
         try:
             recorded = json.loads(path.read_text())
         except json.JSONDecodeError:
             raise InputDataError(
-                f"{STUDY_OPTIONS} is not valid JSON",
+                f"{XAI_STUDY.options} is not valid JSON",
                 where=str(path),
                 fix="restore it, or start the study in a new --out folder",
             ) from None
-        changed = sorted(k for k in _RUN_DEFINING if recorded.get(k) != current[k])
+        changed = sorted(k for k in _RUN_DEFINING.values() if recorded.get(k) != current[k])
         if changed:
             detail = ", ".join(f"{k}: {recorded.get(k)!r} then, {current[k]!r} now" for k in changed)
             raise InvalidParameterError(
@@ -624,25 +719,23 @@ def _check_resume(out: Path, cfg: StudyConfig) -> None:
 
 def _run_datasets(datasets: list[str], out: Path, cfg: StudyConfig) -> None:
     """Compute every run of every dataset not finished yet (its ``metrics.json`` is missing)."""
-    from exprlab._progress import track
-
     for ds in datasets:
         todo = [
             (m, r)
             for r in range(cfg.runs)
             for m in cfg.models  # run-major order
-            if not (out / "runs" / _slug(ds) / m / f"run{r:02d}" / "metrics.json").exists()
+            if not (XAI_STUDY.run_dir(out, _slug(ds), m, r) / XAI_STUDY.run_metrics).exists()
         ]
         if not todo:
             continue
-        adata, label_key, fa_key, truth, sim_log2 = load_study_dataset(ds, cfg)
+        adata, label, fa_key, truth, sim_log2 = load_study_dataset(ds, cfg)
         log2 = sim_log2 if cfg.log2 is None else cfg.log2
         for model, run in track(todo, f"xai study {_slug(ds)}"):
-            run_dir = out / "runs" / _slug(ds) / model / f"run{run:02d}"
+            run_dir = XAI_STUDY.run_dir(out, _slug(ds), model, run)
             run_dir.mkdir(parents=True, exist_ok=True)
-            metrics = _one_run(adata, label_key, fa_key, truth, model, run, run_dir, cfg, log2)
+            metrics = _one_run(adata, label, fa_key, truth, model, run, run_dir, cfg, log2)
             metrics.update({"dataset": _slug(ds), "model": model})
-            _write_json(metrics, run_dir / "metrics.json")
+            _write_json(metrics, run_dir / XAI_STUDY.run_metrics)
             _log.info(
                 "%s %s run %d: balanced accuracy %.4f, FA local %s, %.1f s",
                 _slug(ds),
