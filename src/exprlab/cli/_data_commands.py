@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from exprlab import __version__
-from exprlab.cli import app
+from exprlab.cli._app import app
 
 
 @app.command()

@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from exprlab.cli import app
+from exprlab.cli._app import app
 
 
 @app.command()

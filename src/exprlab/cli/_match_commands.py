@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, cast
 
 import typer
 
-from exprlab.cli import app
+from exprlab.cli._app import app
 
 if TYPE_CHECKING:
     from exprlab.match import MatchMethod

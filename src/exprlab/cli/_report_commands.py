@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from exprlab._logging import attach_log_file, close_log_file, command_logging
-from exprlab.cli import app
+from exprlab.cli._app import app
 from exprlab.errors import FileAccessError
 
 _QUIET = typer.Option(False, "--quiet", help="Only warnings and errors; no progress bars.")

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from exprlab.cli import app
+from exprlab.cli._app import app
 
 match_app = typer.Typer(
     no_args_is_help=True,

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from exprlab.cli import app
+from exprlab.cli._app import app
 from exprlab.errors import InvalidParameterError
 
 

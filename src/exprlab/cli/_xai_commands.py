@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from exprlab._validation import check_choice, check_fraction
-from exprlab.cli import app
+from exprlab.cli._app import app
 
 
 @app.command("train")
