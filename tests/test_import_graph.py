@@ -20,7 +20,17 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "exprlab"
 
 # Lowest first. A unit is a top-level module or subpackage of exprlab (private ones included).
 LAYERS: list[set[str]] = [
-    {"__init__", "errors", "_validation", "_config", "_atomic", "_progress", "_logging", "_runs"},
+    {
+        "__init__",
+        "errors",
+        "_validation",
+        "_config",
+        "_atomic",
+        "_progress",
+        "_logging",
+        "_runs",
+        "_drug_names",
+    },
     {"io"},
     {"genes", "drugs"},
     {"signatures", "evaluate"},
@@ -213,3 +223,25 @@ def test_function_local_imports_are_optional_heavy_dependencies_with_a_reason():
 @pytest.mark.parametrize("unit", sorted({u for layer in LAYERS for u in layer}))
 def test_layers_name_real_units(unit):
     assert (SRC / f"{unit}.py").exists() or (SRC / unit).is_dir()
+
+
+def test_packages_meet_through_their_faces():
+    """No module imports another package's private module (``exprlab.match._wtcs`` from io ...).
+
+    Layer-0 private modules (``exprlab._validation`` ...) are shared by design; a package's own
+    private modules are its business.
+    """
+    modules = _modules()
+    bad = []
+    for name, path in modules.items():
+        for target, _, node in _imports(path, name, modules):
+            parts = target.split(".")
+            if (
+                len(parts) >= 3
+                and parts[0] == "exprlab"
+                and parts[2].startswith("_")
+                and parts[1] != _unit(name)
+            ):
+                if (SRC / parts[1]).is_dir():
+                    bad.append(f"{path.relative_to(SRC.parent)}:{node.lineno} {target}")
+    assert not bad, "\n".join(sorted(set(bad)))

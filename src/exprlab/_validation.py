@@ -122,7 +122,7 @@ def check_count(
         When the value is not an integer or lies outside the bounds.
     """
     if value is None and allow_none:
-        return value  # type: ignore[return-value]
+        return value
     bounds = f"an integer >= {minimum}" if maximum is None else f"an integer from {minimum} to {maximum}"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InvalidParameterError(
@@ -169,7 +169,7 @@ def check_interval(
         When the value is not a finite number or lies outside the interval.
     """
     if value is None and allow_none:
-        return value  # type: ignore[return-value]
+        return value
     left = "[" if closed in ("both", "left") else "("
     right = "]" if closed in ("both", "right") else ")"
     shown = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"

@@ -20,9 +20,7 @@ import typer
 from exprlab.cli._app import app
 
 if TYPE_CHECKING:
-    from exprlab.match import MatchMethod
-    from exprlab.match._aggregate import ReferenceRule
-    from exprlab.match._ranks import Ties
+    from exprlab.match import MatchMethod, ReferenceRule, Ties
 
 library_app = typer.Typer(no_args_is_help=True, help="Build on-disk signature libraries.")
 app.add_typer(library_app, name="library")

@@ -38,7 +38,7 @@ def explain(
 ) -> None:
     """Attribute a match score to disease and drug genes; write tables, pathways and a plot."""
     from exprlab.explain import explain_match  # deferred: keeps --help fast
-    from exprlab.workflows._explain_matches import write_explanation  # deferred: keeps --help fast
+    from exprlab.workflows import write_explanation  # deferred: keeps --help fast
 
     sets = None
     if genesets:
@@ -59,8 +59,8 @@ def explain(
         gene_sets=sets,
         top=top,
         n_steps=n_steps,
-        effect=effect,
-        instances=instances,
+        effect=effect,  # type: ignore[arg-type]  # checked by explain_match
+        instances=instances,  # type: ignore[arg-type]  # checked by explain_match
     )
     write_explanation(expl, out)
     print(

@@ -51,8 +51,8 @@ def benchmark(
 ) -> None:
     """Grouped k-fold retrieval benchmark; writes metrics.tsv, per_disease.tsv, predictions, plots."""
     from exprlab.datasets import load_benchmark  # deferred: keeps --help fast
-    from exprlab.report._manifest import now_utc  # deferred: keeps --help fast
-    from exprlab.workflows._repurposing import run_benchmark, write_benchmark  # deferred: keeps --help fast
+    from exprlab.report import now_utc  # deferred: keeps --help fast
+    from exprlab.workflows import run_benchmark, write_benchmark  # deferred: keeps --help fast
 
     started = now_utc()
     bench = load_benchmark(labels, drugs=drugs, diseases=diseases)
@@ -103,7 +103,7 @@ def train(
 ) -> None:
     """Train a matcher on all labels (early stopping on a held-out-disease validation part)."""
     from exprlab.datasets import load_benchmark  # deferred: keeps --help fast
-    from exprlab.workflows._repurposing import train_models  # deferred: keeps --help fast
+    from exprlab.workflows import train_models  # deferred: keeps --help fast
 
     bench = load_benchmark(labels, drugs=drugs, diseases=diseases)
     path = train_models(bench, out, arch=arch, n_seeds=n_seeds, seed=seed)  # type: ignore[arg-type]
@@ -119,7 +119,7 @@ def predict(
 ) -> None:
     """Print the drugs ranked for a disease signature, best first, with their scores."""
     from exprlab.datasets import load_benchmark  # deferred: keeps --help fast
-    from exprlab.workflows._repurposing import predict_drugs  # deferred: keeps --help fast
+    from exprlab.workflows import predict_drugs  # deferred: keeps --help fast
 
     bench = load_benchmark("opentargets", drugs=drugs) if drugs else None
     ranked = predict_drugs(model, disease, bench=bench, top=top)

@@ -106,7 +106,7 @@ def xai_study(
     """Run the explanation-evaluation study; writes summary.tsv, runs.tsv, per-run tables, plots."""
     # Long by its option declarations; the body only forwards them to the workflow.
     # deferred: keeps `exprlab --help` from loading torch
-    from exprlab.workflows._xai_study import SIMULATIONS, run_xai_study
+    from exprlab.workflows import SIMULATIONS, run_xai_study
 
     datasets = [d.strip() for d in data.split(",") if d.strip()]
     ks = _ints(curves, "--curves")

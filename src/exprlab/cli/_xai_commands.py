@@ -28,7 +28,7 @@ def train(
     # deferred: keeps `exprlab --help` from loading torch
     from exprlab.io import read
     from exprlab.models import ExpressionClassifier  # deferred (torch)
-    from exprlab.workflows._cohorts import stratified_split  # deferred (torch)
+    from exprlab.workflows import stratified_split  # deferred: loads torch
 
     check_fraction(test_fraction, "--test-fraction", closed="left")
     clf = ExpressionClassifier(arch, seed=seed, log2=log2, epochs=epochs)  # type: ignore[arg-type]

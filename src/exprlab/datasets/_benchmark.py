@@ -51,7 +51,7 @@ from exprlab.datasets._opentargets import _deg_cached
 from exprlab.datasets._registry import _key
 from exprlab.drugs import normalize_drug_name
 from exprlab.errors import InputDataError, InvalidParameterError
-from exprlab.io._tables import read_indications
+from exprlab.io import read_indications
 from exprlab.signatures import signed_set_matrix
 
 

@@ -12,8 +12,7 @@ import pandas as pd
 from exprlab.datasets._registry import _key
 from exprlab.drugs import normalize_drug_name
 from exprlab.errors import FormatError
-from exprlab.io import read_gmt
-from exprlab.io._tables import read_delimited
+from exprlab.io import read_delimited, read_gmt
 from exprlab.signatures import signed_set_matrix
 
 _CMAP_NAME = re.compile(r"^(?P<name>.+)@(?P<cell>[^@#]+)#(?P<conc>[^#]+)M_(?P<id>\d+)$")

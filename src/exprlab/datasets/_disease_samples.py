@@ -9,7 +9,7 @@ import pandas as pd
 from exprlab._config import data_file
 from exprlab.datasets._expression import _expression_csv_cached, _with_labels
 from exprlab.datasets._registry import _key
-from exprlab.io._tables import read_delimited, read_dgem_contrast, read_gene_values, read_label_csv
+from exprlab.io import read_delimited, read_dgem_contrast, read_gene_values, read_label_csv
 
 
 def psoriasis_samples() -> ad.AnnData:

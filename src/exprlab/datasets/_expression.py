@@ -14,12 +14,11 @@ from exprlab._config import data_file
 from exprlab._validation import check_choice
 from exprlab.datasets._registry import _key
 from exprlab.errors import FormatError, InvalidParameterError
-from exprlab.io import read_cls, read_gct
-from exprlab.io._tables import read_delimited, read_expression_csv, read_label_csv
+from exprlab.io import read_cls, read_delimited, read_expression_csv, read_gct, read_label_csv
 
 
 @lru_cache(maxsize=8)
-def _expression_csv_cached(path: str, genes_as: str) -> ad.AnnData:
+def _expression_csv_cached(path: str, genes_as: Literal["rows", "columns"]) -> ad.AnnData:
     return read_expression_csv(path, genes_as=genes_as)
 
 

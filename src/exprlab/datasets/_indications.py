@@ -13,11 +13,13 @@ from exprlab.datasets._lincs import lincs_gene_info
 from exprlab.datasets._registry import _key
 from exprlab.drugs import normalize_drug_name
 from exprlab.genes import map_genes
-from exprlab.io._tables import read_delimited, read_indications, require_columns
+from exprlab.io import IndicationSource, read_delimited, read_indications, require_columns
 
 
 @lru_cache(maxsize=8)
-def _indications_cached(path: str, source: str, incomplete: str) -> pd.DataFrame:
+def _indications_cached(
+    path: str, source: IndicationSource | None, incomplete: Literal["error", "drop"]
+) -> pd.DataFrame:
     return read_indications(path, source=source, incomplete=incomplete)
 
 

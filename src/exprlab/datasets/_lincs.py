@@ -10,8 +10,7 @@ import pandas as pd
 from exprlab._config import data_file
 from exprlab._validation import check_choice
 from exprlab.genes import load_gene_table
-from exprlab.io import read_gct, read_gctx, read_gmt, read_signaturesearch_h5
-from exprlab.io._tables import read_delimited
+from exprlab.io import read_delimited, read_gct, read_gctx, read_gmt, read_signaturesearch_h5
 
 
 def lincs_level3() -> ad.AnnData:

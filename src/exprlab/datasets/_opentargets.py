@@ -10,7 +10,7 @@ import pandas as pd
 
 from exprlab._config import data_file
 from exprlab.datasets._registry import _key
-from exprlab.io._tables import deg_table_to_anndata, read_deg_table, read_delimited, require_columns
+from exprlab.io import deg_table_to_anndata, read_deg_table, read_delimited, require_columns
 
 
 @lru_cache(maxsize=2)

@@ -28,14 +28,14 @@ import scipy.sparse as sp
 
 from exprlab._validation import check_choices
 from exprlab.errors import GeneSpaceError, InputDataError
-from exprlab.match import prepare_library, score
-from exprlab.models._matchers import PairData, SparseRows
+from exprlab.match import MatchMethod, prepare_library, score
+from exprlab.models import PairData, SparseRows
 
 #: connectivity methods: name -> (engine method, sign turning the score into a reversal score,
 #: engine options). Gene-set overlap takes the disease's own DEG lists as its reference sets
 #: (lfc > 0 up, < 0 down), not a fixed top-k: a contrast lists about 200 genes, so a top 150 by
 #: rank would mostly pick tied, unlisted genes.
-CONNECTIVITY: dict[str, tuple[str, float, dict[str, Any]]] = {
+CONNECTIVITY: dict[str, tuple[MatchMethod, float, dict[str, Any]]] = {
     "ks": ("ks", -1.0, {}),
     "wtcs": ("wtcs", -1.0, {}),
     "xsum": ("xsum", -1.0, {}),

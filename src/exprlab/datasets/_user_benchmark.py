@@ -13,8 +13,7 @@ from exprlab._validation import check_count
 from exprlab.datasets._benchmark import RepurposingBenchmark, repurposing_benchmark
 from exprlab.drugs import normalize_drug_name
 from exprlab.errors import InputDataError
-from exprlab.io import read
-from exprlab.io._tables import read_indications
+from exprlab.io import read, read_indications
 from exprlab.signatures import signed_set_matrix
 
 

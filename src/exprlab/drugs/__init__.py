@@ -18,7 +18,7 @@ phosphate``, i.e. AMP, with ``ADENOSINE``), so :func:`match_drug_names` marks su
 ``how="salt"`` for review.
 """
 
+from exprlab._drug_names import SALT_WORDS, normalize_drug_name
 from exprlab.drugs._matching import match_drug_names
-from exprlab.io._drug_names import SALT_WORDS, normalize_drug_name
 
 __all__ = ["SALT_WORDS", "match_drug_names", "normalize_drug_name"]

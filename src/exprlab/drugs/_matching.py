@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from exprlab._drug_names import normalize_drug_name
 from exprlab.errors import InputDataError
-from exprlab.io._drug_names import normalize_drug_name
 
 
 def match_drug_names(

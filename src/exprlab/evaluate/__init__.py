@@ -39,9 +39,10 @@ from exprlab.evaluate._retrieval import (
     ratio_interval,
     strict_order,
 )
-from exprlab.evaluate._splits import SPLITS, Fold, inner_validation, label_matrix, make_folds
+from exprlab.evaluate._splits import SPLITS, Fold, Split, inner_validation, label_matrix, make_folds
 
 __all__ = [
+    "Split",
     "GlobalMethod",
     "Ranking",
     "GLOBAL_METHODS",

@@ -18,6 +18,7 @@ from exprlab.io._results import read_table, write_table
 from exprlab.io._tables import (
     INDICATION_COLUMNS,
     INDICATION_SOURCES,
+    IndicationSource,
     deg_table_to_anndata,
     read_deg_table,
     read_delimited,
@@ -31,6 +32,7 @@ from exprlab.io._tables import (
 )
 
 __all__ = [
+    "IndicationSource",
     "INDICATION_COLUMNS",
     "INDICATION_SOURCES",
     "GeneSets",

@@ -39,6 +39,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from exprlab._drug_names import normalize_drug_name
 from exprlab._validation import check_choice
 from exprlab.errors import (
     DuplicateIdError,
@@ -46,7 +47,6 @@ from exprlab.errors import (
     FormatError,
     NonFiniteValueError,
 )
-from exprlab.io._drug_names import normalize_drug_name
 
 INDICATION_COLUMNS = [
     "drug",

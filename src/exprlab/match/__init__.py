@@ -4,7 +4,7 @@ Methods, query and library forms and the rule for tied ranks are described in :f
 definitions are in docs/methods.md §1.
 """
 
-from exprlab.match._aggregate import aggregate_queries, aggregate_references
+from exprlab.match._aggregate import ReferenceRule, aggregate_queries, aggregate_references
 from exprlab.match._library import (
     DiskLibrary,
     LibraryWriter,
@@ -16,9 +16,12 @@ from exprlab.match._library import (
     split_up_down,
 )
 from exprlab.match._query import Queries, paired_sets
+from exprlab.match._ranks import Ties
 from exprlab.match._score import METHODS, MatchMethod, MatchResult, score, score_details, score_long
 
 __all__ = [
+    "Ties",
+    "ReferenceRule",
     "METHODS",
     "MatchMethod",
     "MatchResult",

@@ -3,6 +3,7 @@
 from exprlab.models._classifiers import (
     MLP,
     MODEL_KINDS,
+    ClassifierArch,
     DeepMLP,
     DiffuseLR,
     DiffuseMLP,
@@ -23,6 +24,7 @@ from exprlab.models._matcher_training import (
 )
 from exprlab.models._matchers import (
     Matcher,
+    MatcherArch,
     PairData,
     PaperMatcher,
     ReversalTwoTower,
@@ -35,6 +37,8 @@ from exprlab.models._preprocess import Preprocessor, check_finite
 from exprlab.models._training import seed_int
 
 __all__ = [
+    "MatcherArch",
+    "ClassifierArch",
     "MLP",
     "MODEL_KINDS",
     "DeepMLP",

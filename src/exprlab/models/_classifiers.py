@@ -35,8 +35,8 @@ from exprlab.models._diffusion import GraphDiffusion, diffusion_matrix
 from exprlab.models._preprocess import Preprocessor, check_finite, dense_matrix
 from exprlab.models._training import TrainingSchedule, seed_int, train_classifier
 
-Arch = Literal["lr", "mlp", "diffuse_lr", "diffuse_mlp", "deep_mlp"]
-MODEL_KINDS: tuple[Arch, ...] = ("lr", "mlp", "diffuse_lr", "diffuse_mlp", "deep_mlp")
+ClassifierArch = Literal["lr", "mlp", "diffuse_lr", "diffuse_mlp", "deep_mlp"]
+MODEL_KINDS: tuple[ClassifierArch, ...] = ("lr", "mlp", "diffuse_lr", "diffuse_mlp", "deep_mlp")
 _FORMAT_VERSION = 1
 
 
@@ -159,7 +159,7 @@ def normalize_arch(arch: str) -> str:
 
 
 def build_module(
-    arch: Arch,
+    arch: ClassifierArch,
     n_features: int,
     n_classes: int,
     *,
@@ -303,7 +303,7 @@ class ExpressionClassifier:
 
     def __init__(
         self,
-        arch: Arch = "lr",
+        arch: ClassifierArch = "lr",
         seed=0,
         *,
         log2: bool = False,

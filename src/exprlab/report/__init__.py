@@ -12,11 +12,13 @@ from exprlab.report._manifest import (
     software_versions,
     write_run_manifest,
 )
+from exprlab.report._matching_plots import plot_explanation
 from exprlab.report._render import detect_kind, fa_random_expectation, map_summary, render_report
 from exprlab.report._repurposing_plots import plot_metric_bars, plot_pr_curves
 from exprlab.report._study_plots import write_study_plots
 
 __all__ = [
+    "plot_explanation",
     "detect_kind",
     "fa_random_expectation",
     "file_provenance",

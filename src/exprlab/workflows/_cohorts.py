@@ -32,9 +32,7 @@ from exprlab import datasets
 from exprlab._validation import check_choice
 from exprlab.errors import InputDataError
 from exprlab.explain import integrated_gradients
-from exprlab.models import ExpressionClassifier
-from exprlab.models._classifiers import labels_of
-from exprlab.models._training import seed_int
+from exprlab.models import ClassifierArch, ExpressionClassifier, labels_of, seed_int
 
 __all__ = [
     "TASKS",
@@ -189,7 +187,7 @@ def top_attributed_genes(
 def evaluate_task(
     task: str | CohortTask,
     *,
-    models: Sequence[str] = ("lr", "mlp"),
+    models: Sequence[ClassifierArch] = ("lr", "mlp"),
     seed: int = 0,
     test_size: float = 0.4,
     top: int = 10,

@@ -47,13 +47,11 @@ from exprlab.datasets import (
     standardise_features,
 )
 from exprlab.errors import InputDataError
-from exprlab.evaluate._splits import Fold, inner_validation, make_folds
-from exprlab.explain._enrichment import hypergeometric_enrichment
-from exprlab.explain._match import MatchExplanation, MatchModel, explain_match
-from exprlab.models._matcher_training import TrainConfig, select_genes, train_matcher
-from exprlab.models._matchers import SeedEnsemble, rank_drugs
-from exprlab.report._matching_plots import plot_explanation
-from exprlab.workflows._repurposing import ARCHS, Arch, LearnedSettings
+from exprlab.evaluate import Fold, inner_validation, make_folds
+from exprlab.explain import MatchExplanation, MatchModel, explain_match, hypergeometric_enrichment
+from exprlab.models import MatcherArch, SeedEnsemble, TrainConfig, rank_drugs, select_genes, train_matcher
+from exprlab.report import plot_explanation
+from exprlab.workflows._repurposing import ARCHS, LearnedSettings
 
 __all__ = [
     "FoldModel",
@@ -91,7 +89,7 @@ class FoldModel:
 def train_fold_model(
     bench: Any,
     *,
-    arch: Arch = "twotower",
+    arch: MatcherArch = "twotower",
     n_folds: int = 5,
     fold: int = 0,
     seed: int = 0,
@@ -180,7 +178,7 @@ def _pathway_rank(table: pd.DataFrame, pathway: str) -> int:
 def validate_planted(
     bench: Any,
     *,
-    arch: Arch = "twotower",
+    arch: MatcherArch = "twotower",
     n_folds: int = 5,
     folds: Sequence[int] | None = None,
     seed: int = 0,
@@ -385,7 +383,7 @@ def explain_real(
     targets: pd.DataFrame | None = None,
     *,
     gene_sets: Mapping[str, Sequence[str]] | str = "hallmark",
-    arch: Arch = "twotower",
+    arch: MatcherArch = "twotower",
     n_folds: int = 5,
     fold: int = 0,
     seed: int = 0,

@@ -59,27 +59,35 @@ from exprlab.datasets import (
     standardise_features,
 )
 from exprlab.errors import FileAccessError, GeneSpaceError
-from exprlab.evaluate._retrieval import (
+from exprlab.evaluate import (
     METRICS,
+    Fold,
+    Split,
     bootstrap_summary,
+    inner_validation,
+    label_matrix,
+    make_folds,
     mean_average_precision,
     paired_tests,
     per_disease_metrics,
     random_per_disease,
     ratio_interval,
 )
-from exprlab.evaluate._splits import Fold, inner_validation, label_matrix, make_folds
 from exprlab.io import read
-from exprlab.models._matcher_training import (
+from exprlab.models import (
+    MatcherArch,
+    PairData,
+    SeedEnsemble,
+    SparseRows,
     TrainConfig,
+    aggregate_scores,
     load_matcher,
+    rank_drugs,
     save_matcher,
     select_genes,
     train_matcher,
 )
-from exprlab.models._matchers import PairData, SeedEnsemble, SparseRows, aggregate_scores, rank_drugs
-from exprlab.report import write_run_manifest
-from exprlab.report._repurposing_plots import plot_metric_bars, plot_pr_curves
+from exprlab.report import plot_metric_bars, plot_pr_curves, write_run_manifest
 
 _log = logging.getLogger(__name__)
 
@@ -88,8 +96,7 @@ BASELINES = ("random", "popularity")
 ALL_METHODS = (*BASELINES, *CONNECTIVITY, *LEARNED)
 
 #: Architectures a matcher can be trained with.
-Arch = Literal["paper", "twotower"]
-ARCHS = get_args(Arch)
+ARCHS = get_args(MatcherArch)
 
 
 @dataclass
@@ -273,7 +280,7 @@ def run_benchmark(
 def _prepare(
     bench: Any,
     methods: Sequence[str],
-    split: str,
+    split: Split,
     n_folds: int,
     seed: int,
     connectivity: dict[str, np.ndarray] | None,
@@ -580,7 +587,7 @@ def train_models(
     bench: Any,
     out: str | Path,
     *,
-    arch: Arch = "twotower",
+    arch: MatcherArch = "twotower",
     n_seeds: int = 3,
     seed: int = 0,
     settings: LearnedSettings | None = None,

@@ -16,7 +16,7 @@ import pandas as pd
 
 from exprlab._validation import check_choices, check_count
 from exprlab.errors import InputDataError
-from exprlab.models import ExpressionClassifier
+from exprlab.models import ClassifierArch, ExpressionClassifier
 
 __all__ = ["SETTINGS", "retraining_curves", "union_top_genes"]
 
@@ -91,7 +91,7 @@ def retraining_curves(
     scores: np.ndarray | Mapping[str, np.ndarray],
     tops: Sequence[int],
     *,
-    arch: str = "lr",
+    arch: ClassifierArch = "lr",
     n_random: int = 1,
     seed: int | np.random.Generator = 0,
     settings: Sequence[Setting] = SETTINGS,

@@ -64,7 +64,7 @@ from exprlab.explain import (
     shrink_to_class,
 )
 from exprlab.io import read
-from exprlab.models import MODEL_KINDS, ExpressionClassifier
+from exprlab.models import MODEL_KINDS, ClassifierArch, ExpressionClassifier
 from exprlab.report import write_run_manifest, write_study_plots
 from exprlab.simulate import simulate_lda
 from exprlab.workflows._retraining import retraining_curves
@@ -142,7 +142,7 @@ class StudyConfig:
         Training examples the variants' diffusion operator is learnt on.
     """
 
-    models: tuple[str, ...] = ("lr", "mlp")
+    models: tuple[ClassifierArch, ...] = ("lr", "mlp")
     runs: int = 10
     n_steps: int = 3000
     n_random: int = 30
@@ -251,7 +251,7 @@ class _Trained:
     y: np.ndarray  # target index of each test example
 
 
-def _train(adata, label: str, arch: str, run: int, run_seed: int, config: StudyConfig, log2: bool):
+def _train(adata, label: str, arch: ClassifierArch, run: int, run_seed: int, config: StudyConfig, log2: bool):
     """Split, train and predict; returns the trained run and its accuracy metrics."""
     labels = np.asarray(adata.obs[label]).astype(str)
     tr, te = _split(labels, config.test_size, run_seed)
@@ -330,7 +330,15 @@ def _agreement(
 
 
 def _one_run(
-    adata, label: str, fa_key: str, truth, arch: str, run: int, run_dir: Path, config: StudyConfig, log2: bool
+    adata,
+    label: str,
+    fa_key: str,
+    truth,
+    arch: ClassifierArch,
+    run: int,
+    run_dir: Path,
+    config: StudyConfig,
+    log2: bool,
 ) -> dict:
     """Train, explain and measure one model on one split; writes the run's tables."""
     start = time.perf_counter()
