@@ -485,6 +485,7 @@ def integrated_gradients(
         (n,) steps used per example, if ``return_steps``.
     """
     # Long only by its documented options: the body is the driver, its steps are helpers below.
+    # Over 80 lines only with its docstring (Captum's parameters, documented one by one); the body dispatches to the path helpers.
     _check_options(method, n_steps, output, precision, path, adaptive)
     rule = "paper" if adaptive == "paper" else "double"
     tol = tolerance if tolerance is not None else (0.01 if rule == "paper" else 1e-3)

@@ -135,6 +135,7 @@ def simulate_planted(
         than the pathway count, sets larger than half the genes, probabilities outside [0, 1]).
     """
     # Long by its sixteen documented parameters; the generation steps are the helpers below.
+    # Over 80 lines only with its docstring; the body calls one helper per generation step.
     _check(n_diseases >= 2, "n_diseases", n_diseases, "at least 2 diseases")
     _check(n_drugs >= 2, "n_drugs", n_drugs, "at least 2 drugs")
     _check(
