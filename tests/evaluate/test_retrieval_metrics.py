@@ -80,6 +80,7 @@ def test_random_expectation_is_exact(n, r):
         assert got[k] == pytest.approx(expected[k], rel=1e-9), k
 
 
+@pytest.mark.slow
 def test_ties_are_broken_at_random_and_average_to_the_expectation():
     labels = np.zeros(8, bool)
     labels[[0, 3]] = True

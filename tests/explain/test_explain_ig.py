@@ -177,6 +177,7 @@ def test_first_linear_split_and_diffusion_fold():
         integrated_gradients(conv, torch.zeros(2, P), path="exact")
 
 
+@pytest.mark.slow
 def test_chunking_does_not_change_results(batch):
     x, b, t = batch
     model = make_model("mlp")

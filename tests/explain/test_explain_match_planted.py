@@ -12,6 +12,7 @@ from exprlab.workflows._explain_matches import target_permutation_test, validate
 from exprlab.workflows._repurposing import LearnedSettings
 
 
+@pytest.mark.slow
 def test_planted_mechanisms_are_recovered_on_held_out_diseases():
     bench = simulate_planted(n_diseases=40, n_drugs=120, seed=0)
     settings = LearnedSettings(

@@ -17,9 +17,9 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
+from test_report_fixtures import make_match_run, make_xai_run
 
 from exprlab.report import render_report, write_run_manifest
-from test_report_fixtures import make_match_run, make_xai_run
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
 pytestmark = pytest.mark.skipif(

@@ -13,12 +13,12 @@ import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
 import pytest
+from test_report_fixtures import make_match_run, make_score_table, make_xai_run
 
 from exprlab.errors import FormatError, InvalidParameterError
 from exprlab.report import file_provenance, read_run_manifest, render_report, write_run_manifest
 from exprlab.report._html import HtmlReport, table_html
 from exprlab.report._render import fa_random_expectation
-from test_report_fixtures import make_match_run, make_score_table, make_xai_run
 
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 

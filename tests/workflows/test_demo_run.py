@@ -27,6 +27,8 @@ SMALL = DemoConfig(
     steps_per_epoch=4,
 )
 
+pytestmark = pytest.mark.slow  # runs both workflows end to end
+
 
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory):

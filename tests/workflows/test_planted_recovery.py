@@ -6,6 +6,8 @@ from exprlab.models import TrainConfig
 from exprlab.simulate import simulate_planted
 from exprlab.workflows._repurposing import LearnedSettings, run_benchmark
 
+pytestmark = pytest.mark.slow  # trains every learned model end to end
+
 
 @pytest.fixture(scope="module")
 def result():

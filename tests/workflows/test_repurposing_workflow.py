@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import exprlab.datasets
 from exprlab.cli import main
 from exprlab.errors import InputDataError, InvalidParameterError
 from exprlab.simulate import PlantedBenchmark, simulate_planted
@@ -100,10 +101,14 @@ def small_sim(monkeypatch):
     sim = simulate_planted(
         n_diseases=20, n_drugs=40, n_genes=300, n_pathways=10, pathway_size=10, set_size=15, seed=5
     )
+    # The CLI loads through the datasets face and prediction through the workflow's own import:
+    # patch both, so these tests never fall back to the public data.
+    monkeypatch.setattr(exprlab.datasets, "load_benchmark", lambda *a, **k: sim)
     monkeypatch.setattr(rp, "load_benchmark", lambda *a, **k: sim)
     return sim
 
 
+@pytest.mark.slow
 def test_cli_benchmark_writes_every_output(tmp_path, small_sim, capsys):
     out = tmp_path / "bench"
     assert (

@@ -114,7 +114,7 @@ for _i in range(64):  # index of the lowest set bit from the top 6 bits of (bit 
 # Fast-math without the no-NaN / no-inf assumptions (the running extremes start at +-inf): lets
 # the compiler reassociate and fuse the weight arithmetic; scores stay equal to the plain
 # definition within 1e-15 (checked by the tests and benchmarks/bench_match_memory.py).
-# Kept as one function although over 80 lines: it is a single compiled loop nest whose scratch
+# Over 80 lines and kept as one function: it is a single compiled loop nest whose scratch
 # bitmap and counters live across the gather and the running sum, and a call between them in
 # the innermost loop would cost speed.
 @numba.njit(nogil=True, cache=True, fastmath={"nsz", "arcp", "contract", "reassoc"}, error_model="numpy")
