@@ -6,7 +6,7 @@ popularity baseline only counts training indications.
 """
 
 from exprlab.simulate import simulate_planted
-from exprlab.workflows._repurposing import run_benchmark
+from exprlab.workflows import run_benchmark
 
 bench = simulate_planted(n_diseases=24, n_drugs=80, seed=0)
 result = run_benchmark(

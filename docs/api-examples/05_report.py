@@ -5,7 +5,7 @@ from pathlib import Path
 
 from exprlab.report import read_run_manifest, render_report, write_run_manifest
 from exprlab.simulate import simulate_planted
-from exprlab.workflows._repurposing import run_benchmark, write_benchmark
+from exprlab.workflows import run_benchmark, write_benchmark
 
 bench = simulate_planted(n_diseases=20, n_drugs=60, seed=1)
 result = run_benchmark(bench, n_folds=2, seed=1, n_boot=100, methods=["random", "popularity", "cosine"])
