@@ -26,6 +26,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import shutil
 import socket
 import sys
 from collections.abc import Iterable, Iterator
@@ -41,6 +42,7 @@ __all__ = [
     "output_lock",
     "claim_output",
     "sidecar_path",
+    "discard_output",
     "lock_path",
 ]
 
@@ -292,6 +294,28 @@ def prepare_output(
     _check_existing(out, kind, folder, force, resume)
     remove_leftovers(out)
     return out
+
+
+def discard_output(out: str | os.PathLike) -> None:
+    """Remove an existing output folder, once :func:`prepare_output` has found it to be exprlab's.
+
+    The folder is renamed aside (a name with this process's id, recognised as a leftover if the
+    run is killed) and then deleted, so no half-deleted output is ever seen at ``out``.
+
+    Parameters
+    ----------
+    out
+        The folder to discard; nothing happens when it does not exist.
+    """
+    path = Path(out)
+    if not path.is_dir() or output_kind(path) is None:
+        return
+    aside = path.parent / f".{path.name}.old-{os.getpid()}-{os.urandom(4).hex()}"
+    try:
+        os.rename(path, aside)
+    except OSError as err:
+        raise os_error(err, path) from None
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def _read_lock(path: Path) -> dict | None:

@@ -36,16 +36,16 @@ def report(
             where=run_dir,
             fix="pass the --out folder of an exprlab command",
         )
-    command_logging(verbose=verbose, quiet=quiet)
-    if run_dir.is_dir():
-        attach_log_file(run_dir)
     # the report of a run folder is re-rendered in place; any other existing file needs --force
     target = out if out is not None else _default_report(run_dir)
-    try:
-        with claim_output(target, kind="report", force=force or out is None, suffixes=(".html", ".htm")):
+    with claim_output(target, kind="report", force=force or out is None, suffixes=(".html", ".htm")):
+        command_logging(verbose=verbose, quiet=quiet)
+        if run_dir.is_dir():
+            attach_log_file(run_dir)
+        try:
             path = render_report(run_dir, target)
-    finally:
-        close_log_file()
+        finally:
+            close_log_file()
     print(f"wrote {path}")
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from exprlab._outputs import claim_output
+from exprlab._outputs import claim_output, discard_output
 from exprlab._validation import check_count
 from exprlab.cli._app import app
 from exprlab.errors import InvalidParameterError
@@ -106,6 +106,9 @@ def xai_study(
         "--variants",
         help="Also score post-hoc explanation pipelines (absolute, class shrinkage, pathway, diffusion).",
     ),
+    force: bool = typer.Option(
+        False, "--force", help="Start over: replace an existing study folder instead of resuming it."
+    ),
 ) -> None:
     """Run the explanation-evaluation study; writes summary.tsv, runs.tsv, per-run tables, plots."""
     # Long by its option declarations; the body only forwards them to the workflow.
@@ -125,6 +128,8 @@ def xai_study(
         ks = (10, 50, 100, 500)
     inputs = [d for d in datasets if d.lower() not in SIMULATIONS]
     with claim_output(out, kind="xai-study", inputs=inputs, folder=True, resume=True):
+        if force:
+            discard_output(out)
         summary = run_xai_study(
             datasets,
             out,

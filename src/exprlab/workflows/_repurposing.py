@@ -81,7 +81,7 @@ from exprlab.models import (
     SparseRows,
     TrainConfig,
     aggregate_scores,
-    load_matcher,
+    load_matcher_folder,
     rank_drugs,
     save_matcher,
     select_genes,
@@ -722,9 +722,7 @@ def predict_drugs(
             fix="pass the --out directory of `exprlab match train`",
         )
     top = check_count(top, "top", minimum=1)
-    meta = json.loads(meta_path.read_text())
-    members = [load_matcher(model_dir / f"model_{k}.pt")[0] for k in range(len(meta["members"]))]
-    genes = (model_dir / "genes.txt").read_text().split()
+    meta, members, genes = load_matcher_folder(model_dir)
     if not isinstance(disease, ad.AnnData):
         disease = read(disease)
     bench = bench if bench is not None else load_benchmark()
