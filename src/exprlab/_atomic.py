@@ -19,7 +19,16 @@ from pathlib import Path
 
 from exprlab.errors import FileAccessError
 
-__all__ = ["FILE_MODE", "DIR_MODE", "atomic_path", "atomic_dir", "remove_leftovers", "pid_alive", "os_error"]
+__all__ = [
+    "FILE_MODE",
+    "DIR_MODE",
+    "atomic_path",
+    "atomic_dir",
+    "remove_leftovers",
+    "pid_alive",
+    "os_error",
+    "MANIFESTS",
+]
 
 
 def _umask() -> int:
@@ -146,14 +155,24 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+def partial_dir(path: str | os.PathLike) -> Path:
+    """The work folder ``.<name>.partial`` of a resumable output (kept when a run is interrupted)."""
+    target = Path(path)
+    return target.parent / f".{target.name}.partial"
+
+
 @contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_dir(path: str | os.PathLike, *, resumable: bool = False) -> Iterator[Path]:
     """Yield a temporary directory beside ``path``; move it onto ``path`` only on success.
 
     An existing directory at ``path`` is replaced as a whole once the new one is complete: it is
     renamed aside, the new one renamed into place, then the old one deleted, so that concurrent
     writers never lose a folder or leave a stray one. Whether ``path`` may be replaced at all is
     decided before, by :func:`exprlab._outputs.prepare_output`.
+
+    With ``resumable=True`` the work folder is :func:`partial_dir` and survives a failure or an
+    interruption, so that the next call continues from what it holds (checkpoints); the caller
+    holds the output's lock (:func:`exprlab._outputs.output_lock`) so no two runs share it.
     """
     target = Path(path)
     parent = target.parent if str(target.parent) else Path(".")
@@ -161,11 +180,12 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise os_error(err, target) from None
+    _check_replaceable(target)
     remove_leftovers(target)
-    tmp = _temp_name(target, "part")
+    tmp = partial_dir(target) if resumable else _temp_name(target, "part")
     try:
         try:
-            tmp.mkdir(mode=0o700)
+            tmp.mkdir(mode=0o700, exist_ok=resumable)
         except OSError as err:
             raise os_error(err, target) from None
         yield tmp
@@ -175,8 +195,31 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         except OSError as err:
             raise os_error(err, target) from None
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not resumable:
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+#: files by which a folder is recognised as one exprlab wrote (see :mod:`exprlab._outputs`)
+MANIFESTS = ("run.json", "study.json", "metadata.json", "model.json", "summary.json")
+
+
+def _check_replaceable(target: Path) -> None:
+    """The last line of defence of API callers: never replace a file or a folder of the user's."""
+    if not (target.exists() or target.is_symlink()):
+        return
+    if not target.is_dir() or target.is_symlink():
+        raise FileAccessError(
+            "a file is in the way of the output folder; it is left untouched",
+            where=target,
+            fix="choose another output path",
+        )
+    if any(target.iterdir()) and not any((target / name).is_file() for name in MANIFESTS):
+        raise FileAccessError(
+            "the output folder exists and was not written by exprlab; it is left untouched",
+            where=target,
+            fix="choose another output path",
+        )
 
 
 def _swap_in(tmp: Path, target: Path) -> None:

@@ -328,6 +328,8 @@ def _train(data, train, val, cfg: TrainConfig, checkpoint, on_epoch) -> TrainRes
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["optimizer"])
         sampler.rng.bit_generator.state = saved["rng"]
+        if "torch_rng" in saved:  # dropout draws continue where the interrupted run stopped
+            torch.set_rng_state(saved["torch_rng"])
         best_weights = saved["best_weights"]
         state = saved["state"]
     extras = None if data.extras is None else torch.from_numpy(data.extras)
@@ -390,6 +392,7 @@ def _save_checkpoint(path, model, opt, sampler, best_weights, state, cfg) -> Non
         "model": model.state_dict(),
         "optimizer": opt.state_dict(),
         "rng": sampler.rng.bit_generator.state,
+        "torch_rng": torch.get_rng_state(),
         "best_weights": best_weights,
         "state": state,
         "config": asdict(cfg),
