@@ -61,7 +61,11 @@ def pid_alive(pid: int) -> bool:
 
 def os_error(err: OSError, target: str | os.PathLike) -> FileAccessError:
     """One-line :class:`FileAccessError` for an operating-system error while writing ``target``."""
-    reason = err.strerror or str(err)
+    code = err.errno
+    if code is None:  # HDF5 reports the system error inside its message only
+        found = re.search(r"errno = (\d+)", str(err))
+        code = int(found.group(1)) if found else None
+    reason = os.strerror(code) if code else (err.strerror or str(err))
     fixes = {
         errno.ENOSPC: "free disk space or write to another disk",
         errno.EDQUOT: "free disk space or write to another disk",
@@ -73,11 +77,28 @@ def os_error(err: OSError, target: str | os.PathLike) -> FileAccessError:
         errno.ENAMETOOLONG: "choose a shorter output name",
     }
     where = err.filename if err.filename else target
-    return FileAccessError(
+    error = FileAccessError(
         f"cannot write ({reason.rstrip('.').lower()})",
         where=where,
-        fix=fixes.get(err.errno or 0, "check the output path"),
+        fix=fixes.get(code or 0, "check the output path"),
     )
+    error.os_errno = code  # type: ignore[attr-defined]  # lets the CLI tell a full disk
+    return error
+
+
+_NEARLY_FULL = 256 * 1024
+
+
+def _disk_full(folder: Path) -> bool:
+    """Whether the disk of ``folder`` is (nearly) full: a writer's error there means no space.
+
+    Libraries report a full disk in their own words (HDF5 and torch raise ``RuntimeError``), so a
+    failed write is read as a full disk when almost no space is left where it was writing.
+    """
+    try:
+        return shutil.disk_usage(folder).free < _NEARLY_FULL
+    except OSError:
+        return False
 
 
 def _temp_name(target: Path, kind: str) -> Path:
@@ -150,6 +171,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             os.replace(tmp, target)
         except OSError as err:
             raise os_error(err, target) from None
+    except (OSError, RuntimeError) as err:
+        full = _disk_full(parent)
+        tmp.unlink(missing_ok=True)
+        if full:
+            raise os_error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), target) from err
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -194,9 +221,12 @@ def atomic_dir(path: str | os.PathLike, *, resumable: bool = False) -> Iterator[
             _swap_in(tmp, target)
         except OSError as err:
             raise os_error(err, target) from None
-    except BaseException:
+    except BaseException as err:
+        full = isinstance(err, (OSError, RuntimeError)) and _disk_full(parent)
         if not resumable:
             shutil.rmtree(tmp, ignore_errors=True)
+        if full:
+            raise os_error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), target) from err
         raise
 
 
@@ -206,15 +236,17 @@ MANIFESTS = ("run.json", "study.json", "metadata.json", "model.json", "summary.j
 
 def _check_replaceable(target: Path) -> None:
     """The last line of defence of API callers: never replace a file or a folder of the user's."""
-    if not (target.exists() or target.is_symlink()):
-        return
-    if not target.is_dir() or target.is_symlink():
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
         raise FileAccessError(
             "a file is in the way of the output folder; it is left untouched",
             where=target,
             fix="choose another output path",
         )
-    if any(target.iterdir()) and not any((target / name).is_file() for name in MANIFESTS):
+    try:
+        names = os.listdir(target)
+    except FileNotFoundError:  # absent (or being replaced by a concurrent writer)
+        return
+    if names and not set(names) & set(MANIFESTS):
         raise FileAccessError(
             "the output folder exists and was not written by exprlab; it is left untouched",
             where=target,

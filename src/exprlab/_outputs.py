@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import hashlib
 import json
 import os
@@ -47,6 +48,8 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 20
+#: errors of the disk being written, reported against the output whatever file raised them
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}
 #: the header by which exprlab recognises the HTML reports it rendered
 _HTML_MARK = b'<meta name="generator" content="exprlab">'
 
@@ -404,7 +407,12 @@ def claim_output(
         with output_lock(path):
             if not folder:
                 sidecar_path(path).unlink(missing_ok=True)  # unmarked until the new file is complete
-            yield path
+            try:
+                yield path
+            except OSError as err:
+                if os_error(err, path).os_errno not in _DISK_ERRORS:  # type: ignore[attr-defined]
+                    raise
+                raise os_error(err, path) from None
             if not folder:
                 record_output(path, kind)
     except BaseException:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import signal
 import sys
 import warnings
@@ -75,11 +76,11 @@ def main(argv: list[str] | None = None) -> None:
             warnings.filterwarnings("default", module=r"exprlab(\.|$)")
             result = app(args=argv, standalone_mode=False)
     except ExprlabError as err:
-        _fail(str(err))
+        _fail(str(err), getattr(err, "os_errno", None))
     except OSError as err:
         if err.errno not in _WRITE_ERRORS:
             raise
-        _fail(str(os_error(err, err.filename or "output")))
+        _fail(str(os_error(err, err.filename or "output")), err.errno)
     except Interrupted as stop:
         print(f"error: stopped by {signal.Signals(stop.signum).name}.", file=sys.stderr)
         sys.exit(128 + stop.signum)
@@ -100,8 +101,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(result)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, os_errno: int | None = None) -> None:
     print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    if os_errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
+        # After a failed write on a full disk, the HDF5 library may crash while it closes its
+        # files at interpreter exit; our temporary outputs are already removed, so leave now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(2)
     sys.exit(2)
 
 

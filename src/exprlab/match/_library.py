@@ -497,11 +497,16 @@ class LibraryWriter:
             error = err
             raise
         finally:
-            self._file.close()
-            if error is None:
-                self._ctx.__exit__(None, None, None)
-            else:
-                self._ctx.__exit__(type(error), error, error.__traceback__)
+            try:
+                self._file.close()
+            except BaseException as err:  # closing fails on a full disk: the file is discarded
+                error = error or err
+                raise
+            finally:
+                if error is None:
+                    self._ctx.__exit__(None, None, None)
+                else:
+                    self._ctx.__exit__(type(error), error, error.__traceback__)
 
     def __enter__(self) -> LibraryWriter:
         return self
