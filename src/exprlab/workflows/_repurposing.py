@@ -564,7 +564,9 @@ def write_benchmark(
         )
         if result.log:
             (tmp / "exprlab.log").write_text("\n".join(result.log) + "\n", encoding="utf-8")
-        plot_pr_curves(result.predictions, tmp / "pr_curves.png")
+        if "method" in result.predictions and not result.predictions.empty:
+            # the random baseline is exact (no ranked pairs): with it alone there is no curve
+            plot_pr_curves(result.predictions, tmp / "pr_curves.png")
         plot_metric_bars(result.metrics, tmp / "metric_bars.png")
     return out
 
