@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from exprlab.simulate import simulate_planted
+
 SRC = Path(__file__).resolve().parents[2] / "src"
 PATIENCE_S = 300  # only a bound against a hung test, never an assertion on speed
 
@@ -71,6 +73,14 @@ def data(tmp_path_factory) -> Path:
         var=pd.DataFrame(index=[f"G{i}" for i in range(g)]),
     )
     adata.write_h5ad(t / "big.h5ad")
+    sim = simulate_planted(
+        n_diseases=20, n_drugs=40, n_genes=300, n_pathways=10, pathway_size=10, set_size=15, seed=5
+    )
+    for side in ("drugs", "diseases"):
+        part = getattr(sim, side).copy()
+        part.layers = {}
+        part.write_h5ad(t / f"{side}.h5ad")
+    sim.indications[["drug", "disease"]].to_csv(t / "labels.tsv", sep="\t", index=False)
     return t
 
 
@@ -106,6 +116,20 @@ def _commands(data: Path) -> dict[str, list[str]]:
             "{out}",
         ],
         "demo": ["demo", "--out", "{out}"],
+        "match-train": [
+            "match",
+            "train",
+            "--drugs",
+            str(data / "drugs.h5ad"),
+            "--diseases",
+            str(data / "diseases.h5ad"),
+            "--labels",
+            str(data / "labels.tsv"),
+            "--n-seeds",
+            "2",
+            "--out",
+            "{out}",
+        ],
     }
 
 
@@ -133,7 +157,7 @@ def _interrupt(args: list[str], work: Path, out: Path, signum: int) -> subproces
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["library-build", "simulate", "xai-study", "demo"])
+@pytest.mark.parametrize("name", ["library-build", "simulate", "xai-study", "demo", "match-train"])
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_signal_ends_the_run_and_removes_temporaries(data, tmp_path, name, signum):
     out = tmp_path / "result"
@@ -151,7 +175,7 @@ def test_signal_ends_the_run_and_removes_temporaries(data, tmp_path, name, signu
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["library-build", "simulate", "xai-study"])
+@pytest.mark.parametrize("name", ["library-build", "simulate", "xai-study", "match-train"])
 def test_leftovers_of_a_killed_run_are_removed_by_the_next(data, tmp_path, name):
     out = tmp_path / "result"
     args = [a.replace("{out}", str(out)) for a in _commands(data)[name]]
