@@ -100,3 +100,21 @@ def test_leftovers_of_dead_writers_are_removed_and_live_ones_kept(tmp_path):
         (tmp / "run.json").write_text("{}")
     assert not stale_dir.exists()
     assert live.exists() and other.exists()
+
+
+def test_api_writers_refuse_to_write_onto_their_input(tmp_path):
+    import anndata as ad
+    import numpy as np
+
+    from exprlab.errors import InvalidParameterError
+    from exprlab.io import convert
+    from exprlab.match import build_library
+
+    src = tmp_path / "in.h5ad"
+    ad.AnnData(np.ones((3, 4), dtype=np.float32)).write_h5ad(src)
+    before = src.read_bytes()
+    with pytest.raises(InvalidParameterError, match="is the input"):
+        convert(src, src)
+    with pytest.raises(InvalidParameterError, match="is the input"):
+        build_library(src, src)
+    assert src.read_bytes() == before

@@ -43,6 +43,7 @@ __all__ = [
     "output_lock",
     "claim_output",
     "sidecar_path",
+    "refuse_inputs",
     "discard_output",
     "lock_path",
 ]
@@ -157,6 +158,20 @@ def output_kind(path: str | os.PathLike) -> str | None:
     if marker is None or marker.get("size") != p.stat().st_size:
         return None
     return marker.get("kind") if marker.get("sha256") == _sha256(p) else None
+
+
+def refuse_inputs(out: str | os.PathLike, inputs: Iterable[str | os.PathLike | None]) -> None:
+    """Refuse an output that is one of ``inputs`` or a folder holding one (API entry points).
+
+    Parameters
+    ----------
+    out
+        The output path.
+    inputs
+        The input paths (``None`` and objects that are not paths are skipped).
+    """
+    paths = [i for i in inputs if isinstance(i, (str, os.PathLike))]
+    _refuse_inputs(Path(out), paths)
 
 
 def _refuse_inputs(out: Path, inputs: Iterable[str | os.PathLike | None]) -> None:
