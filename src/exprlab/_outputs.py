@@ -246,6 +246,8 @@ def _check_existing(out: Path, kind: str, folder: bool, force: bool, resume: boo
             fix="name a file as the output, not a folder",
         )
     found = output_kind(out)
+    if found is None and kind == "report" and out.name == "report.html" and output_kind(out.parent):
+        found = kind  # the report of an exprlab run folder, rendered by an earlier release
     if folder and found is None and out.is_dir() and not any(out.iterdir()):
         found = kind  # an empty folder holds nothing to lose
     if found != kind:
@@ -306,8 +308,8 @@ def prepare_output(
             where=out,
             fix="name a new folder",
         )
-    _check_suffix(out, tuple(suffixes))
     _refuse_inputs(out, inputs)
+    _check_suffix(out, tuple(suffixes))
     _writable_place(out, folder)
     _check_existing(out, kind, folder, force, resume)
     remove_leftovers(out)
