@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -236,7 +237,11 @@ MANIFESTS = ("run.json", "study.json", "metadata.json", "model.json", "summary.j
 
 def _check_replaceable(target: Path) -> None:
     """The last line of defence of API callers: never replace a file or a folder of the user's."""
-    if target.is_symlink() or (target.exists() and not target.is_dir()):
+    try:
+        mode = os.lstat(target).st_mode  # one look: a concurrent writer may be swapping it
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(mode):
         raise FileAccessError(
             "a file is in the way of the output folder; it is left untouched",
             where=target,

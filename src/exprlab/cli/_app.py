@@ -32,8 +32,25 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
+_SWALLOWED: list[int] = []
+
+
 def _raise_interrupted(signum: int, frame) -> None:
     raise Interrupted(signum)
+
+
+def _raise_again(signum: int, frame) -> None:
+    if _SWALLOWED:
+        raise Interrupted(_SWALLOWED.pop())
+
+
+def _unraisable(info, previous=sys.unraisablehook) -> None:
+    """A signal that arrived inside a finalizer is swallowed there: raise it again at once."""
+    if isinstance(info.exc_value, Interrupted):
+        _SWALLOWED.append(info.exc_value.signum)
+        signal.setitimer(signal.ITIMER_REAL, 0.01)  # SIGALRM raises it where the program runs
+        return
+    previous(info)
 
 
 def _install_signal_handlers() -> None:
@@ -45,6 +62,9 @@ def _install_signal_handlers() -> None:
                 signal.signal(sig, _raise_interrupted)
             except ValueError:  # not the main thread (the CLI called from a worker thread)
                 return
+    if hasattr(signal, "SIGALRM") and hasattr(signal, "setitimer"):
+        signal.signal(signal.SIGALRM, _raise_again)
+        sys.unraisablehook = _unraisable
 
 
 _WRITE_ERRORS = {
