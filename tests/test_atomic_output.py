@@ -7,7 +7,8 @@ import stat
 
 import pytest
 
-from exprlab._atomic import atomic_dir, atomic_path
+from exprlab._atomic import atomic_dir, atomic_path, remove_leftovers
+from exprlab.errors import FileAccessError
 
 
 def _umask() -> int:
@@ -47,3 +48,73 @@ def test_failed_writes_leave_nothing_and_keep_the_previous_result(tmp_path):
             (tmp / "x").write_text("x")
             raise RuntimeError("writer failed")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["table.tsv"]
+
+
+def test_a_folder_of_the_user_is_never_replaced(tmp_path):
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    (folder / "x.h5ad").write_text("data")
+    with pytest.raises(FileAccessError, match="not written by exprlab"):
+        with atomic_dir(folder) as tmp:
+            (tmp / "weights.pt").write_text("w")
+    assert (folder / "x.h5ad").read_text() == "data"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["proj"]
+    file = tmp_path / "model"
+    file.write_text("a file")
+    with pytest.raises(FileAccessError, match="in the way"):
+        with atomic_dir(file):
+            pass
+    assert file.read_text() == "a file"
+
+
+def test_an_exprlab_folder_is_replaced_whole(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "run.json").write_text('{"kind": "score"}')
+    (folder / "old.tsv").write_text("old")
+    with atomic_dir(folder) as tmp:
+        (tmp / "run.json").write_text('{"kind": "score"}')
+    assert sorted(p.name for p in folder.iterdir()) == ["run.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_leftovers_of_dead_writers_are_removed_and_live_ones_kept(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    pid = int(dead.stdout)  # a process that has exited
+    stale_file = tmp_path / f".table.tsv.part-{pid}-abcd1234.tsv"
+    stale_dir = tmp_path / f".model.part-{pid}-abcd1234"
+    live = tmp_path / f".table.tsv.part-{os.getpid()}-abcd1234.tsv"
+    other = tmp_path / ".table.tsv.notes"
+    stale_file.write_text("half")
+    stale_dir.mkdir()
+    (stale_dir / "w").write_text("half")
+    live.write_text("being written")
+    other.write_text("not ours")
+    assert remove_leftovers(tmp_path / "table.tsv") == [stale_file]
+    with atomic_dir(tmp_path / "model") as tmp:
+        (tmp / "run.json").write_text("{}")
+    assert not stale_dir.exists()
+    assert live.exists() and other.exists()
+
+
+def test_api_writers_refuse_to_write_onto_their_input(tmp_path):
+    import anndata as ad
+    import numpy as np
+
+    from exprlab.errors import InvalidParameterError
+    from exprlab.io import convert
+    from exprlab.match import build_library
+
+    src = tmp_path / "in.h5ad"
+    ad.AnnData(np.ones((3, 4), dtype=np.float32)).write_h5ad(src)
+    before = src.read_bytes()
+    with pytest.raises(InvalidParameterError, match="is the input"):
+        convert(src, src)
+    with pytest.raises(InvalidParameterError, match="is the input"):
+        build_library(src, src)
+    assert src.read_bytes() == before

@@ -20,6 +20,9 @@ def data_dir(required: bool) -> Path | None: ...
 def data_dir(required: bool = True) -> Path | None:
     """The public data directory: ``EXPRLAB_DATA``, else ``../shared/data`` beside the checkout.
 
+    When ``EXPRLAB_DATA`` is set, only that folder is tried: a mistyped value is reported, not
+    replaced by the default folder.
+
     Parameters
     ----------
     required
@@ -32,16 +35,16 @@ def data_dir(required: bool = True) -> Path | None:
         The directory, or ``None`` when it is absent and not ``required``.
     """
     env = os.environ.get("EXPRLAB_DATA")
-    candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "data")
+    # a folder named by EXPRLAB_DATA is never silently replaced by the default one
+    candidates = [Path(env)] if env else [Path(__file__).resolve().parents[3] / "shared" / "data"]
     for candidate in candidates:
         if candidate.is_dir():
             return candidate
     if required:
         raise DataNotFoundError(
             "the public data directory was not found",
-            where=env or "EXPRLAB_DATA (unset)",
-            fix="set EXPRLAB_DATA to the folder that holds lincs/, cmap02/, opentargets/ ...",
+            where=f"EXPRLAB_DATA={env}" if env else "EXPRLAB_DATA (unset)",
+            fix="set EXPRLAB_DATA to an existing folder that holds lincs/, cmap02/, opentargets/ ...",
         )
     return None
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import signal
 import sys
+import warnings
 
 import typer
 
+from exprlab._atomic import os_error
 from exprlab._logging import configure_logging
 from exprlab._progress import set_quiet
 from exprlab.errors import ExprlabError
@@ -19,18 +24,94 @@ app = typer.Typer(
 )
 
 
+class Interrupted(BaseException):
+    """A termination signal, raised where the program runs so that temporary outputs are removed."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+_SWALLOWED: list[int] = []
+
+
+def _raise_interrupted(signum: int, frame) -> None:
+    raise Interrupted(signum)
+
+
+def _raise_again(signum: int, frame) -> None:
+    if _SWALLOWED:
+        raise Interrupted(_SWALLOWED.pop())
+
+
+def _unraisable(info, previous=sys.unraisablehook) -> None:
+    """A signal that arrived inside a finalizer is swallowed there: raise it again at once."""
+    if isinstance(info.exc_value, Interrupted):
+        _SWALLOWED.append(info.exc_value.signum)
+        signal.setitimer(signal.ITIMER_REAL, 0.01)  # SIGALRM raises it where the program runs
+        return
+    previous(info)
+
+
+def _install_signal_handlers() -> None:
+    """SIGTERM and SIGHUP end the run like Ctrl-C: temporary outputs removed, exit 128 + signal."""
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            try:
+                signal.signal(sig, _raise_interrupted)
+            except ValueError:  # not the main thread (the CLI called from a worker thread)
+                return
+    if hasattr(signal, "SIGALRM") and hasattr(signal, "setitimer"):
+        signal.signal(signal.SIGALRM, _raise_again)
+        sys.unraisablehook = _unraisable
+
+
+_WRITE_ERRORS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EISDIR,
+    errno.ENOTDIR,
+    errno.ENAMETOOLONG,
+    errno.ENOENT,
+    errno.EEXIST,
+}
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; turn exprlab's own errors into one line on stderr and exit status 2."""
+    """Run the CLI; turn exprlab's own errors into one line on stderr and exit status 2.
+
+    Operating-system errors (full or read-only disk, permissions, a file in the way) are reported
+    the same way; SIGTERM, SIGHUP and Ctrl-C stop the run with exit status 143, 129 and 130 after
+    the temporary outputs are removed.
+    """
+    _install_signal_handlers()
     try:
-        result = app(args=argv, standalone_mode=False)
+        with warnings.catch_warnings():
+            # warnings of dependencies never add lines to a one-line error; the log keeps them
+            warnings.simplefilter("ignore")
+            warnings.filterwarnings("default", module=r"exprlab(\.|$)")
+            result = app(args=argv, standalone_mode=False)
     except ExprlabError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+        _fail(str(err), getattr(err, "os_errno", None))
+    except OSError as err:
+        if err.errno not in _WRITE_ERRORS:
+            raise
+        _fail(str(os_error(err, err.filename or "output")), err.errno)
+    except Interrupted as stop:
+        print(f"error: stopped by {signal.Signals(stop.signum).name}.", file=sys.stderr)
+        sys.exit(128 + stop.signum)
+    except KeyboardInterrupt:
+        print("error: interrupted.", file=sys.stderr)
+        sys.exit(130)
     except typer.Exit as stop:
         sys.exit(stop.exit_code)
     except typer.Abort:
-        print("error: aborted.", file=sys.stderr)
-        sys.exit(1)
+        print("error: interrupted.", file=sys.stderr)
+        sys.exit(130)
     except typer.TyperException as err:  # usage errors: unknown option, bad value ...
         message = err.format_message() if hasattr(err, "format_message") else str(err)
         if message.strip():  # help shown for a bare command carries no message
@@ -38,6 +119,17 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(getattr(err, "exit_code", 2) or 2)
     if isinstance(result, int) and result:
         sys.exit(result)
+
+
+def _fail(message: str, os_errno: int | None = None) -> None:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    if os_errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
+        # After a failed write on a full disk, the HDF5 library may crash while it closes its
+        # files at interpreter exit; our temporary outputs are already removed, so leave now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(2)
+    sys.exit(2)
 
 
 @app.callback()

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from exprlab import __version__
+from exprlab._outputs import claim_output
 from exprlab.cli._app import app
 
 
@@ -78,9 +79,12 @@ def convert(
     out: Path = typer.Argument(
         ..., help="Output: .gct[.gz|.xz], .gctx or .h5ad (matrices); .gmt[.gz|.xz] (gene sets)."
     ),
+    force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
 ) -> None:
     """Convert between matrix formats (gct, gctx, h5, h5ad) or between GMT files; written atomically."""
     from exprlab.io import convert as convert_file  # deferred: keeps `exprlab --help` light
 
-    written = convert_file(src, out)
+    kind = "genesets" if src.name.lower().endswith((".gmt", ".gmt.gz", ".gmt.xz")) else "matrix"
+    with claim_output(out, kind=kind, inputs=[src], force=force):
+        written = convert_file(src, out)
     print(f"wrote {written}")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from exprlab._outputs import claim_output
+from exprlab._validation import check_count
 from exprlab.cli._repurposing_commands import match_app
 
 _COLLECTIONS = ("hallmark", "kegg", "reactome", "go_bp", "btm")
@@ -35,8 +37,29 @@ def explain(
     instances: str = typer.Option(
         "max", "--instances", help="max (the ranking rule) | all (mean over perturbations)"
     ),
+    force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
 ) -> None:
     """Attribute a match score to disease and drug genes; write tables, pathways and a plot."""
+    check_count(top, "--top", minimum=1)
+    check_count(n_steps, "--n-steps", minimum=1)
+    inputs: list[str | Path] = [model, *(p for p in (disease, drug, genesets) if p and Path(p).exists())]
+    with claim_output(out, kind="match-explanation", inputs=inputs, force=force, folder=True):
+        expl = _explain(model, disease, drug, out, genesets, top, n_steps, effect, instances)
+    _print_explanation(expl, out)
+
+
+def _explain(
+    model: Path,
+    disease: str,
+    drug: str,
+    out: Path,
+    genesets: str | None,
+    top: int,
+    n_steps: int,
+    effect: str,
+    instances: str,
+):
+    """Compute the explanation and write its folder (the body of ``match explain``)."""
     from exprlab.explain import explain_match  # deferred: keeps --help fast
     from exprlab.workflows import write_explanation  # deferred: keeps --help fast
 
@@ -63,6 +86,10 @@ def explain(
         instances=instances,  # type: ignore[arg-type]  # checked by explain_match
     )
     write_explanation(expl, out)
+    return expl
+
+
+def _print_explanation(expl, out) -> None:
     print(
         f"score {expl.score:.4f} for {expl.drug} / {expl.disease} "
         f"(max completeness gap {expl.pairs['delta'].abs().max():.2g})"

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from exprlab._logging import attach_log_file, close_log_file, command_logging
+from exprlab._outputs import claim_output
 from exprlab.cli._app import app
 from exprlab.errors import FileAccessError
 
@@ -24,6 +25,7 @@ def report(
     out: Path = typer.Option(None, "--out", "-o", help="HTML file to write (default: RUN_DIR/report.html)."),
     quiet: bool = _QUIET,
     verbose: bool = _VERBOSE,
+    force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
 ) -> None:
     """Render a run directory into one self-contained HTML report (tables and plots inline)."""
     from exprlab.report import render_report  # deferred: loads pandas, kept out of --help
@@ -34,14 +36,24 @@ def report(
             where=run_dir,
             fix="pass the --out folder of an exprlab command",
         )
-    command_logging(verbose=verbose, quiet=quiet)
-    if run_dir.is_dir():
-        attach_log_file(run_dir)
-    try:
-        path = render_report(run_dir, out)
-    finally:
-        close_log_file()
+    # the report of a run folder is re-rendered in place; any other existing file needs --force
+    target = out if out is not None else _default_report(run_dir)
+    with claim_output(target, kind="report", force=force or out is None, suffixes=(".html", ".htm")):
+        command_logging(verbose=verbose, quiet=quiet)
+        if run_dir.is_dir():
+            attach_log_file(run_dir)
+        try:
+            path = render_report(run_dir, target)
+        finally:
+            close_log_file()
     print(f"wrote {path}")
+
+
+def _default_report(run_dir: Path) -> Path:
+    """Where ``exprlab report`` writes without ``--out`` (as :func:`exprlab.report.render_report`)."""
+    if run_dir.is_dir():
+        return run_dir / "report.html"
+    return run_dir.with_name(run_dir.name.split(".")[0] + ".report.html")
 
 
 @app.command("demo")
@@ -53,12 +65,14 @@ def demo(
     seed: int = typer.Option(0, "--seed", help="Seed of the simulations, splits and training."),
     quiet: bool = _QUIET,
     verbose: bool = _VERBOSE,
+    force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
 ) -> None:
     """Run both workflows end to end on data with a known answer and write DIR/report.html."""
     from exprlab.workflows import DemoConfig, run_demo  # deferred: loads torch, kept out of --help
 
     command_logging(verbose=verbose, quiet=quiet)
-    result = run_demo(out, real=real, config=DemoConfig(seed=seed))
+    with claim_output(out, kind="demo", force=force, folder=True):
+        result = run_demo(out, real=real, config=DemoConfig(seed=seed))
     console = Console(width=max(Console().width, 120))
     for line in result.summary.get("text", []):
         console.print(line, highlight=False)

@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from exprlab._outputs import claim_output
+from exprlab._validation import check_count
 from exprlab.cli._app import app
 
 match_app = typer.Typer(
@@ -36,6 +38,13 @@ def _print_table(df, columns) -> None:
 _LABELS_OPTION = typer.Option("opentargets", "--labels", help=_LABELS_HELP)
 _DRUGS_OPTION = typer.Option(None, "--drugs", help="Drug signature library (GCTX/GCT/h5ad).")
 _DISEASES_OPTION = typer.Option(None, "--diseases", help="Disease signatures (GCTX/GCT/h5ad).")
+_FORCE_OPTION = typer.Option(False, "--force", help="Replace an existing output of the same command.")
+
+
+def _label_file(labels: str) -> Path | None:
+    """The indication file named by ``--labels`` (``None`` for a catalogue name)."""
+    path = Path(labels)
+    return path if path.is_file() else None
 
 
 @match_app.command("benchmark")
@@ -48,16 +57,28 @@ def benchmark(
     drugs: Path = _DRUGS_OPTION,
     diseases: Path = _DISEASES_OPTION,
     methods: str = typer.Option("", "--methods", help="Comma-separated subset of methods."),
+    force: bool = _FORCE_OPTION,
 ) -> None:
     """Grouped k-fold retrieval benchmark; writes metrics.tsv, per_disease.tsv, predictions, plots."""
     from exprlab.datasets import load_benchmark  # deferred: keeps --help fast
     from exprlab.report import now_utc  # deferred: keeps --help fast
-    from exprlab.workflows import run_benchmark, write_benchmark  # deferred: keeps --help fast
+    from exprlab.workflows import run_benchmark  # deferred: keeps --help fast
 
     started = now_utc()
-    bench = load_benchmark(labels, drugs=drugs, diseases=diseases)
-    chosen = [m.strip() for m in methods.split(",") if m.strip()] or None
-    result = run_benchmark(bench, split=split, n_folds=folds, seed=seed, methods=chosen)
+    check_count(folds, "--folds", minimum=2)
+    inputs = [drugs, diseases, _label_file(labels)]
+    with claim_output(out, kind="match-benchmark", inputs=inputs, force=force, folder=True):
+        bench = load_benchmark(labels, drugs=drugs, diseases=diseases)
+        chosen = [m.strip() for m in methods.split(",") if m.strip()] or None
+        result = run_benchmark(bench, split=split, n_folds=folds, seed=seed, methods=chosen)
+        _write_benchmark(result, out, split, folds, seed, labels, chosen, drugs, diseases, started)
+    _print_benchmark(result, out)
+
+
+def _write_benchmark(result, out, split, folds, seed, labels, chosen, drugs, diseases, started) -> None:
+    """The run folder of ``match benchmark``, with its manifest."""
+    from exprlab.workflows import write_benchmark  # deferred: keeps --help fast
+
     parameters = {"split": split, "folds": folds, "seed": seed, "labels": labels, "methods": chosen or "all"}
     provenance = {
         "labels": labels,
@@ -65,6 +86,10 @@ def benchmark(
         "diseases": str(diseases) if diseases else "Open Targets DEGs (public data)",
     }
     write_benchmark(result, out, parameters=parameters, provenance=provenance, started=started)
+
+
+def _print_benchmark(result, out) -> None:
+    """What ``match benchmark`` prints: data used, metrics table, MAP ratios."""
     rep = result.report
     print(
         f"{rep['n_indications_used']} indications used of {rep['n_indications_given']}; "
@@ -100,13 +125,17 @@ def train(
     labels: str = _LABELS_OPTION,
     drugs: Path = _DRUGS_OPTION,
     diseases: Path = _DISEASES_OPTION,
+    force: bool = _FORCE_OPTION,
 ) -> None:
     """Train a matcher on all labels (early stopping on a held-out-disease validation part)."""
     from exprlab.datasets import load_benchmark  # deferred: keeps --help fast
     from exprlab.workflows import train_models  # deferred: keeps --help fast
 
-    bench = load_benchmark(labels, drugs=drugs, diseases=diseases)
-    path = train_models(bench, out, arch=arch, n_seeds=n_seeds, seed=seed)  # type: ignore[arg-type]
+    check_count(n_seeds, "--n-seeds", minimum=1)
+    inputs = [drugs, diseases, _label_file(labels)]
+    with claim_output(out, kind="matcher", inputs=inputs, force=force, folder=True):
+        bench = load_benchmark(labels, drugs=drugs, diseases=diseases)
+        path = train_models(bench, out, arch=arch, n_seeds=n_seeds, seed=seed)  # type: ignore[arg-type]
     print(f"wrote {path}")
 
 
@@ -121,6 +150,7 @@ def predict(
     from exprlab.datasets import load_benchmark  # deferred: keeps --help fast
     from exprlab.workflows import predict_drugs  # deferred: keeps --help fast
 
+    check_count(top, "--top", minimum=1)
     bench = load_benchmark("opentargets", drugs=drugs) if drugs else None
     ranked = predict_drugs(model, disease, bench=bench, top=top)
     for _, r in ranked.iterrows():

@@ -7,6 +7,8 @@ from typing import Any
 
 import typer
 
+from exprlab._outputs import claim_output, discard_output
+from exprlab._validation import check_count
 from exprlab.cli._app import app
 from exprlab.errors import InvalidParameterError
 
@@ -39,6 +41,7 @@ def simulate(
     n_overexpressed: int = typer.Option(None, help="Over-expressed pathways per class (P)."),
     seed: int = typer.Option(0, help="Random seed; the same seed gives the same counts."),
     jitter: float = typer.Option(0.0, help=JITTER_HELP),
+    force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
 ) -> None:
     """Simulate LDA expression data with known informative genes (docs/methods.md §3)."""
     # deferred: keeps `exprlab --help` fast
@@ -56,8 +59,9 @@ def simulate(
     }
     if jitter:
         params["jitter"] = jitter
-    adata = simulate_lda(preset, n_per_class=n_per_class, n_genes=n_genes, seed=seed, **params)
-    write_h5ad(adata, out)
+    with claim_output(out, kind="matrix", force=force, suffixes=(".h5ad",)):
+        adata = simulate_lda(preset, n_per_class=n_per_class, n_genes=n_genes, seed=seed, **params)
+        write_h5ad(adata, out)
     print(
         f"wrote {out}: {adata.n_obs} samples x {adata.n_vars} genes, {adata.obs['class'].nunique()} classes"
     )
@@ -102,6 +106,9 @@ def xai_study(
         "--variants",
         help="Also score post-hoc explanation pipelines (absolute, class shrinkage, pathway, diffusion).",
     ),
+    force: bool = typer.Option(
+        False, "--force", help="Start over: replace an existing study folder instead of resuming it."
+    ),
 ) -> None:
     """Run the explanation-evaluation study; writes summary.tsv, runs.tsv, per-run tables, plots."""
     # Long by its option declarations; the body only forwards them to the workflow.
@@ -111,26 +118,36 @@ def xai_study(
 
     datasets = [d.strip() for d in data.split(",") if d.strip()]
     ks = _ints(curves, "--curves")
+    for k in ks:
+        check_count(k, "--curves", minimum=1)
+    check_count(runs, "--runs", minimum=1)
+    check_count(n_steps, "--n-steps", minimum=1)
+    check_count(n_random, "--n-random", minimum=1)
+    check_count(pgr_subsample, "--pgr-subsample", minimum=0)
     if not ks and any(d.lower() not in SIMULATIONS for d in datasets):
         ks = (10, 50, 100, 500)
-    summary = run_xai_study(
-        datasets,
-        out,
-        models=tuple(m.strip() for m in models.split(",") if m.strip()),
-        runs=runs,
-        n_steps=n_steps,
-        label=label,
-        n_random=n_random,
-        pgr_subsample=pgr_subsample or None,
-        curve_tops=ks,
-        log2=log2,
-        n_per_class=n_per_class,
-        n_genes=n_genes,
-        seed=seed,
-        data_seed=data_seed,
-        variants=variants,
-        sim_params={"jitter": jitter} if jitter else {},
-    )
+    inputs = [d for d in datasets if d.lower() not in SIMULATIONS]
+    with claim_output(out, kind="xai-study", inputs=inputs, folder=True, resume=True):
+        if force:
+            discard_output(out)
+        summary = run_xai_study(
+            datasets,
+            out,
+            models=tuple(m.strip() for m in models.split(",") if m.strip()),
+            runs=runs,
+            n_steps=n_steps,
+            label=label,
+            n_random=n_random,
+            pgr_subsample=pgr_subsample or None,
+            curve_tops=ks,
+            log2=log2,
+            n_per_class=n_per_class,
+            n_genes=n_genes,
+            seed=seed,
+            data_seed=data_seed,
+            variants=variants,
+            sim_params={"jitter": jitter} if jitter else {},
+        )
     columns = [
         c
         for c in (

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from exprlab._validation import check_choice, check_fraction
+from exprlab._outputs import claim_output
+from exprlab._validation import check_choice, check_count, check_fraction
 from exprlab.cli._app import app
 
 
@@ -23,6 +24,7 @@ def train(
         0.0,
         help="Hold out this stratified fraction and report its balanced accuracy (0: train on everything).",
     ),
+    force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
 ) -> None:
     """Train a phenotype classifier with the paper's schedule and save it."""
     # deferred: keeps `exprlab --help` from loading torch
@@ -31,13 +33,15 @@ def train(
     from exprlab.workflows import stratified_split  # deferred: loads torch
 
     check_fraction(test_fraction, "--test-fraction", closed="left")
+    check_count(epochs, "--epochs", minimum=1)
     clf = ExpressionClassifier(arch, seed=seed, log2=log2, epochs=epochs)  # type: ignore[arg-type]
-    adata = read(data)
-    test = None
-    if test_fraction > 0:
-        adata, test = stratified_split(adata, label, test_size=test_fraction, seed=seed)
-    clf.fit(adata, label)
-    clf.save(out)
+    with claim_output(out, kind="classifier", inputs=[data], force=force, folder=True):
+        adata = read(data)
+        test = None
+        if test_fraction > 0:
+            adata, test = stratified_split(adata, label, test_size=test_fraction, seed=seed)
+        clf.fit(adata, label)
+        clf.save(out)
     message = (
         f"wrote {out}: {arch} on {adata.n_obs} samples x {adata.n_vars} genes, "
         f"{len(clf.classes_)} classes; training balanced accuracy "
@@ -69,6 +73,7 @@ def explain(
     adaptive: bool = typer.Option(
         False, help="Recompute examples with a large convergence delta using the paper's rule."
     ),
+    force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
 ) -> None:
     """Integrated Gradients attributions of a trained classifier, one row per sample."""
     # deferred: keeps `exprlab --help` from loading torch
@@ -76,19 +81,21 @@ def explain(
     from exprlab.io import read, write_h5ad  # deferred
     from exprlab.models import ExpressionClassifier  # deferred (torch)
 
-    clf = ExpressionClassifier.load(model)
-    adata = read(data)
-    result = attributions_anndata(
-        clf,
-        adata,
-        baselines=_baseline(baseline),
-        target=target,
-        n_steps=n_steps,
-        method=method,  # type: ignore[arg-type]  # checked by attributions_anndata
-        output=output,  # type: ignore[arg-type]
-        adaptive="paper" if adaptive else False,
-    )
-    write_h5ad(result, out)
+    check_count(n_steps, "--n-steps", minimum=1)
+    with claim_output(out, kind="attributions", inputs=[model, data], force=force, suffixes=(".h5ad",)):
+        clf = ExpressionClassifier.load(model)
+        adata = read(data)
+        result = attributions_anndata(
+            clf,
+            adata,
+            baselines=_baseline(baseline),
+            target=target,
+            n_steps=n_steps,
+            method=method,  # type: ignore[arg-type]  # checked by attributions_anndata
+            output=output,  # type: ignore[arg-type]
+            adaptive="paper" if adaptive else False,
+        )
+        write_h5ad(result, out)
     delta = abs(result.obs["ig_delta"])
     print(
         f"wrote {out}: {result.n_obs} samples x {result.n_vars} genes; "

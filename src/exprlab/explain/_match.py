@@ -34,7 +34,6 @@ reference of a signature. A pair of arrays / Series over genes gives any other r
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,13 +48,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from exprlab._validation import check_choice, check_count
-from exprlab.errors import FileAccessError, GeneSpaceError, InputDataError, InvalidParameterError
+from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError
 from exprlab.explain._aggregate import pathway_scores
 from exprlab.explain._enrichment import hypergeometric_enrichment, rank_enrichment
 from exprlab.explain._integrated_gradients import FirstLinear, integrated_gradients
 from exprlab.explain._quadrature import Method
 from exprlab.io import read
-from exprlab.models import Matcher, PaperMatcher, SeedEnsemble, load_matcher
+from exprlab.models import Matcher, PaperMatcher, SeedEnsemble, load_matcher_folder
 
 __all__ = [
     "MatchModel",
@@ -131,17 +130,7 @@ def load_match_model(model: MatchModel | str | Path) -> MatchModel:
     """
     if isinstance(model, MatchModel):
         return model
-    path = Path(model)
-    meta_path = path / "model.json"
-    if not meta_path.is_file():
-        raise FileAccessError(
-            "not a model directory (model.json is missing)",
-            where=path,
-            fix="pass the --out directory of `exprlab match train`",
-        )
-    meta = json.loads(meta_path.read_text())
-    members = [load_matcher(path / f"model_{k}.pt")[0] for k in range(len(meta["members"]))]
-    genes = (path / "genes.txt").read_text().split()
+    meta, members, genes = load_matcher_folder(model)
     features = {k: (float(v[0]), float(v[1])) for k, v in meta.get("features", {}).items()}
     return MatchModel(members, genes, features, str(meta.get("architecture", "")))
 

@@ -18,6 +18,7 @@ import anndata as ad
 import numpy as np
 import scipy.sparse as sp
 
+from exprlab._outputs import refuse_inputs
 from exprlab.errors import FormatError, InvalidParameterError, UnknownFormatError
 from exprlab.io._anndata_io import read_h5ad, write_h5ad
 from exprlab.io._cls import read_cls
@@ -224,6 +225,7 @@ def convert(src: str | os.PathLike, out: str | os.PathLike) -> Path:
     pathlib.Path
         The written file.
     """
+    refuse_inputs(out, [src])
     out_name = format_from_name(out)
     fmt_in = detect_format(src)
     if fmt_in == "gmt":

@@ -30,6 +30,7 @@ import pandas as pd
 from anndata import AnnData
 
 from exprlab._atomic import atomic_path
+from exprlab._outputs import refuse_inputs
 from exprlab._progress import track
 from exprlab._validation import check_choice, check_count
 from exprlab.errors import (
@@ -497,11 +498,16 @@ class LibraryWriter:
             error = err
             raise
         finally:
-            self._file.close()
-            if error is None:
-                self._ctx.__exit__(None, None, None)
-            else:
-                self._ctx.__exit__(type(error), error, error.__traceback__)
+            try:
+                self._file.close()
+            except BaseException as err:  # closing fails on a full disk: the file is discarded
+                error = error or err
+                raise
+            finally:
+                if error is None:
+                    self._ctx.__exit__(None, None, None)
+                else:
+                    self._ctx.__exit__(type(error), error, error.__traceback__)
 
     def __enter__(self) -> LibraryWriter:
         return self
@@ -543,6 +549,7 @@ def build_library(
     """
     check_ties(ties)
     check_count(chunk_size, "chunk_size", minimum=1, allow_none=True)  # type: ignore[arg-type]
+    refuse_inputs(out, [source])
     if isinstance(source, dict):
         source = genesets_to_library(source)
     if isinstance(source, (str, os.PathLike)):

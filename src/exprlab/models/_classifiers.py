@@ -30,7 +30,7 @@ from torch import nn
 
 from exprlab._atomic import atomic_dir
 from exprlab._validation import check_choice
-from exprlab.errors import FileAccessError, FormatError, InputDataError, InvalidParameterError
+from exprlab.errors import ExprlabError, FileAccessError, FormatError, InputDataError, InvalidParameterError
 from exprlab.models._diffusion import GraphDiffusion, diffusion_matrix
 from exprlab.models._preprocess import Preprocessor, check_finite, dense_matrix
 from exprlab.models._training import TrainingSchedule, seed_int, train_classifier
@@ -493,8 +493,20 @@ class ExpressionClassifier:
 
     @classmethod
     def load(cls, path) -> ExpressionClassifier:
-        """Read a model directory written by :meth:`save`."""
+        """Read a model directory written by :meth:`save`.
+
+        A folder that is not a model, or whose files are truncated or edited, is refused with a
+        one-line :class:`~exprlab.errors.FormatError` naming the damaged file.
+        """
         root = Path(path)
+        if not root.is_dir():
+            raise FileAccessError(
+                "not an exprlab model directory (no such folder)"
+                if not root.exists()
+                else "is a file, not a model directory",
+                where=root,
+                fix="pass a folder written by `exprlab train`",
+            )
         files = [root / "metadata.json", root / "weights.pt", root / "preprocess.npz"]
         for file in files:
             if not file.is_file():
@@ -503,13 +515,26 @@ class ExpressionClassifier:
                     where=root,
                     fix="pass a folder written by `exprlab train`",
                 )
-        meta = json.loads(files[0].read_text())
-        if meta.get("format") != "exprlab-classifier":
+        try:
+            meta = json.loads(files[0].read_text())
+        except (ValueError, UnicodeDecodeError):
+            raise _damaged(files[0]) from None
+        if not isinstance(meta, dict) or meta.get("format") != "exprlab-classifier":
             raise FormatError(
                 "metadata.json does not describe an exprlab classifier",
                 where=files[0],
                 fix="pass a folder written by `exprlab train`",
             )
+        try:
+            return cls._from_files(meta, files)
+        except ExprlabError:
+            raise
+        except Exception as err:  # numpy, torch and the JSON fields raise many kinds for a damaged file
+            raise _damaged(root, f"{type(err).__name__}: {' '.join(str(err).split())[:200]}") from None
+
+    @classmethod
+    def _from_files(cls, meta: dict, files: list[Path]) -> ExpressionClassifier:
+        """Rebuild the estimator from its metadata, arrays and weights (the body of :meth:`load`)."""
         sched = meta["schedule"]
         est = cls(
             normalize_arch(meta["model"]),  # type: ignore[arg-type]
@@ -521,10 +546,13 @@ class ExpressionClassifier:
             layer=meta["layer"],
             **sched,
         )
-        arrays = np.load(files[2], allow_pickle=False)
-        est.preprocessor_ = Preprocessor.from_arrays(arrays)
-        est.class_means_ = np.asarray(arrays["class_means"])
-        est.input_mean_ = np.asarray(arrays["input_mean"])
+        try:
+            arrays = np.load(files[2], allow_pickle=False)
+            est.preprocessor_ = Preprocessor.from_arrays(arrays)
+            est.class_means_ = np.asarray(arrays["class_means"])
+            est.input_mean_ = np.asarray(arrays["input_mean"])
+        except Exception as err:  # a truncated or foreign .npz
+            raise _damaged(files[2], type(err).__name__) from None
         est.classes_ = np.asarray(meta["classes"], dtype=object)
         est.label_key_ = meta["label_key"]
         est.genes_ = est.preprocessor_.genes
@@ -533,10 +561,23 @@ class ExpressionClassifier:
         module = build_module(
             est.arch, est.n_features_in_, len(est.classes_), hidden=est.hidden, dropout=est.dropout
         )
-        module.load_state_dict(torch.load(files[1], weights_only=True))
+        try:
+            module.load_state_dict(torch.load(files[1], weights_only=True))
+        except Exception as err:  # a truncated weights file or weights of another model
+            raise _damaged(files[1], type(err).__name__) from None
         module.eval()
         est.module_ = module
         return est
 
     def __repr__(self) -> str:
         return f"ExpressionClassifier(arch={self.arch!r}, seed={self.seed!r})"
+
+
+def _damaged(path: Path, detail: str | None = None) -> FormatError:
+    """The error for a model file exprlab cannot read back: damaged, truncated or foreign."""
+    reason = f" ({detail})" if detail else ""
+    return FormatError(
+        f"the model file is damaged or not exprlab's{reason}",
+        where=path,
+        fix="re-run `exprlab train` to write the model again",
+    )

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from torch.nn import functional as F
 
 from exprlab._atomic import atomic_path
 from exprlab._validation import check_choice, check_count, check_fraction
-from exprlab.errors import FileAccessError, InputDataError, InvalidParameterError
+from exprlab.errors import FileAccessError, FormatError, InputDataError, InvalidParameterError
 from exprlab.evaluate import Fold, mean_average_precision
 from exprlab.models._matchers import (
     MATCHERS,
@@ -327,6 +328,8 @@ def _train(data, train, val, cfg: TrainConfig, checkpoint, on_epoch) -> TrainRes
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["optimizer"])
         sampler.rng.bit_generator.state = saved["rng"]
+        if "torch_rng" in saved:  # dropout draws continue where the interrupted run stopped
+            torch.set_rng_state(saved["torch_rng"])
         best_weights = saved["best_weights"]
         state = saved["state"]
     extras = None if data.extras is None else torch.from_numpy(data.extras)
@@ -389,6 +392,7 @@ def _save_checkpoint(path, model, opt, sampler, best_weights, state, cfg) -> Non
         "model": model.state_dict(),
         "optimizer": opt.state_dict(),
         "rng": sampler.rng.bit_generator.state,
+        "torch_rng": torch.get_rng_state(),
         "best_weights": best_weights,
         "state": state,
         "config": asdict(cfg),
@@ -459,3 +463,57 @@ def load_matcher(path: str | Path) -> tuple[Matcher, dict]:
     model.eval()
     meta = {k: v for k, v in blob.items() if k not in ("class", "config", "state")}
     return model, meta
+
+
+def load_matcher_folder(model_dir: str | Path) -> tuple[dict, list, list[str]]:
+    """Metadata, ensemble members and genes of a folder of :func:`train_models`; damage refused.
+
+    Parameters
+    ----------
+    model_dir
+        The folder written by :func:`train_models` (``exprlab match train``).
+
+    Returns
+    -------
+    meta : dict
+        The content of ``model.json``.
+    members : list
+        The trained matchers, one per seed.
+    genes : list of str
+        The model's gene space (``genes.txt``).
+    """
+    model_dir = Path(model_dir)
+    if not (model_dir / "model.json").is_file():
+        raise FileAccessError(
+            "not a model directory (model.json is missing)",
+            where=model_dir,
+            fix="pass the --out directory of `exprlab match train`",
+        )
+    fix = "re-run `exprlab match train` to write the model again"
+    try:
+        meta = json.loads((model_dir / "model.json").read_text())
+        n_members = len(meta["members"])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise FormatError(
+            "model.json is damaged or not exprlab's", where=model_dir / "model.json", fix=fix
+        ) from None
+    genes_file = model_dir / "genes.txt"
+    if not genes_file.is_file():
+        raise FileAccessError(
+            "genes.txt is missing: not a complete exprlab matcher", where=model_dir, fix=fix
+        )
+    genes = genes_file.read_text().split()
+    members = []
+    for k in range(n_members):
+        file = model_dir / f"model_{k}.pt"
+        if not file.is_file():
+            raise FileAccessError(
+                f"{file.name} is missing: the model is incomplete", where=model_dir, fix=fix
+            )
+        try:
+            members.append(load_matcher(file)[0])
+        except (FileAccessError, KeyError, TypeError, RuntimeError) as err:
+            raise FormatError(
+                f"the model file is damaged or not exprlab's ({type(err).__name__})", where=file, fix=fix
+            ) from None
+    return meta, members, genes

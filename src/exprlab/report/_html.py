@@ -191,6 +191,7 @@ class HtmlReport:
         return (
             '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<meta name="generator" content="exprlab">'
             f"<title>{esc(self.title)}</title><style>{CSS}</style></head><body>"
             f"<header><h1>{esc(self.title)}</h1><p>{esc(self.subtitle)}</p></header>"
             f"<nav>{nav}</nav><main>{body}</main></body></html>\n"

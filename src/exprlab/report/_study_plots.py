@@ -49,14 +49,24 @@ def _bars(out: Path, summary: pd.DataFrame) -> None:
         plt.close(fig)
 
 
+def _read_curves(path: Path) -> pd.DataFrame | None:
+    """One run's curve table; ``None`` for the empty tables earlier releases wrote."""
+    try:
+        table = pd.read_csv(path, sep="\t")
+    except pd.errors.EmptyDataError:
+        return None
+    return table if not table.empty else None
+
+
 def _curves(out: Path, summary: pd.DataFrame) -> None:
     """Keep/remove retraining curves of every dataset × model that computed them."""
     plt = _pyplot()
     for (ds, model), _ in summary.groupby(["dataset", "model"]):
         files = XAI_STUDY.run_files(XAI_STUDY.model_dir(out, ds, model), XAI_STUDY.curves)
-        if not files:
+        tables = [t for t in map(_read_curves, files) if t is not None]
+        if not tables:
             continue
-        curves = pd.concat([pd.read_csv(f, sep="\t") for f in files])
+        curves = pd.concat(tables)
         mean = curves.groupby(["setting", "selection", "k"])["balanced_accuracy"].mean()
         fig, ax = plt.subplots(figsize=(5, 3.5))
         for (setting, selection), series in mean.groupby(level=[0, 1]):

@@ -37,7 +37,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -82,6 +82,7 @@ from exprlab.models import (
     TrainConfig,
     aggregate_scores,
     load_matcher,
+    load_matcher_folder,
     rank_drugs,
     save_matcher,
     select_genes,
@@ -563,7 +564,9 @@ def write_benchmark(
         )
         if result.log:
             (tmp / "exprlab.log").write_text("\n".join(result.log) + "\n", encoding="utf-8")
-        plot_pr_curves(result.predictions, tmp / "pr_curves.png")
+        if "method" in result.predictions and not result.predictions.empty:
+            # the random baseline is exact (no ranked pairs): with it alone there is no curve
+            plot_pr_curves(result.predictions, tmp / "pr_curves.png")
         plot_metric_bars(result.metrics, tmp / "metric_bars.png")
     return out
 
@@ -638,14 +641,14 @@ def train_models(
     sub = data.subset_genes(genes)
     base = settings.paper if arch == "paper" else settings.twotower
     out = Path(out)
-    with atomic_dir(out) as tmp:
-        summary = []
-        for k in range(n_seeds):
-            cfg = replace(base, seed=seed + k)
-            res = train_matcher(sub, inner, inner, cfg, checkpoint=tmp / f"checkpoint_{k}.pt")
-            save_matcher(res.model, tmp / f"model_{k}.pt")
-            (tmp / f"checkpoint_{k}.pt").unlink()
-            summary.append({"seed": seed + k, "best_epoch": res.best_epoch, "val_map": res.best_val_map})
+    work = {"arch": arch, "seed": seed, "genes": list(map(str, sub.genes)), "settings": repr(base)}
+    with atomic_dir(out, resumable=True) as tmp:
+        _start_or_resume(tmp, work)
+        summary = [_train_member(sub, inner, replace(base, seed=seed + k), tmp, k) for k in range(n_seeds)]
+        for stale in tmp.glob("model_*.pt"):  # members of an earlier call with more seeds
+            if int(stale.stem.split("_")[1]) >= n_seeds:
+                stale.unlink()
+        (tmp / "work.json").unlink()
         (tmp / "genes.txt").write_text("\n".join(sub.genes) + "\n")
         (tmp / "model.json").write_text(
             json.dumps(
@@ -660,6 +663,42 @@ def train_models(
             )
         )
     return out
+
+
+def _start_or_resume(work_dir: Path, work: dict) -> None:
+    """Keep an interrupted training's checkpoints only when it trained the same model on the same genes."""
+    marker = work_dir / "work.json"
+    if marker.is_file():
+        try:
+            same = json.loads(marker.read_text()) == work
+        except ValueError:
+            same = False
+        if same:
+            _log.info("resuming the interrupted training in %s", work_dir)
+            return
+    for entry in work_dir.iterdir():  # another model's leftovers: start over
+        if entry.is_file():
+            entry.unlink()
+    marker.write_text(json.dumps(work))
+
+
+def _train_member(sub: Any, inner: Any, cfg: Any, work_dir: Path, k: int) -> dict:
+    """Train (or resume, or reuse) ensemble member ``k``; its summary row."""
+    model_file = work_dir / f"model_{k}.pt"
+    if model_file.is_file():
+        try:
+            _, meta = load_matcher(model_file)
+        except FileAccessError:
+            meta = {}
+        if meta.get("train_config") == asdict(cfg):
+            return {"seed": cfg.seed, "best_epoch": meta["best_epoch"], "val_map": meta["val_map"]}
+    checkpoint = work_dir / f"checkpoint_{k}.pt"
+    res = train_matcher(sub, inner, inner, cfg, checkpoint=checkpoint)
+    save_matcher(
+        res.model, model_file, train_config=asdict(cfg), best_epoch=res.best_epoch, val_map=res.best_val_map
+    )
+    checkpoint.unlink()
+    return {"seed": cfg.seed, "best_epoch": res.best_epoch, "val_map": res.best_val_map}
 
 
 def _query_data(disease: ad.AnnData, bench: Any, meta: dict[str, Any]) -> PairData:
@@ -722,9 +761,7 @@ def predict_drugs(
             fix="pass the --out directory of `exprlab match train`",
         )
     top = check_count(top, "top", minimum=1)
-    meta = json.loads(meta_path.read_text())
-    members = [load_matcher(model_dir / f"model_{k}.pt")[0] for k in range(len(meta["members"]))]
-    genes = (model_dir / "genes.txt").read_text().split()
+    meta, members, genes = load_matcher_folder(model_dir)
     if not isinstance(disease, ad.AnnData):
         disease = read(disease)
     bench = bench if bench is not None else load_benchmark()

@@ -368,8 +368,8 @@ def _one_run(
         np.savez_compressed(
             tmp, classes=np.array(names), scores=np.stack([class_scores[c] for c in names]).astype(np.float32)
         )
-    if config.curve_tops:
-        tops = [k for k in config.curve_tops if k < adata.n_vars]
+    tops = [k for k in config.curve_tops if k < adata.n_vars]
+    if tops:
         curves = retraining_curves(
             t.train, t.test, label, class_scores, tops, arch=arch, seed=run_seed, log2=log2
         )
@@ -737,6 +737,9 @@ def _run_datasets(datasets: list[str], out: Path, cfg: StudyConfig) -> None:
         if not todo:
             continue
         adata, label, fa_key, truth, sim_log2 = load_study_dataset(ds, cfg)
+        if cfg.curve_tops and min(cfg.curve_tops) >= adata.n_vars:
+            # no curve could be computed: refused before any run rather than written empty
+            check_count(min(cfg.curve_tops), "curve_tops", minimum=1, maximum=adata.n_vars - 1)
         log2 = sim_log2 if cfg.log2 is None else cfg.log2
         for model, run in track(todo, f"xai study {_slug(ds)}"):
             run_dir = XAI_STUDY.run_dir(out, _slug(ds), model, run)
