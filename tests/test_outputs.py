@@ -66,7 +66,7 @@ def test_folders_are_recognised_by_their_manifest(tmp_path):
         prepare_output(user, kind="classifier", folder=True, force=True)
     empty = tmp_path / "empty"
     empty.mkdir()
-    prepare_output(empty, kind="classifier", folder=True, force=True)
+    prepare_output(empty, kind="classifier", folder=True)  # made for the output: no --force needed
 
 
 def test_inputs_and_folders_holding_them_are_refused(tmp_path):

@@ -249,7 +249,7 @@ def _check_existing(out: Path, kind: str, folder: bool, force: bool, resume: boo
     if found is None and kind == "report" and out.name == "report.html" and output_kind(out.parent):
         found = kind  # the report of an exprlab run folder, rendered by an earlier release
     if folder and found is None and out.is_dir() and not any(out.iterdir()):
-        found = kind  # an empty folder holds nothing to lose
+        return  # an empty folder (made for the output) holds nothing to lose: fill it
     if found != kind:
         detail = f"exprlab {found} output" if found else f"{what} exprlab did not write (or changed since)"
         raise FileAccessError(
