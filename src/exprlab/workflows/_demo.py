@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -528,13 +528,17 @@ def run_demo(
         data_dir()  # fail early, with the fix, when the public data are absent
     start, started = time.perf_counter(), now_utc()
     out = Path(out)
-    with atomic_dir(out) as tmp, tempfile.TemporaryDirectory(prefix="exprlab-demo-") as scratch:
+    with atomic_dir(out) as tmp:
+        # Scratch files live inside the temporary output, so a killed run leaves them only where
+        # the next run's clean-up of dead writers' leftovers finds them.
+        scratch = tmp / ".scratch"
+        scratch.mkdir()
         attach_log_file(tmp)
         try:
             log.info("exprlab demo (%s data) writing %s", "public" if real else "simulated", out)
             (tmp / DEMO.explanations).mkdir()
             with _torch_threads(threads):
-                xai = _explanations(tmp / DEMO.explanations, cfg, real, Path(scratch))
+                xai = _explanations(tmp / DEMO.explanations, cfg, real, scratch)
                 match = _matching(tmp / DEMO.matching, cfg, real)
             summary = summarize(xai, match, tmp / DEMO.explanations, real)
             seconds = time.perf_counter() - start
@@ -550,4 +554,5 @@ def run_demo(
             log.info("demo finished in %.0f s", seconds)
         finally:
             close_log_file()
+            shutil.rmtree(scratch, ignore_errors=True)
     return DemoResult(out=out, report=out / REPORT, summary=summary, seconds=seconds)
