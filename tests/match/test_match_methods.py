@@ -387,3 +387,16 @@ def test_doubled_ranks_match_scipy(ties, scipy_method):
     x[::3] = rng.normal(size=(100, 40))  # and rows without ties
     expected = 2 * rankdata(-x, axis=1, method=scipy_method)
     np.testing.assert_array_equal(doubled_ranks(x, ties), expected)
+
+
+def test_score_refuses_empty_query_sets_from_the_api():
+    import anndata as ad
+    import numpy as np
+    import pytest
+
+    from exprlab.errors import InvalidParameterError
+    from exprlab.match import score
+
+    lib = ad.AnnData(np.arange(12, dtype=np.float32).reshape(3, 4))
+    with pytest.raises(InvalidParameterError, match="both 0"):
+        score(lib[:1].copy(), lib, method="wtcs", up=0, down=0)

@@ -99,6 +99,12 @@ def _check_options(
         check_choices(sorted(options), "option", sorted(OPTIONS))
     check_count(up, "up")
     check_count(down, "down")
+    if up == 0 and down == 0:
+        raise InvalidParameterError(
+            "up and down are both 0: the sets taken from full-signature queries would be empty",
+            where="up/down",
+            fix="give up or down a size of 1 or more (150 each is the CMap default)",
+        )
     check_count(chunk_size, "chunk_size", minimum=1, allow_none=True)  # type: ignore[arg-type]
     check_count(min_genes, "min_genes")
     for name, minimum in _COUNT_OPTIONS.items():
