@@ -25,6 +25,7 @@ from exprlab._validation import check_choice
 Ties = Literal["midrank", "first"]
 TIES: tuple[Ties, ...] = ("midrank", "first")
 _PAD16 = np.iinfo(np.int16).max
+_RANK_BLOCK = 1 << 21  # values ranked at a time: the argsort's int64 temporaries stay near 16 MB
 
 
 def check_ties(ties: str | None) -> Ties:
@@ -44,14 +45,22 @@ def doubled_ranks(values: np.ndarray, ties: str = "midrank") -> np.ndarray:
     ``ties="midrank"`` gives tied values the average of their ranks (so the result does not
     depend on gene order); ``ties="first"`` breaks ties by gene order (column position).
     One argsort per row; tie blocks are then found on the sorted values (midranks) or the
-    tied rows re-sorted stably (first).
+    tied rows re-sorted stably (first). Rows are ranked a few at a time, so the temporaries
+    (int64 argsort, sorted copy) stay a few megabytes whatever the size of ``values``.
     """
     check_ties(ties)
     values = np.asarray(values)
     n, g = values.shape
     out = np.empty((n, g), dtype=rank_dtype(g))
-    if n == 0:
-        return out
+    step = max(1, _RANK_BLOCK // max(1, g))  # bounds the int64 argsort temporaries
+    for lo in range(0, n, step):
+        _rank_rows(values[lo : lo + step], ties, out[lo : lo + step])
+    return out
+
+
+def _rank_rows(values: np.ndarray, ties: str, out: np.ndarray) -> None:
+    """:func:`doubled_ranks` of a few rows, written into ``out``."""
+    n, g = values.shape
     neg = -values
     order = np.argsort(neg, axis=1)  # vectorised quicksort; rows with ties are fixed below
     sorted_vals = np.take_along_axis(neg, order, axis=1)
@@ -74,7 +83,6 @@ def doubled_ranks(values: np.ndarray, ties: str = "midrank") -> np.ndarray:
         np.put_along_axis(out, order, pos, axis=1)
     else:
         np.put_along_axis(out, order, np.broadcast_to(positions, (n, g)), axis=1)
-    return out
 
 
 def n_threads() -> int:
@@ -136,6 +144,7 @@ def _set_stats_kernel(rank2, values, hits, lengths, n_genes, weighted, table, ou
     """
     n_words = (2 * n_genes + 1) // 64 + 1
     words = np.zeros(n_words, dtype=np.uint64)
+    summary = np.zeros(n_words // 64 + 1, dtype=np.uint64)  # bit k set <=> words[k] != 0
     extra = np.zeros(2 * n_genes + 1, dtype=np.int32)
     weight = np.zeros(2 * n_genes + 1, dtype=np.float64)
     one = np.uint64(1)
@@ -157,6 +166,7 @@ def _set_stats_kernel(rank2, values, hits, lengths, n_genes, weighted, table, ou
                     dup = True
                 else:
                     words[p >> 6] |= bit
+                    summary[p >> 12] |= one << np.uint64((p >> 6) & 63)
                 if weighted:
                     w = abs(values[b, g])
                     weight[p] = w
@@ -169,34 +179,38 @@ def _set_stats_kernel(rank2, values, hits, lengths, n_genes, weighted, table, ou
             lo = np.inf
             ia = -(1 << 62)  # integer KS numerators, units of 1 / (2 t n)
             ib = -(1 << 62)
-            for k in range(n_words):
-                word = words[k]
-                if word == 0:
-                    continue
-                words[k] = 0
-                while word:
-                    low = word & (~word + one)
-                    p = (k << 6) + table[(low * _DEBRUIJN) >> six]
-                    word ^= low
-                    c = 1
-                    if dup:
-                        c += extra[p]
-                        extra[p] = 0
-                    if weighted:
-                        # c tied hits share the block's midrank v and one weight; they are laid
-                        # out together at the block's centre, its misses split evenly around
-                        # them, so the misses before them are v - (j + (c + 1) / 2): order-free,
-                        # and within the misses before and after the block (ES stays in [-1, 1])
-                        d = (p * 0.5 - j - (c + 1) * 0.5) * miss
-                        lo = min(lo, cum - d)
-                        cum += c * weight[p] * scale
-                        hi = max(hi, cum - d)
-                        j += c
-                    else:
-                        for _ in range(c):
-                            j += 1
-                            ia = max(ia, 2 * j * n_genes - p * t)
-                            ib = max(ib, p * t - 2 * (j - 1) * n_genes)
+            for si in range(summary.shape[0]):
+                sword = summary[si]
+                summary[si] = 0
+                while sword:
+                    slow = sword & (~sword + one)
+                    k = (si << 6) + table[(slow * _DEBRUIJN) >> six]
+                    sword ^= slow
+                    word = words[k]
+                    words[k] = 0
+                    while word:
+                        low = word & (~word + one)
+                        p = (k << 6) + table[(low * _DEBRUIJN) >> six]
+                        word ^= low
+                        c = 1
+                        if dup:
+                            c += extra[p]
+                            extra[p] = 0
+                        if weighted:
+                            # c tied hits share the block's midrank v and one weight; they are laid
+                            # out together at the block's centre, its misses split evenly around
+                            # them, so the misses before them are v - (j + (c + 1) / 2): order-free,
+                            # and within the misses before and after the block (ES stays in [-1, 1])
+                            d = (p * 0.5 - j - (c + 1) * 0.5) * miss
+                            lo = min(lo, cum - d)
+                            cum += c * weight[p] * scale
+                            hi = max(hi, cum - d)
+                            j += c
+                        else:
+                            for _ in range(c):
+                                j += 1
+                                ia = max(ia, 2 * j * n_genes - p * t)
+                                ib = max(ib, p * t - 2 * (j - 1) * n_genes)
             if weighted:
                 out[q, b] = 0.0 if total == 0.0 else (hi if hi > -lo else lo)
             else:
@@ -224,6 +238,7 @@ def set_statistics(
     values: np.ndarray | None,
     *,
     statistic: str,
+    n_genes: int | None = None,
 ) -> np.ndarray:
     """KS (``statistic="ks"``) or weighted ES (``"es"``) of each set against each reference row.
 
@@ -235,12 +250,18 @@ def set_statistics(
         Doubled ranks of the chunk (references x genes).
     values
         The chunk's values (weights of the ES); unused for KS.
+    statistic
+        ``"ks"`` or ``"es"``.
+    n_genes
+        Size of the reference's gene space when ``rank2`` holds only some of its genes (the
+        columns the sets use, as read from a gene-major library); default ``rank2.shape[1]``.
 
     Returns
     -------
     (n_sets, n_references) float64 matrix.
     """
-    n_rows, n_genes = rank2.shape
+    n_rows, n_cols = rank2.shape
+    n_genes = n_cols if n_genes is None else n_genes
     out = np.zeros((len(sets), n_rows), dtype=np.float64)
     if not sets or n_rows == 0:
         return out
