@@ -22,6 +22,7 @@ from exprlab.cli import app
 if TYPE_CHECKING:
     from exprlab.match import MatchMethod
     from exprlab.match._aggregate import ReferenceRule
+    from exprlab.match._library import Layout
     from exprlab.match._ranks import Ties
 
 library_app = typer.Typer(no_args_is_help=True, help="Build on-disk signature libraries.")
@@ -152,11 +153,20 @@ def build(
     out: Path = typer.Option(..., "--out", "-o", help="Library file to write (HDF5)."),
     ties: str = typer.Option("midrank", help="Rank ties: midrank or first."),
     chunk_size: int = typer.Option(None, help="Signatures per chunk while building."),
+    layout: str = typer.Option(
+        "gene_major",
+        help="gene_major (a query reads its own genes only; GCTX-compatible) or signature_major (format 1).",
+    ),
 ) -> None:
-    """Build an on-disk library (values + precomputed ranks, chunked by signature)."""
+    """Build an on-disk library (values + precomputed ranks) from GCTX, h5ad, GMT or a library."""
     # deferred: the library is loaded only when the command runs, so `exprlab --help` stays fast
     from exprlab.match import DiskLibrary, build_library
 
-    path = build_library(source, out, ties=cast("Ties", ties), chunk_size=chunk_size)
+    path = build_library(
+        source, out, ties=cast("Ties", ties), chunk_size=chunk_size, layout=cast("Layout", layout)
+    )
     lib = DiskLibrary(path)
-    print(f"wrote {path}: {lib.n} signatures x {len(lib.genes)} genes ({lib.kind}, ties={lib.ties})")
+    print(
+        f"wrote {path}: {lib.n} signatures x {len(lib.genes)} genes ({lib.kind}, ties={lib.ties}, "
+        f"layout={lib.layout})"
+    )

@@ -68,26 +68,43 @@ def reads_query_genes(source, queries, method, ties: str, backend: str) -> bool:
 
 
 def run(
-    queries, source, method, *, backend: str, chunk_size: int | None, ties: str, opts: dict, client=None
+    queries,
+    source,
+    method,
+    *,
+    backend: str,
+    chunk_size: int | None,
+    ties: str,
+    opts: dict,
+    client=None,
+    scores_only: bool = False,
 ) -> dict[str, np.ndarray]:
-    """Score ``queries`` against every signature of ``source``; return the named matrices."""
+    """Score ``queries`` against every signature of ``source``; return the named matrices.
+
+    ``scores_only`` keeps the main matrix only (the caller drops the extras), so a batch of
+    many queries holds one queries x signatures matrix instead of three.
+    """
     check_choice(backend, "backend", BACKENDS)
     check_count(chunk_size, "chunk_size", minimum=1, allow_none=True)  # type: ignore[arg-type]
     if reads_query_genes(source, queries, method, ties, backend):
-        return run_on_genes(queries, source.gene_major, method, opts, chunk_size)
+        return run_on_genes(queries, source.gene_major, method, opts, chunk_size, scores_only=scores_only)
     n = source.n
     step = int(chunk_size or default_chunk_size(len(source.genes)))
     bounds = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
     ranks = method.needs_ranks
     if backend == "memory":
         blocks = [
-            _memory_block(method.name, queries, source, lo, hi, ranks, ties, opts)
+            _kept(_memory_block(method.name, queries, source, lo, hi, ranks, ties, opts), scores_only)
             for lo, hi in track(bounds, f"scoring ({method.name})")
         ]
     else:
         blocks = _run_dask(queries, source, method, bounds, ranks, ties, opts, client)
     keys = blocks[0].keys()
     return {k: np.concatenate([b[k] for b in blocks], axis=1) for k in keys}
+
+
+def _kept(parts: dict[str, np.ndarray], scores_only: bool) -> dict[str, np.ndarray]:
+    return {"score": parts["score"]} if scores_only else parts
 
 
 def _run_dask(queries, source, method, bounds, ranks, ties, opts, client):

@@ -100,6 +100,7 @@ class GeneMajorWriter:
     Incoming rows are buffered until ``block`` signatures are held, then ranked (a few rows at a
     time), and every gene's run of the block is written as one raw HDF5 chunk. Memory: the
     buffer, ``block`` x n_genes x 6 bytes (600 MB for 8,192 x 12,328), plus small temporaries.
+    Ranks are computed as rows arrive, a few rows at a time.
 
     Parameters
     ----------
@@ -132,6 +133,7 @@ class GeneMajorWriter:
         self.block = check_count(block or DEFAULT_BLOCK, "chunk_size", minimum=1)
         g = len(self.genes)
         self._vals = np.zeros((self.block, g), dtype=np.float32)
+        self._rank_buf = np.zeros((self.block, g), dtype=rank_dtype(g))
         self._fill = 0
         self._n = 0
         self._obs: list[pd.DataFrame] = []
@@ -151,8 +153,12 @@ class GeneMajorWriter:
         self._matrix = self._file.create_dataset(MATRIX, dtype=np.float32, **opts)
         self._ranks = self._file.create_dataset(RANKS, dtype=rank_dtype(g), **opts)
 
-    def append(self, values: np.ndarray, obs: pd.DataFrame) -> None:
-        """Add signatures (rows of ``values``; ``obs`` holds their ids as index and metadata)."""
+    def append(self, values: np.ndarray, obs: pd.DataFrame, rank2: np.ndarray | None = None) -> None:
+        """Add signatures (rows of ``values``; ``obs`` holds their ids as index and metadata).
+
+        ``rank2``: their doubled ranks under this writer's tie rule when already known (a
+        library being converted); computed here otherwise.
+        """
         values = np.asarray(values, dtype=np.float32)
         if values.ndim != 2 or values.shape[1] != len(self.genes) or values.shape[0] != len(obs):
             raise InputDataError(
@@ -162,32 +168,33 @@ class GeneMajorWriter:
                 fix="pass rows over the library's genes",
             )
         check_finite(values, obs.index, str(self.path))
+        if rank2 is None:
+            rank2 = doubled_ranks(values, self.ties)
         self._obs.append(obs)
         start = 0
         while start < len(values):
             take = min(len(values) - start, self.block - self._fill)
             self._vals[self._fill : self._fill + take] = values[start : start + take]
+            self._rank_buf[self._fill : self._fill + take] = rank2[start : start + take]
             self._fill += take
             start += take
             if self._fill == self.block:
                 self._flush()
 
     def _flush(self) -> None:
-        """Rank the buffered signatures and write one chunk per gene."""
+        """Write the buffered signatures: one chunk per gene, plus their sums."""
         m = self._fill
         if m == 0:
             return
-        vals = self._vals[:m]
-        v64 = vals.astype(np.float64)
-        self._sums.append(np.stack([v64.sum(axis=1), (v64 * v64).sum(axis=1)]))
-        del v64
-        ranks = np.zeros((self.block, vals.shape[1]), dtype=self._ranks.dtype)
-        ranks[:m] = doubled_ranks(vals, self.ties)
+        for lo in range(0, m, 256):  # float64 copies of a few rows at a time
+            v64 = self._vals[lo : min(m, lo + 256)].astype(np.float64)
+            self._sums.append(np.stack([v64.sum(axis=1), (v64 * v64).sum(axis=1)]))
         if m < self.block:
             self._vals[m:] = 0.0
+            self._rank_buf[m:] = 0
         row0 = self._n
         self._n += m
-        for dset, data in ((self._matrix, self._vals), (self._ranks, ranks)):
+        for dset, data in ((self._matrix, self._vals), (self._ranks, self._rank_buf)):
             dset.resize(self._n, axis=0)
             for j0 in range(0, data.shape[1], _GENE_GROUP):
                 runs = np.ascontiguousarray(data[:, j0 : j0 + _GENE_GROUP].T)

@@ -60,12 +60,12 @@ def block_rows(lib: GeneMajorLibrary, n_genes: int, n_rows: int, chunk_size: int
     """Signatures per block: ``chunk_size`` if given, else what fits the working-set budget.
 
     A block costs about 12 bytes per (gene, signature) read (the runs and their transpose) and
-    48 per (query, signature) (scores and per-set statistics); blocks are whole chunks when
+    about 64 per (set, signature) (per-set statistics and the temporaries that combine them); blocks are whole chunks when
     they span more than one, so each gene's run is read with one call per chunk.
     """
     if chunk_size:
         return int(chunk_size)
-    per_row = 12 * max(1, n_genes) + 48 * max(1, n_rows)
+    per_row = 12 * max(1, n_genes) + 64 * max(1, n_rows)
     rows = max(256, _BLOCK_BYTES // per_row)
     if rows >= lib.block:
         rows -= rows % lib.block
@@ -81,7 +81,15 @@ def _read_block(
     return vals, r2
 
 
-def run_on_genes(queries: Queries, lib: GeneMajorLibrary, method, opts: dict, chunk_size: int | None):
+def run_on_genes(
+    queries: Queries,
+    lib: GeneMajorLibrary,
+    method,
+    opts: dict,
+    chunk_size: int | None,
+    *,
+    scores_only: bool = False,
+):
     """Score every query against every signature of ``lib``, reading only the queries' genes.
 
     Parameters
@@ -96,6 +104,8 @@ def run_on_genes(queries: Queries, lib: GeneMajorLibrary, method, opts: dict, ch
         Method options, passed to every block with the gene-space size and the block's sums.
     chunk_size
         Signatures per block (default: a working set of about 256 MB).
+    scores_only
+        Keep the main matrix (``"score"``) only, not the method's extras.
 
     Returns
     -------
@@ -120,6 +130,8 @@ def run_on_genes(queries: Queries, lib: GeneMajorLibrary, method, opts: dict, ch
                 block_opts["_row_stats"] = (len(lib.genes), lib.sums[lo:hi], lib.sumsq[lo:hi])
                 parts = method.chunk(sub, vals, r2, block_opts)
                 for key, part in parts.items():
+                    if scores_only and key != "score":
+                        continue
                     if key not in out:
                         out[key] = np.empty((part.shape[0], n), dtype=part.dtype)
                     out[key][:, lo:hi] = part

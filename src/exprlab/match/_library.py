@@ -630,8 +630,12 @@ def _build_from_library(lib: DiskLibrary, out, *, ties: Ties, chunk_size: int | 
     with _writer(out, lib.genes, lib.n, **opts) as w:
         for start in track(range(0, lib.n, step), "building library", total=-(-lib.n // step)):
             stop = min(lib.n, start + step)
-            vals, _ = lib.read(start, stop, ranks=False, ties=ties)
-            w.append(vals, lib.obs.iloc[start:stop])
+            reuse = lib.has_ranks and lib.ties == ties  # stored ranks of the same rule: not ranked again
+            vals, r2 = lib.read(start, stop, ranks=reuse, ties=ties)
+            if isinstance(w, GeneMajorWriter):
+                w.append(vals, lib.obs.iloc[start:stop], rank2=r2)
+            else:
+                w.append(vals, lib.obs.iloc[start:stop])
     return Path(out)
 
 
