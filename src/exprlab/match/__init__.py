@@ -5,6 +5,7 @@ definitions are in docs/methods.md §1.
 """
 
 from exprlab.match._aggregate import aggregate_queries, aggregate_references
+from exprlab.match._genemajor import GeneMajorWriter
 from exprlab.match._library import (
     DiskLibrary,
     LibraryWriter,
@@ -34,6 +35,7 @@ __all__ = [
     "aggregate_references",
     "aggregate_queries",
     "LibraryWriter",
+    "GeneMajorWriter",
     "DiskLibrary",
     "MemoryLibrary",
     "Queries",

@@ -472,8 +472,12 @@ class LibraryWriter:
             "rank2", shape=(0, g), maxshape=(None, g), dtype=rank_dtype(g), chunks=rows
         )
 
-    def append(self, values: np.ndarray, obs: pd.DataFrame) -> None:
-        """Add signatures (rows of ``values``, metadata ``obs`` with the signature ids as index)."""
+    def append(self, values: np.ndarray, obs: pd.DataFrame, rank2: np.ndarray | None = None) -> None:
+        """Add signatures (rows of ``values``, metadata ``obs`` with the signature ids as index).
+
+        ``rank2``: their doubled ranks under this writer's tie rule when already known (a
+        library being converted); computed here otherwise.
+        """
         values = np.asarray(values, dtype=np.float32)
         if values.ndim != 2 or values.shape[1] != len(self.genes) or values.shape[0] != len(obs):
             raise InputDataError(
@@ -487,7 +491,7 @@ class LibraryWriter:
         self._values.resize(n1, axis=0)
         self._rank2.resize(n1, axis=0)
         self._values[n0:n1] = values
-        self._rank2[n0:n1] = doubled_ranks(values, self.ties)
+        self._rank2[n0:n1] = doubled_ranks(values, self.ties) if rank2 is None else rank2
         self._obs.append(obs)
         self._n = n1
 
@@ -632,10 +636,7 @@ def _build_from_library(lib: DiskLibrary, out, *, ties: Ties, chunk_size: int | 
             stop = min(lib.n, start + step)
             reuse = lib.has_ranks and lib.ties == ties  # stored ranks of the same rule: not ranked again
             vals, r2 = lib.read(start, stop, ranks=reuse, ties=ties)
-            if isinstance(w, GeneMajorWriter):
-                w.append(vals, lib.obs.iloc[start:stop], rank2=r2)
-            else:
-                w.append(vals, lib.obs.iloc[start:stop])
+            w.append(vals, lib.obs.iloc[start:stop], rank2=r2)
     return Path(out)
 
 
