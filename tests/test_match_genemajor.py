@@ -142,6 +142,18 @@ def test_batched_queries_equal_one_by_one(gm_path):
             np.testing.assert_array_equal(batch.loc[[name]].to_numpy(), alone.to_numpy())
 
 
+@pytest.mark.parametrize("method", ["wtcs", "tau", "xcos", "cosine"])
+def test_queries_scored_in_sub_batches_match_memory(lib, gm_path, monkeypatch, method):
+    from exprlab.match import _generows
+
+    monkeypatch.setattr(_generows, "_QUERY_BATCH", 3)  # 10 queries: batches of 3, 3, 3 and 1
+    mem = match.score_details(set_queries(10, seed=3), lib, method, top=15, n_background=20)
+    disk = match.score_details(set_queries(10, seed=3), gm_path, method, top=15, n_background=20)
+    np.testing.assert_allclose(disk.scores.to_numpy(), mem.scores.to_numpy(), rtol=1e-12, atol=1e-12)
+    for key, frame in mem.extra.items():
+        np.testing.assert_allclose(disk.extra[key].to_numpy(), frame.to_numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_details_keep_the_extras(lib, gm_path):
     mem = match.score_details(set_queries(2), lib, "wtcs")
     disk = match.score_details(set_queries(2), gm_path, "wtcs")

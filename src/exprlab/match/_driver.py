@@ -44,8 +44,10 @@ def _disk_block(method_name, queries, path, names, start, stop, ranks, ties, opt
         need_values = _base.REGISTRY[method_name].needs_values or not stored
         values = f["values"][start:stop] if need_values else None
         rank2 = None
-        if ranks:
-            rank2 = f["rank2"][start:stop] if stored else doubled_ranks(values, ties)
+        if stored:
+            rank2 = f["rank2"][start:stop]
+        elif ranks:
+            rank2 = doubled_ranks(f["values"][start:stop] if values is None else values, ties)
     return block_scores(method_name, queries, values, rank2, opts)
 
 

@@ -324,7 +324,7 @@ class GeneMajorLibrary:
         dtype = self.dtypes[name]
         size = dtype.itemsize
         out = np.empty((len(genes), stop - start), dtype=dtype)
-        view = memoryview(out.reshape(-1).view(np.uint8))
+        view = out.data.cast("B")
         offsets = self.offsets[name]
         width = (stop - start) * size
         for k in range(start // self.block, -(-stop // self.block)):
@@ -349,14 +349,13 @@ class GeneMajorLibrary:
         every = np.arange(len(self.genes))
         fd = os.open(self.path, os.O_RDONLY)
         try:
-            need_values = values or (ranks and ties != self.ties)
-            vals = self.read_genes("matrix", every, start, stop, fd).T.copy() if need_values else None
+            vals = self.read_genes("matrix", every, start, stop, fd).T.copy() if values else None
             r2 = None
-            if ranks:
-                if ties == self.ties:
-                    r2 = self.read_genes("rank2", every, start, stop, fd).T.copy()
-                else:
-                    r2 = doubled_ranks(vals, ties)
+            if ranks and ties == self.ties:
+                r2 = self.read_genes("rank2", every, start, stop, fd).T.copy()
+            elif ranks:
+                raw = self.read_genes("matrix", every, start, stop, fd).T.copy() if vals is None else vals
+                r2 = doubled_ranks(raw, ties)
         finally:
             os.close(fd)
         return vals, r2

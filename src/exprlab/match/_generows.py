@@ -5,7 +5,7 @@ its normalisations, XSum, XCos, and cosine/Pearson of gene-set queries; docs/met
 is scored in one pass over the library: the union of every query's genes is read once per
 block of signatures (one ``pread`` per gene and chunk, the next block read on a background
 thread while the kernel scores the current one), the queries are re-indexed to that union and
-the method's own block function scores every query against the block. The numbers are those of
+the method's own block function scores every query against the block (512 queries at a time). The numbers are those of
 the signature-major path: the block function is the same, told the size of the full gene space
 and given the per-signature sums stored at build time.
 """
@@ -21,7 +21,8 @@ from exprlab._progress import track
 from exprlab.match._genemajor import GeneMajorLibrary
 from exprlab.match._query import Queries
 
-_BLOCK_BYTES = 1 << 28  # working set of one block: the union's runs, their transpose, the scores
+_BLOCK_BYTES = 3 << 27  # working set of one block (384 MB): the union's runs, their transpose, scores
+_QUERY_BATCH = 512  # queries scored against a block at a time (bounds the per-set temporaries)
 
 
 def on_query_genes(queries: Queries) -> tuple[np.ndarray, Queries]:
@@ -50,8 +51,7 @@ def on_query_genes(queries: Queries) -> tuple[np.ndarray, Queries]:
         up=[local(u) for u in queries.up],
         down=[local(d) for d in queries.down],
         n_genes=len(genes),
-        vectors=vectors,
-        report=queries.report,
+        vectors=vectors,  # no report: the block functions do not use it
     )
     return genes, sub
 
@@ -65,7 +65,7 @@ def block_rows(lib: GeneMajorLibrary, n_genes: int, n_rows: int, chunk_size: int
     """
     if chunk_size:
         return int(chunk_size)
-    per_row = 12 * max(1, n_genes) + 64 * max(1, n_rows)
+    per_row = 12 * max(1, n_genes) + 64 * max(1, min(n_rows, 2 * _QUERY_BATCH))
     rows = max(256, _BLOCK_BYTES // per_row)
     if rows >= lib.block:
         rows -= rows % lib.block
@@ -128,13 +128,15 @@ def run_on_genes(
                     pending = reader.submit(_read_block, lib, fd, genes, *bounds[i + 1], *need)
                 block_opts = dict(opts, _n_genes=len(lib.genes))
                 block_opts["_row_stats"] = (len(lib.genes), lib.sums[lo:hi], lib.sumsq[lo:hi])
-                parts = method.chunk(sub, vals, r2, block_opts)
-                for key, part in parts.items():
-                    if scores_only and key != "score":
-                        continue
-                    if key not in out:
-                        out[key] = np.empty((part.shape[0], n), dtype=part.dtype)
-                    out[key][:, lo:hi] = part
+                for qlo in range(0, len(sub), _QUERY_BATCH):
+                    rows = slice(qlo, min(len(sub), qlo + _QUERY_BATCH))
+                    parts = method.chunk(sub.subset(rows), vals, r2, block_opts)
+                    for key, part in parts.items():
+                        if scores_only and key != "score":
+                            continue
+                        if key not in out:
+                            out[key] = np.empty((len(sub), n), dtype=part.dtype)
+                        out[key][rows, lo:hi] = part
     finally:
         os.close(fd)
     return out

@@ -218,8 +218,10 @@ class DiskLibrary:
         with h5py.File(self.path, "r") as f:
             vals = f["values"][start:stop] if values or not stored else None
             r2 = None
-            if ranks:
-                r2 = f["rank2"][start:stop] if stored else doubled_ranks(vals, ties)
+            if stored:
+                r2 = f["rank2"][start:stop]
+            elif ranks:
+                r2 = doubled_ranks(f["values"][start:stop] if vals is None else vals, ties)
         return vals, r2
 
 
@@ -571,22 +573,23 @@ def build_library(
     check_ties(ties)
     check_count(chunk_size, "chunk_size", minimum=1, allow_none=True)  # type: ignore[arg-type]
     check_choice(layout, "layout", LAYOUTS)
-    opts = dict(ties=ties, chunk_size=chunk_size, layout=layout)
     if isinstance(source, dict):
         source = genesets_to_library(source)
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         name = path.name.lower()
         if is_library_file(path):
-            return _build_from_library(DiskLibrary(path), out, **opts)
+            return _build_from_library(
+                DiskLibrary(path), out, ties=ties, chunk_size=chunk_size, layout=layout
+            )
         if name.endswith(".gmt") or name.endswith(".gmt.gz") or name.endswith(".gmt.xz"):
             source = genesets_to_library(read_gmt(path))
         elif name.endswith(".gctx"):
-            return _build_from_gctx(path, out, **opts)
+            return _build_from_gctx(path, out, ties=ties, chunk_size=chunk_size, layout=layout)
         elif name.endswith(".h5ad"):
             backed = read_h5ad(path, backed="r")
             try:
-                return _build_from_anndata(backed, out, **opts)
+                return _build_from_anndata(backed, out, ties=ties, chunk_size=chunk_size, layout=layout)
             finally:
                 backed.file.close()
         else:
@@ -597,7 +600,7 @@ def build_library(
             where="source",
             fix="pass an AnnData, a dict of gene sets or a GCTX/h5ad/GMT/GCT file",
         )
-    return _build_from_anndata(source, out, **opts)
+    return _build_from_anndata(source, out, ties=ties, chunk_size=chunk_size, layout=layout)
 
 
 def _writer(out, genes, n: int, *, ties: Ties, kind: str, chunk_size: int | None, layout: str):
@@ -620,8 +623,10 @@ def _build_from_anndata(adata: AnnData, out, *, ties: Ties, chunk_size: int | No
     step = chunk_size or default_chunk_size(adata.n_vars)
     obs = adata.obs.copy()
     obs.index = obs.index.astype(str)
-    opts = dict(ties=ties, kind=_kind_of(adata), chunk_size=chunk_size, layout=layout)
-    with _writer(out, adata.var_names, adata.n_obs, **opts) as w:
+    kind = _kind_of(adata)
+    with _writer(
+        out, adata.var_names, adata.n_obs, ties=ties, kind=kind, chunk_size=chunk_size, layout=layout
+    ) as w:
         for start in track(range(0, adata.n_obs, step), "building library", total=-(-adata.n_obs // step)):
             stop = min(adata.n_obs, start + step)
             w.append(_dense(adata.X[start:stop]), obs.iloc[start:stop])
@@ -630,8 +635,7 @@ def _build_from_anndata(adata: AnnData, out, *, ties: Ties, chunk_size: int | No
 
 def _build_from_library(lib: DiskLibrary, out, *, ties: Ties, chunk_size: int | None, layout: str) -> Path:
     step = chunk_size or default_chunk_size(len(lib.genes))
-    opts = dict(ties=ties, kind=lib.kind, chunk_size=chunk_size, layout=layout)
-    with _writer(out, lib.genes, lib.n, **opts) as w:
+    with _writer(out, lib.genes, lib.n, ties=ties, kind=lib.kind, chunk_size=chunk_size, layout=layout) as w:
         for start in track(range(0, lib.n, step), "building library", total=-(-lib.n // step)):
             stop = min(lib.n, start + step)
             reuse = lib.has_ranks and lib.ties == ties  # stored ranks of the same rule: not ranked again
@@ -648,8 +652,7 @@ def _build_from_gctx(path: Path, out, *, ties: Ties, chunk_size: int | None, lay
     first = read_gctx(path, cidx=[0])
     genes = first.var_names
     step = chunk_size or default_chunk_size(len(genes))
-    opts = dict(ties=ties, kind="signatures", chunk_size=chunk_size, layout=layout)
-    with _writer(out, genes, n, **opts) as w:
+    with _writer(out, genes, n, ties=ties, kind="signatures", chunk_size=chunk_size, layout=layout) as w:
         for start in track(range(0, n, step), "building library", total=-(-n // step)):
             block = read_gctx(path, cidx=list(range(start, min(n, start + step))))
             block = block[:, genes]
