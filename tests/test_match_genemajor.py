@@ -65,6 +65,8 @@ def plain_es(x: np.ndarray, hits: np.ndarray) -> float:
     order = np.argsort(-x, kind="stable")
     is_hit = np.isin(order, hits)
     w = np.abs(x[order]) * is_hit
+    if w.sum() == 0:  # no hit has weight: ES is 0 by definition
+        return 0.0
     rs = np.cumsum(w / w.sum() - (~is_hit) / (len(x) - len(hits)))
     mx, mn = rs.max(), rs.min()
     return mx if mx > -mn else mn
@@ -133,13 +135,18 @@ def test_full_signature_queries_match_memory(lib, gm_path, method):
     np.testing.assert_allclose(disk.to_numpy(), mem.to_numpy(), rtol=1e-12, atol=1e-12)
 
 
-def test_batched_queries_equal_one_by_one(gm_path):
+@pytest.mark.parametrize("walk", [False, True])
+def test_batched_queries_equal_one_by_one(gm_path, monkeypatch, walk):
+    from exprlab.match import _ranks
+
+    if walk:  # batches above this many sets use the walk kernel
+        monkeypatch.setattr(_ranks, "MIN_SETS", 8)
     queries = set_queries(25, seed=7)
     for method in ("wtcs", "ks", "xsum", "pearson"):
         batch = match.score(queries, gm_path, method, top=15, chunk_size=9)
         for name, pair in list(queries.items())[::6]:
             alone = match.score({name: pair}, gm_path, method, top=15)
-            np.testing.assert_array_equal(batch.loc[[name]].to_numpy(), alone.to_numpy())
+            np.testing.assert_allclose(batch.loc[[name]].to_numpy(), alone.to_numpy(), rtol=0, atol=1e-13)
 
 
 @pytest.mark.parametrize("method", ["wtcs", "tau", "xcos", "cosine"])
@@ -240,3 +247,28 @@ def test_stale_offsets_are_recomputed(lib, tmp_path):
         f["exprlab/offsets/rank2"][...] = 0  # as if a tool had rewritten the file
     mem = match.score(set_queries(2), lib, "ks_raw")
     np.testing.assert_array_equal(match.score(set_queries(2), path, "ks_raw").to_numpy(), mem.to_numpy())
+
+
+# ------------------------------------------------------------------ the walk over many sets
+@pytest.mark.parametrize("statistic", ["es", "ks"])
+def test_walk_equals_the_per_set_kernel(statistic):
+    from exprlab.match import _ranks, _walk
+
+    rng = np.random.default_rng(11)
+    x = (np.round(rng.normal(size=(40, 70)) * 2) / 2).astype(np.float32)  # ties in every row
+    x[3] = 0.0  # a constant row: every ES weight is 0
+    r2 = _ranks.doubled_ranks(x)
+    sets = [np.sort(rng.choice(70, int(rng.integers(1, 30)), replace=False)) for _ in range(150)]
+    sets += [np.zeros(0, dtype=np.int64), np.arange(70)]  # empty, and every gene (statistic 0)
+    walked = _walk.walk_statistics(sets, r2, x, weighted=statistic == "es", n_genes=70)
+    per_set = np.column_stack(
+        [_ranks.set_statistics(sets[i : i + 1], r2, x, statistic=statistic)[0] for i in range(len(sets))]
+    ).T
+    np.testing.assert_allclose(walked, per_set, rtol=0, atol=1e-13)
+    # and against the plain definition, ties broken by gene order
+    first = _ranks.doubled_ranks(x, "first")
+    walked = _walk.walk_statistics(sets[:5], first, x, weighted=statistic == "es", n_genes=70)
+    for i, s in enumerate(sets[:5]):
+        for b in (0, 7, 21):
+            ref = plain_es(x[b].astype(np.float64), s) if statistic == "es" else plain_ks(x[b], s)
+            assert walked[i, b] == pytest.approx(ref, abs=1e-12)

@@ -60,8 +60,9 @@ def _strings(group: h5py.Group, name: str, values) -> None:
     group.create_dataset(name, data=np.asarray(values, dtype=object), dtype=h5py.string_dtype())
 
 
-def _decode(raw) -> list[str]:
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in raw]
+def _strings_of(dset: h5py.Dataset) -> np.ndarray:
+    """A string dataset as an array of str (decoded by h5py in one call)."""
+    return dset.asstr()[()]
 
 
 def write_obs(group: h5py.Group, obs: pd.DataFrame) -> None:
@@ -84,9 +85,9 @@ def read_obs(group: h5py.Group) -> pd.DataFrame:
     """The signature metadata written by :func:`write_obs`."""
     cols = {}
     for key, name in json.loads(group.attrs.get("exprlab_columns", "[]")):
-        data = group[key][:]
-        cols[name] = _decode(data) if data.dtype.kind in "OS" else data
-    return pd.DataFrame(cols, index=pd.Index(_decode(group["id"][:])))
+        dset = group[key]
+        cols[name] = _strings_of(dset) if dset.dtype.kind in "OS" else dset[()]
+    return pd.DataFrame(cols, index=pd.Index(_strings_of(group["id"])))
 
 
 def is_gene_major(f: h5py.File) -> bool:
@@ -292,7 +293,7 @@ class GeneMajorLibrary:
             self.kind = str(f.attrs["kind"])
             self.ties = str(f.attrs["ties"])
             self.block = int(f.attrs["block"])
-            self.genes = pd.Index(_decode(f[ROW_META]["id"][:]))
+            self.genes = pd.Index(_strings_of(f[ROW_META]["id"]))
             self.obs = read_obs(f[COL_META])
             self.shape = f[MATRIX].shape
             self.dtypes = {"matrix": f[MATRIX].dtype, "rank2": f[RANKS].dtype}

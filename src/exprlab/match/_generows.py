@@ -5,7 +5,7 @@ its normalisations, XSum, XCos, and cosine/Pearson of gene-set queries; docs/met
 is scored in one pass over the library: the union of every query's genes is read once per
 block of signatures (one ``pread`` per gene and chunk, the next block read on a background
 thread while the kernel scores the current one), the queries are re-indexed to that union and
-the method's own block function scores every query against the block (512 queries at a time). The numbers are those of
+the method's own block function scores every query against the block (1,024 queries at a time). The numbers are those of
 the signature-major path: the block function is the same, told the size of the full gene space
 and given the per-signature sums stored at build time.
 """
@@ -22,7 +22,8 @@ from exprlab.match._genemajor import GeneMajorLibrary
 from exprlab.match._query import Queries
 
 _BLOCK_BYTES = 3 << 27  # working set of one block (384 MB): the union's runs, their transpose, scores
-_QUERY_BATCH = 512  # queries scored against a block at a time (bounds the per-set temporaries)
+_QUERY_BATCH = 1024  # queries scored against a block at a time (bounds the per-set temporaries)
+_VIEW_GENES = 2048  # up to this many genes, blocks stay gene-major (see _read_block)
 
 
 def on_query_genes(queries: Queries) -> tuple[np.ndarray, Queries]:
@@ -60,12 +61,12 @@ def block_rows(lib: GeneMajorLibrary, n_genes: int, n_rows: int, chunk_size: int
     """Signatures per block: ``chunk_size`` if given, else what fits the working-set budget.
 
     A block costs about 12 bytes per (gene, signature) read (the runs and their transpose) and
-    about 64 per (set, signature) (per-set statistics and the temporaries that combine them); blocks are whole chunks when
+    about 40 per (set, signature) (per-set statistics and the temporaries that combine them); blocks are whole chunks when
     they span more than one, so each gene's run is read with one call per chunk.
     """
     if chunk_size:
         return int(chunk_size)
-    per_row = 12 * max(1, n_genes) + 64 * max(1, min(n_rows, 2 * _QUERY_BATCH))
+    per_row = 12 * max(1, n_genes) + 40 * max(1, min(n_rows, 2 * _QUERY_BATCH))
     rows = max(256, _BLOCK_BYTES // per_row)
     if rows >= lib.block:
         rows -= rows % lib.block
@@ -75,10 +76,18 @@ def block_rows(lib: GeneMajorLibrary, n_genes: int, n_rows: int, chunk_size: int
 def _read_block(
     lib: GeneMajorLibrary, fd: int, genes: np.ndarray, lo: int, hi: int, ranks: bool, values: bool
 ):
-    """Signature-major (hi - lo, len(genes)) values and ranks of the block (None when not needed)."""
-    vals = np.ascontiguousarray(lib.read_genes("matrix", genes, lo, hi, fd).T) if values else None
-    r2 = np.ascontiguousarray(lib.read_genes("rank2", genes, lo, hi, fd).T) if ranks else None
-    return vals, r2
+    """(hi - lo, len(genes)) values and ranks of the block (None when not needed).
+
+    A few hundred genes (one query) are handed over as transposed views of the gene-major runs:
+    a signature's genes then sit in as many cache lines, which stay cached across neighbouring
+    signatures. Thousands (a batch) are copied signature-major, which the kernels walk faster.
+    """
+
+    def get(name: str):
+        runs = lib.read_genes(name, genes, lo, hi, fd).T
+        return runs if len(genes) <= _VIEW_GENES else np.ascontiguousarray(runs)
+
+    return (get("matrix") if values else None), (get("rank2") if ranks else None)
 
 
 def run_on_genes(

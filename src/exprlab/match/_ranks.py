@@ -14,8 +14,6 @@ thread pool.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, cast
 
 import numba
@@ -25,6 +23,8 @@ from numba import types
 from numba.core.extending import intrinsic
 
 from exprlab._validation import check_choice
+from exprlab.match._threads import n_threads, run_blocks  # noqa: F401 - n_threads re-exported
+from exprlab.match._walk import MIN_SETS, walk_statistics
 
 Ties = Literal["midrank", "first"]
 TIES: tuple[Ties, ...] = ("midrank", "first")
@@ -87,34 +87,6 @@ def _rank_rows(values: np.ndarray, ties: str, out: np.ndarray) -> None:
         np.put_along_axis(out, order, pos, axis=1)
     else:
         np.put_along_axis(out, order, np.broadcast_to(positions, (n, g)), axis=1)
-
-
-def n_threads() -> int:
-    """Threads used by the kernels (all cores; ``EXPRLAB_THREADS`` overrides)."""
-    env = os.environ.get("EXPRLAB_THREADS")
-    return max(1, int(env)) if env else max(1, os.cpu_count() or 1)
-
-
-def run_blocks(fn, n_rows: int, n_sets: int, *, min_rows: int = 4096, min_sets: int = 16) -> None:
-    """Call ``fn(rows, sets)`` (two slices) over blocks, on a thread pool when worthwhile.
-
-    Large chunks are split by reference rows; a few references scored against many sets (e.g.
-    thousands of drug gene sets against hundreds of disease signatures) are split by sets. The
-    kernel releases the GIL, so threads use every core without copying the chunk.
-    """
-    workers = n_threads()
-    every = slice(None)
-    if workers > 1 and n_rows >= 2 * min_rows:
-        bounds = np.linspace(0, n_rows, workers + 1).astype(int)
-        jobs = [(slice(bounds[i], bounds[i + 1]), every) for i in range(workers)]
-    elif workers > 1 and n_sets >= 2 * min_sets:
-        bounds = np.linspace(0, n_sets, workers + 1).astype(int)
-        jobs = [(every, slice(bounds[i], bounds[i + 1])) for i in range(workers)]
-    else:
-        fn(every, every)
-        return
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda job: fn(*job), jobs))
 
 
 @intrinsic
@@ -192,13 +164,13 @@ def _set_stats_kernel(rank2, values, hits, lengths, n_genes, weighted, out):  # 
                 summary[si] = 0
                 while sword:
                     slow = sword & (~sword + one)
-                    k = (si << 6) + _lowest_bit(slow)
+                    k = (si << 6) + _lowest_bit(slow)  # type: ignore[call-arg]
                     sword ^= slow
                     word = words[k]
                     words[k] = 0
                     while word:
                         low = word & (~word + one)
-                        p = (k << 6) + _lowest_bit(low)
+                        p = (k << 6) + _lowest_bit(low)  # type: ignore[call-arg]
                         word ^= low
                         c = 1
                         if dup:
@@ -273,8 +245,10 @@ def set_statistics(
     out = np.zeros((len(sets), n_rows), dtype=np.float64)
     if not sets or n_rows == 0:
         return out
-    hits, lengths = _hit_matrix(sets)
     weighted = statistic == "es"
+    if len(sets) >= MIN_SETS:  # a batch of queries: one walk down each reference serves every set
+        return walk_statistics(sets, rank2, values, weighted=weighted, n_genes=n_genes)
+    hits, lengths = _hit_matrix(sets)
     vals = values if weighted and values is not None else np.zeros((1, 1), dtype=np.float32)
 
     def block(rows: slice, sel: slice) -> None:
