@@ -170,7 +170,7 @@ def _set_stats_kernel(rank2, values, hits, lengths, n_genes, weighted, out):  # 
                     words[k] = 0
                     while word:
                         low = word & (~word + one)
-                        p = (k << 6) + _lowest_bit(low)  # type: ignore[call-arg]
+                        p = (k << 6) + _lowest_bit(low)
                         word ^= low
                         c = 1
                         if dup:
