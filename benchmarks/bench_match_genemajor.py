@@ -3,7 +3,7 @@
 Generates a synthetic library of ``--n`` x ``--genes`` signatures (standard normal float32,
 seeded) block by block into both layouts (ranks computed once per block and given to both
 writers), unless the files exist. Each scoring case runs in a child process, which reports wall
-and CPU time and its peak resident memory (``ru_maxrss``). Cases: one 150/150 WTCS / KS /
+and CPU time and its peak resident memory (``VmHWM``). Cases: one 150/150 WTCS / KS /
 XSum / gene-set cosine query on both layouts; batches of ``--batches`` WTCS queries on format 2
 (one pass, the union of the queries' genes read once per block) and ``--v1-batch`` on format 1
 (the peer: every query streams every gene). Also printed: the bytes one query must read and the
@@ -47,7 +47,11 @@ def queries_of(n_queries: int, n_genes: int, seed: int) -> dict:
 
 
 def peak_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB -> GiB
+    """Peak resident memory of this process (VmHWM; ru_maxrss would include the parent's at fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024**2  # kB -> GiB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
 def generate(v1: Path, v2: Path, n: int, g: int, seed: int, chunk: int = 4096) -> None:
@@ -102,6 +106,15 @@ def child_score(path: str, method: str, n_queries: int, seed: int, repeats: int,
         "shape": list(s.shape),
         "head": s.to_numpy()[0, :400].tolist(),
     }
+
+
+def child_convert(path: str, out: str) -> dict:
+    """Build a format-2 library from a format-1 one (stored ranks reused), with peak memory."""
+    import exprlab.match as match
+
+    t0 = time.perf_counter()
+    match.build_library(path, out)
+    return {"wall": time.perf_counter() - t0, "peak_gb": peak_gb()}
 
 
 def child_gather(path: str, seed: int) -> dict:
@@ -172,7 +185,9 @@ def report(label: str, info: dict, n: int, n_queries: int) -> float:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--dir", type=Path, default=Path("bench_libraries"), help="folder of the two library files")
+    p.add_argument(
+        "--dir", type=Path, default=Path("bench_libraries"), help="folder of the two library files"
+    )
     p.add_argument("--n", type=int, default=100_000)
     p.add_argument("--genes", type=int, default=12_328)
     p.add_argument("--batches", default="100,1000", help="batch sizes scored on format 2")
@@ -188,6 +203,9 @@ def main() -> None:
     a = p.parse_args()
     if a.child == "score":
         print(json.dumps(child_score(a.path, a.method, a.queries, a.seed, a.repeats, a.cold)))
+        return
+    if a.child == "convert":
+        print(json.dumps(child_convert(a.path, a.method)))
         return
     if a.child == "gather":
         print(json.dumps(child_gather(a.path, a.seed)))
@@ -211,6 +229,12 @@ def main() -> None:
             per[tag] = report(f"{method} {tag}", info, a.n, 1)
             head = info["head"] if method == "wtcs" and tag == "format 2" else head
         print(f"  {method}: format 2 is x{per['format 1'] / per['format 2']:.1f} faster than format 1")
+    conv = a.dir / f"lib_{a.n}_converted.gctx"
+    c = run_child(["--child", "convert", "--path", str(v1), "--method", str(conv)])
+    conv.unlink()
+    print(
+        f"build of format 2 from format 1 (streamed, ranks reused): {c['wall']:.0f} s, peak RSS {c['peak_gb']:.2f} GB"
+    )
     g = run_child(["--child", "gather", "--path", str(v2), "--seed", str(a.seed)])
     print(
         f"one query must read {g['bytes'] / 1e9:.3f} GB (300 genes x ranks + values): gathered in "

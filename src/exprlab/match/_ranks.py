@@ -18,13 +18,11 @@ from typing import Literal, cast
 
 import numba
 import numpy as np
-from llvmlite import ir
-from numba import types
-from numba.core.extending import intrinsic
 
 from exprlab._validation import check_choice
 from exprlab.match._threads import n_threads, run_blocks  # noqa: F401 - n_threads re-exported
 from exprlab.match._walk import MIN_SETS, walk_statistics
+from exprlab.match._walk import lowest_bit as _lowest_bit
 
 Ties = Literal["midrank", "first"]
 TIES: tuple[Ties, ...] = ("midrank", "first")
@@ -87,17 +85,6 @@ def _rank_rows(values: np.ndarray, ties: str, out: np.ndarray) -> None:
         np.put_along_axis(out, order, pos, axis=1)
     else:
         np.put_along_axis(out, order, np.broadcast_to(positions, (n, g)), axis=1)
-
-
-@intrinsic
-def _lowest_bit(typingctx, word):  # pragma: no cover - compiled
-    """Index of the lowest set bit of a non-zero uint64 (one ``tzcnt`` instruction)."""
-    sig = types.uint64(types.uint64)
-
-    def codegen(context, builder, signature, args):
-        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 1))
-
-    return sig, codegen
 
 
 # Fast-math without the no-NaN / no-inf assumptions (the running extremes start at +-inf): lets
