@@ -98,7 +98,7 @@ def _walk_kernel(rank2, values, ptr, owner, lengths, n_genes, weighted, out):  #
             while word:
                 low = word & (~word + one)
                 word ^= low
-                p = (word_index << 6) + lowest_bit(low)
+                p = (word_index << 6) + lowest_bit(low)  # type: ignore[call-arg]
                 u = head[p]
                 head[p] = -1
                 if nxt[u] < 0:  # one column at this rank (no tie): one hit for each of its sets
