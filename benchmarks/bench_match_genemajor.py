@@ -191,6 +191,7 @@ def main() -> None:
     p.add_argument("--n", type=int, default=100_000)
     p.add_argument("--genes", type=int, default=12_328)
     p.add_argument("--batches", default="100,1000", help="batch sizes scored on format 2")
+    p.add_argument("--methods", default="wtcs,ks_raw,xsum,cosine", help="single-query methods")
     p.add_argument("--v1-batch", type=int, default=10, help="batch size scored on format 1 (the peer)")
     p.add_argument("--plain", type=int, default=300, help="signatures scored by the plain loop")
     p.add_argument("--repeats", type=int, default=3)
@@ -221,42 +222,59 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     common = ["--seed", str(a.seed), "--repeats", str(a.repeats)] + (["--cold"] if a.cold else [])
-    head: list[float] = []
-    for method in ("wtcs", "ks_raw", "xsum", "cosine"):
-        per = {}
-        for tag, path in (("format 1", v1), ("format 2", v2)):
-            info = run_child(["--child", "score", "--path", str(path), "--method", method, *common])
-            per[tag] = report(f"{method} {tag}", info, a.n, 1)
-            head = info["head"] if method == "wtcs" and tag == "format 2" else head
-        print(f"  {method}: format 2 is x{per['format 1'] / per['format 2']:.1f} faster than format 1")
+    methods = [m for m in a.methods.split(",") if m]
+    head = single_queries(v1, v2, a.n, methods[:2], common)
+    gather_bound(v2, a.seed)
+    batches(v1, v2, a, [int(x) for x in a.batches.split(",") if x])
+    single_queries(v1, v2, a.n, methods[2:], common)
     conv = a.dir / f"lib_{a.n}_converted.gctx"
     c = run_child(["--child", "convert", "--path", str(v1), "--method", str(conv)])
     conv.unlink()
     print(
         f"build of format 2 from format 1 (streamed, ranks reused): {c['wall']:.0f} s, peak RSS {c['peak_gb']:.2f} GB"
     )
-    g = run_child(["--child", "gather", "--path", str(v2), "--seed", str(a.seed)])
+    per_plain = plain_check(v1, a.plain, a.seed, head)
+    print(
+        f"plain numpy loop: {per_plain * 1e3:.2f} ms/signature -> {per_plain * 1e6 / 3600:.1f} h per query "
+        f"at 1,000,000; scores equal to format 2's on the {a.plain} signatures checked"
+    )
+
+
+def single_queries(v1: Path, v2: Path, n: int, methods: list[str], common: list[str]) -> list[float]:
+    """One 150/150 query per method on both layouts; returns format 2's first WTCS scores."""
+    head: list[float] = []
+    for method in methods:
+        per = {}
+        for tag, path in (("format 1", v1), ("format 2", v2)):
+            info = run_child(["--child", "score", "--path", str(path), "--method", method, *common])
+            per[tag] = report(f"{method} {tag}", info, n, 1)
+            head = info["head"] if method == "wtcs" and tag == "format 2" else head
+        print(f"  {method}: format 2 is x{per['format 1'] / per['format 2']:.1f} faster than format 1")
+    return head
+
+
+def gather_bound(v2: Path, seed: int) -> None:
+    g = run_child(["--child", "gather", "--path", str(v2), "--seed", str(seed)])
     print(
         f"one query must read {g['bytes'] / 1e9:.3f} GB (300 genes x ranks + values): gathered in "
         f"{g['gather']:.2f} s ({g['bytes'] / g['gather'] / 1e9:.1f} GB/s); a plain sequential read of "
         f"as many bytes {g['plain']:.2f} s ({g['bytes'] / g['plain'] / 1e9:.1f} GB/s); ratio "
         f"x{g['gather'] / g['plain']:.1f}"
     )
+
+
+def batches(v1: Path, v2: Path, a, sizes: list[int]) -> None:
+    """WTCS batches: format 2 (one pass) against format 1 (the peer)."""
     one = ["--repeats", "1", "--seed", str(a.seed)]
     info = run_child(["--child", "score", "--path", str(v1), "--queries", str(a.v1_batch), *one])
     per_v1 = report("wtcs format 1 batch", info, a.n, a.v1_batch) / a.v1_batch
-    for b in [int(x) for x in a.batches.split(",") if x]:
+    for b in sizes:
         info = run_child(["--child", "score", "--path", str(v2), "--queries", str(b), *one])
         per_v2 = report("wtcs format 2 batch", info, a.n, b) / b
         print(
             f"  per (query, signature): format 2 {per_v2 * 1e9:.0f} ns, format 1 {per_v1 * 1e9:.0f} ns "
             f"(x{per_v1 / per_v2:.1f}); {b} queries at 1,000,000: {per_v2 * b * 1e6 / 60:.1f} min"
         )
-    per_plain = plain_check(v1, a.plain, a.seed, head)
-    print(
-        f"plain numpy loop: {per_plain * 1e3:.2f} ms/signature -> {per_plain * 1e6 / 3600:.1f} h per query "
-        f"at 1,000,000; scores equal to format 2's on the {a.plain} signatures checked"
-    )
 
 
 if __name__ == "__main__":
