@@ -210,6 +210,7 @@ def main() -> None:
     p.add_argument("--plain", type=int, default=300, help="signatures scored by the plain loop")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--cold", action="store_true", help="drop the page cache first (root)")
+    p.add_argument("--skip-build", action="store_true", help="skip the timed build from format 1")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--child", default="", help=argparse.SUPPRESS)
     p.add_argument("--path", default="", help=argparse.SUPPRESS)
@@ -241,12 +242,13 @@ def main() -> None:
     gather_bound(v2, a.seed)
     batches(v1, v2, a, [int(x) for x in a.batches.split(",") if x])
     single_queries(v1, v2, a.n, methods[2:], common)
-    conv = a.dir / f"lib_{a.n}_converted.gctx"
-    c = run_child(["--child", "convert", "--path", str(v1), "--method", str(conv)])
-    conv.unlink()
-    print(
-        f"build of format 2 from format 1 (streamed, ranks reused): {c['wall']:.0f} s, peak RSS {c['peak_gb']:.2f} GB"
-    )
+    if not a.skip_build:
+        conv = a.dir / f"lib_{a.n}_converted.gctx"
+        c = run_child(["--child", "convert", "--path", str(v1), "--method", str(conv)])
+        conv.unlink()
+        print(
+            f"build of format 2 from format 1 (streamed, ranks reused): {c['wall']:.0f} s, peak RSS {c['peak_gb']:.2f} GB"
+        )
     per_plain = plain_check(v1, a.plain, a.seed, head)
     print(
         f"plain numpy loop: {per_plain * 1e3:.2f} ms/signature -> {per_plain * 1e6 / 3600:.1f} h per query "
