@@ -74,14 +74,28 @@ def block_rows(lib: GeneMajorLibrary, n_genes: int, n_rows: int, chunk_size: int
 
 
 def _read_block(
-    lib: GeneMajorLibrary, fd: int, genes: np.ndarray, lo: int, hi: int, ranks: bool, values: bool
+    lib: GeneMajorLibrary,
+    fd: int,
+    genes: np.ndarray,
+    bounds: list[tuple[int, int]],
+    i: int,
+    ranks: bool,
+    values: bool,
 ):
-    """(hi - lo, len(genes)) values and ranks of the block (None when not needed).
+    """(hi - lo, len(genes)) values and ranks of block ``i`` (None when not needed).
+
+    Before reading, the runs of the next block are announced to the kernel (``advise``), so a
+    cold file is read with many requests in flight.
 
     A few hundred genes (one query) are handed over as transposed views of the gene-major runs:
     a signature's genes then sit in as many cache lines, which stay cached across neighbouring
     signatures. Thousands (a batch) are copied signature-major, which the kernels walk faster.
     """
+    names = (["matrix"] if values else []) + (["rank2"] if ranks else [])
+    for j in ([i] if i == 0 else []) + ([i + 1] if i + 1 < len(bounds) else []):
+        for name in names:  # this block (the first) and the next: their reads queue up on the disk
+            lib.advise(name, genes, *bounds[j], fd)
+    lo, hi = bounds[i]
 
     def get(name: str):
         runs = lib.read_genes(name, genes, lo, hi, fd).T
@@ -130,11 +144,11 @@ def run_on_genes(
     fd = os.open(lib.path, os.O_RDONLY)
     try:
         with ThreadPoolExecutor(1) as reader:  # reads block i + 1 while block i is scored
-            pending = reader.submit(_read_block, lib, fd, genes, *bounds[0], *need)
+            pending = reader.submit(_read_block, lib, fd, genes, bounds, 0, *need)
             for i, (lo, hi) in enumerate(track(bounds, f"scoring ({method.name}, query genes)")):
                 vals, r2 = pending.result()
                 if i + 1 < len(bounds):
-                    pending = reader.submit(_read_block, lib, fd, genes, *bounds[i + 1], *need)
+                    pending = reader.submit(_read_block, lib, fd, genes, bounds, i + 1, *need)
                 block_opts = dict(opts, _n_genes=len(lib.genes))
                 block_opts["_row_stats"] = (len(lib.genes), lib.sums[lo:hi], lib.sumsq[lo:hi])
                 for qlo in range(0, len(sub), _QUERY_BATCH):
