@@ -15,6 +15,7 @@ from exprlab.io import read_gctx
 from exprlab.match import _genemajor
 
 N, G = 53, 90
+GM = "gene_major"
 
 
 def tied_lib(seed=0) -> AnnData:
@@ -49,7 +50,7 @@ def lib():
 @pytest.fixture(scope="module")
 def gm_path(lib, tmp_path_factory):
     # chunks of 7 signatures: several chunks and a partial last one
-    return match.build_library(lib, tmp_path_factory.mktemp("gm") / "lib.gctx", chunk_size=7)
+    return match.build_library(lib, tmp_path_factory.mktemp("gm") / "lib.gctx", chunk_size=7, layout=GM)
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,7 @@ def plain_scores(x: np.ndarray, up: np.ndarray, dn: np.ndarray, method: str, top
 
 @pytest.mark.parametrize("method", ["wtcs", "ks_raw", "xsum", "cosine"])
 def test_scores_match_a_plain_loop(lib, tmp_path, method):
-    path = match.build_library(lib, tmp_path / "first.gctx", ties="first", chunk_size=6)
+    path = match.build_library(lib, tmp_path / "first.gctx", ties="first", chunk_size=6, layout=GM)
     queries = set_queries(3)
     got = match.score(queries, path, method, top=20, chunk_size=4)
     pos = {g: i for i, g in enumerate(lib.var_names)}
@@ -172,7 +173,7 @@ def test_details_keep_the_extras(lib, gm_path):
 def test_format_1_still_read_and_converted(lib, v1_path, tmp_path):
     d = match.DiskLibrary(v1_path)
     assert d.layout == "signature_major" and d.gene_major is None
-    converted = match.build_library(v1_path, tmp_path / "conv.gctx", chunk_size=11)
+    converted = match.build_library(v1_path, tmp_path / "conv.gctx", chunk_size=11, layout=GM)
     assert match.DiskLibrary(converted).layout == "gene_major"
     for method in ("wtcs", "ks", "cosine", "overlap_mimic"):
         mem = match.score(set_queries(3), lib, method)
@@ -242,7 +243,7 @@ def test_bad_layout_is_refused(lib, tmp_path):
 
 
 def test_stale_offsets_are_recomputed(lib, tmp_path):
-    path = match.build_library(lib, tmp_path / "lib.gctx", chunk_size=7)
+    path = match.build_library(lib, tmp_path / "lib.gctx", chunk_size=7, layout=GM)
     with h5py.File(path, "r+") as f:
         f["exprlab/offsets/rank2"][...] = 0  # as if a tool had rewritten the file
     mem = match.score(set_queries(2), lib, "ks_raw")
@@ -272,3 +273,23 @@ def test_walk_equals_the_per_set_kernel(statistic):
         for b in (0, 7, 21):
             ref = plain_es(x[b].astype(np.float64), s) if statistic == "es" else plain_ks(x[b], s)
             assert walked[i, b] == pytest.approx(ref, abs=1e-12)
+
+
+def test_cli_builds_and_scores_a_gene_major_library(lib, tmp_path, capsys):
+    from exprlab.cli import main
+    from exprlab.io import read_table, write_gmt, write_h5ad
+
+    write_h5ad(lib, tmp_path / "lib.h5ad")
+    lib_file = str(tmp_path / "lib.gctx")
+    main(
+        ["library", "build", str(tmp_path / "lib.h5ad"), "--out", lib_file, "--layout", GM, "--ties", "first"]
+    )
+    assert "layout=gene_major" in capsys.readouterr().out
+    up, down = set_queries(1)["q0"]
+    write_gmt({"q0_up": up, "q0_dn": down}, tmp_path / "q.gmt")
+    out = tmp_path / "s.tsv"
+    main(["score", "--query", str(tmp_path / "q.gmt"), "--library", lib_file, "--out", str(out)])
+    got = read_table(out).set_index("signature")["score"].reindex(lib.obs_names).to_numpy()
+    pos = {g: i for i, g in enumerate(lib.var_names)}
+    expected = plain_scores(lib.X, np.array([pos[g] for g in up]), np.array([pos[g] for g in down]), "wtcs")
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)

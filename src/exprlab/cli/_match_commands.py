@@ -154,8 +154,8 @@ def build(
     ties: str = typer.Option("midrank", help="Rank ties: midrank or first."),
     chunk_size: int = typer.Option(None, help="Signatures per chunk while building."),
     layout: str = typer.Option(
-        "gene_major",
-        help="gene_major (a query reads its own genes only; GCTX-compatible) or signature_major (format 1).",
+        "signature_major",
+        help="signature_major (format 1) or gene_major (a rank-based query reads its own genes only; GCTX-compatible).",
     ),
 ) -> None:
     """Build an on-disk library (values + precomputed ranks) from GCTX, h5ad, GMT or a library."""

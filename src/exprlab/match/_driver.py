@@ -91,7 +91,9 @@ def run(
     if reads_query_genes(source, queries, method, ties, backend):
         return run_on_genes(queries, source.gene_major, method, opts, chunk_size, scores_only=scores_only)
     n = source.n
-    step = int(chunk_size or default_chunk_size(len(source.genes)))
+    gm = getattr(source, "gene_major", None)
+    # a gene-major library is read fastest a whole chunk (8,192 signatures) at a time
+    step = int(chunk_size or (gm.block if gm is not None else default_chunk_size(len(source.genes))))
     bounds = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
     ranks = method.needs_ranks
     if backend == "memory":
