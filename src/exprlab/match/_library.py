@@ -1,9 +1,9 @@
 """Signature libraries: in memory (AnnData, optionally with precomputed ranks) or on disk (HDF5).
 
-Two on-disk layouts exist. Format 2 (``layout="gene_major"``, :mod:`exprlab.match._genemajor`)
-stores each gene's run of a block of signatures contiguously inside a GCTX file, so a query
-reads its own genes only. Format 1 (``layout="signature_major"``, this module) stores signatures
-as rows; it is still written on request and read as before::
+Two on-disk layouts exist. Format 1 (``layout="signature_major"``, the default, this module)
+stores signatures as rows; every query reads every gene. Format 2 (``layout="gene_major"``,
+:mod:`exprlab.match._genemajor`) stores each gene's run of a block of signatures contiguously
+inside a GCTX file, so a rank-based query reads its own genes only. Format 1::
 
     attrs: format="exprlab-library", version=1, kind ("signatures" | "genesets"), ties
     values   (n_signatures, n_genes) float32, chunked by signature
