@@ -44,10 +44,20 @@ def gene_to_sets(sets: list[np.ndarray], n_cols: int) -> tuple[np.ndarray, np.nd
     lengths = np.array([len(s) for s in sets], dtype=np.int64)
     genes = np.concatenate([np.asarray(s, dtype=np.int64) for s in sets]) if sets else np.zeros(0, np.int64)
     owner = np.repeat(np.arange(len(sets), dtype=np.int32), lengths)
-    order = np.argsort(genes, kind="stable")
     ptr = np.zeros(n_cols + 1, dtype=np.int64)
     np.cumsum(np.bincount(genes, minlength=n_cols), out=ptr[1:])
-    return ptr, owner[order], lengths
+    return ptr, _bucket_owners(genes, owner, ptr), lengths
+
+
+@numba.njit(cache=True)
+def _bucket_owners(genes, owner, ptr):  # pragma: no cover - compiled
+    """``owner`` reordered by gene (counting sort, stable): the set ids of each column in turn."""
+    out = np.empty_like(owner)
+    fill = ptr[:-1].copy()
+    for i in range(genes.shape[0]):
+        out[fill[genes[i]]] = owner[i]
+        fill[genes[i]] += 1
+    return out
 
 
 # Same fast-math flags as the per-set kernel, so the arithmetic of a step is the same. One
