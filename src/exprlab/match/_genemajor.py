@@ -344,19 +344,23 @@ class GeneMajorLibrary:
     def advise(self, name: str, genes: np.ndarray, start: int, stop: int, fd: int) -> None:
         """Ask the kernel to start reading the runs :meth:`read_genes` will read (cold files).
 
-        One ``posix_fadvise(WILLNEED)`` per (gene, chunk): the reads go to the disk together
-        instead of one after the other; on pages already cached it is a cheap no-op.
+        One ``posix_fadvise(WILLNEED)`` per run of chunks lying end to end (the chunks of
+        consecutive genes usually do): the reads go to the disk together instead of one after
+        the other; on pages already cached it is a cheap no-op.
         """
         if not hasattr(os, "posix_fadvise"):
             return
         size = self.dtypes[name].itemsize
-        offsets = self.offsets[name]
+        chunk = self.block * size
         for k in range(start // self.block, -(-stop // self.block)):
             a = max(start, k * self.block)
             skip = (a - k * self.block) * size
             length = (min(stop, (k + 1) * self.block) - a) * size
-            for off in offsets[k, genes].tolist():
-                os.posix_fadvise(fd, off + skip, length, os.POSIX_FADV_WILLNEED)
+            offs = self.offsets[name][k, genes]
+            breaks = (np.flatnonzero(np.diff(offs) != chunk) + 1).tolist()
+            for i0, i1 in zip([0, *breaks], [*breaks, len(offs)]):
+                span = int(offs[i1 - 1] - offs[i0]) + length
+                os.posix_fadvise(fd, int(offs[i0]) + skip, span, os.POSIX_FADV_WILLNEED)
 
     def read(self, start: int, stop: int, *, ranks: bool, ties: str, values: bool = True):
         """Values and (if asked) doubled ranks of signatures ``start:stop``, signature-major.
