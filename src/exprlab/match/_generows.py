@@ -13,6 +13,7 @@ and given the per-signature sums stored at build time.
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -24,6 +25,7 @@ from exprlab.match._query import Queries
 _BLOCK_BYTES = 3 << 27  # working set of one block (384 MB): the union's runs, their transpose, scores
 _QUERY_BATCH = 1024  # queries scored against a block at a time (bounds the per-set temporaries)
 _VIEW_GENES = 2048  # up to this many genes, blocks stay gene-major (see _read_block)
+_COLD_RATE = 1e9  # bytes/s below which a block is taken to come from the disk, not the page cache
 
 
 def on_query_genes(queries: Queries) -> tuple[np.ndarray, Queries]:
@@ -81,27 +83,30 @@ def _read_block(
     i: int,
     ranks: bool,
     values: bool,
+    advise: bool,
 ):
-    """(hi - lo, len(genes)) values and ranks of block ``i`` (None when not needed).
+    """(hi - lo, len(genes)) values and ranks of block ``i`` (None when not needed), read rate.
 
-    Before reading, the runs of the next block are announced to the kernel (``advise``), so a
-    cold file is read with many requests in flight.
+    With ``advise`` (a cold file), the runs of the next block are first announced to the kernel,
+    so that they are read with many requests in flight rather than one after the other.
 
     A few hundred genes (one query) are handed over as transposed views of the gene-major runs:
     a signature's genes then sit in as many cache lines, which stay cached across neighbouring
     signatures. Thousands (a batch) are copied signature-major, which the kernels walk faster.
     """
     names = (["matrix"] if values else []) + (["rank2"] if ranks else [])
-    for j in ([i] if i == 0 else []) + ([i + 1] if i + 1 < len(bounds) else []):
-        for name in names:  # this block (the first) and the next: their reads queue up on the disk
-            lib.advise(name, genes, *bounds[j], fd)
+    for name in names if advise and i + 1 < len(bounds) else []:
+        lib.advise(name, genes, *bounds[i + 1], fd)  # the next block's reads queue up on the disk
     lo, hi = bounds[i]
+    t0 = time.perf_counter()
 
     def get(name: str):
         runs = lib.read_genes(name, genes, lo, hi, fd).T
         return runs if len(genes) <= _VIEW_GENES else np.ascontiguousarray(runs)
 
-    return (get("matrix") if values else None), (get("rank2") if ranks else None)
+    vals, r2 = (get("matrix") if values else None), (get("rank2") if ranks else None)
+    nbytes = sum(a.nbytes for a in (vals, r2) if a is not None)
+    return vals, r2, nbytes / max(time.perf_counter() - t0, 1e-9)
 
 
 def run_on_genes(
@@ -144,11 +149,12 @@ def run_on_genes(
     fd = os.open(lib.path, os.O_RDONLY)
     try:
         with ThreadPoolExecutor(1) as reader:  # reads block i + 1 while block i is scored
-            pending = reader.submit(_read_block, lib, fd, genes, bounds, 0, *need)
+            pending = reader.submit(_read_block, lib, fd, genes, bounds, 0, *need, False)
             for i, (lo, hi) in enumerate(track(bounds, f"scoring ({method.name}, query genes)")):
-                vals, r2 = pending.result()
+                vals, r2, rate = pending.result()
                 if i + 1 < len(bounds):
-                    pending = reader.submit(_read_block, lib, fd, genes, bounds, i + 1, *need)
+                    cold = rate < _COLD_RATE  # read-ahead hints only help a file not in memory
+                    pending = reader.submit(_read_block, lib, fd, genes, bounds, i + 1, *need, cold)
                 block_opts = dict(opts, _n_genes=len(lib.genes))
                 block_opts["_row_stats"] = (len(lib.genes), lib.sums[lo:hi], lib.sumsq[lo:hi])
                 for qlo in range(0, len(sub), _QUERY_BATCH):
