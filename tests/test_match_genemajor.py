@@ -293,3 +293,17 @@ def test_cli_builds_and_scores_a_gene_major_library(lib, tmp_path, capsys):
     pos = {g: i for i, g in enumerate(lib.var_names)}
     expected = plain_scores(lib.X, np.array([pos[g] for g in up]), np.array([pos[g] for g in down]), "wtcs")
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+
+
+def test_dask_backend_on_a_gene_major_library(lib, gm_path):
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        for method in ("wtcs", "ks", "cosine", "overlap_reverse"):
+            mem = match.score(set_queries(3), lib, method)
+            got = match.score(set_queries(3), gm_path, method, backend="dask", client=client, chunk_size=10)
+            np.testing.assert_allclose(got.to_numpy(), mem.to_numpy(), rtol=1e-12, atol=1e-12)
