@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from exprlab._progress import track
-from exprlab.match._genemajor import GeneMajorLibrary
+from exprlab.match._genemajor import GeneMajorLibrary, transposed
 from exprlab.match._query import Queries
 
 _BLOCK_BYTES = 3 << 27  # working set of one block (384 MB): the union's runs, their transpose, scores
@@ -101,8 +101,8 @@ def _read_block(
     t0 = time.perf_counter()
 
     def get(name: str):
-        runs = lib.read_genes(name, genes, lo, hi, fd).T
-        return runs if len(genes) <= _VIEW_GENES else np.ascontiguousarray(runs)
+        runs = lib.read_genes(name, genes, lo, hi, fd)
+        return runs.T if len(genes) <= _VIEW_GENES else transposed(runs)
 
     vals, r2 = (get("matrix") if values else None), (get("rank2") if ranks else None)
     nbytes = sum(a.nbytes for a in (vals, r2) if a is not None)
