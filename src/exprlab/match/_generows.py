@@ -24,7 +24,6 @@ from exprlab.match._query import Queries
 
 _BLOCK_BYTES = 3 << 27  # working set of one block (384 MB): the union's runs, their transpose, scores
 _QUERY_BATCH = 1024  # queries scored against a block at a time (bounds the per-set temporaries)
-_VIEW_GENES = 2048  # up to this many genes, blocks stay gene-major (see _read_block)
 _COLD_RATE = 1e9  # bytes/s below which a block is taken to come from the disk, not the page cache
 
 
@@ -90,9 +89,8 @@ def _read_block(
     With ``advise`` (a cold file), the runs of the next block are first announced to the kernel,
     so that they are read with many requests in flight rather than one after the other.
 
-    A few hundred genes (one query) are handed over as transposed views of the gene-major runs:
-    a signature's genes then sit in as many cache lines, which stay cached across neighbouring
-    signatures. Thousands (a batch) are copied signature-major, which the kernels walk faster.
+    The gene-major runs are transposed (by tiles) into signature-major rows, so that the
+    kernels find a signature's genes side by side rather than a page apart.
     """
     names = (["matrix"] if values else []) + (["rank2"] if ranks else [])
     for name in names if advise and i + 1 < len(bounds) else []:
@@ -101,8 +99,7 @@ def _read_block(
     t0 = time.perf_counter()
 
     def get(name: str):
-        runs = lib.read_genes(name, genes, lo, hi, fd)
-        return runs.T if len(genes) <= _VIEW_GENES else transposed(runs)
+        return transposed(lib.read_genes(name, genes, lo, hi, fd))
 
     vals, r2 = (get("matrix") if values else None), (get("rank2") if ranks else None)
     nbytes = sum(a.nbytes for a in (vals, r2) if a is not None)
