@@ -22,7 +22,7 @@ from exprlab._validation import check_count
 from exprlab.cli._app import app
 
 if TYPE_CHECKING:
-    from exprlab.match import MatchMethod, ReferenceRule, Ties
+    from exprlab.match import Layout, MatchMethod, ReferenceRule, Ties
 
 library_app = typer.Typer(no_args_is_help=True, help="Build on-disk signature libraries.")
 app.add_typer(library_app, name="library")
@@ -160,13 +160,22 @@ def build(
     ties: str = typer.Option("midrank", help="Rank ties: midrank or first."),
     chunk_size: int = typer.Option(None, help="Signatures per chunk while building."),
     force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
+    layout: str = typer.Option(
+        "signature_major",
+        help="signature_major (format 1) or gene_major (a rank-based query reads its own genes only; GCTX-compatible).",
+    ),
 ) -> None:
-    """Build an on-disk library (values + precomputed ranks, chunked by signature)."""
+    """Build an on-disk library (values + precomputed ranks) from GCTX, h5ad, GMT or a library."""
     # deferred: the library is loaded only when the command runs, so `exprlab --help` stays fast
     from exprlab.match import DiskLibrary, build_library
 
     check_count(chunk_size, "--chunk-size", minimum=1, allow_none=True)
-    with claim_output(out, kind="library", inputs=[source], force=force, suffixes=(".h5", ".hdf5")):
-        path = build_library(source, out, ties=cast("Ties", ties), chunk_size=chunk_size)
+    with claim_output(out, kind="library", inputs=[source], force=force, suffixes=(".h5", ".hdf5", ".gctx")):
+        path = build_library(
+            source, out, ties=cast("Ties", ties), chunk_size=chunk_size, layout=cast("Layout", layout)
+        )
     lib = DiskLibrary(path)
-    print(f"wrote {path}: {lib.n} signatures x {len(lib.genes)} genes ({lib.kind}, ties={lib.ties})")
+    print(
+        f"wrote {path}: {lib.n} signatures x {len(lib.genes)} genes ({lib.kind}, ties={lib.ties}, "
+        f"layout={lib.layout})"
+    )

@@ -5,8 +5,11 @@ definitions are in docs/methods.md §1.
 """
 
 from exprlab.match._aggregate import ReferenceRule, aggregate_queries, aggregate_references
+from exprlab.match._genemajor import GeneMajorWriter
 from exprlab.match._library import (
+    LAYOUTS,
     DiskLibrary,
+    Layout,
     LibraryWriter,
     MemoryLibrary,
     build_library,
@@ -20,6 +23,8 @@ from exprlab.match._ranks import Ties
 from exprlab.match._score import METHODS, MatchMethod, MatchResult, score, score_details, score_long
 
 __all__ = [
+    "LAYOUTS",
+    "Layout",
     "Ties",
     "ReferenceRule",
     "METHODS",
@@ -37,6 +42,7 @@ __all__ = [
     "aggregate_references",
     "aggregate_queries",
     "LibraryWriter",
+    "GeneMajorWriter",
     "DiskLibrary",
     "MemoryLibrary",
     "Queries",

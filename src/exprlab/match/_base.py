@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,13 +22,23 @@ REGISTRY: dict[str, Method] = {}
 
 @dataclass(frozen=True)
 class Method:
-    """A scoring method: its block function, optional library-wide step and needs."""
+    """A scoring method: its block function, optional library-wide step and needs.
+
+    ``needs_values`` is False for methods that use ranks only (KS), so a library with stored
+    ranks is not read for values. ``query_genes`` says, for given queries, whether ``chunk``
+    gives the same numbers from the queries' genes alone: it is then called with the block's
+    columns restricted to those genes (queries re-indexed to them) and ``opts["_n_genes"]``
+    holding the size of the full gene space, ``opts["_row_stats"]`` the block's per-signature
+    (sum, sum of squares) over every gene.
+    """
 
     name: str
     chunk: Callable[..., dict[str, np.ndarray]]
     finalize: Callable[..., dict[str, np.ndarray]] | None = None
     needs_ranks: bool = False
     needs_vectors: bool = False
+    needs_values: bool = True
+    query_genes: Callable[[Any], bool] | None = None
     extra_queries: Callable | None = None
     options: tuple[str, ...] = field(default_factory=tuple)
     description: str = ""
@@ -62,6 +73,11 @@ def combine_up_down(up: np.ndarray, down: np.ndarray, n_up, n_down, *, rule: str
 def set_sizes(queries) -> tuple[np.ndarray, np.ndarray]:
     """Numbers of up and down genes of each query."""
     return (np.array([len(u) for u in queries.up]), np.array([len(d) for d in queries.down]))
+
+
+def always(queries) -> bool:
+    """``Method.query_genes`` of a method that reads only the queries' genes for any query."""
+    return True
 
 
 def row_slices(n: int, step: int = 2048):

@@ -40,14 +40,21 @@ def dense_moments(q: np.ndarray, v: np.ndarray):
     return n, sq, sqq, sr, srr, sqr
 
 
-def sparse_moments(qs: sp.csr_matrix, v: np.ndarray):
-    """The same sums for sparse query rows defined on every gene (implicit zeros)."""
-    n = np.full((qs.shape[0], 1), float(v.shape[1]))
+def sparse_moments(qs: sp.csr_matrix, v: np.ndarray, stats=None):
+    """The same sums for sparse query rows defined on every gene (implicit zeros).
+
+    ``stats`` = (n_genes, sum, sum of squares of each row of ``v`` over every gene) when ``v``
+    holds only the columns the queries use (a gene-major library stores those sums).
+    """
+    if stats is None:
+        stats = (v.shape[1], v.sum(axis=1), (v * v).sum(axis=1))
+    n_genes, row_sum, row_sumsq = stats
+    n = np.full((qs.shape[0], 1), float(n_genes))
     sq = np.asarray(qs.sum(axis=1))
     sqq = np.asarray(qs.multiply(qs).sum(axis=1))
     sqr = np.asarray(v @ qs.T).T
-    sr = np.broadcast_to(v.sum(axis=1)[None, :], sqr.shape)
-    srr = np.broadcast_to((v * v).sum(axis=1)[None, :], sqr.shape)
+    sr = np.broadcast_to(np.asarray(row_sum)[None, :], sqr.shape)
+    srr = np.broadcast_to(np.asarray(row_sumsq)[None, :], sqr.shape)
     return n, sq, sqq, sr, srr, sqr
 
 
@@ -98,12 +105,12 @@ def _spearman_dense(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     return out
 
 
-def _block(kind: str, queries, qs: slice, v: np.ndarray) -> np.ndarray:
+def _block(kind: str, queries, qs: slice, v: np.ndarray, stats=None) -> np.ndarray:
     if queries.kind == "sets":
         signed = queries.signed_sets(qs)
         if kind == "spearman":
             return pearson_from(sparse_moments(_set_rank_offsets(signed), rankdata(v, axis=1)))
-        moments = sparse_moments(signed, v)
+        moments = sparse_moments(signed, v, stats)
     else:
         q = queries.dense_vectors(qs)
         if kind == "spearman":
@@ -112,23 +119,34 @@ def _block(kind: str, queries, qs: slice, v: np.ndarray) -> np.ndarray:
     return pearson_from(moments) if kind == "pearson" else cosine_from(moments)
 
 
-def vector_scores(kind: str, queries, values: np.ndarray) -> np.ndarray:
-    """``kind`` in cosine/pearson/spearman of every query against every row of ``values``."""
+def vector_scores(kind: str, queries, values: np.ndarray, opts=None) -> np.ndarray:
+    """``kind`` in cosine/pearson/spearman of every query against every row of ``values``.
+
+    With ``opts["_row_stats"]`` (gene-set queries on a gene-major library), ``values`` holds the
+    queries' genes only and the stored per-signature sums stand for the other genes.
+    """
     out = np.empty((len(queries), values.shape[0]))
+    stats = (opts or {}).get("_row_stats")
     batch = _QUERY_BATCH * (8 if queries.kind == "sets" else 1)  # sparse rows are light
     for qlo in range(0, len(queries), batch):
         qs = slice(qlo, min(len(queries), qlo + batch))
         for lo, hi in row_slices(values.shape[0]):
-            out[qs, lo:hi] = _block(kind, queries, qs, values[lo:hi].astype(np.float64))
+            part = None if stats is None else (stats[0], stats[1][lo:hi], stats[2][lo:hi])
+            out[qs, lo:hi] = _block(kind, queries, qs, values[lo:hi].astype(np.float64), part)
     return out
 
 
+def _sets_only(queries) -> bool:
+    """Gene-set queries need only their genes' values (full signatures need every gene)."""
+    return queries.kind == "sets"
+
+
 def _cosine(queries, values, rank2, opts):
-    return {"score": vector_scores("cosine", queries, values)}
+    return {"score": vector_scores("cosine", queries, values, opts)}
 
 
 def _pearson(queries, values, rank2, opts):
-    return {"score": vector_scores("pearson", queries, values)}
+    return {"score": vector_scores("pearson", queries, values, opts)}
 
 
 def _spearman(queries, values, rank2, opts):
@@ -136,10 +154,22 @@ def _spearman(queries, values, rank2, opts):
 
 
 COSINE = register(
-    Method("cosine", _cosine, needs_vectors=True, description="cosine similarity over shared genes")
+    Method(
+        "cosine",
+        _cosine,
+        needs_vectors=True,
+        query_genes=_sets_only,
+        description="cosine similarity over shared genes",
+    )
 )
 PEARSON = register(
-    Method("pearson", _pearson, needs_vectors=True, description="Pearson correlation over shared genes")
+    Method(
+        "pearson",
+        _pearson,
+        needs_vectors=True,
+        query_genes=_sets_only,
+        description="Pearson correlation over shared genes",
+    )
 )
 SPEARMAN = register(
     Method("spearman", _spearman, needs_vectors=True, description="Spearman correlation over shared genes")

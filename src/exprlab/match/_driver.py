@@ -1,5 +1,8 @@
 """The chunking driver: scores queries against a library block by block, on one of two backends.
 
+On a gene-major library (format 2), a method that needs only the queries' genes reads just
+those (:mod:`exprlab.match._generows`); every other case reads whole signatures block by block.
+
 ``backend="memory"`` runs in this process; the library is either held in memory (AnnData or a
 prepared library) or streamed from an on-disk library in bounded chunks. ``backend="dask"``
 submits the same block function to a ``dask.distributed`` cluster (the ``client`` option, or the
@@ -17,7 +20,8 @@ from exprlab._progress import make_progress, track
 from exprlab._validation import check_choice, check_count
 from exprlab.errors import InvalidParameterError
 from exprlab.match import _base
-from exprlab.match._library import DiskLibrary, check_finite, default_chunk_size
+from exprlab.match._generows import run_on_genes
+from exprlab.match._library import DiskLibrary, default_chunk_size
 from exprlab.match._ranks import doubled_ranks
 
 Backend = Literal["memory", "dask"]
@@ -31,43 +35,80 @@ def block_scores(method_name: str, queries, values, rank2, opts) -> dict[str, np
 
 
 def _disk_block(method_name, queries, path, names, start, stop, ranks, ties, opts):
-    """Read signatures ``start:stop`` of an on-disk library and score them (Dask task)."""
+    """Read signatures ``start:stop`` of a format-1 library and score them (Dask task).
+
+    Values were checked finite when the library was built; KS reads ranks only.
+    """
     with h5py.File(path, "r") as f:
-        values = f["values"][start:stop]
+        stored = ranks and "rank2" in f and str(f.attrs["ties"]) == ties
+        need_values = _base.REGISTRY[method_name].needs_values or not stored
+        values = f["values"][start:stop] if need_values else None
         rank2 = None
-        if ranks:
-            if "rank2" in f and str(f.attrs["ties"]) == ties:
-                rank2 = f["rank2"][start:stop]
-            else:
-                rank2 = doubled_ranks(values, ties)
-    check_finite(values, names, str(path))
+        if stored:
+            rank2 = f["rank2"][start:stop]
+        elif ranks:
+            rank2 = doubled_ranks(f["values"][start:stop] if values is None else values, ties)
     return block_scores(method_name, queries, values, rank2, opts)
 
 
 def _memory_block(method_name, queries, source, start, stop, ranks, ties, opts):
-    values, rank2 = source.read(start, stop, ranks=ranks, ties=ties)
+    need_values = _base.REGISTRY[method_name].needs_values
+    values, rank2 = source.read(start, stop, ranks=ranks, ties=ties, values=need_values)
     return block_scores(method_name, queries, values, rank2, opts)
 
 
+def reads_query_genes(source, queries, method, ties: str, backend: str) -> bool:
+    """Whether scoring can read only the queries' genes (gene-major library, method allows it)."""
+    gm = getattr(source, "gene_major", None)
+    return (
+        backend == "memory"
+        and gm is not None
+        and method.query_genes is not None
+        and method.query_genes(queries)
+        and (not method.needs_ranks or ties == gm.ties)
+    )
+
+
 def run(
-    queries, source, method, *, backend: str, chunk_size: int | None, ties: str, opts: dict, client=None
+    queries,
+    source,
+    method,
+    *,
+    backend: str,
+    chunk_size: int | None,
+    ties: str,
+    opts: dict,
+    client=None,
+    scores_only: bool = False,
 ) -> dict[str, np.ndarray]:
-    """Score ``queries`` against every signature of ``source``; return the named matrices."""
+    """Score ``queries`` against every signature of ``source``; return the named matrices.
+
+    ``scores_only`` keeps the main matrix only (the caller drops the extras), so a batch of
+    many queries holds one queries x signatures matrix instead of three.
+    """
     check_choice(backend, "backend", BACKENDS)
     check_count(chunk_size, "chunk_size", minimum=1, allow_none=True)  # type: ignore[arg-type]
+    if reads_query_genes(source, queries, method, ties, backend):
+        return run_on_genes(queries, source.gene_major, method, opts, chunk_size, scores_only=scores_only)
     n = source.n
-    step = int(chunk_size or default_chunk_size(len(source.genes)))
+    gm = getattr(source, "gene_major", None)
+    # a gene-major library is read fastest a whole chunk (8,192 signatures) at a time
+    step = int(chunk_size or (gm.block if gm is not None else default_chunk_size(len(source.genes))))
     bounds = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
     ranks = method.needs_ranks
     if backend == "memory":
         blocks = [
-            _memory_block(method.name, queries, source, lo, hi, ranks, ties, opts)
+            _kept(_memory_block(method.name, queries, source, lo, hi, ranks, ties, opts), scores_only)
             for lo, hi in track(bounds, f"scoring ({method.name})")
         ]
     else:
         blocks = _run_dask(queries, source, method, bounds, ranks, ties, opts, client)
     keys = blocks[0].keys()
     return {k: np.concatenate([b[k] for b in blocks], axis=1) for k in keys}
+
+
+def _kept(parts: dict[str, np.ndarray], scores_only: bool) -> dict[str, np.ndarray]:
+    return {"score": parts["score"]} if scores_only else parts
 
 
 def _run_dask(queries, source, method, bounds, ranks, ties, opts, client):
@@ -92,13 +133,13 @@ def _run_dask(queries, source, method, bounds, ranks, ties, opts, client):
     q = client.scatter(queries, broadcast=True, hash=False)
     futures = []
     for lo, hi in bounds:
-        if isinstance(source, DiskLibrary):
+        if isinstance(source, DiskLibrary) and source.gene_major is None:
             names = source.obs.index[lo:hi].to_numpy()
             fut = client.submit(
                 _disk_block, method.name, q, str(source.path), names, lo, hi, ranks, ties, opts, pure=False
             )
         else:
-            values, rank2 = source.read(lo, hi, ranks=ranks, ties=ties)
+            values, rank2 = source.read(lo, hi, ranks=ranks, ties=ties, values=method.needs_values)
             fut = client.submit(block_scores, method.name, q, values, rank2, opts, pure=False)
         futures.append(fut)
     order = {f.key: i for i, f in enumerate(futures)}

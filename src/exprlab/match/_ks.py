@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from exprlab.match._base import Method, combine_up_down, register, set_sizes
+from exprlab.match._base import Method, always, combine_up_down, register, set_sizes
 from exprlab.match._ranks import set_statistics
 
 
 def _chunk(queries, values, rank2, opts) -> dict[str, np.ndarray]:
-    both = set_statistics(queries.up + queries.down, rank2, None, statistic="ks")
+    both = set_statistics(
+        queries.up + queries.down, rank2, None, statistic="ks", n_genes=opts.get("_n_genes")
+    )
     ks_up, ks_dn = both[: len(queries)], both[len(queries) :]
     n_up, n_dn = set_sizes(queries)
     raw = combine_up_down(ks_up, ks_dn, n_up, n_dn, rule="opposite")
@@ -43,9 +45,19 @@ KS = register(
         _chunk,
         _finalize_scaled,
         needs_ranks=True,
+        needs_values=False,
+        query_genes=always,
         description="KS connectivity, scaled over the library (CMap 2006)",
     )
 )
 KS_RAW = register(
-    Method("ks_raw", _chunk, None, needs_ranks=True, description="KS connectivity, raw score (CMap 2006)")
+    Method(
+        "ks_raw",
+        _chunk,
+        None,
+        needs_ranks=True,
+        needs_values=False,
+        query_genes=always,
+        description="KS connectivity, raw score (CMap 2006)",
+    )
 )

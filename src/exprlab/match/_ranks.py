@@ -5,26 +5,29 @@ midranks of tied values, which are multiples of 1/2, stay integers: an ``int16``
 them for up to 16,383 genes, half the memory of ``int32``.
 
 For a gene set S of t genes scored against a chunk of references, the only work per reference
-is: gather the t doubled ranks of S, put them in order (a bitmap over the rank range, read back
-word by word: O(t + n/64), no comparisons), then evaluate the running sum at the hits. That is
-far less than the O(n log n) of sorting the whole reference per query. The kernel is compiled
-with numba, releases the GIL and runs on row blocks in a thread pool.
+is: gather the t doubled ranks of S, put them in order (a two-level bitmap over the rank range,
+read back through its non-empty words only: O(t + n/4096), no comparisons), then evaluate the
+running sum at the hits. That is far less than the O(n log n) of sorting the whole reference
+per query. The kernel is compiled with numba, releases the GIL and runs on row blocks in a
+thread pool.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, cast
 
 import numba
 import numpy as np
 
 from exprlab._validation import check_choice
+from exprlab.match._threads import n_threads, run_blocks  # noqa: F401 - n_threads re-exported
+from exprlab.match._walk import MIN_SETS, walk_statistics
+from exprlab.match._walk import lowest_bit as _lowest_bit
 
 Ties = Literal["midrank", "first"]
 TIES: tuple[Ties, ...] = ("midrank", "first")
 _PAD16 = np.iinfo(np.int16).max
+_RANK_BLOCK = 1 << 21  # values ranked at a time: the argsort's int64 temporaries stay near 16 MB
 
 
 def check_ties(ties: str | None) -> Ties:
@@ -44,14 +47,22 @@ def doubled_ranks(values: np.ndarray, ties: str = "midrank") -> np.ndarray:
     ``ties="midrank"`` gives tied values the average of their ranks (so the result does not
     depend on gene order); ``ties="first"`` breaks ties by gene order (column position).
     One argsort per row; tie blocks are then found on the sorted values (midranks) or the
-    tied rows re-sorted stably (first).
+    tied rows re-sorted stably (first). Rows are ranked a few at a time, so the temporaries
+    (int64 argsort, sorted copy) stay a few megabytes whatever the size of ``values``.
     """
     check_ties(ties)
     values = np.asarray(values)
     n, g = values.shape
     out = np.empty((n, g), dtype=rank_dtype(g))
-    if n == 0:
-        return out
+    step = max(1, _RANK_BLOCK // max(1, g))  # bounds the int64 argsort temporaries
+    for lo in range(0, n, step):
+        _rank_rows(values[lo : lo + step], ties, out[lo : lo + step])
+    return out
+
+
+def _rank_rows(values: np.ndarray, ties: str, out: np.ndarray) -> None:
+    """:func:`doubled_ranks` of a few rows, written into ``out``."""
+    n, g = values.shape
     neg = -values
     order = np.argsort(neg, axis=1)  # vectorised quicksort; rows with ties are fixed below
     sorted_vals = np.take_along_axis(neg, order, axis=1)
@@ -74,41 +85,6 @@ def doubled_ranks(values: np.ndarray, ties: str = "midrank") -> np.ndarray:
         np.put_along_axis(out, order, pos, axis=1)
     else:
         np.put_along_axis(out, order, np.broadcast_to(positions, (n, g)), axis=1)
-    return out
-
-
-def n_threads() -> int:
-    """Threads used by the kernels (all cores; ``EXPRLAB_THREADS`` overrides)."""
-    env = os.environ.get("EXPRLAB_THREADS")
-    return max(1, int(env)) if env else max(1, os.cpu_count() or 1)
-
-
-def run_blocks(fn, n_rows: int, n_sets: int, *, min_rows: int = 4096, min_sets: int = 16) -> None:
-    """Call ``fn(rows, sets)`` (two slices) over blocks, on a thread pool when worthwhile.
-
-    Large chunks are split by reference rows; a few references scored against many sets (e.g.
-    thousands of drug gene sets against hundreds of disease signatures) are split by sets. The
-    kernel releases the GIL, so threads use every core without copying the chunk.
-    """
-    workers = n_threads()
-    every = slice(None)
-    if workers > 1 and n_rows >= 2 * min_rows:
-        bounds = np.linspace(0, n_rows, workers + 1).astype(int)
-        jobs = [(slice(bounds[i], bounds[i + 1]), every) for i in range(workers)]
-    elif workers > 1 and n_sets >= 2 * min_sets:
-        bounds = np.linspace(0, n_sets, workers + 1).astype(int)
-        jobs = [(every, slice(bounds[i], bounds[i + 1])) for i in range(workers)]
-    else:
-        fn(every, every)
-        return
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda job: fn(*job), jobs))
-
-
-_DEBRUIJN = np.uint64(0x022FDD63CC95386D)
-_DEBRUIJN_TABLE = np.zeros(64, dtype=np.int64)
-for _i in range(64):  # index of the lowest set bit from the top 6 bits of (bit * constant)
-    _DEBRUIJN_TABLE[(((1 << _i) * int(_DEBRUIJN)) % (1 << 64)) >> 58] = _i
 
 
 # Fast-math without the no-NaN / no-inf assumptions (the running extremes start at +-inf): lets
@@ -118,12 +94,12 @@ for _i in range(64):  # index of the lowest set bit from the top 6 bits of (bit 
 # bitmap and counters live across the gather and the running sum, and a call between them in
 # the innermost loop would cost speed.
 @numba.njit(nogil=True, cache=True, fastmath={"nsz", "arcp", "contract", "reassoc"}, error_model="numpy")
-def _set_stats_kernel(rank2, values, hits, lengths, n_genes, weighted, table, out):  # pragma: no cover
+def _set_stats_kernel(rank2, values, hits, lengths, n_genes, weighted, out):  # pragma: no cover
     """KS (``weighted=False``) or weighted ES of every set (row of ``hits``) against every row.
 
-    The hits' doubled ranks are bucketed in a bitmap over [0, 2N] and read back in increasing
-    order, which sorts them in O(t + N/64) without comparisons; repeated midranks (ties) are
-    counted aside. Tied hits share a value, hence a weight.
+    The hits' doubled ranks are bucketed in a bitmap over [0, 2N], with a summary bitmap of its
+    non-empty words, and read back in increasing order (lowest set bit first), which sorts them
+    in O(t + N/4096) without comparisons; repeated midranks (ties) are counted aside. Tied hits share a value, hence a weight.
 
     KS (Lamb 2006): a = max_j (j/t - V(j)/n), b = max_j (V(j)/n - (j-1)/t), KS = a if a > b
     else -b, evaluated in exact integer arithmetic (units of 1/(2tn)), so exact ties a == b
@@ -136,10 +112,10 @@ def _set_stats_kernel(rank2, values, hits, lengths, n_genes, weighted, table, ou
     """
     n_words = (2 * n_genes + 1) // 64 + 1
     words = np.zeros(n_words, dtype=np.uint64)
+    summary = np.zeros(n_words // 64 + 1, dtype=np.uint64)  # bit k set <=> words[k] != 0
     extra = np.zeros(2 * n_genes + 1, dtype=np.int32)
     weight = np.zeros(2 * n_genes + 1, dtype=np.float64)
     one = np.uint64(1)
-    six = np.uint64(58)
     for b in range(rank2.shape[0]):
         for q in range(hits.shape[0]):
             t = lengths[q]
@@ -157,6 +133,7 @@ def _set_stats_kernel(rank2, values, hits, lengths, n_genes, weighted, table, ou
                     dup = True
                 else:
                     words[p >> 6] |= bit
+                    summary[p >> 12] |= one << np.uint64((p >> 6) & 63)
                 if weighted:
                     w = abs(values[b, g])
                     weight[p] = w
@@ -169,34 +146,38 @@ def _set_stats_kernel(rank2, values, hits, lengths, n_genes, weighted, table, ou
             lo = np.inf
             ia = -(1 << 62)  # integer KS numerators, units of 1 / (2 t n)
             ib = -(1 << 62)
-            for k in range(n_words):
-                word = words[k]
-                if word == 0:
-                    continue
-                words[k] = 0
-                while word:
-                    low = word & (~word + one)
-                    p = (k << 6) + table[(low * _DEBRUIJN) >> six]
-                    word ^= low
-                    c = 1
-                    if dup:
-                        c += extra[p]
-                        extra[p] = 0
-                    if weighted:
-                        # c tied hits share the block's midrank v and one weight; they are laid
-                        # out together at the block's centre, its misses split evenly around
-                        # them, so the misses before them are v - (j + (c + 1) / 2): order-free,
-                        # and within the misses before and after the block (ES stays in [-1, 1])
-                        d = (p * 0.5 - j - (c + 1) * 0.5) * miss
-                        lo = min(lo, cum - d)
-                        cum += c * weight[p] * scale
-                        hi = max(hi, cum - d)
-                        j += c
-                    else:
-                        for _ in range(c):
-                            j += 1
-                            ia = max(ia, 2 * j * n_genes - p * t)
-                            ib = max(ib, p * t - 2 * (j - 1) * n_genes)
+            for si in range(summary.shape[0]):
+                sword = summary[si]
+                summary[si] = 0
+                while sword:
+                    slow = sword & (~sword + one)
+                    k = (si << 6) + _lowest_bit(slow)  # type: ignore[call-arg]
+                    sword ^= slow
+                    word = words[k]
+                    words[k] = 0
+                    while word:
+                        low = word & (~word + one)
+                        p = (k << 6) + _lowest_bit(low)
+                        word ^= low
+                        c = 1
+                        if dup:
+                            c += extra[p]
+                            extra[p] = 0
+                        if weighted:
+                            # c tied hits share the block's midrank v and one weight; they are laid
+                            # out together at the block's centre, its misses split evenly around
+                            # them, so the misses before them are v - (j + (c + 1) / 2): order-free,
+                            # and within the misses before and after the block (ES stays in [-1, 1])
+                            d = (p * 0.5 - j - (c + 1) * 0.5) * miss
+                            lo = min(lo, cum - d)
+                            cum += c * weight[p] * scale
+                            hi = max(hi, cum - d)
+                            j += c
+                        else:
+                            for _ in range(c):
+                                j += 1
+                                ia = max(ia, 2 * j * n_genes - p * t)
+                                ib = max(ib, p * t - 2 * (j - 1) * n_genes)
             if weighted:
                 out[q, b] = 0.0 if total == 0.0 else (hi if hi > -lo else lo)
             else:
@@ -224,6 +205,7 @@ def set_statistics(
     values: np.ndarray | None,
     *,
     statistic: str,
+    n_genes: int | None = None,
 ) -> np.ndarray:
     """KS (``statistic="ks"``) or weighted ES (``"es"``) of each set against each reference row.
 
@@ -235,17 +217,25 @@ def set_statistics(
         Doubled ranks of the chunk (references x genes).
     values
         The chunk's values (weights of the ES); unused for KS.
+    statistic
+        ``"ks"`` or ``"es"``.
+    n_genes
+        Size of the reference's gene space when ``rank2`` holds only some of its genes (the
+        columns the sets use, as read from a gene-major library); default ``rank2.shape[1]``.
 
     Returns
     -------
     (n_sets, n_references) float64 matrix.
     """
-    n_rows, n_genes = rank2.shape
+    n_rows, n_cols = rank2.shape
+    n_genes = n_cols if n_genes is None else n_genes
     out = np.zeros((len(sets), n_rows), dtype=np.float64)
     if not sets or n_rows == 0:
         return out
-    hits, lengths = _hit_matrix(sets)
     weighted = statistic == "es"
+    if len(sets) >= MIN_SETS:  # a batch of queries: one walk down each reference serves every set
+        return walk_statistics(sets, rank2, values, weighted=weighted, n_genes=n_genes)
+    hits, lengths = _hit_matrix(sets)
     vals = values if weighted and values is not None else np.zeros((1, 1), dtype=np.float32)
 
     def block(rows: slice, sel: slice) -> None:
@@ -256,7 +246,6 @@ def set_statistics(
             lengths[sel],
             n_genes,
             weighted,
-            _DEBRUIJN_TABLE,
             out[sel, rows],
         )
 

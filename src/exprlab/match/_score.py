@@ -162,6 +162,8 @@ def score_details(
 ) -> MatchResult:
     """Connectivity scores with the per-method extras, the query report and the method notes.
 
+    Cites docs/methods.md §1 for every method.
+
     Parameters
     ----------
     query, library, method, up, down, backend, chunk_size, seed, ties, min_genes, client, aggregate, by
@@ -175,6 +177,30 @@ def score_details(
         ``scores`` as :func:`score` returns them, ``extra`` (per-set statistics, p-values...;
         none once aggregated), ``report`` (one row per query) and ``info`` (method notes).
     """
+    kwargs = dict(up=up, down=down, backend=backend, chunk_size=chunk_size, seed=seed, ties=ties)
+    kwargs.update(min_genes=min_genes, client=client, aggregate=aggregate, by=by)
+    return _details(query, library, method, False, **kwargs, **options)
+
+
+def _details(
+    query,
+    library,
+    method,
+    scores_only: bool,
+    *,
+    up: int = 150,
+    down: int = 150,
+    backend: Backend = "memory",
+    chunk_size: int | None = None,
+    seed=0,
+    ties: Ties | None = None,
+    min_genes: int = MIN_GENES,
+    client=None,
+    aggregate: ReferenceRule | None = None,
+    by: str | None = None,
+    **options,
+) -> MatchResult:
+    """:func:`score_details`; with ``scores_only`` the per-method extras are not kept."""
     _check_options(
         method,
         up=up,
@@ -194,7 +220,15 @@ def score_details(
     opts = dict(options, seed=seed, by=by, _library_kind=source.kind)
     scored = queries if m.extra_queries is None else m.extra_queries(queries, opts)
     parts = run(
-        scored, source, m, backend=backend, chunk_size=chunk_size, ties=ties, opts=dict(opts), client=client
+        scored,
+        source,
+        m,
+        backend=backend,
+        chunk_size=chunk_size,
+        ties=ties,
+        opts=dict(opts),
+        client=client,
+        scores_only=scores_only,
     )
     if m.finalize is not None:
         opts["_report"] = report
@@ -259,7 +293,7 @@ def score(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFram
         Queries x library signatures (x perturbagens for ``ncs_ct`` or with ``aggregate``);
         ``attrs`` holds the query report (genes dropped per query) and method notes.
     """
-    return score_details(query, library, method, **kwargs).scores
+    return _details(query, library, method, True, **kwargs).scores
 
 
 def score_long(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFrame:

@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from exprlab.errors import InputDataError
 from exprlab.match._aggregate import ncs_ct_matrix
-from exprlab.match._base import Method, combine_up_down, register, set_sizes
+from exprlab.match._base import Method, always, combine_up_down, register, set_sizes
 from exprlab.match._query import random_set_queries
 from exprlab.match._ranks import set_statistics
 
@@ -38,7 +38,9 @@ PERT_COLUMNS = ("drug", "pert_iname", "cmap_name", "pert_id")
 
 def _chunk(queries, values, rank2, opts) -> dict[str, np.ndarray]:
     # up and down sets in one pass, so each reference row is read from memory once
-    both = set_statistics(queries.up + queries.down, rank2, values, statistic="es")
+    both = set_statistics(
+        queries.up + queries.down, rank2, values, statistic="es", n_genes=opts.get("_n_genes")
+    )
     es_up, es_dn = both[: len(queries)], both[len(queries) :]
     n_up, n_dn = set_sizes(queries)
     return {
@@ -164,7 +166,14 @@ def _finalize_ncs_ct(parts, queries, obs, opts) -> dict[str, Any]:
 
 
 WTCS = register(
-    Method("wtcs", _chunk, None, needs_ranks=True, description="weighted connectivity score (CMap-L1000)")
+    Method(
+        "wtcs",
+        _chunk,
+        None,
+        needs_ranks=True,
+        query_genes=always,
+        description="weighted connectivity score (CMap-L1000)",
+    )
 )
 NCS = register(
     Method(
@@ -172,6 +181,7 @@ NCS = register(
         _chunk,
         _finalize_ncs,
         needs_ranks=True,
+        query_genes=always,
         description="WTCS normalised within cell line x perturbation type groups",
     )
 )
@@ -181,6 +191,7 @@ TAU = register(
         _chunk,
         _finalize_tau,
         needs_ranks=True,
+        query_genes=always,
         extra_queries=_extra_background,
         description="NCS against a seeded background of random queries",
     )
@@ -191,6 +202,7 @@ NCS_CT = register(
         _chunk,
         _finalize_ncs_ct,
         needs_ranks=True,
+        query_genes=always,
         description="per-perturbagen summary of NCS (33rd/67th percentile rule)",
     )
 )

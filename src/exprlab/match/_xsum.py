@@ -13,12 +13,15 @@ from __future__ import annotations
 import numpy as np
 
 from exprlab._validation import check_count
-from exprlab.match._base import Method, query_values_on_sets, register, row_slices
+from exprlab.match._base import Method, always, query_values_on_sets, register, row_slices
 
 
-def kept_mask(rank2: np.ndarray, top: int) -> np.ndarray:
-    """Boolean mask of each reference's ``top`` highest and ``top`` lowest genes (doubled ranks)."""
-    n = rank2.shape[1]
+def kept_mask(rank2: np.ndarray, top: int, n_genes: int | None = None) -> np.ndarray:
+    """Boolean mask of each reference's ``top`` highest and ``top`` lowest genes (doubled ranks).
+
+    ``n_genes`` is the size of the gene space when ``rank2`` holds only some of its columns.
+    """
+    n = rank2.shape[1] if n_genes is None else n_genes
     top = check_count(top, "top", minimum=1)
     return (rank2 <= 2 * top) | (rank2 > 2 * (n - top))
 
@@ -28,7 +31,8 @@ def _chunk_xsum(queries, values, rank2, opts) -> dict[str, np.ndarray]:
     signed = queries.signed_sets()
     out = np.empty((len(queries), values.shape[0]))
     for lo, hi in row_slices(values.shape[0]):
-        kv = np.where(kept_mask(rank2[lo:hi], top), values[lo:hi].astype(np.float64), 0.0)
+        kept = kept_mask(rank2[lo:hi], top, opts.get("_n_genes"))
+        kv = np.where(kept, values[lo:hi].astype(np.float64), 0.0)
         out[:, lo:hi] = np.asarray(signed @ kv.T)
     return {"score": out}
 
@@ -40,7 +44,7 @@ def _chunk_xcos(queries, values, rank2, opts) -> dict[str, np.ndarray]:
     qind = (qv != 0).astype(np.float64)
     out = np.empty((len(queries), values.shape[0]))
     for lo, hi in row_slices(values.shape[0]):
-        kept = kept_mask(rank2[lo:hi], top)
+        kept = kept_mask(rank2[lo:hi], top, opts.get("_n_genes"))
         kv = np.where(kept, values[lo:hi].astype(np.float64), 0.0)
         num = np.asarray(qv @ kv.T)
         qn = np.asarray(q2 @ kept.T.astype(np.float64))
@@ -51,5 +55,9 @@ def _chunk_xcos(queries, values, rank2, opts) -> dict[str, np.ndarray]:
     return {"score": out}
 
 
-XSUM = register(Method("xsum", _chunk_xsum, needs_ranks=True, description="extreme sum (top=500)"))
-XCOS = register(Method("xcos", _chunk_xcos, needs_ranks=True, description="extreme cosine (top=500)"))
+XSUM = register(
+    Method("xsum", _chunk_xsum, needs_ranks=True, query_genes=always, description="extreme sum (top=500)")
+)
+XCOS = register(
+    Method("xcos", _chunk_xcos, needs_ranks=True, query_genes=always, description="extreme cosine (top=500)")
+)

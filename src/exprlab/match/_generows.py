@@ -1,0 +1,168 @@
+"""Scoring from the query genes' rows of a gene-major library (format 2), queries batched.
+
+A method whose numbers depend only on the queries' genes (``Method.query_genes``: KS, WTCS and
+its normalisations, XSum, XCos, and cosine/Pearson of gene-set queries; docs/methods.md §1)
+is scored in one pass over the library: the union of every query's genes is read once per
+block of signatures (one ``pread`` per gene and chunk, the next block read on a background
+thread while the kernel scores the current one), the queries are re-indexed to that union and
+the method's own block function scores every query against the block (1,024 queries at a time). The numbers are those of
+the signature-major path: the block function is the same, told the size of the full gene space
+and given the per-signature sums stored at build time.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from exprlab._progress import track
+from exprlab.match._genemajor import GeneMajorLibrary, transposed
+from exprlab.match._query import Queries
+
+_BLOCK_BYTES = 3 << 27  # working set of one block (384 MB): the union's runs, their transpose, scores
+_QUERY_BATCH = 1024  # queries scored against a block at a time (bounds the per-set temporaries)
+_COLD_RATE = 1e9  # bytes/s below which a block is taken to come from the disk, not the page cache
+
+
+def on_query_genes(queries: Queries) -> tuple[np.ndarray, Queries]:
+    """The union of the queries' genes (sorted library positions) and the queries re-indexed to it.
+
+    Parameters
+    ----------
+    queries
+        Queries in the library's gene space.
+
+    Returns
+    -------
+    tuple
+        The union (library gene positions, ascending) and the same queries over the union's
+        positions (``n_genes`` = its size; full-signature vectors restricted to it).
+    """
+    parts = [np.asarray(s, dtype=np.int64) for s in queries.up + queries.down]
+    genes = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+    def local(idx: np.ndarray) -> np.ndarray:
+        return np.searchsorted(genes, idx).astype(np.int64)
+
+    vectors = None if queries.vectors is None else queries.vectors[:, genes]
+    sub = Queries(
+        names=queries.names,
+        up=[local(u) for u in queries.up],
+        down=[local(d) for d in queries.down],
+        n_genes=len(genes),
+        vectors=vectors,  # no report: the block functions do not use it
+    )
+    return genes, sub
+
+
+def block_rows(lib: GeneMajorLibrary, n_genes: int, n_rows: int, chunk_size: int | None) -> int:
+    """Signatures per block: ``chunk_size`` if given, else what fits the working-set budget.
+
+    A block costs about 12 bytes per (gene, signature) read (the runs and their transpose) and
+    about 40 per (set, signature) (per-set statistics and the temporaries that combine them); blocks are whole chunks when
+    they span more than one, so each gene's run is read with one call per chunk.
+    """
+    if chunk_size:
+        return int(chunk_size)
+    per_row = 12 * max(1, n_genes) + 40 * max(1, min(n_rows, 2 * _QUERY_BATCH))
+    rows = max(256, _BLOCK_BYTES // per_row)
+    if rows >= lib.block:
+        rows -= rows % lib.block
+    return int(min(rows, lib.n))
+
+
+def _read_block(
+    lib: GeneMajorLibrary,
+    fd: int,
+    genes: np.ndarray,
+    bounds: list[tuple[int, int]],
+    i: int,
+    ranks: bool,
+    values: bool,
+    advise: bool,
+):
+    """(hi - lo, len(genes)) values and ranks of block ``i`` (None when not needed), read rate.
+
+    With ``advise`` (a cold file), the runs of the next block are first announced to the kernel,
+    so that they are read with many requests in flight rather than one after the other.
+
+    The gene-major runs are transposed (by tiles) into signature-major rows, so that the
+    kernels find a signature's genes side by side rather than a page apart.
+    """
+    names = (["matrix"] if values else []) + (["rank2"] if ranks else [])
+    for name in names if advise and i + 1 < len(bounds) else []:
+        lib.advise(name, genes, *bounds[i + 1], fd)  # the next block's reads queue up on the disk
+    lo, hi = bounds[i]
+    t0 = time.perf_counter()
+
+    def get(name: str):
+        return transposed(lib.read_genes(name, genes, lo, hi, fd))
+
+    vals, r2 = (get("matrix") if values else None), (get("rank2") if ranks else None)
+    nbytes = sum(a.nbytes for a in (vals, r2) if a is not None)
+    return vals, r2, nbytes / max(time.perf_counter() - t0, 1e-9)
+
+
+def run_on_genes(
+    queries: Queries,
+    lib: GeneMajorLibrary,
+    method,
+    opts: dict,
+    chunk_size: int | None,
+    *,
+    scores_only: bool = False,
+):
+    """Score every query against every signature of ``lib``, reading only the queries' genes.
+
+    Parameters
+    ----------
+    queries
+        Queries in the library's gene space (the method's ``query_genes`` accepts them).
+    lib
+        The gene-major library.
+    method
+        The registered method (its ``chunk`` scores one block).
+    opts
+        Method options, passed to every block with the gene-space size and the block's sums.
+    chunk_size
+        Signatures per block (default: a working set of about 256 MB).
+    scores_only
+        Keep the main matrix (``"score"``) only, not the method's extras.
+
+    Returns
+    -------
+    dict
+        The method's named (n_queries, n_signatures) matrices, in library order.
+    """
+    genes, sub = on_query_genes(queries)
+    n = lib.n
+    step = block_rows(lib, len(genes), 2 * len(queries), chunk_size)
+    bounds = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
+    need = (method.needs_ranks, method.needs_values)
+    out: dict[str, np.ndarray] = {}
+    fd = os.open(lib.path, os.O_RDONLY)
+    try:
+        with ThreadPoolExecutor(1) as reader:  # reads block i + 1 while block i is scored
+            pending = reader.submit(_read_block, lib, fd, genes, bounds, 0, *need, False)
+            for i, (lo, hi) in enumerate(track(bounds, f"scoring ({method.name}, query genes)")):
+                vals, r2, rate = pending.result()
+                if i + 1 < len(bounds):
+                    cold = rate < _COLD_RATE  # read-ahead hints only help a file not in memory
+                    pending = reader.submit(_read_block, lib, fd, genes, bounds, i + 1, *need, cold)
+                block_opts = dict(opts, _n_genes=len(lib.genes))
+                block_opts["_row_stats"] = (len(lib.genes), lib.sums[lo:hi], lib.sumsq[lo:hi])
+                for qlo in range(0, len(sub), _QUERY_BATCH):
+                    rows = slice(qlo, min(len(sub), qlo + _QUERY_BATCH))
+                    parts = method.chunk(sub.subset(rows), vals, r2, block_opts)
+                    for key, part in parts.items():
+                        if scores_only and key != "score":
+                            continue
+                        if key not in out:
+                            out[key] = np.empty((len(sub), n), dtype=part.dtype)
+                        out[key][rows, lo:hi] = part
+    finally:
+        os.close(fd)
+    return out

@@ -1,0 +1,309 @@
+"""The gene-major on-disk library (format 2): same scores as in memory, batched = one by one,
+format 1 still read, GCTX-compatible values, query genes read only, clear errors."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+from anndata import AnnData
+
+import exprlab.match as match
+from exprlab.errors import GeneSpaceError, InvalidParameterError
+from exprlab.io import read_gctx
+from exprlab.match import _genemajor
+
+N, G = 53, 90
+GM = "gene_major"
+
+
+def tied_lib(seed=0) -> AnnData:
+    """Values rounded to halves, so most rows hold ties; NaN-free."""
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.normal(size=(N, G)) * 2) / 2
+    obs = pd.DataFrame(
+        {
+            "drug": [f"d{i % 5}" for i in range(N)],
+            "cell_line": [f"c{i % 3}" for i in range(N)],
+            "dose": np.arange(N) * 1.5,
+        },
+        index=[f"s{i}" for i in range(N)],
+    )
+    return AnnData(x.astype(np.float32), obs=obs, var=pd.DataFrame(index=[f"G{i}" for i in range(G)]))
+
+
+def set_queries(n: int, seed=1) -> dict:
+    rng = np.random.default_rng(seed)
+    out = {}
+    for q in range(n):
+        pick = rng.choice(G, 16, replace=False)
+        out[f"q{q}"] = ([f"G{i}" for i in pick[:9]], [f"G{i}" for i in pick[9:]])
+    return out
+
+
+@pytest.fixture(scope="module")
+def lib():
+    return tied_lib()
+
+
+@pytest.fixture(scope="module")
+def gm_path(lib, tmp_path_factory):
+    # chunks of 7 signatures: several chunks and a partial last one
+    return match.build_library(lib, tmp_path_factory.mktemp("gm") / "lib.gctx", chunk_size=7, layout=GM)
+
+
+@pytest.fixture(scope="module")
+def v1_path(lib, tmp_path_factory):
+    return match.build_library(
+        lib, tmp_path_factory.mktemp("v1") / "lib.h5", chunk_size=10, layout="signature_major"
+    )
+
+
+# ------------------------------------------------------------------ independent computations
+def plain_es(x: np.ndarray, hits: np.ndarray) -> float:
+    """Weighted running-sum ES walking the reference sorted decreasingly (ties by gene order)."""
+    order = np.argsort(-x, kind="stable")
+    is_hit = np.isin(order, hits)
+    w = np.abs(x[order]) * is_hit
+    if w.sum() == 0:  # no hit has weight: ES is 0 by definition
+        return 0.0
+    rs = np.cumsum(w / w.sum() - (~is_hit) / (len(x) - len(hits)))
+    mx, mn = rs.max(), rs.min()
+    return mx if mx > -mn else mn
+
+
+def plain_ks(x: np.ndarray, hits: np.ndarray) -> float:
+    order = np.argsort(-x, kind="stable")
+    pos = np.sort(np.flatnonzero(np.isin(order, hits)) + 1)
+    n, t = len(x), len(hits)
+    j = np.arange(1, t + 1)
+    a = (j * n - pos * t).max()
+    b = (pos * t - (j - 1) * n).max()
+    return a / (t * n) if a > b else -b / (t * n)
+
+
+def plain_scores(x: np.ndarray, up: np.ndarray, dn: np.ndarray, method: str, top: int = 20) -> np.ndarray:
+    """One query against every row of ``x``, one row at a time, from the definitions."""
+    out = []
+    for row in x.astype(np.float64):
+        if method == "wtcs":
+            u, d = plain_es(row, up), plain_es(row, dn)
+            out.append((u - d) / 2 if np.sign(u) != np.sign(d) else 0.0)
+        elif method == "ks_raw":
+            u, d = plain_ks(row, up), plain_ks(row, dn)
+            out.append(u - d if u * d < 0 else 0.0)
+        elif method == "xsum":
+            order = np.argsort(-row, kind="stable")
+            kept = np.zeros(len(row), bool)
+            kept[order[:top]] = kept[order[-top:]] = True
+            out.append(row[up][kept[up]].sum() - row[dn][kept[dn]].sum())
+        else:  # cosine of the +1/-1/0 set vector
+            q = np.zeros(len(row))
+            q[up], q[dn] = 1.0, -1.0
+            out.append(q @ row / np.sqrt((q @ q) * (row @ row)))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("method", ["wtcs", "ks_raw", "xsum", "cosine"])
+def test_scores_match_a_plain_loop(lib, tmp_path, method):
+    path = match.build_library(lib, tmp_path / "first.gctx", ties="first", chunk_size=6, layout=GM)
+    queries = set_queries(3)
+    got = match.score(queries, path, method, top=20, chunk_size=4)
+    pos = {g: i for i, g in enumerate(lib.var_names)}
+    for name, (u, d) in queries.items():
+        up, dn = np.array([pos[g] for g in u]), np.array([pos[g] for g in d])
+        np.testing.assert_allclose(
+            got.loc[name].to_numpy(), plain_scores(lib.X, up, dn, method), rtol=0, atol=1e-12
+        )
+
+
+# ------------------------------------------------------------------ same numbers as in memory
+@pytest.mark.parametrize("method", list(match.METHODS))
+def test_every_method_matches_memory(lib, gm_path, method):
+    kw = dict(top=15, n_background=20)
+    mem = match.score(set_queries(4), lib, method, **kw)
+    disk = match.score(set_queries(4), gm_path, method, chunk_size=5, **kw)
+    np.testing.assert_allclose(disk.to_numpy(), mem.to_numpy(), rtol=1e-12, atol=1e-12)
+    assert list(disk.columns) == list(mem.columns)
+
+
+@pytest.mark.parametrize("method", ["wtcs", "xcos", "cosine", "spearman", "ks"])
+def test_full_signature_queries_match_memory(lib, gm_path, method):
+    query = AnnData(lib.X[[3, 8]] + 0.25, var=lib.var.copy(), obs=pd.DataFrame(index=["a", "b"]))
+    mem = match.score(query, lib, method, up=10, down=10, top=15)
+    disk = match.score(query, gm_path, method, up=10, down=10, top=15)
+    np.testing.assert_allclose(disk.to_numpy(), mem.to_numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("walk", [False, True])
+def test_batched_queries_equal_one_by_one(gm_path, monkeypatch, walk):
+    from exprlab.match import _ranks
+
+    if walk:  # batches above this many sets use the walk kernel
+        monkeypatch.setattr(_ranks, "MIN_SETS", 8)
+    queries = set_queries(25, seed=7)
+    for method in ("wtcs", "ks", "xsum", "pearson"):
+        batch = match.score(queries, gm_path, method, top=15, chunk_size=9)
+        for name, pair in list(queries.items())[::6]:
+            alone = match.score({name: pair}, gm_path, method, top=15)
+            np.testing.assert_allclose(batch.loc[[name]].to_numpy(), alone.to_numpy(), rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("method", ["wtcs", "tau", "xcos", "cosine"])
+def test_queries_scored_in_sub_batches_match_memory(lib, gm_path, monkeypatch, method):
+    from exprlab.match import _generows
+
+    monkeypatch.setattr(_generows, "_QUERY_BATCH", 3)  # 10 queries: batches of 3, 3, 3 and 1
+    mem = match.score_details(set_queries(10, seed=3), lib, method, top=15, n_background=20)
+    disk = match.score_details(set_queries(10, seed=3), gm_path, method, top=15, n_background=20)
+    np.testing.assert_allclose(disk.scores.to_numpy(), mem.scores.to_numpy(), rtol=1e-12, atol=1e-12)
+    for key, frame in mem.extra.items():
+        np.testing.assert_allclose(disk.extra[key].to_numpy(), frame.to_numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_details_keep_the_extras(lib, gm_path):
+    mem = match.score_details(set_queries(2), lib, "wtcs")
+    disk = match.score_details(set_queries(2), gm_path, "wtcs")
+    assert set(disk.extra) == {"up", "down"}
+    np.testing.assert_array_equal(disk.extra["up"].to_numpy(), mem.extra["up"].to_numpy())
+
+
+# ------------------------------------------------------------------ format 1 and conversion
+def test_format_1_still_read_and_converted(lib, v1_path, tmp_path):
+    d = match.DiskLibrary(v1_path)
+    assert d.layout == "signature_major" and d.gene_major is None
+    converted = match.build_library(v1_path, tmp_path / "conv.gctx", chunk_size=11, layout=GM)
+    assert match.DiskLibrary(converted).layout == "gene_major"
+    for method in ("wtcs", "ks", "cosine", "overlap_mimic"):
+        mem = match.score(set_queries(3), lib, method)
+        np.testing.assert_allclose(
+            match.score(set_queries(3), v1_path, method).to_numpy(), mem.to_numpy(), atol=1e-12
+        )
+        np.testing.assert_allclose(
+            match.score(set_queries(3), converted, method).to_numpy(), mem.to_numpy(), atol=1e-12
+        )
+    vals, r2 = d.read(0, 4, ranks=True, ties="midrank", values=False)
+    assert vals is None and r2.shape == (4, G)
+
+
+def test_metadata_and_ranks_round_trip(lib, gm_path):
+    d = match.DiskLibrary(gm_path)
+    assert d.layout == "gene_major" and d.n == N and list(d.genes) == list(lib.var_names)
+    assert d.obs["drug"].tolist() == lib.obs["drug"].tolist()
+    np.testing.assert_array_equal(d.obs["dose"].to_numpy(), lib.obs["dose"].to_numpy())
+    vals, r2 = d.read(5, 19, ranks=True, ties="midrank")
+    np.testing.assert_array_equal(vals, lib.X[5:19])
+    # midrank of a value = (number of larger values) + (number of equal values + 1) / 2, doubled
+    x = lib.X[5:19]
+    larger = (x[:, None, :] > x[:, :, None]).sum(axis=2)
+    equal = (x[:, None, :] == x[:, :, None]).sum(axis=2)
+    np.testing.assert_array_equal(r2, 2 * larger + equal + 1)
+
+
+def test_values_open_as_gctx(lib, gm_path):
+    back = read_gctx(gm_path)
+    np.testing.assert_array_equal(back.X, lib.X)
+    assert list(back.var_names) == list(lib.var_names) and list(back.obs_names) == list(lib.obs_names)
+    with h5py.File(gm_path, "r") as f:
+        assert f.attrs["version"] == "GCTX1.0" and f["0/DATA/0/matrix"].chunks == (7, 1)
+
+
+# ------------------------------------------------------------------ what is read
+def test_rank_methods_read_only_the_query_genes(gm_path, monkeypatch):
+    seen: list[tuple[str, int]] = []
+    original = _genemajor.GeneMajorLibrary.read_genes
+
+    def spy(self, name, genes, start, stop, fd):
+        seen.append((name, len(genes)))
+        return original(self, name, genes, start, stop, fd)
+
+    monkeypatch.setattr(_genemajor.GeneMajorLibrary, "read_genes", spy)
+    query = {"q": (["G1", "G2", "G3", "G4"], ["G50", "G60"])}
+    match.score(query, gm_path, "ks")
+    assert seen and {name for name, _ in seen} == {"rank2"} and {k for _, k in seen} == {6}
+    seen.clear()
+    match.score(query, gm_path, "wtcs")
+    assert {name for name, _ in seen} == {"rank2", "matrix"} and {k for _, k in seen} == {6}
+    seen.clear()
+    match.score(query, gm_path, "spearman")  # needs every gene: reads whole signatures
+    assert {k for _, k in seen} == {G}
+
+
+# ------------------------------------------------------------------ bad input
+def test_query_outside_the_gene_space(gm_path):
+    with pytest.raises(GeneSpaceError, match="no query gene is in the library"):
+        match.score({"q": (["X1", "X2", "X3"], ["X4", "X5"])}, gm_path, "wtcs")
+
+
+def test_bad_layout_is_refused(lib, tmp_path):
+    with pytest.raises(InvalidParameterError, match="layout"):
+        match.build_library(lib, tmp_path / "x.h5", layout="columns")
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_stale_offsets_are_recomputed(lib, tmp_path):
+    path = match.build_library(lib, tmp_path / "lib.gctx", chunk_size=7, layout=GM)
+    with h5py.File(path, "r+") as f:
+        f["exprlab/offsets/rank2"][...] = 0  # as if a tool had rewritten the file
+    mem = match.score(set_queries(2), lib, "ks_raw")
+    np.testing.assert_array_equal(match.score(set_queries(2), path, "ks_raw").to_numpy(), mem.to_numpy())
+
+
+# ------------------------------------------------------------------ the walk over many sets
+@pytest.mark.parametrize("statistic", ["es", "ks"])
+def test_walk_equals_the_per_set_kernel(statistic):
+    from exprlab.match import _ranks, _walk
+
+    rng = np.random.default_rng(11)
+    x = (np.round(rng.normal(size=(40, 70)) * 2) / 2).astype(np.float32)  # ties in every row
+    x[3] = 0.0  # a constant row: every ES weight is 0
+    r2 = _ranks.doubled_ranks(x)
+    sets = [np.sort(rng.choice(70, int(rng.integers(1, 30)), replace=False)) for _ in range(150)]
+    sets += [np.zeros(0, dtype=np.int64), np.arange(70)]  # empty, and every gene (statistic 0)
+    walked = _walk.walk_statistics(sets, r2, x, weighted=statistic == "es", n_genes=70)
+    per_set = np.column_stack(
+        [_ranks.set_statistics(sets[i : i + 1], r2, x, statistic=statistic)[0] for i in range(len(sets))]
+    ).T
+    np.testing.assert_allclose(walked, per_set, rtol=0, atol=1e-13)
+    # and against the plain definition, ties broken by gene order
+    first = _ranks.doubled_ranks(x, "first")
+    walked = _walk.walk_statistics(sets[:5], first, x, weighted=statistic == "es", n_genes=70)
+    for i, s in enumerate(sets[:5]):
+        for b in (0, 7, 21):
+            ref = plain_es(x[b].astype(np.float64), s) if statistic == "es" else plain_ks(x[b], s)
+            assert walked[i, b] == pytest.approx(ref, abs=1e-12)
+
+
+def test_cli_builds_and_scores_a_gene_major_library(lib, tmp_path, capsys):
+    from exprlab.cli import main
+    from exprlab.io import read_table, write_gmt, write_h5ad
+
+    write_h5ad(lib, tmp_path / "lib.h5ad")
+    lib_file = str(tmp_path / "lib.gctx")
+    main(
+        ["library", "build", str(tmp_path / "lib.h5ad"), "--out", lib_file, "--layout", GM, "--ties", "first"]
+    )
+    assert "layout=gene_major" in capsys.readouterr().out
+    up, down = set_queries(1)["q0"]
+    write_gmt({"q0_up": up, "q0_dn": down}, tmp_path / "q.gmt")
+    out = tmp_path / "s.tsv"
+    main(["score", "--query", str(tmp_path / "q.gmt"), "--library", lib_file, "--out", str(out)])
+    got = read_table(out).set_index("signature")["score"].reindex(lib.obs_names).to_numpy()
+    pos = {g: i for i, g in enumerate(lib.var_names)}
+    expected = plain_scores(lib.X, np.array([pos[g] for g in up]), np.array([pos[g] for g in down]), "wtcs")
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+
+
+def test_dask_backend_on_a_gene_major_library(lib, gm_path):
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        for method in ("wtcs", "ks", "cosine", "overlap_reverse"):
+            mem = match.score(set_queries(3), lib, method)
+            got = match.score(set_queries(3), gm_path, method, backend="dask", client=client, chunk_size=10)
+            np.testing.assert_allclose(got.to_numpy(), mem.to_numpy(), rtol=1e-12, atol=1e-12)
