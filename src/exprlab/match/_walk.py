@@ -60,9 +60,9 @@ def _bucket_owners(genes, owner, ptr):  # pragma: no cover - compiled
     return out
 
 
-# Same fast-math flags as the per-set kernel, so the arithmetic of a step is the same. Over 80
-# lines as one compiled loop nest: the scratch buckets and per-set state live across the
-# bucketing, the walk and the read-out of each reference, and a call per step would cost speed.
+# Same fast-math flags as the per-set kernel, so the arithmetic of a step is the same.
+# Over 80 lines as one compiled loop nest: the scratch buckets and per-set state live across
+# the bucketing, the walk and the read-out of each reference, and a call per step would cost speed.
 @numba.njit(nogil=True, cache=True, fastmath={"nsz", "arcp", "contract", "reassoc"}, error_model="numpy")
 def _walk_kernel(rank2, values, ptr, owner, lengths, n_genes, weighted, out):  # pragma: no cover
     """Statistic of every set (CSR ``ptr``/``owner`` over columns) against every row of ``rank2``.
