@@ -135,8 +135,7 @@ def test_numpydoc_parameters_and_returns(name, obj):
     assert not missing, f"{name}: Parameters section lacks {missing}"
     if not inspect.isclass(obj):
         ret = sig.return_annotation
-        returns_nothing = ret in (None, "None") or (ret is inspect.Signature.empty and False)
-        if not returns_nothing:
+        if ret not in (None, "None"):
             assert doc["Returns"] or doc["Yields"], f"{name}: no Returns section"
 
 

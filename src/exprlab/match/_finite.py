@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from exprlab.errors import NonFiniteValueError
+from exprlab.errors import InputDataError, NonFiniteValueError
 
 
 def check_finite(values: np.ndarray, names, where: str) -> None:
@@ -28,3 +28,33 @@ def check_finite(values: np.ndarray, names, where: str) -> None:
             where=where,
             fix="drop or impute those signatures before building/scoring the library",
         )
+
+
+def checked_chunk(values: np.ndarray, obs, n_genes: int, where) -> np.ndarray:
+    """A chunk of signatures for a library writer: float32, shape matching, finite.
+
+    Parameters
+    ----------
+    values
+        Signatures (rows) x genes.
+    obs
+        Their metadata, one row per signature, ids as index.
+    n_genes
+        The library's gene count.
+    where
+        The library being written, named in messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``values`` as float32.
+    """
+    values = np.asarray(values, dtype=np.float32)
+    if values.ndim != 2 or values.shape[1] != n_genes or values.shape[0] != len(obs):
+        raise InputDataError(
+            f"a chunk of shape {values.shape} does not match {len(obs)} signatures x {n_genes} genes",
+            where=where,
+            fix="pass rows over the library's genes",
+        )
+    check_finite(values, obs.index, str(where))
+    return values

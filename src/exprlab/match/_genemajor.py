@@ -40,7 +40,7 @@ import pandas as pd
 from exprlab._atomic import atomic_path
 from exprlab._validation import check_choice, check_count
 from exprlab.errors import DuplicateIdError, FileAccessError, FormatError, InputDataError
-from exprlab.match._finite import check_finite
+from exprlab.match._finite import checked_chunk
 from exprlab.match._ranks import Ties, check_ties, doubled_ranks, rank_dtype
 
 FORMAT = "exprlab-library"
@@ -161,15 +161,7 @@ class GeneMajorWriter:
         ``rank2``: their doubled ranks under this writer's tie rule when already known (a
         library being converted); computed here otherwise.
         """
-        values = np.asarray(values, dtype=np.float32)
-        if values.ndim != 2 or values.shape[1] != len(self.genes) or values.shape[0] != len(obs):
-            raise InputDataError(
-                f"a chunk of shape {values.shape} does not match {len(obs)} signatures x "
-                f"{len(self.genes)} genes",
-                where=self.path,
-                fix="pass rows over the library's genes",
-            )
-        check_finite(values, obs.index, str(self.path))
+        values = checked_chunk(values, obs, len(self.genes), self.path)
         if rank2 is None:
             rank2 = doubled_ranks(values, self.ties)
         self._obs.append(obs)

@@ -44,7 +44,7 @@ from exprlab.errors import (
     InvalidParameterError,
 )
 from exprlab.io import read, read_gctx, read_gmt, read_h5ad
-from exprlab.match._finite import check_finite
+from exprlab.match._finite import check_finite, checked_chunk
 from exprlab.match._genemajor import DEFAULT_BLOCK, GeneMajorLibrary, GeneMajorWriter, is_gene_major
 from exprlab.match._ranks import Ties, check_ties, doubled_ranks, rank_dtype
 from exprlab.signatures import signed_set_matrix
@@ -481,15 +481,7 @@ class LibraryWriter:
         ``rank2``: their doubled ranks under this writer's tie rule when already known (a
         library being converted); computed here otherwise.
         """
-        values = np.asarray(values, dtype=np.float32)
-        if values.ndim != 2 or values.shape[1] != len(self.genes) or values.shape[0] != len(obs):
-            raise InputDataError(
-                f"a chunk of shape {values.shape} does not match {len(obs)} signatures x "
-                f"{len(self.genes)} genes",
-                where=self.path,
-                fix="pass rows over the library's genes",
-            )
-        check_finite(values, obs.index, str(self.path))
+        values = checked_chunk(values, obs, len(self.genes), self.path)
         n0, n1 = self._n, self._n + len(values)
         self._values.resize(n1, axis=0)
         self._rank2.resize(n1, axis=0)
