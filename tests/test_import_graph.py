@@ -29,6 +29,7 @@ LAYERS: list[set[str]] = [
         "_progress",
         "_logging",
         "_runs",
+        "_faces",
         "_outputs",
         "_drug_names",
     },

@@ -17,9 +17,9 @@ from exprlab.models import (
     MODEL_KINDS,
     ExpressionClassifier,
     GraphDiffusion,
-    diffusion_matrix,
 )
 from exprlab.models._training import TrainingSchedule, _batches
+from exprlab.signatures import diffusion_matrix
 
 
 def make_data(n_per_class=30, n_genes=40, classes=("a", "b", "c"), seed=0, shift=2.5):

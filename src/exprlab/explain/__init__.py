@@ -1,5 +1,8 @@
 """Attributions: Integrated Gradients, gene-to-pathway aggregation, enrichment, explained matches."""
 
+import typing as _typing
+
+from exprlab._faces import lazy_members as _lazy_members
 from exprlab.explain._aggregate import (
     class_profiles,
     diffuse_attributions,
@@ -14,23 +17,44 @@ from exprlab.explain._aggregate import (
     shrink_to_class,
     simulated_pathways,
 )
-from exprlab.explain._baselines import averaged, class_mean, mean_of
 from exprlab.explain._enrichment import bh_adjust, hypergeometric_enrichment, rank_enrichment
-from exprlab.explain._integrated_gradients import (
-    FirstLinear,
-    attributions_anndata,
-    integrated_gradients,
-    split_first_linear,
-)
-from exprlab.explain._match import (
-    MatchExplanation,
-    MatchModel,
-    explain_match,
-    load_match_model,
-    pathway_table,
-)
-from exprlab.explain._prediction_gaps import PredictionGapModel
 from exprlab.explain._quadrature import METHODS, quadrature
+
+# Members that need torch load on first use, so that aggregation, enrichment and quadrature work
+# (and import fast) without it.
+_TORCH_MEMBERS = {
+    "averaged": "_baselines",
+    "class_mean": "_baselines",
+    "mean_of": "_baselines",
+    "FirstLinear": "_integrated_gradients",
+    "attributions_anndata": "_integrated_gradients",
+    "integrated_gradients": "_integrated_gradients",
+    "split_first_linear": "_integrated_gradients",
+    "MatchExplanation": "_match",
+    "MatchModel": "_match",
+    "explain_match": "_match",
+    "load_match_model": "_match",
+    "pathway_table": "_match",
+    "PredictionGapModel": "_prediction_gaps",
+}
+__getattr__, __dir__ = _lazy_members(__name__, _TORCH_MEMBERS, globals())
+
+if _typing.TYPE_CHECKING:
+    from exprlab.explain._baselines import averaged, class_mean, mean_of
+    from exprlab.explain._integrated_gradients import (
+        FirstLinear,
+        attributions_anndata,
+        integrated_gradients,
+        split_first_linear,
+    )
+    from exprlab.explain._match import (
+        MatchExplanation,
+        MatchModel,
+        explain_match,
+        load_match_model,
+        pathway_table,
+    )
+    from exprlab.explain._prediction_gaps import PredictionGapModel
 
 __all__ = [
     "METHODS",

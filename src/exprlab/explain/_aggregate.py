@@ -31,7 +31,7 @@ from exprlab.evaluate import (
     normalize_attributions,
     ranking_scores,
 )
-from exprlab.models import diffusion_matrix
+from exprlab.signatures import diffusion_matrix
 
 __all__ = [
     "rank_genes",

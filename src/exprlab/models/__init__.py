@@ -12,7 +12,7 @@ from exprlab.models._classifiers import (
     build_module,
     labels_of,
 )
-from exprlab.models._diffusion import GraphDiffusion, diffusion_matrix
+from exprlab.models._diffusion import GraphDiffusion
 from exprlab.models._matcher_training import (
     TrainConfig,
     TrainResult,
@@ -61,7 +61,6 @@ __all__ = [
     "build_module",
     "check_finite",
     "data_rows",
-    "diffusion_matrix",
     "labels_of",
     "load_matcher",
     "load_matcher_folder",

@@ -31,9 +31,10 @@ from torch import nn
 from exprlab._atomic import atomic_dir
 from exprlab._validation import check_choice
 from exprlab.errors import ExprlabError, FileAccessError, FormatError, InputDataError, InvalidParameterError
-from exprlab.models._diffusion import GraphDiffusion, diffusion_matrix
+from exprlab.models._diffusion import GraphDiffusion
 from exprlab.models._preprocess import Preprocessor, check_finite, dense_matrix
 from exprlab.models._training import TrainingSchedule, seed_int, train_classifier
+from exprlab.signatures import diffusion_matrix
 
 ClassifierArch = Literal["lr", "mlp", "diffuse_lr", "diffuse_mlp", "deep_mlp"]
 MODEL_KINDS: tuple[ClassifierArch, ...] = ("lr", "mlp", "diffuse_lr", "diffuse_mlp", "deep_mlp")

@@ -2,6 +2,7 @@
 
 from exprlab.signatures._chardir import characteristic_direction, chdir_vector
 from exprlab.signatures._foldchange import log_fold_change, welch_t
+from exprlab.signatures._gene_graph import diffusion_matrix
 from exprlab.signatures._genesets import sets_to_frame, signed_set_matrix, top_bottom_indices, up_down_sets
 from exprlab.signatures._robustz import (
     consensus_signatures,
@@ -25,4 +26,5 @@ __all__ = [
     "modz_weights",
     "consensus_signatures",
     "level5_from_level4",
+    "diffusion_matrix",
 ]
