@@ -41,7 +41,7 @@ LAYERS: list[set[str]] = [
     {"datasets"},
     {"report"},
     {"workflows"},
-    {"cli"},
+    {"cli", "__main__"},
 ]
 # Third-party modules that may be imported inside a function (heavy to import or optional).
 LAZY_ALLOWED = {

@@ -1,6 +1,8 @@
-"""``exprlab datasets``: every named public dataset, its shape and whether it is present."""
+"""``exprlab datasets``: every named public dataset, its shape, origin and presence; fetching."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -15,13 +17,39 @@ def datasets(
         False, "--missing", help="List only the datasets whose files are absent."
     ),
     files: bool = typer.Option(False, "--files", help="Also show the files each dataset reads."),
+    sources: bool = typer.Option(
+        False, "--sources", help="Show each dataset's origin, licence and address instead of its description."
+    ),
+    fetch: str | None = typer.Option(
+        None,
+        "--fetch",
+        help="Download this dataset (a name of the list) from --from, checked against exprlab's sha256 registry.",
+    ),
+    mirror: str | None = typer.Option(
+        None, "--from", help="Base URL of a copy of the data directory's layout (for --fetch)."
+    ),
+    to: Path | None = typer.Option(
+        None, "--to", help="Data directory to fetch into (default: EXPRLAB_DATA)."
+    ),
 ) -> None:
-    """List the public datasets (loaders of exprlab.datasets): name, shape, present or absent.
+    """List the public datasets (loaders of exprlab.datasets): name, shape, origin, present or absent.
 
     Reads nothing but the directory listing of EXPRLAB_DATA; shapes are the documented ones.
+    With --fetch NAME --from URL, downloads that dataset's files from a mirror of the data
+    directory and checks each against the registered sha256 (a file that differs is discarded).
     """
-    from exprlab.datasets import data_dir, list_datasets  # deferred: keeps --help fast
+    from exprlab.datasets import data_dir, fetch_dataset, list_datasets  # deferred: keeps --help fast
 
+    if fetch is not None:
+        if mirror is None:
+            from exprlab.errors import InvalidParameterError  # deferred: keeps --help fast
+
+            raise InvalidParameterError(
+                "--fetch needs a source", where="--from", fix="pass --from URL, a copy of the data directory"
+            )
+        got = fetch_dataset(fetch, mirror=mirror, to=to)
+        print(f"fetched {fetch}: {len(got)} file(s), sha256 checked, in {got[0].parent if got else to}")
+        return
     df = list_datasets()
     n_present, n_all = int(df["present"].sum()), len(df)
     if missing_only:
@@ -29,12 +57,14 @@ def datasets(
     root = data_dir(required=False)
     title = f"exprlab datasets ({'EXPRLAB_DATA: ' + str(root) if root else 'data directory not found: set EXPRLAB_DATA'})"
     table = Table(title=title, title_justify="left")
-    for col in ("name", "shape", "present", "description"):
+    last = ("origin", "licence", "url") if sources else ("description",)
+    for col in ("name", "shape", "present", *last):
         table.add_column(col, overflow="fold")
     if files:
         table.add_column("files", overflow="fold")
     for row in df.itertuples(index=False):
-        cells = [row.name, row.shape, "yes" if row.present else "ABSENT", row.description]
+        tail = [row.origin, row.licence, row.url] if sources else [row.description]
+        cells = [row.name, row.shape, "yes" if row.present else "ABSENT", *tail]
         if files:
             cells.append(row.files)
         table.add_row(*cells)

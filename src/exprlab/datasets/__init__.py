@@ -54,7 +54,8 @@ from exprlab.datasets._pair_features import (
     pair_data,
     standardise_features,
 )
-from exprlab.datasets._registry import DATASETS, GENESET_FILES, DatasetInfo, list_datasets
+from exprlab.datasets._registry import DATASETS, GENESET_FILES, DatasetInfo, fetch_dataset, list_datasets
+from exprlab.datasets._sources import Source, registry, source_of
 from exprlab.datasets._user_benchmark import load_benchmark
 
 __all__ = [
@@ -89,6 +90,10 @@ __all__ = [
     "lincs_sample_gctx",
     "lincs_test_gene_sets",
     "list_datasets",
+    "fetch_dataset",
+    "Source",
+    "registry",
+    "source_of",
     "load_benchmark",
     "opentargets_disease_signatures",
     "opentargets_indications",

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from exprlab._config import data_dir, data_file
+from exprlab.datasets._sources import fetch_files, source_of
+from exprlab.errors import DataNotFoundError
 
 
 @dataclass(frozen=True)
@@ -279,7 +281,7 @@ GENESET_FILES = {
 
 
 def list_datasets() -> pd.DataFrame:
-    """Every named dataset with its description, documented shape and presence.
+    """Every named dataset with its description, documented shape, presence and origin.
 
     Cheap: only checks that the files exist, loads nothing.
 
@@ -288,14 +290,52 @@ def list_datasets() -> pd.DataFrame:
     pandas.DataFrame
         Columns ``name`` (the loader call), ``description``, ``shape`` (what the loader returns:
         ``n_obs x n_vars`` for AnnData, rows x columns for tables, number of sets for gene-set
-        dicts), ``present`` (bool: all its files exist), ``files``.
+        dicts), ``present`` (bool: all its files exist), ``files``, ``origin``, ``licence`` and
+        ``url`` (where the files come from; several origins are joined by ``; ``).
     """
     root = data_dir(required=False)
     rows = []
     for info in DATASETS:
         present = root is not None and all((root / f).is_file() for f in info.files)
-        rows.append((info.name, info.description, info.shape, present, ", ".join(info.files)))
-    return pd.DataFrame(rows, columns=["name", "description", "shape", "present", "files"])
+        sources = list(dict.fromkeys(source_of(f) for f in info.files))
+        rows.append(
+            (
+                info.name,
+                info.description,
+                info.shape,
+                present,
+                ", ".join(info.files),
+                "; ".join(s.origin for s in sources),
+                "; ".join(dict.fromkeys(s.licence for s in sources)),
+                "; ".join(s.url for s in sources),
+            )
+        )
+    columns = ["name", "description", "shape", "present", "files", "origin", "licence", "url"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def fetch_dataset(name: str, *, mirror: str, to=None) -> list:
+    """Download one named dataset's files from a mirror of the data directory, checked by sha256.
+
+    Parameters
+    ----------
+    name
+        A loader name of :func:`list_datasets` (``"golub_leukemia"``, ``"genesets('kegg')"``).
+    mirror
+        Base URL of a copy of the data directory's layout.
+    to
+        The data directory to fill; default: ``EXPRLAB_DATA``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The dataset's local files.
+    """
+    for info in DATASETS:
+        if info.name == name:
+            return fetch_files(info.files, mirror=mirror, to=to)
+    names = ", ".join(info.name for info in DATASETS)
+    raise DataNotFoundError(f"unknown dataset {name!r}", where="--fetch", fix=f"use one of: {names}")
 
 
 def _key(relative: str) -> str:
