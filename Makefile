@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 EXPRLAB_DATA ?= $(abspath ../shared/data)
 export EXPRLAB_DATA
 
-.PHONY: install test test-fast lint format demo bench clean
+.PHONY: install test test-fast lint format demo docs bench clean
 
 install: $(STAMP)
 
@@ -43,8 +43,11 @@ format: install
 	$(BIN)/ruff format src tests benchmarks scripts docs
 	$(BIN)/ruff check --fix src tests benchmarks scripts docs
 
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 demo: install
 	$(BIN)/exprlab demo --out demo-output
 
 clean:
-	rm -rf $(VENV) demo-output
+	rm -rf $(VENV) demo-output site
