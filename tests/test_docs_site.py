@@ -32,7 +32,9 @@ def site(tmp_path_factory):
 @pytest.mark.slow
 def test_every_public_package_has_an_api_page():
     init_files = sorted((ROOT / "src" / "exprlab").glob("*/__init__.py"))
-    public = {p.parent.name for p in init_files if not p.parent.name.startswith("_") and p.parent.name != "cli"}
+    public = {
+        p.parent.name for p in init_files if not p.parent.name.startswith("_") and p.parent.name != "cli"
+    }
     assert public == set(PACKAGES)
 
 

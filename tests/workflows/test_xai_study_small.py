@@ -223,3 +223,23 @@ def test_study_folder_follows_the_run_folder_contract(study):
     assert run == out / "runs" / "simu1" / "mlp" / "run01"
     for name in (XAI_STUDY.run_metrics, XAI_STUDY.fa_per_class, XAI_STUDY.global_scores):
         assert (run / name).is_file(), name
+
+
+def test_a_simulated_file_is_studied_like_its_preset(tmp_path, study):
+    """The file `exprlab simulate` writes gets the preset's preprocessing (log2 on by default)."""
+    from exprlab.simulate import simulate_lda
+
+    out, _ = study
+    data = simulate_lda(
+        "SIMU1", n_per_class=TINY["n_per_class"], n_genes=TINY["n_genes"], seed=0, **TINY["sim_params"]
+    )
+    path = tmp_path / "simu1.h5ad"
+    data.write_h5ad(path)
+    options = {k: v for k, v in TINY.items()}
+    options.pop("n_per_class"), options.pop("n_genes"), options.pop("sim_params")
+    run_xai_study([str(path)], tmp_path / "from-file", models=("lr",), label="class", **options)
+    by_file = pd.read_csv(tmp_path / "from-file" / "runs.tsv", sep="\t")
+    by_preset = pd.read_csv(out / "runs.tsv", sep="\t")
+    by_preset = by_preset[by_preset["model"] == "lr"]
+    np.testing.assert_allclose(by_file["balanced_accuracy"], by_preset["balanced_accuracy"])
+    np.testing.assert_allclose(by_file["fa_local"], by_preset["fa_local"])

@@ -94,7 +94,9 @@ def xai_study(
         "dataset files).",
     ),
     log2: bool = typer.Option(
-        None, "--log2/--no-log2", help="log2(x+1) before z-scoring (default: on for simulations)."
+        None,
+        "--log2/--no-log2",
+        help="log2(x+1) before z-scoring (default: on for simulations, files of `exprlab simulate` included; off for other files).",
     ),
     n_per_class: int = typer.Option(None, help="Scale simulations down: samples per class."),
     n_genes: int = typer.Option(None, help="Scale simulations down: genes."),

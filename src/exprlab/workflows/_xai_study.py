@@ -121,7 +121,8 @@ class StudyConfig:
     label
         obs column holding the labels of dataset files.
     log2
-        log2(x + 1) before z-scoring; ``None`` = on for simulations, off for files.
+        log2(x + 1) before z-scoring; ``None`` = on for simulations (presets, and files written
+        by ``exprlab simulate``), off for other files.
     test_size
         Fraction of the examples held out for testing.
     seed
@@ -216,7 +217,9 @@ def load_study_dataset(name: str, config: StudyConfig) -> tuple[Any, str, str, d
             fix="pass --label with one of the obs columns, or add the labels to the file",
         )
     truth = adata.uns.get("ground_truth")
-    return adata, label, label, truth, False
+    # a file written by `exprlab simulate` is preprocessed like the preset it came from, so the
+    # same data gives the same study whether it is named by preset or read from its file
+    return adata, label, label, truth, "simulation" in adata.uns
 
 
 def _split(labels: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
