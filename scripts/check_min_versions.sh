@@ -17,5 +17,5 @@ done
 "$venv/bin/uv" pip install --quiet --python "$venv/bin/python" "${links[@]}" \
   --resolution lowest-direct -c constraints.txt -e '.[dev]'
 "$venv/bin/python" -m pip list --format freeze | grep -iE '^(numpy|scipy|pandas|anndata|h5py|torch|scikit-learn|typer|rich|matplotlib|pyarrow|numba|dask|distributed|pooch)='
-"$venv/bin/python" -m pytest -q -x -p no:cacheprovider -m "not slow and not realdata" \
+"$venv/bin/python" -m pytest -q --maxfail=25 -p no:cacheprovider -m "not slow and not realdata" \
   --ignore=tests/test_docs_examples.py --ignore=tests/test_docs_run.py
