@@ -1,0 +1,132 @@
+"""Every bash and Python block of the README and the user guides runs as typed.
+
+Each document runs as one fresh shell session in an empty folder, blocks in order (a user types
+them one after the other): bash blocks as they are, Python blocks through ``python -``. The
+README's session starts without the project's environment on PATH, so its own activation line is
+what makes ``exprlab`` available; the guides run in the state the README leaves (environment
+active, ``EXPRLAB_DATA`` set).
+
+A block may be preceded by HTML comments that the rendered page does not show:
+
+* ``<!-- docs-test: setup -->``: the block is the two set-up commands, which the test environment
+  has already run (the suite itself runs after ``make install``); it is not run again.
+* ``<!-- docs-test: sub "A" "B" -->``: run the block with the literal text A replaced by B, for
+  sizes that keep the suite short (the page states the full-size cost next to the command).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+GUIDES = sorted((ROOT / "docs").glob("user-guide-*.md"))
+DOCUMENTS = [README, ROOT / "docs" / "index.md", *GUIDES]
+_FENCE = re.compile(r"^```(\w*)\s*$")
+_DIRECTIVE = re.compile(r"<!--\s*docs-test:\s*(.*?)\s*-->")
+
+
+@dataclass
+class Block:
+    """One fenced block: language, code, line number and the directives that precede it."""
+
+    language: str
+    code: str
+    line: int
+    directives: list[str] = field(default_factory=list)
+
+    def runnable(self) -> str:
+        code = self.code
+        for directive in self.directives:
+            if directive.startswith("sub "):
+                old, new = shlex.split(directive[4:])
+                assert old in code, f"line {self.line}: sub target {old!r} not in the block"
+                code = code.replace(old, new)
+        return code
+
+
+def blocks(path: Path) -> list[Block]:
+    """The bash and Python blocks of a Markdown file, with their directives."""
+    out: list[Block] = []
+    pending: list[str] = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    i = 0
+    while i < len(lines):
+        pending.extend(_DIRECTIVE.findall(lines[i]))
+        match = _FENCE.match(lines[i])
+        if match and match.group(1):
+            language, start, body = match.group(1), i + 1, []
+            i += 1
+            while not _FENCE.match(lines[i]):
+                body.append(lines[i])
+                i += 1
+            if language in ("bash", "python"):
+                out.append(Block(language, "\n".join(body) + "\n", start, pending))
+            pending = []
+        i += 1
+    return out
+
+
+def session_script(path: Path) -> str:
+    """One bash script that types every runnable block of a document in order."""
+    parts = ["set -euo pipefail"]
+    for block in blocks(path):
+        if "setup" in block.directives:
+            continue
+        code = block.runnable()
+        if block.language == "bash":
+            parts.append(f"echo '--- {path.name}:{block.line}' >&2\n{code}")
+        else:
+            parts.append(f"echo '--- {path.name}:{block.line}' >&2\npython - <<'EXPRLAB_DOC_PY'\n{code}EXPRLAB_DOC_PY")
+    return "\n".join(parts) + "\n"
+
+
+def test_the_parser_reads_blocks_directives_and_substitutions(tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "text\n<!-- docs-test: setup -->\n```bash\nmake demo\n```\n"
+        '<!-- docs-test: sub "--runs 10" "--runs 1" -->\n```bash\nrun --runs 10\n```\n'
+        "```text\nnot code\n```\n```python\nprint(1)\n```\n"
+    )
+    got = blocks(doc)
+    assert [(b.language, b.line) for b in got] == [("bash", 3), ("bash", 7), ("python", 13)]
+    assert got[0].directives == ["setup"] and got[2].directives == []
+    assert got[1].runnable() == "run --runs 1\n"
+    script = session_script(doc)
+    assert "make demo" not in script and "run --runs 1" in script and "print(1)" in script
+
+
+def test_every_document_has_blocks_and_no_unknown_directive():
+    for path in DOCUMENTS:
+        for block in blocks(path):
+            for directive in block.directives:
+                assert directive == "setup" or directive.startswith("sub "), f"{path.name}:{block.line}"
+    assert sum(len(blocks(p)) for p in DOCUMENTS) >= 15
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", DOCUMENTS, ids=[p.name for p in DOCUMENTS])
+def test_document_runs_as_typed(path, tmp_path, data_dir):
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    venv_bin = str(ROOT / ".venv" / "bin")
+    path_dirs = [d for d in os.environ["PATH"].split(os.pathsep) if d != venv_bin]
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["EXPRLAB_DATA"] = str(data_dir)
+    env["MPLBACKEND"] = "Agg"
+    if path != README:  # the guides continue the README's session: environment active
+        path_dirs.insert(0, venv_bin)
+        env["VIRTUAL_ENV"] = str(ROOT / ".venv")
+    env["PATH"] = os.pathsep.join(path_dirs)
+    script = tmp_path / "session.sh"
+    script.write_text(session_script(path))
+    run = subprocess.run(
+        ["bash", str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1500
+    )
+    assert run.returncode == 0, f"{path.name} failed:\n{run.stderr[-4000:]}"
