@@ -177,6 +177,19 @@ def test_short_flags_mean_one_thing_everywhere():
     assert not clashes, clashes
 
 
+def test_boolean_options_are_flag_pairs_without_a_placeholder():
+    """Every boolean option reads ``--flag/--no-flag`` and shows no ``<bool>`` value in help."""
+    bad = []
+    for path, cmd in _commands():
+        for param in cmd.params:
+            if getattr(param, "is_flag", False) and param.name != "help":
+                if not getattr(param, "secondary_opts", None):
+                    bad.append(f"{path} {param.opts[0]}: no --no- form")
+                if param.metavar != "":
+                    bad.append(f"{path} {param.opts[0]}: shows a value placeholder")
+    assert not bad, "\n".join(bad)
+
+
 def test_the_cli_walker_sees_subcommands():
     paths = {path for path, _ in _commands()}
     assert {"exprlab score", "exprlab match train", "exprlab library build"} <= paths

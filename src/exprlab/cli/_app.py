@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     the temporary outputs are removed.
     """
     _install_signal_handlers()
+    argv = hoist_global_flags(sys.argv[1:] if argv is None else list(argv))
     try:
         with warnings.catch_warnings():
             # warnings of dependencies never add lines to a one-line error; the log keeps them
@@ -121,6 +122,32 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(result)
 
 
+#: the root options, accepted anywhere on the command line (``exprlab score ... --quiet``)
+_GLOBAL_FLAGS = ("--quiet", "-q", "--no-quiet", "--verbose", "-v", "--no-verbose")
+
+
+def hoist_global_flags(argv: list[str]) -> list[str]:
+    """Move the root's ``--quiet`` / ``--verbose`` flags to the front, wherever they were typed.
+
+    Click reads root options only before the command name; users type them after it, like every
+    other option. Tokens after a ``--`` separator are left alone.
+
+    Parameters
+    ----------
+    argv
+        The command line without the program name.
+
+    Returns
+    -------
+    list of str
+        The same tokens with the root flags first.
+    """
+    cut = argv.index("--") if "--" in argv else len(argv)
+    flags = [t for t in argv[:cut] if t in _GLOBAL_FLAGS]
+    rest = [t for t in argv[:cut] if t not in _GLOBAL_FLAGS]
+    return flags + rest + argv[cut:]
+
+
 def _fail(message: str, os_errno: int | None = None) -> None:
     print(f"error: {' '.join(message.split())}", file=sys.stderr)
     if os_errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
@@ -134,9 +161,16 @@ def _fail(message: str, os_errno: int | None = None) -> None:
 
 @app.callback()
 def _root(
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or info messages."),
-    verbose: bool = typer.Option(False, "--verbose", help="Debug messages on the terminal."),
+    quiet: bool = typer.Option(
+        False, "--quiet/--no-quiet", "-q", help="No progress bars or info messages.", metavar=""
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose/--no-verbose", "-v", help="Debug messages on the terminal.", metavar=""
+    ),
 ) -> None:
-    """exprlab: drug-disease matching and tested explanations of expression classifiers."""
+    """exprlab: drug-disease matching and tested explanations of expression classifiers.
+
+    --quiet and --verbose may be typed anywhere on the command line.
+    """
     set_quiet(quiet)
     configure_logging(None, verbose=verbose, quiet=quiet)

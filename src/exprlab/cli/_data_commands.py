@@ -79,7 +79,9 @@ def convert(
     out: Path = typer.Argument(
         ..., help="Output: .gct[.gz|.xz], .gctx or .h5ad (matrices); .gmt[.gz|.xz] (gene sets)."
     ),
-    force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
+    force: bool = typer.Option(
+        False, "--force/--no-force", help="Replace an existing output of the same command.", metavar=""
+    ),
 ) -> None:
     """Convert between matrix formats (gct, gctx, h5, h5ad) or between GMT files; written atomically."""
     from exprlab.io import convert as convert_file  # deferred: keeps `exprlab --help` light

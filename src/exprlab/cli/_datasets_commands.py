@@ -14,11 +14,16 @@ from exprlab.cli._app import app
 @app.command()
 def datasets(
     missing_only: bool = typer.Option(
-        False, "--missing", help="List only the datasets whose files are absent."
+        False, "--missing/--no-missing", help="List only the datasets whose files are absent.", metavar=""
     ),
-    files: bool = typer.Option(False, "--files", help="Also show the files each dataset reads."),
+    files: bool = typer.Option(
+        False, "--files/--no-files", help="Also show the files each dataset reads.", metavar=""
+    ),
     sources: bool = typer.Option(
-        False, "--sources", help="Show each dataset's origin, licence and address instead of its description."
+        False,
+        "--sources/--no-sources",
+        help="Show each dataset's origin, licence and address instead of its description.",
+        metavar="",
     ),
     fetch: str | None = typer.Option(
         None,

@@ -103,9 +103,16 @@ def score(
         None, help="Aggregate signatures per drug: max, min, mean, median, maxabs, ncs_ct."
     ),
     by: str = typer.Option(None, help="Library metadata column to aggregate by (default: the drug column)."),
-    wide: bool = typer.Option(False, help="Write the queries x signatures matrix instead of the tidy table."),
+    wide: bool = typer.Option(
+        False,
+        "--wide/--no-wide",
+        help="Write the queries x signatures matrix instead of the tidy table.",
+        metavar="",
+    ),
     chunk_size: int = typer.Option(None, help="Library signatures per streamed chunk."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
+    force: bool = typer.Option(
+        False, "--force/--no-force", help="Replace an existing output of the same command.", metavar=""
+    ),
 ) -> None:
     """Score queries against a signature library and write the scores."""
     # Over 80 lines only with its option declarations; the body checks, reads, scores and writes.
@@ -159,7 +166,9 @@ def build(
     out: Path = typer.Option(..., "--out", "-o", help="Library file to write (HDF5)."),
     ties: str = typer.Option("midrank", help="Rank ties: midrank or first."),
     chunk_size: int = typer.Option(None, help="Signatures per chunk while building."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
+    force: bool = typer.Option(
+        False, "--force/--no-force", help="Replace an existing output of the same command.", metavar=""
+    ),
     layout: str = typer.Option(
         "signature_major",
         help="signature_major (format 1) or gene_major (a rank-based query reads its own genes only; GCTX-compatible).",

@@ -37,7 +37,9 @@ def explain(
     instances: str = typer.Option(
         "max", "--instances", help="max (the ranking rule) | all (mean over perturbations)"
     ),
-    force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
+    force: bool = typer.Option(
+        False, "--force/--no-force", help="Replace an existing output of the same command.", metavar=""
+    ),
 ) -> None:
     """Attribute a match score to disease and drug genes; write tables, pathways and a plot."""
     check_count(top, "--top", minimum=1)

@@ -13,9 +13,6 @@ from exprlab._outputs import claim_output
 from exprlab.cli._app import app
 from exprlab.errors import FileAccessError
 
-_QUIET = typer.Option(False, "--quiet", help="Only warnings and errors; no progress bars.")
-_VERBOSE = typer.Option(False, "--verbose", "-v", help="Debug messages on the terminal.")
-
 
 @app.command("report")
 def report(
@@ -23,9 +20,9 @@ def report(
         ..., help="A run directory (score, match benchmark, xai study, demo) or a score table."
     ),
     out: Path = typer.Option(None, "--out", "-o", help="HTML file to write (default: RUN_DIR/report.html)."),
-    quiet: bool = _QUIET,
-    verbose: bool = _VERBOSE,
-    force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
+    force: bool = typer.Option(
+        False, "--force/--no-force", help="Replace an existing output of the same command.", metavar=""
+    ),
 ) -> None:
     """Render a run directory into one self-contained HTML report (tables and plots inline)."""
     from exprlab.report import render_report  # deferred: loads pandas, kept out of --help
@@ -39,7 +36,7 @@ def report(
     # the report of a run folder is re-rendered in place; any other existing file needs --force
     target = out if out is not None else _default_report(run_dir)
     with claim_output(target, kind="report", force=force or out is None, suffixes=(".html", ".htm")):
-        command_logging(verbose=verbose, quiet=quiet)
+        command_logging()
         if run_dir.is_dir():
             attach_log_file(run_dir)
         try:
@@ -60,17 +57,20 @@ def _default_report(run_dir: Path) -> Path:
 def demo(
     out: Path = typer.Option(Path("demo-output"), "--out", "-o", help="Output folder (replaced atomically)."),
     real: bool = typer.Option(
-        False, "--real", help="Run on the public data in EXPRLAB_DATA (takes minutes) instead of simulations."
+        False,
+        "--real/--no-real",
+        help="Run on the public data in EXPRLAB_DATA (takes minutes) instead of simulations.",
+        metavar="",
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the simulations, splits and training."),
-    quiet: bool = _QUIET,
-    verbose: bool = _VERBOSE,
-    force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
+    force: bool = typer.Option(
+        False, "--force/--no-force", help="Replace an existing output of the same command.", metavar=""
+    ),
 ) -> None:
     """Run both workflows end to end on data with a known answer and write DIR/report.html."""
     from exprlab.workflows import DemoConfig, run_demo  # deferred: loads torch, kept out of --help
 
-    command_logging(verbose=verbose, quiet=quiet)
+    command_logging()
     with claim_output(out, kind="demo", force=force, folder=True):
         result = run_demo(out, real=real, config=DemoConfig(seed=seed))
     console = Console(width=max(Console().width, 120))

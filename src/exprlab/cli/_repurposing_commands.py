@@ -38,7 +38,9 @@ def _print_table(df, columns) -> None:
 _LABELS_OPTION = typer.Option("opentargets", "--labels", help=_LABELS_HELP)
 _DRUGS_OPTION = typer.Option(None, "--drugs", help="Drug signature library (GCTX/GCT/h5ad).")
 _DISEASES_OPTION = typer.Option(None, "--diseases", help="Disease signatures (GCTX/GCT/h5ad).")
-_FORCE_OPTION = typer.Option(False, "--force", help="Replace an existing output of the same command.")
+_FORCE_OPTION = typer.Option(
+    False, "--force/--no-force", help="Replace an existing output of the same command.", metavar=""
+)
 
 
 def _label_file(labels: str) -> Path | None:

@@ -41,7 +41,9 @@ def simulate(
     n_overexpressed: int = typer.Option(None, help="Over-expressed pathways per class (P)."),
     seed: int = typer.Option(0, help="Random seed; the same seed gives the same counts."),
     jitter: float = typer.Option(0.0, help=JITTER_HELP),
-    force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
+    force: bool = typer.Option(
+        False, "--force/--no-force", help="Replace an existing output of the same command.", metavar=""
+    ),
 ) -> None:
     """Simulate LDA expression data with known informative genes (docs/methods.md §3)."""
     # deferred: keeps `exprlab --help` fast
@@ -97,6 +99,7 @@ def xai_study(
         None,
         "--log2/--no-log2",
         help="log2(x+1) before z-scoring (default: on for simulations, files of `exprlab simulate` included; off for other files).",
+        metavar="",
     ),
     n_per_class: int = typer.Option(None, help="Scale simulations down: samples per class."),
     n_genes: int = typer.Option(None, help="Scale simulations down: genes."),
@@ -105,11 +108,15 @@ def xai_study(
     jitter: float = typer.Option(0.0, help=JITTER_HELP),
     variants: bool = typer.Option(
         False,
-        "--variants",
+        "--variants/--no-variants",
         help="Also score post-hoc explanation pipelines (absolute, class shrinkage, pathway, diffusion).",
+        metavar="",
     ),
     force: bool = typer.Option(
-        False, "--force", help="Start over: replace an existing study folder instead of resuming it."
+        False,
+        "--force/--no-force",
+        help="Start over: replace an existing study folder instead of resuming it.",
+        metavar="",
     ),
 ) -> None:
     """Run the explanation-evaluation study; writes summary.tsv, runs.tsv, per-run tables, plots."""

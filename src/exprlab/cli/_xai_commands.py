@@ -18,13 +18,17 @@ def train(
     arch: str = typer.Option("lr", help="Architecture: lr, mlp, diffuse_lr, diffuse_mlp or deep_mlp."),
     out: Path = typer.Option(..., help="Output model directory (written atomically)."),
     seed: int = typer.Option(0, help="Random seed: same seed, same weights."),
-    log2: bool = typer.Option(False, "--log2/--no-log2", help="log2(x + 1) before z-scoring (for counts)."),
+    log2: bool = typer.Option(
+        False, "--log2/--no-log2", help="log2(x + 1) before z-scoring (for counts).", metavar=""
+    ),
     epochs: int = typer.Option(25, help="Training epochs (paper: 25)."),
     test_fraction: float = typer.Option(
         0.0,
         help="Hold out this stratified fraction and report its balanced accuracy (0: train on everything).",
     ),
-    force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
+    force: bool = typer.Option(
+        False, "--force/--no-force", help="Replace an existing output of the same command.", metavar=""
+    ),
 ) -> None:
     """Train a phenotype classifier with the paper's schedule and save it."""
     # deferred: keeps `exprlab --help` from loading torch
@@ -71,9 +75,14 @@ def explain(
     ),
     output: str = typer.Option("probability", help="probability (softmax) or logit."),
     adaptive: bool = typer.Option(
-        False, help="Recompute examples with a large convergence delta using the paper's rule."
+        False,
+        "--adaptive/--no-adaptive",
+        help="Recompute examples with a large convergence delta using the paper's rule.",
+        metavar="",
     ),
-    force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
+    force: bool = typer.Option(
+        False, "--force/--no-force", help="Replace an existing output of the same command.", metavar=""
+    ),
 ) -> None:
     """Integrated Gradients attributions of a trained classifier, one row per sample."""
     # deferred: keeps `exprlab --help` from loading torch
