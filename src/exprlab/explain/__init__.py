@@ -14,7 +14,7 @@ from exprlab.explain._aggregate import (
     shrink_to_class,
     simulated_pathways,
 )
-from exprlab.explain._baselines import averaged, class_mean, mean_of
+from exprlab.explain._baselines import averaged, class_mean, mean_of, raw_mean
 from exprlab.explain._enrichment import bh_adjust, hypergeometric_enrichment, rank_enrichment
 from exprlab.explain._integrated_gradients import (
     FirstLinear,
@@ -31,9 +31,47 @@ from exprlab.explain._match import (
 )
 from exprlab.explain._prediction_gaps import PredictionGapModel
 from exprlab.explain._quadrature import METHODS, quadrature
+from exprlab.explain._stability import (
+    CLASS_RULES,
+    DRAWS,
+    ClassRule,
+    Draw,
+    DrawKind,
+    class_scores,
+    linear_weights,
+    logit_attributions,
+    natural_order,
+    pairwise_jaccard,
+    rank_intervals,
+    rank_scores,
+    resample_draws,
+    selection_frequency,
+    split_half_jaccard,
+    stability_selected_ranks,
+    stability_summary,
+    welch_scores,
+)
 
 __all__ = [
+    "CLASS_RULES",
+    "DRAWS",
     "METHODS",
+    "ClassRule",
+    "Draw",
+    "DrawKind",
+    "class_scores",
+    "linear_weights",
+    "logit_attributions",
+    "natural_order",
+    "pairwise_jaccard",
+    "rank_intervals",
+    "rank_scores",
+    "resample_draws",
+    "selection_frequency",
+    "split_half_jaccard",
+    "stability_selected_ranks",
+    "stability_summary",
+    "welch_scores",
     "FirstLinear",
     "MatchExplanation",
     "MatchModel",
@@ -59,6 +97,7 @@ __all__ = [
     "quadrature",
     "rank_enrichment",
     "rank_genes",
+    "raw_mean",
     "refine_attributions",
     "shrink_to_class",
     "simulated_pathways",
