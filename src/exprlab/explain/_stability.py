@@ -106,9 +106,9 @@ def resample_draws(
     list of Draw
         The B draws, in order.
     """
-    # scikit-learn's resampling is loaded only when draws are made
+    # scikit-learn's splitters are loaded only when draws are made
     from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
-    from sklearn.utils import resample
+    from sklearn.utils import resample  # scikit-learn is loaded only when draws are made
 
     check_count(n_draws, "n_draws", minimum=1)
     check_choice(draw, "draw", DRAWS)
