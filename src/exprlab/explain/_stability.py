@@ -280,7 +280,8 @@ def welch_scores(values, labels, classes) -> np.ndarray:
         inside = y == str(cls)
         if inside.sum() < 2 or (~inside).sum() < 2:
             continue
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # constant genes: t is set to 0 below
             t = stats.ttest_ind(x[inside], x[~inside], equal_var=False, axis=0).statistic
         out[i] = np.nan_to_num(np.asarray(t, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     return out
