@@ -81,12 +81,16 @@ class BiomarkerResult:
         without held-out samples.
     parameters
         The options of the run.
+    ranks
+        Method → (B, C, p) ranks of every draw (NaN where a draw did not score a class),
+        classes in the order of ``parameters["classes"]``; kept in memory, not written.
     """
 
     genes: pd.DataFrame
     stability: pd.DataFrame
     draws: pd.DataFrame
     parameters: dict[str, Any] = field(default_factory=dict)
+    ranks: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def fit_draw_model(adata, label: str, *, arch: ClassifierArch = "lr", seed: int = 0, log2: bool = False):
@@ -378,7 +382,9 @@ def find_biomarkers(
         "classes": classes,
         "draws_without_held_out": without,
     }
-    return BiomarkerResult(table, stability_summary(ranks, top, seed=seed), pd.DataFrame(rows), parameters)
+    return BiomarkerResult(
+        table, stability_summary(ranks, top, seed=seed), pd.DataFrame(rows), parameters, ranks
+    )
 
 
 def _gene_table(adata, values, y, classes, ranks, scores, opt: _Options) -> pd.DataFrame:
