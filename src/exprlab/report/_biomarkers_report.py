@@ -154,7 +154,7 @@ def render_biomarkers(report: HtmlReport, run_dir: Path, manifest: dict | None) 
         f"{params.get('n_draws', len(draws))} {params.get('draw', '')} draws of the training set; "
         f"each draw's {params.get('arch', '')} model attributes the samples it did not train on "
         f"(rule: {params.get('rule', 'mean')}, baseline: {params.get('baseline', 'zero')}). "
-        f"Held-out balanced accuracy {np.nanmean(draws['balanced_accuracy']):.3f} (mean over draws)."
+        f"Held-out balanced accuracy {draws['balanced_accuracy'].mean():.3f} (mean over draws)."
     )
     without = params.get("draws_without_held_out") or {}
     if without:

@@ -428,7 +428,7 @@ def write_biomarkers(result: BiomarkerResult, out, *, data=None) -> Path:
             for row in result.stability.itertuples()
         }
         summary["held-out balanced accuracy (mean over draws)"] = round(
-            float(np.nanmean(result.draws["balanced_accuracy"])), 4
+            float(result.draws["balanced_accuracy"].mean()), 4
         )
         write_run_manifest(
             tmp,
