@@ -147,6 +147,7 @@ def test_cli_writes_a_run_and_refuses_bad_options(tmp_path, capsys):
         (["--n-draws", "0"], "--n-draws"),
         (["--top", "500"], "--top"),
         (["--draw", "x"], "--draw"),
+        (["--arch", "svm"], "--arch"),
     ):
         with pytest.raises(SystemExit) as stop:
             main(

@@ -36,8 +36,10 @@ def biomarkers(
     """Rank genes per class by Integrated Gradients on held-out samples, with their stability."""
     # deferred: keeps `exprlab --help` from loading torch
     from exprlab.io import read
+    from exprlab.models import MODEL_KINDS  # deferred (torch)
     from exprlab.workflows import find_biomarkers, write_biomarkers  # deferred (torch)
 
+    check_choice(arch, "--arch", MODEL_KINDS)
     check_count(n_draws, "--n-draws", minimum=1)
     check_count(top, "--top", minimum=1)
     check_count(n_steps, "--n-steps", minimum=1)
@@ -51,7 +53,7 @@ def biomarkers(
         result = find_biomarkers(
             adata,
             label,
-            arch=arch,  # type: ignore[arg-type]  # checked by the model
+            arch=arch,  # type: ignore[arg-type]  # checked above
             n_draws=n_draws,
             draw=draw,  # type: ignore[arg-type]
             fraction=fraction,

@@ -42,7 +42,7 @@ from exprlab.explain import (
     stability_summary,
     welch_scores,
 )
-from exprlab.models import ClassifierArch, ExpressionClassifier, labels_of
+from exprlab.models import MODEL_KINDS, ClassifierArch, ExpressionClassifier, labels_of
 from exprlab.report import file_provenance, write_run_manifest
 
 __all__ = [
@@ -245,7 +245,9 @@ def _class_table(c: int, cls: str, ranks, scores, full_t, genes, symbols, top: i
     )
 
 
-def _check_options(adata, label, n_draws, draw, top, rule, baseline, fraction, group) -> np.ndarray | None:
+def _check_options(adata, label, arch, n_draws, draw, top, rule, baseline, fraction, group):
+    """Every option checked before the first fit; the groups of the samples (or None)."""
+    check_choice(arch, "arch", MODEL_KINDS)
     check_count(n_draws, "n_draws", minimum=1)
     check_choice(draw, "draw", DRAWS)
     check_choice(rule, "rule", CLASS_RULES)
@@ -346,7 +348,7 @@ def find_biomarkers(
         The gene table, the stability summary and the draws table.
     """
     # Over 80 lines only with its docstring (one entry per option); the steps are helpers.
-    groups = _check_options(adata, label, n_draws, draw, top, rule, baseline, fraction, group)
+    groups = _check_options(adata, label, arch, n_draws, draw, top, rule, baseline, fraction, group)
     y = labels_of(adata, label, where=f"obs[{label!r}]").astype(str)
     classes = natural_order(y)
     draws = resample_draws(y, n_draws, draw=draw, fraction=fraction, groups=groups, seed=seed)
