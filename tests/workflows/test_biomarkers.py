@@ -156,3 +156,10 @@ def test_cli_writes_a_run_and_refuses_bad_options(tmp_path, capsys):
         assert stop.value.code == 2
         err = capsys.readouterr().err.strip()
         assert word in err and len(err.splitlines()) == 1
+
+
+def test_mlp_draws_have_no_coefficient_ranking():
+    res = find_biomarkers(_cohort(p=20), "cls", arch="mlp", n_draws=2, top=3, n_steps=8)
+    assert "coefficients" not in set(res.stability["method"])
+    assert res.genes["coefficients_frequency"].isna().all()
+    assert res.genes["ig_frequency"].between(0, 1).all()
