@@ -77,6 +77,9 @@ def _print_summary(result, out: Path) -> None:
         f"held-out balanced accuracy {accuracy:.3f} (mean over draws)"
     )
     for row in result.stability.itertuples():
+        if not row.n:
+            print(f"  top-{row.top} Jaccard {row.method:>12} {row.mode:>8}: - (needs at least 2 draws)")
+            continue
         print(
             f"  top-{row.top} Jaccard {row.method:>12} {row.mode:>8}: {row.jaccard_mean:.3f} "
             f"[{row.jaccard_lo:.3f}, {row.jaccard_hi:.3f}]"
