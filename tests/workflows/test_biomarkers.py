@@ -163,3 +163,13 @@ def test_mlp_draws_have_no_coefficient_ranking():
     assert "coefficients" not in set(res.stability["method"])
     assert res.genes["coefficients_frequency"].isna().all()
     assert res.genes["ig_frequency"].between(0, 1).all()
+
+
+def test_raw_mean_baseline_of_a_log2_model_changes_the_attributions():
+    data = _cohort(p=20)
+    zero = find_biomarkers(data, "cls", n_draws=1, top=3, log2=True, seed=4)
+    mean = find_biomarkers(data, "cls", n_draws=1, top=3, log2=True, seed=4, baseline="mean")
+    a = zero.genes.sort_values(["class", "gene"])["mean_attribution"].to_numpy()
+    b = mean.genes.sort_values(["class", "gene"])["mean_attribution"].to_numpy()
+    assert np.abs(a - b).max() > 1e-4  # log of the mean is not the mean of the logs
+    np.testing.assert_array_equal(zero.genes["welch_t"].sort_values(), mean.genes["welch_t"].sort_values())
