@@ -24,6 +24,8 @@ __all__ = [
     "XAI_STUDY",
     "MATCH_EXPLANATION",
     "DEMO",
+    "BIOMARKERS",
+    "BiomarkerFiles",
     "ScoreFiles",
     "MatchBenchmarkFiles",
     "XaiStudyFiles",
@@ -38,9 +40,16 @@ REPORT = "report.html"
 #: the run's own log (debug level)
 LOG = LOG_FILE
 
-RunKind = Literal["score", "match-benchmark", "xai-study", "demo", "match-explanation"]
+RunKind = Literal["score", "match-benchmark", "xai-study", "demo", "match-explanation", "biomarkers"]
 #: the kinds of run a report knows how to render
-KINDS: tuple[RunKind, ...] = ("score", "match-benchmark", "xai-study", "demo", "match-explanation")
+KINDS: tuple[RunKind, ...] = (
+    "score",
+    "match-benchmark",
+    "xai-study",
+    "demo",
+    "match-explanation",
+    "biomarkers",
+)
 
 
 @dataclass(frozen=True)
@@ -128,8 +137,19 @@ class DemoFiles:
     matching: str = "matching"
 
 
+@dataclass(frozen=True)
+class BiomarkerFiles:
+    """``exprlab biomarkers``: a gene list per class with its stability over training draws."""
+
+    kind: RunKind = "biomarkers"
+    genes: str = "genes.tsv"
+    stability: str = "stability.tsv"
+    draws: str = "draws.tsv"
+
+
 SCORE = ScoreFiles()
 MATCH_BENCHMARK = MatchBenchmarkFiles()
 XAI_STUDY = XaiStudyFiles()
 MATCH_EXPLANATION = MatchExplanationFiles()
 DEMO = DemoFiles()
+BIOMARKERS = BiomarkerFiles()

@@ -7,6 +7,7 @@ one line and the process exits with status 2.
 
 # Command modules register their commands on ``app`` when imported; one line per module.
 from exprlab.cli import (  # noqa: F401
+    _biomarkers_commands,
     _data_commands,
     _datasets_commands,
     _match_commands,

@@ -5,6 +5,9 @@ A baseline *spec* is one of
 * ``None`` or ``"zero"``: the zero vector. After z-scoring this is also the training mean.
 * ``"mean"``: the training mean of the model's inputs (needs an
   :class:`~exprlab.models.ExpressionClassifier`, or use :func:`mean_of` on reference data).
+  The inputs are z-scored with the training mean, so this vector is zero and ``"mean"``
+  equals ``"zero"``; a warning says so. A mean that differs from zero is defined in the raw
+  expression space by :func:`raw_mean` (docs/methods.md §3).
 * ``"class:NAME"``: the mean standardised training input of class NAME (estimator only).
 * an array of shape (p,) (one baseline for every example) or (n, p) (one per example).
 * a list of specs: several baselines, whose attributions are averaged
@@ -16,6 +19,7 @@ per input, or a single spec applied to every input, as in Captum.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -69,6 +73,50 @@ def mean_of(reference) -> np.ndarray:
             f"a reference matrix (n, p) with n >= 1 is needed, got shape {values.shape}", where="baselines"
         )
     return values.mean(axis=0)
+
+
+def raw_mean(model, reference) -> np.ndarray:
+    """The mean of raw reference expression, mapped into the model's input space: a baseline.
+
+    The mean is taken before any preprocessing (in the units of the data, before log2 and
+    z-score) and then preprocessed as the model preprocesses a sample. It differs from the
+    zero vector when the model log-transforms (the log of the mean is not the mean of the
+    logs) or when the reference is not the model's training set (the model standardises with
+    a different mean); for the model's own training set without log2 it is zero, and a
+    warning says that it coincides with ``"zero"`` (docs/methods.md §3).
+
+    Parameters
+    ----------
+    model
+        A fitted :class:`~exprlab.models.ExpressionClassifier`.
+    reference
+        Raw reference expression: an AnnData (genes matched by name) or an (n, p) array in the
+        model's training gene order, n >= 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        (p,) baseline in the model's input space, float64.
+    """
+    if not hasattr(model, "transform"):
+        raise InvalidParameterError(
+            "a raw-space mean needs the model's preprocessing",
+            where="baselines",
+            fix="pass a fitted ExpressionClassifier",
+        )
+    if hasattr(reference, "obs") and hasattr(reference, "var"):
+        values = model.preprocessor_.align(reference, layer=model.layer, where="reference")
+    else:
+        values = np.asarray(reference, dtype=np.float64)
+    mean = mean_of(values).reshape(1, -1)
+    vector = np.asarray(model.transform(mean), dtype=np.float64).reshape(-1)
+    if np.allclose(vector, 0.0, atol=1e-6):
+        warnings.warn(
+            "the raw-space mean baseline is the model's own standardisation mean: it equals the "
+            "zero baseline",
+            stacklevel=2,
+        )
+    return vector
 
 
 def class_mean(reference, labels, name) -> np.ndarray:
@@ -126,6 +174,12 @@ def _one(spec, x: np.ndarray | torch.Tensor, model, index: int) -> np.ndarray:
                 if spec == "mean"
                 else model.class_means_[model.class_index(spec[len("class:") :])]
             )
+            if spec == "mean" and np.allclose(vector, 0.0, atol=1e-6):
+                warnings.warn(
+                    "baseline 'mean' is the training mean of the z-scored inputs, which is zero: "
+                    "it equals 'zero' (exprlab.explain.raw_mean gives a mean in raw expression units)",
+                    stacklevel=4,
+                )
             return np.asarray(vector, dtype=np.float64).reshape(1, p).copy()
         raise InvalidParameterError(
             f"unknown baseline {spec!r}",

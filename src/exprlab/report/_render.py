@@ -37,6 +37,7 @@ import pandas as pd
 
 from exprlab._progress import track
 from exprlab._runs import (
+    BIOMARKERS,
     DEMO,
     MATCH_BENCHMARK,
     MATCH_EXPLANATION,
@@ -46,6 +47,7 @@ from exprlab._runs import (
 )
 from exprlab.errors import ExprlabError, FileAccessError, FormatError, InvalidParameterError
 from exprlab.report import _plots as plots
+from exprlab.report._biomarkers_report import render_biomarkers
 from exprlab.report._html import HtmlReport, Section
 from exprlab.report._manifest import read_run_manifest
 from exprlab.report._repurposing_plots import RECALL_GRID, mean_pr_curve
@@ -751,6 +753,7 @@ _TITLES = {
     SCORE.kind: "exprlab connectivity scores",
     DEMO.kind: "exprlab demo",
     MATCH_EXPLANATION.kind: "exprlab match explanation",
+    BIOMARKERS.kind: "exprlab biomarkers",
     "generic": "exprlab run",
 }
 # kind of a run → how it is rendered as the whole report
@@ -760,6 +763,7 @@ _RENDERERS: dict[str, Callable[[HtmlReport, Path, dict | None], None]] = {
     XAI_STUDY.kind: lambda report, src, manifest: _render_xai(report, src),
     SCORE.kind: lambda report, src, manifest: _render_score(report, src),
     MATCH_EXPLANATION.kind: lambda report, src, manifest: _render_explanation(report, src),
+    BIOMARKERS.kind: render_biomarkers,
 }
 
 

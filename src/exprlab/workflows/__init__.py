@@ -4,6 +4,13 @@ Workflows orchestrate the library layers below (data, models, explanations, metr
 run folders that :mod:`exprlab.report` renders.
 """
 
+from exprlab.workflows._biomarkers import (
+    BIOMARKER_METHODS,
+    BiomarkerResult,
+    find_biomarkers,
+    fit_draw_model,
+    write_biomarkers,
+)
 from exprlab.workflows._cohorts import (
     TASKS,
     CohortTask,
@@ -42,6 +49,11 @@ from exprlab.workflows._xai_study import (
 )
 
 __all__ = [
+    "BIOMARKER_METHODS",
+    "BiomarkerResult",
+    "find_biomarkers",
+    "fit_draw_model",
+    "write_biomarkers",
     "SIMULATIONS",
     "SUMMARY_METRICS",
     "TASKS",
