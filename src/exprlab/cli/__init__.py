@@ -9,6 +9,7 @@ one line and the process exits with status 2.
 from exprlab.cli import (  # noqa: F401
     _data_commands,
     _datasets_commands,
+    _import_commands,
     _match_commands,
     _match_explain_commands,
     _report_commands,
