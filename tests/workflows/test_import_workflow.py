@@ -40,8 +40,8 @@ def test_a_small_cohort_end_to_end(cohort):
             cohort / "m.csv.gz", pheno=cohort / "p.csv", annotation=cohort / "a.csv", out=cohort / "o.h5ad"
         )
     messages = " | ".join(str(w.message) for w in caught)
-    assert "1 matrix samples have no phenotype row" in messages and "GSM1" in messages
-    assert "1 phenotype rows have no matrix sample" in messages and "GSM8" in messages
+    assert "1 matrix sample has no phenotype row" in messages and "GSM1" in messages
+    assert "1 phenotype row has no matrix sample" in messages and "GSM8" in messages
     # samples GSM2..GSM4; DDR1 = the brighter of 1007_s_at (means 5) and 1053_at (means 6)
     assert list(adata.obs_names) == ["GSM2", "GSM3", "GSM4"]
     assert list(adata.var_names) == ["DDR1"]

@@ -15,6 +15,10 @@ _COLLAPSE = ("max_mean", "mean", "max_variance")
 _MULTI = ("drop", "first")
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _summary(out: Path, report: dict) -> str:
     parts = [
         f"wrote {out}: {report['n_samples']} samples x {report['n_genes']} genes ({report['format']}, genes as {report['genes_as']} in the file)"
@@ -23,18 +27,20 @@ def _summary(out: Path, report: dict) -> str:
     if ph is not None:
         if ph["join"] == "by sample id":
             parts.append(
-                f"phenotypes: {ph['n_matched']} samples joined, {ph['expression_only']['count']} matrix samples "
-                f"and {ph['phenotype_only']['count']} phenotype rows unmatched"
+                f"phenotypes: {_n(ph['n_matched'], 'sample')} joined, unmatched: "
+                f"{_n(ph['expression_only']['count'], 'matrix sample')}, "
+                f"{_n(ph['phenotype_only']['count'], 'phenotype row')}"
             )
         else:
             parts.append(f"phenotypes: {ph['n_matched']} CLS labels joined by position")
     probes = report["probes"]
-    text = f"{probes['n_controls']} control probes dropped"
+    text = f"{_n(probes['n_controls'], 'control probe')} dropped"
     if "n_genes" in probes:
         text += (
-            f", {probes['n_unannotated']} probes without a gene dropped, {probes['n_multi_gene']} probes with "
-            f"several genes {'dropped' if probes['multi_gene'] == 'drop' else 'mapped to the first'}, "
-            f"{probes['n_collapsed']} probes collapsed into their gene ({probes['collapse']})"
+            f", {_n(probes['n_unannotated'], 'probe')} without a gene dropped, "
+            f"{_n(probes['n_multi_gene'], 'probe')} with several genes "
+            f"{'dropped' if probes['multi_gene'] == 'drop' else 'mapped to the first'}, "
+            f"{_n(probes['n_collapsed'], 'probe')} collapsed into its gene's kept probe ({probes['collapse']})"
         )
     parts.append(text)
     return "; ".join(parts)

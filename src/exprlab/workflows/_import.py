@@ -112,13 +112,15 @@ def _join(adata: ad.AnnData, pheno: Path, sample_column: str | None) -> tuple[ad
     adata, report = join_phenotypes(adata, table, where=pheno)
     report["join"] = "by sample id"
     report["columns"] = [str(c) for c in table.columns]
-    for side, what in (("expression_only", "matrix samples have"), ("phenotype_only", "phenotype rows have")):
+    for side, what in (("expression_only", "matrix sample"), ("phenotype_only", "phenotype row")):
         info = report[side]
         if info["count"]:
             more = " ..." if info["count"] > len(info["first"]) else ""
             other = "no phenotype row" if side == "expression_only" else "no matrix sample"
+            one = info["count"] == 1
             warnings.warn(
-                f"{info['count']} {what} {other} and are left out: {', '.join(info['first'])}{more}",
+                f"{info['count']} {what}{'' if one else 's'} {'has' if one else 'have'} {other}, left out: "
+                f"{', '.join(info['first'])}{more}",
                 UserWarning,
                 stacklevel=3,
             )
