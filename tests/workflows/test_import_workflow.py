@@ -97,6 +97,16 @@ def test_a_transposed_gct_is_detected(tmp_path):
     np.testing.assert_array_equal(adata.X, np.arange(6, dtype=np.float32).reshape(3, 2).T)
 
 
+def test_a_gct_keeps_its_convention_when_only_the_shape_disagrees(tmp_path):
+    # 2 gene symbols (rows) x 8 samples: the shape alone would call the columns genes
+    a = ad.AnnData(np.ones((8, 2), dtype=np.float32))
+    a.obs_names = [f"patient{i}" for i in range(8)]
+    a.var_names = ["TP53", "EGFR"]
+    write_gct(a, tmp_path / "s.gct")
+    adata, report = import_expression(tmp_path / "s.gct")
+    assert list(adata.var_names) == ["TP53", "EGFR"] and report["genes_as"] == "rows"
+
+
 def test_cls_labels_join_by_position(tmp_path):
     (tmp_path / "m.csv").write_text("probe,S1,S2,S3\n1007_s_at,1,2,3\n1053_at,4,5,6\n")
     (tmp_path / "l.cls").write_text("3 2 1\n# ALL AML\nALL AML AML\n")

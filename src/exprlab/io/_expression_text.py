@@ -143,7 +143,9 @@ def _axis_kind(ids: Sequence[str]) -> str:
     return kind
 
 
-def guess_genes_axis(row_ids: Sequence[str], column_ids: Sequence[str]) -> tuple[str | None, str]:
+def guess_genes_axis(
+    row_ids: Sequence[str], column_ids: Sequence[str], *, use_shape: bool = True
+) -> tuple[str | None, str]:
     """Tell which axis of a matrix holds the genes, from its ids and its shape (docs/methods.md §4.1).
 
     The rules, in order: an axis of probe or Ensembl ids holds genes, an axis of sample
@@ -156,6 +158,8 @@ def guess_genes_axis(row_ids: Sequence[str], column_ids: Sequence[str]) -> tuple
     ----------
     row_ids, column_ids
         The ids of the rows and of the columns of the matrix as stored.
+    use_shape
+        Let the shape decide when the ids do not (off for formats with a fixed convention).
 
     Returns
     -------
@@ -176,6 +180,8 @@ def guess_genes_axis(row_ids: Sequence[str], column_ids: Sequence[str]) -> tuple
     if weak_rows != weak_cols:
         return ("rows" if weak_rows else "columns"), said
     n_rows, n_cols = len(row_ids), len(column_ids)
+    if not use_shape:
+        return None, said
     if n_rows >= _SHAPE_RATIO * n_cols:
         return "rows", f"{said}; {n_rows} rows vs {n_cols} columns"
     if n_cols >= _SHAPE_RATIO * n_rows:

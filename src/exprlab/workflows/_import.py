@@ -78,7 +78,7 @@ def _read_matrix(data: Path, genes_as: str) -> tuple[ad.AnnData, str, str, str]:
             )
         return adata, fmt, "columns", "AnnData convention (var = genes)"
     if genes_as == "auto":
-        axis, reason = guess_genes_axis(list(adata.var_names), list(adata.obs_names))
+        axis, reason = guess_genes_axis(list(adata.var_names), list(adata.obs_names), use_shape=False)
         rule = f"detected: {reason}" if axis else f"GCT convention ({reason})"
         axis = axis or "rows"
     else:
