@@ -89,6 +89,23 @@ def test_info_reads_delimited_text(tmp_path, capsys):
     assert code == 0 and "csv" in out and "4 obs" in out and "4 var" in out and "genes as rows" in out
 
 
+@pytest.mark.slow
+def test_train_reads_a_delimited_matrix_directly(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    probes = [f"{1000 + j}_at" for j in range(12)]
+    rows = ["sample,label," + ",".join(probes)]
+    for i in range(20):
+        values = rng.normal(size=12) + (2.0 if i % 2 else 0.0)
+        rows.append(f"GSM{i},{'b' if i % 2 else 'a'}," + ",".join(f"{v:.4f}" for v in values))
+    (tmp_path / "cohort.csv").write_text("\n".join(rows) + "\n")
+    code, cap = _run(
+        ["train", "--data", str(tmp_path / "cohort.csv"), "--label", "label", "--out", str(tmp_path / "m")],
+        capsys,
+    )
+    assert code == 0, cap.err
+    assert (tmp_path / "m").is_dir()
+
+
 CASES = [
     ("ids-do-not-join", ["{tmp}/m.csv", "--pheno", "{tmp}/p_other.csv"], "no sample id joins"),
     ("annotation-maps-nothing", ["{tmp}/m.csv", "--annotation", "{tmp}/ann_other.csv"], "maps none of the"),

@@ -75,6 +75,13 @@ def test_text_columns_become_annotations(tmp_path):
     assert a.shape == (2, 2)
 
 
+def test_a_label_column_of_a_samples_by_genes_table_goes_to_obs(tmp_path):
+    text = "sample\tlabel\t1007_s_at\t1053_at\nGSM1\tcase\t1\t2\nGSM2\tcontrol\t3\t4\n"
+    a = read(_write(tmp_path / "m.tsv", text))
+    assert a.obs["label"].astype(str).tolist() == ["case", "control"]
+    np.testing.assert_array_equal(a.X, np.array([[1, 2], [3, 4]], dtype=np.float32))
+
+
 def test_a_stray_word_in_a_numeric_column_names_its_line(tmp_path):
     text = "probe,S1,S2\n1007_s_at,1,2\n1053_at,3,4\n117_at,oops,6\n"
     with pytest.raises(FormatError) as err:

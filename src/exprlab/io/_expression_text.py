@@ -257,7 +257,7 @@ def _frame_to_anndata(
             raise DuplicateIdError(
                 f"{axis} id {dup[0]!r} appears more than once ({len(dup)} repeats)",
                 where=where,
-                fix="make the ids unique (several probes of a gene are collapsed with --annotation)",
+                fix="make the ids unique (aggregate repeated genes first; probe ids map to genes with --annotation)",
             )
     axis, rule = _orient(genes_as, list(text), numeric, where)
     X = df[numeric].to_numpy(dtype=np.float32)
