@@ -78,6 +78,16 @@ def test_the_output_is_only_replaced_with_force(cohort):
     assert (cohort / "mine.h5ad").read_text() == "not exprlab's"
 
 
+def test_a_gene_column_of_the_matrix_itself_maps_the_probes(tmp_path):
+    text = "ID,Gene.symbol,S1,S2\n1007_s_at,DDR1,1,2\n1053_at,DDR1,5,6\n117_at,,3,3\nAFFX-x_at,GAPDH,9,9\n"
+    (tmp_path / "m.csv").write_text(text)
+    adata, report = import_expression(tmp_path / "m.csv", gene_column="Gene.symbol")
+    assert list(adata.var_names) == ["DDR1"] and adata.var["probe"].tolist() == ["1053_at"]
+    assert (report["probes"]["n_controls"], report["probes"]["n_unannotated"]) == (1, 1)
+    with pytest.raises(InvalidParameterError, match="'Symbol'.*Gene.symbol"):
+        import_expression(tmp_path / "m.csv", gene_column="Symbol")
+
+
 def test_unlogged_values_warn_and_are_kept(tmp_path):
     (tmp_path / "m.csv").write_text("probe,S1,S2\n1007_s_at,150,2000\n1053_at,30,40\n")
     with pytest.warns(UserWarning, match=r"look unlogged \(max 2000"):
@@ -122,7 +132,7 @@ def test_options_that_need_another_are_refused(cohort):
     with pytest.raises(InvalidParameterError, match="--pheno"):
         import_expression(cohort / "m.csv.gz", sample_column="id")
     with pytest.raises(InvalidParameterError, match="--annotation"):
-        import_expression(cohort / "m.csv.gz", gene_column="Gene Symbol")
+        import_expression(cohort / "m.csv.gz", probe_column="ID")
     with pytest.raises(InvalidParameterError, match="collapse"):
         import_expression(cohort / "m.csv.gz", collapse="median")  # type: ignore[arg-type]
 

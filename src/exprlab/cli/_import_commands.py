@@ -65,7 +65,9 @@ def import_(
     annotation: Path = typer.Option(None, help="Probe annotation table mapping probe ids to genes."),
     probe_column: str = typer.Option(None, help="Annotation column of probe ids (default: the first)."),
     gene_column: str = typer.Option(
-        None, help="Annotation column of genes (default: one named like 'Gene Symbol')."
+        None,
+        help="Annotation column of genes (default: one named like 'Gene Symbol'); without "
+        "--annotation, a text column of the matrix itself.",
     ),
     collapse: str = typer.Option("max_mean", help="Several probes per gene: max_mean, mean or max_variance."),
     multi_gene: str = typer.Option(

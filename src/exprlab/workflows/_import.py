@@ -16,6 +16,7 @@ from typing import Any
 
 import anndata as ad
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from exprlab import __version__
@@ -137,8 +138,8 @@ def _genes(
     keep_controls: bool,
 ) -> tuple[ad.AnnData, dict[str, Any]]:
     """Control probes dropped, probes mapped and collapsed when an annotation is given."""
-    if annotation is not None:
-        table = read_probe_annotation(annotation, probe_column=probe_column, gene_column=gene_column)
+    if annotation is not None or gene_column is not None:
+        table = _annotation(adata, annotation, probe_column, gene_column)
         return collapse_probes(
             adata,
             table,
@@ -146,11 +147,9 @@ def _genes(
             multi_gene=multi_gene,  # type: ignore[arg-type]
             keep_controls=keep_controls,
         )
-    if probe_column is not None or gene_column is not None:
+    if probe_column is not None:
         raise InvalidParameterError(
-            "--probe-column and --gene-column need --annotation",
-            where="options",
-            fix="pass --annotation FILE",
+            "--probe-column needs --annotation", where="options", fix="pass --annotation FILE"
         )
     dropped: list[str] = []
     if not keep_controls:
@@ -161,6 +160,30 @@ def _genes(
         "first": {"control": dropped[:_SHOWN]},
     }
     return adata, report
+
+
+def _annotation(
+    adata: ad.AnnData, annotation: Path | None, probe_column: str | None, gene_column: str | None
+) -> pd.Series:
+    """Probe -> gene entries from the annotation file, or from a gene column of the matrix itself."""
+    if annotation is not None:
+        return read_probe_annotation(annotation, probe_column=probe_column, gene_column=gene_column)
+    if probe_column is not None:
+        raise InvalidParameterError(
+            "--probe-column needs --annotation", where="options", fix="pass --annotation FILE"
+        )
+    if gene_column not in adata.var.columns:
+        found = ", ".join(map(str, adata.var.columns)) or "none"
+        raise InvalidParameterError(
+            f"without --annotation, --gene-column names a text column of the matrix, and it has no "
+            f"{gene_column!r} (its gene annotation columns: {found})",
+            where="--gene-column",
+            fix="pass --annotation FILE with the probe annotation, or a --gene-column of the matrix",
+        )
+    col = adata.var[gene_column].astype(object)
+    return pd.Series(
+        col.where(col.notna(), "").astype(str).to_numpy(), index=[str(v) for v in adata.var_names]
+    )
 
 
 def _value_range(adata: ad.AnnData) -> tuple[float, float]:
@@ -221,7 +244,8 @@ def import_expression(
         A probe annotation table (CSV/TSV; leading ``#`` lines skipped).
     probe_column, gene_column
         Its columns of probe ids (default the first) and of genes (default a column named like
-        ``Gene Symbol``).
+        ``Gene Symbol``). Without ``annotation``, ``gene_column`` may name a text column of the
+        matrix itself (a gene symbol column beside the probe ids).
     collapse
         ``max_mean``, ``mean`` or ``max_variance``: how several probes of a gene become one.
     multi_gene
