@@ -68,6 +68,15 @@ def test_r_style_header_and_zero_padded_ids_are_kept(tmp_path):
     np.testing.assert_array_equal(a.X, np.array([[7.5, 5.0], [7.25, 4.5]], dtype=np.float32))
 
 
+def test_a_trailing_separator_on_every_line_is_ignored(tmp_path):
+    text = "probe\tS1\tS2\t\n1007_s_at\t1\t2\t\n1053_at\t3\t4\t\n"
+    a = read_expression_table(_write(tmp_path / "m.tsv", text))
+    assert list(a.obs_names) == ["S1", "S2"] and a.shape == (2, 2)
+    bad = "probe\tS1\t\n1007_s_at\t1\t2\n1053_at\t3\t4\n"
+    with pytest.raises(FormatError, match="no name"):
+        read_expression_table(_write(tmp_path / "bad.tsv", bad))
+
+
 def test_text_columns_become_annotations(tmp_path):
     text = "probe,description,S1,S2\n1007_s_at,discoidin receptor,1,2\n1053_at,replication factor,3,4\n"
     a = read_expression_table(_write(tmp_path / "m.csv", text))

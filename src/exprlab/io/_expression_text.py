@@ -228,6 +228,20 @@ def _split_numeric(df: pd.DataFrame, where, line_offset: int) -> tuple[list[str]
     return numeric, text
 
 
+def _without_unnamed_empty(df: pd.DataFrame, where) -> pd.DataFrame:
+    """Drop columns with no header name and no value (a trailing separator); refuse unnamed data."""
+    unnamed = [i for i, c in enumerate(df.columns) if str(c).strip() == ""]
+    for i in unnamed:
+        if df.iloc[:, i].notna().any():
+            raise FormatError(
+                f"column {i + 2} holds values but has no name in the header",
+                where=where,
+                fix="give every column a name in the header row",
+            )
+    keep = [i for i in range(df.shape[1]) if i not in set(unnamed)]
+    return df.iloc[:, keep]
+
+
 def _frame_to_anndata(
     ids: pd.Series, df: pd.DataFrame, genes_as: str, where, line_offset: int
 ) -> tuple[ad.AnnData, str, str]:
@@ -244,6 +258,7 @@ def _frame_to_anndata(
         raise FormatError(
             "a row has no id", where=f"{where}, line {pos + line_offset}", fix="give every row an id"
         )
+    df = _without_unnamed_empty(df, where)
     numeric, annot = _split_numeric(df, where, line_offset)
     if not numeric:
         raise InputDataError(
