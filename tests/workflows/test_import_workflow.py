@@ -171,3 +171,16 @@ def test_golub_gct_with_cls_labels(data_dir):
     assert report["probes"]["n_controls"] == len(controls) > 0
     assert adata.obs["label"].astype(str).value_counts().to_dict() == {"ALL": 24, "AML": 24}
     assert adata.obs_names[0] == "ALL_1" and adata.obs.loc["AML_1", "label"] == "AML"
+
+
+def test_breast_tcga_needs_genes_as_and_then_joins_its_subtypes(data_dir):
+    folder = data_dir / "expression"
+    matrix = folder / "breastTCGA_data.train_mrna.csv.gz"
+    # 150 samples (short TCGA ids) x 200 symbols: neither the ids nor the shape decide
+    with pytest.raises(InputDataError, match="--genes-as"):
+        import_expression(matrix)
+    adata, report = import_expression(
+        matrix, genes_as="columns", pheno=folder / "breastTCGA_data.train_subtype.csv"
+    )
+    assert adata.shape == (150, 200) and report["genes_as"] == "columns"
+    assert adata.obs["subtype"].astype(str).value_counts().to_dict() == {"LumA": 75, "Basal": 45, "Her2": 30}
