@@ -21,7 +21,7 @@ MATRIX = (
     "GSM3,9,5,6,5,9\n"
     "GSM4,9,7,8,5,10\n"
 )
-PHENO = "id,BT,age\nGSM2,B,30\nGSM3,T,41\nGSM4,B,52\nGSM8,T,60\n"
+PHENO = "id,BT,age\nGSM2,B,30\nGSM3,T,41\nGSM4,B,52\nGSM8,X,60\n"  # class X only on GSM8
 ANNOTATION = "ID,Gene Symbol\n1007_s_at,DDR1\n1053_at,DDR1\n117_at,RFC2 /// RFC3\n"
 
 
@@ -47,6 +47,7 @@ def test_a_small_cohort_end_to_end(cohort):
     assert list(adata.var_names) == ["DDR1"]
     np.testing.assert_array_equal(adata.X[:, 0], [4, 6, 8])
     assert adata.obs["BT"].astype(str).tolist() == ["B", "T", "B"]
+    assert list(adata.obs["BT"].cat.categories) == ["B", "T"]
     probes = report["probes"]
     # AFFX control; 117_at names two genes (dropped); 121_at has no annotation row
     assert (probes["n_controls"], probes["n_multi_gene"], probes["n_unannotated"]) == (1, 1, 1)

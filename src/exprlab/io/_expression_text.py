@@ -106,7 +106,8 @@ def storable_frame(df: pd.DataFrame) -> pd.DataFrame:
 
     Numeric columns are kept; text columns (and mixed text/boolean/missing columns) become
     categoricals of their string values with missing values missing, so that anndata writes
-    them and a label column reads back as the same classes.
+    them and a label column reads back as the same classes; categoricals lose the categories
+    no row uses (a class of samples left out by a join is no class).
 
     Parameters
     ----------
@@ -123,7 +124,10 @@ def storable_frame(df: pd.DataFrame) -> pd.DataFrame:
     out.columns = [str(c) for c in out.columns]
     for col in out.columns:
         s = out[col]
-        if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_numeric_dtype(s.dtype):
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            out[col] = s.cat.remove_unused_categories()
+            continue
+        if pd.api.types.is_numeric_dtype(s.dtype):
             continue
         text = s.astype(object).where(s.notna(), None)
         values = [None if v is None else str(v) for v in text]
