@@ -68,6 +68,14 @@ def test_r_style_header_and_zero_padded_ids_are_kept(tmp_path):
     np.testing.assert_array_equal(a.X, np.array([[7.5, 5.0], [7.25, 4.5]], dtype=np.float32))
 
 
+def test_repeated_gene_ids_are_refused_unless_kept(tmp_path):
+    path = _write(tmp_path / "m.csv", "probe,S1,S2\n1007_s_at,1,2\n1007_s_at,3,4\n1053_at,5,6\n")
+    with pytest.raises(DuplicateIdError, match="gene id '1007_s_at'"):
+        read_expression_table(path)
+    kept = read_expression_table(path, duplicate_genes="keep")
+    assert list(kept.var_names) == ["1007_s_at", "1007_s_at", "1053_at"]
+
+
 def test_a_trailing_separator_on_every_line_is_ignored(tmp_path):
     text = "probe\tS1\tS2\t\n1007_s_at\t1\t2\t\n1053_at\t3\t4\t\n"
     a = read_expression_table(_write(tmp_path / "m.tsv", text))

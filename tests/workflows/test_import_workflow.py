@@ -9,7 +9,7 @@ import anndata as ad
 import numpy as np
 import pytest
 
-from exprlab.errors import FileAccessError, InputDataError, InvalidParameterError
+from exprlab.errors import DuplicateIdError, FileAccessError, InputDataError, InvalidParameterError
 from exprlab.io import write_gct
 from exprlab.workflows import import_expression
 
@@ -87,6 +87,19 @@ def test_a_gene_column_of_the_matrix_itself_maps_the_probes(tmp_path):
     assert (report["probes"]["n_controls"], report["probes"]["n_unannotated"]) == (1, 1)
     with pytest.raises(InvalidParameterError, match="'Symbol'.*Gene.symbol"):
         import_expression(tmp_path / "m.csv", gene_column="Symbol")
+
+
+def test_a_gene_on_several_rows_is_collapsed_like_probes(tmp_path):
+    (tmp_path / "m.csv").write_text("gene,s1,s2,s3\nTP53,1,2,3\nEGFR,5,5,5\nTP53,7,8,9\n")
+    adata, report = import_expression(tmp_path / "m.csv", genes_as="rows")
+    assert list(adata.var_names) == ["TP53", "EGFR"] and report["probes"]["n_collapsed"] == 1
+    np.testing.assert_array_equal(adata.X[:, 0], [7, 8, 9])  # the brighter TP53 row (mean 8 > 2)
+    (tmp_path / "t.csv").write_text("s,TP53,TP53,EGFR\nGSM1,1,2,3\nGSM2,4,5,6\n")
+    averaged, _ = import_expression(tmp_path / "t.csv", collapse="mean")
+    np.testing.assert_array_equal(averaged.X, np.array([[1.5, 3], [4.5, 6]], dtype=np.float32))
+    (tmp_path / "s.csv").write_text("s,TP53,EGFR\nGSM1,1,2\nGSM1,4,5\n")
+    with pytest.raises(DuplicateIdError, match="sample id 'GSM1'"):
+        import_expression(tmp_path / "s.csv")
 
 
 def test_unlogged_values_warn_and_are_kept(tmp_path):

@@ -21,6 +21,7 @@ import io
 import lzma
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -210,22 +211,25 @@ def _orient(genes_as: str, row_ids, column_ids, where, default: str | None = Non
 
 
 # --------------------------------------------------------------------------- matrices
-def _split_numeric(df: pd.DataFrame, where, line_offset: int) -> tuple[list[str], list[str]]:
-    """Numeric value columns and text annotation columns; a mostly-numeric column with text is an error."""
+def _split_numeric(df: pd.DataFrame, where, line_offset: int) -> tuple[list[int], list[int]]:
+    """Positions of the numeric value columns and of the text annotation columns.
+
+    A mostly-numeric column with a stray word is an error naming its line.
+    """
     numeric, text = [], []
-    for col in df.columns:
-        raw = df[col]
+    for i in range(df.shape[1]):
+        raw = df.iloc[:, i]
         if pd.api.types.is_numeric_dtype(raw.dtype):
-            numeric.append(col)
+            numeric.append(i)
             continue
         conv = pd.to_numeric(raw, errors="coerce")
         bad = conv.isna() & raw.notna()
         if int(bad.sum()) * 2 > int(raw.notna().sum()):
-            text.append(col)
+            text.append(i)
             continue
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise FormatError(
-            f"column {col!r} holds a non-numeric value {raw.iloc[pos]!r} ({int(bad.sum())} such cells)",
+            f"column {df.columns[i]!r} holds a non-numeric value {raw.iloc[pos]!r} ({int(bad.sum())} such cells)",
             where=f"{where}, line {pos + line_offset}",
             fix="make every value a number (missing values may be empty or NA)",
         )
@@ -247,7 +251,7 @@ def _without_unnamed_empty(df: pd.DataFrame, where) -> pd.DataFrame:
 
 
 def _frame_to_anndata(
-    ids: pd.Series, df: pd.DataFrame, genes_as: str, where, line_offset: int
+    ids: pd.Series, df: pd.DataFrame, genes_as: str, where, line_offset: int, duplicate_genes: str = "error"
 ) -> tuple[ad.AnnData, str, str]:
     """Rows = ids, columns = df's columns -> AnnData (obs = samples), orientation detected or forced."""
     if len(ids) == 0 or df.shape[1] == 0:
@@ -263,34 +267,45 @@ def _frame_to_anndata(
             "a row has no id", where=f"{where}, line {pos + line_offset}", fix="give every row an id"
         )
     df = _without_unnamed_empty(df, where)
-    numeric, annot = _split_numeric(df, where, line_offset)
+    numeric_pos, annot_pos = _split_numeric(df, where, line_offset)
+    numeric = [str(df.columns[i]) for i in numeric_pos]
     if not numeric:
         raise InputDataError(
             "the table holds no numeric column, so it is not an expression matrix",
             where=where,
             fix="pass a matrix of numbers with ids in the first column and in the header",
         )
-    for axis, names in (("row", list(text)), ("column", numeric)):
-        dup = pd.Index(names)[pd.Index(names).duplicated()]
-        if len(dup):
-            raise DuplicateIdError(
-                f"{axis} id {dup[0]!r} appears more than once ({len(dup)} repeats)",
-                where=where,
-                fix="make the ids unique (aggregate repeated genes first; probe ids map to genes with --annotation)",
-            )
     axis, rule = _orient(genes_as, list(text), numeric, where)
-    X = df[numeric].to_numpy(dtype=np.float32)
-    meta = storable_frame(df[annot].set_axis(list(text)))
+    for side, names in (("row", list(text)), ("column", numeric)):
+        dup = pd.Index(names)[pd.Index(names).duplicated()]
+        holds_genes = (side == "row") == (axis == "rows")
+        if len(dup) and not (holds_genes and duplicate_genes == "keep"):
+            what = "gene" if holds_genes else "sample"
+            raise DuplicateIdError(
+                f"{what} id {dup[0]!r} appears more than once as a {side} id ({len(dup)} repeats)",
+                where=where,
+                fix="make the ids unique; exprlab import collapses repeated gene ids (--collapse)"
+                if holds_genes
+                else "make the sample ids unique",
+            )
+    X = df.iloc[:, numeric_pos].to_numpy(dtype=np.float32)
+    meta = storable_frame(df.iloc[:, annot_pos].set_axis(list(text)))
     cols = pd.DataFrame(index=pd.Index(numeric, dtype=object))
-    if axis == "rows":
-        adata = ad.AnnData(X=X.T.copy(), obs=cols, var=meta)
-    else:
-        adata = ad.AnnData(X=X, obs=meta, var=cols)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # repeated gene ids were asked for
+        if axis == "rows":
+            adata = ad.AnnData(X=X.T.copy(), obs=cols, var=meta)
+        else:
+            adata = ad.AnnData(X=X, obs=meta, var=cols)
     return adata, axis, rule
 
 
 def read_expression_table(
-    path: str | os.PathLike, *, genes_as: GenesAs = "auto", sep: str | None = None
+    path: str | os.PathLike,
+    *,
+    genes_as: GenesAs = "auto",
+    sep: str | None = None,
+    duplicate_genes: Literal["error", "keep"] = "error",
 ) -> ad.AnnData:
     """Read a delimited expression matrix (CSV/TSV, optionally compressed) in either orientation.
 
@@ -310,6 +325,9 @@ def read_expression_table(
     sep
         Field separator; by default tab for ``.tsv``/``.txt``/``.tab``, comma for ``.csv``,
         else the commoner of the two in the header.
+    duplicate_genes
+        ``error`` (a gene id listed twice is refused) or ``keep`` (kept, for a collapse step
+        such as :func:`exprlab.genes.collapse_probes`); repeated sample ids are always refused.
 
     Returns
     -------
@@ -331,13 +349,6 @@ def read_expression_table(
         )
     n_fields = len(_split(lines[1], sep))
     names = header if n_fields == len(header) + 1 else header[1:]
-    dup = pd.Index(names)[pd.Index(names).duplicated()]
-    if len(dup):
-        raise DuplicateIdError(
-            f"column id {dup[0]!r} appears more than once in the header",
-            where=where,
-            fix="make the ids unique",
-        )
     df = read_delimited(where, sep=sep, header=None, skiprows=1, dtype={0: str}, na_values=_NA)
     if df.shape[1] != len(names) + 1:
         raise FormatError(
@@ -347,7 +358,10 @@ def read_expression_table(
         )
     ids = df.pop(0)
     df.columns = names
-    adata, axis, rule = _frame_to_anndata(ids, df, genes_as, where, line_offset=2)
+    duplicate_genes = check_choice(duplicate_genes, "duplicate_genes", ("error", "keep"))
+    adata, axis, rule = _frame_to_anndata(
+        ids, df, genes_as, where, line_offset=2, duplicate_genes=duplicate_genes
+    )
     adata.uns["layout"] = {"format": "delimited", "sep": sep, "genes_as": axis, "rule": rule}
     return adata
 

@@ -58,7 +58,7 @@ def _read_matrix(data: Path, genes_as: str) -> tuple[ad.AnnData, str, str, str]:
     """(AnnData, format, genes axis in the file, rule that decided it)."""
     fmt = detect_format(data)
     if fmt in ("csv", "tsv"):
-        adata = read_expression_table(data, genes_as=genes_as)  # type: ignore[arg-type]
+        adata = read_expression_table(data, genes_as=genes_as, duplicate_genes="keep")  # type: ignore[arg-type]
         layout = adata.uns.pop("layout")
         return adata, fmt, layout["genes_as"], layout["rule"]
     if fmt == "geo_series":
@@ -150,6 +150,15 @@ def _genes(
     if probe_column is not None:
         raise InvalidParameterError(
             "--probe-column needs --annotation", where="options", fix="pass --annotation FILE"
+        )
+    if not adata.var_names.is_unique:  # a gene listed on several rows: collapse it like probes
+        ids = [str(v) for v in adata.var_names]
+        return collapse_probes(
+            adata,
+            dict(zip(ids, ids, strict=False)),
+            collapse=collapse,  # type: ignore[arg-type]  # checked by the caller
+            multi_gene=multi_gene,  # type: ignore[arg-type]
+            keep_controls=keep_controls,
         )
     dropped: list[str] = []
     if not keep_controls:
