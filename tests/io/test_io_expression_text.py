@@ -134,6 +134,9 @@ def test_ambiguous_orientation_asks_for_genes_as(tmp_path):
         ([f"G{i}" for i in range(29)], [f"s{i}" for i in range(10)], None),  # under 3x
         (["1007_s_at", "1053_at"], ["GSM1", "GSM2"], "rows"),  # both rules agree
         (["1007_s_at", "1053_at"], ["117_at", "121_at"], None),  # probes on both axes
+        ([f"G{i}" for i in range(30)], [str(i) for i in range(1, 11)], "rows"),  # 1..n numbers samples
+        ([f"G{i}" for i in range(30)], ["7157", "1956"], "rows"),  # Entrez on a far shorter axis
+        (["7157", "1956", "4609"], ["s1", "s2", "s3", "s4"], "rows"),  # Entrez decides a square
     ],
 )
 def test_orientation_rules(rows, cols, expected):

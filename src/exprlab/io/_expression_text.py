@@ -145,6 +145,10 @@ def _axis_kind(ids: Sequence[str]) -> str:
     kind = guess_id_kind(values)
     if kind == "entrez" and any(len(v) > 1 and v.startswith("0") for v in values):
         return "number"  # Entrez ids never start with 0; "01005" is a sample number
+    if kind == "entrez" and all(v.isdigit() for v in values):
+        numbers = sorted(int(v) for v in values)
+        if numbers == list(range(numbers[0], numbers[0] + len(numbers))) and numbers[0] in (0, 1):
+            return "number"  # 1, 2, ..., n numbers rows or samples; it names no genes
     return kind
 
 
@@ -155,9 +159,9 @@ def guess_genes_axis(
 
     The rules, in order: an axis of probe or Ensembl ids holds genes, an axis of sample
     accessions (GEO ``GSM``, TCGA barcodes, SRA runs) holds samples; then an axis of Entrez ids
-    (all digits, none zero-padded) holds genes when the other axis is not all numbers; then an
-    axis at least three times longer than the other holds genes. Conflicting or absent evidence
-    leaves the question open.
+    (all digits, none zero-padded, not just 1..n) holds genes when the other axis is neither all
+    numbers nor three times longer; then an axis at least three times longer than the other
+    holds genes. Conflicting or absent evidence leaves the question open.
 
     Parameters
     ----------
@@ -180,11 +184,12 @@ def guess_genes_axis(
     if strong_rows and strong_cols:
         return None, said
     numeric = ("entrez", "number")
-    weak_rows = rk == "entrez" and ck not in numeric
-    weak_cols = ck == "entrez" and rk not in numeric
+    n_rows, n_cols = len(row_ids), len(column_ids)
+    # Entrez ids hold genes, unless the other axis is numbers too or is three times longer
+    weak_rows = rk == "entrez" and ck not in numeric and n_cols < _SHAPE_RATIO * n_rows
+    weak_cols = ck == "entrez" and rk not in numeric and n_rows < _SHAPE_RATIO * n_cols
     if weak_rows != weak_cols:
         return ("rows" if weak_rows else "columns"), said
-    n_rows, n_cols = len(row_ids), len(column_ids)
     if not use_shape:
         return None, said
     if n_rows >= _SHAPE_RATIO * n_cols:
