@@ -10,6 +10,7 @@ from exprlab.cli import (  # noqa: F401
     _biomarkers_commands,
     _data_commands,
     _datasets_commands,
+    _import_commands,
     _match_commands,
     _match_explain_commands,
     _report_commands,

@@ -32,7 +32,10 @@ def _fields(names: list[str], limit: int = 12) -> str:
 
 @app.command()
 def info(
-    path: Path = typer.Argument(..., help="A GCT/GCTX/h5/h5ad matrix, GMT gene sets, CLS labels or a table."),
+    path: Path = typer.Argument(
+        ...,
+        help="A GCT/GCTX/h5/h5ad, CSV/TSV or GEO series matrix, GMT gene sets, CLS labels or a table.",
+    ),
 ) -> None:
     """Describe a file: format, shape (obs x var), gene space, metadata fields, value summary."""
     from exprlab.io import describe  # deferred: keeps `exprlab --help` from loading anndata and h5py
@@ -46,6 +49,8 @@ def info(
         n_obs, n_var = d["shape"]
         table.add_row("shape", f"{n_obs} obs (samples/signatures) x {n_var} var (genes)")
         table.add_row("dtype", d["dtype"])
+    if "orientation" in d:
+        table.add_row("orientation", d["orientation"])
     if "gene_space" in d:
         gs = d["gene_space"]
         table.add_row(
@@ -70,6 +75,8 @@ def info(
     if "columns" in d:
         table.add_row("shape", f"{d['shape'][0]} rows x {d['shape'][1]} columns")
         table.add_row("columns", _fields(d["columns"]))
+    if "note" in d:
+        table.add_row("note", d["note"])
     Console().print(table)
 
 

@@ -12,6 +12,13 @@ Ensembl id is shared by two Entrez genes). The rule is: prefer the gene of the b
 feature space (landmark, then best inferred, then inferred), then the first in the table. When
 several *source* genes of an AnnData land on the same *target* id, :func:`convert_gene_space`
 merges them by the ``duplicates`` rule (mean by default) and reports them.
+
+Microarray probes
+-----------------
+:func:`collapse_probes` maps probe ids to genes with the array's annotation table (an entry
+naming several genes, ``A /// B``, is dropped or mapped to its first gene) and keeps one column
+per gene: by default the probe with the highest mean expression (docs/methods.md §4.3).
+:func:`drop_control_probes` removes the ``AFFX-`` control probes.
 """
 
 from exprlab.genes._mapping import (
@@ -22,9 +29,23 @@ from exprlab.genes._mapping import (
     map_genes,
     require_same_gene_space,
 )
+from exprlab.genes._probes import (
+    COLLAPSE_RULES,
+    MULTI_GENE_RULES,
+    CollapseRule,
+    MultiGeneRule,
+    collapse_probes,
+    drop_control_probes,
+)
 
 __all__ = [
+    "COLLAPSE_RULES",
     "KINDS",
+    "MULTI_GENE_RULES",
+    "CollapseRule",
+    "MultiGeneRule",
+    "collapse_probes",
+    "drop_control_probes",
     "convert_gene_space",
     "detect_id_kind",
     "load_gene_table",

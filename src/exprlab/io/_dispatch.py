@@ -1,16 +1,17 @@
 """One entry point for every format: detect it, read it, write it, convert it, describe it.
 
 Formats are told from the file name (``.gct``/``.gct.gz``/``.gct.xz``, ``.gctx``, ``.h5ad``,
-``.gmt``/``.gmt.gz``/``.gmt.xz``, ``.cls``, ``.parquet``, ``.tsv``); ``.h5``/``.hdf5`` files and
-files with an unknown extension are recognised from their content (HDF5 layout, ``#1.2``/``#1.3``
-first line).
+``.gmt``/``.gmt.gz``/``.gmt.xz``, ``.cls``, ``.parquet``, ``.csv``/``.tsv``/``.txt``, each text
+format optionally ``.gz``/``.xz``); ``.h5``/``.hdf5`` files and files with an unknown extension
+are recognised from their content (HDF5 layout, ``#1.2``/``#1.3`` first line), and a GEO series
+matrix by its name (``*_series_matrix.txt``) or its ``!Series_`` lines. Delimited text is read
+as an expression matrix when it is one (numbers, ids on both axes, orientation detected; see
+:func:`exprlab.io.read_expression_table`).
 """
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +20,22 @@ import numpy as np
 import scipy.sparse as sp
 
 from exprlab._outputs import refuse_inputs
-from exprlab.errors import FormatError, InvalidParameterError, UnknownFormatError
+from exprlab.errors import FormatError, InputDataError, InvalidParameterError, UnknownFormatError
 from exprlab.io._anndata_io import read_h5ad, write_h5ad
 from exprlab.io._cls import read_cls
 from exprlab.io._common import HDF5_MAGIC, check_readable, head_bytes, read_text, strip_compression_suffix
+from exprlab.io._expression_text import (
+    is_series_matrix,
+    read_expression_table,
+    read_geo_series_matrix,
+)
 from exprlab.io._gct import read_gct, write_gct
 from exprlab.io._gctx import MATRIX_PATH, open_h5, read_gctx, write_gctx
 from exprlab.io._gmt import read_gmt, write_gmt
 from exprlab.io._h5 import is_signaturesearch_h5, read_signaturesearch_h5
+from exprlab.io._ids import guess_id_kind
 from exprlab.io._results import read_table
+from exprlab.io._tables import read_delimited
 
 __all__ = [
     "MATRIX_FORMATS",
@@ -40,8 +48,9 @@ __all__ = [
     "guess_id_kind",
 ]
 
-#: Formats that hold an expression matrix (read into AnnData).
-MATRIX_FORMATS = ("gct", "gctx", "signaturesearch", "h5ad")
+#: Formats that hold an expression matrix (read into AnnData); csv and tsv when numeric.
+MATRIX_FORMATS = ("gct", "gctx", "signaturesearch", "h5ad", "csv", "tsv", "geo_series")
+_TEXT_MATRIX = ("csv", "tsv")
 #: Formats :func:`write` / :func:`convert` can produce from an AnnData.
 _WRITABLE = ("gct", "gctx", "h5ad")
 _BY_SUFFIX = {
@@ -54,9 +63,12 @@ _BY_SUFFIX = {
     ".pq": "parquet",
     ".tsv": "tsv",
     ".txt": "tsv",
+    ".tab": "tsv",
+    ".csv": "csv",
 }
 _KNOWN = (
-    ".gct[.gz|.xz], .gctx, .h5 (GCTX or signatureSearch layout), .h5ad, .gmt[.gz|.xz], .cls, .parquet, .tsv"
+    ".gct[.gz|.xz], .gctx, .h5 (GCTX or signatureSearch layout), .h5ad, .gmt[.gz|.xz], .cls, .parquet, "
+    ".csv/.tsv/.txt[.gz|.xz], *_series_matrix.txt[.gz]"
 )
 
 
@@ -65,8 +77,10 @@ def format_from_name(path: str | os.PathLike) -> str | None:
     name, compression = strip_compression_suffix(Path(path).name)
     suffix = Path(name).suffix.lower()
     fmt = _BY_SUFFIX.get(suffix)
-    if compression is not None and fmt not in ("gct", "gmt", "tsv"):
+    if compression is not None and fmt not in ("gct", "gmt", "tsv", "csv"):
         return None
+    if fmt == "tsv" and name.lower().endswith("_series_matrix.txt"):
+        return "geo_series"
     return fmt
 
 
@@ -102,7 +116,7 @@ def detect_format(path: str | os.PathLike) -> str:
     -------
     str
         One of ``gct``, ``gctx``, ``signaturesearch``, ``h5ad``, ``gmt``, ``cls``, ``parquet``,
-        ``tsv``.
+        ``csv``, ``tsv``, ``geo_series``.
 
     Raises
     ------
@@ -113,6 +127,8 @@ def detect_format(path: str | os.PathLike) -> str:
     """
     p = check_readable(path)
     fmt = format_from_name(p)
+    if fmt == "tsv" and is_series_matrix(p):
+        return "geo_series"
     if fmt is not None:
         return fmt
     head = head_bytes(p, 8)
@@ -129,6 +145,8 @@ def detect_format(path: str | os.PathLike) -> str:
         first = ""
     if first.split("\t")[0] in ("#1.2", "#1.3"):
         return "gct"
+    if first.startswith(("!Series_", "!Sample_", "^SERIES")):
+        return "geo_series"
     raise UnknownFormatError(
         f"unknown file format (extension '{suffix or 'none'}')",
         where=p,
@@ -144,9 +162,11 @@ def read(path: str | os.PathLike, **kwargs: Any) -> ad.AnnData:
     Parameters
     ----------
     path
-        A GCT, GCTX, signatureSearch HDF5 or h5ad file (see :func:`detect_format`).
+        A GCT, GCTX, signatureSearch HDF5, h5ad, delimited text (CSV/TSV) or GEO series matrix
+        file (see :func:`detect_format`).
     **kwargs
-        Passed to the format's reader (e.g. ``cid=`` for GCTX, ``allow_nan=``).
+        Passed to the format's reader (e.g. ``cid=`` for GCTX, ``allow_nan=``, ``genes_as=``
+        for CSV/TSV).
 
     Returns
     -------
@@ -162,7 +182,11 @@ def read(path: str | os.PathLike, **kwargs: Any) -> ad.AnnData:
         return read_signaturesearch_h5(path, **kwargs)
     if fmt == "h5ad":
         return read_h5ad(path, **kwargs)
-    reader = {"gmt": "read_gmt", "cls": "read_cls", "parquet": "read_table", "tsv": "read_table"}[fmt]
+    if fmt in _TEXT_MATRIX:
+        return read_expression_table(path, **kwargs)
+    if fmt == "geo_series":
+        return read_geo_series_matrix(path, **kwargs)
+    reader = {"gmt": "read_gmt", "cls": "read_cls", "parquet": "read_table"}[fmt]
     raise InvalidParameterError(
         f"a {fmt} file holds no expression matrix",
         where=path,
@@ -252,46 +276,6 @@ def convert(src: str | os.PathLike, out: str | os.PathLike) -> Path:
     return write(read(src), out)
 
 
-_PATTERNS = {
-    "entrez": re.compile(r"^\d+$"),
-    "ensembl": re.compile(r"^ENS[A-Z]*G\d{6,}(\.\d+)?$"),
-    "probe": re.compile(r"(_[a-z]_at$|_at$|_st$|^AFFX-|^ILMN_\d+$|^A_\d+_P\d+$)"),
-    "symbol": re.compile(r"^[A-Za-z][A-Za-z0-9.\-_@/]*$"),
-}
-
-
-def guess_id_kind(ids: Sequence[str], *, threshold: float = 0.8) -> str:
-    """Guess the kind of gene identifiers, so that messages and mappings can name it.
-
-    Each id is tested against the patterns in the order entrez, ensembl, probe, symbol (a probe
-    id like ``1007_s_at`` is a probe, not a symbol); the first kind matched by at least
-    ``threshold`` of the ids wins.
-
-    Parameters
-    ----------
-    ids
-        Gene identifiers (converted to strings).
-    threshold
-        Fraction of the ids a kind must match.
-
-    Returns
-    -------
-    str
-        ``entrez``, ``ensembl``, ``probe``, ``symbol``, ``mixed`` (no kind reaches the
-        threshold) or ``none`` (no ids).
-    """
-    ids = [str(i) for i in ids]
-    if not ids:
-        return "none"
-    claimed = np.zeros(len(ids), dtype=bool)
-    for kind, pattern in _PATTERNS.items():
-        hit = np.fromiter((bool(pattern.search(i)) for i in ids), dtype=bool, count=len(ids)) & ~claimed
-        if hit.mean() >= threshold:
-            return kind
-        claimed |= hit
-    return "mixed"
-
-
 def _value_summary(X) -> dict:
     arr = X.toarray() if sp.issparse(X) else np.asarray(X)
     arr = arr.astype(np.float64, copy=False)
@@ -322,23 +306,22 @@ def describe(path: str | os.PathLike, *, n_first: int = 5) -> dict:
     dict
         ``format``; for matrices ``shape`` (obs x var), ``gene_space`` (kind, count, first ids),
         ``obs_fields``, ``var_fields``, ``values`` (min/median/max over finite values, NaN
-        count); for GMT the number of sets and their sizes; for CLS the class counts; for
+        count) and, for text matrices, ``orientation``; a CSV/TSV that is not a matrix is
+        described as a table with a ``note`` saying why; for GMT the number of sets and their sizes; for CLS the class counts; for
         tables rows and columns.
     """
     fmt = detect_format(path)
     info: dict = {"path": str(path), "format": fmt}
-    if fmt in MATRIX_FORMATS:
+    adata = None
+    if fmt in _TEXT_MATRIX:
+        try:
+            adata = read_expression_table(path)
+        except (InputDataError, FormatError) as err:
+            info["note"] = f"not read as an expression matrix: {err}"
+    elif fmt in MATRIX_FORMATS:
         adata = read(path)
-        genes = list(map(str, adata.var_names))
-        info.update(
-            shape=(adata.n_obs, adata.n_vars),
-            gene_space={"kind": guess_id_kind(genes), "count": len(genes), "first": genes[:n_first]},
-            obs_names={"count": adata.n_obs, "first": list(map(str, adata.obs_names[:n_first]))},
-            obs_fields=list(map(str, adata.obs.columns)),
-            var_fields=list(map(str, adata.var.columns)),
-            values=_value_summary(adata.X),
-            dtype=str(adata.X.dtype),
-        )
+    if adata is not None:
+        info.update(_matrix_summary(adata, n_first))
     elif fmt == "gmt":
         sets = read_gmt(path)
         sizes = np.array([len(g) for g in sets.values()])
@@ -356,6 +339,23 @@ def describe(path: str | os.PathLike, *, n_first: int = 5) -> dict:
             classes={str(k): int(v) for k, v in labels.value_counts(sort=False).items()},
         )
     else:
-        table = read_table(path)
+        table = read_delimited(path, sep=",") if fmt == "csv" else read_table(path)
         info.update(shape=table.shape, columns=list(map(str, table.columns)))
     return info
+
+
+def _matrix_summary(adata: ad.AnnData, n_first: int) -> dict:
+    genes = list(map(str, adata.var_names))
+    summary = dict(
+        shape=(adata.n_obs, adata.n_vars),
+        gene_space={"kind": guess_id_kind(genes), "count": len(genes), "first": genes[:n_first]},
+        obs_names={"count": adata.n_obs, "first": list(map(str, adata.obs_names[:n_first]))},
+        obs_fields=list(map(str, adata.obs.columns)),
+        var_fields=list(map(str, adata.var.columns)),
+        values=_value_summary(adata.X),
+        dtype=str(adata.X.dtype),
+    )
+    layout = adata.uns.get("layout")
+    if isinstance(layout, dict) and "genes_as" in layout:
+        summary["orientation"] = f"genes as {layout['genes_as']} in the file ({layout.get('rule', '')})"
+    return summary

@@ -1,4 +1,4 @@
-"""The studies users run end to end: repurposing benchmark, explanation study, cohorts, demo.
+"""The studies users run end to end: data import, repurposing benchmark, explanation study, cohorts, demo.
 
 Workflows orchestrate the library layers below (data, models, explanations, metrics) and write
 run folders that :mod:`exprlab.report` renders.
@@ -28,6 +28,7 @@ from exprlab.workflows._explain_matches import (
     validate_planted,
     write_explanation,
 )
+from exprlab.workflows._import import import_expression
 from exprlab.workflows._repurposing import (
     LearnedSettings,
     connectivity_scores,
@@ -67,6 +68,7 @@ __all__ = [
     "evaluate_cohorts",
     "evaluate_task",
     "explain_real",
+    "import_expression",
     "load_benchmark",
     "load_study_dataset",
     "model_agreement",
