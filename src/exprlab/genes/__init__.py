@@ -22,12 +22,17 @@ from exprlab.genes._mapping import (
     map_genes,
     require_same_gene_space,
 )
+from exprlab.genes._spaces import GENE_SPACES, GeneSpace, gene_table_key, select_gene_space
 
 __all__ = [
+    "GENE_SPACES",
+    "GeneSpace",
     "KINDS",
     "convert_gene_space",
     "detect_id_kind",
     "load_gene_table",
     "map_genes",
     "require_same_gene_space",
+    "gene_table_key",
+    "select_gene_space",
 ]
