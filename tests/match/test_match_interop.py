@@ -156,3 +156,165 @@ def test_convert_to_h5_writes_signaturesearch(tmp_path, data_dir):
     a, b = read_signaturesearch_h5(src), read_signaturesearch_h5(out)
     np.testing.assert_array_equal(a.X, b.X)
     assert list(a.obs_names) == list(b.obs_names) and list(a.var_names) == list(b.var_names)
+
+
+def _wtcs_query():
+    return {"q1": (GENES[:8], GENES[30:38]), "q2": (GENES[10:20], GENES[20:28])}
+
+
+def test_score_accepts_gctx_h5ad_and_library_paths(tmp_path):
+    from exprlab.io import write
+
+    lib = make_lib()
+    expected = match.score(_wtcs_query(), lib, "wtcs")
+    paths = [write(lib, tmp_path / "lib.gctx"), write(lib, tmp_path / "lib.h5ad")]
+    paths.append(match.build_library(lib, tmp_path / "lib.h5"))
+    for path in paths:
+        for given in (path, str(path)):
+            got = match.score(_wtcs_query(), given, "wtcs")
+            np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), atol=1e-12, err_msg=str(path))
+
+
+def test_key_added_writes_obsm_dataframe_and_layer_is_read(tmp_path):
+    lib = make_lib()
+    rng = np.random.default_rng(3)
+    q = AnnData(np.zeros((3, 40), dtype=np.float32), var=pd.DataFrame(index=GENES))
+    q.obs_names = ["cellA", "cellB", "cellC"]
+    q.layers["lognorm"] = rng.normal(size=(3, 40))
+    got = match.score(q, lib, "cosine", layer="lognorm", key_added="cmap")
+    frame = q.obsm["cmap"]
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.index) == ["cellA", "cellB", "cellC"] and list(frame.columns) == list(lib.obs_names)
+    # independent cosine over all 40 genes, from the layer (X is all zeros and would give NaN)
+    x, v = q.layers["lognorm"], lib.X.astype(np.float64)
+    ref = (x @ v.T) / np.outer(np.linalg.norm(x, axis=1), np.linalg.norm(v, axis=1))
+    np.testing.assert_allclose(frame.to_numpy(), ref, atol=1e-5)
+    np.testing.assert_allclose(got.to_numpy(), ref, atol=1e-5)
+    assert q.uns["cmap"]["params"]["method"] == "cosine"
+    assert q.uns["cmap"]["params"]["layer"] == "lognorm"
+    q.write_h5ad(tmp_path / "q.h5ad")  # what scverse users do next: it must save
+
+
+def _rank_genes_groups_uns(groups: dict[str, list[tuple[str, float]]]) -> dict:
+    """scanpy's structure: record arrays with one field per group, rows sorted by score."""
+    n = len(next(iter(groups.values())))
+    names = np.rec.fromarrays(
+        [np.array([g for g, _ in v], dtype=object) for v in groups.values()], names=list(groups)
+    )
+    scores = np.rec.fromarrays(
+        [np.array([s for _, s in v], dtype=np.float32) for v in groups.values()], names=list(groups)
+    )
+    lfc = np.rec.fromarrays([np.zeros(n, dtype=np.float32) for _ in groups], names=list(groups))
+    return {
+        "params": {"groupby": "leiden", "method": "wilcoxon"},
+        "names": names,
+        "scores": scores,
+        "logfoldchanges": lfc,
+    }
+
+
+def test_queries_from_rank_genes_groups_land_in_uns():
+    lib = make_lib()
+    order = np.random.default_rng(5).permutation(40)
+    ranked = [(GENES[i], float(20 - k)) for k, i in enumerate(order)]  # 20 positive, 20 negative (one 0)
+    ranked_b = ranked[::-1]
+    ranked_b = [(g, -s) for g, s in ranked_b]
+    q = AnnData(np.zeros((4, 40), dtype=np.float32), var=pd.DataFrame(index=GENES))
+    q.uns["rank_genes_groups"] = _rank_genes_groups_uns({"0": ranked, "1": ranked_b})
+    sets = match.rank_genes_groups_queries(q, up=5, down=6)
+    assert sets["0"][0] == [GENES[i] for i in order[:5]]  # top 5 positive scores
+    assert sets["0"][1] == [GENES[i] for i in order[::-1][:6]]  # 6 most negative, most negative first
+    got = match.score(q, lib, "wtcs", groups_key="rank_genes_groups", up=5, down=6, key_added="cmap")
+    expected = match.score(sets, lib, "wtcs")
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+    stored = q.uns["cmap"]["scores"]
+    assert list(stored.index) == ["0", "1"]
+    np.testing.assert_array_equal(stored.to_numpy(), expected.to_numpy())
+    assert "cmap" not in q.obsm
+
+
+def test_gene_space_at_scoring_drops_query_genes(tmp_path, geneinfo):
+    lib = make_lib()
+    query = {"q": (GENES[:5] + GENES[30:35], GENES[10:15] + GENES[35:40])}
+    got = match.score(query, lib, "wtcs", gene_space="landmark", geneinfo=geneinfo, min_genes=1)
+    # landmark genes are GENES[:10]: only the up genes GENES[:5] remain
+    expected = match.score({"q": (GENES[:5], [])}, lib, "wtcs", min_genes=1)
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+    assert got.attrs["n_dropped"] == {"q": 0}
+    # the library's own gene metadata is used when no table is given
+    built = match.build_library(lib, tmp_path / "lib.h5", geneinfo=geneinfo)
+    again = match.score(query, built, "wtcs", gene_space="landmark", min_genes=1)
+    np.testing.assert_array_equal(again.to_numpy(), expected.to_numpy())
+    with pytest.raises(FormatError, match="feature_space"):
+        match.score(query, lib, "wtcs", gene_space="bing")
+    with pytest.raises(InvalidParameterError, match="gene_space"):
+        match.score(query, lib, "wtcs", gene_space="bingo", geneinfo=geneinfo)
+
+
+def test_clue_export_size_rule():
+    big = {"q": ([f"G{i}" for i in range(160)], [f"D{i}" for i in range(12)])}
+    with pytest.raises(InputDataError, match="up set of query 'q' has 160 genes; clue.io takes 10 to 150"):
+        match.clue_query_sets(big)
+    ups, downs = match.clue_query_sets(big, trim=True)
+    assert ups["q"] == [f"G{i}" for i in range(150)] and downs["q"] == [f"D{i}" for i in range(12)]
+    small = {"q": ([f"G{i}" for i in range(20)], [f"D{i}" for i in range(9)])}
+    with pytest.raises(InputDataError, match="down set of query 'q' has 9 genes"):
+        match.clue_query_sets(small, trim=True)  # too small cannot be trimmed into the rule
+    # full signatures: the strongest genes, in order
+    x = np.arange(40, dtype=np.float32)[None, :]
+    q = AnnData(x, var=pd.DataFrame(index=GENES))
+    ups, downs = match.clue_query_sets(q, up=12, down=10)
+    assert ups["0"] == GENES[::-1][:12] and downs["0"] == GENES[:10]
+
+
+def _run(args: list[str]) -> int:
+    """The CLI's exit status (0 on success)."""
+    from exprlab.cli import main
+
+    try:
+        main(args)
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    return 0
+
+
+def test_cli_build_export_and_wide_score(tmp_path, siginfo, geneinfo):
+    from exprlab.io import read_gmt, read_table, write
+
+    src = write(make_lib(), tmp_path / "lib.h5ad")
+    lib = tmp_path / "lib.h5"
+    args = [
+        "library",
+        "build",
+        str(src),
+        "-o",
+        str(lib),
+        "--siginfo",
+        str(siginfo),
+        "--geneinfo",
+        str(geneinfo),
+    ]
+    assert _run([*args, "--gene-space", "bing"]) == 0
+    assert match.DiskLibrary(lib).obs.loc["SIG_0", "pert_iname"] == "vorinostat"
+    assert _run(["library", "build", str(src), "-o", str(tmp_path / "x.h5"), "--gene-space", "nope"]) == 2
+    qpath = tmp_path / "q.gmt"
+    qpath.write_text("q1_up\tna\t" + "\t".join(GENES[:12]) + "\nq1_dn\tna\t" + "\t".join(GENES[20:30]) + "\n")
+    out = tmp_path / "up.gmt"
+    assert (
+        _run(["export", str(qpath), "--to", "clue", "-o", str(out), "--out-down", str(tmp_path / "dn.gmt")])
+        == 0
+    )
+    assert dict(read_gmt(out)) == {"q1": GENES[:12]} and dict(read_gmt(tmp_path / "dn.gmt")) == {
+        "q1": GENES[20:30]
+    }
+    assert _run(["export", str(qpath), "--to", "clue", "-o", str(tmp_path / "u2.gmt"), "--out-down", str(tmp_path / "d2.gmt"), "--gene-space", "landmark", "--geneinfo", str(geneinfo)]) == 2  # fmt: skip
+    h5 = tmp_path / "sigs.h5"
+    assert _run(["export", str(lib), "--to", "signaturesearch", "-o", str(h5)]) == 0
+    back = read_signaturesearch_h5(h5)
+    np.testing.assert_array_equal(back.X, make_lib().X[:, :30].astype(np.float64))
+    wide = tmp_path / "wide.tsv"
+    assert _run(["score", "-l", str(lib), "--query", str(qpath), "-o", str(wide), "--wide"]) == 0
+    table = read_table(wide)
+    expected = match.score(match.split_up_down(read_gmt(qpath)), lib, "wtcs")
+    assert list(table.columns) == ["query", *expected.columns]
+    np.testing.assert_allclose(table.iloc[:, 1:].to_numpy(), expected.to_numpy(), atol=1e-9)

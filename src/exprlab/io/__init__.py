@@ -15,7 +15,7 @@ from exprlab.io._gct import read_gct, write_gct
 from exprlab.io._gctx import gctx_ids, read_gctx, write_gctx
 from exprlab.io._gmt import GeneSets, filter_gene_sets, read_gmt, write_gmt
 from exprlab.io._h5 import SignatureSearchWriter, read_signaturesearch_h5, write_signaturesearch_h5
-from exprlab.io._results import read_table, write_table
+from exprlab.io._results import read_table, write_table, write_wide_table
 from exprlab.io._tables import (
     INDICATION_COLUMNS,
     INDICATION_SOURCES,
@@ -72,4 +72,5 @@ __all__ = [
     "SignatureSearchWriter",
     "write_h5ad",
     "write_table",
+    "write_wide_table",
 ]

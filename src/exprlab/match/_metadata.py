@@ -22,7 +22,8 @@ from exprlab.genes import GENE_SPACES, gene_table_key, select_gene_space
 from exprlab.io import read_clue_geneinfo, read_clue_siginfo
 
 
-def _table(table, reader: Callable[[str | os.PathLike], pd.DataFrame], what: str) -> pd.DataFrame | None:
+def table_of(table, reader: Callable[[str | os.PathLike], pd.DataFrame], what: str) -> pd.DataFrame | None:
+    """``table`` as a DataFrame: read with ``reader`` when it is a path, as is when a frame or None."""
     if table is None or isinstance(table, pd.DataFrame):
         return table
     if isinstance(table, (str, os.PathLike)):
@@ -61,8 +62,8 @@ class Annotation:
 
     def __init__(self, siginfo=None, geneinfo=None, gene_space: str = "full"):
         self.gene_space = check_choice(gene_space, "gene_space", GENE_SPACES)
-        self.siginfo = _table(siginfo, read_clue_siginfo, "siginfo")
-        self.geneinfo = _table(geneinfo, read_clue_geneinfo, "geneinfo")
+        self.siginfo = table_of(siginfo, read_clue_siginfo, "siginfo")
+        self.geneinfo = table_of(geneinfo, read_clue_geneinfo, "geneinfo")
         self.n_joined = 0
         self.n_seen = 0
 
