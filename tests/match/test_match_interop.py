@@ -318,3 +318,49 @@ def test_cli_build_export_and_wide_score(tmp_path, siginfo, geneinfo):
     expected = match.score(match.split_up_down(read_gmt(qpath)), lib, "wtcs")
     assert list(table.columns) == ["query", *expected.columns]
     np.testing.assert_allclose(table.iloc[:, 1:].to_numpy(), expected.to_numpy(), atol=1e-9)
+
+
+def test_float32_products_stay_within_the_documented_tolerance():
+    """Cosine/Pearson/XSum/XCos in float32 against float64 computed here, on offset data."""
+    rng = np.random.default_rng(11)
+    g, top = 300, 40
+    x = (rng.normal(size=(50, g)) + 5.0).astype(np.float32)  # a large mean: Pearson must centre
+    genes = [f"G{i}" for i in range(g)]
+    lib = AnnData(x, var=pd.DataFrame(index=genes))
+    lib.obs_names = [f"s{i}" for i in range(50)]
+    qv = rng.normal(size=g)
+    q = AnnData(qv[None, :], var=pd.DataFrame(index=genes))
+    x64 = x.astype(np.float64)
+    cos = (x64 @ qv) / (np.linalg.norm(x64, axis=1) * np.linalg.norm(qv))
+    xc, qc = x64 - x64.mean(axis=1, keepdims=True), qv - qv.mean()
+    pear = (xc @ qc) / (np.linalg.norm(xc, axis=1) * np.linalg.norm(qc))
+    np.testing.assert_allclose(match.score(q, lib, "cosine").to_numpy()[0], cos, atol=1e-5)
+    np.testing.assert_allclose(match.score(q, lib, "pearson").to_numpy()[0], pear, atol=1e-5)
+    up, dn = list(range(0, 30)), list(range(30, 60))
+    order = np.argsort(-x64, axis=1)
+    ranks = np.empty_like(order)
+    ranks[np.arange(50)[:, None], order] = np.arange(1, g + 1)
+    kept = (ranks <= top) | (ranks > g - top)
+    xsum = np.where(kept[:, up], x64[:, up], 0).sum(axis=1) - np.where(kept[:, dn], x64[:, dn], 0).sum(axis=1)
+    sets = {"q": ([genes[i] for i in up], [genes[i] for i in dn])}
+    got = match.score(sets, lib, "xsum", top=top).to_numpy()[0]
+    np.testing.assert_allclose(got, xsum, rtol=1e-5, atol=1e-5 * np.abs(x64).max() * 60)
+
+
+def test_in_memory_library_is_ranked_once_and_refreshed_when_replaced(monkeypatch):
+    from exprlab.match import _library
+
+    calls = []
+    real = _library.all_ranks
+    monkeypatch.setattr(_library, "all_ranks", lambda *a, **k: calls.append(1) or real(*a, **k))
+    lib = make_lib(n=30)
+    q = _wtcs_query()
+    first = match.score(q, lib, "wtcs")
+    for _ in range(3):
+        np.testing.assert_array_equal(match.score(q, lib, "wtcs").to_numpy(), first.to_numpy())
+    assert len(calls) == 1  # ranked at the first call only
+    lib.X = -lib.X  # a new matrix: the kept ranks must not be served
+    flipped = match.score(q, lib, "wtcs")
+    assert len(calls) == 2
+    expected = match.score(q, match.MemoryLibrary(lib.X.copy(), lib.var_names, lib.obs), "wtcs")
+    np.testing.assert_array_equal(flipped.to_numpy(), expected.to_numpy())
