@@ -102,6 +102,12 @@ def main() -> None:
             f"{method:8s} exprlab {t_engine * 1e3:7.2f} ms  plain numpy {t_plain * 1e3:7.2f} ms  "
             f"ratio {t_engine / t_plain:5.2f}  max |diff| to float64 {diff:.1e}"
         )
+    t_bound, _ = best_of(lambda: x @ q32, a.repeats)
+    t_gather, _ = best_of(lambda: x[:, idx], a.repeats)
+    print(
+        f"bounds: the bare product x @ q {t_bound * 1e3:.2f} ms (cosine/Pearson); the bare gather of "
+        f"the 300 query columns {t_gather * 1e3:.2f} ms (XSum/XCos read values and ranks there)"
+    )
     calls = a.repeats
     match.score(qset, lib, "wtcs")
     t0 = time.perf_counter()

@@ -364,3 +364,24 @@ def test_in_memory_library_is_ranked_once_and_refreshed_when_replaced(monkeypatc
     assert len(calls) == 2
     expected = match.score(q, match.MemoryLibrary(lib.X.copy(), lib.var_names, lib.obs), "wtcs")
     np.testing.assert_array_equal(flipped.to_numpy(), expected.to_numpy())
+
+
+def test_metadata_added_after_the_first_call_is_seen():
+    lib = make_lib(n=20)
+    q = _wtcs_query()
+    match.score(q, lib, "wtcs")
+    lib.obs["drug"] = [f"d{i % 4}" for i in range(20)]  # added in place after the library was kept
+    got = match.score(q, lib, "wtcs", aggregate="max", by="drug")
+    assert sorted(got.columns) == ["d0", "d1", "d2", "d3"]
+
+
+def test_clue_export_refuses_a_gmt_outside_the_size_rule(tmp_path):
+    path = tmp_path / "q.gmt"
+    path.write_text(
+        "big_up\tna\t" + "\t".join(f"G{i}" for i in range(151)) + "\n"
+        "big_dn\tna\t" + "\t".join(f"D{i}" for i in range(10)) + "\n"
+    )
+    with pytest.raises(InputDataError, match="151 genes"):
+        match.clue_query_sets(path)
+    ups, _ = match.clue_query_sets(path, trim=True)
+    assert len(ups["big"]) == 150

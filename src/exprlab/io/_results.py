@@ -116,8 +116,11 @@ def write_wide_table(
 ) -> Path:
     """Write a wide numeric matrix (rows x named columns) as Parquet or TSV, a block of rows at a time.
 
-    The same table as ``write_table(frame.reset_index())``, without the copies: memory stays at
-    the matrix plus one block (``chunk_size`` rows; default about 4 million cells per block).
+    The same table as ``write_table(frame.reset_index())``, without the copies: for TSV, memory
+    stays at the matrix plus one block (``chunk_size`` rows; default about 4 million cells per
+    block). Parquet's writer keeps buffers per column (tens of kB each, whatever the number of
+    rows), so a Parquet table of very many columns costs memory by itself: prefer TSV or the
+    tidy table for wide outputs of many signatures.
 
     Parameters
     ----------

@@ -346,14 +346,19 @@ def _fingerprint(adata: AnnData) -> tuple:
     return (adata.shape, str(getattr(x, "dtype", "")), address, names, digest, _kind_of(adata))
 
 
-def _memory_library(library: AnnData, *, layer: str | None = None) -> MemoryLibrary:
+def _memory_library(library: AnnData) -> MemoryLibrary:
     if library.n_obs == 0:
         raise _no_signatures("library")
-    x = library.X if layer is None else library.layers[layer]
+    x = library.X
     values = x if isinstance(x, np.ndarray) and x.dtype == np.float32 else _dense(x).astype(np.float32)
-    obs = library.obs.copy()
+    return MemoryLibrary(values, library.var_names, _obs_of(library), kind=_kind_of(library), var=library.var)
+
+
+def _obs_of(library: AnnData) -> pd.DataFrame:
+    """The signature metadata of an AnnData library, ids as strings (a shallow copy)."""
+    obs = library.obs.copy(deep=False)
     obs.index = obs.index.astype(str)
-    return MemoryLibrary(values, library.var_names, obs, kind=_kind_of(library), var=library.var)
+    return obs
 
 
 def cached_library(library: AnnData) -> MemoryLibrary:
@@ -373,6 +378,8 @@ def cached_library(library: AnnData) -> MemoryLibrary:
     fingerprint = _fingerprint(library)
     hit = _CACHE.get(key)
     if hit is not None and hit[0]() is library and hit[1] == fingerprint:
+        hit[2].obs = _obs_of(library)  # metadata is read afresh: columns may have been added
+        hit[2].var = library.var.set_axis(hit[2].genes, axis=0)
         return hit[2]
     lib = _memory_library(library)
     step = default_chunk_size(lib.values.shape[1])
@@ -381,7 +388,7 @@ def cached_library(library: AnnData) -> MemoryLibrary:
     lib.keep_ranks, lib.checked = True, True
     for old in [k for k, v in _CACHE.items() if v[0]() is None] + list(_CACHE)[: -_CACHE_ENTRIES + 1]:
         _CACHE.pop(old, None)
-    _CACHE[key] = (weakref.ref(library), fingerprint, lib)
+    _CACHE[key] = (weakref.ref(library, lambda _ref: _CACHE.pop(key, None)), fingerprint, lib)
     return lib
 
 
