@@ -377,10 +377,12 @@ def cached_library(library: AnnData) -> MemoryLibrary:
     key = id(library)
     fingerprint = _fingerprint(library)
     hit = _CACHE.get(key)
+    obs, var = _obs_of(library), library.var
     if hit is not None and hit[0]() is library and hit[1] == fingerprint:
-        hit[2].obs = _obs_of(library)  # metadata is read afresh: columns may have been added
-        hit[2].var = library.var.set_axis(hit[2].genes, axis=0)
-        return hit[2]
+        kept: MemoryLibrary = hit[2]
+        kept.obs = obs  # metadata is read afresh: columns may have been added
+        kept.var = var.set_axis(kept.genes, axis=0)
+        return kept
     lib = _memory_library(library)
     step = default_chunk_size(lib.values.shape[1])
     for lo in range(0, lib.n, step):  # checked finite once, not at every call
