@@ -345,7 +345,9 @@ def test_gene_order_does_not_matter(random_lib, method):
     if method == "tau":  # the background draws genes by position, so compare its input, NCS
         a = match.score(q, random_lib, "ncs")
         b = match.score(q, shuffled, "ncs")
-    np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), atol=1e-12)
+    # float32 products sum in gene order: equal to float32 rounding (docs/user-guide-scoring.md)
+    atol = 1e-6 if method in ("cosine", "pearson", "xsum", "xcos") else 1e-12
+    np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), atol=atol)
 
 
 def test_gene_set_query_correlations_match_scipy(random_lib):

@@ -22,6 +22,7 @@ from exprlab._validation import check_count
 from exprlab.cli._app import app
 
 if TYPE_CHECKING:
+    from exprlab.genes import GeneSpace
     from exprlab.match import Layout, MatchMethod, ReferenceRule, Ties
 
 library_app = typer.Typer(no_args_is_help=True, help="Build on-disk signature libraries.")
@@ -113,17 +114,23 @@ def score(
     force: bool = typer.Option(
         False, "--force/--no-force", help="Replace an existing output of the same command.", metavar=""
     ),
+    gene_space: str = typer.Option(
+        "full", help="Query genes kept: full, bing (landmark + best inferred) or landmark."
+    ),
+    geneinfo: Path = typer.Option(
+        None, help="clue.io geneinfo table for --gene-space (default: the library's gene metadata)."
+    ),
 ) -> None:
     """Score queries against a signature library and write the scores."""
     # Over 80 lines only with its option declarations; the body checks, reads, scores and writes.
     # deferred: the library is loaded only when the command runs, so `exprlab --help` stays fast
     import exprlab.match as match
-    from exprlab.io import write_table  # deferred (see above)
+    from exprlab.io import write_table, write_wide_table  # deferred (see above)
 
     check_count(up, "--up", minimum=0)
     check_count(down, "--down", minimum=0 if up else 1)
     check_count(chunk_size, "--chunk-size", minimum=1, allow_none=True)
-    files = [library, query, query_up, query_down]
+    files = [library, query, query_up, query_down, geneinfo]
     with claim_output(out, kind="score", inputs=files, force=force, suffixes=(".parquet", ".tsv")):
         options: dict[str, int] = {}
         if method in ("xsum", "xcos"):
@@ -140,13 +147,15 @@ def score(
             chunk_size=chunk_size,
             aggregate=cast("ReferenceRule | None", aggregate),
             by=by,
+            gene_space=gene_space,
+            geneinfo=geneinfo,
             **options,
         )
         name = cast("MatchMethod", method)
         if wide or aggregate is not None or method == "ncs_ct":
             table = match.score(q, lib, name, **kwargs)
             report = table.attrs.get("query_report", {})
-            write_table(table.reset_index(), out)
+            write_wide_table(table, out)  # streamed by blocks of queries: no copy of the matrix
             shape = f"{table.shape[0]} queries x {table.shape[1]} columns"
         else:
             table = match.score_long(q, lib, name, **kwargs)
@@ -173,18 +182,92 @@ def build(
         "signature_major",
         help="signature_major (format 1) or gene_major (a rank-based query reads its own genes only; GCTX-compatible).",
     ),
+    siginfo: Path = typer.Option(None, help="clue.io siginfo table joined to the signatures by sig_id."),
+    geneinfo: Path = typer.Option(None, help="clue.io geneinfo table attached to the genes."),
+    gene_space: str = typer.Option(
+        "full", help="Genes kept: full, bing (landmark + best inferred) or landmark (needs --geneinfo)."
+    ),
 ) -> None:
     """Build an on-disk library (values + precomputed ranks) from GCTX, h5ad, GMT or a library."""
     # deferred: the library is loaded only when the command runs, so `exprlab --help` stays fast
     from exprlab.match import DiskLibrary, build_library
 
     check_count(chunk_size, "--chunk-size", minimum=1, allow_none=True)
-    with claim_output(out, kind="library", inputs=[source], force=force, suffixes=(".h5", ".hdf5", ".gctx")):
+    inputs = [source, siginfo, geneinfo]
+    with claim_output(out, kind="library", inputs=inputs, force=force, suffixes=(".h5", ".hdf5", ".gctx")):
         path = build_library(
-            source, out, ties=cast("Ties", ties), chunk_size=chunk_size, layout=cast("Layout", layout)
+            source,
+            out,
+            ties=cast("Ties", ties),
+            chunk_size=chunk_size,
+            layout=cast("Layout", layout),
+            siginfo=siginfo,
+            geneinfo=geneinfo,
+            gene_space=cast("GeneSpace", gene_space),
         )
     lib = DiskLibrary(path)
     print(
         f"wrote {path}: {lib.n} signatures x {len(lib.genes)} genes ({lib.kind}, ties={lib.ties}, "
         f"layout={lib.layout})"
+    )
+
+
+@app.command()
+def export(
+    source: Path = typer.Argument(
+        ..., help="Query file (GMT, matrix) for clue; library or matrix for signaturesearch."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="clue: the up-set GMT; signaturesearch: the .h5 file."),
+    to: str = typer.Option(
+        ..., "--to", help="clue (up/down GMT pair, 10-150 genes per set) or signaturesearch (HDF5)."
+    ),
+    out_down: Path = typer.Option(
+        None, "--out-down", help="clue: the down-set GMT (required with --to clue)."
+    ),
+    up: int = typer.Option(150, help="Up-set size taken from full-signature queries."),
+    down: int = typer.Option(150, help="Down-set size taken from full-signature queries."),
+    trim: bool = typer.Option(
+        False,
+        "--trim/--no-trim",
+        help="clue: cut sets above 150 genes to their first 150 instead of failing.",
+        metavar="",
+    ),
+    gene_space: str = typer.Option(
+        "full", help="clue: genes kept before the size rule: full, bing or landmark."
+    ),
+    geneinfo: Path = typer.Option(None, help="clue.io geneinfo table for --gene-space."),
+    chunk_size: int = typer.Option(None, help="signaturesearch: signatures written at a time."),
+    force: bool = typer.Option(
+        False, "--force/--no-force", help="Replace an existing output of the same command.", metavar=""
+    ),
+) -> None:
+    """Export a query to clue.io's up/down GMT pair, or a library to signatureSearch's HDF5 layout."""
+    # deferred: the library is loaded only when the command runs, so `exprlab --help` stays fast
+    from exprlab._validation import check_choice
+    from exprlab.errors import InvalidParameterError  # deferred (see above)
+    from exprlab.io import write_gmt  # deferred (see above)
+    from exprlab.match import clue_query_sets, export_signaturesearch  # deferred (see above)
+
+    check_choice(to, "--to", ("clue", "signaturesearch"))
+    check_count(chunk_size, "--chunk-size", minimum=1, allow_none=True)
+    if to == "signaturesearch":
+        with claim_output(out, kind="matrix", inputs=[source], force=force, suffixes=(".h5", ".hdf5")):
+            export_signaturesearch(source, out, chunk_size=chunk_size)
+        print(f"wrote {out} (signatureSearch HDF5)")
+        return
+    if out_down is None:
+        raise InvalidParameterError(
+            "--to clue writes two files", where="--out-down", fix="name the down-set GMT with --out-down"
+        )
+    ups, downs = clue_query_sets(
+        source, up=up, down=down, trim=trim, gene_space=gene_space, geneinfo=geneinfo
+    )
+    inputs = [source, geneinfo]
+    with claim_output(out, kind="genesets", inputs=inputs + [out_down], force=force, suffixes=_GMT):
+        with claim_output(out_down, kind="genesets", inputs=inputs + [out], force=force, suffixes=_GMT):
+            write_gmt(ups, out)
+            write_gmt(downs, out_down)
+    sizes = [len(g) for g in list(ups.values()) + list(downs.values())]
+    print(
+        f"wrote {len(ups)} queries to {out} (up) and {out_down} (down); {min(sizes)}-{max(sizes)} genes per set"
     )

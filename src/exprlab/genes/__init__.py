@@ -37,9 +37,12 @@ from exprlab.genes._probes import (
     collapse_probes,
     drop_control_probes,
 )
+from exprlab.genes._spaces import GENE_SPACES, GeneSpace, gene_table_key, select_gene_space
 
 __all__ = [
     "COLLAPSE_RULES",
+    "GENE_SPACES",
+    "GeneSpace",
     "KINDS",
     "MULTI_GENE_RULES",
     "CollapseRule",
@@ -51,4 +54,6 @@ __all__ = [
     "load_gene_table",
     "map_genes",
     "require_same_gene_space",
+    "gene_table_key",
+    "select_gene_space",
 ]

@@ -10,6 +10,7 @@ signatures and tidy tables.
 
 from exprlab.io._anndata_io import read_h5ad, write_h5ad
 from exprlab.io._cls import read_cls, write_cls
+from exprlab.io._clue import read_clue_geneinfo, read_clue_siginfo
 from exprlab.io._dispatch import convert, describe, detect_format, read, write
 from exprlab.io._expression_text import (
     GenesAs,
@@ -24,9 +25,9 @@ from exprlab.io._expression_text import (
 from exprlab.io._gct import read_gct, write_gct
 from exprlab.io._gctx import gctx_ids, read_gctx, write_gctx
 from exprlab.io._gmt import GeneSets, filter_gene_sets, read_gmt, write_gmt
-from exprlab.io._h5 import read_signaturesearch_h5
+from exprlab.io._h5 import SignatureSearchWriter, read_signaturesearch_h5, write_signaturesearch_h5
 from exprlab.io._ids import guess_id_kind
-from exprlab.io._results import read_table, write_table
+from exprlab.io._results import read_table, write_table, write_wide_table
 from exprlab.io._tables import (
     INDICATION_COLUMNS,
     INDICATION_SOURCES,
@@ -60,6 +61,8 @@ __all__ = [
     "join_phenotypes",
     "read",
     "read_cls",
+    "read_clue_geneinfo",
+    "read_clue_siginfo",
     "read_deg_table",
     "read_delimited",
     "read_dgem_contrast",
@@ -85,6 +88,9 @@ __all__ = [
     "write_gct",
     "write_gctx",
     "write_gmt",
+    "write_signaturesearch_h5",
+    "SignatureSearchWriter",
     "write_h5ad",
     "write_table",
+    "write_wide_table",
 ]

@@ -32,7 +32,7 @@ from exprlab.io._expression_text import (
 from exprlab.io._gct import read_gct, write_gct
 from exprlab.io._gctx import MATRIX_PATH, open_h5, read_gctx, write_gctx
 from exprlab.io._gmt import read_gmt, write_gmt
-from exprlab.io._h5 import is_signaturesearch_h5, read_signaturesearch_h5
+from exprlab.io._h5 import is_signaturesearch_h5, read_signaturesearch_h5, write_signaturesearch_h5
 from exprlab.io._ids import guess_id_kind
 from exprlab.io._results import read_table
 from exprlab.io._tables import read_delimited
@@ -52,7 +52,7 @@ __all__ = [
 MATRIX_FORMATS = ("gct", "gctx", "signaturesearch", "h5ad", "csv", "tsv", "geo_series")
 _TEXT_MATRIX = ("csv", "tsv")
 #: Formats :func:`write` / :func:`convert` can produce from an AnnData.
-_WRITABLE = ("gct", "gctx", "h5ad")
+_WRITABLE = ("gct", "gctx", "h5ad", "signaturesearch")
 _BY_SUFFIX = {
     ".gct": "gct",
     ".gctx": "gctx",
@@ -194,13 +194,20 @@ def read(path: str | os.PathLike, **kwargs: Any) -> ad.AnnData:
     )
 
 
+def _output_format(path: str | os.PathLike) -> str | None:
+    """The format an output name asks for: ``.h5``/``.hdf5`` mean the signatureSearch layout."""
+    if Path(path).name.lower().endswith((".h5", ".hdf5")):
+        return "signaturesearch"
+    return format_from_name(path)
+
+
 def _writable_format(path: str | os.PathLike) -> str:
-    fmt = format_from_name(path)
+    fmt = _output_format(path)
     if fmt not in _WRITABLE:
         raise UnknownFormatError(
             f"cannot write an expression matrix to '{Path(path).name}'",
             where=path,
-            fix="name the output .gct (optionally .gct.gz/.gct.xz), .gctx or .h5ad",
+            fix="name the output .gct (optionally .gct.gz/.gct.xz), .gctx, .h5ad or .h5 (signatureSearch)",
         )
     return fmt
 
@@ -213,7 +220,8 @@ def write(adata: ad.AnnData, path: str | os.PathLike, **kwargs: Any) -> Path:
     adata
         obs = samples / signatures, var = genes.
     path
-        Output file: ``.gct`` (optionally ``.gct.gz``/``.gct.xz``), ``.gctx`` or ``.h5ad``.
+        Output file: ``.gct`` (optionally ``.gct.gz``/``.gct.xz``), ``.gctx``, ``.h5ad`` or
+        ``.h5``/``.hdf5`` (signatureSearch's layout, :func:`write_signaturesearch_h5`).
     **kwargs
         Passed to the format's writer (e.g. ``version=`` for GCT, ``compression=``).
 
@@ -227,13 +235,16 @@ def write(adata: ad.AnnData, path: str | os.PathLike, **kwargs: Any) -> Path:
         return write_gct(adata, path, **kwargs)
     if fmt == "gctx":
         return write_gctx(adata, path, **kwargs)
+    if fmt == "signaturesearch":
+        return write_signaturesearch_h5(adata, path, **kwargs)
     return write_h5ad(adata, path, **kwargs)
 
 
 def convert(src: str | os.PathLike, out: str | os.PathLike) -> Path:
     """Convert a matrix between formats, or gene sets between GMT files.
 
-    Matrices go from gct, gctx, signatureSearch h5 or h5ad to gct, gctx or h5ad; gene sets from
+    Matrices go from gct, gctx, signatureSearch h5 or h5ad to gct, gctx, h5ad or
+    signatureSearch h5 (an output named ``.h5``/``.hdf5``); gene sets from
     GMT to GMT (changing the compression). Pairs that make no sense (a gene-set file to a
     matrix, labels to anything, ...) are refused before anything is read or written.
 
@@ -250,7 +261,7 @@ def convert(src: str | os.PathLike, out: str | os.PathLike) -> Path:
         The written file.
     """
     refuse_inputs(out, [src])
-    out_name = format_from_name(out)
+    out_name = _output_format(out)
     fmt_in = detect_format(src)
     if fmt_in == "gmt":
         if out_name != "gmt":
@@ -271,7 +282,7 @@ def convert(src: str | os.PathLike, out: str | os.PathLike) -> Path:
         raise InvalidParameterError(
             f"cannot convert a {fmt_in} matrix to '{Path(out).name}'",
             where=out,
-            fix="name the output .gct (optionally .gct.gz/.gct.xz), .gctx or .h5ad",
+            fix="name the output .gct (optionally .gct.gz/.gct.xz), .gctx, .h5ad or .h5 (signatureSearch)",
         )
     return write(read(src), out)
 

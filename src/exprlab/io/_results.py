@@ -7,6 +7,8 @@ index is not the default 0..n-1 range has its index written as the first column(
 
 from __future__ import annotations
 
+import gzip
+import lzma
 import os
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from exprlab._atomic import atomic_path
 from exprlab.errors import FormatError, InputDataError, UnknownFormatError
 from exprlab.io._common import check_readable, strip_compression_suffix
 
-__all__ = ["write_table", "read_table", "table_format"]
+__all__ = ["write_table", "write_wide_table", "read_table", "table_format"]
 
 _PARQUET = (".parquet", ".pq")
 _TSV = (".tsv", ".txt", ".tab")
@@ -107,3 +109,79 @@ def read_table(path: str | os.PathLike, *, index_col: int | str | None = None) -
             where=where,
             fix=f"check that the file is a complete {kind} table",
         ) from err
+
+
+def write_wide_table(
+    frame: pd.DataFrame, path: str | os.PathLike, *, index_name: str = "query", chunk_size: int | None = None
+) -> Path:
+    """Write a wide numeric matrix (rows x named columns) as Parquet or TSV, a block of rows at a time.
+
+    The same table as ``write_table(frame.reset_index())``, without the copies: for TSV, memory
+    stays at the matrix plus one block (``chunk_size`` rows; default about 4 million cells per
+    block). Parquet's writer keeps buffers per column (tens of kB each, whatever the number of
+    rows), so a Parquet table of very many columns costs memory by itself: prefer TSV or the
+    tidy table for wide outputs of many signatures.
+
+    Parameters
+    ----------
+    frame
+        Rows x columns (numeric values); its index becomes the first column, named
+        ``index_name``.
+    path
+        ``.parquet``/``.pq`` or ``.tsv``/``.txt`` (``.gz``/``.xz`` compress TSV), written
+        atomically.
+    index_name
+        Name of the first column.
+    chunk_size
+        Rows per block.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    where = Path(path)
+    kind = table_format(where)
+    step = chunk_size or max(1, (1 << 22) // max(1, frame.shape[1]))
+    columns = [str(c) for c in frame.columns]
+    if index_name in columns:
+        raise InputDataError(
+            f"a column is named {index_name!r} like the index column", where=where, fix="rename that column"
+        )
+    values = frame.to_numpy()
+    index = frame.index.astype(str).to_numpy()
+
+    def block(lo: int) -> pd.DataFrame:
+        part = pd.DataFrame(values[lo : lo + step], columns=columns, copy=False)
+        part.insert(0, index_name, index[lo : lo + step])
+        return part
+
+    with atomic_path(where) as tmp:
+        if kind == "parquet":
+            # pyarrow is heavy: imported only when a wide Parquet table is written
+            import pyarrow as pa
+            import pyarrow.parquet as pq  # (see above)
+
+            writer = None
+            try:
+                for lo in range(0, max(1, len(frame)), step):
+                    table = pa.Table.from_pandas(block(lo), preserve_index=False)
+                    writer = writer or pq.ParquetWriter(tmp, table.schema)
+                    writer.write_table(table)
+            finally:
+                if writer is not None:
+                    writer.close()
+        else:
+            with _binary(tmp, strip_compression_suffix(where.name)[1]) as fh:
+                for k, lo in enumerate(range(0, max(1, len(frame)), step)):
+                    block(lo).to_csv(fh, sep="\t", index=False, header=k == 0, lineterminator="\n", mode="wb")
+    return where
+
+
+def _binary(path, compression: str | None):
+    """A binary file handle for writing, compressing with gzip or xz when asked."""
+    if compression == "gzip":
+        return gzip.open(path, "wb")
+    if compression == "xz":
+        return lzma.open(path, "wb")
+    return open(path, "wb")

@@ -6,6 +6,13 @@ definitions are in docs/methods.md §1.
 
 from exprlab.match._aggregate import ReferenceRule, aggregate_queries, aggregate_references
 from exprlab.match._genemajor import GeneMajorWriter
+from exprlab.match._interop import (
+    CLUE_MAX_GENES,
+    CLUE_MIN_GENES,
+    clue_query_sets,
+    export_signaturesearch,
+    rank_genes_groups_queries,
+)
 from exprlab.match._library import (
     LAYOUTS,
     DiskLibrary,
@@ -23,6 +30,11 @@ from exprlab.match._ranks import Ties
 from exprlab.match._score import METHODS, MatchMethod, MatchResult, score, score_details, score_long
 
 __all__ = [
+    "CLUE_MIN_GENES",
+    "CLUE_MAX_GENES",
+    "clue_query_sets",
+    "export_signaturesearch",
+    "rank_genes_groups_queries",
     "LAYOUTS",
     "Layout",
     "Ties",

@@ -15,46 +15,67 @@ from scipy.stats import rankdata
 from exprlab.match._base import Method, register, row_slices
 
 _QUERY_BATCH = 256
+_ROWS = 16384  # signatures per product (float32 block, no float64 copy)
 
 
-def dense_moments(q: np.ndarray, v: np.ndarray):
+def _sums_over(v: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's sum and sum of squares over each gene mask (rows x masks), as products."""
+    m = masks.T.astype(v.dtype)
+    return (v @ m).astype(np.float64), ((v * v) @ m).astype(np.float64)
+
+
+def dense_moments(q: np.ndarray, v: np.ndarray, stats=None, *, center: bool = False):
     """Sums for cosine/Pearson: dense query rows ``q`` (NaN = gene absent) against rows ``v``.
 
     Returns n, sum q, sum q^2 (queries x 1), sum r, sum r^2 over each query's genes and
-    sum q r (queries x references). Queries sharing a gene mask share the reference sums.
+    sum q r (queries x references). The products run in the dtype of ``v`` (float32 for a
+    library; docs/user-guide-scoring.md gives the accuracy); ``stats`` (n_genes, row sums, row
+    sums of squares over every gene, float64) stands for the reference sums of queries that
+    cover every gene. With ``center`` the query is centred on its mean first, so ``sum q r``
+    is already the covariance sum (Pearson without cancellation) and ``sum q`` is 0.
     """
     mask = np.isfinite(q)
-    q0 = np.where(mask, q, 0.0)
     n = mask.sum(axis=1)[:, None].astype(np.float64)
+    q0 = np.where(mask, q, 0.0)
+    if center:
+        scale = (q0 * q0).sum(axis=1, keepdims=True)
+        q0 = np.where(mask, q0 - q0.sum(axis=1, keepdims=True) / np.maximum(n, 1), 0.0)
+        flat = (q0 * q0).sum(axis=1, keepdims=True) <= 1e-24 * scale  # constant up to rounding
+        q0 = np.where(flat, 0.0, q0)
     sq = q0.sum(axis=1)[:, None]
     sqq = (q0 * q0).sum(axis=1)[:, None]
-    sqr = q0 @ v.T
-    sr = np.empty_like(sqr)
-    srr = np.empty_like(sqr)
+    sqr = np.asarray(v @ q0.T.astype(v.dtype), dtype=np.float64).T
     uniq, inverse = np.unique(mask, axis=0, return_inverse=True)
-    for u, m in enumerate(uniq):
-        rows = inverse.ravel() == u
-        vm = v[:, m]
-        sr[rows] = vm.sum(axis=1)
-        srr[rows] = (vm * vm).sum(axis=1)
+    inverse = inverse.ravel()
+    if stats is not None and uniq.shape[0] == 1 and uniq[0].all():
+        sr = np.broadcast_to(np.asarray(stats[1], dtype=np.float64)[None, :], sqr.shape)
+        srr = np.broadcast_to(np.asarray(stats[2], dtype=np.float64)[None, :], sqr.shape)
+    else:
+        sums, sumsq = _sums_over(v, uniq)
+        sr, srr = sums[:, inverse].T, sumsq[:, inverse].T
     return n, sq, sqq, sr, srr, sqr
 
 
 def sparse_moments(qs: sp.csr_matrix, v: np.ndarray, stats=None):
     """The same sums for sparse query rows defined on every gene (implicit zeros).
 
-    ``stats`` = (n_genes, sum, sum of squares of each row of ``v`` over every gene) when ``v``
-    holds only the columns the queries use (a gene-major library stores those sums).
+    ``stats`` = (n_genes, sum, sum of squares of each row of ``v`` over every gene) when stored
+    (or when ``v`` holds only the columns the queries use: a gene-major library stores them).
+    Only the columns the queries use are read from ``v``, in its own dtype.
     """
     if stats is None:
-        stats = (v.shape[1], v.sum(axis=1), (v * v).sum(axis=1))
+        sums, sumsq = _sums_over(v, np.ones((1, v.shape[1]), dtype=bool))
+        stats = (v.shape[1], sums[:, 0], sumsq[:, 0])
     n_genes, row_sum, row_sumsq = stats
+    qs = qs.tocsr()
+    used = np.unique(qs.indices)
     n = np.full((qs.shape[0], 1), float(n_genes))
     sq = np.asarray(qs.sum(axis=1))
     sqq = np.asarray(qs.multiply(qs).sum(axis=1))
-    sqr = np.asarray(v @ qs.T).T
-    sr = np.broadcast_to(np.asarray(row_sum)[None, :], sqr.shape)
-    srr = np.broadcast_to(np.asarray(row_sumsq)[None, :], sqr.shape)
+    dense = qs[:, used].toarray().astype(v.dtype)
+    sqr = np.asarray(v[:, used] @ dense.T, dtype=np.float64).T
+    sr = np.broadcast_to(np.asarray(row_sum, dtype=np.float64)[None, :], sqr.shape)
+    srr = np.broadcast_to(np.asarray(row_sumsq, dtype=np.float64)[None, :], sqr.shape)
     return n, sq, sqq, sr, srr, sqr
 
 
@@ -114,25 +135,29 @@ def _block(kind: str, queries, qs: slice, v: np.ndarray, stats=None) -> np.ndarr
     else:
         q = queries.dense_vectors(qs)
         if kind == "spearman":
-            return _spearman_dense(q, v)
-        moments = dense_moments(q, v)
+            return _spearman_dense(q, v.astype(np.float64))
+        moments = dense_moments(q, v, stats, center=kind == "pearson")
     return pearson_from(moments) if kind == "pearson" else cosine_from(moments)
 
 
 def vector_scores(kind: str, queries, values: np.ndarray, opts=None) -> np.ndarray:
     """``kind`` in cosine/pearson/spearman of every query against every row of ``values``.
 
-    With ``opts["_row_stats"]`` (gene-set queries on a gene-major library), ``values`` holds the
-    queries' genes only and the stored per-signature sums stand for the other genes.
+    ``opts["_row_stats"]``: the block's per-signature (n_genes, sum, sum of squares) over every
+    gene, stored at build; with gene-set queries on a gene-major library ``values`` holds the
+    queries' genes only and these sums stand for the other genes. Products run in float32 on a
+    float32 library (no float64 copy of the block).
     """
     out = np.empty((len(queries), values.shape[0]))
     stats = (opts or {}).get("_row_stats")
     batch = _QUERY_BATCH * (8 if queries.kind == "sets" else 1)  # sparse rows are light
+    if values.dtype not in (np.float32, np.float64):
+        values = values.astype(np.float64)
     for qlo in range(0, len(queries), batch):
         qs = slice(qlo, min(len(queries), qlo + batch))
-        for lo, hi in row_slices(values.shape[0]):
+        for lo, hi in row_slices(values.shape[0], _ROWS):
             part = None if stats is None else (stats[0], stats[1][lo:hi], stats[2][lo:hi])
-            out[qs, lo:hi] = _block(kind, queries, qs, values[lo:hi].astype(np.float64), part)
+            out[qs, lo:hi] = _block(kind, queries, qs, values[lo:hi], part)
     return out
 
 

@@ -21,7 +21,7 @@ from exprlab._validation import check_choice, check_count
 from exprlab.errors import InvalidParameterError
 from exprlab.match import _base
 from exprlab.match._generows import run_on_genes
-from exprlab.match._library import DiskLibrary, default_chunk_size
+from exprlab.match._library import DiskLibrary, default_chunk_size, row_sums
 from exprlab.match._ranks import doubled_ranks
 
 Backend = Literal["memory", "dask"]
@@ -48,12 +48,17 @@ def _disk_block(method_name, queries, path, names, start, stop, ranks, ties, opt
             rank2 = f["rank2"][start:stop]
         elif ranks:
             rank2 = doubled_ranks(f["values"][start:stop] if values is None else values, ties)
+        if _base.REGISTRY[method_name].needs_vectors and values is not None:  # as the memory path
+            sums = (f["sum"][start:stop], f["sumsq"][start:stop]) if "sum" in f else row_sums(values)
+            opts = dict(opts, _row_stats=(values.shape[1], *sums))
     return block_scores(method_name, queries, values, rank2, opts)
 
 
 def _memory_block(method_name, queries, source, start, stop, ranks, ties, opts):
-    need_values = _base.REGISTRY[method_name].needs_values
-    values, rank2 = source.read(start, stop, ranks=ranks, ties=ties, values=need_values)
+    method = _base.REGISTRY[method_name]
+    values, rank2 = source.read(start, stop, ranks=ranks, ties=ties, values=method.needs_values)
+    if method.needs_vectors and hasattr(source, "row_stats"):  # sums stored at build (or kept)
+        opts = dict(opts, _row_stats=source.row_stats(start, stop))
     return block_scores(method_name, queries, values, rank2, opts)
 
 
@@ -140,7 +145,8 @@ def _run_dask(queries, source, method, bounds, ranks, ties, opts, client):
             )
         else:
             values, rank2 = source.read(lo, hi, ranks=ranks, ties=ties, values=method.needs_values)
-            fut = client.submit(block_scores, method.name, q, values, rank2, opts, pure=False)
+            block_opts = dict(opts, _row_stats=source.row_stats(lo, hi)) if method.needs_vectors else opts
+            fut = client.submit(block_scores, method.name, q, values, rank2, block_opts, pure=False)
         futures.append(fut)
     order = {f.key: i for i, f in enumerate(futures)}
     results: list = [None] * len(futures)

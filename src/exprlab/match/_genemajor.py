@@ -10,7 +10,7 @@ Layout (one HDF5 file, a GCTX file that cmapPy, cmapR and Morpheus open as usual
 
     attrs: version="GCTX1.0", format="exprlab-library", library_version=2, kind, ties, block
     /0/DATA/0/matrix       (n_signatures, n_genes) float32, HDF5 chunks (block, 1), uncompressed
-    /0/META/ROW/id         gene ids
+    /0/META/ROW/id         gene ids; /0/META/ROW/<field> gene metadata (e.g. clue.io geneinfo)
     /0/META/COL/id         signature ids; /0/META/COL/<field> one dataset per metadata column
     /exprlab/rank2         (n_signatures, n_genes) doubled descending ranks, int16 (int32 above
                            16,383 genes), chunks (block, 1)
@@ -91,6 +91,13 @@ def read_obs(group: h5py.Group) -> pd.DataFrame:
     return pd.DataFrame(cols, index=pd.Index(_strings_of(group["id"])))
 
 
+def _gene_frame(genes: pd.Index, var: pd.DataFrame | None) -> pd.DataFrame:
+    """Gene metadata indexed by ``genes`` (an empty frame when there is none)."""
+    if var is None:
+        return pd.DataFrame(index=genes)
+    return var.set_axis(genes, axis=0)
+
+
 def is_gene_major(f: h5py.File) -> bool:
     """Whether an open exprlab library file uses format 2 (this module)."""
     return int(f.attrs.get("library_version", 1)) == LIBRARY_VERSION
@@ -116,10 +123,19 @@ class GeneMajorWriter:
         ``"signatures"`` or ``"genesets"``.
     block
         Signatures per chunk (default 8,192).
+    var
+        Gene metadata (index = ``genes``), stored as GCTX row metadata; None for ids only.
     """
 
     def __init__(
-        self, path, genes, *, ties: Ties = "midrank", kind: str = "signatures", block: int | None = None
+        self,
+        path,
+        genes,
+        *,
+        ties: Ties = "midrank",
+        kind: str = "signatures",
+        block: int | None = None,
+        var: pd.DataFrame | None = None,
     ):
         self.path = Path(path)
         self.genes = pd.Index(pd.Index(genes).astype(str))
@@ -150,7 +166,7 @@ class GeneMajorWriter:
             ties=self.ties,
             block=self.block,
         )
-        _strings(self._file.require_group(ROW_META), "id", self.genes)
+        write_obs(self._file.require_group(ROW_META), _gene_frame(self.genes, var))
         opts = dict(shape=(0, g), maxshape=(None, g), chunks=(self.block, 1))
         self._matrix = self._file.create_dataset(MATRIX, dtype=np.float32, **opts)
         self._ranks = self._file.create_dataset(RANKS, dtype=rank_dtype(g), **opts)
@@ -307,7 +323,8 @@ class GeneMajorLibrary:
             self.kind = str(f.attrs["kind"])
             self.ties = str(f.attrs["ties"])
             self.block = int(f.attrs["block"])
-            self.genes = pd.Index(_strings_of(f[ROW_META]["id"]))
+            self.var = read_obs(f[ROW_META])
+            self.genes = pd.Index(self.var.index.astype(str))
             self.obs = read_obs(f[COL_META])
             self.shape = f[MATRIX].shape
             self.dtypes = {"matrix": f[MATRIX].dtype, "rank2": f[RANKS].dtype}

@@ -10,6 +10,11 @@ inside a GCTX file, so a rank-based query reads its own genes only. Format 1::
     rank2    (n_signatures, n_genes) int16/int32, doubled descending ranks (rank 1 = largest)
     genes    (n_genes,) utf-8 strings
     obs/_index and one dataset per obs column (strings or numbers)
+    var/_index and one dataset per gene metadata column      (optional; e.g. clue.io geneinfo)
+    sum, sumsq (n_signatures,) float64 sum and sum of squares of each signature (optional)
+
+The optional datasets were added without changing the version: a library written before them
+still opens (no gene metadata; the sums are computed when first needed and kept in memory).
 
 Ranks are computed once when the library is built, so rank-based scoring (KS, WTCS, XSum...)
 only gathers and sorts the query's hits. Scoring streams the file in bounded chunks of
@@ -22,10 +27,13 @@ any other set becomes a signature with only up genes.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
+import weakref
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import h5py
 import numpy as np
@@ -43,11 +51,15 @@ from exprlab.errors import (
     InputDataError,
     InvalidParameterError,
 )
+from exprlab.genes import GeneSpace
 from exprlab.io import read, read_gctx, read_gmt, read_h5ad
 from exprlab.match._finite import check_finite, checked_chunk
 from exprlab.match._genemajor import DEFAULT_BLOCK, GeneMajorLibrary, GeneMajorWriter, is_gene_major
+from exprlab.match._metadata import Annotation
 from exprlab.match._ranks import Ties, check_ties, doubled_ranks, rank_dtype
 from exprlab.signatures import signed_set_matrix
+
+logger = logging.getLogger(__name__)
 
 LibraryKind = Literal["signatures", "genesets"]
 KINDS: tuple[LibraryKind, ...] = ("signatures", "genesets")
@@ -84,6 +96,8 @@ class MemoryLibrary:
         Precomputed doubled descending ranks, or None to rank chunk by chunk.
     ties
         The tie rule of ``rank2`` (``"midrank"`` or ``"first"``).
+    var
+        Gene metadata indexed like ``genes`` (None: ids only).
     """
 
     def __init__(
@@ -95,14 +109,18 @@ class MemoryLibrary:
         kind: LibraryKind = "signatures",
         rank2: np.ndarray | None = None,
         ties: Ties | None = None,
+        var: pd.DataFrame | None = None,
     ):
         self.values = values
         self.genes = pd.Index(pd.Index(genes).astype(str))
+        self.var = pd.DataFrame(index=self.genes) if var is None else var.set_axis(self.genes, axis=0)
         self.obs = obs
+        self._sums: tuple[np.ndarray, np.ndarray] | None = None
         self.kind = kind
         self.rank2 = rank2
         self.ties = ties
         self.checked = False  # set once every value has been checked finite (prepare_library)
+        self.keep_ranks = False  # rank the whole library on first need and keep the ranks
         _check_library(self.values.shape, self.genes, self.obs.index, where="library")
 
     @property
@@ -115,12 +133,38 @@ class MemoryLibrary:
         if not self.checked:
             check_finite(vals, self.obs.index[start:stop], "library")
         r2 = None
+        if ranks and self.keep_ranks and (self.rank2 is None or self.ties != ties):
+            logger.info(
+                "ranking the in-memory library once (%d x %d); kept for later calls on the same "
+                "AnnData (prepare_library(adata) does this explicitly)",
+                self.n,
+                len(self.genes),
+            )
+            self.rank2, self.ties = all_ranks(self, cast(Ties, ties)), cast(Ties, ties)
+            self.checked = True
         if ranks:
             if self.rank2 is not None and self.ties == ties:
                 r2 = self.rank2[start:stop]
             else:
                 r2 = doubled_ranks(vals, ties)
         return vals, r2
+
+    def row_stats(self, start: int, stop: int) -> tuple[int, np.ndarray, np.ndarray]:
+        """(n_genes, sum, sum of squares) of signatures ``start:stop``, computed once, kept."""
+        if self._sums is None:
+            self._sums = row_sums(self.values)
+        return len(self.genes), self._sums[0][start:stop], self._sums[1][start:stop]
+
+
+def row_sums(values: np.ndarray, step: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row sum and sum of squares in float64 (a few rows converted at a time)."""
+    n = values.shape[0]
+    total, sq = np.empty(n), np.empty(n)
+    for lo in range(0, n, step):
+        v = np.asarray(values[lo : lo + step], dtype=np.float64)
+        total[lo : lo + len(v)] = v.sum(axis=1)
+        sq[lo : lo + len(v)] = np.einsum("ij,ij->i", v, v)
+    return total, sq
 
 
 def is_library_file(path) -> bool:
@@ -193,6 +237,7 @@ class DiskLibrary:
                 gm.obs,
                 gm.shape,
             )
+            self.var = gm.var
             self.has_ranks = True
 
     def _open_v1(self, f: h5py.File) -> None:
@@ -200,8 +245,14 @@ class DiskLibrary:
         self.ties = str(f.attrs["ties"])
         self.genes = pd.Index([g.decode() if isinstance(g, bytes) else str(g) for g in f["genes"][:]])
         self.obs = _read_obs(f["obs"])
+        self.var = (
+            _read_obs(f["var"]).set_axis(self.genes, axis=0) if "var" in f else pd.DataFrame(index=self.genes)
+        )
         self.shape = f["values"].shape
         self.has_ranks = "rank2" in f
+        self._sums: tuple[np.ndarray, np.ndarray] | None = None
+        if "sum" in f and "sumsq" in f:
+            self._sums = (f["sum"][:], f["sumsq"][:])
 
     @property
     def n(self) -> int:
@@ -224,6 +275,24 @@ class DiskLibrary:
             elif ranks:
                 r2 = doubled_ranks(f["values"][start:stop] if vals is None else vals, ties)
         return vals, r2
+
+    def row_stats(self, start: int, stop: int) -> tuple[int, np.ndarray, np.ndarray]:
+        """(n_genes, sum, sum of squares) of signatures ``start:stop``.
+
+        Stored at build (format 2, and format-1 libraries written since the sums were added);
+        computed in one streamed pass and kept for an older format-1 file.
+        """
+        if self.gene_major is not None:
+            gm = self.gene_major
+            return len(self.genes), gm.sums[start:stop], gm.sumsq[start:stop]
+        if self._sums is None:
+            parts = []
+            step = default_chunk_size(len(self.genes))
+            with h5py.File(self.path, "r") as f:
+                for lo in range(0, self.n, step):
+                    parts.append(row_sums(f["values"][lo : lo + step]))
+            self._sums = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+        return len(self.genes), self._sums[0][start:stop], self._sums[1][start:stop]
 
 
 def _check_library(shape, genes: pd.Index, names: pd.Index, where: str) -> None:
@@ -254,29 +323,100 @@ def _dense(x) -> np.ndarray:
     return x.toarray() if hasattr(x, "toarray") else np.asarray(x)
 
 
+# In-memory AnnData libraries scored by successive calls: their float32 values, sums and ranks
+# are prepared once and kept, keyed on the object's identity and a cheap content fingerprint.
+_CACHE: dict[int, tuple[weakref.ref, tuple, MemoryLibrary]] = {}
+_CACHE_ENTRIES = 4
+CACHE_MAX_VALUES = 1 << 28  # larger libraries are not kept: prepare_library() them explicitly
+
+
+def _fingerprint(adata: AnnData) -> tuple:
+    """Shape, dtype, buffer address, names and a sample of rows of ``adata`` (cheap to compute).
+
+    An in-place change of values outside the sampled rows is not seen: after editing ``X`` in
+    place, call :func:`prepare_library` (or pass a copy).
+    """
+    x = adata.X
+    data = getattr(x, "data", x)
+    address = data.__array_interface__["data"][0] if isinstance(data, np.ndarray) else id(x)
+    rows = np.unique(np.linspace(0, adata.n_obs - 1, num=min(adata.n_obs, 16)).astype(int))
+    sample = _dense(x[rows]).astype(np.float32, copy=False)
+    digest = hashlib.blake2b(np.ascontiguousarray(sample).tobytes(), digest_size=16).hexdigest()
+    names = (tuple(adata.obs_names[[0, -1]]), tuple(adata.var_names[[0, -1]]))
+    return (adata.shape, str(getattr(x, "dtype", "")), address, names, digest, _kind_of(adata))
+
+
+def _memory_library(library: AnnData) -> MemoryLibrary:
+    if library.n_obs == 0:
+        raise _no_signatures("library")
+    x = library.X
+    values = x if isinstance(x, np.ndarray) and x.dtype == np.float32 else _dense(x).astype(np.float32)
+    return MemoryLibrary(values, library.var_names, _obs_of(library), kind=_kind_of(library), var=library.var)
+
+
+def _obs_of(library: AnnData) -> pd.DataFrame:
+    """The signature metadata of an AnnData library, ids as strings (a shallow copy)."""
+    obs = library.obs.copy(deep=False)
+    obs.index = obs.index.astype(str)
+    return obs
+
+
+def cached_library(library: AnnData) -> MemoryLibrary:
+    """The kept :class:`MemoryLibrary` of an in-memory AnnData (made on first use).
+
+    Ranks are computed on the first rank-based call and kept with it; a library above
+    :data:`CACHE_MAX_VALUES` values is wrapped afresh each call (use :func:`prepare_library`).
+    """
+    if library.n_obs == 0 or library.n_vars == 0 or library.n_obs * library.n_vars > CACHE_MAX_VALUES:
+        logger.info(
+            "library of %d x %d is ranked at every call; prepare_library(adata) ranks it once",
+            library.n_obs,
+            library.n_vars,
+        )
+        return _memory_library(library)
+    key = id(library)
+    fingerprint = _fingerprint(library)
+    hit = _CACHE.get(key)
+    obs, var = _obs_of(library), library.var
+    if hit is not None and hit[0]() is library and hit[1] == fingerprint:
+        kept: MemoryLibrary = hit[2]
+        kept.obs = obs  # metadata is read afresh: columns may have been added
+        kept.var = var.set_axis(kept.genes, axis=0)
+        return kept
+    lib = _memory_library(library)
+    step = default_chunk_size(lib.values.shape[1])
+    for lo in range(0, lib.n, step):  # checked finite once, not at every call
+        check_finite(lib.values[lo : lo + step], lib.obs.index[lo : lo + step], "library")
+    lib.keep_ranks, lib.checked = True, True
+    for old in [k for k, v in _CACHE.items() if v[0]() is None] + list(_CACHE)[: -_CACHE_ENTRIES + 1]:
+        _CACHE.pop(old, None)
+    _CACHE[key] = (weakref.ref(library, lambda _ref: _CACHE.pop(key, None)), fingerprint, lib)
+    return lib
+
+
+def _library_from_path(path: Path):
+    """An on-disk library as is; GMT as a gene-set library; any matrix file read whole."""
+    if is_library_file(path):
+        return DiskLibrary(path)
+    if not path.exists():
+        raise FileAccessError("library file not found", where=path, fix="check the path")
+    if path.name.lower().endswith((".gmt", ".gmt.gz", ".gmt.xz")):
+        return _memory_library(genesets_to_library(read_gmt(path)))
+    return _memory_library(read(path))
+
+
 def as_source(library, *, ties: str = "midrank"):
     """Turn what :func:`exprlab.match.score` accepts as a library into a chunk source."""
     if isinstance(library, (MemoryLibrary, DiskLibrary)):
         return library
     if isinstance(library, (str, os.PathLike)):
-        return DiskLibrary(library)
+        return _library_from_path(Path(library))
     if isinstance(library, AnnData):
-        if library.n_obs == 0:
-            raise InputDataError(
-                "the library holds no signatures",
-                where="library",
-                fix="pass a library with at least one signature",
-            )
-        x = library.X
-        values = x if isinstance(x, np.ndarray) and x.dtype == np.float32 else _dense(x).astype(np.float32)
-        kind = _kind_of(library)
-        obs = library.obs.copy()
-        obs.index = obs.index.astype(str)
-        return MemoryLibrary(values, library.var_names, obs, kind=kind)
+        return cached_library(library)
     raise InvalidParameterError(
         f"a library of type {type(library).__name__} is not supported",
         where="library",
-        fix="pass an AnnData, a prepared library (prepare_library) or an on-disk library path",
+        fix="pass an AnnData, a prepared library (prepare_library) or a library / GCTX / h5ad / GMT path",
     )
 
 
@@ -304,15 +444,28 @@ def prepare_library(
     """
     check_ties(ties)
     check_count(chunk_size, "chunk_size", minimum=1, allow_none=True)  # type: ignore[arg-type]
-    src = as_source(library)
+    src = _memory_library(library) if isinstance(library, AnnData) else as_source(library)
+    if not isinstance(src, MemoryLibrary):
+        raise InvalidParameterError(
+            "prepare_library takes an in-memory library",
+            where="library",
+            fix="pass an AnnData; an on-disk library already stores its ranks",
+        )
+    src.rank2, src.ties, src.checked = all_ranks(src, ties, chunk_size), ties, True
+    return src
+
+
+def all_ranks(src: MemoryLibrary, ties: Ties, chunk_size: int | None = None) -> np.ndarray:
+    """Doubled ranks of every signature of ``src``, computed chunk by chunk (values checked finite)."""
     n, g = src.values.shape
     step = chunk_size or default_chunk_size(g, 1 << 24)
     rank2 = np.empty((n, g), dtype=rank_dtype(g))
+    src.keep_ranks, keep = False, src.keep_ranks
     for start in track(range(0, n, step), "ranking library", total=-(-n // step)):
         vals, _ = src.read(start, min(n, start + step), ranks=False, ties=ties)
         rank2[start : start + len(vals)] = doubled_ranks(vals, ties)
-    src.rank2, src.ties, src.checked = rank2, ties, True
-    return src
+    src.keep_ranks = keep
+    return rank2
 
 
 def genesets_to_library(sets: dict[str, list[str]]) -> AnnData:
@@ -433,6 +586,8 @@ class LibraryWriter:
         ``"signatures"`` (measured values) or ``"genesets"`` (+1 up / -1 down).
     chunk_size
         Signatures per HDF5 storage chunk (default: about 256 thousand values per chunk).
+    var
+        Gene metadata indexed like ``genes`` (stored in the ``var`` group); None for ids only.
     """
 
     def __init__(
@@ -443,6 +598,7 @@ class LibraryWriter:
         ties: Ties = "midrank",
         kind: LibraryKind = "signatures",
         chunk_size: int | None = None,
+        var: pd.DataFrame | None = None,
     ):
         self.path = Path(path)
         self.genes = pd.Index(pd.Index(genes).astype(str))
@@ -459,6 +615,7 @@ class LibraryWriter:
         g = len(self.genes)
         self.chunk_size = chunk_size or max(1, (1 << 18) // max(1, g))
         self._obs: list[pd.DataFrame] = []
+        self._sums: list[tuple[np.ndarray, np.ndarray]] = []
         self._n = 0
         self._ctx = atomic_path(self.path)
         self._tmp = self._ctx.__enter__()
@@ -467,6 +624,8 @@ class LibraryWriter:
         self._file.create_dataset(
             "genes", data=np.asarray(self.genes, dtype=object), dtype=h5py.string_dtype()
         )
+        if var is not None and len(var.columns):
+            _write_obs(self._file.create_group("var"), var.set_axis(self.genes, axis=0))
         rows = (self.chunk_size, g)
         self._values = self._file.create_dataset(
             "values", shape=(0, g), maxshape=(None, g), dtype=np.float32, chunks=rows
@@ -487,6 +646,7 @@ class LibraryWriter:
         self._rank2.resize(n1, axis=0)
         self._values[n0:n1] = values
         self._rank2[n0:n1] = doubled_ranks(values, self.ties) if rank2 is None else rank2
+        self._sums.append(row_sums(values))
         self._obs.append(obs)
         self._n = n1
 
@@ -507,6 +667,8 @@ class LibraryWriter:
                         f"signature ids repeat: {dup}", where=self.path, fix="make the signature ids unique"
                     )
                 _write_obs(self._file.create_group("obs"), obs)
+                self._file.create_dataset("sum", data=np.concatenate([t for t, _ in self._sums]))
+                self._file.create_dataset("sumsq", data=np.concatenate([q for _, q in self._sums]))
         except BaseException as err:
             error = err
             raise
@@ -536,6 +698,9 @@ def build_library(
     ties: Ties = "midrank",
     chunk_size: int | None = None,
     layout: Layout = "signature_major",
+    siginfo=None,
+    geneinfo=None,
+    gene_space: GeneSpace = "full",
 ) -> Path:
     """Write an on-disk library from an AnnData, gene sets (dict), a file or another library.
 
@@ -564,6 +729,15 @@ def build_library(
         the gene-major layout also the signatures per stored chunk (default 8,192).
     layout
         ``"signature_major"`` (default) or ``"gene_major"``.
+    siginfo
+        clue.io signature table (path or DataFrame indexed by ``sig_id``): its columns are
+        joined to the signatures' metadata by signature id (refused when it names none).
+    geneinfo
+        clue.io gene table (path or DataFrame indexed by ``gene_id``): its columns become the
+        library's gene metadata; the source of ``feature_space`` for ``gene_space``.
+    gene_space
+        ``"full"`` (every gene, default), ``"bing"`` (landmark + best inferred) or
+        ``"landmark"``: the library keeps these genes only, and ranks them among themselves.
 
     Returns
     -------
@@ -574,23 +748,28 @@ def build_library(
     check_count(chunk_size, "chunk_size", minimum=1, allow_none=True)  # type: ignore[arg-type]
     refuse_inputs(out, [source])
     check_choice(layout, "layout", LAYOUTS)
+    ann = Annotation(siginfo, geneinfo, gene_space)
+    opts: dict[str, Any] = dict(ties=ties, chunk_size=chunk_size, layout=layout, ann=ann)
+    return _build_from(source, out, opts)
+
+
+def _build_from(source, out, opts: dict[str, Any]) -> Path:
+    """Dispatch :func:`build_library` on the kind of ``source``."""
     if isinstance(source, dict):
         source = genesets_to_library(source)
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         name = path.name.lower()
         if is_library_file(path):
-            return _build_from_library(
-                DiskLibrary(path), out, ties=ties, chunk_size=chunk_size, layout=layout
-            )
+            return _build_from_library(DiskLibrary(path), out, **opts)
         if name.endswith(".gmt") or name.endswith(".gmt.gz") or name.endswith(".gmt.xz"):
             source = genesets_to_library(read_gmt(path))
         elif name.endswith(".gctx"):
-            return _build_from_gctx(path, out, ties=ties, chunk_size=chunk_size, layout=layout)
+            return _build_from_gctx(path, out, **opts)
         elif name.endswith(".h5ad"):
             backed = read_h5ad(path, backed="r")
             try:
-                return _build_from_anndata(backed, out, ties=ties, chunk_size=chunk_size, layout=layout)
+                return _build_from_anndata(backed, out, **opts)
             finally:
                 backed.file.close()
         else:
@@ -601,15 +780,15 @@ def build_library(
             where="source",
             fix="pass an AnnData, a dict of gene sets or a GCTX/h5ad/GMT/GCT file",
         )
-    return _build_from_anndata(source, out, ties=ties, chunk_size=chunk_size, layout=layout)
+    return _build_from_anndata(source, out, **opts)
 
 
-def _writer(out, genes, n: int, *, ties: Ties, kind: str, chunk_size: int | None, layout: str):
+def _writer(out, genes, n: int, *, ties: Ties, kind: str, chunk_size: int | None, layout: str, var=None):
     """The writer of ``layout`` for ``n`` signatures over ``genes``."""
     if layout == "signature_major":
-        return LibraryWriter(out, genes, ties=ties, kind=cast(LibraryKind, kind))
+        return LibraryWriter(out, genes, ties=ties, kind=cast(LibraryKind, kind), var=var)
     block = chunk_size or min(DEFAULT_BLOCK, n)
-    return GeneMajorWriter(out, genes, ties=ties, kind=kind, block=block)
+    return GeneMajorWriter(out, genes, ties=ties, kind=kind, block=block, var=var)
 
 
 def _no_signatures(where) -> InputDataError:
@@ -618,46 +797,74 @@ def _no_signatures(where) -> InputDataError:
     )
 
 
-def _build_from_anndata(adata: AnnData, out, *, ties: Ties, chunk_size: int | None, layout: str) -> Path:
+def _columns(values: np.ndarray, cols: np.ndarray | None) -> np.ndarray:
+    """The kept columns of a block (all of them when ``cols`` is None)."""
+    return values if cols is None else np.ascontiguousarray(values[:, cols])
+
+
+def _build_from_anndata(
+    adata: AnnData, out, *, ties: Ties, chunk_size: int | None, layout: str, ann: Annotation
+) -> Path:
     if adata.n_obs == 0:
         raise _no_signatures("source")
     step = chunk_size or default_chunk_size(adata.n_vars)
     obs = adata.obs.copy()
     obs.index = obs.index.astype(str)
     kind = _kind_of(adata)
+    genes, cols = ann.genes(adata.var_names)
+    var = ann.var(genes)
     with _writer(
-        out, adata.var_names, adata.n_obs, ties=ties, kind=kind, chunk_size=chunk_size, layout=layout
+        out, genes, adata.n_obs, ties=ties, kind=kind, chunk_size=chunk_size, layout=layout, var=var
     ) as w:
         for start in track(range(0, adata.n_obs, step), "building library", total=-(-adata.n_obs // step)):
             stop = min(adata.n_obs, start + step)
-            w.append(_dense(adata.X[start:stop]), obs.iloc[start:stop])
+            w.append(_columns(_dense(adata.X[start:stop]), cols), ann.obs(obs.iloc[start:stop]))
+        ann.check_joined("siginfo")
     return Path(out)
 
 
-def _build_from_library(lib: DiskLibrary, out, *, ties: Ties, chunk_size: int | None, layout: str) -> Path:
+def _build_from_library(
+    lib: DiskLibrary, out, *, ties: Ties, chunk_size: int | None, layout: str, ann: Annotation
+) -> Path:
     step = chunk_size or default_chunk_size(len(lib.genes))
-    with _writer(out, lib.genes, lib.n, ties=ties, kind=lib.kind, chunk_size=chunk_size, layout=layout) as w:
+    genes, cols = ann.genes(lib.genes)
+    var = (
+        ann.var(genes)
+        if ann.geneinfo is not None
+        else lib.var.iloc[cols if cols is not None else slice(None)]
+    )
+    with _writer(
+        out, genes, lib.n, ties=ties, kind=lib.kind, chunk_size=chunk_size, layout=layout, var=var
+    ) as w:
         for start in track(range(0, lib.n, step), "building library", total=-(-lib.n // step)):
             stop = min(lib.n, start + step)
-            reuse = lib.has_ranks and lib.ties == ties  # stored ranks of the same rule: not ranked again
+            # stored ranks of the same rule over the same genes are not ranked again
+            reuse = lib.has_ranks and lib.ties == ties and cols is None
             vals, r2 = lib.read(start, stop, ranks=reuse, ties=ties)
-            w.append(vals, lib.obs.iloc[start:stop], rank2=r2)
+            w.append(_columns(vals, cols), ann.obs(lib.obs.iloc[start:stop]), rank2=r2)
+        ann.check_joined("siginfo")
     return Path(out)
 
 
-def _build_from_gctx(path: Path, out, *, ties: Ties, chunk_size: int | None, layout: str) -> Path:
+def _build_from_gctx(
+    path: Path, out, *, ties: Ties, chunk_size: int | None, layout: str, ann: Annotation
+) -> Path:
     head = read_gctx(path, ridx=[0])  # every signature's metadata, one gene
     n = head.n_obs
     if n == 0:
         raise _no_signatures(path)
     first = read_gctx(path, cidx=[0])
-    genes = first.var_names
+    genes, _ = ann.genes(first.var_names)
+    var = ann.var(genes)
     step = chunk_size or default_chunk_size(len(genes))
-    with _writer(out, genes, n, ties=ties, kind="signatures", chunk_size=chunk_size, layout=layout) as w:
+    with _writer(
+        out, genes, n, ties=ties, kind="signatures", chunk_size=chunk_size, layout=layout, var=var
+    ) as w:
         for start in track(range(0, n, step), "building library", total=-(-n // step)):
             block = read_gctx(path, cidx=list(range(start, min(n, start + step))))
             block = block[:, genes]
             obs = block.obs.copy()
             obs.index = obs.index.astype(str)
-            w.append(_dense(block.X), obs)
+            w.append(_dense(block.X), ann.obs(obs))
+        ann.check_joined("siginfo")
     return Path(out)

@@ -20,6 +20,7 @@ number of misses before the j-th hit being position - j.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -34,6 +35,7 @@ from exprlab.match import _chardir, _correlation, _ks, _overlap, _wtcs, _xsum  #
 from exprlab.match._aggregate import REFERENCE_RULES, ReferenceRule, aggregate_references
 from exprlab.match._base import REGISTRY
 from exprlab.match._driver import Backend, run
+from exprlab.match._interop import resolve_query, restrict_query, space_genes, write_back
 from exprlab.match._library import as_source
 from exprlab.match._query import MIN_GENES, Queries, prepare_queries
 from exprlab.match._ranks import Ties, check_ties
@@ -198,6 +200,10 @@ def _details(
     client=None,
     aggregate: ReferenceRule | None = None,
     by: str | None = None,
+    layer: str | None = None,
+    groups_key: str | None = None,
+    gene_space: str = "full",
+    geneinfo=None,
     **options,
 ) -> MatchResult:
     """:func:`score_details`; with ``scores_only`` the per-method extras are not kept."""
@@ -215,8 +221,13 @@ def _details(
     if ties is None:  # the rule the library's precomputed ranks use, else midranks
         ties = getattr(source, "ties", None) or "midrank"
     ties = check_ties(ties)
-    queries = prepare_queries(query, source.genes, up=up, down=down, min_genes=min_genes)
     report: dict = {}
+    query = resolve_query(query, layer=layer, groups_key=groups_key, up=up, down=down)
+    kept = space_genes(source, gene_space, geneinfo)
+    if kept is not None:  # queries restricted to the gene space (docs/user-guide-scoring.md)
+        query = restrict_query(query, kept)
+        report["gene_space"] = f"{gene_space} ({len(kept)} genes)"
+    queries = prepare_queries(query, source.genes, up=up, down=down, min_genes=min_genes)
     opts = dict(options, seed=seed, by=by, _library_kind=source.kind)
     scored = queries if m.extra_queries is None else m.extra_queries(queries, opts)
     parts = run(
@@ -251,9 +262,15 @@ def score(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFram
     Parameters
     ----------
     query
-        AnnData of full signatures (obs = queries) or mapping name -> (up genes, down genes).
+        AnnData of full signatures (obs = queries), mapping name -> (up genes, down genes), or
+        the path of a query file (GMT of ``<name>_up``/``<name>_dn`` sets, or a matrix).
     library
-        AnnData (obs = signatures), :func:`prepare_library` result or on-disk library path.
+        AnnData (obs = signatures), :func:`prepare_library` result, or a path: an on-disk
+        library (streamed), a GMT (gene-set library), or a GCTX / h5ad / GCT / signatureSearch
+        h5 matrix (read whole). An in-memory AnnData is prepared on the first call (float32
+        values, ranks when a rank-based method needs them) and kept for later calls on the same
+        object, unchanged (identity plus a fingerprint of its shape, buffer and sampled rows);
+        above 268 million values, or after editing ``X`` in place, use :func:`prepare_library`.
     method
         One of :data:`METHODS`: ``cosine``, ``pearson``, ``spearman``, ``chardir``, ``ks``,
         ``ks_raw``, ``overlap_reverse``, ``overlap_mimic``, ``wtcs``, ``ncs``, ``tau``,
@@ -282,6 +299,22 @@ def score(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFram
         ``aggregate``, ``by``
             Aggregate library signatures per ``obs[by]`` (default: the drug column) with one of
             ``max, min, mean, median, maxabs, ncs_ct`` (:func:`aggregate_references`).
+        ``layer``
+            Read a query AnnData's expression from ``query.layers[layer]`` instead of ``X``.
+        ``groups_key``
+            Take the queries from scanpy's ``rank_genes_groups`` result in
+            ``query.uns[groups_key]``, one up/down query per group
+            (:func:`rank_genes_groups_queries`).
+        ``gene_space``, ``geneinfo``
+            ``"full"`` (default), ``"bing"`` (landmark + best inferred) or ``"landmark"``: query
+            genes outside the space are dropped. The space is read from the ``feature_space``
+            column of ``geneinfo`` (clue.io gene table, path or DataFrame) or of the library's
+            gene metadata (``library build --geneinfo``).
+        ``key_added``
+            Also store the scores in the query AnnData: ``query.obsm[key_added]`` (a DataFrame
+            queries x signatures) when the queries are its rows, ``query.uns[key_added]["scores"]``
+            when they are ``groups_key`` groups; ``query.uns[key_added]["params"]`` records the
+            call.
         method options
             ``top`` (genes kept at each end of a reference by XSum/XCos, 500), ``group_by``
             (NCS/tau/NCS_ct groups; default the cell-line and perturbation-type columns found),
@@ -293,7 +326,15 @@ def score(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFram
         Queries x library signatures (x perturbagens for ``ncs_ct`` or with ``aggregate``);
         ``attrs`` holds the query report (genes dropped per query) and method notes.
     """
-    return _details(query, library, method, True, **kwargs).scores
+    key_added = kwargs.pop("key_added", None)
+    frame = _details(query, library, method, True, **kwargs).scores
+    if key_added is not None:
+        params = dict(
+            method=method, library=str(library) if isinstance(library, (str, os.PathLike)) else None
+        )
+        params.update({k: kwargs.get(k) for k in ("up", "down", "layer", "groups_key", "gene_space")})
+        write_back(query, frame, str(key_added), groups_key=kwargs.get("groups_key"), params=params)
+    return frame
 
 
 def score_long(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFrame:

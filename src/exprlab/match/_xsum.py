@@ -10,10 +10,13 @@ When no kept gene is a query gene, XCos is 0 (no evidence either way).
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from exprlab._validation import check_count
 from exprlab.match._base import Method, always, query_values_on_sets, register, row_slices
+
+_ROWS = 16384  # signatures per product (float32, the query genes' columns only)
 
 
 def kept_mask(rank2: np.ndarray, top: int, n_genes: int | None = None) -> np.ndarray:
@@ -26,29 +29,54 @@ def kept_mask(rank2: np.ndarray, top: int, n_genes: int | None = None) -> np.nda
     return (rank2 <= 2 * top) | (rank2 > 2 * (n - top))
 
 
+@numba.njit(nogil=True, cache=True)
+def _gather_kept(rank2, values, used, low, high, kept, kv):  # pragma: no cover - compiled
+    """One pass: the query genes' kept flags and kept values (0 where not kept) of each row."""
+    for i in range(rank2.shape[0]):
+        for j in range(used.shape[0]):
+            r = rank2[i, used[j]]
+            k = r <= low or r > high
+            kept[i, j] = k
+            kv[i, j] = values[i, used[j]] if k else 0
+
+
+def _on_query_genes(queries, values, rank2, opts):
+    """The union of the queries' genes, and per block of rows its kept mask and kept values.
+
+    Only the union's columns matter to XSum and XCos (a reference gene outside every query
+    adds nothing), so the block is gathered to them once, in its own dtype (float32), by one
+    compiled pass that also applies the kept rule (no temporaries of the whole block).
+    """
+    top = check_count(int(opts.get("top", 500)), "top", minimum=1)
+    n_genes = opts.get("_n_genes") or values.shape[1]
+    parts = [np.asarray(s, dtype=np.int64) for s in queries.up + queries.down]
+    used = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    values = np.ascontiguousarray(values)
+    rank2 = np.ascontiguousarray(rank2)
+    for lo, hi in row_slices(values.shape[0], _ROWS):
+        kept = np.empty((hi - lo, len(used)), dtype=np.bool_)
+        kv = np.empty((hi - lo, len(used)), dtype=values.dtype)
+        _gather_kept(rank2[lo:hi], values[lo:hi], used, 2 * top, 2 * (n_genes - top), kept, kv)
+        yield lo, hi, used, kept, kv
+
+
 def _chunk_xsum(queries, values, rank2, opts) -> dict[str, np.ndarray]:
-    top = int(opts.get("top", 500))
-    signed = queries.signed_sets()
     out = np.empty((len(queries), values.shape[0]))
-    for lo, hi in row_slices(values.shape[0]):
-        kept = kept_mask(rank2[lo:hi], top, opts.get("_n_genes"))
-        kv = np.where(kept, values[lo:hi].astype(np.float64), 0.0)
-        out[:, lo:hi] = np.asarray(signed @ kv.T)
+    signed = queries.signed_sets()
+    for lo, hi, used, _kept, kv in _on_query_genes(queries, values, rank2, opts):
+        s = signed[:, used].toarray().astype(kv.dtype)
+        out[:, lo:hi] = np.asarray(kv @ s.T, dtype=np.float64).T
     return {"score": out}
 
 
 def _chunk_xcos(queries, values, rank2, opts) -> dict[str, np.ndarray]:
-    top = int(opts.get("top", 500))
-    qv = query_values_on_sets(queries)
-    q2 = qv.multiply(qv)
-    qind = (qv != 0).astype(np.float64)
+    qv_all = query_values_on_sets(queries)
     out = np.empty((len(queries), values.shape[0]))
-    for lo, hi in row_slices(values.shape[0]):
-        kept = kept_mask(rank2[lo:hi], top, opts.get("_n_genes"))
-        kv = np.where(kept, values[lo:hi].astype(np.float64), 0.0)
-        num = np.asarray(qv @ kv.T)
-        qn = np.asarray(q2 @ kept.T.astype(np.float64))
-        rn = np.asarray(qind @ (kv * kv).T)
+    for lo, hi, used, kept, kv in _on_query_genes(queries, values, rank2, opts):
+        qv = qv_all[:, used].toarray()
+        num = np.asarray(kv @ qv.T.astype(kv.dtype), dtype=np.float64).T
+        qn = np.asarray(kept @ (qv * qv).T.astype(kv.dtype), dtype=np.float64).T
+        rn = np.asarray((kv * kv) @ (qv != 0).T.astype(kv.dtype), dtype=np.float64).T
         den = np.sqrt(qn * rn)
         with np.errstate(divide="ignore", invalid="ignore"):
             out[:, lo:hi] = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
