@@ -10,6 +10,7 @@ from exprlab.workflows._cohorts import (
     evaluate_cohorts,
     evaluate_task,
     stratified_split,
+    task_data,
     top_attributed_genes,
 )
 from exprlab.workflows._demo import DemoConfig, DemoResult, run_demo
@@ -31,6 +32,7 @@ from exprlab.workflows._repurposing import (
     write_benchmark,
 )
 from exprlab.workflows._retraining import retraining_curves
+from exprlab.workflows._train import SAMPLE_SETS, TrainingRun, explain_model, select_samples, train_model
 from exprlab.workflows._xai_study import (
     SIMULATIONS,
     SUMMARY_METRICS,
@@ -42,6 +44,11 @@ from exprlab.workflows._xai_study import (
 )
 
 __all__ = [
+    "SAMPLE_SETS",
+    "TrainingRun",
+    "explain_model",
+    "select_samples",
+    "train_model",
     "SIMULATIONS",
     "SUMMARY_METRICS",
     "TASKS",
@@ -65,6 +72,7 @@ __all__ = [
     "run_xai_study",
     "stratified_split",
     "summarize_runs",
+    "task_data",
     "target_permutation_test",
     "top_attributed_genes",
     "train_fold_model",
