@@ -336,7 +336,7 @@ def train_model(
     run = TrainingRun(clf, evaluation, metrics, heldout, confounding, messages)
     chosen = {"training": clf.training, "penalty": clf.penalty, "class_weight": clf.class_weight}
     parameters = {"label": label, "arch": arch, **split, "group": group, "batch": batch}
-    parameters.update(batch_correct=batch_correct, **classifier_options, **chosen)
+    parameters.update({"batch_correct": batch_correct, **classifier_options, **chosen})
     _write_run(run, Path(out), folds, parameters, data_provenance, started, adata)
     return run
 
