@@ -126,7 +126,10 @@ def explain(
     model: Path = typer.Option(..., help="Model directory written by `exprlab train`."),
     data: Path = typer.Option(..., help="Expression data holding the samples (genes matched by name)."),
     out: Path = typer.Option(
-        ..., "--out", "-o", help="Attributions .h5ad, or a run folder (attributions.h5ad and run.json)."
+        ...,
+        "--out",
+        "-o",
+        help="Attributions .h5ad, or a run folder without extension (attributions.h5ad, run.json).",
     ),
     samples: str = typer.Option(
         "auto",
@@ -153,7 +156,7 @@ def explain(
 
     check_count(n_steps, "--n-steps", minimum=1)
     check_choice(samples, "--samples", ("auto", "heldout", "train", "all"))
-    folder = out.suffix != ".h5ad"
+    folder = out.suffix == ""  # a name with an extension is a file, which must be .h5ad
     kind, suffixes = ("explanation", ()) if folder else ("attributions", (".h5ad",))
     with claim_output(out, kind=kind, inputs=[model, data], force=force, folder=folder, suffixes=suffixes):
         adata = read(data)

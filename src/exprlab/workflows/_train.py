@@ -446,7 +446,8 @@ def explain_model(
     adata
         Data holding the samples (genes matched by name).
     out
-        An ``.h5ad`` file, or a run folder (``attributions.h5ad`` and ``run.json``).
+        An ``.h5ad`` file, or a run folder (a name without extension: ``attributions.h5ad`` and
+        ``run.json``).
     samples
         ``auto`` (default: ``heldout`` when recorded, else ``all``), ``heldout``, ``train`` or ``all``.
     data_provenance
@@ -466,7 +467,7 @@ def explain_model(
     result.uns["explained_samples"] = resolved
     result.uns["explained_samples_note"] = which
     target = Path(out)
-    if target.suffix == ".h5ad":
+    if target.suffix:  # a file name (write_h5ad checks its extension)
         write_h5ad(result, target)
         return result, which
     delta = np.abs(result.obs["ig_delta"].to_numpy())
