@@ -742,6 +742,8 @@ class ExpressionClassifier:
         sched = dict(meta["schedule"])
         sched["epochs"] = meta.get("epochs", sched.get("epochs"))
         options = {key: meta[key] for key in _TRAINING_KEYS if key in meta}
+        if "training" not in meta:  # written before tuned training existed: the paper's schedule
+            options.update(training="paper", class_weight="none")
         est = cls(
             normalize_arch(meta["model"]),  # type: ignore[arg-type]
             seed=meta["seed"] or 0,
