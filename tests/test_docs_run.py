@@ -84,7 +84,9 @@ def session_script(path: Path) -> str:
         if block.language == "bash":
             parts.append(f"echo '--- {path.name}:{block.line}' >&2\n{code}")
         else:
-            parts.append(f"echo '--- {path.name}:{block.line}' >&2\npython - <<'EXPRLAB_DOC_PY'\n{code}EXPRLAB_DOC_PY")
+            parts.append(
+                f"echo '--- {path.name}:{block.line}' >&2\npython - <<'EXPRLAB_DOC_PY'\n{code}EXPRLAB_DOC_PY"
+            )
     return "\n".join(parts) + "\n"
 
 

@@ -26,6 +26,10 @@ __all__ = [
     "DEMO",
     "BIOMARKERS",
     "BiomarkerFiles",
+    "CLASSIFIER",
+    "EXPLANATION",
+    "ClassifierFiles",
+    "ExplanationFiles",
     "ScoreFiles",
     "MatchBenchmarkFiles",
     "XaiStudyFiles",
@@ -40,7 +44,16 @@ REPORT = "report.html"
 #: the run's own log (debug level)
 LOG = LOG_FILE
 
-RunKind = Literal["score", "match-benchmark", "xai-study", "demo", "match-explanation", "biomarkers"]
+RunKind = Literal[
+    "score",
+    "match-benchmark",
+    "xai-study",
+    "demo",
+    "match-explanation",
+    "biomarkers",
+    "classifier",
+    "explanation",
+]
 #: the kinds of run a report knows how to render
 KINDS: tuple[RunKind, ...] = (
     "score",
@@ -49,6 +62,8 @@ KINDS: tuple[RunKind, ...] = (
     "demo",
     "match-explanation",
     "biomarkers",
+    "classifier",
+    "explanation",
 )
 
 
@@ -147,9 +162,39 @@ class BiomarkerFiles:
     draws: str = "draws.tsv"
 
 
+@dataclass(frozen=True)
+class ClassifierFiles:
+    """``exprlab train``: the model folder, with its held-out evaluation and design checks.
+
+    ``run.json``'s summary holds the evaluation (``holdout``, ``cv`` or ``none``) and the
+    held-out balanced accuracy (``cv``: mean and sd over folds).
+    """
+
+    kind: RunKind = "classifier"
+    metadata: str = "metadata.json"
+    weights: str = "weights.pt"
+    preprocess: str = "preprocess.npz"
+    # sample, label, predicted, fold, one probability column per class (``p_<class>``)
+    heldout: str = "heldout.tsv"
+    # one row per fold of ``--cv`` (fold, n_train, n_test, balanced_accuracy)
+    folds: str = "folds.tsv"
+    # label x batch association and batch predictability (``--batch``)
+    confounding: str = "confounding.json"
+
+
+@dataclass(frozen=True)
+class ExplanationFiles:
+    """``exprlab explain`` with a folder as ``--out``: attributions and their manifest."""
+
+    kind: RunKind = "explanation"
+    attributions: str = "attributions.h5ad"
+
+
 SCORE = ScoreFiles()
 MATCH_BENCHMARK = MatchBenchmarkFiles()
 XAI_STUDY = XaiStudyFiles()
 MATCH_EXPLANATION = MatchExplanationFiles()
 DEMO = DemoFiles()
 BIOMARKERS = BiomarkerFiles()
+CLASSIFIER = ClassifierFiles()
+EXPLANATION = ExplanationFiles()

@@ -44,8 +44,14 @@ def test_train_then_explain(h5ad, tmp_path, capsys):
             "5",
         ]
     )
-    assert "balanced accuracy" in capsys.readouterr().out
-    assert {p.name for p in model_dir.iterdir()} == {"metadata.json", "weights.pt", "preprocess.npz"}
+    assert "held-out balanced accuracy" in capsys.readouterr().out
+    assert {p.name for p in model_dir.iterdir()} == {
+        "metadata.json",
+        "weights.pt",
+        "preprocess.npz",
+        "heldout.tsv",
+        "run.json",
+    }
     out = tmp_path / "attr.h5ad"
     main(
         [
@@ -60,6 +66,8 @@ def test_train_then_explain(h5ad, tmp_path, capsys):
             "400",
             "--target",
             "true",
+            "--samples",
+            "all",
             "--out",
             str(out),
         ]

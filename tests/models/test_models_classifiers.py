@@ -43,7 +43,7 @@ def data():
 @pytest.mark.parametrize("kind", MODEL_KINDS)
 def test_every_model_learns_a_separable_task(data, kind):
     hidden = (32, 16) if kind == "deep_mlp" else None
-    clf = ExpressionClassifier(kind, seed=1, epochs=8, hidden=hidden).fit(data, "label")
+    clf = ExpressionClassifier(kind, seed=1, training="paper", epochs=8, hidden=hidden).fit(data, "label")
     assert clf.score(data) >= 0.9
     proba = clf.predict_proba(data)
     assert proba.shape == (data.n_obs, 3)
@@ -53,22 +53,22 @@ def test_every_model_learns_a_separable_task(data, kind):
 
 
 def test_architectures_match_the_paper(data):
-    lr = ExpressionClassifier("lr", epochs=1).fit(data, "label").module_
+    lr = ExpressionClassifier("lr", training="paper", epochs=1).fit(data, "label").module_
     assert [type(m) for m in lr] == [nn.Dropout, nn.Linear]
     assert lr[0].p == 0.2 and (lr[1].in_features, lr[1].out_features) == (40, 3)
-    mlp = ExpressionClassifier("mlp", epochs=1).fit(data, "label").module_
+    mlp = ExpressionClassifier("mlp", training="paper", epochs=1).fit(data, "label").module_
     assert [type(m) for m in mlp] == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Linear]
     assert (mlp[0].in_features, mlp[0].out_features, mlp[3].out_features) == (40, 20, 3)
-    dmlp = ExpressionClassifier("diffuse_mlp", epochs=1).fit(data, "label").module_
+    dmlp = ExpressionClassifier("diffuse_mlp", training="paper", epochs=1).fit(data, "label").module_
     assert isinstance(dmlp[0], GraphDiffusion)
     assert [type(m) for m in list(dmlp)[1:]] == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Linear]
-    deep = ExpressionClassifier("deep_mlp", hidden=(16, 8, 4), epochs=1).fit(data, "label")
+    deep = ExpressionClassifier("deep_mlp", hidden=(16, 8, 4), training="paper", epochs=1).fit(data, "label")
     widths = [m.out_features for m in deep.module_ if isinstance(m, nn.Linear)]
     assert widths == [16, 8, 4, 3]
 
 
-def test_default_schedule_is_the_papers():
-    assert ExpressionClassifier().schedule == TrainingSchedule(
+def test_paper_schedule_defaults_are_the_papers():
+    assert ExpressionClassifier(training="paper").schedule == TrainingSchedule(
         epochs=25, batch_size=32, lr=0.1, momentum=0.9, weight_decay=1e-4, milestones=(12, 22), gamma=0.1
     )
 
@@ -80,7 +80,7 @@ def test_batches_never_leave_a_single_example():
 
 
 def test_zscore_uses_training_statistics_and_survives_constant_genes(data):
-    clf = ExpressionClassifier("lr", epochs=1).fit(data, "label")
+    clf = ExpressionClassifier("lr", training="paper", epochs=1).fit(data, "label")
     x = np.asarray(data.X)
     mean, std = x.mean(axis=0), x.std(axis=0)
     std[-1] = 1.0  # constant gene: scale 1
@@ -93,7 +93,7 @@ def test_zscore_uses_training_statistics_and_survives_constant_genes(data):
 def test_log2_option(data):
     counts = data.copy()
     counts.X = np.round(np.exp(np.asarray(data.X)))
-    clf = ExpressionClassifier("lr", log2=True, epochs=1).fit(counts, "label")
+    clf = ExpressionClassifier("lr", log2=True, training="paper", epochs=1).fit(counts, "label")
     logged = np.log2(np.asarray(counts.X) + 1)
     std = logged.std(axis=0)
     std[-1] = 1.0  # the constant gene
@@ -101,11 +101,11 @@ def test_log2_option(data):
         clf.transform(counts), (logged - logged.mean(axis=0)) / std, rtol=1e-5, atol=1e-5
     )
     with pytest.raises(InputDataError, match="negative"):
-        ExpressionClassifier("lr", log2=True, epochs=1).fit(data, "label")
+        ExpressionClassifier("lr", log2=True, training="paper", epochs=1).fit(data, "label")
 
 
 def test_genes_are_matched_by_name_and_sparse_input_works(data):
-    clf = ExpressionClassifier("mlp", epochs=3).fit(data, "label")
+    clf = ExpressionClassifier("mlp", training="paper", epochs=3).fit(data, "label")
     shuffled = data[:, np.random.default_rng(0).permutation(data.n_vars)].copy()
     np.testing.assert_allclose(clf.predict_proba(shuffled), clf.predict_proba(data), rtol=1e-6)
     sparse = data.copy()
@@ -135,21 +135,25 @@ def test_diffusion_matrix_matches_a_dense_formula():
 
 
 def test_same_seed_same_weights_and_predictions(data):
-    first = ExpressionClassifier("lr", seed=7, epochs=4).fit(data, "label")
-    second = ExpressionClassifier("lr", seed=7, epochs=4).fit(data, "label")
-    other = ExpressionClassifier("lr", seed=8, epochs=4).fit(data, "label")
+    first = ExpressionClassifier("lr", seed=7, training="paper", epochs=4).fit(data, "label")
+    second = ExpressionClassifier("lr", seed=7, training="paper", epochs=4).fit(data, "label")
+    other = ExpressionClassifier("lr", seed=8, training="paper", epochs=4).fit(data, "label")
     for key, value in first.module_.state_dict().items():
         assert torch.equal(value, second.module_.state_dict()[key])
     assert np.array_equal(first.predict_proba(data), second.predict_proba(data))
     assert not torch.equal(first.module_[1].weight, other.module_[1].weight)
-    seeded = ExpressionClassifier("mlp", seed=np.random.default_rng(3), epochs=2).fit(data, "label")
-    again = ExpressionClassifier("mlp", seed=np.random.default_rng(3), epochs=2).fit(data, "label")
+    seeded = ExpressionClassifier("mlp", seed=np.random.default_rng(3), training="paper", epochs=2).fit(
+        data, "label"
+    )
+    again = ExpressionClassifier("mlp", seed=np.random.default_rng(3), training="paper", epochs=2).fit(
+        data, "label"
+    )
     assert np.array_equal(seeded.predict_proba(data), again.predict_proba(data))
 
 
 @pytest.mark.parametrize("kind", ["diffuse_mlp", "deep_mlp"])
 def test_save_and_load_round_trip(data, kind, tmp_path):
-    clf = ExpressionClassifier(kind, seed=2, epochs=2, log2=False).fit(data, "label")
+    clf = ExpressionClassifier(kind, seed=2, training="paper", epochs=2, log2=False).fit(data, "label")
     path = clf.save(tmp_path / "model")
     assert sorted(p.name for p in path.iterdir()) == ["metadata.json", "preprocess.npz", "weights.pt"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
@@ -160,7 +164,7 @@ def test_save_and_load_round_trip(data, kind, tmp_path):
 
 
 def test_a_folder_saved_with_the_hyphenated_name_still_loads(data, tmp_path):
-    clf = ExpressionClassifier("diffuse_mlp", seed=2, epochs=1).fit(data, "label")
+    clf = ExpressionClassifier("diffuse_mlp", seed=2, training="paper", epochs=1).fit(data, "label")
     path = clf.save(tmp_path / "model")
     meta = json.loads((path / "metadata.json").read_text())
     assert meta["model"] == "diffuse_mlp"
@@ -174,7 +178,7 @@ def test_a_folder_saved_with_the_hyphenated_name_still_loads(data, tmp_path):
 def test_integer_labels_keep_their_type():
     data = make_data(classes=("x", "y"))
     data.obs["code"] = (data.obs["label"] == "y").astype(int).to_numpy() + 3
-    clf = ExpressionClassifier("lr", epochs=2).fit(data, "code")
+    clf = ExpressionClassifier("lr", training="paper", epochs=2).fit(data, "code")
     assert list(clf.classes_) == [3, 4]
     assert set(clf.predict(data)) <= {3, 4}
 
@@ -192,13 +196,13 @@ def test_nan_features_are_named(data):
     bad.X[3, 5] = np.nan
     with pytest.raises(NonFiniteValueError, match="'s3'.*'G5'"):
         ExpressionClassifier("lr").fit(bad, "label")
-    clf = ExpressionClassifier("lr", epochs=1).fit(data, "label")
+    clf = ExpressionClassifier("lr", training="paper", epochs=1).fit(data, "label")
     with pytest.raises(NonFiniteValueError, match="'s3'"):
         clf.predict(bad)
 
 
 def test_gene_mismatch_names_the_missing_genes(data):
-    clf = ExpressionClassifier("lr", epochs=1).fit(data, "label")
+    clf = ExpressionClassifier("lr", training="paper", epochs=1).fit(data, "label")
     with pytest.raises(GeneSpaceError, match="2 of the model's 40 genes.*G3, G7"):
         clf.predict(data[:, [g for g in data.var_names if g not in ("G3", "G7")]])
 

@@ -4,6 +4,7 @@ Everything here needs only numpy, scipy and scikit-learn, so models and workflow
 Retrieval metrics and splits follow docs/methods.md §2, explanation metrics docs/methods.md §3.
 """
 
+from exprlab.evaluate._confounding import CRAMERS_V_WARNING, batch_predictability, label_batch_association
 from exprlab.evaluate._explanations import (
     FeatureAgreement,
     GapModel,
@@ -17,6 +18,7 @@ from exprlab.evaluate._explanations import (
     random_orders,
     topk_stability,
 )
+from exprlab.evaluate._holdout import cv_indices, holdout_indices
 from exprlab.evaluate._rankings import (
     GLOBAL_METHODS,
     RANKINGS,
@@ -42,6 +44,11 @@ from exprlab.evaluate._retrieval import (
 from exprlab.evaluate._splits import SPLITS, Fold, Split, inner_validation, label_matrix, make_folds
 
 __all__ = [
+    "CRAMERS_V_WARNING",
+    "batch_predictability",
+    "cv_indices",
+    "holdout_indices",
+    "label_batch_association",
     "Split",
     "GlobalMethod",
     "Ranking",

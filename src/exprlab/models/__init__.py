@@ -1,17 +1,24 @@
 """Torch models: phenotype classifiers and drug-disease matchers, with their training."""
 
 from exprlab.models._classifiers import (
+    BATCH_CORRECTIONS,
     MLP,
     MODEL_KINDS,
+    TRAININGS,
+    BatchCorrect,
     ClassifierArch,
     DeepMLP,
     DiffuseLR,
     DiffuseMLP,
     ExpressionClassifier,
     LogisticRegression,
+    Training,
     build_module,
+    check_class_sizes,
+    check_obs_column,
     labels_of,
 )
+from exprlab.models._combat import BatchCorrection
 from exprlab.models._diffusion import GraphDiffusion
 from exprlab.models._matcher_training import (
     TrainConfig,
@@ -34,10 +41,24 @@ from exprlab.models._matchers import (
     aggregate_scores,
     rank_drugs,
 )
-from exprlab.models._preprocess import Preprocessor, check_finite
+from exprlab.models._preprocess import Preprocessor, check_finite, dense_matrix
 from exprlab.models._training import seed_int
+from exprlab.models._tuned import CLASS_WEIGHTS, PENALTIES, ClassWeight, Penalty, fit_linear_cv
 
 __all__ = [
+    "BATCH_CORRECTIONS",
+    "BatchCorrect",
+    "BatchCorrection",
+    "CLASS_WEIGHTS",
+    "ClassWeight",
+    "PENALTIES",
+    "Penalty",
+    "TRAININGS",
+    "Training",
+    "check_class_sizes",
+    "check_obs_column",
+    "dense_matrix",
+    "fit_linear_cv",
     "MatcherArch",
     "ClassifierArch",
     "MLP",

@@ -10,9 +10,10 @@ The torch modules follow docs/methods.md §3 (arXiv:2303.11336):
 
 Every module is an ``nn.Sequential`` that maps standardised inputs to logits and starts with
 a linear operation, which lets :func:`exprlab.explain.integrated_gradients` run its exact
-after-first-layer path. :class:`ExpressionClassifier` wraps preprocessing (log2(x + 1), z-score
-with training statistics), the paper's training schedule, prediction, balanced accuracy and
-saving/loading of a model directory.
+after-first-layer path. :class:`ExpressionClassifier` wraps preprocessing (log2(x + 1), an
+optional ComBat-style batch correction, z-score with training statistics), training (tuned:
+cross-validated regularisation or early stopping; or the paper's schedule), prediction,
+balanced accuracy and saving/loading of a model directory.
 """
 
 from __future__ import annotations
@@ -29,15 +30,32 @@ import torch
 from torch import nn
 
 from exprlab._atomic import atomic_dir
-from exprlab._validation import check_choice
+from exprlab._validation import check_choice, check_count, check_fraction
 from exprlab.errors import ExprlabError, FileAccessError, FormatError, InputDataError, InvalidParameterError
+from exprlab.models._combat import BatchCorrection
 from exprlab.models._diffusion import GraphDiffusion
-from exprlab.models._preprocess import Preprocessor, check_finite, dense_matrix
+from exprlab.models._preprocess import Preprocessor, check_finite, dense_matrix, log2p1
 from exprlab.models._training import TrainingSchedule, seed_int, train_classifier
+from exprlab.models._tuned import (
+    CLASS_WEIGHTS,
+    PENALTIES,
+    ClassWeight,
+    Penalty,
+    class_weights,
+    fit_linear_cv,
+    load_linear,
+    train_early_stopping,
+)
 from exprlab.signatures import diffusion_matrix
 
 ClassifierArch = Literal["lr", "mlp", "diffuse_lr", "diffuse_mlp", "deep_mlp"]
 MODEL_KINDS: tuple[ClassifierArch, ...] = ("lr", "mlp", "diffuse_lr", "diffuse_mlp", "deep_mlp")
+Training = Literal["tuned", "paper"]
+TRAININGS: tuple[Training, ...] = ("tuned", "paper")
+BatchCorrect = Literal["none", "combat"]
+BATCH_CORRECTIONS: tuple[BatchCorrect, ...] = ("none", "combat")
+#: the most epochs of tuned (early-stopping) training when ``epochs`` is not given
+TUNED_MAX_EPOCHS = 200
 _FORMAT_VERSION = 1
 
 
@@ -227,13 +245,7 @@ def labels_of(adata, label: str, *, where: str = "data") -> np.ndarray:
     numpy.ndarray
         One label per sample (categories as plain objects).
     """
-    if label not in adata.obs.columns:
-        raise InputDataError(
-            f"label column {label!r} is absent (obs columns: "
-            f"{', '.join(map(str, adata.obs.columns)) or 'none'})",
-            where=where,
-            fix="name the obs column that holds the class labels",
-        )
+    check_obs_column(adata, label, "label", where=where)
     series = adata.obs[label]
     missing = series.isna().to_numpy()
     if missing.any():
@@ -251,6 +263,61 @@ def labels_of(adata, label: str, *, where: str = "data") -> np.ndarray:
     return values
 
 
+def check_obs_column(adata, column: str, role: str, *, where: str = "data") -> None:
+    """Refuse a missing obs column, listing the columns that exist.
+
+    Parameters
+    ----------
+    adata
+        Data whose obs should hold the column.
+    column
+        The column name.
+    role
+        What the column holds, for the message (``label``, ``group``, ``batch``).
+    where
+        What the error names as the place of the problem.
+    """
+    if column not in adata.obs.columns:
+        raise InputDataError(
+            f"{role} column {column!r} is absent (obs columns: "
+            f"{', '.join(map(str, adata.obs.columns)) or 'none'})",
+            where=where,
+            fix=f"name the obs column that holds the {role} of each sample",
+        )
+
+
+def check_class_sizes(labels, label: str, *, minimum: int = 2, why: str = "") -> None:
+    """Refuse labels with one class, or a class with fewer than ``minimum`` samples (named).
+
+    Parameters
+    ----------
+    labels
+        One label per sample.
+    label
+        The obs column they come from (for the message).
+    minimum
+        Fewest samples a class may have.
+    why
+        What needs that many samples, appended to the message.
+    """
+    counts = pd.Series(np.asarray(labels).astype(str)).value_counts()
+    if counts.size < 2:
+        raise InputDataError(
+            f"the labels in {label!r} have a single class ({counts.index[0]!r}); a classifier "
+            "needs at least two",
+            where=f"obs[{label!r}]",
+            fix="train on data that contains samples of at least two classes",
+        )
+    small = counts[counts < minimum]
+    if small.size:
+        named = ", ".join(f"{c!r} ({n})" for c, n in small.items())
+        raise InputDataError(
+            f"classes with fewer than {minimum} samples in {label!r}: {named}{why}",
+            where=f"obs[{label!r}]",
+            fix="drop or merge the small classes (or collect more samples of them)",
+        )
+
+
 def _python(value):
     """A JSON-safe Python scalar for a class label."""
     return value.item() if isinstance(value, np.generic) else value
@@ -259,9 +326,9 @@ def _python(value):
 class ExpressionClassifier:
     """A phenotype classifier on an AnnData of expression (obs = samples, var = genes).
 
-    Wraps preprocessing, the paper's training schedule (docs/methods.md §3), prediction,
-    balanced accuracy and saving/loading of a model folder, in the manner of a scikit-learn
-    estimator.
+    Wraps preprocessing, training (docs/methods.md §3), prediction, balanced accuracy and
+    saving/loading of a model folder, in the manner of a scikit-learn estimator. The options
+    mirror those of ``exprlab train``.
 
     Parameters
     ----------
@@ -278,11 +345,32 @@ class ExpressionClassifier:
         Dropout rate (``lr``, ``diffuse_lr``, ``deep_mlp``; default 0.2).
     diffusion_threshold
         Correlation threshold of the diffusion graph.
-    epochs, batch_size, lr, momentum, weight_decay, milestones, gamma
-        The training schedule; the defaults are the paper's (25 epochs, 32, 0.1, 0.9, 1e-4,
-        (12, 22), 0.1).
+    epochs
+        Training epochs: the paper schedule's count (default 25), or the most epochs of tuned
+        early-stopping training (default 200); unused by tuned linear models.
+    batch_size, lr, momentum, weight_decay, milestones, gamma
+        The paper's schedule (32, 0.1, 0.9, 1e-4, (12, 22), 0.1); ``training="paper"`` only.
     layer
         Use ``adata.layers[layer]`` instead of ``X``.
+    training
+        ``tuned`` (default): linear models get their penalty chosen by inner stratified
+        cross-validation (scikit-learn), the others early stopping on a seeded inner validation
+        split; ``paper``: the explanation paper's SGD schedule (used by ``xai-study``).
+    penalty
+        ``l2`` or ``elasticnet``: the penalty of tuned linear models.
+    class_weight
+        ``balanced`` (loss weights inversely proportional to class frequency) or ``none``.
+    inner_folds
+        Folds of the inner cross-validation of tuned linear models.
+    validation_fraction
+        Inner validation fraction of tuned early stopping.
+    patience
+        Epochs without validation improvement before tuned early stopping ends.
+    batch
+        obs column naming each sample's batch (needed with ``batch_correct="combat"``).
+    batch_correct
+        ``none`` or ``combat``: a ComBat-style correction fitted on the training samples and
+        applied to every later sample with the training estimates (docs/methods.md §3).
 
     Attributes
     ----------
@@ -299,7 +387,11 @@ class ExpressionClassifier:
     genes_ : pandas.Index
         The training genes, in input order.
     history_ : list of float
-        Mean training loss per epoch.
+        Mean training loss per epoch (empty for tuned linear models).
+    tuning_ : dict
+        What tuned training chose (C, l1_ratio, folds, or the early-stopping epoch).
+    correction_ : BatchCorrection or None
+        The fitted batch correction.
     """
 
     def __init__(
@@ -311,7 +403,7 @@ class ExpressionClassifier:
         hidden=None,
         dropout: float | None = None,
         diffusion_threshold: float = 0.5,
-        epochs: int = 25,
+        epochs: int | None = None,
         batch_size: int = 32,
         lr: float = 0.1,
         momentum: float = 0.9,
@@ -319,6 +411,14 @@ class ExpressionClassifier:
         milestones: Sequence[int] = (12, 22),
         gamma: float = 0.1,
         layer: str | None = None,
+        training: Training = "tuned",
+        penalty: Penalty = "l2",
+        class_weight: ClassWeight = "balanced",
+        inner_folds: int = 5,
+        validation_fraction: float = 0.2,
+        patience: int = 20,
+        batch: str | None = None,
+        batch_correct: BatchCorrect = "none",
     ):
         self.arch = check_choice(arch, "arch", MODEL_KINDS)
         self.seed = seed
@@ -326,10 +426,27 @@ class ExpressionClassifier:
         self.hidden = hidden
         self.dropout = dropout
         self.diffusion_threshold = diffusion_threshold
+        self.training = check_choice(training, "training", TRAININGS)
+        self.epochs = epochs
         self.schedule = TrainingSchedule(
-            epochs, batch_size, lr, momentum, weight_decay, tuple(milestones), gamma
+            25 if epochs is None else epochs, batch_size, lr, momentum, weight_decay, tuple(milestones), gamma
         )
         self.layer = layer
+        self.penalty = check_choice(penalty, "penalty", PENALTIES)
+        self.class_weight = check_choice(class_weight, "class_weight", CLASS_WEIGHTS)
+        self.inner_folds = check_count(inner_folds, "inner_folds", minimum=2)
+        self.validation_fraction = check_fraction(
+            validation_fraction, "validation_fraction", closed="neither"
+        )
+        self.patience = check_count(patience, "patience", minimum=1)
+        self.batch = batch
+        self.batch_correct = check_choice(batch_correct, "batch_correct", BATCH_CORRECTIONS)
+        if self.batch_correct != "none" and batch is None:
+            raise InvalidParameterError(
+                "a batch correction needs the batch of each sample",
+                where="batch_correct",
+                fix="name the obs column of the batches (batch=..., --batch COL)",
+            )
 
     # ------------------------------------------------------------------ fitting
     def fit(self, adata, label: str) -> ExpressionClassifier:
@@ -348,23 +465,35 @@ class ExpressionClassifier:
             ``self``, fitted.
         """
         labels = labels_of(adata, label, where=f"obs[{label!r}]")
+        check_class_sizes(labels, label, minimum=2 if self.training == "tuned" else 1)
         classes = pd.unique(pd.Series(labels))
         classes = np.asarray(sorted(classes, key=lambda v: (str(type(v)), v)), dtype=object)
-        if classes.size < 2:
-            raise InputDataError(
-                f"the labels in {label!r} have a single class ({classes[0]!r}); a classifier "
-                "needs at least two",
-                where=f"obs[{label!r}]",
-                fix="train on data that contains samples of at least two classes",
-            )
         raw = dense_matrix(adata, layer=self.layer, where="training data")
-        self.preprocessor_ = Preprocessor.fit(
-            raw, np.asarray(adata.var_names).astype(str), log2=self.log2, where="training data"
-        )
-        x = self.preprocessor_.transform_values(raw).astype(np.float32)
+        genes = np.asarray(adata.var_names).astype(str)
+        self.correction_ = None
+        if self.batch_correct == "combat":
+            logged = log2p1(raw, where="training data") if self.log2 else raw
+            batches = self._batches_of(adata)
+            self.correction_ = BatchCorrection.fit(logged, batches, where=f"obs[{self.batch!r}]")
+            corrected = self.correction_.transform(logged, batches)
+            self.preprocessor_ = Preprocessor.fit(corrected, genes, where="training data")
+            x = self.preprocessor_.transform_values(corrected).astype(np.float32)
+        else:
+            self.preprocessor_ = Preprocessor.fit(raw, genes, log2=self.log2, where="training data")
+            x = self.preprocessor_.transform_values(raw).astype(np.float32)
         index = {c: i for i, c in enumerate(classes)}
         y = np.fromiter((index[v] for v in labels), dtype=np.int64, count=len(labels))
-        seed = seed_int(self.seed)
+        self.module_ = self._train_module(x, y, classes.size, seed_int(self.seed))
+        self.classes_ = classes
+        self.label_key_ = label
+        self.genes_ = self.preprocessor_.genes
+        self.n_features_in_ = x.shape[1]
+        self.class_means_ = np.stack([x[y == i].mean(axis=0) for i in range(classes.size)])
+        self.input_mean_ = x.astype(np.float64).mean(axis=0)
+        return self
+
+    def _train_module(self, x: np.ndarray, y: np.ndarray, n_classes: int, seed: int) -> nn.Sequential:
+        """Build the module and train it as ``training`` says; records history_ and tuning_."""
         diffusion = None
         if self.arch.startswith("diffuse"):
             diffusion = GraphDiffusion(diffusion_matrix(x, threshold=self.diffusion_threshold))
@@ -373,22 +502,68 @@ class ExpressionClassifier:
             module = build_module(
                 self.arch,
                 x.shape[1],
-                classes.size,
+                n_classes,
                 hidden=self.hidden,
                 dropout=self.dropout,
                 diffusion=diffusion,
             )
-        self.history_ = train_classifier(
-            module, x, y, schedule=self.schedule, seed=seed, description=f"training {self.arch}"
-        )
-        self.module_ = module
-        self.classes_ = classes
-        self.label_key_ = label
-        self.genes_ = self.preprocessor_.genes
-        self.n_features_in_ = x.shape[1]
-        self.class_means_ = np.stack([x[y == i].mean(axis=0) for i in range(classes.size)])
-        self.input_mean_ = x.astype(np.float64).mean(axis=0)
-        return self
+        self.tuning_: dict = {"training": self.training}
+        if self.training == "paper":
+            weights = None if self.class_weight == "none" else class_weights(y, n_classes, self.class_weight)
+            self.history_ = train_classifier(
+                module,
+                x,
+                y,
+                schedule=self.schedule,
+                seed=seed,
+                description=f"training {self.arch}",
+                class_weights=weights,
+            )
+        elif self.arch in ("lr", "diffuse_lr"):
+            features = x
+            if diffusion is not None:
+                with torch.no_grad():
+                    features = diffusion(torch.from_numpy(x)).numpy()
+            coef, intercept, info = fit_linear_cv(
+                features,
+                y,
+                penalty=self.penalty,
+                class_weight=self.class_weight,
+                inner_folds=self.inner_folds,
+                seed=seed,
+            )
+            linear = module[-1]
+            assert isinstance(linear, nn.Linear)  # the linear models end in their Linear layer
+            load_linear(linear, coef, intercept)
+            self.history_ = []
+            self.tuning_.update(info)
+        else:
+            self.history_, info = train_early_stopping(
+                module,
+                x,
+                y,
+                class_weight=self.class_weight,
+                validation_fraction=self.validation_fraction,
+                max_epochs=TUNED_MAX_EPOCHS if self.epochs is None else self.epochs,
+                patience=self.patience,
+                seed=seed,
+            )
+            self.tuning_.update(info)
+        module.eval()
+        return module
+
+    def _batches_of(self, adata) -> np.ndarray:
+        """The batch of each sample of ``adata`` (obs column ``batch``), as text."""
+        column = str(self.batch)
+        check_obs_column(adata, column, "batch", where="data")
+        values = adata.obs[column]
+        if values.isna().any():
+            raise InputDataError(
+                f"{int(values.isna().sum())} samples have no batch in {column!r}",
+                where=f"obs[{column!r}]",
+                fix="fill in the batch of every sample",
+            )
+        return values.astype(str).to_numpy()
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "module_"):
@@ -414,8 +589,25 @@ class ExpressionClassifier:
                     fix="pass an AnnData (genes matched by name) or an array in training order",
                 )
             check_finite(values, where="inputs")
+            if getattr(self, "correction_", None) is not None:
+                raise InputDataError(
+                    f"the model corrects batches ({self.batch!r}) and an array carries no batch",
+                    where="inputs",
+                    fix=f"pass an AnnData whose obs holds the {self.batch!r} column",
+                )
         else:
             values = self.preprocessor_.align(adata, layer=self.layer, where="data")
+            correction = getattr(self, "correction_", None)
+            if correction is not None:
+                if self.batch not in adata.obs.columns:
+                    raise InputDataError(
+                        f"the model was trained with a batch correction on {self.batch!r}, which the "
+                        f"data lacks (obs columns: {', '.join(map(str, adata.obs.columns)) or 'none'})",
+                        where="data",
+                        fix=f"add the {self.batch!r} column (the batch of each sample) to the data",
+                    )
+                logged = log2p1(values, where="data") if self.log2 else values
+                values = correction.transform(logged, self._batches_of(adata), where="data")
         return self.preprocessor_.transform_values(values, where="data").astype(np.float32)
 
     def decision_function(self, adata) -> np.ndarray:
@@ -473,6 +665,16 @@ class ExpressionClassifier:
             "diffusion_threshold": self.diffusion_threshold,
             "schedule": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(self.schedule).items()},
             "layer": self.layer,
+            "epochs": self.epochs,
+            "training": self.training,
+            "penalty": self.penalty,
+            "class_weight": self.class_weight,
+            "inner_folds": self.inner_folds,
+            "validation_fraction": self.validation_fraction,
+            "patience": self.patience,
+            "batch": self.batch,
+            "batch_correct": self.batch_correct,
+            "tuning": getattr(self, "tuning_", {}),
             "label_key": self.label_key_,
             "classes": [_python(c) for c in self.classes_],
             "n_features": self.n_features_in_,
@@ -488,6 +690,8 @@ class ExpressionClassifier:
                 "input_mean": self.input_mean_,
                 **self.preprocessor_.to_arrays(),
             }
+            if self.correction_ is not None:
+                arrays.update(self.correction_.to_arrays())
             np.savez(tmp / "preprocess.npz", **arrays)
             (tmp / "metadata.json").write_text(json.dumps(meta, indent=2))
         return target
@@ -536,7 +740,11 @@ class ExpressionClassifier:
     @classmethod
     def _from_files(cls, meta: dict, files: list[Path]) -> ExpressionClassifier:
         """Rebuild the estimator from its metadata, arrays and weights (the body of :meth:`load`)."""
-        sched = meta["schedule"]
+        sched = dict(meta["schedule"])
+        sched["epochs"] = meta.get("epochs", sched.get("epochs"))
+        options = {key: meta[key] for key in _TRAINING_KEYS if key in meta}
+        if "training" not in meta:  # written before tuned training existed: the paper's schedule
+            options.update(training="paper", class_weight="none")
         est = cls(
             normalize_arch(meta["model"]),  # type: ignore[arg-type]
             seed=meta["seed"] or 0,
@@ -545,13 +753,17 @@ class ExpressionClassifier:
             dropout=meta["dropout"],
             diffusion_threshold=meta["diffusion_threshold"],
             layer=meta["layer"],
+            **options,
             **sched,
         )
+        est.tuning_ = meta.get("tuning", {"training": meta.get("training", "paper")})
         try:
             arrays = np.load(files[2], allow_pickle=False)
             est.preprocessor_ = Preprocessor.from_arrays(arrays)
             est.class_means_ = np.asarray(arrays["class_means"])
             est.input_mean_ = np.asarray(arrays["input_mean"])
+            has_correction = "combat_levels" in arrays.files
+            est.correction_ = BatchCorrection.from_arrays(arrays) if has_correction else None
         except Exception as err:  # a truncated or foreign .npz
             raise _damaged(files[2], type(err).__name__) from None
         est.classes_ = np.asarray(meta["classes"], dtype=object)
@@ -572,6 +784,19 @@ class ExpressionClassifier:
 
     def __repr__(self) -> str:
         return f"ExpressionClassifier(arch={self.arch!r}, seed={self.seed!r})"
+
+
+#: metadata keys of the training options, passed back to the constructor on loading
+_TRAINING_KEYS = (
+    "training",
+    "penalty",
+    "class_weight",
+    "inner_folds",
+    "validation_fraction",
+    "patience",
+    "batch",
+    "batch_correct",
+)
 
 
 def _damaged(path: Path, detail: str | None = None) -> FormatError:

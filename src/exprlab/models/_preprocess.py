@@ -21,6 +21,20 @@ def dense_matrix(adata, *, layer: str | None = None, where: str = "data") -> np.
     """The expression matrix of ``adata`` (``X`` or ``layers[layer]``) as dense float64.
 
     Raises :class:`NonFiniteValueError` naming the first sample and gene with NaN or infinity.
+
+    Parameters
+    ----------
+    adata
+        The data.
+    layer
+        A layer to read instead of ``X``.
+    where
+        What an error names as the source of the values.
+
+    Returns
+    -------
+    numpy.ndarray
+        The (samples, genes) matrix, float64.
     """
     if layer is None:
         matrix = adata.X
@@ -104,7 +118,7 @@ class Preprocessor:
         cls, values: np.ndarray, genes, *, log2: bool = False, standardize: bool = True, where: str = "data"
     ) -> Preprocessor:
         """Learn the per-gene statistics of the (training) matrix ``values``."""
-        logged = _log2p1(values, where=where) if log2 else values
+        logged = log2p1(values, where=where) if log2 else values
         mean = logged.mean(axis=0) if standardize else np.zeros(logged.shape[1])
         std = logged.std(axis=0) if standardize else np.ones(logged.shape[1])
         # a gene is constant when its spread is negligible against its magnitude
@@ -141,7 +155,7 @@ class Preprocessor:
 
     def transform_values(self, values: np.ndarray, *, where: str = "data") -> np.ndarray:
         """Apply the learnt preprocessing to a matrix already in training gene order."""
-        logged = _log2p1(values, where=where) if self.log2 else values
+        logged = log2p1(values, where=where) if self.log2 else values
         return (logged - self.mean) / self.scale
 
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -170,7 +184,21 @@ def _is_identity(position: np.ndarray, n: int) -> bool:
     return position.size == n and bool(np.all(position == np.arange(n)))
 
 
-def _log2p1(values: np.ndarray, *, where: str) -> np.ndarray:
+def log2p1(values: np.ndarray, *, where: str = "data") -> np.ndarray:
+    """log2(x + 1), refusing negative values (which suggest data already on a log scale).
+
+    Parameters
+    ----------
+    values
+        Counts or non-negative intensities.
+    where
+        What an error names as the source of the values.
+
+    Returns
+    -------
+    numpy.ndarray
+        The logged values.
+    """
     if (values < 0).any():
         raise InputDataError(
             "log2(x + 1) was asked for but the data has negative values (already log-scaled?)",

@@ -81,10 +81,13 @@ def train_classifier(
     schedule: TrainingSchedule = TrainingSchedule(),
     seed: int = 0,
     description: str = "training",
+    class_weights: np.ndarray | None = None,
 ) -> list[float]:
     """Train ``module`` in place on standardised inputs ``x`` (n, p) and class indices ``y``.
 
-    Returns the mean training loss of every epoch. The module is left in eval mode.
+    ``class_weights`` (one per class) weight the cross-entropy; ``None`` is the paper's
+    unweighted loss. Returns the mean training loss of every epoch. The module is left in eval
+    mode.
     """
     schedule.validate()
     rng = np.random.default_rng(seed)
@@ -96,7 +99,8 @@ def train_classifier(
     scheduler = torch.optim.lr_scheduler.MultiStepLR(
         optimiser, milestones=list(schedule.milestones), gamma=schedule.gamma
     )
-    loss_fn = nn.CrossEntropyLoss()
+    weight = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
+    loss_fn = nn.CrossEntropyLoss(weight=weight)
     history: list[float] = []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

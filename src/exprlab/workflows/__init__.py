@@ -17,6 +17,7 @@ from exprlab.workflows._cohorts import (
     evaluate_cohorts,
     evaluate_task,
     stratified_split,
+    task_data,
     top_attributed_genes,
 )
 from exprlab.workflows._demo import DemoConfig, DemoResult, run_demo
@@ -39,6 +40,7 @@ from exprlab.workflows._repurposing import (
     write_benchmark,
 )
 from exprlab.workflows._retraining import retraining_curves
+from exprlab.workflows._train import SAMPLE_SETS, TrainingRun, explain_model, select_samples, train_model
 from exprlab.workflows._xai_study import (
     SIMULATIONS,
     SUMMARY_METRICS,
@@ -55,6 +57,11 @@ __all__ = [
     "find_biomarkers",
     "fit_draw_model",
     "write_biomarkers",
+    "SAMPLE_SETS",
+    "TrainingRun",
+    "explain_model",
+    "select_samples",
+    "train_model",
     "SIMULATIONS",
     "SUMMARY_METRICS",
     "TASKS",
@@ -79,6 +86,7 @@ __all__ = [
     "run_xai_study",
     "stratified_split",
     "summarize_runs",
+    "task_data",
     "target_permutation_test",
     "top_attributed_genes",
     "train_fold_model",

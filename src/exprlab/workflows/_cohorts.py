@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anndata as ad
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
@@ -41,6 +42,7 @@ __all__ = [
     "top_attributed_genes",
     "evaluate_task",
     "evaluate_cohorts",
+    "task_data",
 ]
 
 
@@ -143,6 +145,29 @@ def _drop_small_classes(adata, label_key: str, minimum: int):
     counts = pd.Series(labels).value_counts()
     keep = np.isin(labels, counts.index[counts >= minimum])
     return adata[keep].copy()
+
+
+def task_data(task: str | CohortTask) -> tuple[Any, str]:
+    """All labelled samples of a task in one AnnData (own train and test parts joined).
+
+    Classes below the task's minimum size are dropped, as :func:`evaluate_task` does; this is
+    the pool from which repeated held-out splits are drawn (docs/methods.md §3).
+
+    Parameters
+    ----------
+    task
+        A task name of :data:`TASKS` or a :class:`CohortTask`.
+
+    Returns
+    -------
+    tuple
+        (AnnData, label column).
+    """
+    spec = TASKS[check_choice(task, "cohort task", TASKS)] if isinstance(task, str) else task
+    train, test, label_key = spec.load()
+    if test is not None:
+        train = ad.concat([train, test], merge="same")
+    return _drop_small_classes(train, label_key, max(spec.min_class_size, 2)), label_key
 
 
 def top_attributed_genes(
