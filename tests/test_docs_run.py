@@ -105,6 +105,20 @@ def test_the_parser_reads_blocks_directives_and_substitutions(tmp_path):
     assert "make demo" not in script and "run --runs 1" in script and "print(1)" in script
 
 
+def test_every_fence_names_its_language():
+    """A block without a language would escape the run: commands are ``bash``, output ``text``."""
+    bare = []
+    for path in DOCUMENTS:
+        inside = False
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            match = _FENCE.match(line)
+            if match:
+                if not inside and not match.group(1):
+                    bare.append(f"{path.name}:{number}")
+                inside = not inside
+    assert not bare, "fences without a language (use bash, python or text): " + ", ".join(bare)
+
+
 def test_every_document_has_blocks_and_no_unknown_directive():
     for path in DOCUMENTS:
         for block in blocks(path):
