@@ -16,6 +16,7 @@ from exprlab.explain._aggregate import (
 )
 from exprlab.explain._baselines import averaged, class_mean, mean_of
 from exprlab.explain._enrichment import bh_adjust, hypergeometric_enrichment, rank_enrichment
+from exprlab.explain._hit_enrichment import drug_sets_from_table, hit_enrichment
 from exprlab.explain._integrated_gradients import (
     FirstLinear,
     attributions_anndata,
@@ -45,6 +46,8 @@ __all__ = [
     "class_profiles",
     "diffuse_attributions",
     "diffusion_operator",
+    "drug_sets_from_table",
+    "hit_enrichment",
     "explain_match",
     "global_rankings",
     "hypergeometric_enrichment",

@@ -31,6 +31,12 @@ from exprlab.workflows._repurposing import (
     write_benchmark,
 )
 from exprlab.workflows._retraining import retraining_curves
+from exprlab.workflows._signature_search import (
+    SearchResult,
+    library_metadata,
+    search_signatures,
+    write_search,
+)
 from exprlab.workflows._xai_study import (
     SIMULATIONS,
     SUMMARY_METRICS,
@@ -42,6 +48,10 @@ from exprlab.workflows._xai_study import (
 )
 
 __all__ = [
+    "SearchResult",
+    "library_metadata",
+    "search_signatures",
+    "write_search",
     "SIMULATIONS",
     "SUMMARY_METRICS",
     "TASKS",
