@@ -3,8 +3,8 @@
 The top ``N`` perturbagens of a search are a selection from the library's perturbagens (the
 universe); a drug set (the drugs acting on one target, or one class of a user's drug-set
 table) is over-represented when more of its drugs are among the hits than chance predicts:
-one-sided hypergeometric test, Benjamini-Hochberg over the sets tested (docs/methods.md §1,
-"Enrichment of hits"). Drug names on both sides are normalised with exprlab's drug-name rule
+one-sided hypergeometric test, Benjamini-Hochberg over the sets tested (docs/methods.md §1.13).
+Drug names on both sides are normalised with exprlab's drug-name rule
 (:func:`exprlab.drugs.normalize_drug_name`), so ``trichostatin-a`` meets ``Trichostatin A``.
 """
 
@@ -62,7 +62,7 @@ def hit_enrichment(
     min_size: int = 2,
     max_size: int | None = None,
 ) -> pd.DataFrame:
-    """Over-representation of drug sets among the top hits of a search (docs/methods.md §1).
+    """Over-representation of drug sets among the top hits of a search (docs/methods.md §1.13).
 
     Parameters
     ----------

@@ -4,7 +4,7 @@ Libraries often carry their metadata only in the signature ids: the LINCS level-
 signatureSearch names its signatures ``vorinostat__SKB__trt_cp`` (drug, cell line,
 perturbation type). :func:`parse_signature_ids` turns such ids (or any regular expression with
 named groups) into obs columns; :func:`summarise_perturbagens` then ranks perturbagens rather
-than experiments (docs/methods.md §1, "Per-perturbagen summary").
+than experiments (docs/methods.md §1.12).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The null of a query is the scores of ``n_permutations`` random gene-set queries with the same
 up and down sizes, genes drawn uniformly without replacement from the library's gene space
 (seeded), scored by the same kernel in the same pass as the real queries (they are simply more
-queries). The p-value is sign-conditional (docs/methods.md §1, "Significance"): a positive
+queries). The p-value is sign-conditional (docs/methods.md §1.10): a positive
 score is compared with the positive null scores, a negative one with the negative ones,
 
     p = (1 + #{null of the same sign with |null| >= |score|}) / (1 + #{null of the same sign}),
@@ -66,7 +66,7 @@ class Significance:
     statistic
         Queries x signatures, the statistic tested (the raw score for ``ks``, else ``scores``).
     pvalue
-        Queries x signatures, permutation p-values (docs/methods.md §1).
+        Queries x signatures, permutation p-values (docs/methods.md §1.10).
     fdr
         Queries x signatures, Benjamini-Hochberg FDR of each query's p-values.
     info
@@ -149,7 +149,7 @@ def _pvalues_from_counts(obs, n_pos, n_ge, n_neg, n_le) -> np.ndarray:
 def permutation_pvalues(
     observed: np.ndarray, null: np.ndarray, *, null_kind: NullKind = "signature"
 ) -> np.ndarray:
-    """Sign-conditional permutation p-values of ``observed`` against ``null`` (docs/methods.md §1).
+    """Sign-conditional permutation p-values of ``observed`` against ``null`` (docs/methods.md §1.10).
 
     Parameters
     ----------
@@ -268,7 +268,7 @@ def significance(
     chunk_size: int | None = None,
     top: int = 500,
 ) -> Significance:
-    """Scores with permutation p-values and Benjamini-Hochberg FDR (docs/methods.md §1).
+    """Scores with permutation p-values and Benjamini-Hochberg FDR (docs/methods.md §1.10).
 
     The null queries are random gene sets of each query's up/down sizes, scored with the real
     queries by the same kernel; the library's ranks are computed once for every pass (an
@@ -376,7 +376,7 @@ def tau_reference(
     min_genes: int = MIN_GENES,
     chunk_size: int | None = None,
 ) -> pd.DataFrame:
-    """Tau against reference queries drawn from the library itself (docs/methods.md §1).
+    """Tau against reference queries drawn from the library itself (docs/methods.md §1.11).
 
     Each reference query is a library signature's own top ``up`` and bottom ``down`` genes (the
     real query's sizes). The NCS of the query and of every reference query against every
@@ -423,4 +423,5 @@ def tau_reference(
     out = pd.DataFrame(tau, index=pd.Index(queries.names, name="query"), columns=ncs.columns)
     out.attrs.update(method="tau", tau_background="library", tau_reference_rows=rows.tolist())
     out.attrs["ncs_groups"] = ncs.attrs.get("ncs_groups", [])
+    out.attrs["query_report"] = queries.report.to_dict(orient="index")
     return out

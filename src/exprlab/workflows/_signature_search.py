@@ -3,7 +3,7 @@
 The answer clue.io and signatureSearch users expect from one query: every library signature
 with its score, permutation p-value and FDR; the perturbagens ranked by their summary across
 cell lines; and what the top perturbagens share (drug targets, drug classes). Definitions:
-docs/methods.md §1.
+docs/methods.md §1.10-§1.13.
 """
 
 from __future__ import annotations
