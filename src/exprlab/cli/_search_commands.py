@@ -66,6 +66,9 @@ def search(
         None, "--drug-sets", help="GMT of drug classes, or a table (--set-column)."
     ),
     set_column: str = typer.Option("class", "--set-column", help="Column of --drug-sets naming the set."),
+    min_size: int = typer.Option(
+        2, "--min-size", help="Drug sets with fewer drugs in the library are not tested."
+    ),
     force: bool = typer.Option(False, "--force", help="Replace an existing output of the same command."),
 ) -> None:
     """Search a library: scores with p-values and FDR, perturbagen summaries, enrichment of the top hits."""
@@ -76,6 +79,7 @@ def search(
     check_choice(method, "--method", _SIGNIFICANCE_METHODS)
     check_count(n_permutations, "--n-permutations", minimum=1)
     check_count(top, "--top", minimum=1)
+    check_count(min_size, "--min-size", minimum=1)
     inputs = [library, query, query_up, query_down, drug_sets]
     with claim_output(out, kind="signature-search", inputs=inputs, force=force, folder=True):
         result = search_signatures(
@@ -93,6 +97,7 @@ def search(
             direction=cast(Literal["negative", "positive"], direction),
             targets=_targets(targets),
             drug_sets=_drug_sets(drug_sets, "drug", set_column),
+            min_size=min_size,
         )
         write_search(result, out)
     n_sig = int((result.hits["fdr"] <= 0.05).sum())

@@ -102,14 +102,16 @@ def _drug_set_sources(targets, drug_sets) -> dict[str, dict[str, list[str]]]:
     return sources
 
 
-def _enrichment(perts: pd.DataFrame, by: str, universe, sources, top: int, direction: str) -> pd.DataFrame:
+def _enrichment(
+    perts: pd.DataFrame, by: str, universe, sources, top: int, direction: str, min_size: int = 2
+) -> pd.DataFrame:
     """Enrichment of each query's top perturbagens (by summary) for every drug-set source."""
     tables = []
     for query, rows in perts.groupby("query", sort=False):
         ordered = rows.sort_values("summary", ascending=direction == "negative", kind="stable")
         hits = ordered[by].head(top).tolist()
         for name, sets in sources.items():
-            table = hit_enrichment(hits, sets, universe, min_size=2)
+            table = hit_enrichment(hits, sets, universe, min_size=min_size)
             tables.append(table.assign(query=query, source=name, n_hits=len(hits)))
     if not tables:
         return pd.DataFrame(columns=["query", "source", "set", "pvalue", "qvalue"])
@@ -134,6 +136,7 @@ def search_signatures(
     direction: Direction = "negative",
     targets: str | pd.DataFrame | None = None,
     drug_sets: Mapping | None = None,
+    min_size: int = 2,
 ) -> SearchResult:
     """Search a library with p-values and FDR, summarise perturbagens, annotate the top hits.
 
@@ -160,6 +163,8 @@ def search_signatures(
         ``drug`` and ``symbol`` columns, or None.
     drug_sets
         Set name -> drugs (a user's drug classes, e.g. read from a GMT), or None.
+    min_size
+        Drug sets with fewer drugs in the library are not tested.
 
     Returns
     -------
@@ -168,6 +173,7 @@ def search_signatures(
     """
     check_choice(direction, "direction", DIRECTIONS)
     check_count(top, "top", minimum=1)
+    check_count(min_size, "min_size", minimum=1)
     meta = library_metadata(library, pattern)
     if isinstance(library, AnnData) and pattern is not None:
         library = library.copy()
@@ -184,7 +190,7 @@ def search_signatures(
         cell = next((c for c in ("cell_line", "cell_id", "cell") if c in meta.columns), None)
         perts = summarise_perturbagens(long, meta, by=by, cell=cell)
         universe = meta[by].dropna().astype(str).unique().tolist()
-        enrichment = _enrichment(perts, by, universe, sources, top, direction)
+        enrichment = _enrichment(perts, by, universe, sources, top, direction, min_size)
     elif sources:
         summarise_perturbagens(long, meta, by=by)  # raises: the metadata has no perturbagen column
     info = dict(sig.info, top=top, direction=direction, by=by, pattern=pattern, sources=list(sources))
