@@ -24,11 +24,13 @@ __all__ = [
     "XAI_STUDY",
     "MATCH_EXPLANATION",
     "DEMO",
+    "SIGNATURE_SEARCH",
     "ScoreFiles",
     "MatchBenchmarkFiles",
     "XaiStudyFiles",
     "MatchExplanationFiles",
     "DemoFiles",
+    "SignatureSearchFiles",
 ]
 
 #: the manifest every run folder holds: kind, parameters, versions, data provenance
@@ -38,9 +40,16 @@ REPORT = "report.html"
 #: the run's own log (debug level)
 LOG = LOG_FILE
 
-RunKind = Literal["score", "match-benchmark", "xai-study", "demo", "match-explanation"]
+RunKind = Literal["score", "match-benchmark", "xai-study", "demo", "match-explanation", "signature-search"]
 #: the kinds of run a report knows how to render
-KINDS: tuple[RunKind, ...] = ("score", "match-benchmark", "xai-study", "demo", "match-explanation")
+KINDS: tuple[RunKind, ...] = (
+    "score",
+    "match-benchmark",
+    "xai-study",
+    "demo",
+    "match-explanation",
+    "signature-search",
+)
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,16 @@ class MatchExplanationFiles:
 
 
 @dataclass(frozen=True)
+class SignatureSearchFiles:
+    """``exprlab search``: scores with p-values and FDR, perturbagen summaries, hit enrichment."""
+
+    kind: RunKind = "signature-search"
+    hits: str = "hits.tsv"
+    perturbagens: str = "perturbagens.tsv"
+    enrichment: str = "enrichment.tsv"
+
+
+@dataclass(frozen=True)
 class DemoFiles:
     """``exprlab demo``: one sub-folder per part, each a run of its own kind."""
 
@@ -132,4 +151,5 @@ SCORE = ScoreFiles()
 MATCH_BENCHMARK = MatchBenchmarkFiles()
 XAI_STUDY = XaiStudyFiles()
 MATCH_EXPLANATION = MatchExplanationFiles()
+SIGNATURE_SEARCH = SignatureSearchFiles()
 DEMO = DemoFiles()

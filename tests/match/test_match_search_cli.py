@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from typer.testing import CliRunner
 from exprlab.cli import app, main
 from exprlab.io import write_gmt, write_h5ad
 from exprlab.match import score, significance
+from exprlab.report import render_report
 
 DRUGS = ["vorinostat", "trichostatin-a", "pyroxamide", "aspirin", "caffeine", "haloperidol"]
 
@@ -155,3 +158,9 @@ def test_search_writes_hits_summaries_and_enrichment(files):
     assert enr.loc["hdac_inhibitors", "pvalue"] == pytest.approx(1 / 20)
     hits = pd.read_csv(out / "hits.tsv", sep="\t")
     assert {"pvalue", "fdr", "drug", "cell_line"} <= set(hits.columns)
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["kind"] == "signature-search"
+    assert manifest["parameters"]["n_permutations"] == 99
+    html = render_report(out).read_text(encoding="utf-8")
+    for title in ("Significance", "Perturbagens", "What the top hits share", "hdac_inhibitors"):
+        assert title in html

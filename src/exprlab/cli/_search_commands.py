@@ -73,9 +73,10 @@ def search(
 ) -> None:
     """Search a library: scores with p-values and FDR, perturbagen summaries, enrichment of the top hits."""
     # Over 80 lines only with its option declarations; the body checks, searches and writes.
-    # deferred: the workflow is imported only when the command runs, so `exprlab --help` stays fast
-    from exprlab.workflows import search_signatures, write_search
+    from exprlab.report import now_utc  # deferred: keeps `exprlab --help` fast
+    from exprlab.workflows import search_signatures, write_search  # deferred: keeps --help fast
 
+    started = now_utc()
     check_choice(method, "--method", _SIGNIFICANCE_METHODS)
     check_count(n_permutations, "--n-permutations", minimum=1)
     check_count(top, "--top", minimum=1)
@@ -99,7 +100,7 @@ def search(
             drug_sets=_drug_sets(drug_sets, "drug", set_column),
             min_size=min_size,
         )
-        write_search(result, out)
+        write_search(result, out, inputs=inputs, started=started)
     n_sig = int((result.hits["fdr"] <= 0.05).sum())
     n_enriched = int((result.enrichment["qvalue"] <= 0.05).sum()) if len(result.enrichment) else 0
     print(

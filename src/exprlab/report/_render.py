@@ -42,6 +42,7 @@ from exprlab._runs import (
     MATCH_EXPLANATION,
     REPORT,
     SCORE,
+    SIGNATURE_SEARCH,
     XAI_STUDY,
 )
 from exprlab.errors import ExprlabError, FileAccessError, FormatError, InvalidParameterError
@@ -49,6 +50,7 @@ from exprlab.report import _plots as plots
 from exprlab.report._html import HtmlReport, Section
 from exprlab.report._manifest import read_run_manifest
 from exprlab.report._repurposing_plots import RECALL_GRID, mean_pr_curve
+from exprlab.report._search import render_search
 
 log = logging.getLogger("exprlab.report")
 
@@ -83,6 +85,8 @@ def detect_kind(path: str | os.PathLike) -> str:
         return XAI_STUDY.kind
     if (p / MATCH_EXPLANATION.summary).is_file() and (p / MATCH_EXPLANATION.genes).is_file():
         return MATCH_EXPLANATION.kind
+    if (p / SIGNATURE_SEARCH.hits).is_file() and (p / SIGNATURE_SEARCH.enrichment).is_file():
+        return SIGNATURE_SEARCH.kind
     if _score_tables(p):
         return SCORE.kind
     if any(detect_kind(sub) != "generic" for sub in _subruns(p)):
@@ -636,7 +640,7 @@ def _render_score(report: HtmlReport, path: Path, title: str = "Connectivity sco
         )
         for q in shown:
             part = df[df["query"].astype(str) == q].sort_values("score", ascending=False)
-            cols = [c for c in (target, "score", "rank", "pvalue") if c in part]
+            cols = [c for c in (target, "score", "rank", "pvalue", "fdr") if c in part]
             sec.table(
                 pd.concat([part.head(5), part.tail(5)])[cols].drop_duplicates(),
                 caption=f"{q}: top 5 and bottom 5",
@@ -731,6 +735,7 @@ _PART_RENDERERS: dict[str, Callable[[HtmlReport, Path, str], None]] = {
     ),
     SCORE.kind: lambda report, sub, name: _render_score(report, sub, f"Connectivity scores ({name})"),
     MATCH_EXPLANATION.kind: lambda report, sub, name: _render_explanation(report, sub),
+    SIGNATURE_SEARCH.kind: lambda report, sub, name: render_search(report, sub, read_run_manifest(sub)),
 }
 
 
@@ -751,6 +756,7 @@ _TITLES = {
     SCORE.kind: "exprlab connectivity scores",
     DEMO.kind: "exprlab demo",
     MATCH_EXPLANATION.kind: "exprlab match explanation",
+    SIGNATURE_SEARCH.kind: "exprlab signature search",
     "generic": "exprlab run",
 }
 # kind of a run → how it is rendered as the whole report
@@ -760,6 +766,7 @@ _RENDERERS: dict[str, Callable[[HtmlReport, Path, dict | None], None]] = {
     XAI_STUDY.kind: lambda report, src, manifest: _render_xai(report, src),
     SCORE.kind: lambda report, src, manifest: _render_score(report, src),
     MATCH_EXPLANATION.kind: lambda report, src, manifest: _render_explanation(report, src),
+    SIGNATURE_SEARCH.kind: render_search,
 }
 
 

@@ -8,8 +8,7 @@ docs/methods.md §1.10-§1.13.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -18,6 +17,7 @@ import pandas as pd
 from anndata import AnnData
 
 from exprlab._atomic import atomic_dir
+from exprlab._runs import SIGNATURE_SEARCH
 from exprlab._validation import check_choice, check_count
 from exprlab.datasets import drugcentral_targets
 from exprlab.explain import drug_sets_from_table, hit_enrichment
@@ -28,6 +28,7 @@ from exprlab.match import (
     significance,
     summarise_perturbagens,
 )
+from exprlab.report import file_provenance, write_run_manifest
 
 Direction = Literal["negative", "positive"]
 DIRECTIONS: tuple[Direction, ...] = ("negative", "positive")
@@ -198,15 +199,21 @@ def search_signatures(
     return SearchResult(hits, perts, enrichment, info)
 
 
-def write_search(result: SearchResult, out: str | Path) -> Path:
-    """Write a search as tables: ``hits.tsv``, ``perturbagens.tsv``, ``enrichment.tsv``, ``search.json``.
+def write_search(
+    result: SearchResult, out: str | Path, *, inputs: Sequence = (), started: str | None = None
+) -> Path:
+    """Write a search run folder: ``hits.tsv``, ``perturbagens.tsv``, ``enrichment.tsv``, ``run.json``.
 
     Parameters
     ----------
     result
         What :func:`search_signatures` returned.
     out
-        The output directory (replaced atomically).
+        The output directory (replaced atomically); ``exprlab report`` renders it.
+    inputs
+        Input files recorded as data provenance in ``run.json`` (paths; others are skipped).
+    started
+        ISO time the search started (default: now).
 
     Returns
     -------
@@ -214,10 +221,24 @@ def write_search(result: SearchResult, out: str | Path) -> Path:
         The output directory.
     """
     out = Path(out)
+    provenance = [file_provenance(p) for p in inputs if isinstance(p, (str, Path)) and Path(p).is_file()]
     with atomic_dir(out) as tmp:
-        result.hits.to_csv(tmp / "hits.tsv", sep="\t", index=False, float_format="%.6g")
+        result.hits.to_csv(tmp / SIGNATURE_SEARCH.hits, sep="\t", index=False, float_format="%.6g")
         if result.perturbagens is not None:
-            result.perturbagens.to_csv(tmp / "perturbagens.tsv", sep="\t", index=False, float_format="%.6g")
-        result.enrichment.to_csv(tmp / "enrichment.tsv", sep="\t", index=False, float_format="%.6g")
-        (tmp / "search.json").write_text(json.dumps(result.info, indent=2, default=str))
+            result.perturbagens.to_csv(
+                tmp / SIGNATURE_SEARCH.perturbagens, sep="\t", index=False, float_format="%.6g"
+            )
+        result.enrichment.to_csv(
+            tmp / SIGNATURE_SEARCH.enrichment, sep="\t", index=False, float_format="%.6g"
+        )
+        summary = {
+            "pairs": len(result.hits),
+            "fdr_le_005": int((result.hits["fdr"] <= 0.05).sum()),
+            "sets_q_le_005": int((result.enrichment["qvalue"] <= 0.05).sum())
+            if len(result.enrichment)
+            else 0,
+        }
+        write_run_manifest(
+            tmp, SIGNATURE_SEARCH.kind, result.info, provenance, started=started, summary=summary
+        )
     return out
