@@ -34,11 +34,13 @@ from anndata import AnnData
 from scipy import stats
 
 from exprlab._validation import check_choice, check_count
+from exprlab.match._base import REGISTRY
+from exprlab.match._driver import run
 from exprlab.match._ks import scale_ks
 from exprlab.match._library import MemoryLibrary, as_source, prepare_library
 from exprlab.match._query import MIN_GENES, Queries, prepare_queries, random_set_queries
 from exprlab.match._ranks import check_ties
-from exprlab.match._score import MatchMethod, score
+from exprlab.match._score import score
 from exprlab.signatures import top_bottom_indices
 
 SignificanceMethod = Literal["ks", "ks_raw", "wtcs", "xsum"]
@@ -228,29 +230,41 @@ def _check(method, n_permutations, null) -> None:
     check_count(n_permutations, "n_permutations", minimum=1)
 
 
-def _null_scores(queries: Queries, source, base: MatchMethod, n_permutations: int, seed, kwargs) -> tuple:
+def _score_queries(queries: Queries, source, base: str, ties: str, chunk_size, top: int) -> np.ndarray:
+    """Scores of index-based queries by the engine's driver (no round trip through gene names)."""
+    opts = {"seed": 0, "by": None, "_library_kind": source.kind, "top": top}
+    parts = run(
+        queries,
+        source,
+        REGISTRY[base],
+        backend="memory",
+        chunk_size=chunk_size,
+        ties=ties,
+        opts=opts,
+        scores_only=True,
+    )
+    return parts["score"]
+
+
+def _null_scores(queries: Queries, source, base: str, n_permutations: int, seed, kwargs) -> tuple:
     """Real statistics and the null matrix, real queries scored with the first null batch."""
     n_sig = source.n
     sizes = [(len(u), len(d)) for u, d in zip(queries.up, queries.down)]
     background, blocks = random_set_queries(sizes, queries.n_genes, n_permutations, seed)
-    genes = source.genes
-    real = _as_sets(queries, genes)
-    null_sets = _as_sets(background, genes, _NULL_PREFIX)
-    names = list(null_sets)
-    null = np.empty((len(names), n_sig), dtype=np.float32)
+    real = Queries(queries.names, queries.up, queries.down, queries.n_genes)  # their sets only
+    null = np.empty((len(background), n_sig), dtype=np.float32)
     per_pass = max(1, _PASS_VALUES // max(1, n_sig) - len(real))
     observed = None
-    for lo in range(0, len(names), per_pass):
-        batch = {n: null_sets[n] for n in names[lo : lo + per_pass]}
+    for lo in range(0, len(background), per_pass):
+        batch = background.subset(slice(lo, lo + per_pass))
         if observed is None:
-            batch = {**real, **batch}
-        frame = score(batch, source, base, min_genes=0, **kwargs)
-        values = frame.to_numpy()
+            batch = real.extend(batch)
+        values = _score_queries(batch, source, base, **kwargs)
         if observed is None:
-            observed, columns = values[: len(real)], frame.columns
+            observed = values[: len(real)]
             values = values[len(real) :]
         null[lo : lo + len(values)] = values
-    return observed, null, blocks, sizes, columns
+    return observed, null, blocks, sizes
 
 
 def significance(
@@ -305,12 +319,11 @@ def significance(
     if ties is not None:
         check_ties(ties)
     source = _source(library, ties)
+    ties = check_ties(ties or getattr(source, "ties", None) or "midrank")  # as score() resolves it
     queries = prepare_queries(query, source.genes, up=up, down=down, min_genes=min_genes)
-    base: MatchMethod = "ks_raw" if method == "ks" else method
-    kwargs: dict = dict(ties=ties, chunk_size=chunk_size)
-    if base == "xsum":
-        kwargs["top"] = top
-    observed, null_scores, blocks, sizes, columns = _null_scores(
+    base = "ks_raw" if method == "ks" else method
+    kwargs: dict = dict(ties=ties, chunk_size=chunk_size, top=top)
+    observed, null_scores, blocks, sizes = _null_scores(
         queries, source, base, int(n_permutations), seed, kwargs
     )
     p = np.ones_like(observed)
@@ -318,6 +331,7 @@ def significance(
         mine = [i for i, s in enumerate(sizes) if s == size]
         p[mine] = permutation_pvalues(observed[mine], null_scores[rows], null_kind=null)
     index = pd.Index(queries.names, name="query")
+    columns = pd.Index(source.obs.index, name="signature")
 
     def frame(x):
         return pd.DataFrame(x, index=index, columns=columns)
