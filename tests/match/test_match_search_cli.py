@@ -164,3 +164,30 @@ def test_search_writes_hits_summaries_and_enrichment(files):
     html = render_report(out).read_text(encoding="utf-8")
     for title in ("Significance", "Perturbagens", "What the top hits share", "hdac_inhibitors"):
         assert title in html
+
+
+def test_score_aggregates_by_drug_parsed_from_ids(files):
+    root, lib = files
+    out = root / "by_drug.tsv"
+    res = _run(
+        "score",
+        "-l",
+        root / "lib.h5ad",
+        "--query",
+        root / "query.gmt",
+        "-o",
+        out,
+        "--aggregate",
+        "max",
+        "--by",
+        "drug",
+        "--parse-ids",
+        "drug__cell__type",
+    )
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out, sep="\t").set_index("query")
+    q = {"hdac": (["g" + str(i) for i in range(10)], ["g" + str(i) for i in range(70, 80)])}
+    raw = score(q, lib, "wtcs").iloc[0]
+    for drug, name in (("vorinostat", "vorinostat"), ("trichostatina", "trichostatin-a")):
+        expected = max(raw[f"{name}__A375__trt_cp"], raw[f"{name}__MCF7__trt_cp"])
+        assert table.loc["hdac", drug] == pytest.approx(expected)

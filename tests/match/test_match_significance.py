@@ -16,6 +16,7 @@ from scipy import stats
 from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError
 from exprlab.match import (
     bh_fdr,
+    build_library,
     parse_signature_ids,
     permutation_pvalues,
     score,
@@ -239,3 +240,17 @@ def test_perturbagen_summary_by_hand():
     assert out.index.tolist() == ["a", "b"]
     with pytest.raises(InputDataError, match="no column"):
         summarise_perturbagens(table, meta, by="moa")
+
+
+@pytest.mark.parametrize("layout", ["signature_major", "gene_major"])
+def test_on_disk_library_gives_the_in_memory_pvalues(tmp_path, layout):
+    lib = _library(n_sig=30)
+    path = build_library(lib, tmp_path / f"lib_{layout}.h5", layout=layout)
+    q = _random_queries(2, 7, 7, seed=8)
+    mem = significance(q, lib, "wtcs", n_permutations=40, seed=2)
+    disk = significance(q, str(path), "wtcs", n_permutations=40, seed=2)
+    assert np.allclose(disk.statistic.to_numpy(), mem.statistic.to_numpy(), atol=1e-6)
+    assert np.array_equal(disk.pvalue.to_numpy(), mem.pvalue.to_numpy())
+    tau_mem = tau_reference(q, lib, n_background=10, seed=1)
+    tau_disk = tau_reference(q, str(path), n_background=10, seed=1)
+    assert np.allclose(tau_disk.to_numpy(), tau_mem.to_numpy())
