@@ -95,28 +95,29 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=150, help="up and down set size")
     ap.add_argument("--calibration-queries", type=int, default=200)
     ap.add_argument("--calibration-signatures", type=int, default=2000)
+    ap.add_argument("--no-calibration", action="store_true", help="speed only")
     args = ap.parse_args()
     print(f"cpus: {os.cpu_count()}; load average: {os.getloadavg()[0]:.1f}")
-    calibration(
-        random_library(args.calibration_signatures, args.genes, seed=1),
-        f"random {args.calibration_signatures}x{args.genes}",
-        args.calibration_queries,
-        args.n_permutations,
-        args.size,
-    )
-    sample = None
+    if not args.no_calibration:
+        calibration(
+            random_library(args.calibration_signatures, args.genes, seed=1),
+            f"random {args.calibration_signatures}x{args.genes}",
+            args.calibration_queries,
+            args.n_permutations,
+            args.size,
+        )
     if os.environ.get("EXPRLAB_DATA"):
         from exprlab.datasets import lincs_level5_sample  # optional: needs the public data
 
         sample = lincs_level5_sample()
-        calibration(sample, "LINCS sample 100x5000", args.calibration_queries, args.n_permutations, args.size)
+        if not args.no_calibration:
+            calibration(
+                sample, "LINCS sample 100x5000", args.calibration_queries, args.n_permutations, args.size
+            )
         speed(sample, "LINCS sample 100 x 5,000", args.n_permutations, args.size)
-    speed(
-        random_library(args.n, args.genes, seed=2),
-        f"synthetic {args.n:,} x {args.genes}",
-        args.n_permutations,
-        args.size,
-    )
+    if args.n > 0:
+        lib = random_library(args.n, args.genes, seed=2)
+        speed(lib, f"synthetic {args.n:,} x {args.genes}", args.n_permutations, args.size)
 
 
 if __name__ == "__main__":
