@@ -254,3 +254,15 @@ def test_on_disk_library_gives_the_in_memory_pvalues(tmp_path, layout):
     tau_mem = tau_reference(q, lib, n_background=10, seed=1)
     tau_disk = tau_reference(q, str(path), n_background=10, seed=1)
     assert np.allclose(tau_disk.to_numpy(), tau_mem.to_numpy())
+
+
+def test_many_scoring_passes_give_the_one_pass_pvalues(monkeypatch):
+    import exprlab.match._significance as sig
+
+    lib = _library(n_sig=30)
+    q = {**_random_queries(2, 7, 7, seed=8), "small": (["g1", "g2", "g3", "g4", "g5"], ["g6"])}
+    one = significance(q, lib, "xsum", n_permutations=45, seed=4, top=20)
+    monkeypatch.setattr(sig, "_PASS_VALUES", 30 * 7)  # 7 null queries per pass: 13 passes
+    many = significance(q, lib, "xsum", n_permutations=45, seed=4, top=20)
+    assert np.array_equal(one.pvalue.to_numpy(), many.pvalue.to_numpy())
+    assert np.array_equal(one.scores.to_numpy(), many.scores.to_numpy())

@@ -253,7 +253,7 @@ def _null_scores(queries: Queries, source, base: str, n_permutations: int, seed,
     background, blocks = random_set_queries(sizes, queries.n_genes, n_permutations, seed)
     real = Queries(queries.names, queries.up, queries.down, queries.n_genes)  # their sets only
     null = np.empty((len(background), n_sig), dtype=np.float32)
-    per_pass = max(1, _PASS_VALUES // max(1, n_sig) - len(real))
+    per_pass = max(1, _PASS_VALUES // max(1, n_sig))  # null queries per pass (+ the real ones first)
     observed = None
     for lo in range(0, len(background), per_pass):
         batch = background.subset(slice(lo, lo + per_pass))
