@@ -172,7 +172,7 @@ def permutation_pvalues(
     check_choice(null_kind, "null", NULL_KINDS)
     obs = np.atleast_2d(np.asarray(observed, dtype=np.float64))
     if null_kind == "pooled":
-        flat = np.sort(np.asarray(null, dtype=np.float64).ravel())
+        flat = np.sort(np.asarray(null).ravel())  # float32 stays float32: half the sort
         n_le0, n_lt0 = np.searchsorted(flat, 0.0, "right"), np.searchsorted(flat, 0.0, "left")
         tol = TIE_TOLERANCE * np.maximum(1.0, np.abs(obs))
         n_ge = len(flat) - np.searchsorted(flat, obs - tol, "left")
