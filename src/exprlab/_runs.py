@@ -30,11 +30,13 @@ __all__ = [
     "EXPLANATION",
     "ClassifierFiles",
     "ExplanationFiles",
+    "SIGNATURE_SEARCH",
     "ScoreFiles",
     "MatchBenchmarkFiles",
     "XaiStudyFiles",
     "MatchExplanationFiles",
     "DemoFiles",
+    "SignatureSearchFiles",
 ]
 
 #: the manifest every run folder holds: kind, parameters, versions, data provenance
@@ -53,6 +55,7 @@ RunKind = Literal[
     "biomarkers",
     "classifier",
     "explanation",
+    "signature-search",
 ]
 #: the kinds of run a report knows how to render
 KINDS: tuple[RunKind, ...] = (
@@ -64,6 +67,7 @@ KINDS: tuple[RunKind, ...] = (
     "biomarkers",
     "classifier",
     "explanation",
+    "signature-search",
 )
 
 
@@ -144,6 +148,16 @@ class MatchExplanationFiles:
 
 
 @dataclass(frozen=True)
+class SignatureSearchFiles:
+    """``exprlab search``: scores with p-values and FDR, perturbagen summaries, hit enrichment."""
+
+    kind: RunKind = "signature-search"
+    hits: str = "hits.tsv"
+    perturbagens: str = "perturbagens.tsv"
+    enrichment: str = "enrichment.tsv"
+
+
+@dataclass(frozen=True)
 class DemoFiles:
     """``exprlab demo``: one sub-folder per part, each a run of its own kind."""
 
@@ -194,6 +208,7 @@ SCORE = ScoreFiles()
 MATCH_BENCHMARK = MatchBenchmarkFiles()
 XAI_STUDY = XaiStudyFiles()
 MATCH_EXPLANATION = MatchExplanationFiles()
+SIGNATURE_SEARCH = SignatureSearchFiles()
 DEMO = DemoFiles()
 BIOMARKERS = BiomarkerFiles()
 CLASSIFIER = ClassifierFiles()

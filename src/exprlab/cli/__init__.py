@@ -15,6 +15,7 @@ from exprlab.cli import (  # noqa: F401
     _match_explain_commands,
     _report_commands,
     _repurposing_commands,
+    _search_commands,
     _simulate_commands,
     _xai_commands,
 )

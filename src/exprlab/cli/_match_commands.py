@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, cast
 import typer
 
 from exprlab._outputs import claim_output
-from exprlab._validation import check_count
+from exprlab._validation import check_choice, check_count
 from exprlab.cli._app import app
+from exprlab.cli._score_significance import tested_table, with_parsed_ids
 
 if TYPE_CHECKING:
     from exprlab.genes import GeneSpace
@@ -99,7 +100,26 @@ def score(
     ),
     top: int = typer.Option(500, "--top", help="Genes kept at each end of a reference by XSum/XCos."),
     n_background: int = typer.Option(250, help="Random background queries for tau."),
-    seed: int = typer.Option(0, help="Seed of the tau background."),
+    seed: int = typer.Option(0, help="Seed of the tau background and of the permutation null."),
+    n_permutations: int = typer.Option(
+        None,
+        "--n-permutations",
+        help="Add permutation p-values and BH FDR (ks, ks_raw, wtcs, xsum) from N random queries.",
+    ),
+    null: str = typer.Option(
+        "signature", "--null", help="Permutation null: signature (per signature) or pooled."
+    ),
+    group_by: str = typer.Option(
+        None, "--group-by", help="NCS/tau groups: comma-separated obs columns (e.g. cell_line,pert_type)."
+    ),
+    parse_ids: str = typer.Option(
+        None,
+        "--parse-ids",
+        help="Parse library ids into metadata (drug__cell__type or a regex with named groups).",
+    ),
+    tau_background: str = typer.Option(
+        "random", "--tau-background", help="tau background: random gene sets or library (its own signatures)."
+    ),
     aggregate: str = typer.Option(
         None, help="Aggregate signatures per drug: max, min, mean, median, maxabs, ncs_ct."
     ),
@@ -130,6 +150,7 @@ def score(
     check_count(up, "--up", minimum=0)
     check_count(down, "--down", minimum=0 if up else 1)
     check_count(chunk_size, "--chunk-size", minimum=1, allow_none=True)
+    check_count(n_permutations, "--n-permutations", minimum=1, allow_none=True)
     files = [library, query, query_up, query_down, geneinfo]
     with claim_output(out, kind="score", inputs=files, force=force, suffixes=(".parquet", ".tsv")):
         options: dict[str, int] = {}
@@ -137,8 +158,11 @@ def score(
             options["top"] = top
         if method == "tau":
             options["n_background"] = n_background
+        if group_by is not None:
+            options["group_by"] = [c.strip() for c in group_by.split(",") if c.strip()]  # type: ignore[assignment]
+        check_choice(tau_background, "--tau-background", ("random", "library"))
         q = load_query(query, query_up, query_down)
-        lib = load_library(library)
+        lib = with_parsed_ids(load_library(library), parse_ids)
         kwargs = dict(
             up=up,
             down=down,
@@ -152,7 +176,14 @@ def score(
             **options,
         )
         name = cast("MatchMethod", method)
-        if wide or aggregate is not None or method == "ncs_ct":
+        if n_permutations is not None or (method == "tau" and tau_background == "library"):
+            table = tested_table(
+                q, lib, method, n_permutations, null, seed, tau_background, wide or aggregate, kwargs
+            )
+            report = table.attrs.get("query_report", {})
+            write_table(table, out)
+            shape = f"{len(table)} rows (query x signature)"
+        elif wide or aggregate is not None or method == "ncs_ct":
             table = match.score(q, lib, name, **kwargs)
             report = table.attrs.get("query_report", {})
             write_wide_table(table, out)  # streamed by blocks of queries: no copy of the matrix

@@ -18,6 +18,7 @@ from exprlab.explain._aggregate import (
     simulated_pathways,
 )
 from exprlab.explain._enrichment import bh_adjust, hypergeometric_enrichment, rank_enrichment
+from exprlab.explain._hit_enrichment import drug_sets_from_table, hit_enrichment
 from exprlab.explain._quadrature import METHODS, quadrature
 
 # Members that need torch load on first use, so that aggregation, enrichment and quadrature work
@@ -126,6 +127,8 @@ __all__ = [
     "class_profiles",
     "diffuse_attributions",
     "diffusion_operator",
+    "drug_sets_from_table",
+    "hit_enrichment",
     "explain_match",
     "global_rankings",
     "hypergeometric_enrichment",

@@ -5,6 +5,7 @@ definitions are in docs/methods.md §1.
 """
 
 from exprlab.match._aggregate import ReferenceRule, aggregate_queries, aggregate_references
+from exprlab.match._annotate import parse_signature_ids, summarise_perturbagens
 from exprlab.match._genemajor import GeneMajorWriter
 from exprlab.match._interop import (
     CLUE_MAX_GENES,
@@ -28,6 +29,15 @@ from exprlab.match._library import (
 from exprlab.match._query import Queries, paired_sets
 from exprlab.match._ranks import Ties
 from exprlab.match._score import METHODS, MatchMethod, MatchResult, score, score_details, score_long
+from exprlab.match._significance import (
+    NULL_KINDS,
+    SIGNIFICANCE_METHODS,
+    Significance,
+    bh_fdr,
+    permutation_pvalues,
+    significance,
+    tau_reference,
+)
 
 __all__ = [
     "CLUE_MIN_GENES",
@@ -58,4 +68,13 @@ __all__ = [
     "DiskLibrary",
     "MemoryLibrary",
     "Queries",
+    "NULL_KINDS",
+    "SIGNIFICANCE_METHODS",
+    "Significance",
+    "bh_fdr",
+    "permutation_pvalues",
+    "significance",
+    "tau_reference",
+    "parse_signature_ids",
+    "summarise_perturbagens",
 ]

@@ -134,7 +134,7 @@ class MemoryLibrary:
             check_finite(vals, self.obs.index[start:stop], "library")
         r2 = None
         if ranks and self.keep_ranks and (self.rank2 is None or self.ties != ties):
-            logger.info(
+            logger.debug(
                 "ranking the in-memory library once (%d x %d); kept for later calls on the same "
                 "AnnData (prepare_library(adata) does this explicitly)",
                 self.n,

@@ -59,7 +59,8 @@ def group_columns(obs: pd.DataFrame, group_by) -> list[str]:
             raise InputDataError(
                 f"library metadata has no column(s) {missing} to group NCS by",
                 where="library obs",
-                fix=f"choose group_by among {list(obs.columns)} or pass group_by=()",
+                fix=f"choose group_by among {list(obs.columns)}, parse the columns from the signature ids "
+                "(--parse-ids, exprlab.match.parse_signature_ids) or pass group_by=()",
             )
         return cols
     cols = [c for c in CELL_COLUMNS if c in obs.columns][:1]

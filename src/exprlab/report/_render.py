@@ -43,6 +43,7 @@ from exprlab._runs import (
     MATCH_EXPLANATION,
     REPORT,
     SCORE,
+    SIGNATURE_SEARCH,
     XAI_STUDY,
 )
 from exprlab.errors import ExprlabError, FileAccessError, FormatError, InvalidParameterError
@@ -51,6 +52,7 @@ from exprlab.report._biomarkers_report import render_biomarkers
 from exprlab.report._html import HtmlReport, Section
 from exprlab.report._manifest import read_run_manifest
 from exprlab.report._repurposing_plots import RECALL_GRID, mean_pr_curve
+from exprlab.report._search import render_search
 
 log = logging.getLogger("exprlab.report")
 
@@ -85,6 +87,8 @@ def detect_kind(path: str | os.PathLike) -> str:
         return XAI_STUDY.kind
     if (p / MATCH_EXPLANATION.summary).is_file() and (p / MATCH_EXPLANATION.genes).is_file():
         return MATCH_EXPLANATION.kind
+    if (p / SIGNATURE_SEARCH.hits).is_file() and (p / SIGNATURE_SEARCH.enrichment).is_file():
+        return SIGNATURE_SEARCH.kind
     if _score_tables(p):
         return SCORE.kind
     if any(detect_kind(sub) != "generic" for sub in _subruns(p)):
@@ -638,7 +642,7 @@ def _render_score(report: HtmlReport, path: Path, title: str = "Connectivity sco
         )
         for q in shown:
             part = df[df["query"].astype(str) == q].sort_values("score", ascending=False)
-            cols = [c for c in (target, "score", "rank", "pvalue") if c in part]
+            cols = [c for c in (target, "score", "rank", "pvalue", "fdr") if c in part]
             sec.table(
                 pd.concat([part.head(5), part.tail(5)])[cols].drop_duplicates(),
                 caption=f"{q}: top 5 and bottom 5",
@@ -733,6 +737,7 @@ _PART_RENDERERS: dict[str, Callable[[HtmlReport, Path, str], None]] = {
     ),
     SCORE.kind: lambda report, sub, name: _render_score(report, sub, f"Connectivity scores ({name})"),
     MATCH_EXPLANATION.kind: lambda report, sub, name: _render_explanation(report, sub),
+    SIGNATURE_SEARCH.kind: lambda report, sub, name: render_search(report, sub, read_run_manifest(sub)),
 }
 
 
@@ -754,6 +759,7 @@ _TITLES = {
     DEMO.kind: "exprlab demo",
     MATCH_EXPLANATION.kind: "exprlab match explanation",
     BIOMARKERS.kind: "exprlab biomarkers",
+    SIGNATURE_SEARCH.kind: "exprlab signature search",
     "generic": "exprlab run",
 }
 # kind of a run → how it is rendered as the whole report
@@ -764,6 +770,7 @@ _RENDERERS: dict[str, Callable[[HtmlReport, Path, dict | None], None]] = {
     SCORE.kind: lambda report, src, manifest: _render_score(report, src),
     MATCH_EXPLANATION.kind: lambda report, src, manifest: _render_explanation(report, src),
     BIOMARKERS.kind: render_biomarkers,
+    SIGNATURE_SEARCH.kind: render_search,
 }
 
 

@@ -40,6 +40,12 @@ from exprlab.workflows._repurposing import (
     write_benchmark,
 )
 from exprlab.workflows._retraining import retraining_curves
+from exprlab.workflows._signature_search import (
+    SearchResult,
+    library_metadata,
+    search_signatures,
+    write_search,
+)
 from exprlab.workflows._train import SAMPLE_SETS, TrainingRun, explain_model, select_samples, train_model
 from exprlab.workflows._xai_study import (
     SIMULATIONS,
@@ -62,6 +68,10 @@ __all__ = [
     "explain_model",
     "select_samples",
     "train_model",
+    "SearchResult",
+    "library_metadata",
+    "search_signatures",
+    "write_search",
     "SIMULATIONS",
     "SUMMARY_METRICS",
     "TASKS",
