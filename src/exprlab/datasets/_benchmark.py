@@ -17,9 +17,13 @@ The repurposing benchmark
   are checked against the table);
 * **gene space**: the union of the DEG symbols (23,831) and the CMap 02 symbols (12,317), 25,749
   upper-case symbols, sorted; both AnnData objects share it;
-* **labels**: phase-4 Open Targets indications whose drug (normalised name: lower-case,
-  non-alphanumerics removed) has a CMap 02 instance and whose disease (EFO id) has a comparison:
-  1,544 pairs, 132 diseases, 236 drugs.
+* **labels**: phase-4 Open Targets indications whose drug has a CMap 02 instance and whose
+  disease (EFO id) has a comparison. Drugs are joined on the salt-stripped normalised name
+  (:func:`exprlab.drugs.normalize_drug_name` with ``strip_salts=True``: ``DEXAMETHASONE
+  ACETATE`` is ``dexamethasone``), on both sides: the catalogue names and the CMap names
+  (``ipratropium bromide`` is ``ipratropium``). The spellings the rule merged are listed in the
+  report (``salt_merged_catalogue``, ``salt_merged_signatures``). Result: 1,606 pairs,
+  133 diseases, 250 drugs (1,544 / 132 / 236 with the base rule alone).
 
 Other label catalogues cannot be joined to the Open Targets diseases by identifier: repoDB uses
 UMLS concept ids and PharmacotherapyDB Disease Ontology ids, while the comparisons carry EFO ids,
@@ -49,7 +53,7 @@ from exprlab.datasets._cmap02 import _cmap02_files, _cmap02_parsed
 from exprlab.datasets._indications import opentargets_indications, pharmacotherapydb, repodb
 from exprlab.datasets._opentargets import _deg_cached
 from exprlab.datasets._registry import _key
-from exprlab.drugs import normalize_drug_name
+from exprlab.drugs import normalize_drug_name, salt_merges
 from exprlab.errors import InputDataError, InvalidParameterError
 from exprlab.io import read_indications
 from exprlab.signatures import signed_set_matrix
@@ -270,6 +274,23 @@ def _labels_table(labels, diseases_obs: pd.DataFrame, phase: int, report: dict) 
     return table
 
 
+def _salt_stripped(table: pd.DataFrame, drugs: ad.AnnData, report: dict) -> tuple[pd.DataFrame, ad.AnnData]:
+    """Drug keys of the catalogue and of the signatures with salt and ester words removed.
+
+    The report lists, for each side, the spellings that became one drug.
+    """
+    names = table["drug_name"].fillna(table["drug"]).astype(str)
+    table = table.assign(drug=normalize_drug_name(names, strip_salts=True).to_numpy())
+    table = table[table["drug"] != ""]
+    source = drugs.obs["cmap_name"] if "cmap_name" in drugs.obs.columns else drugs.obs["drug"]
+    drugs.obs["drug"] = normalize_drug_name(source.astype(str), strip_salts=True).to_numpy()
+    report["drug_join"] = "normalised name with salt, hydrate and ester words removed"
+    for side, merged in (("catalogue", salt_merges(names)), ("signatures", salt_merges(source))):
+        report[f"n_salt_merged_{side}"] = int(len(merged))
+        report[f"salt_merged_{side}"] = merged["names"].tolist()
+    return table, drugs
+
+
 def repurposing_benchmark(labels: str | Path = "opentargets", *, phase: int = 4) -> RepurposingBenchmark:
     """Assemble disease signatures, drug signatures and known indications (see the module doc).
 
@@ -287,7 +308,7 @@ def repurposing_benchmark(labels: str | Path = "opentargets", *, phase: int = 4)
     -------
     RepurposingBenchmark
         With the default labels: 643 comparisons (182 diseases), 6,100 instances (1,307 drugs),
-        25,749 genes, and 1,544 indication pairs over 132 diseases and 236 drugs.
+        25,749 genes, and 1,606 indication pairs over 133 diseases and 250 drugs.
 
     Raises
     ------
@@ -298,6 +319,7 @@ def repurposing_benchmark(labels: str | Path = "opentargets", *, phase: int = 4)
     diseases, drugs, sets, info = _benchmark_core(deg, *_cmap02_files())
     report: dict = {"labels": str(labels), **info}
     table = _labels_table(labels, diseases.obs, phase, report)
+    table, drugs = _salt_stripped(table, drugs.copy(), report)
     candidates = sorted(set(drugs.obs["drug"]))
     has_drug = table["drug"].isin(set(candidates))
     has_disease = table["disease"].isin(set(diseases.obs["disease"]))
@@ -322,7 +344,7 @@ def repurposing_benchmark(labels: str | Path = "opentargets", *, phase: int = 4)
     joined.attrs = {}
     return RepurposingBenchmark(
         diseases=diseases.copy(),
-        drugs=drugs.copy(),
+        drugs=drugs,
         drug_sets={n: (list(u), list(d)) for n, (u, d) in sets.items()},
         indications=joined,
         candidates=candidates,
