@@ -184,6 +184,8 @@ def test_cli_train_then_predict(tmp_path, small_sim, capsys):
     ranks = [int(line.split("\t")[0]) for line in lines]
     scores = [float(line.split("\t")[2]) for line in lines]
     assert ranks == list(range(1, 8)) and scores == sorted(scores, reverse=True)
+    shares = [float(line.split("\t")[3]) for line in lines]  # popularity share of each row
+    assert all(0.0 <= v <= 1.0 for v in shares)
 
 
 def test_cli_bad_input_is_one_line_and_no_output(tmp_path, small_sim, capsys):

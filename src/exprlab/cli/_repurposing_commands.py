@@ -50,7 +50,11 @@ def _label_file(labels: str) -> Path | None:
 @match_app.command("benchmark")
 def benchmark(
     out: Path = typer.Option(..., "--out", help="Output directory (replaced atomically)."),
-    split: str = typer.Option("disease", "--split", help="disease | drug | pair"),
+    split: str = typer.Option(
+        "disease",
+        "--split",
+        help="disease | disease-cluster (near-duplicate diseases never straddle train and test) | drug | pair",
+    ),
     folds: int = typer.Option(5, "--folds", help="Number of grouped folds."),
     seed: int = typer.Option(0, "--seed", help="Seed of the folds, training and bootstrap."),
     labels: str = _LABELS_OPTION,
@@ -89,7 +93,9 @@ def _write_benchmark(result, out, split, folds, seed, labels, chosen, drugs, dis
 
 
 def _print_benchmark(result, out) -> None:
-    """What ``match benchmark`` prints: data used, metrics table, MAP ratios."""
+    """What ``match benchmark`` prints: data used, metrics table, gene dependence, MAP ratios."""
+    from exprlab.evaluate import gene_dependence_words  # deferred: scikit-learn keeps --help slow
+
     rep = result.report
     print(
         f"{rep['n_indications_used']} indications used of {rep['n_indications_given']}; "
@@ -108,6 +114,22 @@ def _print_benchmark(result, out) -> None:
         "roc_auc",
     ]
     _print_table(result.metrics, cols)
+    if "drug_r2" in result.metrics:
+        _print_table(
+            result.metrics,
+            [
+                "method",
+                "drug_r2",
+                "drug_r2_lo",
+                "drug_r2_hi",
+                "drug_only_ap",
+                "remainder_ap",
+                "remainder_ap_lo",
+                "remainder_ap_hi",
+            ],
+        )
+        for line in gene_dependence_words(result.metrics):
+            print(line)
     for _, r in result.ratios.iterrows():
         print(
             f"MAP ratio {r['numerator']} / {r['denominator']}: {r['ratio']:.2f} "
@@ -146,12 +168,22 @@ def predict(
     top: int = typer.Option(50, "--top", help="Number of drugs to print."),
     drugs: Path = typer.Option(None, "--drugs", help="Drug library (default CMap 02)."),
 ) -> None:
-    """Print the drugs ranked for a disease signature, best first, with their scores."""
+    """Print the drugs ranked for a disease signature, best first: rank, drug, score, popularity share.
+
+    The popularity share (0-1) is how much of the drug's place the model's drug-only order
+    explains; a warning goes to stderr when the whole list is mostly drug popularity.
+    """
     from exprlab.datasets import load_benchmark  # deferred: keeps --help fast
     from exprlab.workflows import predict_drugs  # deferred: keeps --help fast
 
     check_count(top, "--top", minimum=1)
     bench = load_benchmark("opentargets", drugs=drugs) if drugs else None
     ranked = predict_drugs(model, disease, bench=bench, top=top)
+    if ranked.attrs.get("mostly_popularity"):
+        typer.echo(
+            f"warning: this ranking is mostly drug popularity (a drug-only score explains "
+            f"R² = {ranked.attrs['drug_r2']:.2f} of the scores); see the popularity_share column",
+            err=True,
+        )
     for _, r in ranked.iterrows():
-        print(f"{int(r['rank'])}\t{r['drug']}\t{r['score']:.4f}")
+        print(f"{int(r['rank'])}\t{r['drug']}\t{r['score']:.4f}\t{r['popularity_share']:.3f}")
