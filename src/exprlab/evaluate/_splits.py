@@ -230,13 +230,7 @@ def make_folds(
             where=f"{split} split",
             fix="use fewer folds or more labelled data",
         )
-    if split == "pair":
-        splitter = KFold(n_splits=n_folds, shuffle=True, random_state=seed)
-        parts = [test for _, test in splitter.split(groups)]
-    else:
-        labels = np.array([cluster_of[g] for g in groups]) if cluster_of else groups
-        splitter = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-        parts = [test for _, test in splitter.split(groups, groups=labels)]
+    parts = _test_parts(split, groups, cluster_of, n_folds, seed)
     folds = [
         _fold(split, k, set(groups[test_idx].tolist()), test_idx, pairs, all_diseases, all_drugs)
         for k, test_idx in enumerate(parts)
@@ -244,6 +238,18 @@ def make_folds(
     if cluster_of:
         folds = [replace(f, clusters=dict(cluster_of)) for f in folds]
     return folds
+
+
+def _test_parts(
+    split: Split, groups: np.ndarray, cluster_of: dict[str, int], n_folds: int, seed: int
+) -> list[np.ndarray]:
+    """Indices of ``groups`` in each test part (whole clusters in the disease-cluster split)."""
+    if split == "pair":
+        splitter = KFold(n_splits=n_folds, shuffle=True, random_state=seed)
+        return [test for _, test in splitter.split(groups)]
+    labels = np.array([cluster_of[g] for g in groups]) if cluster_of else groups
+    grouped = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return [test for _, test in grouped.split(groups, groups=labels)]
 
 
 def _cluster_map(
