@@ -11,6 +11,7 @@ from rich.table import Table
 from exprlab._outputs import claim_output
 from exprlab._validation import check_count
 from exprlab.cli._app import app
+from exprlab.errors import InvalidParameterError
 
 match_app = typer.Typer(
     no_args_is_help=True,
@@ -61,22 +62,65 @@ def benchmark(
     drugs: Path = _DRUGS_OPTION,
     diseases: Path = _DISEASES_OPTION,
     methods: str = typer.Option("", "--methods", help="Comma-separated subset of methods."),
+    train_labels: str = typer.Option(
+        None, "--train-labels", help="Cross-catalogue: train on this catalogue (name or TSV)."
+    ),
+    test_labels: str = typer.Option(
+        None,
+        "--test-labels",
+        help="Cross-catalogue: evaluate on this catalogue's pairs the training catalogue lacks.",
+    ),
+    disease_map: Path = typer.Option(
+        None, "--disease-map", help="TSV (name, disease) mapping catalogue disease names to EFO ids/terms."
+    ),
     force: bool = _FORCE_OPTION,
 ) -> None:
-    """Grouped k-fold retrieval benchmark; writes metrics.tsv, per_disease.tsv, predictions, plots."""
+    """Grouped k-fold retrieval benchmark; writes metrics.tsv, per_disease.tsv, predictions, plots.
+
+    With --train-labels A --test-labels B: train on catalogue A, evaluate on B's pairs that A does
+    not contain (each disease's A-drugs removed from its candidates); the run also writes
+    disease_mapping.tsv and unmapped_diseases.tsv.
+    """
     from exprlab.datasets import load_benchmark  # deferred: keeps --help fast
     from exprlab.report import now_utc  # deferred: keeps --help fast
-    from exprlab.workflows import run_benchmark  # deferred: keeps --help fast
+    from exprlab.workflows import run_benchmark, run_cross_catalogue  # deferred: keeps --help fast
 
     started = now_utc()
     check_count(folds, "--folds", minimum=2)
-    inputs = [drugs, diseases, _label_file(labels)]
+    cross = _cross_catalogue_pair(train_labels, test_labels, split)
+    catalogues = [train_labels, test_labels] if cross else [labels]
+    inputs = [drugs, diseases, disease_map, *(_label_file(c) for c in catalogues)]
+    chosen = [m.strip() for m in methods.split(",") if m.strip()] or None
     with claim_output(out, kind="match-benchmark", inputs=inputs, force=force, folder=True):
-        bench = load_benchmark(labels, drugs=drugs, diseases=diseases)
-        chosen = [m.strip() for m in methods.split(",") if m.strip()] or None
-        result = run_benchmark(bench, split=split, n_folds=folds, seed=seed, methods=chosen)
+        benches = [
+            load_benchmark(c, drugs=drugs, diseases=diseases, disease_map=disease_map) for c in catalogues
+        ]
+        if cross:
+            result = run_cross_catalogue(benches[0], benches[1], seed=seed, methods=chosen)
+            split, folds, labels = "cross-catalogue", 1, f"{train_labels} -> {test_labels}"
+        else:
+            result = run_benchmark(benches[0], split=split, n_folds=folds, seed=seed, methods=chosen)
         _write_benchmark(result, out, split, folds, seed, labels, chosen, drugs, diseases, started)
     _print_benchmark(result, out)
+
+
+def _cross_catalogue_pair(train_labels: str | None, test_labels: str | None, split: str) -> bool:
+    """Whether ``match benchmark`` runs across catalogues (both options given, no --split)."""
+    if train_labels is None and test_labels is None:
+        return False
+    if train_labels is None or test_labels is None:
+        raise InvalidParameterError(
+            "--train-labels and --test-labels go together",
+            where="match benchmark",
+            fix="give both catalogues, or neither (then --labels is used)",
+        )
+    if split != "disease":
+        raise InvalidParameterError(
+            f"--split {split} does not apply across catalogues",
+            where="match benchmark",
+            fix="drop --split: the test pairs are the test catalogue's pairs the training one lacks",
+        )
+    return True
 
 
 def _write_benchmark(result, out, split, folds, seed, labels, chosen, drugs, diseases, started) -> None:

@@ -12,6 +12,7 @@ from exprlab.workflows._cohorts import (
     stratified_split,
     top_attributed_genes,
 )
+from exprlab.workflows._cross_catalogue import run_cross_catalogue
 from exprlab.workflows._demo import DemoConfig, DemoResult, run_demo
 from exprlab.workflows._explain_matches import (
     FoldModel,
@@ -61,6 +62,7 @@ __all__ = [
     "predict_drugs",
     "retraining_curves",
     "run_benchmark",
+    "run_cross_catalogue",
     "run_demo",
     "run_xai_study",
     "stratified_split",

@@ -180,6 +180,8 @@ class BenchmarkResult:
         The run's ``exprlab`` log messages.
     training_history
         Per-epoch loss and validation MAP of every trained model.
+    tables
+        Further tables written as TSV files by name (the cross-catalogue disease mapping).
     """
 
     metrics: pd.DataFrame
@@ -192,6 +194,7 @@ class BenchmarkResult:
     timings: dict
     log: list = field(default_factory=list)
     training_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def _keep_log(run):
@@ -590,6 +593,8 @@ def write_benchmark(
             result.training_history.to_csv(
                 tmp / "training_history.tsv", sep="\t", index=False, float_format="%.6g"
             )
+        for name, table in result.tables.items():
+            table.to_csv(tmp / name, sep="\t", index=False)
         (tmp / "report.json").write_text(
             json.dumps({"report": result.report, "timings": result.timings}, indent=2, default=str)
         )
