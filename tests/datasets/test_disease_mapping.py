@@ -106,3 +106,26 @@ def test_repodb_with_a_mapping_table(data_dir, tmp_path):
     pd.DataFrame({"name": ["Gout"], "disease": ["no such disease"]}).to_csv(bad, sep="\t", index=False)
     with pytest.raises(InputDataError, match="no such disease"):
         repurposing_benchmark("repodb", disease_map=bad)
+
+
+def test_join_summary_keeps_the_join_counts_and_leaves_the_table_out():
+    from types import SimpleNamespace
+
+    from exprlab.datasets import join_summary
+
+    report = {
+        "drug_join": "salt-stripped",
+        "salt_merged_catalogue": ["A|A ACETATE"],
+        "n_salt_merged_catalogue": 1,
+        "n_catalogue_diseases_matched_synonym": 3,
+        "disease_mapping": [{"disease": "x"}],
+        "n_pairs": 10,
+    }
+    summary = join_summary(SimpleNamespace(report=report))
+    assert summary == {
+        "drug_join": "salt-stripped",
+        "salt_merged_catalogue": ["A|A ACETATE"],
+        "n_salt_merged_catalogue": 1,
+        "n_catalogue_diseases_matched_synonym": 3,
+    }
+    assert join_summary(SimpleNamespace()) == {}

@@ -146,6 +146,13 @@ def _print_benchmark(result, out) -> None:
         f"{rep['n_rows_drug_without_signature']} rows name a drug without signature, "
         f"{rep['n_rows_disease_without_signature']} a disease without signature."
     )
+    if rep.get("split") == "cross-catalogue":
+        print(
+            f"trained on {rep['train_labels']} ({rep['n_train_pairs']} pairs); tested on "
+            f"{rep['test_labels']}: {rep['n_test_pairs_new']} of its {rep['n_test_pairs']} pairs are "
+            f"new, over {rep['n_test_diseases']} diseases ({rep['n_shared_diseases']} diseases shared); "
+            "disease mapping in disease_mapping.tsv, unmapped names in unmapped_diseases.tsv."
+        )
     cols = [
         "method",
         "n_diseases",

@@ -302,6 +302,29 @@ def _labels_table(
     return table
 
 
+def join_summary(bench: Any) -> dict[str, Any]:
+    """How a triangle's labels were joined to its signatures, for a run's report.
+
+    Parameters
+    ----------
+    bench
+        A triangle; its ``report`` (when it has one) is read.
+
+    Returns
+    -------
+    dict
+        The drug-name rule and the spellings it merged, the disease join and its counts, the
+        catalogue diseases left unmatched (the per-disease mapping table is left out).
+    """
+    report = getattr(bench, "report", None) or {}
+    keep = ("drug_join", "disease_join", "catalogue_diseases_unmatched", "n_disease_map_rows_unused")
+    return {
+        k: v
+        for k, v in report.items()
+        if k in keep or k.startswith(("n_salt_merged", "salt_merged", "n_catalogue_diseases"))
+    }
+
+
 def _salt_stripped(table: pd.DataFrame, drugs: ad.AnnData, report: dict) -> tuple[pd.DataFrame, ad.AnnData]:
     """Drug keys of the catalogue and of the signatures with salt and ester words removed.
 

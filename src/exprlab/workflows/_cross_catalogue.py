@@ -29,6 +29,7 @@ from exprlab.datasets import (
     check_labels,
     connectivity_scores,
     cosine_reversal,
+    join_summary,
     pair_data,
     standardise_features,
 )
@@ -99,6 +100,8 @@ def cross_catalogue_fold(train: Any, test: Any, drugs: Sequence[str]) -> tuple[F
         tuple(sorted(set(new["disease"]))),
         tuple(drugs),
     )
+    rep_a.update(join_summary(train))
+    rep_b.update(join_summary(test))
     report = {
         **{f"train_{k}": v for k, v in rep_a.items()},
         **rep_b,

@@ -54,6 +54,7 @@ from exprlab.datasets import (
     check_labels,
     connectivity_scores,
     cosine_reversal,
+    join_summary,
     load_benchmark,
     pair_data,
     standardise_features,
@@ -298,6 +299,7 @@ def _prepare(
     """Checked labels and report, signatures with their pair features, folds, connectivity."""
     t0 = time.perf_counter()
     labels, report = check_labels(bench)
+    report.update(join_summary(bench))
     if truth is not None:
         check_choice(truth, "truth", list(map(str, labels.columns)))
     data = pair_data(bench)
