@@ -72,3 +72,17 @@ def test_popularity_table_by_hand(caplog):
     resid = query - fitted
     assert table.attrs["drug_r2"] == pytest.approx(1 - (resid**2).sum() / ((query - query.mean()) ** 2).sum())
     assert not table.attrs["mostly_popularity"] and "popularity" not in caplog.text
+
+
+def test_the_html_report_says_which_ranking_is_mostly_popularity(tmp_path):
+    from exprlab.report import render_report
+
+    sim = simulate_planted(
+        n_diseases=12, n_drugs=25, n_genes=200, n_pathways=8, pathway_size=10, set_size=10, seed=8
+    )
+    res = rp.run_benchmark(sim, split="disease", n_folds=3, methods=["popularity", "cosine"], n_boot=50)
+    run = rp.write_benchmark(res, tmp_path / "run")
+    html = render_report(run, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "popularity: drug-only R² 1.000" in html
+    assert "this ranking is mostly drug popularity" in html
+    assert "cosine: drug-only R²" in html
