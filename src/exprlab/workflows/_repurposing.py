@@ -36,6 +36,7 @@ import functools
 import json
 import logging
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -445,7 +446,11 @@ def _with_gene_dependence(
     ranked = per_disease.dropna(subset=["drug_r2", "remainder_ap"], how="all")
     if ranked.empty:
         return metrics.assign(**{c: np.nan for c in GENE_DEPENDENCE})
-    dep = bootstrap_summary(ranked, metrics=GENE_DEPENDENCE, n_boot=n_boot, seed=seed)
+    with warnings.catch_warnings():
+        # a method whose every disease has constant scores (popularity on unseen drugs) has no
+        # defined R²: its summary is NaN, which is what numpy warns about
+        warnings.simplefilter("ignore", RuntimeWarning)
+        dep = bootstrap_summary(ranked, metrics=GENE_DEPENDENCE, n_boot=n_boot, seed=seed)
     return metrics.merge(dep.drop(columns="n_diseases"), on="method", how="left")
 
 
