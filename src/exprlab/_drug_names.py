@@ -15,10 +15,13 @@ import pandas as pd
 
 from exprlab.errors import InputDataError
 
-__all__ = ["SALT_WORDS", "normalize_drug_name"]
+__all__ = ["SALT_WORDS", "normalize_drug_name", "salt_merges"]
 
-#: Words removed from the end of a name by ``strip_salts=True`` (counter-ions, hydrates). A word
-#: is only removed when something else remains, so ``sodium`` alone stays ``sodium``.
+#: Words removed from the end of a name by ``strip_salts=True``: counter-ions, hydrates and the
+#: ester / acid forms catalogues append to a parent drug (``DEXAMETHASONE ACETATE``,
+#: ``BETAMETHASONE VALERATE``). A word is only removed when something else remains, so
+#: ``sodium`` alone stays ``sodium``, and never when what remains is an alkyl group (a word
+#: ending in ``yl``: ``DIMETHYL FUMARATE`` is the drug itself, not a salt of "dimethyl").
 SALT_WORDS = frozenset(
     {
         "hydrochloride",
@@ -77,6 +80,30 @@ SALT_WORDS = frozenset(
         "hemihydrate",
         "hyclate",
         "anhydrous",
+        "mesilate",
+        "besilate",
+        "tosilate",
+        "edisylate",
+        "esylate",
+        "napsylate",
+        "xinafoate",
+        "embonate",
+        "meglumine",
+        "tromethamine",
+        "trometamol",
+        "valerate",
+        "propionate",
+        "dipropionate",
+        "butyrate",
+        "furoate",
+        "pivalate",
+        "palmitate",
+        "decanoate",
+        "undecanoate",
+        "enanthate",
+        "cypionate",
+        "hemisuccinate",
+        "acetonide",
         "salt",
         "free",
         "base",
@@ -96,6 +123,8 @@ def _ascii_lower(name: str) -> str:
 def _strip_salt_words(text: str) -> str:
     words = [w for w in _WORD_SPLIT.split(text) if w]
     while len(words) > 1 and _NON_ALNUM.sub("", words[-1]) in SALT_WORDS:
+        if _NON_ALNUM.sub("", words[-2]).endswith("yl"):  # an ester named by its alkyl group
+            break
         words.pop()
     return " ".join(words)
 
@@ -147,3 +176,42 @@ def normalize_drug_name(
     uniques = pd.unique(series.dropna())
     table = {u: normalize_drug_name(str(u), strip_salts=strip_salts) for u in uniques}
     return series.map(table).astype(object)
+
+
+def salt_merges(names: Iterable[str]) -> pd.DataFrame:
+    """Which names the salt rule joins that the base rule keeps apart (the report of a join).
+
+    Parameters
+    ----------
+    names
+        Drug names as written in a catalogue (duplicates and missing values ignored).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per salt-stripped key shared by several base keys: ``key`` (the salt-stripped
+        key), ``n_names`` and ``names`` (the original spellings, sorted, joined by ``|``).
+        Empty when stripping merges nothing.
+    """
+    if isinstance(names, str):
+        raise InputDataError(
+            "the names are one string, not a list of names",
+            where="salt_merges",
+            fix="pass a list or Series of names",
+        )
+    distinct = pd.Series(pd.unique(pd.Series(list(names), dtype=object).dropna().astype(str)), dtype=object)
+    table = pd.DataFrame(
+        {
+            "name": distinct,
+            "base": normalize_drug_name(distinct),
+            "key": normalize_drug_name(distinct, strip_salts=True),
+        }
+    )
+    groups = table.groupby("key")
+    merged = groups["base"].nunique()
+    keys = sorted(merged[merged > 1].index)
+    rows = [
+        {"key": k, "n_names": len(n := sorted(groups.get_group(k)["name"])), "names": "|".join(n)}
+        for k in keys
+    ]
+    return pd.DataFrame(rows, columns=["key", "n_names", "names"])

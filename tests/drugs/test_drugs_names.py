@@ -105,3 +105,32 @@ def test_real_cmap_vs_chembl_report(data_dir):
     assert int(salted.loc[salted["side"] == "left", "matched"].sum()) > expected
     row = salted[(salted["side"] == "left") & (salted["name"] == "ipratropium bromide")].iloc[0]
     assert (row["how"], row["match"]) == ("salt", "IPRATROPIUM")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("DEXAMETHASONE ACETATE", "dexamethasone"),
+        ("BETAMETHASONE VALERATE", "betamethasone"),
+        ("Dexamethasone Sodium Phosphate", "dexamethasone"),
+        ("TESTOSTERONE CYPIONATE", "testosterone"),
+        ("DIMETHYL FUMARATE", "dimethylfumarate"),  # an ester named by its alkyl group stays whole
+        ("ACETATE", "acetate"),  # nothing else would remain
+    ],
+)
+def test_ester_forms_by_hand(name, expected):
+    assert normalize_drug_name(name, strip_salts=True) == expected
+
+
+def test_salt_merges_lists_only_names_the_salt_rule_joins():
+    from exprlab.drugs import salt_merges
+
+    names = ["Prednisolone", "PREDNISOLONE ACETATE", "prednisolone", "Metformin", "DIMETHYL FUMARATE", None]
+    merged = salt_merges(names)
+    # metformin has one spelling; the two prednisolone spellings of one base key count once
+    assert merged.to_dict("records") == [
+        {"key": "prednisolone", "n_names": 3, "names": "PREDNISOLONE ACETATE|Prednisolone|prednisolone"}
+    ]
+    assert salt_merges(["a", "b"]).empty
+    with pytest.raises(InputDataError):
+        salt_merges("prednisolone acetate")

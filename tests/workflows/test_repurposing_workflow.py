@@ -184,6 +184,8 @@ def test_cli_train_then_predict(tmp_path, small_sim, capsys):
     ranks = [int(line.split("\t")[0]) for line in lines]
     scores = [float(line.split("\t")[2]) for line in lines]
     assert ranks == list(range(1, 8)) and scores == sorted(scores, reverse=True)
+    shares = [float(line.split("\t")[3]) for line in lines]  # popularity share of each row
+    assert all(0.0 <= v <= 1.0 for v in shares)
 
 
 def test_cli_bad_input_is_one_line_and_no_output(tmp_path, small_sim, capsys):
@@ -201,9 +203,10 @@ def test_real_triangle_labels_and_disease_folds(data_dir):
 
     bench = rp.load_benchmark("opentargets")
     labels, report = rp.check_labels(bench)
-    assert report["n_indications_used"] == 1544
-    assert report["n_diseases_evaluated"] == 132 and report["n_drugs_indicated"] == 236
-    assert report["n_diseases_without_indication"] == 182 - 132
+    # counted independently from the raw files in tests/datasets/test_datasets_benchmark.py
+    assert report["n_indications_used"] == 1606
+    assert report["n_diseases_evaluated"] == 133 and report["n_drugs_indicated"] == 250
+    assert report["n_diseases_without_indication"] == 182 - 133
     folds = make_folds(labels, split="disease", n_folds=5, seed=0, drugs=sorted(set(bench.drugs.obs["drug"])))
     assert sorted(d for f in folds for d in f.test_diseases) == sorted(set(labels["disease"]))
     assert all(len(f.test_drugs) == len(bench.candidates) for f in folds)

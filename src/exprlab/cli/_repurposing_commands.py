@@ -11,6 +11,7 @@ from rich.table import Table
 from exprlab._outputs import claim_output
 from exprlab._validation import check_count
 from exprlab.cli._app import app
+from exprlab.errors import InvalidParameterError
 
 match_app = typer.Typer(
     no_args_is_help=True,
@@ -52,29 +53,76 @@ def _label_file(labels: str) -> Path | None:
 @match_app.command("benchmark")
 def benchmark(
     out: Path = typer.Option(..., "--out", help="Output directory (replaced atomically)."),
-    split: str = typer.Option("disease", "--split", help="disease | drug | pair"),
+    split: str = typer.Option(
+        "disease",
+        "--split",
+        help="disease | disease-cluster (near-duplicate diseases never straddle train and test) | drug | pair",
+    ),
     folds: int = typer.Option(5, "--folds", help="Number of grouped folds."),
     seed: int = typer.Option(0, "--seed", help="Seed of the folds, training and bootstrap."),
     labels: str = _LABELS_OPTION,
     drugs: Path = _DRUGS_OPTION,
     diseases: Path = _DISEASES_OPTION,
     methods: str = typer.Option("", "--methods", help="Comma-separated subset of methods."),
+    train_labels: str = typer.Option(
+        None, "--train-labels", help="Cross-catalogue: train on this catalogue (name or TSV)."
+    ),
+    test_labels: str = typer.Option(
+        None,
+        "--test-labels",
+        help="Cross-catalogue: evaluate on this catalogue's pairs the training catalogue lacks.",
+    ),
+    disease_map: Path = typer.Option(
+        None, "--disease-map", help="TSV (name, disease) mapping catalogue disease names to EFO ids/terms."
+    ),
     force: bool = _FORCE_OPTION,
 ) -> None:
-    """Grouped k-fold retrieval benchmark; writes metrics.tsv, per_disease.tsv, predictions, plots."""
+    """Grouped k-fold retrieval benchmark; writes metrics.tsv, per_disease.tsv, predictions, plots.
+
+    With --train-labels A --test-labels B: train on catalogue A, evaluate on B's pairs that A does
+    not contain (each disease's A-drugs removed from its candidates); the run also writes
+    disease_mapping.tsv and unmapped_diseases.tsv.
+    """
     from exprlab.datasets import load_benchmark  # deferred: keeps --help fast
     from exprlab.report import now_utc  # deferred: keeps --help fast
-    from exprlab.workflows import run_benchmark  # deferred: keeps --help fast
+    from exprlab.workflows import run_benchmark, run_cross_catalogue  # deferred: keeps --help fast
 
     started = now_utc()
     check_count(folds, "--folds", minimum=2)
-    inputs = [drugs, diseases, _label_file(labels)]
+    cross = _cross_catalogue_pair(train_labels, test_labels, split)
+    catalogues = [train_labels, test_labels] if cross else [labels]
+    inputs = [drugs, diseases, disease_map, *(_label_file(c) for c in catalogues)]
+    chosen = [m.strip() for m in methods.split(",") if m.strip()] or None
     with claim_output(out, kind="match-benchmark", inputs=inputs, force=force, folder=True):
-        bench = load_benchmark(labels, drugs=drugs, diseases=diseases)
-        chosen = [m.strip() for m in methods.split(",") if m.strip()] or None
-        result = run_benchmark(bench, split=split, n_folds=folds, seed=seed, methods=chosen)
+        benches = [
+            load_benchmark(c, drugs=drugs, diseases=diseases, disease_map=disease_map) for c in catalogues
+        ]
+        if cross:
+            result = run_cross_catalogue(benches[0], benches[1], seed=seed, methods=chosen)
+            split, folds, labels = "cross-catalogue", 1, f"{train_labels} -> {test_labels}"
+        else:
+            result = run_benchmark(benches[0], split=split, n_folds=folds, seed=seed, methods=chosen)
         _write_benchmark(result, out, split, folds, seed, labels, chosen, drugs, diseases, started)
     _print_benchmark(result, out)
+
+
+def _cross_catalogue_pair(train_labels: str | None, test_labels: str | None, split: str) -> bool:
+    """Whether ``match benchmark`` runs across catalogues (both options given, no --split)."""
+    if train_labels is None and test_labels is None:
+        return False
+    if train_labels is None or test_labels is None:
+        raise InvalidParameterError(
+            "--train-labels and --test-labels go together",
+            where="match benchmark",
+            fix="give both catalogues, or neither (then --labels is used)",
+        )
+    if split != "disease":
+        raise InvalidParameterError(
+            f"--split {split} does not apply across catalogues",
+            where="match benchmark",
+            fix="drop --split: the test pairs are the test catalogue's pairs the training one lacks",
+        )
+    return True
 
 
 def _write_benchmark(result, out, split, folds, seed, labels, chosen, drugs, diseases, started) -> None:
@@ -91,13 +139,22 @@ def _write_benchmark(result, out, split, folds, seed, labels, chosen, drugs, dis
 
 
 def _print_benchmark(result, out) -> None:
-    """What ``match benchmark`` prints: data used, metrics table, MAP ratios."""
+    """What ``match benchmark`` prints: data used, metrics table, gene dependence, MAP ratios."""
+    from exprlab.evaluate import gene_dependence_words  # deferred: scikit-learn keeps --help slow
+
     rep = result.report
     print(
         f"{rep['n_indications_used']} indications used of {rep['n_indications_given']}; "
         f"{rep['n_rows_drug_without_signature']} rows name a drug without signature, "
         f"{rep['n_rows_disease_without_signature']} a disease without signature."
     )
+    if rep.get("split") == "cross-catalogue":
+        print(
+            f"trained on {rep['train_labels']} ({rep['n_train_pairs']} pairs); tested on "
+            f"{rep['test_labels']}: {rep['n_test_pairs_new']} of its {rep['n_test_pairs']} pairs are "
+            f"new, over {rep['n_test_diseases']} diseases ({rep['n_shared_diseases']} diseases shared); "
+            "disease mapping in disease_mapping.tsv, unmapped names in unmapped_diseases.tsv."
+        )
     cols = [
         "method",
         "n_diseases",
@@ -110,6 +167,22 @@ def _print_benchmark(result, out) -> None:
         "roc_auc",
     ]
     _print_table(result.metrics, cols)
+    if "drug_r2" in result.metrics:
+        _print_table(
+            result.metrics,
+            [
+                "method",
+                "drug_r2",
+                "drug_r2_lo",
+                "drug_r2_hi",
+                "drug_only_ap",
+                "remainder_ap",
+                "remainder_ap_lo",
+                "remainder_ap_hi",
+            ],
+        )
+        for line in gene_dependence_words(result.metrics):
+            print(line)
     for _, r in result.ratios.iterrows():
         print(
             f"MAP ratio {r['numerator']} / {r['denominator']}: {r['ratio']:.2f} "
@@ -148,12 +221,22 @@ def predict(
     top: int = typer.Option(50, "--top", help="Number of drugs to print."),
     drugs: Path = typer.Option(None, "--drugs", help="Drug library (default CMap 02)."),
 ) -> None:
-    """Print the drugs ranked for a disease signature, best first, with their scores."""
+    """Print the drugs ranked for a disease signature, best first: rank, drug, score, popularity share.
+
+    The popularity share (0-1) is how much of the drug's place the model's drug-only order
+    explains; a warning goes to stderr when the whole list is mostly drug popularity.
+    """
     from exprlab.datasets import load_benchmark  # deferred: keeps --help fast
     from exprlab.workflows import predict_drugs  # deferred: keeps --help fast
 
     check_count(top, "--top", minimum=1)
     bench = load_benchmark("opentargets", drugs=drugs) if drugs else None
     ranked = predict_drugs(model, disease, bench=bench, top=top)
+    if ranked.attrs.get("mostly_popularity"):
+        typer.echo(
+            f"warning: this ranking is mostly drug popularity (a drug-only score explains "
+            f"R² = {ranked.attrs['drug_r2']:.2f} of the scores); see the popularity_share column",
+            err=True,
+        )
     for _, r in ranked.iterrows():
-        print(f"{int(r['rank'])}\t{r['drug']}\t{r['score']:.4f}")
+        print(f"{int(r['rank'])}\t{r['drug']}\t{r['score']:.4f}\t{r['popularity_share']:.3f}")

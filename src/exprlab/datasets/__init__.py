@@ -17,7 +17,12 @@ triangle into what the matchers see.
 """
 
 from exprlab._config import data_dir, data_file
-from exprlab.datasets._benchmark import RepurposingBenchmark, aggregate_instances, repurposing_benchmark
+from exprlab.datasets._benchmark import (
+    RepurposingBenchmark,
+    aggregate_instances,
+    join_summary,
+    repurposing_benchmark,
+)
 from exprlab.datasets._cmap02 import cmap02
 from exprlab.datasets._disease_samples import (
     dgem_contrasts,
@@ -79,6 +84,7 @@ __all__ = [
     "drugcentral_indications",
     "drugcentral_targets",
     "genesets",
+    "join_summary",
     "golub_leukemia",
     "gtex_muscle_ageing",
     "lincs_example_gct",

@@ -17,18 +17,33 @@ The repurposing benchmark
   are checked against the table);
 * **gene space**: the union of the DEG symbols (23,831) and the CMap 02 symbols (12,317), 25,749
   upper-case symbols, sorted; both AnnData objects share it;
-* **labels**: phase-4 Open Targets indications whose drug (normalised name: lower-case,
-  non-alphanumerics removed) has a CMap 02 instance and whose disease (EFO id) has a comparison:
-  1,544 pairs, 132 diseases, 236 drugs.
+* **labels**: phase-4 Open Targets indications whose drug has a CMap 02 instance and whose
+  disease (EFO id) has a comparison. Drugs are joined on the salt-stripped normalised name
+  (:func:`exprlab.drugs.normalize_drug_name` with ``strip_salts=True``: ``DEXAMETHASONE
+  ACETATE`` is ``dexamethasone``), on both sides: the catalogue names and the CMap names
+  (``ipratropium bromide`` is ``ipratropium``). The spellings the rule merged are listed in the
+  report (``salt_merged_catalogue``, ``salt_merged_signatures``). Result: 1,606 pairs,
+  133 diseases, 250 drugs (1,544 / 132 / 236 with the base rule alone).
 
 Other label catalogues cannot be joined to the Open Targets diseases by identifier: repoDB uses
-UMLS concept ids and PharmacotherapyDB Disease Ontology ids, while the comparisons carry EFO ids,
-and the data directory holds no cross-reference between them. For ``labels="repodb"`` and
-``labels="pharmacotherapydb"`` diseases are therefore joined by *exact normalised name*
-(lower-case, non-alphanumerics removed) against the EFO terms; synonyms ("Diabetes Mellitus,
-Non-Insulin-Dependent" vs "type II diabetes mellitus") do not match, and the report lists every
-catalogue disease that found no comparison. The same holds for user tables whose disease column
-holds names rather than EFO ids.
+UMLS concept ids, PharmacotherapyDB and DrugCentral Disease Ontology ids, while the comparisons
+carry EFO ids, and the data directory holds no cross-reference between them. For
+``labels="repodb"``, ``"pharmacotherapydb"`` and ``"drugcentral"`` (and user tables whose disease
+column holds names), diseases are joined to the EFO terms by name, in three steps, the first
+that succeeds wins (:mod:`exprlab.datasets._disease_names`):
+
+1. ``user map``: a row of the user's mapping table (``disease_map``, a TSV with columns ``name``
+   = the catalogue's disease name or id, ``disease`` = an EFO id or EFO term of the signatures);
+   a row naming a disease the signatures do not have is an error;
+2. ``exact``: the same normalised name (lower-case, non-alphanumerics removed);
+3. ``synonym``: the same *synonym key*, a normalised bag of words: possessives dropped
+   (``Alzheimer's`` = ``Alzheimer``), British spellings folded (``tumour``, ``oesophageal``,
+   ``leukaemia``), Roman numerals as digits (``type II`` = ``type 2``), ``malignant neoplasm``
+   read as ``cancer``, the filler words ``of``, ``the``, ``nos``, ``unspecified`` dropped, a
+   trailing plural ``s`` removed, and word order ignored (``Carcinoma, Hepatocellular`` =
+   ``hepatocellular carcinoma``). A key shared by two EFO terms joins neither (ambiguous).
+
+The report counts each step and lists every catalogue disease that found no comparison.
 """
 
 from __future__ import annotations
@@ -46,10 +61,16 @@ import scipy.sparse as sp
 
 from exprlab._validation import check_choice
 from exprlab.datasets._cmap02 import _cmap02_files, _cmap02_parsed
-from exprlab.datasets._indications import opentargets_indications, pharmacotherapydb, repodb
+from exprlab.datasets._disease_names import disease_name_key, map_disease_names, read_disease_map
+from exprlab.datasets._indications import (
+    drugcentral_indications,
+    opentargets_indications,
+    pharmacotherapydb,
+    repodb,
+)
 from exprlab.datasets._opentargets import _deg_cached
 from exprlab.datasets._registry import _key
-from exprlab.drugs import normalize_drug_name
+from exprlab.drugs import normalize_drug_name, salt_merges
 from exprlab.errors import InputDataError, InvalidParameterError
 from exprlab.io import read_indications
 from exprlab.signatures import signed_set_matrix
@@ -199,37 +220,48 @@ def _benchmark_core(deg_path: str, up_path: str, down_path: str, inst_path: str)
     return diseases, drugs, sets, info
 
 
-_LABEL_SOURCES = ("opentargets", "repodb", "pharmacotherapydb")
+_LABEL_SOURCES = ("opentargets", "repodb", "pharmacotherapydb", "drugcentral")
 
 
 def _name_key(names: pd.Series) -> pd.Series:
     return normalize_drug_name(names.astype(str))
 
 
-def _join_diseases_by_name(table: pd.DataFrame, diseases_obs: pd.DataFrame, report: dict) -> pd.DataFrame:
-    """Replace catalogue disease ids by EFO ids where the normalised names agree exactly."""
+def _join_diseases_by_name(
+    table: pd.DataFrame, diseases_obs: pd.DataFrame, report: dict, disease_map: str | Path | None = None
+) -> pd.DataFrame:
+    """Replace catalogue disease ids by EFO ids: user map, exact name, synonym key (module doc)."""
     terms = diseases_obs.drop_duplicates("disease")[["disease", "disease_name"]]
-    term_key = _name_key(terms["disease_name"])
-    key_to_efo = pd.Series(terms["disease"].to_numpy(), index=term_key.to_numpy())
-    key_to_efo = key_to_efo[~key_to_efo.index.duplicated(keep="first")]
-    keys = _name_key(table["disease_name"].fillna(table["disease"]))
-    efo = keys.map(key_to_efo)
-    cat = table.assign(_efo=efo.to_numpy())
-    names = cat.drop_duplicates("disease")
-    matched = names[names["_efo"].notna()]
-    report["disease_join"] = "exact normalised name against EFO terms"
-    report["n_catalogue_diseases"] = int(len(names))
-    report["n_catalogue_diseases_matched_by_name"] = int(len(matched))
+    user_map = read_disease_map(disease_map, terms) if disease_map is not None else None
+    names = table.drop_duplicates("disease")[["disease", "disease_name"]]
+    mapping = map_disease_names(names, terms, user_map)
+    efo = table["disease"].astype(str).map(dict(zip(mapping["disease"], mapping["efo"], strict=True)))
+    report["disease_join"] = "user map, then exact normalised name, then synonym key, against EFO terms"
+    report["n_catalogue_diseases"] = int(len(mapping))
+    for how in ("user map", "exact", "synonym"):
+        report[f"n_catalogue_diseases_matched_{how.replace(' ', '_')}"] = int((mapping["how"] == how).sum())
+    report["n_catalogue_diseases_matched_by_name"] = int(mapping["efo"].notna().sum())
+    if user_map is not None:
+        report["n_disease_map_rows_unused"] = int(
+            (
+                ~user_map["name"].isin(set(mapping["disease"]))
+                & ~user_map["key"].isin(set(mapping["disease_name"].map(disease_name_key)))
+            ).sum()
+        )
     report["catalogue_diseases_unmatched"] = sorted(
-        names.loc[names["_efo"].isna(), "disease_name"].fillna("").astype(str).tolist()
+        mapping.loc[mapping["efo"].isna(), "disease_name"].tolist()
     )
-    out = cat[cat["_efo"].notna()].copy()
+    report["disease_mapping"] = mapping.fillna("").to_dict("records")
+    out = table.assign(_efo=efo.to_numpy())
+    out = out[out["_efo"].notna()].copy()
     out["disease"] = out.pop("_efo")
     out["disease_name"] = out["disease"].map(terms.set_index("disease")["disease_name"])
     return out
 
 
-def _labels_table(labels, diseases_obs: pd.DataFrame, phase: int, report: dict) -> pd.DataFrame:
+def _labels_table(
+    labels, diseases_obs: pd.DataFrame, phase: int, report: dict, disease_map: str | Path | None = None
+) -> pd.DataFrame:
     if isinstance(labels, str) and labels in _LABEL_SOURCES:
         if labels == "opentargets":
             table = opentargets_indications()
@@ -244,11 +276,11 @@ def _labels_table(labels, diseases_obs: pd.DataFrame, phase: int, report: dict) 
             table = table[table["status"] == "Approved"]
             report["rows_used"] = f"{len(table)} approved pairs"
         else:
-            table = pharmacotherapydb()
+            table = pharmacotherapydb() if labels == "pharmacotherapydb" else drugcentral_indications()
             report["catalogue_rows"] = len(table)
             table = table[table["status"] == "DM"]
             report["rows_used"] = f"{len(table)} disease-modifying (DM) pairs"
-        return _join_diseases_by_name(table, diseases_obs, report)
+        return _join_diseases_by_name(table, diseases_obs, report, disease_map)
     path = Path(str(labels))
     if not path.is_file():
         raise InvalidParameterError(
@@ -263,31 +295,77 @@ def _labels_table(labels, diseases_obs: pd.DataFrame, phase: int, report: dict) 
     report["n_rows_disease_by_efo_id"] = int(by_id.sum())
     rest = table[~by_id]
     if len(rest):
-        named = _join_diseases_by_name(rest, diseases_obs, report)
+        named = _join_diseases_by_name(rest, diseases_obs, report, disease_map)
         table = pd.concat([table[by_id], named], ignore_index=True)
     else:
         report["disease_join"] = "EFO id"
     return table
 
 
-def repurposing_benchmark(labels: str | Path = "opentargets", *, phase: int = 4) -> RepurposingBenchmark:
+def join_summary(bench: Any) -> dict[str, Any]:
+    """How a triangle's labels were joined to its signatures, for a run's report.
+
+    Parameters
+    ----------
+    bench
+        A triangle; its ``report`` (when it has one) is read.
+
+    Returns
+    -------
+    dict
+        The drug-name rule and the spellings it merged, the disease join and its counts, the
+        catalogue diseases left unmatched (the per-disease mapping table is left out).
+    """
+    report = getattr(bench, "report", None) or {}
+    keep = ("drug_join", "disease_join", "catalogue_diseases_unmatched", "n_disease_map_rows_unused")
+    return {
+        k: v
+        for k, v in report.items()
+        if k in keep or k.startswith(("n_salt_merged", "salt_merged", "n_catalogue_diseases"))
+    }
+
+
+def _salt_stripped(table: pd.DataFrame, drugs: ad.AnnData, report: dict) -> tuple[pd.DataFrame, ad.AnnData]:
+    """Drug keys of the catalogue and of the signatures with salt and ester words removed.
+
+    The report lists, for each side, the spellings that became one drug.
+    """
+    names = table["drug_name"].fillna(table["drug"]).astype(str)
+    table = table.assign(drug=normalize_drug_name(names, strip_salts=True).to_numpy())
+    table = table[table["drug"] != ""]
+    source = drugs.obs["cmap_name"] if "cmap_name" in drugs.obs.columns else drugs.obs["drug"]
+    drugs.obs["drug"] = normalize_drug_name(source.astype(str), strip_salts=True).to_numpy()
+    report["drug_join"] = "normalised name with salt, hydrate and ester words removed"
+    for side, merged in (("catalogue", salt_merges(names)), ("signatures", salt_merges(source))):
+        report[f"n_salt_merged_{side}"] = int(len(merged))
+        report[f"salt_merged_{side}"] = merged["names"].tolist()
+    return table, drugs
+
+
+def repurposing_benchmark(
+    labels: str | Path = "opentargets", *, phase: int = 4, disease_map: str | Path | None = None
+) -> RepurposingBenchmark:
     """Assemble disease signatures, drug signatures and known indications (see the module doc).
 
     Parameters
     ----------
     labels
         ``"opentargets"`` (default: Open Targets pairs at ``phase``, diseases by EFO id),
-        ``"repodb"`` (approved repoDB pairs) or ``"pharmacotherapydb"`` (disease-modifying pairs),
-        both joined to the comparisons by exact normalised disease name; or the path of a TSV
-        with ``drug`` and ``disease`` columns (disease = EFO id, or a name matched like above).
+        ``"repodb"`` (approved repoDB pairs), ``"pharmacotherapydb"`` or ``"drugcentral"``
+        (disease-modifying pairs), all joined to the comparisons by disease name (user map,
+        exact normalised name, synonym key: module doc); or the path of a TSV with ``drug`` and
+        ``disease`` columns (disease = EFO id, or a name matched like above).
     phase
         Clinical phase of the Open Targets pairs kept (4 = approved).
+    disease_map
+        Optional TSV (columns ``name``, ``disease``) mapping catalogue disease names or ids to
+        EFO ids or terms of the signatures; it takes precedence over the name rules.
 
     Returns
     -------
     RepurposingBenchmark
         With the default labels: 643 comparisons (182 diseases), 6,100 instances (1,307 drugs),
-        25,749 genes, and 1,544 indication pairs over 132 diseases and 236 drugs.
+        25,749 genes, and 1,606 indication pairs over 133 diseases and 250 drugs.
 
     Raises
     ------
@@ -297,7 +375,8 @@ def repurposing_benchmark(labels: str | Path = "opentargets", *, phase: int = 4)
     deg = _key("opentargets/disease_degs_expression_atlas.tsv.gz")
     diseases, drugs, sets, info = _benchmark_core(deg, *_cmap02_files())
     report: dict = {"labels": str(labels), **info}
-    table = _labels_table(labels, diseases.obs, phase, report)
+    table = _labels_table(labels, diseases.obs, phase, report, disease_map)
+    table, drugs = _salt_stripped(table, drugs.copy(), report)
     candidates = sorted(set(drugs.obs["drug"]))
     has_drug = table["drug"].isin(set(candidates))
     has_disease = table["disease"].isin(set(diseases.obs["disease"]))
@@ -322,7 +401,7 @@ def repurposing_benchmark(labels: str | Path = "opentargets", *, phase: int = 4)
     joined.attrs = {}
     return RepurposingBenchmark(
         diseases=diseases.copy(),
-        drugs=drugs.copy(),
+        drugs=drugs,
         drug_sets={n: (list(u), list(d)) for n, (u, d) in sets.items()},
         indications=joined,
         candidates=candidates,

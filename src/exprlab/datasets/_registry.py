@@ -260,7 +260,7 @@ DATASETS: tuple[DatasetInfo, ...] = (
     DatasetInfo(
         "repurposing_benchmark",
         "Open Targets diseases x CMap 02 drugs x phase-4 indications",
-        "643 diseases x 6100 drugs, 1544 pairs",
+        "643 diseases x 6100 drugs, 1606 pairs",
         (
             "opentargets/disease_degs_expression_atlas.tsv.gz",
             "opentargets/drug_disease_indications.tsv",

@@ -23,6 +23,7 @@ def load_benchmark(
     drugs: str | Path | None = None,
     diseases: str | Path | None = None,
     set_size: int = 100,
+    disease_map: str | Path | None = None,
 ) -> RepurposingBenchmark:
     """The drug-disease triangle: the public one, or user files in its place.
 
@@ -41,6 +42,9 @@ def load_benchmark(
         "not listed".
     set_size
         Up and down genes kept per perturbation of a user drug library.
+    disease_map
+        Optional TSV mapping catalogue disease names to the signatures' EFO ids or terms
+        (:func:`repurposing_benchmark`).
 
     Returns
     -------
@@ -49,7 +53,7 @@ def load_benchmark(
         attributes whose ``report`` says it came from user files.
     """
     if drugs is None and diseases is None:
-        return repurposing_benchmark(labels)
+        return repurposing_benchmark(labels, disease_map=disease_map)
     set_size = check_count(set_size, "set_size", minimum=1)
     base = None
     if drugs is None or diseases is None:
@@ -74,7 +78,7 @@ def load_benchmark(
     if isinstance(labels, str | Path) and Path(str(labels)).is_file():
         table = read_indications(labels, source="user")
     else:
-        table = (base or repurposing_benchmark(labels)).indications
+        table = (base or repurposing_benchmark(labels, disease_map=disease_map)).indications
     return RepurposingBenchmark(
         diseases=disease_ad,
         drugs=drug_ad,

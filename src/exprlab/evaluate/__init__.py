@@ -18,6 +18,13 @@ from exprlab.evaluate._explanations import (
     random_orders,
     topk_stability,
 )
+from exprlab.evaluate._gene_dependence import (
+    GENE_DEPENDENCE,
+    MOSTLY_DRUG_ONLY,
+    drug_only_fit,
+    gene_dependence,
+    gene_dependence_words,
+)
 from exprlab.evaluate._holdout import cv_indices, holdout_indices
 from exprlab.evaluate._rankings import (
     GLOBAL_METHODS,
@@ -41,7 +48,17 @@ from exprlab.evaluate._retrieval import (
     ratio_interval,
     strict_order,
 )
-from exprlab.evaluate._splits import SPLITS, Fold, Split, inner_validation, label_matrix, make_folds
+from exprlab.evaluate._splits import (
+    NAME_STOP_WORDS,
+    SIMILARITY_THRESHOLD,
+    SPLITS,
+    Fold,
+    Split,
+    disease_clusters,
+    inner_validation,
+    label_matrix,
+    make_folds,
+)
 
 __all__ = [
     "CRAMERS_V_WARNING",
@@ -53,9 +70,13 @@ __all__ = [
     "GlobalMethod",
     "Ranking",
     "GLOBAL_METHODS",
+    "GENE_DEPENDENCE",
+    "MOSTLY_DRUG_ONLY",
     "METRICS",
     "RANKINGS",
     "SPLITS",
+    "NAME_STOP_WORDS",
+    "SIMILARITY_THRESHOLD",
     "FeatureAgreement",
     "Fold",
     "GapModel",
@@ -63,7 +84,11 @@ __all__ = [
     "completeness_stats",
     "correct_mask",
     "expected_random_metrics",
+    "disease_clusters",
+    "drug_only_fit",
     "feature_agreement",
+    "gene_dependence",
+    "gene_dependence_words",
     "global_ranking_scores",
     "ground_truth_indices",
     "inner_validation",

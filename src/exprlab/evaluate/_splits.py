@@ -1,10 +1,12 @@
-"""Grouped k-fold splits for drug-disease retrieval: held-out disease, held-out drug, random pair.
+"""Grouped k-fold splits for drug-disease retrieval: held-out disease (and disease cluster), drug, pair.
 
 Why grouped: a model that has seen a disease (or a drug) in training can recognise it at test
 time and recall its indications without reading a gene. Holding out whole diseases measures
 whether a method ranks drugs for a disease it has never seen; holding out whole drugs measures
 whether it can place a drug it has never seen; random pairs is the easy, optimistic setting the
-literature often reports, kept for comparison.
+literature often reports, kept for comparison. Held-out disease clusters go one step further:
+near-duplicate disease terms (``lung adenocarcinoma`` / ``non-small cell lung carcinoma``) are
+grouped (:func:`disease_clusters`) and never straddle training and test.
 
 Folds come from :class:`sklearn.model_selection.GroupKFold` with ``shuffle=True`` and the seed
 (balanced fold sizes, every group in exactly one test fold); random pairs use
@@ -14,22 +16,54 @@ Folds come from :class:`sklearn.model_selection.GroupKFold` with ``shuffle=True`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 from sklearn.model_selection import GroupKFold, KFold
 
 from exprlab._validation import check_choice, check_count, check_interval
 from exprlab.errors import InputDataError
 
-__all__ = ["SPLITS", "Split", "Fold", "label_matrix", "make_folds", "inner_validation"]
+__all__ = [
+    "SPLITS",
+    "Split",
+    "Fold",
+    "label_matrix",
+    "make_folds",
+    "inner_validation",
+    "disease_clusters",
+    "NAME_STOP_WORDS",
+    "SIMILARITY_THRESHOLD",
+]
 
-Split = Literal["disease", "drug", "pair"]
-#: what a fold holds out: whole diseases, whole drugs, or random indication pairs
-SPLITS: tuple[Split, ...] = ("disease", "drug", "pair")
+Split = Literal["disease", "disease-cluster", "drug", "pair"]
+#: what a fold holds out: whole diseases, clusters of near-duplicate diseases, whole drugs, or
+#: random indication pairs
+SPLITS: tuple[Split, ...] = ("disease", "disease-cluster", "drug", "pair")
+
+#: Name tokens that do not make two disease terms near-duplicates: generic words (disease,
+#: syndrome, disorder, infection), histology shared across organs (carcinoma, adenocarcinoma,
+#: squamous, ductal, neoplasm, cancer, tumor, cell) and qualifiers (acute, chronic, type, primary,
+#: metastatic, small, large, multiple, progressive ...). What remains names an organ or a disease
+#: proper (lung, leukemia, sclerosis, melanoma, diabetes ...).
+NAME_STOP_WORDS = frozenset(
+    "disease diseases disorder disorders syndrome infection cancer carcinoma adenocarcinoma "
+    "neoplasm neoplasms tumor tumour cell cells squamous ductal invasive serous malignant benign "
+    "acute chronic type primary secondary metastatic juvenile childhood idiopathic sporadic "
+    "progressive non small large multiple in of and the with".split()
+)
+#: Cosine similarity of two diseases' mean signatures above which they are near-duplicates. On
+#: the public triangle 0.5 is the top 0.1% of disease pairs: Crohn's disease / ulcerative colitis,
+#: the glioma subtypes, invasive ductal carcinoma / ductal carcinoma in situ, Becker / Duchenne
+#: muscular dystrophy.
+SIMILARITY_THRESHOLD = 0.5
+_TOKEN = re.compile(r"[^0-9a-z]+")
 
 
 @dataclass(frozen=True)
@@ -53,6 +87,9 @@ class Fold:
         Diseases evaluated (rows) and drugs ranked (columns) at test time.
     excluded
         Counts of what the fold left out and why (for reports).
+    clusters
+        In the disease-cluster split, the cluster of every disease (inner validation splits
+        again by the same clusters); empty otherwise.
     """
 
     kind: Split
@@ -64,6 +101,7 @@ class Fold:
     test_diseases: tuple[str, ...]
     test_drugs: tuple[str, ...]
     excluded: dict[str, int] = field(default_factory=dict)
+    clusters: dict[str, int] = field(default_factory=dict)
 
     def positives(self) -> pd.DataFrame:
         """Boolean table test diseases x test drugs of the held-out indications."""
@@ -132,6 +170,7 @@ def make_folds(
     seed: int = 0,
     drugs: Sequence[str] | None = None,
     diseases: Sequence[str] | None = None,
+    clusters: Mapping[str, int] | pd.Series | None = None,
 ) -> list[Fold]:
     """Split labelled pairs into grouped folds.
 
@@ -141,7 +180,8 @@ def make_folds(
         Positive indications, columns ``disease`` and ``drug``.
     split
         ``"disease"``: diseases are the groups (test diseases never appear in training);
-        ``"drug"``: all candidate drugs are the groups (a test drug's signature and labels never
+        ``"disease-cluster"``: clusters of near-duplicate diseases are the groups (``clusters``,
+        see :func:`disease_clusters`); ``"drug"``: all candidate drugs are the groups (a test drug's signature and labels never
         appear in training); ``"pair"``: positive pairs are shuffled into folds.
     n_folds
         Number of folds (>= 2).
@@ -152,6 +192,8 @@ def make_folds(
         drug, indicated or not, is assigned to one fold.
     diseases
         Diseases to evaluate (default: the diseases of ``pairs``).
+    clusters
+        Required by the disease-cluster split: the cluster of every labelled disease.
 
     Returns
     -------
@@ -163,7 +205,8 @@ def make_folds(
     InvalidParameterError
         Unknown split or fewer than 2 folds.
     InputDataError
-        Fewer groups than folds, or a fold whose test part would be empty.
+        Fewer groups than folds (in the disease-cluster split: a cluster so large that too
+        few remain for every fold), or a fold whose test part would be empty.
     """
     check_choice(split, "split", SPLITS)
     n_folds = check_count(n_folds, "n_folds", minimum=2)
@@ -172,7 +215,10 @@ def make_folds(
     all_diseases = tuple(sorted(set(diseases) if diseases is not None else set(pairs["disease"])))
     pairs = pairs[pairs["drug"].isin(all_drugs) & pairs["disease"].isin(all_diseases)]
     pairs = pairs.reset_index(drop=True)
-    if split == "disease":
+    cluster_of: dict[str, int] = {}
+    if split == "disease-cluster":
+        cluster_of = _cluster_map(clusters, sorted(set(pairs["disease"])), n_folds)
+    if split in ("disease", "disease-cluster"):
         groups = np.array(sorted(set(pairs["disease"])))
     elif split == "drug":
         groups = np.array(all_drugs)
@@ -184,16 +230,121 @@ def make_folds(
             where=f"{split} split",
             fix="use fewer folds or more labelled data",
         )
-    if split == "pair":
-        splitter = KFold(n_splits=n_folds, shuffle=True, random_state=seed)
-        parts = [test for _, test in splitter.split(groups)]
-    else:
-        splitter = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-        parts = [test for _, test in splitter.split(groups, groups=groups)]
-    return [
+    parts = _test_parts(split, groups, cluster_of, n_folds, seed)
+    folds = [
         _fold(split, k, set(groups[test_idx].tolist()), test_idx, pairs, all_diseases, all_drugs)
         for k, test_idx in enumerate(parts)
     ]
+    if cluster_of:
+        folds = [replace(f, clusters=dict(cluster_of)) for f in folds]
+    return folds
+
+
+def _test_parts(
+    split: Split, groups: np.ndarray, cluster_of: dict[str, int], n_folds: int, seed: int
+) -> list[np.ndarray]:
+    """Indices of ``groups`` in each test part (whole clusters in the disease-cluster split)."""
+    if split == "pair":
+        splitter = KFold(n_splits=n_folds, shuffle=True, random_state=seed)
+        return [test for _, test in splitter.split(groups)]
+    labels = np.array([cluster_of[g] for g in groups]) if cluster_of else groups
+    grouped = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return [test for _, test in grouped.split(groups, groups=labels)]
+
+
+def _cluster_map(
+    clusters: Mapping[str, int] | pd.Series | None, diseases: list[str], n_folds: int
+) -> dict[str, int]:
+    """The cluster of every labelled disease, checked: all named, enough clusters for the folds."""
+    if clusters is None:
+        raise InputDataError(
+            "the disease-cluster split needs the cluster of every disease",
+            where="disease-cluster split",
+            fix="pass clusters=disease_clusters(names, similarity=...)",
+        )
+    table = {str(k): int(v) for k, v in dict(clusters).items()}
+    missing = [d for d in diseases if d not in table]
+    if missing:
+        raise InputDataError(
+            f"{len(missing)} labelled disease(s) have no cluster, e.g. {missing[:3]}",
+            where="disease-cluster split",
+            fix="compute the clusters over every labelled disease",
+        )
+    sizes = pd.Series([table[d] for d in diseases]).value_counts()
+    if len(sizes) < n_folds:
+        raise InputDataError(
+            f"the {len(diseases)} labelled diseases form only {len(sizes)} cluster(s) of near-duplicates "
+            f"(the largest holds {int(sizes.iloc[0])}) for {n_folds} folds: at least one fold would be empty",
+            where="disease-cluster split",
+            fix="use fewer folds, a higher similarity threshold or fewer shared name tokens "
+            "(a stop word list that removes generic words)",
+        )
+    return {d: table[d] for d in diseases}
+
+
+def disease_clusters(
+    names: Mapping[str, str] | pd.Series,
+    *,
+    similarity: pd.DataFrame | None = None,
+    threshold: float = SIMILARITY_THRESHOLD,
+    stop_words: frozenset[str] = NAME_STOP_WORDS,
+) -> pd.Series:
+    """Clusters of near-duplicate diseases: connected components of a similarity graph.
+
+    Two diseases are linked when their names share an informative token (lower-cased runs of
+    letters and digits, longer than one character, not a number, not in ``stop_words``) or when
+    their signature similarity exceeds ``threshold``. Clusters are the connected components of
+    that graph (docs/methods.md §2.4).
+
+    Parameters
+    ----------
+    names
+        Disease id -> disease name (a term); use the id itself when there is no name.
+    similarity
+        Optional disease x disease similarity (for example the cosine of the diseases' mean
+        signatures), indexed by disease id; diseases it lacks are linked by name only.
+    threshold
+        Similarity above which two diseases are linked.
+    stop_words
+        Tokens that link nothing (:data:`NAME_STOP_WORDS`).
+
+    Returns
+    -------
+    pandas.Series
+        Cluster number (0, 1, ... in the order of each cluster's first disease id) indexed by
+        disease id, sorted.
+    """
+    threshold = check_interval(threshold, "threshold", -1.0, 1.0)
+    series = pd.Series(dict(names), dtype=object).sort_index()
+    ids = [str(i) for i in series.index]
+    if not ids:
+        raise InputDataError("no disease to cluster", where="disease_clusters", fix="pass disease names")
+    tokens = [
+        _informative(str(n) if pd.notna(n) else i, stop_words) for i, n in zip(ids, series, strict=True)
+    ]
+    by_token: dict[str, list[int]] = {}
+    for i, toks in enumerate(tokens):
+        for t in toks:
+            by_token.setdefault(t, []).append(i)
+    rows, cols = [], []
+    for members in by_token.values():
+        rows += [members[0]] * (len(members) - 1)
+        cols += members[1:]
+    if similarity is not None:
+        sim = similarity.reindex(index=ids, columns=ids).to_numpy(dtype=float)
+        r, c = np.nonzero(np.nan_to_num(sim, nan=-np.inf) > threshold)
+        keep = r != c
+        rows += r[keep].tolist()
+        cols += c[keep].tolist()
+    graph = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(ids), len(ids)))
+    _, labels = connected_components(graph, directed=False)
+    _, renumbered = np.unique(labels, return_index=True)
+    order = {old: new for new, old in enumerate(labels[np.sort(renumbered)])}
+    return pd.Series([order[v] for v in labels], index=pd.Index(ids, name="disease"), name="cluster")
+
+
+def _informative(name: str, stop_words: frozenset[str]) -> set[str]:
+    return {t for t in _TOKEN.split(name.lower()) if len(t) > 1 and not t.isdigit() and t not in stop_words}
 
 
 def _fold(
@@ -206,7 +357,7 @@ def _fold(
     all_drugs: tuple[str, ...],
 ) -> Fold:
     """Fold ``k`` of a split, from the groups its test part holds."""
-    if split == "disease":
+    if split in ("disease", "disease-cluster"):
         is_test = pairs["disease"].isin(test_groups)
         train_diseases = tuple(d for d in all_diseases if d not in test_groups)
         test_diseases = tuple(sorted(test_groups))
@@ -261,6 +412,7 @@ def inner_validation(fold: Fold, *, fraction: float = 0.2, seed: int = 0) -> Fol
         seed=seed,
         drugs=fold.train_drugs,
         diseases=fold.train_diseases,
+        clusters=fold.clusters or None,
     )[0]
     return Fold(
         fold.kind,
@@ -271,4 +423,5 @@ def inner_validation(fold: Fold, *, fraction: float = 0.2, seed: int = 0) -> Fol
         inner.train_drugs,
         inner.test_diseases,
         inner.test_drugs,
+        clusters=fold.clusters,
     )

@@ -47,6 +47,7 @@ from exprlab._runs import (
     XAI_STUDY,
 )
 from exprlab.errors import ExprlabError, FileAccessError, FormatError, InvalidParameterError
+from exprlab.evaluate import GENE_DEPENDENCE, MOSTLY_DRUG_ONLY, gene_dependence_words
 from exprlab.report import _plots as plots
 from exprlab.report._biomarkers_report import render_biomarkers
 from exprlab.report._html import HtmlReport, Section
@@ -264,6 +265,20 @@ def _match_overview(sec: Section, run_dir: Path, metrics: pd.DataFrame) -> None:
         if m in metrics:
             shown += [m] + [c for c in (f"{m}_lo", f"{m}_hi") if c in metrics]
     sec.table(metrics[[c for c in shown if c in metrics]], caption=MATCH_BENCHMARK.metrics)
+    words = gene_dependence_words(metrics)
+    if words:
+        sec.heading("What each ranking is made of")
+        sec.paragraph(
+            "Each test disease's scores are fitted by an affine function of a drug-only score "
+            "(the drug's mean score over the fold's test diseases; docs/methods.md §2). drug_r2 "
+            "is the share of score variance that fit explains, remainder_ap the MAP of what is "
+            f"left (the disease-specific part). Above R² = {MOSTLY_DRUG_ONLY} a ranking is "
+            "called mostly drug popularity."
+        )
+        for line in words:
+            sec.paragraph(line)
+        cols = ["method"] + [c for g in GENE_DEPENDENCE for c in (g, f"{g}_lo", f"{g}_hi") if c in metrics]
+        sec.table(metrics[cols], caption="gene dependence (metrics.tsv)")
 
 
 def _match_bars(sec: Section, metrics: pd.DataFrame) -> None:

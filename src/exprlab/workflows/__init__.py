@@ -20,6 +20,7 @@ from exprlab.workflows._cohorts import (
     task_data,
     top_attributed_genes,
 )
+from exprlab.workflows._cross_catalogue import run_cross_catalogue
 from exprlab.workflows._demo import DemoConfig, DemoResult, run_demo
 from exprlab.workflows._explain_matches import (
     FoldModel,
@@ -92,6 +93,7 @@ __all__ = [
     "predict_drugs",
     "retraining_curves",
     "run_benchmark",
+    "run_cross_catalogue",
     "run_demo",
     "run_xai_study",
     "stratified_split",

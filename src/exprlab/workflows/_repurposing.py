@@ -36,10 +36,11 @@ import functools
 import json
 import logging
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import anndata as ad
 import numpy as np
@@ -54,16 +55,19 @@ from exprlab.datasets import (
     check_labels,
     connectivity_scores,
     cosine_reversal,
+    join_summary,
     load_benchmark,
     pair_data,
     standardise_features,
 )
 from exprlab.errors import FileAccessError, GeneSpaceError
 from exprlab.evaluate import (
+    GENE_DEPENDENCE,
     METRICS,
     Fold,
     Split,
     bootstrap_summary,
+    gene_dependence,
     inner_validation,
     label_matrix,
     make_folds,
@@ -89,6 +93,8 @@ from exprlab.models import (
     train_matcher,
 )
 from exprlab.report import plot_metric_bars, plot_pr_curves, write_run_manifest
+from exprlab.workflows._clusters import triangle_clusters
+from exprlab.workflows._popularity_share import popularity_table, reference_drug_scores
 
 _log = logging.getLogger(__name__)
 
@@ -176,6 +182,8 @@ class BenchmarkResult:
         The run's ``exprlab`` log messages.
     training_history
         Per-epoch loss and validation MAP of every trained model.
+    tables
+        Further tables written as TSV files by name (the cross-catalogue disease mapping).
     """
 
     metrics: pd.DataFrame
@@ -188,6 +196,7 @@ class BenchmarkResult:
     timings: dict
     log: list = field(default_factory=list)
     training_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def _keep_log(run):
@@ -207,7 +216,7 @@ def _keep_log(run):
 def run_benchmark(
     bench: Any,
     *,
-    split: Literal["disease", "drug", "pair"] = "disease",
+    split: Split = "disease",
     n_folds: int = 5,
     seed: int = 0,
     methods: Sequence[str] | None = None,
@@ -291,12 +300,18 @@ def _prepare(
     """Checked labels and report, signatures with their pair features, folds, connectivity."""
     t0 = time.perf_counter()
     labels, report = check_labels(bench)
+    report.update(join_summary(bench))
     if truth is not None:
         check_choice(truth, "truth", list(map(str, labels.columns)))
     data = pair_data(bench)
     all_drugs = sorted(set(data.instance_drug))
     labelled = sorted(set(labels["disease"]))
-    folds = make_folds(labels, split=split, n_folds=n_folds, seed=seed, drugs=all_drugs, diseases=labelled)
+    clusters = None
+    if split == "disease-cluster":
+        clusters, report["clusters"] = triangle_clusters(bench, labelled)
+    folds = make_folds(
+        labels, split=split, n_folds=n_folds, seed=seed, drugs=all_drugs, diseases=labelled, clusters=clusters
+    )
     timings["prepare"] = time.perf_counter() - t0
     conn_methods = [m for m in methods if m in CONNECTIVITY]
     t0 = time.perf_counter()
@@ -366,6 +381,9 @@ def _fold_tables(
         val_rows.append({"method": "random", "fold": fold.index, "val_map": np.nan})
     for name, (scores, val_map) in scored.items():
         table, _ = per_disease_metrics(scores, positives, candidates=candidates, seed=seed)
+        table = table.merge(
+            gene_dependence(scores, positives, candidates=candidates, seed=seed), on="disease"
+        )
         rows.append(table.assign(method=name, fold=fold.index))
         val_rows.append({"method": name, "fold": fold.index, "val_map": val_map})
         preds.append(_long_predictions(scores, positives, candidates, name, fold.index))
@@ -394,8 +412,12 @@ def _result(
 ) -> BenchmarkResult:
     """Summaries of all folds: bootstrap metrics, validation MAP, paired tests and ratios."""
     per_disease = pd.concat(rows, ignore_index=True)
-    per_disease = per_disease[["method", "fold", "disease", *METRICS, "n_candidates", "n_positives"]]
-    metrics = bootstrap_summary(per_disease, n_boot=n_boot, seed=seed)
+    per_disease = per_disease.reindex(
+        columns=["method", "fold", "disease", *METRICS, *GENE_DEPENDENCE, "n_candidates", "n_positives"]
+    )
+    metrics = _with_gene_dependence(
+        bootstrap_summary(per_disease, n_boot=n_boot, seed=seed), per_disease, n_boot, seed
+    )
     validation = pd.DataFrame(val_rows).groupby("method", sort=False)["val_map"].mean()
     metrics.insert(2, "val_map", metrics["method"].map(validation).to_numpy())
     tests, ratios = _comparisons(per_disease, validation, n_boot=n_boot, seed=seed)
@@ -411,6 +433,25 @@ def _result(
         timings=timings,
         training_history=pd.concat(histories, ignore_index=True) if histories else pd.DataFrame(),
     )
+
+
+def _with_gene_dependence(
+    metrics: pd.DataFrame, per_disease: pd.DataFrame, n_boot: int, seed: int
+) -> pd.DataFrame:
+    """The summary with the gene-dependence columns (docs/methods.md §2) of every ranked method.
+
+    Summarised with the same bootstrap over diseases as the metrics; NaN for the exact random
+    baseline, which ranks nothing.
+    """
+    ranked = per_disease.dropna(subset=["drug_r2", "remainder_ap"], how="all")
+    if ranked.empty:
+        return metrics.assign(**{c: np.nan for c in GENE_DEPENDENCE})
+    with warnings.catch_warnings():
+        # a method whose every disease has constant scores (popularity on unseen drugs) has no
+        # defined R²: its summary is NaN, which is what numpy warns about
+        warnings.simplefilter("ignore", RuntimeWarning)
+        dep = bootstrap_summary(ranked, metrics=GENE_DEPENDENCE, n_boot=n_boot, seed=seed)
+    return metrics.merge(dep.drop(columns="n_diseases"), on="method", how="left")
 
 
 def _history(result, fold: int, method: str, member: int) -> pd.DataFrame:
@@ -559,6 +600,8 @@ def write_benchmark(
             result.training_history.to_csv(
                 tmp / "training_history.tsv", sep="\t", index=False, float_format="%.6g"
             )
+        for name, table in result.tables.items():
+            table.to_csv(tmp / name, sep="\t", index=False)
         (tmp / "report.json").write_text(
             json.dumps({"report": result.report, "timings": result.timings}, indent=2, default=str)
         )
@@ -750,7 +793,12 @@ def predict_drugs(
     Returns
     -------
     pandas.DataFrame
-        ``rank``, ``drug``, ``score`` of the ``top`` best drugs, best first.
+        ``rank``, ``drug``, ``score``, ``drug_only`` and ``popularity_share`` of the ``top``
+        best drugs, best first; ``attrs["drug_r2"]`` is the share of the query's score variance
+        explained by the model's drug-only score (its mean over the library's labelled
+        diseases) and ``attrs["mostly_popularity"]`` flags R² above
+        :data:`exprlab.evaluate.MOSTLY_DRUG_ONLY` (a warning is logged too; see
+        :mod:`exprlab.workflows._popularity_share`).
     """
     model_dir = Path(model)
     meta_path = model_dir / "model.json"
@@ -767,8 +815,11 @@ def predict_drugs(
     bench = bench if bench is not None else load_benchmark()
     data = _query_data(disease, bench, meta)
     sub = data.subset_genes(bench.drugs.var_names.get_indexer(pd.Index(genes)))
-    scores = rank_drugs(SeedEnsemble(members), sub, ["query"], sorted(set(data.instance_drug))).iloc[0]
-    ranked = scores.sort_values(ascending=False, kind="stable").head(top)
-    return pd.DataFrame(
-        {"rank": np.arange(1, len(ranked) + 1), "drug": ranked.index, "score": ranked.to_numpy()}
+    model_genes = bench.drugs.var_names.get_indexer(pd.Index(genes))
+    drugs = sorted(set(data.instance_drug))
+    ensemble = SeedEnsemble(members)
+    scores = rank_drugs(ensemble, sub, ["query"], drugs).iloc[0]
+    reference = reference_drug_scores(
+        ensemble, bench, lambda dis: _query_data(dis, bench, meta), model_genes, drugs
     )
+    return popularity_table(scores, reference, top)
