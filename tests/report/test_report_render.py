@@ -16,9 +16,14 @@ import pytest
 from test_report_fixtures import make_match_run, make_score_table, make_xai_run
 
 from exprlab.errors import FormatError, InvalidParameterError
-from exprlab.report import file_provenance, read_run_manifest, render_report, write_run_manifest
+from exprlab.report import (
+    fa_random_expectation,
+    file_provenance,
+    read_run_manifest,
+    render_report,
+    write_run_manifest,
+)
 from exprlab.report._html import HtmlReport, table_html
-from exprlab.report import fa_random_expectation
 
 IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
