@@ -52,7 +52,7 @@ RunKind = Literal[
     "demo",
     "match-explanation",
     "library",
-    "match-train",
+    "matcher",
     "match-predict",
 ]
 #: the kinds of run a report knows how to render
@@ -63,7 +63,7 @@ KINDS: tuple[RunKind, ...] = (
     "demo",
     "match-explanation",
     "library",
-    "match-train",
+    "matcher",
     "match-predict",
 )
 
@@ -185,9 +185,13 @@ class LibraryFiles:
 
 @dataclass(frozen=True)
 class MatchTrainFiles:
-    """``exprlab match train``: a model folder (weights, gene space, ``model.json``)."""
+    """``exprlab match train``: a model folder (weights, gene space, ``model.json``).
 
-    kind: RunKind = "match-train"
+    Its kind is ``matcher``, the kind :mod:`exprlab._outputs` knows model folders by, so that
+    ``--force`` replaces a model folder whether or not it has a manifest.
+    """
+
+    kind: RunKind = "matcher"
     model: str = "model.json"
     genes: str = "genes.txt"
 

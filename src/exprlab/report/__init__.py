@@ -8,6 +8,7 @@ Run folders are read through the file names of the run-folder contract (:mod:`ex
 
 from exprlab.report._manifest import (
     file_provenance,
+    input_provenance,
     now_utc,
     read_run_manifest,
     software_versions,
@@ -26,6 +27,7 @@ __all__ = [
     "detect_kind",
     "fa_random_expectation",
     "file_provenance",
+    "input_provenance",
     "map_summary",
     "now_utc",
     "plot_metric_bars",

@@ -23,7 +23,14 @@ from exprlab._atomic import atomic_path
 from exprlab._runs import manifest_path
 from exprlab.errors import FileAccessError, FormatError
 
-__all__ = ["now_utc", "software_versions", "file_provenance", "write_run_manifest", "read_run_manifest"]
+__all__ = [
+    "now_utc",
+    "software_versions",
+    "file_provenance",
+    "input_provenance",
+    "write_run_manifest",
+    "read_run_manifest",
+]
 _HASH_LIMIT = 2**31  # files larger than this (2 GiB) are described by size and time only
 
 
@@ -92,6 +99,33 @@ def file_provenance(path: str | os.PathLike, *, name: str | None = None) -> dict
                 digest.update(block)
         entry["sha256"] = digest.hexdigest()
     return entry
+
+
+def input_provenance(inputs: Mapping[str, object]) -> list[dict]:
+    """The provenance of a command's inputs: files described by :func:`file_provenance`.
+
+    Parameters
+    ----------
+    inputs
+        Role of each input (``"library"``, ``"query"`` ...) → a path, or a name that is not a
+        file (a catalogue such as ``opentargets``, recorded as given); ``None`` entries are
+        skipped.
+
+    Returns
+    -------
+    list of dict
+        One entry per input, in order.
+    """
+    entries = []
+    for role, value in inputs.items():
+        if value is None or value == "":
+            continue
+        path = Path(str(value))
+        if path.exists():
+            entries.append(file_provenance(path, name=role))
+        else:
+            entries.append({"name": role, "path": str(value), "bytes": None, "sha256": None})
+    return entries
 
 
 def write_run_manifest(
