@@ -32,9 +32,13 @@ def _fields(names: list[str], limit: int = 12) -> str:
 
 @app.command()
 def info(
-    path: Path = typer.Argument(..., help="A GCT/GCTX/h5/h5ad matrix, GMT gene sets, CLS labels or a table."),
+    path: Path = typer.Argument(
+        ...,
+        help="A GCT/GCTX/h5/h5ad matrix, GMT gene sets, CLS labels, a table, or anything exprlab "
+        "wrote: a library, a run or model folder, a run.json, an .npz.",
+    ),
 ) -> None:
-    """Describe a file: format, shape (obs x var), gene space, metadata fields, value summary."""
+    """Describe a file or folder: format, shape, gene space, metadata; for runs their manifest."""
     from exprlab.io import describe  # deferred: keeps `exprlab --help` from loading anndata and h5py
 
     d = describe(path)
@@ -70,6 +74,8 @@ def info(
     if "columns" in d:
         table.add_row("shape", f"{d['shape'][0]} rows x {d['shape'][1]} columns")
         table.add_row("columns", _fields(d["columns"]))
+    for field, value in d.get("rows", []):
+        table.add_row(field, value)
     Console().print(table)
 
 

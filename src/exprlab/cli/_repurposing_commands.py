@@ -78,14 +78,11 @@ def benchmark(
 
 def _write_benchmark(result, out, split, folds, seed, labels, chosen, drugs, diseases, started) -> None:
     """The run folder of ``match benchmark``, with its manifest."""
+    from exprlab.report import input_provenance  # deferred: keeps --help fast
     from exprlab.workflows import write_benchmark  # deferred: keeps --help fast
 
     parameters = {"split": split, "folds": folds, "seed": seed, "labels": labels, "methods": chosen or "all"}
-    provenance = {
-        "labels": labels,
-        "drugs": str(drugs) if drugs else "CMap 02 (public data)",
-        "diseases": str(diseases) if diseases else "Open Targets DEGs (public data)",
-    }
+    provenance = input_provenance(_data_roles(labels, drugs, diseases))
     write_benchmark(result, out, parameters=parameters, provenance=provenance, started=started)
 
 

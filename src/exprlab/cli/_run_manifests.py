@@ -12,7 +12,7 @@ start-up, and ``exprlab --help`` must not load pandas.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import json
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,8 @@ def train_manifest(out: Path, started: str, params: dict, inputs: dict) -> Path:
     started
         When the command started (UTC, ISO format).
     params
-        The command's options (``arch``, ``n_seeds``, ``seed``, ``labels``).
+        The command's options (``arch``, ``n_seeds``, ``seed``, ``labels``); the training
+        settings used are read from the model's ``model.json``.
     inputs
         Role → path or catalogue name of the data read.
 
@@ -117,18 +118,10 @@ def train_manifest(out: Path, started: str, params: dict, inputs: dict) -> Path:
     Path
         The manifest written.
     """
-    # deferred: loads torch, kept out of `exprlab --help`
-    from exprlab.report import input_provenance, write_run_manifest
-    from exprlab.workflows import LearnedSettings  # deferred (see above)
+    from exprlab.report import input_provenance, write_run_manifest  # deferred: loads pandas
 
-    settings = LearnedSettings()
-    config = settings.paper if params.get("arch") == "paper" else settings.twotower
-    used = {
-        **params,
-        "max_genes": settings.max_genes,
-        "validation_fraction": settings.validation_fraction,
-        "training": asdict(config),
-    }
+    model = json.loads((Path(out) / MATCH_TRAIN.model).read_text(encoding="utf-8"))
+    used = {**params, "training": model.get("training", "not recorded")}
     return write_run_manifest(out, MATCH_TRAIN.kind, used, input_provenance(inputs), started=started)
 
 

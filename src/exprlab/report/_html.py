@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -20,11 +21,14 @@ from pathlib import Path
 import pandas as pd
 
 from exprlab._atomic import atomic_dir, atomic_path
+from exprlab._runs import MANIFEST
 from exprlab.errors import FormatError
 from exprlab.report._format import fmt, label
 
 #: rows a report table shows before it is cut (the full table is linked)
 MAX_ROWS = 20
+#: the kind recorded in the manifest of the folder of full tables and SVG figures beside a report
+FILES_KIND = "report-files"
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
@@ -279,6 +283,8 @@ class HtmlReport:
             with atomic_dir(target.parent / self.files_dir) as tmp:
                 for name, content in self.attachments.items():
                     (tmp / name).write_bytes(content)
+                # the manifest marks the folder as exprlab's, so that the next rendering replaces it
+                (tmp / MANIFEST).write_text(json.dumps({"kind": FILES_KIND, "report": target.name}) + "\n")
         with atomic_path(target) as tmp_file:
             tmp_file.write_text(self.render(), encoding="utf-8")
         return target

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import inspect
 import io
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -88,6 +89,19 @@ def save_png(png: bytes, path: str | os.PathLike) -> Path:
     return target
 
 
+def _data_ylim(ax, heights, lo, hi, extra: Sequence[float]) -> None:
+    """Y limits from the data (bars, their intervals, reference lines) and zero, padded by 8%."""
+    parts = [np.asarray(heights, dtype=float).ravel(), np.asarray(extra, dtype=float).ravel(), np.zeros(1)]
+    for bound in (lo, hi):
+        if bound is not None:
+            parts.append(np.asarray(bound, dtype=float).ravel())
+    values = np.concatenate(parts)
+    values = values[np.isfinite(values)]
+    bottom, top = float(values.min()), float(values.max())
+    pad = 0.08 * ((top - bottom) or 1.0)
+    ax.set_ylim(bottom - pad if bottom < 0 else 0.0, top + pad if top > 0 else 0.0)
+
+
 def bars_with_intervals(
     labels: Sequence[str],
     means: Sequence[float],
@@ -111,13 +125,7 @@ def bars_with_intervals(
     ax.bar(x, heights, yerr=yerr, capsize=3, color="#4a7fb0")
     for i, (name, value) in enumerate((reference or {}).items()):
         ax.axhline(value, linestyle="--", linewidth=1.2, color=("k", "C3", "C2", "C4")[i % 4], label=name)
-    tops = [heights]
-    if hi is not None:
-        tops.append(np.asarray(hi, dtype=float))
-    tops.append(np.asarray(list((reference or {}).values()), dtype=float))
-    top = np.nanmax(np.concatenate([t.ravel() for t in tops])) if any(t.size for t in tops) else 1.0
-    low = min(0.0, float(np.nanmin(heights))) if heights.size else 0.0
-    ax.set_ylim(low, (top if np.isfinite(top) and top > 0 else 1.0) * 1.08)
+    _data_ylim(ax, heights, lo, hi, list((reference or {}).values()))
     if reference:
         legend_outside(ax, len(reference))
     ax.set_xticks(x)
@@ -306,4 +314,27 @@ def distributions(
     ax.set_ylabel("density")
     ax.set_title(title, fontsize=10)
     legend_outside(ax, len(groups))
+    return figure_png(fig)
+
+
+def boxes(groups: Mapping[str, np.ndarray], *, title: str = "", xlabel: str = "") -> bytes:
+    """One horizontal box per group (median, quartiles, 1.5 IQR whiskers), first group on top.
+
+    Legible for tens of groups, where overlaid histograms are not.
+    """
+    plt = _pyplot()
+    names = list(groups)
+    values = [np.asarray(v, dtype=float)[np.isfinite(np.asarray(v, dtype=float))] for v in groups.values()]
+    fig, ax = plt.subplots(figsize=(6.0, max(2.2, 0.28 * len(names) + 1.0)))
+    # matplotlib >= 3.10 names the direction `orientation`; older releases only know `vert`
+    horizontal = (
+        {"orientation": "horizontal"}
+        if "orientation" in inspect.signature(ax.boxplot).parameters
+        else {"vert": False}
+    )
+    ax.boxplot(values[::-1], widths=0.6, flierprops={"markersize": 2}, **horizontal)
+    ax.set_yticks(np.arange(1, len(names) + 1))
+    ax.set_yticklabels(names[::-1], fontsize=7 if len(names) > 15 else 8)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=10)
     return figure_png(fig)

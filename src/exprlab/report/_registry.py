@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,7 +136,7 @@ def guarded(section: Section, what: str, fn: Callable[[], object]) -> bool:
     return True
 
 
-def read_table(path: Path, nrows: int | None = None) -> pd.DataFrame:
+def read_table(path: Path, nrows: int | None = None, required: Sequence[str] = ()) -> pd.DataFrame:
     """A run's table (``.parquet`` or tab-separated text), with an error naming the file.
 
     Parameters
@@ -145,6 +145,8 @@ def read_table(path: Path, nrows: int | None = None) -> pd.DataFrame:
         The table file.
     nrows
         Read only the first rows.
+    required
+        Columns the table must have (a damaged file parses into other columns).
 
     Returns
     -------
@@ -166,17 +168,28 @@ def read_table(path: Path, nrows: int | None = None) -> pd.DataFrame:
     try:
         if path.name.lower().endswith(".parquet"):
             df = pd.read_parquet(path)
-            return df.head(nrows) if nrows else df
-        return pd.read_csv(path, sep="\t", nrows=nrows)
+            df = df.head(nrows) if nrows else df
+        else:
+            df = pd.read_csv(path, sep="\t", nrows=nrows)
     except (ValueError, OSError, UnicodeDecodeError) as err:
         raise FormatError(
             f"the table is damaged or empty ({type(err).__name__}: {str(err)[:120]})",
             where=path.name,
             fix="rerun the command that writes this run folder",
         ) from None
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise FormatError(
+            f"the table is damaged: it lacks the column(s) {', '.join(missing)}",
+            where=path.name,
+            fix="rerun the command that writes this run folder",
+        )
+    return df
 
 
-def try_read(section: Section, path: Path, needed_for: str) -> pd.DataFrame | None:
+def try_read(
+    section: Section, path: Path, needed_for: str, required: Sequence[str] = ()
+) -> pd.DataFrame | None:
     """A run's table, or ``None`` with a note saying which parts of the report it leaves out.
 
     Parameters
@@ -187,6 +200,8 @@ def try_read(section: Section, path: Path, needed_for: str) -> pd.DataFrame | No
         The table file.
     needed_for
         What the report cannot show without it (e.g. ``"the metric table and plots"``).
+    required
+        Columns the table must have.
 
     Returns
     -------
@@ -194,7 +209,7 @@ def try_read(section: Section, path: Path, needed_for: str) -> pd.DataFrame | No
         The table; ``None`` when it is missing or damaged.
     """
     try:
-        return read_table(path)
+        return read_table(path, required=required)
     except RENDER_ERRORS as err:
         log.warning("report: %s could not be read: %s", Path(path).name, err)
         section.note(f"{Path(path).name} could not be read, so {needed_for} are not shown: {err}")

@@ -49,7 +49,7 @@ from exprlab._runs import (
 from exprlab.errors import FileAccessError, InvalidParameterError
 from exprlab.report import _plots as plots
 from exprlab.report._format import fmt, human_bytes
-from exprlab.report._html import HtmlReport, Section
+from exprlab.report._html import FILES_KIND, HtmlReport, Section
 from exprlab.report._manifest import read_run_manifest
 from exprlab.report._registry import RENDER_ERRORS, guarded, read_table, register_renderer, renderer_for
 from exprlab.report._render_match import render_explanation, render_match
@@ -104,7 +104,20 @@ def detect_kind(path: str | os.PathLike) -> str:
 
 
 def _subruns(p: Path) -> list[Path]:
-    return sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith("."))
+    """Sub-folders that may be runs (not hidden, not the files of a report)."""
+    return sorted(
+        d
+        for d in p.iterdir()
+        if d.is_dir() and not d.name.startswith(".") and _manifest_kind(d) != FILES_KIND
+    )
+
+
+def _manifest_kind(p: Path) -> str | None:
+    try:
+        manifest = read_run_manifest(p)
+    except RENDER_ERRORS:
+        return None
+    return str(manifest.get("kind")) if manifest else None
 
 
 # ----------------------------------------------------------------------------- common
@@ -314,7 +327,9 @@ def render_report(
         target=out,
     )
     with plots.svg_figures(svg):
-        if renderer is not None:
+        if renderer is not None and src.is_file():  # a result file the user named: errors are errors
+            renderer.render(report, src, manifest)
+        elif renderer is not None:
             sec_count = len(report.sections)
             try:
                 renderer.render(report, src, manifest)

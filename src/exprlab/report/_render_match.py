@@ -128,7 +128,11 @@ def key_finding(metrics: pd.DataFrame, ratios: pd.DataFrame | None = None, split
 def _overview(sec: Section, run_dir: Path, metrics: pd.DataFrame) -> None:
     """The benchmark's design (from its info file) and the metric table."""
     info = _design(run_dir)
-    if info:
+    if not info:
+        sec.note(
+            f"{MATCH_BENCHMARK.info} is missing or damaged: the split, folds and data sizes are not known."
+        )
+    else:
         sec.paragraph(
             f"Split by held-out {info.get('split', '?')}, {info.get('n_folds', '?')} folds "
             f"(seed {info.get('seed', '?')}); {info.get('n_indications_used', '?')} indications "
@@ -183,8 +187,12 @@ def _bars(sec: Section, metrics: pd.DataFrame) -> None:
 def _comparisons(sec: Section, run_dir: Path) -> None:
     """MAP ratios and paired tests, each read as method against baseline (> 1 / > 0: method better)."""
     ratios_path = run_dir / MATCH_BENCHMARK.ratios
+    tests_path = run_dir / MATCH_BENCHMARK.paired_tests
+    for path in (ratios_path, tests_path):
+        if not path.is_file():
+            sec.note(f"{path.name} is missing from the run folder, so its comparisons are not shown.")
     if ratios_path.is_file() and ratios_path.stat().st_size > 1:
-        r = read_table(ratios_path)
+        r = read_table(ratios_path, required=("numerator", "denominator", "ratio", "lo", "hi"))
         sec.table(
             pd.DataFrame(
                 {
@@ -200,9 +208,10 @@ def _comparisons(sec: Section, run_dir: Path) -> None:
             "method, popularity and random (bootstrap over diseases)",
             source=ratios_path,
         )
-    tests_path = run_dir / MATCH_BENCHMARK.paired_tests
     if tests_path.is_file() and tests_path.stat().st_size > 1:
-        t = read_table(tests_path)
+        t = read_table(
+            tests_path, required=("method", "reference", "metric", "n", "mean_diff", "wins", "losses")
+        )
         # the file holds reference - other; the reference is the method, the other the baseline
         sec.table(
             pd.DataFrame(
@@ -222,9 +231,21 @@ def _comparisons(sec: Section, run_dir: Path) -> None:
         )
 
 
+def _per_disease(sec: Section, path: Path) -> None:
+    """Average precision of every method on every test disease (diseases × methods)."""
+    table = read_table(path, required=("method", "disease", "average_precision"))
+    wide = table.pivot_table(index="disease", columns="method", values="average_precision", sort=False)
+    wide = wide[[m for m in table["method"].drop_duplicates() if m in wide.columns]]
+    sec.table(
+        wide.reset_index(),
+        caption="Average precision per test disease (one column per method)",
+        source=path,
+    )
+
+
 def _predictions(sec: Section, pred_path: Path, metrics: pd.DataFrame) -> None:
     """Precision-recall curves and score distributions of the test pairs."""
-    pred = read_table(pred_path)
+    pred = read_table(pred_path, required=("method", "fold", "disease", "rank", "indicated", "score"))
     curves = {str(m): (RECALL_GRID, mean_pr_curve(p)) for m, p in pred.groupby("method", sort=False)}
     ref = {}
     if "random" in set(metrics["method"]):
@@ -262,7 +283,7 @@ def _predictions(sec: Section, pred_path: Path, metrics: pd.DataFrame) -> None:
 
 def _training_curves(sec: Section, history_path: Path, metrics: pd.DataFrame) -> None:
     """Validation MAP per epoch of every learned model, next to the method's test MAP."""
-    hist = read_table(history_path)
+    hist = read_table(history_path, required=("method", "fold", "member", "epoch", "val_map", "chosen"))
     sec.heading("Training curves")
     test_map = metrics.set_index("method")["average_precision"]
     for method, part in hist.groupby("method", sort=False):
@@ -294,7 +315,7 @@ def _design(run_dir: Path) -> dict:
     """The benchmark's design as its info file records it (empty when missing or damaged)."""
     try:
         return dict(json.loads((run_dir / MATCH_BENCHMARK.info).read_text()).get("report", {}))
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, TypeError):
         return {}
 
 
@@ -315,23 +336,41 @@ def render_match(report: HtmlReport, run_dir: Path, title: str = "Retrieval benc
     None
     """
     sec = report.section(title)
-    metrics = try_read(sec, run_dir / MATCH_BENCHMARK.metrics, "the key finding, metric table and plots")
+    metrics = try_read(
+        sec,
+        run_dir / MATCH_BENCHMARK.metrics,
+        "the key finding, metric table and plots",
+        required=("method", "average_precision"),
+    )
     if metrics is None:
         guarded(sec, "ratios and paired tests", lambda: _comparisons(sec, run_dir))
         return
     ratios = None
     if (run_dir / MATCH_BENCHMARK.ratios).is_file():
-        ratios = try_read(sec, run_dir / MATCH_BENCHMARK.ratios, "the intervals of the key finding")
+        ratios = try_read(
+            sec,
+            run_dir / MATCH_BENCHMARK.ratios,
+            "the intervals of the key finding",
+            required=("numerator", "denominator", "ratio", "lo", "hi"),
+        )
     split = _design(run_dir).get("split", "disease")
     guarded(sec, "key finding", lambda: sec.finding(key_finding(metrics, ratios, split)))
     guarded(sec, "design and metric table", lambda: _overview(sec, run_dir, metrics))
     guarded(sec, "metric bars", lambda: _bars(sec, metrics))
     guarded(sec, "ratios and paired tests", lambda: _comparisons(sec, run_dir))
+    guarded(
+        sec, MATCH_BENCHMARK.per_disease, lambda: _per_disease(sec, run_dir / MATCH_BENCHMARK.per_disease)
+    )
     pred_path = run_dir / MATCH_BENCHMARK.predictions
     guarded(sec, MATCH_BENCHMARK.predictions, lambda: _predictions(sec, pred_path, metrics))
     history_path = run_dir / MATCH_BENCHMARK.training_history
     if history_path.is_file():
         guarded(sec, MATCH_BENCHMARK.training_history, lambda: _training_curves(sec, history_path, metrics))
+    else:
+        sec.note(
+            f"No training curves: {history_path.name} is not in the run folder (it is written when "
+            "learned methods ran)."
+        )
 
 
 def _render_train(report: HtmlReport, run_dir: Path, manifest: dict | None) -> None:
@@ -347,7 +386,8 @@ def _render_train(report: HtmlReport, run_dir: Path, manifest: dict | None) -> N
     if (run_dir / MATCH_TRAIN.genes).is_file():
         n_genes = str(len((run_dir / MATCH_TRAIN.genes).read_text().split()))
     sec.finding(
-        f"A {meta.get('architecture', '?')} matcher, {len(members)} ensemble member(s) on {n_genes} genes"
+        f"A {meta.get('architecture', '?')} matcher, {len(members)} ensemble "
+        f"member{'s' if len(members) != 1 else ''} on {n_genes} genes"
         + (
             f"; validation MAP {fmt(members['val_map'].mean())} (mean over members)"
             if "val_map" in members
@@ -365,13 +405,21 @@ def _render_train(report: HtmlReport, run_dir: Path, manifest: dict | None) -> N
     labels_used = meta.get("labels") or {}
     if labels_used:
         sec.heading("Labels")
-        sec.key_values({k: fmt(v) for k, v in labels_used.items() if not isinstance(v, dict | list)})
+        sec.key_values({label(k): fmt(v) for k, v in labels_used.items() if not isinstance(v, dict | list)})
+    training = meta.get("training")
+    if isinstance(training, dict):
+        sec.heading("Training settings")
+        sec.key_values(
+            {label(k): json.dumps(v) if isinstance(v, dict | list) else fmt(v) for k, v in training.items()}
+        )
 
 
 def _render_predict(report: HtmlReport, run_dir: Path, manifest: dict | None) -> None:
     """A ranking of drugs for one disease signature (``exprlab match predict --out``)."""
     sec = report.section("Drugs ranked for the disease")
-    ranking = try_read(sec, run_dir / MATCH_PREDICT.ranking, "the ranking and its plot")
+    ranking = try_read(
+        sec, run_dir / MATCH_PREDICT.ranking, "the ranking and its plot", required=("rank", "drug", "score")
+    )
     if ranking is None:
         return
     params = (manifest or {}).get("parameters") or {}
@@ -379,8 +427,8 @@ def _render_predict(report: HtmlReport, run_dir: Path, manifest: dict | None) ->
         best = ranking.iloc[0]
         sec.finding(
             f"Top drug for {Path(str(params.get('disease', 'the disease'))).name}: {best['drug']} "
-            f"(score {fmt(best['score'])}); {len(ranking)} drugs ranked by the model "
-            f"{Path(str(params.get('model', '?'))).name}."
+            f"(score {fmt(best['score'])}); the {len(ranking)} best drugs as ranked by the matcher "
+            f"in {Path(str(params.get('model', '?'))).name}/."
         )
     sec.table(ranking, caption="Ranked drugs, best first", source=run_dir / MATCH_PREDICT.ranking)
     guarded(
@@ -427,17 +475,19 @@ def render_explanation(report: HtmlReport, run_dir: Path, title: str | None = No
         sec,
         MATCH_EXPLANATION.genes,
         lambda: sec.table(
-            read_table(run_dir / MATCH_EXPLANATION.genes),
+            read_table(run_dir / MATCH_EXPLANATION.genes, required=("gene",)),
             caption="Top genes by attribution",
             source=run_dir / MATCH_EXPLANATION.genes,
         ),
     )
+    if summary.get("top_pathways") and not (run_dir / MATCH_EXPLANATION.pathways).is_file():
+        sec.note(f"{MATCH_EXPLANATION.pathways} is missing, so the enriched pathways are not listed.")
     if (run_dir / MATCH_EXPLANATION.pathways).is_file():
         guarded(
             sec,
             MATCH_EXPLANATION.pathways,
             lambda: sec.table(
-                read_table(run_dir / MATCH_EXPLANATION.pathways),
+                read_table(run_dir / MATCH_EXPLANATION.pathways, required=("pathway",)),
                 caption="Top pathways",
                 source=run_dir / MATCH_EXPLANATION.pathways,
             ),

@@ -83,24 +83,43 @@ def _score_section(sec: Section, table_path: Path, method: str) -> None:
     )
     per_query = df.groupby("query")["score"].describe()[["count", "mean", "std", "min", "max"]]
     sec.table(per_query, caption="Score summary per query", index=True, source=table_path)
-    shown = queries[:6]
+    shown = queries[:40]
     groups = {q: df.loc[df["query"].astype(str) == q, "score"].to_numpy() for q in shown}
     sec.image(
-        plots.distributions(
+        plots.boxes(
             groups,
-            title="Score distribution per query",
+            title="Scores of each query",
             xlabel=f"connectivity score{f' ({method})' if method else ''}",
         ),
-        "Distribution of scores per query"
-        + (f" (first {len(shown)} of {len(queries)} queries)." if len(queries) > 6 else "."),
+        "Distribution of each query's scores over the library (box: quartiles, line: median)"
+        + (f"; first {len(shown)} of {len(queries)} queries." if len(queries) > len(shown) else "."),
     )
-    for q in shown:
-        part = df[df["query"].astype(str) == q].sort_values("score", ascending=False)
-        cols = [c for c in (target, "score", "rank", "pvalue") if c in part]
-        sec.table(
-            pd.concat([part.head(5), part.tail(5)])[cols].drop_duplicates(),
-            caption=f"{q}: top 5 and bottom 5",
+    sec.table(
+        _extremes(df, target), caption="Best and worst library entries per query (score)", source=table_path
+    )
+
+
+def _extremes(df: pd.DataFrame, target: str, n: int = 3) -> pd.DataFrame:
+    """One row per query: its ``n`` best and ``n`` worst library entries with their scores."""
+    rows = []
+    for q, part in df.groupby(df["query"].astype(str), sort=False):
+        ordered = part.sort_values("score", ascending=False)
+        rows.append(
+            {
+                "query": q,
+                f"best {n}": ", ".join(
+                    f"{t} ({fmt(v)})"
+                    for t, v in zip(ordered[target].head(n), ordered["score"].head(n), strict=True)
+                ),
+                f"worst {n}": ", ".join(
+                    f"{t} ({fmt(v)})"
+                    for t, v in zip(
+                        ordered[target].tail(n)[::-1], ordered["score"].tail(n)[::-1], strict=True
+                    )
+                ),
+            }
         )
+    return pd.DataFrame(rows)
 
 
 def render_score(
@@ -133,7 +152,10 @@ def render_score(
     method = str(((manifest or {}).get("parameters") or {}).get("method", ""))
     for table_path in tables:
         sec.heading(table_path.name)
-        guarded(sec, table_path.name, partial(_score_section, sec, table_path, method))
+        if path.is_file():  # the table the user named: an unreadable one is an error, not a note
+            _score_section(sec, table_path, method)
+        else:
+            guarded(sec, table_path.name, partial(_score_section, sec, table_path, method))
 
 
 def render_library(report: HtmlReport, path: Path, manifest: dict | None) -> None:

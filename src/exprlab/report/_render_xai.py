@@ -155,7 +155,9 @@ def _xai_bars(sec: Section, summary: pd.DataFrame) -> None:
 
 def _xai_curves(sec: Section, files: list[Path], ds: str, model: str) -> None:
     """Keep/remove retraining curves of one dataset × model over all its runs."""
-    table = pd.concat([read_table(f) for f in files])
+    table = pd.concat(
+        [read_table(f, required=("k", "setting", "selection", "balanced_accuracy")) for f in files]
+    )
     table = table.assign(balanced_accuracy=100 * table["balanced_accuracy"])
     sec.image(
         plots.line_curves(
@@ -250,11 +252,16 @@ def render_xai(
     sec.paragraph(_XAI_INTRO)
     if stopped and not (run_dir / XAI_STUDY.summary).is_file():
         sec.note(
-            f"{XAI_STUDY.summary} is written when the study ends; until then only the finished runs "
-            "are counted."
+            f"{XAI_STUDY.summary} is written when the study ends; until then the finished runs are listed."
         )
+        guarded(sec, "finished runs", lambda: _finished_runs(sec, run_dir))
         return
-    summary = try_read(sec, run_dir / XAI_STUDY.summary, "the accuracy, agreement and gap tables and plots")
+    summary = try_read(
+        sec,
+        run_dir / XAI_STUDY.summary,
+        "the accuracy, agreement and gap tables and plots",
+        required=("dataset", "model"),
+    )
     if summary is None:
         return
     if summary.empty:
@@ -262,15 +269,59 @@ def render_xai(
         return
     if "fa_local_mean" in summary:
         summary = summary.copy()
-        summary["fa_random"] = [
+        summary["fa_random"] = fa_random = [
             _safe_fa_random(run_dir, str(d), str(m))
             for d, m in zip(summary["dataset"], summary["model"], strict=True)
         ]
+        if any(v is None for v in fa_random):
+            sec.note(
+                f"{XAI_STUDY.fa_per_class} or {XAI_STUDY.global_scores} of a run is missing or damaged: "
+                "the feature agreement of a random ranking is not shown for it."
+            )
     guarded(sec, "summary tables", lambda: _xai_tables(sec, run_dir, summary))
+    per_run = try_read(
+        sec, run_dir / XAI_STUDY.runs_table, "the table of single runs", required=("dataset", "model")
+    )
+    if per_run is not None:
+        sec.table(
+            per_run[[c for c in _RUN_SHOWN if c in per_run]].rename(columns=_RUN_NAMES),
+            caption="Every run (% for accuracy, agreement and gaps)",
+            source=run_dir / XAI_STUDY.runs_table,
+        )
     summary = summary.assign(label=summary["dataset"].astype(str) + " " + summary["model"].astype(str))
     guarded(sec, "explanation bars", lambda: _xai_bars(sec, summary))
     for row in summary.itertuples(index=False):
         _xai_model_plots(sec, run_dir, str(row.dataset), str(row.model))
+
+
+_RUN_SHOWN = (
+    "dataset",
+    "model",
+    "dataset_run",
+    "balanced_accuracy",
+    "fa_local",
+    "fa_global",
+    "pgi_local",
+    "pgu_local",
+    "pgr",
+    "seconds",
+)
+
+
+_RUN_NAMES = {"dataset_run": "run", "balanced_accuracy": "balanced accuracy (%)"}
+
+
+def _finished_runs(sec: Section, run_dir: Path) -> None:
+    """The metrics of every finished run of a stopped study, one row each."""
+    files = sorted((run_dir / XAI_STUDY.runs).glob(f"*/*/run*/{XAI_STUDY.run_metrics}"))
+    if not files:
+        sec.paragraph("No run has finished yet.")
+        return
+    rows = pd.DataFrame([json.loads(f.read_text()) for f in files])
+    sec.table(
+        rows[[c for c in _RUN_SHOWN if c in rows]].rename(columns=_RUN_NAMES),
+        caption="Finished runs (% for accuracy, agreement and gaps)",
+    )
 
 
 def _safe_fa_random(run_dir: Path, dataset: str, model: str) -> float | None:

@@ -635,7 +635,7 @@ def _study_inputs(datasets: list[str]) -> list[dict]:
     """Provenance of the datasets: path, size and checksum of files; simulations by name."""
     return [
         {"name": ds, "kind": "simulation"}
-        if ds.lower() in SIMULATIONS
+        if ds.lower() in SIMULATIONS or not Path(ds).exists()  # a missing file is reported when read
         else dict(file_provenance(ds, name=ds), kind="file")
         for ds in map(str, datasets)
     ]
@@ -669,16 +669,16 @@ def run_xai_study(
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     _check_resume(out, cfg)
-    # a manifest from the start, so that the report of a stopped study counts its runs and says how to resume
-    write_run_manifest(
-        out,
-        XAI_STUDY.kind,
-        _study_parameters(datasets, cfg),
-        _study_inputs(datasets),
-        summary={"planned_runs": len(datasets) * len(cfg.models) * cfg.runs},
-        finished=False,
-    )
     try:
+        # a manifest from the start: the report of a stopped study counts its runs and says how to resume
+        write_run_manifest(
+            out,
+            XAI_STUDY.kind,
+            _study_parameters(datasets, cfg),
+            _study_inputs(datasets),
+            summary={"planned_runs": len(datasets) * len(cfg.models) * cfg.runs},
+            finished=False,
+        )
         with log_to(out):
             _run_datasets(datasets, out, cfg)
     except BaseException:
