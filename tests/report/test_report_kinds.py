@@ -351,3 +351,31 @@ def test_info_reads_every_file_exprlab_writes(runs, tmp_path):
         for text in texts:
             assert text in out, (path.name, text, out)
     assert re.search(r"ensemble members\s*│\s*2\s*│", _info(runs["matcher"]))
+
+
+def test_fifteen_curves_get_fifteen_colours_and_the_legend_sits_outside():
+    from matplotlib.colors import to_hex
+
+    from exprlab.report._plots import colours, curves_xy
+
+    palette = [to_hex(c) for c in colours(15)]
+    assert len(set(palette)) == 15  # the 10-colour cycle would repeat 5 of them
+    xs = np.arange(5)
+    png = curves_xy({f"fold {i}": (xs, xs * 0.01 * i) for i in range(15)}, xlabel="epoch", ylabel="MAP")
+    assert png.startswith(b"\x89PNG")
+
+
+def test_a_new_kind_plugs_in_with_one_registration(tmp_path):
+    from exprlab.report import register_renderer
+
+    def render(report, path, manifest):
+        report.section("Biomarkers").paragraph(f"{manifest['parameters']['top']} genes")
+
+    register_renderer("test-kind", render, title="exprlab test kind")
+    run = tmp_path / "run"
+    run.mkdir()
+    from exprlab.report import write_run_manifest
+
+    write_run_manifest(run, "test-kind", {"top": 7}, [])
+    html = render_report(run).read_text()
+    assert "exprlab test kind" in html and "7 genes" in html
