@@ -379,3 +379,15 @@ def test_a_new_kind_plugs_in_with_one_registration(tmp_path):
     write_run_manifest(run, "test-kind", {"top": 7}, [])
     html = render_report(run).read_text()
     assert "exprlab test kind" in html and "7 genes" in html
+
+
+def test_an_unfinished_resumable_run_says_how_far_it_got(tmp_path):
+    from exprlab.report import write_run_manifest
+
+    run = tmp_path / "bench"
+    run.mkdir()
+    summary = {"planned": 5, "done": 3, "unit": "folds"}
+    write_run_manifest(run, "match-benchmark", {"folds": 5}, [], summary=summary, finished=False)
+    html = render_report(run).read_text()
+    assert "3/5 folds done; rerun the same command to resume" in html
+    assert "metrics.tsv could not be read" in html  # no table yet: a note, not a traceback

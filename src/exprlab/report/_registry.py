@@ -214,3 +214,39 @@ def try_read(
         log.warning("report: %s could not be read: %s", Path(path).name, err)
         section.note(f"{Path(path).name} could not be read, so {needed_for} are not shown: {err}")
         return None
+
+
+def progress_hint(section: Section, manifest: dict | None, done: int | None = None) -> bool:
+    """Say how far a stopped (or still running) resumable run got and how to resume it.
+
+    A resumable run writes its manifest when it starts with ``finished=False`` and a summary
+    holding ``planned`` (and ``unit``, e.g. ``"folds"``); ``done`` is counted from the folder
+    by the caller, else read from the summary.
+
+    Parameters
+    ----------
+    section
+        Where the sentence goes.
+    manifest
+        The run's manifest.
+    done
+        Finished parts counted by the caller.
+
+    Returns
+    -------
+    bool
+        Whether the run is unfinished (and the sentence was written).
+    """
+    if not manifest or manifest.get("status") != "running":
+        return False
+    summary = manifest.get("summary") or {}
+    planned = summary.get("planned", summary.get("planned_runs"))
+    done = summary.get("done") if done is None else done
+    unit = summary.get("unit", "runs")
+    count = f"{done}/{planned}" if done is not None and planned else str(done if done is not None else "?")
+    section.finding(
+        f"{count} {unit} done; rerun the same command to resume (or wait: it may still be running)."
+    )
+    if manifest.get("command"):
+        section.paragraph(f"The command: {manifest['command']}")
+    return True

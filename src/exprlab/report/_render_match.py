@@ -16,10 +16,12 @@ import numpy as np
 import pandas as pd
 
 from exprlab._runs import MATCH_BENCHMARK, MATCH_EXPLANATION, MATCH_PREDICT, MATCH_TRAIN
+from exprlab.errors import FormatError
 from exprlab.report import _plots as plots
 from exprlab.report._format import fmt, label
 from exprlab.report._html import HtmlReport, Section
-from exprlab.report._registry import guarded, read_table, register_renderer, try_read
+from exprlab.report._manifest import read_run_manifest
+from exprlab.report._registry import guarded, progress_hint, read_table, register_renderer, try_read
 from exprlab.report._repurposing_plots import RECALL_GRID, mean_pr_curve
 
 __all__ = ["map_summary", "key_finding", "render_match", "render_explanation", "SHOWN_METRICS"]
@@ -311,6 +313,14 @@ def _training_curves(sec: Section, history_path: Path, metrics: pd.DataFrame) ->
         )
 
 
+def read_run_manifest_quietly(run_dir: Path) -> dict | None:
+    """The run's manifest, ``None`` when it is missing or damaged (the report says so at its end)."""
+    try:
+        return read_run_manifest(run_dir)
+    except (OSError, ValueError, FormatError):
+        return None
+
+
 def _design(run_dir: Path) -> dict:
     """The benchmark's design as its info file records it (empty when missing or damaged)."""
     try:
@@ -336,6 +346,7 @@ def render_match(report: HtmlReport, run_dir: Path, title: str = "Retrieval benc
     None
     """
     sec = report.section(title)
+    progress_hint(sec, read_run_manifest_quietly(run_dir))
     metrics = try_read(
         sec,
         run_dir / MATCH_BENCHMARK.metrics,

@@ -17,7 +17,7 @@ import pandas as pd
 from exprlab._runs import XAI_STUDY
 from exprlab.report import _plots as plots
 from exprlab.report._html import HtmlReport, Section
-from exprlab.report._registry import guarded, read_table, try_read
+from exprlab.report._registry import guarded, progress_hint, read_table, try_read
 
 __all__ = ["fa_random_expectation", "render_xai", "study_progress"]
 
@@ -212,18 +212,13 @@ def study_progress(run_dir: Path, manifest: dict | None) -> tuple[int, int | Non
 
 def _progress_note(sec: Section, run_dir: Path, manifest: dict | None) -> bool:
     """A note when the study stopped before its end; whether it did."""
-    done, planned = study_progress(run_dir, manifest)
-    running = (manifest or {}).get("status") == "running"
-    if not running and (run_dir / XAI_STUDY.summary).is_file():
+    done, _ = study_progress(run_dir, manifest)
+    if progress_hint(sec, manifest, done):
+        return True
+    if (run_dir / XAI_STUDY.summary).is_file():
         return False
-    total = f"{done}/{planned}" if planned else f"{done}"
-    sec.finding(
-        f"{total} runs done; rerun the same command to resume"
-        + (" (or wait: the study may still be running)." if running else ".")
-    )
-    command = (manifest or {}).get("command")
-    if command:
-        sec.paragraph(f"The command: {command}")
+    # an older study folder without a manifest: only the finished runs are known
+    sec.finding(f"{done} runs done; rerun the same command to resume.")
     return True
 
 
