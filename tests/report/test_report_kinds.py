@@ -391,3 +391,30 @@ def test_an_unfinished_resumable_run_says_how_far_it_got(tmp_path):
     html = render_report(run).read_text()
     assert "3/5 folds done; rerun the same command to resume" in html
     assert "metrics.tsv could not be read" in html  # no table yet: a note, not a traceback
+
+
+def test_key_finding_names_the_validation_choice_and_its_ratios_to_the_baselines():
+    from exprlab.report._render_match import key_finding
+
+    metrics = pd.DataFrame(
+        {
+            "method": ["random", "popularity", "wtcs", "twotower"],
+            "val_map": [np.nan, 0.2, 0.5, 0.4],  # wtcs is the validation choice, not twotower
+            "average_precision": [0.1, 0.2, 0.3, 0.4],
+            "average_precision_lo": [0.1, 0.15, 0.25, 0.35],
+            "average_precision_hi": [0.1, 0.25, 0.35, 0.45],
+        }
+    )
+    ratios = pd.DataFrame(
+        {"numerator": ["twotower"], "denominator": ["popularity"], "ratio": [2.0], "lo": [1.5], "hi": [2.5]}
+    )
+    # by hand: 0.3 / 0.2 = 1.5, 0.3 / 0.1 = 3; 0.4 / 0.1 = 4 (no interval recorded)
+    assert key_finding(metrics, ratios) == (
+        "Best method on held-out diseases (chosen on validation MAP): wtcs, MAP 0.3 [0.25, 0.35], "
+        "1.5× popularity, 3× random; best learned method: twotower, MAP 0.4 [0.35, 0.45], "
+        "2× popularity [1.5, 2.5], 4× random."
+    )
+    no_validation = metrics.drop(columns="val_map")
+    assert key_finding(no_validation, split="drug").startswith(
+        "Best method on held-out drugs (highest test MAP, no validation choice recorded): twotower, MAP 0.4"
+    )
