@@ -265,7 +265,9 @@ def _predictions(sec: Section, pred_path: Path, metrics: pd.DataFrame) -> None:
     curves = {str(m): (RECALL_GRID, mean_pr_curve(p)) for m, p in pred.groupby("method", sort=False)}
     ref = {}
     if "random" in set(metrics["method"]):
-        ref["random (MAP)"] = float(metrics.loc[metrics["method"] == "random", "average_precision"].iloc[0])
+        ref["random ranking (expected precision)"] = float(
+            metrics.loc[metrics["method"] == "random", "average_precision"].iloc[0]
+        )
     sec.heading("Precision-recall")
     sec.image(
         plots.curves_xy(
@@ -291,7 +293,7 @@ def _predictions(sec: Section, pred_path: Path, metrics: pd.DataFrame) -> None:
                     "other candidate pairs": part["score"].to_numpy()[~ind],
                 },
                 title=f"{method}: scores of test pairs",
-                xlabel="match score (model output)",
+                xlabel=f"score given by {method} (higher = ranked first)",
             ),
             f"{method}: distribution of scores of indicated vs other test pairs.",
         )
@@ -466,7 +468,7 @@ def _render_predict(report: HtmlReport, run_dir: Path, manifest: dict | None) ->
                 title="Match score of the best-ranked drugs",
                 ylabel="match score (model output)",
             ),
-            "Scores of the first 30 drugs of the ranking.",
+            f"Scores of the first {min(30, len(ranking))} drugs of the ranking.",
         ),
     )
 
