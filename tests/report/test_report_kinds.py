@@ -418,3 +418,17 @@ def test_key_finding_names_the_validation_choice_and_its_ratios_to_the_baselines
     assert key_finding(no_validation, split="drug").startswith(
         "Best method on held-out drugs (highest test MAP, no validation choice recorded): twotower, MAP 0.4"
     )
+
+
+def test_report_svg_flag_writes_each_figure_as_svg_beside_the_report(tmp_path):
+    from test_report_fixtures import make_match_run
+
+    run = make_match_run(tmp_path / "bench")
+    out = tmp_path / "bench.html"
+    _cli("report", run, "--out", out, "--svg")
+    svgs = sorted((tmp_path / "bench_files").glob("*.svg"))
+    html = out.read_text()
+    assert len(svgs) == html.count(">SVG</a>") >= 4  # MAP and nDCG bars, PR curves, score distributions
+    assert all("<svg" in s.read_text()[:2000] for s in svgs)
+    _cli("report", run, "--out", tmp_path / "plain.html")
+    assert not (tmp_path / "plain_files").exists()  # without --svg (and no long table) nothing beside
