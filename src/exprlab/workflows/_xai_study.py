@@ -668,8 +668,8 @@ def run_xai_study(
     out = Path(out)
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    _check_resume(out, cfg)
     try:
+        _check_resume(out, cfg)
         # a manifest from the start: the report of a stopped study counts its runs and says how to resume
         write_run_manifest(
             out,
