@@ -37,6 +37,13 @@ __all__ = [
     "MatchExplanationFiles",
     "DemoFiles",
     "SignatureSearchFiles",
+    "LIBRARY",
+    "MATCH_TRAIN",
+    "MATCH_PREDICT",
+    "LibraryFiles",
+    "MatchTrainFiles",
+    "MatchPredictFiles",
+    "manifest_path",
 ]
 
 #: the manifest every run folder holds: kind, parameters, versions, data provenance
@@ -56,6 +63,9 @@ RunKind = Literal[
     "classifier",
     "explanation",
     "signature-search",
+    "library",
+    "matcher",
+    "match-predict",
 ]
 #: the kinds of run a report knows how to render
 KINDS: tuple[RunKind, ...] = (
@@ -68,7 +78,32 @@ KINDS: tuple[RunKind, ...] = (
     "classifier",
     "explanation",
     "signature-search",
+    "library",
+    "matcher",
+    "match-predict",
 )
+
+
+def manifest_path(output: Path) -> Path:
+    """Where the manifest of an output lives: ``<folder>/run.json``, or ``<file>.run.json`` beside a file.
+
+    Commands whose result is one file (``exprlab score``, ``exprlab library build``) keep their
+    manifest beside it, so that several results can share a folder.
+
+    Parameters
+    ----------
+    output
+        A run folder, or the result file of a one-file command.
+
+    Returns
+    -------
+    Path
+        The manifest's path (it may not exist).
+    """
+    output = Path(output)
+    if output.is_dir():
+        return output / MANIFEST
+    return output.with_name(output.name + "." + MANIFEST)
 
 
 @dataclass(frozen=True)
@@ -204,7 +239,38 @@ class ExplanationFiles:
     attributions: str = "attributions.h5ad"
 
 
+class LibraryFiles:
+    """``exprlab library build``: one HDF5 library file, its manifest beside it."""
+
+    kind: RunKind = "library"
+    suffixes: tuple[str, ...] = (".h5", ".hdf5", ".gctx")
+
+
+@dataclass(frozen=True)
+class MatchTrainFiles:
+    """``exprlab match train``: a model folder (weights, gene space, ``model.json``).
+
+    Its kind is ``matcher``, the kind :mod:`exprlab._outputs` knows model folders by, so that
+    ``--force`` replaces a model folder whether or not it has a manifest.
+    """
+
+    kind: RunKind = "matcher"
+    model: str = "model.json"
+    genes: str = "genes.txt"
+
+
+@dataclass(frozen=True)
+class MatchPredictFiles:
+    """``exprlab match predict --out``: the drugs ranked for one disease signature."""
+
+    kind: RunKind = "match-predict"
+    ranking: str = "ranking.tsv"
+
+
 SCORE = ScoreFiles()
+LIBRARY = LibraryFiles()
+MATCH_TRAIN = MatchTrainFiles()
+MATCH_PREDICT = MatchPredictFiles()
 MATCH_BENCHMARK = MatchBenchmarkFiles()
 XAI_STUDY = XaiStudyFiles()
 MATCH_EXPLANATION = MatchExplanationFiles()

@@ -34,10 +34,11 @@ def _fields(names: list[str], limit: int = 12) -> str:
 def info(
     path: Path = typer.Argument(
         ...,
-        help="A GCT/GCTX/h5/h5ad, CSV/TSV or GEO series matrix, GMT gene sets, CLS labels or a table.",
+        help="A GCT/GCTX/h5/h5ad, CSV/TSV or GEO series matrix, GMT gene sets, CLS labels, a table, "
+        "or anything exprlab wrote: a library, a run or model folder, a run.json, an .npz.",
     ),
 ) -> None:
-    """Describe a file: format, shape (obs x var), gene space, metadata fields, value summary."""
+    """Describe a file or folder: format, shape, gene space, metadata; for runs their manifest."""
     from exprlab.io import describe  # deferred: keeps `exprlab --help` from loading anndata and h5py
 
     d = describe(path)
@@ -77,6 +78,8 @@ def info(
         table.add_row("columns", _fields(d["columns"]))
     if "note" in d:
         table.add_row("note", d["note"])
+    for field, value in d.get("rows", []):
+        table.add_row(field, value)
     Console().print(table)
 
 

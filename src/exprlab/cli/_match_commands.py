@@ -20,6 +20,7 @@ import typer
 from exprlab._outputs import claim_output
 from exprlab._validation import check_choice, check_count
 from exprlab.cli._app import app
+from exprlab.cli._run_manifests import library_manifest, score_manifest
 from exprlab.cli._score_significance import tested_table, with_parsed_ids
 
 if TYPE_CHECKING:
@@ -146,7 +147,9 @@ def score(
     # deferred: the library is loaded only when the command runs, so `exprlab --help` stays fast
     import exprlab.match as match
     from exprlab.io import write_table, write_wide_table  # deferred (see above)
+    from exprlab.report import now_utc  # deferred (see above)
 
+    started = now_utc()
     check_count(up, "--up", minimum=0)
     check_count(down, "--down", minimum=0 if up else 1)
     check_count(chunk_size, "--chunk-size", minimum=1, allow_none=True)
@@ -193,6 +196,9 @@ def score(
             report = table.attrs.get("query_report", {})
             write_table(table, out)
             shape = f"{len(table)} rows (query x signature)"
+        score_manifest(
+            out, started, kwargs, method, wide or aggregate is not None or method == "ncs_ct", files
+        )
     dropped = sum(r["n_dropped"] for r in report.values())
     print(
         f"{method}: {len(report)} queries scored; {dropped} query genes absent from the library "
@@ -222,7 +228,9 @@ def build(
     """Build an on-disk library (values + precomputed ranks) from GCTX, h5ad, GMT or a library."""
     # deferred: the library is loaded only when the command runs, so `exprlab --help` stays fast
     from exprlab.match import DiskLibrary, build_library
+    from exprlab.report import now_utc  # deferred (see above)
 
+    started = now_utc()
     check_count(chunk_size, "--chunk-size", minimum=1, allow_none=True)
     inputs = [source, siginfo, geneinfo]
     with claim_output(out, kind="library", inputs=inputs, force=force, suffixes=(".h5", ".hdf5", ".gctx")):
@@ -236,6 +244,7 @@ def build(
             geneinfo=geneinfo,
             gene_space=cast("GeneSpace", gene_space),
         )
+        library_manifest(path, source, started, chunk_size)
     lib = DiskLibrary(path)
     print(
         f"wrote {path}: {lib.n} signatures x {len(lib.genes)} genes ({lib.kind}, ties={lib.ties}, "

@@ -9,6 +9,7 @@ import typer
 from exprlab._outputs import claim_output
 from exprlab._validation import check_count
 from exprlab.cli._repurposing_commands import match_app
+from exprlab.cli._run_manifests import explain_manifest
 
 _COLLECTIONS = ("hallmark", "kegg", "reactome", "go_bp", "btm")
 
@@ -42,11 +43,26 @@ def explain(
     ),
 ) -> None:
     """Attribute a match score to disease and drug genes; write tables, pathways and a plot."""
+    from exprlab.report import now_utc  # deferred: keeps --help fast
+
+    started = now_utc()
     check_count(top, "--top", minimum=1)
     check_count(n_steps, "--n-steps", minimum=1)
     inputs: list[str | Path] = [model, *(p for p in (disease, drug, genesets) if p and Path(p).exists())]
     with claim_output(out, kind="match-explanation", inputs=inputs, force=force, folder=True):
         expl = _explain(model, disease, drug, out, genesets, top, n_steps, effect, instances)
+        params = {
+            "model": str(model),
+            "disease": disease,
+            "drug": drug,
+            "genesets": genesets or "none",
+            "top": top,
+            "n_steps": n_steps,
+            "effect": effect,
+            "instances": instances,
+        }
+        roles = {"model": model, "disease": disease, "drug": drug, "genesets": genesets}
+        explain_manifest(out, started, params, roles, float(expl.score))
     _print_explanation(expl, out)
 
 

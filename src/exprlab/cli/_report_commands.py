@@ -17,9 +17,17 @@ from exprlab.errors import FileAccessError
 @app.command("report")
 def report(
     run_dir: Path = typer.Argument(
-        ..., help="A run directory (score, match benchmark, xai study, demo) or a score table."
+        ...,
+        help="A run folder (match benchmark/train/predict/explain, xai-study, demo ...), a score table "
+        "or a library file.",
     ),
     out: Path = typer.Option(None, "--out", "-o", help="HTML file to write (default: RUN_DIR/report.html)."),
+    svg: bool = typer.Option(
+        False,
+        "--svg/--no-svg",
+        help="Also save every figure as SVG in <report>_files/ beside the report.",
+        metavar="",
+    ),
     force: bool = typer.Option(
         False, "--force/--no-force", help="Replace an existing output of the same command.", metavar=""
     ),
@@ -40,7 +48,7 @@ def report(
         if run_dir.is_dir():
             attach_log_file(run_dir)
         try:
-            path = render_report(run_dir, target)
+            path = render_report(run_dir, target, svg=svg)
         finally:
             close_log_file()
     print(f"wrote {path}")

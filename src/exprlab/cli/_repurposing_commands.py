@@ -11,6 +11,7 @@ from rich.table import Table
 from exprlab._outputs import claim_output
 from exprlab._validation import check_count
 from exprlab.cli._app import app
+from exprlab.cli._run_manifests import predict_output, train_manifest
 from exprlab.errors import InvalidParameterError
 
 match_app = typer.Typer(
@@ -127,14 +128,11 @@ def _cross_catalogue_pair(train_labels: str | None, test_labels: str | None, spl
 
 def _write_benchmark(result, out, split, folds, seed, labels, chosen, drugs, diseases, started) -> None:
     """The run folder of ``match benchmark``, with its manifest."""
+    from exprlab.report import input_provenance  # deferred: keeps --help fast
     from exprlab.workflows import write_benchmark  # deferred: keeps --help fast
 
     parameters = {"split": split, "folds": folds, "seed": seed, "labels": labels, "methods": chosen or "all"}
-    provenance = {
-        "labels": labels,
-        "drugs": str(drugs) if drugs else "CMap 02 (public data)",
-        "diseases": str(diseases) if diseases else "Open Targets DEGs (public data)",
-    }
+    provenance = input_provenance(_data_roles(labels, drugs, diseases))
     write_benchmark(result, out, parameters=parameters, provenance=provenance, started=started)
 
 
@@ -204,14 +202,27 @@ def train(
 ) -> None:
     """Train a matcher on all labels (early stopping on a held-out-disease validation part)."""
     from exprlab.datasets import load_benchmark  # deferred: keeps --help fast
+    from exprlab.report import now_utc  # deferred: keeps --help fast
     from exprlab.workflows import train_models  # deferred: keeps --help fast
 
+    started = now_utc()
     check_count(n_seeds, "--n-seeds", minimum=1)
     inputs = [drugs, diseases, _label_file(labels)]
     with claim_output(out, kind="matcher", inputs=inputs, force=force, folder=True):
         bench = load_benchmark(labels, drugs=drugs, diseases=diseases)
         path = train_models(bench, out, arch=arch, n_seeds=n_seeds, seed=seed)  # type: ignore[arg-type]
+        params = {"arch": arch, "n_seeds": n_seeds, "seed": seed, "labels": labels}
+        train_manifest(path, started, params, _data_roles(labels, drugs, diseases))
     print(f"wrote {path}")
+
+
+def _data_roles(labels: str, drugs: Path | None, diseases: Path | None) -> dict:
+    """The data a matching command read, for its manifest (the public data when no file is given)."""
+    return {
+        "labels": labels,
+        "drugs": drugs or "CMap 02 (public data)",
+        "diseases": diseases or "Open Targets DEGs (public data)",
+    }
 
 
 @match_app.command("predict")
@@ -220,6 +231,10 @@ def predict(
     disease: Path = typer.Option(..., "--disease", help="Disease signature (GCT/GCTX/h5ad)."),
     top: int = typer.Option(50, "--top", help="Number of drugs to print."),
     drugs: Path = typer.Option(None, "--drugs", help="Drug library (default CMap 02)."),
+    out: Path = typer.Option(
+        None, "--out", "-o", help="Also write the ranking (ranking.tsv and run.json) to this folder."
+    ),
+    force: bool = _FORCE_OPTION,
 ) -> None:
     """Print the drugs ranked for a disease signature, best first: rank, drug, score, popularity share.
 
@@ -227,11 +242,22 @@ def predict(
     explains; a warning goes to stderr when the whole list is mostly drug popularity.
     """
     from exprlab.datasets import load_benchmark  # deferred: keeps --help fast
+    from exprlab.report import now_utc  # deferred: keeps --help fast
     from exprlab.workflows import predict_drugs  # deferred: keeps --help fast
 
+    started = now_utc()
     check_count(top, "--top", minimum=1)
     bench = load_benchmark("opentargets", drugs=drugs) if drugs else None
-    ranked = predict_drugs(model, disease, bench=bench, top=top)
+    if out is None:
+        ranked = predict_drugs(model, disease, bench=bench, top=top)
+    else:
+        with claim_output(
+            out, kind="match-predict", inputs=[model, disease, drugs], force=force, folder=True
+        ):
+            ranked = predict_drugs(model, disease, bench=bench, top=top)
+            params = {"model": str(model), "disease": str(disease), "top": top}
+            roles = {"model": model, "disease": disease, "drugs": drugs or "CMap 02 (public data)"}
+            predict_output(out, ranked, started, params, roles)
     if ranked.attrs.get("mostly_popularity"):
         typer.echo(
             f"warning: this ranking is mostly drug popularity (a drug-only score explains "
@@ -240,3 +266,5 @@ def predict(
         )
     for _, r in ranked.iterrows():
         print(f"{int(r['rank'])}\t{r['drug']}\t{r['score']:.4f}\t{r['popularity_share']:.3f}")
+    if out is not None:
+        print(f"wrote {out}")

@@ -19,6 +19,7 @@ from exprlab.explain._aggregate import (
 )
 from exprlab.explain._enrichment import bh_adjust, hypergeometric_enrichment, rank_enrichment
 from exprlab.explain._hit_enrichment import drug_sets_from_table, hit_enrichment
+from exprlab.explain._order import natural_order
 from exprlab.explain._quadrature import METHODS, quadrature
 
 # Members that need torch load on first use, so that aggregation, enrichment and quadrature work
@@ -46,7 +47,6 @@ _TORCH_MEMBERS = {
     "class_scores": "_stability",
     "linear_weights": "_stability",
     "logit_attributions": "_stability",
-    "natural_order": "_stability",
     "pairwise_jaccard": "_stability",
     "rank_intervals": "_stability",
     "rank_scores": "_stability",
@@ -84,7 +84,6 @@ if _typing.TYPE_CHECKING:
         class_scores,
         linear_weights,
         logit_attributions,
-        natural_order,
         pairwise_jaccard,
         rank_intervals,
         rank_scores,

@@ -13,7 +13,6 @@ that class and is left out of that class's statistics.
 
 from __future__ import annotations
 
-import re
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,7 +33,6 @@ DRAWS: tuple[DrawKind, ...] = ("bootstrap", "subsample")
 ClassRule = Literal["mean", "pooled"]
 CLASS_RULES: tuple[ClassRule, ...] = ("mean", "pooled")
 _LEVELS = (5.0, 95.0)
-_RUNS = re.compile(r"(\d+)")
 
 
 @dataclass(frozen=True)
@@ -362,25 +360,6 @@ def rank_intervals(ranks, levels: tuple[float, float] = (5.0, 95.0)) -> np.ndarr
     if r.shape[0] == 0:
         return np.full((3, np.asarray(ranks).shape[1]), np.nan)
     return np.percentile(r, [levels[0], 50.0, levels[1]], axis=0)
-
-
-def natural_order(values) -> list[str]:
-    """Distinct values as text in natural order: ``C2`` before ``C10``, numbers by value.
-
-    Parameters
-    ----------
-    values
-        Labels (any type; compared as text split into digit and non-digit runs).
-
-    Returns
-    -------
-    list of str
-        The distinct labels, naturally sorted.
-    """
-    names = {str(v) for v in values}
-    return sorted(
-        names, key=lambda t: [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in _RUNS.split(t) if p]
-    )
 
 
 def _top_masks(ranks: np.ndarray, top: int) -> np.ndarray:

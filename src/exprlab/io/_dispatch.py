@@ -34,6 +34,7 @@ from exprlab.io._gctx import MATRIX_PATH, open_h5, read_gctx, write_gctx
 from exprlab.io._gmt import read_gmt, write_gmt
 from exprlab.io._h5 import is_signaturesearch_h5, read_signaturesearch_h5, write_signaturesearch_h5
 from exprlab.io._ids import guess_id_kind
+from exprlab.io._outputs_info import describe_exprlab_output, manifest_rows
 from exprlab.io._results import read_table
 from exprlab.io._tables import read_delimited
 
@@ -308,21 +309,27 @@ def describe(path: str | os.PathLike, *, n_first: int = 5) -> dict:
     Parameters
     ----------
     path
-        Any file :func:`detect_format` recognises.
+        Any file :func:`detect_format` recognises, or a file or folder exprlab wrote (on-disk
+        library, run or model folder, manifest, ``.npz`` ...).
     n_first
         How many ids (genes, samples, sets) to show as examples.
 
     Returns
     -------
     dict
-        ``format``; for matrices ``shape`` (obs x var), ``gene_space`` (kind, count, first ids),
+        ``format`` and ``rows`` (``(field, value)`` pairs: everything said about exprlab's own
+        outputs, and the run manifest beside a result file); for matrices ``shape`` (obs x
+        var), ``gene_space`` (kind, count, first ids),
         ``obs_fields``, ``var_fields``, ``values`` (min/median/max over finite values, NaN
         count) and, for text matrices, ``orientation``; a CSV/TSV that is not a matrix is
         described as a table with a ``note`` saying why; for GMT the number of sets and their sizes; for CLS the class counts; for
         tables rows and columns.
     """
+    own = describe_exprlab_output(path)
+    if own is not None:  # a library, run folder, model folder, manifest or run file
+        return {"path": str(path), **own}
     fmt = detect_format(path)
-    info: dict = {"path": str(path), "format": fmt}
+    info: dict = {"path": str(path), "format": fmt, "rows": manifest_rows(path)}
     adata = None
     if fmt in _TEXT_MATRIX:
         try:

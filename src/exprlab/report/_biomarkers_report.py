@@ -17,6 +17,7 @@ from exprlab._runs import BIOMARKERS
 from exprlab.explain import natural_order
 from exprlab.report import _plots as plots
 from exprlab.report._html import HtmlReport, Section
+from exprlab.report._registry import register_renderer
 
 #: genes per class in the table and in the heat map
 TABLE_GENES = 10
@@ -171,3 +172,6 @@ def render_biomarkers(report: HtmlReport, run_dir: Path, manifest: dict | None) 
     )
     table.table(gene_rows(genes), max_rows=TABLE_GENES * 200)
     _heatmap(table, genes)
+
+
+register_renderer(BIOMARKERS.kind, render_biomarkers, title="exprlab biomarkers")

@@ -1,24 +1,34 @@
 """Self-contained HTML: one file with inline CSS, tables and images as base64 PNG data URIs.
 
 A report must open anywhere (a mail attachment, an archive, a browser without network), so
-nothing is linked: no scripts, no fonts, no external style sheets, no image files.
+nothing it needs is linked: no scripts, no fonts, no external style sheets, no image files. What
+it only points to are full tables (a table longer than 20 rows is cut, and the cut rows are one
+click away: the run's own file, or a copy written beside the report in ``<report>_files/``) and,
+on request, the figures as SVG files in the same folder.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import json
 import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from exprlab._atomic import atomic_path
+from exprlab._atomic import atomic_dir, atomic_path
+from exprlab._runs import MANIFEST
 from exprlab.errors import FormatError
+from exprlab.report._format import fmt, label
+
+#: rows a report table shows before it is cut (the full table is linked)
+MAX_ROWS = 20
+#: the kind recorded in the manifest of the folder of full tables and SVG figures beside a report
+FILES_KIND = "report-files"
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
@@ -43,6 +53,7 @@ figcaption{font-size:.85em;color:#556}
 min-width:180px}
 .card .v{font-size:1.4em;font-weight:700;color:#1f3b57}.card .k{font-size:.8em;color:#556}
 .card .n{font-size:.78em;color:#445}
+a.full{font-size:.85em}p.finding{font-size:1.05em;color:#1f3b57}
 .note{font-size:.9em;color:#5a4a00;background:#fff8dc;border-left:4px solid #e0c050;
 padding:6px 10px}
 dl.kv{display:grid;grid-template-columns:max-content auto;gap:2px 14px;font-size:.88em}
@@ -72,21 +83,25 @@ def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def format_cell(value, digits: int = 4) -> str:
-    """Numbers with ``digits`` significant digits, missing values as an en dash."""
-    if value is None:
-        return "–"
-    if isinstance(value, float | np.floating):
-        if not np.isfinite(value):
-            return "–"
-        return f"{value:.{digits}g}"
-    return str(value)
+def format_cell(value, digits: int = 3) -> str:
+    """A table cell: numbers with ``digits`` significant digits (:func:`exprlab.report._format.fmt`)."""
+    return fmt(value, digits)
 
 
 def table_html(
-    df: pd.DataFrame, *, caption: str | None = None, digits: int = 4, max_rows: int = 200, index: bool = False
+    df: pd.DataFrame,
+    *,
+    caption: str | None = None,
+    digits: int = 3,
+    max_rows: int = MAX_ROWS,
+    index: bool = False,
+    full: str | None = None,
 ) -> str:
-    """A DataFrame as an HTML table (numbers right-aligned, text left); long tables are cut."""
+    """A DataFrame as an HTML table (numbers right-aligned, text left); long tables are cut.
+
+    Headers are the human labels of the columns; ``full`` is the link (relative to the report)
+    to the whole table, shown under a cut one.
+    """
     frame = df.reset_index() if index else df
     shown = frame.head(max_rows)
     text_cols = {c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])}
@@ -95,7 +110,7 @@ def table_html(
         parts.append(f"<caption>{esc(caption)}</caption>")
     parts.append("<thead><tr>")
     for c in shown.columns:
-        parts.append(f'<th class="{"t" if c in text_cols else ""}">{esc(c)}</th>')
+        parts.append(f'<th class="{"t" if c in text_cols else ""}">{esc(label(c))}</th>')
     parts.append("</tr></thead><tbody>")
     for row in shown.itertuples(index=False):
         parts.append("<tr>")
@@ -105,11 +120,21 @@ def table_html(
         parts.append("</tr>")
     parts.append("</tbody></table></div>")
     if len(frame) > max_rows:
+        where = (
+            f'<a class="full" href="{esc(full)}">the full table ({len(frame)} rows)</a>'
+            if full
+            else "the table file in the run directory"
+        )
         parts.append(
-            f'<p class="note">{len(frame) - max_rows} more rows not shown '
-            f"(see the table file in the run directory).</p>"
+            f"<p>First {max_rows} of {len(frame)} rows; {len(frame) - max_rows} more in {where}.</p>"
         )
     return "".join(parts)
+
+
+class Figure(bytes):
+    """PNG bytes of a figure, with its SVG text when the report asked for SVG files."""
+
+    svg: bytes | None = None
 
 
 @dataclass
@@ -119,9 +144,15 @@ class Section:
     title: str
     parts: list[str] = field(default_factory=list)
     id: str = ""
+    owner: HtmlReport | None = field(default=None, repr=False)
 
     def paragraph(self, text: str) -> Section:
         self.parts.append(f"<p>{esc(text)}</p>")
+        return self
+
+    def finding(self, text: str) -> Section:
+        """The run's key result in one sentence, in bold."""
+        self.parts.append(f'<p class="finding"><strong>{esc(text)}</strong></p>')
         return self
 
     def heading(self, text: str) -> Section:
@@ -132,14 +163,37 @@ class Section:
         self.parts.append(f'<p class="note">{esc(text)}</p>')
         return self
 
-    def table(self, df: pd.DataFrame, caption: str | None = None, **kw) -> Section:
-        self.parts.append(table_html(df, caption=caption, **kw))
+    def table(
+        self,
+        df: pd.DataFrame,
+        caption: str | None = None,
+        *,
+        source: Path | None = None,
+        max_rows: int = MAX_ROWS,
+        **kw,
+    ) -> Section:
+        """A table, cut at ``max_rows`` rows with a link to the whole of it.
+
+        The link points to ``source`` (the run's own file) when given, else to a copy of ``df``
+        the report writes beside itself.
+        """
+        frame = df.reset_index() if kw.pop("index", False) else df
+        full = None
+        if len(frame) > max_rows and self.owner is not None:
+            full = self.owner.attach_table(frame, caption or "table", source=source)
+        self.parts.append(table_html(frame, caption=caption, max_rows=max_rows, full=full, **kw))
         return self
 
     def image(self, png: bytes, caption: str, *, alt: str | None = None) -> Section:
+        """A figure; its SVG (when the plot made one) is written beside the report and linked."""
+        link = ""
+        svg = getattr(png, "svg", None)
+        if svg is not None and self.owner is not None:
+            name = self.owner.attach_file(f"{slug(caption)[:60]}.svg", svg)
+            link = f' <a class="full" href="{esc(name)}">SVG</a>'
         self.parts.append(
             f'<figure><img src="{png_data_uri(png)}" alt="{esc(alt or caption)}">'
-            f"<figcaption>{esc(caption)}</figcaption></figure>"
+            f"<figcaption>{esc(caption)}{link}</figcaption></figure>"
         )
         return self
 
@@ -172,6 +226,31 @@ class HtmlReport:
     title: str
     subtitle: str = ""
     sections: list[Section] = field(default_factory=list)
+    #: the report's path, set before rendering so that links can be made relative to it
+    target: Path | None = None
+    #: files written beside the report (``<report>_files/<name>``): name → content
+    attachments: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def files_dir(self) -> str:
+        """Name of the folder beside the report that holds its full tables and SVG figures."""
+        stem = self.target.name.split(".")[0] if self.target is not None else "report"
+        return f"{stem}_files"
+
+    def attach_file(self, name: str, content: bytes) -> str:
+        """Keep ``content`` to be written beside the report; its link relative to the report."""
+        base, n = name, 1
+        while name in self.attachments:
+            n += 1
+            name = f"{n}-{base}"
+        self.attachments[name] = content
+        return f"{self.files_dir}/{name}"
+
+    def attach_table(self, df: pd.DataFrame, caption: str, *, source: Path | None = None) -> str:
+        """The link to a whole table: ``source`` when it is a file, else a TSV copy of ``df``."""
+        if source is not None and Path(source).is_file() and self.target is not None:
+            return os.path.relpath(Path(source).resolve(), self.target.resolve().parent)
+        return self.attach_file(f"{slug(caption)[:60]}.tsv", df.to_csv(sep="\t", index=False).encode("utf-8"))
 
     def section(self, title: str) -> Section:
         """Append and return a new section (its id is unique within the report)."""
@@ -181,7 +260,7 @@ class HtmlReport:
         while sid in taken:
             n += 1
             sid = f"{base}-{n}"
-        sec = Section(title, id=sid)
+        sec = Section(title, id=sid, owner=self)
         self.sections.append(sec)
         return sec
 
@@ -198,8 +277,14 @@ class HtmlReport:
         )
 
     def write(self, path: str | os.PathLike) -> Path:
-        """Write the report atomically (UTF-8) and return its path."""
+        """Write the report atomically (UTF-8), and its attachments beside it; return its path."""
         target = Path(path)
-        with atomic_path(target) as tmp:
-            tmp.write_text(self.render(), encoding="utf-8")
+        if self.attachments:
+            with atomic_dir(target.parent / self.files_dir) as tmp:
+                for name, content in self.attachments.items():
+                    (tmp / name).write_bytes(content)
+                # the manifest marks the folder as exprlab's, so that the next rendering replaces it
+                (tmp / MANIFEST).write_text(json.dumps({"kind": FILES_KIND, "report": target.name}) + "\n")
+        with atomic_path(target) as tmp_file:
+            tmp_file.write_text(self.render(), encoding="utf-8")
         return target

@@ -20,11 +20,18 @@ from pathlib import Path
 
 from exprlab import __version__
 from exprlab._atomic import atomic_path
-from exprlab._runs import MANIFEST
+from exprlab._runs import manifest_path
 from exprlab.errors import FileAccessError, FormatError
 
-__all__ = ["now_utc", "software_versions", "file_provenance", "write_run_manifest", "read_run_manifest"]
-_HASH_LIMIT = 64 * 2**20  # files larger than this are described by size and time only
+__all__ = [
+    "now_utc",
+    "software_versions",
+    "file_provenance",
+    "input_provenance",
+    "write_run_manifest",
+    "read_run_manifest",
+]
+_HASH_LIMIT = 2**31  # files larger than this (2 GiB) are described by size and time only
 
 
 def now_utc() -> str:
@@ -68,25 +75,57 @@ def file_provenance(path: str | os.PathLike, *, name: str | None = None) -> dict
     Returns
     -------
     dict
-        ``name``, ``path``, ``bytes``, ``modified`` and, for files up to 64 MiB, ``sha256``.
+        ``name``, ``path`` (absolute), ``bytes``, ``modified`` and ``sha256`` (for a folder: the
+        total size of its files and no checksum; for a file over 2 GiB the checksum is
+        replaced by a note).
     """
     p = Path(path)
     if not p.exists():
         raise FileAccessError("the input file does not exist", where=p, fix="check the path of the data")
     stat = p.stat()
-    entry = {
+    size = stat.st_size if p.is_file() else sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+    entry: dict = {
         "name": name or p.name,
-        "path": str(p),
-        "bytes": int(stat.st_size) if p.is_file() else None,
+        "path": str(p.resolve()),
+        "bytes": int(size),
         "modified": _dt.datetime.fromtimestamp(stat.st_mtime, _dt.UTC).isoformat(timespec="seconds"),
     }
-    if p.is_file() and stat.st_size <= _HASH_LIMIT:
+    if p.is_file() and stat.st_size > _HASH_LIMIT:
+        entry["sha256"] = "not computed (file over 2 GiB)"
+    elif p.is_file():
         digest = hashlib.sha256()
         with p.open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
         entry["sha256"] = digest.hexdigest()
     return entry
+
+
+def input_provenance(inputs: Mapping[str, object]) -> list[dict]:
+    """The provenance of a command's inputs: files described by :func:`file_provenance`.
+
+    Parameters
+    ----------
+    inputs
+        Role of each input (``"library"``, ``"query"`` ...) → a path, or a name that is not a
+        file (a catalogue such as ``opentargets``, recorded as given); ``None`` entries are
+        skipped.
+
+    Returns
+    -------
+    list of dict
+        One entry per input, in order.
+    """
+    entries = []
+    for role, value in inputs.items():
+        if value is None or value == "":
+            continue
+        path = Path(str(value))
+        if path.exists():
+            entries.append(file_provenance(path, name=role))
+        else:
+            entries.append({"name": role, "path": str(value), "bytes": None, "sha256": None})
+    return entries
 
 
 def write_run_manifest(
@@ -97,13 +136,15 @@ def write_run_manifest(
     *,
     started: str | None = None,
     summary: Mapping | None = None,
+    finished: bool = True,
 ) -> Path:
     """Write ``<run_dir>/run.json`` atomically and return its path.
 
     Parameters
     ----------
     run_dir
-        The (existing) run directory.
+        The (existing) run directory, or the result file of a one-file command (its manifest is
+        then ``<file>.run.json``, :func:`exprlab._runs.manifest_path`).
     kind
         One of :data:`exprlab._runs.KINDS` (other names are stored as given; reports then list the files).
     parameters
@@ -115,6 +156,9 @@ def write_run_manifest(
         ISO time the run started (default: now); ``finished`` is always now.
     summary
         Key numbers of the run, shown at the top of its report.
+    finished
+        ``False`` for the manifest a resumable run writes when it starts: ``finished`` is then
+        empty and ``status`` is ``"running"`` until the run rewrites it at its end.
 
     Returns
     -------
@@ -122,7 +166,7 @@ def write_run_manifest(
         The written ``run.json``.
     """
     folder = Path(run_dir)
-    if not folder.is_dir():
+    if not folder.exists():
         raise FileAccessError(
             "the run directory does not exist",
             where=folder,
@@ -136,25 +180,26 @@ def write_run_manifest(
         "data_provenance": [dict(d) for d in (data_provenance or [])],
         "versions": software_versions(),
         "started": started or now_utc(),
-        "finished": now_utc(),
+        "finished": now_utc() if finished else None,
+        "status": "finished" if finished else "running",
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "",
         "platform": f"{platform.system()} {platform.machine()}",
     }
     if summary is not None:
         record["summary"] = dict(summary)
-    path = folder / MANIFEST
+    path = manifest_path(folder)
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
     return path
 
 
 def read_run_manifest(run_dir: str | os.PathLike) -> dict | None:
-    """The manifest of a run directory, or ``None`` when it has no ``run.json``.
+    """The manifest of a run directory (or of a one-file result), ``None`` when there is none.
 
     Parameters
     ----------
     run_dir
-        The run directory.
+        The run directory, or a result file with its ``<file>.run.json`` beside it.
 
     Returns
     -------
@@ -166,7 +211,7 @@ def read_run_manifest(run_dir: str | os.PathLike) -> dict | None:
     FormatError
         ``run.json`` exists but is not a JSON object.
     """
-    path = Path(run_dir) / MANIFEST
+    path = manifest_path(Path(run_dir))
     if not path.is_file():
         return None
     try:

@@ -7,17 +7,54 @@ needed and no figure stays open.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import inspect
 import io
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from exprlab._atomic import atomic_path
+from exprlab.report._format import label
+from exprlab.report._html import Figure
 
 DPI = 110
+#: whether :func:`figure_png` also keeps each figure as SVG (``exprlab report --svg``)
+_SVG: contextvars.ContextVar[bool] = contextvars.ContextVar("exprlab_report_svg", default=False)
+#: series beyond this many get colours from a continuous colormap instead of the 10-colour cycle
+_CYCLE = 10
+
+
+@contextlib.contextmanager
+def svg_figures(enabled: bool = True) -> Iterator[None]:
+    """Within this block, every figure drawn also carries its SVG (written beside the report)."""
+    token = _SVG.set(enabled)
+    try:
+        yield
+    finally:
+        _SVG.reset(token)
+
+
+def colours(n: int) -> list:
+    """``n`` distinguishable colours: the default cycle up to 10, a sampled colormap beyond."""
+    plt = _pyplot()
+    if n <= _CYCLE:
+        return [f"C{i}" for i in range(n)]
+    cmap = plt.get_cmap("tab20" if n <= 20 else "turbo")
+    return [cmap(i / max(1, n - 1)) if n > 20 else cmap(i) for i in range(n)]
+
+
+def legend_outside(ax, n: int) -> None:
+    """A legend to the right of the axes (never over the data), in columns when it is long."""
+    if n == 0:
+        return
+    ax.legend(
+        fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=1 if n <= 16 else 2, frameon=False
+    )
 
 
 def _pyplot():
@@ -35,8 +72,13 @@ def figure_png(fig) -> bytes:
     plt = _pyplot()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    out = Figure(buf.getvalue())
+    if _SVG.get():
+        svg = io.BytesIO()
+        fig.savefig(svg, format="svg", bbox_inches="tight")
+        out.svg = svg.getvalue()
     plt.close(fig)
-    return buf.getvalue()
+    return out
 
 
 def save_png(png: bytes, path: str | os.PathLike) -> Path:
@@ -45,6 +87,19 @@ def save_png(png: bytes, path: str | os.PathLike) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_bytes(png)
     return target
+
+
+def _data_ylim(ax, heights, lo, hi, extra: Sequence[float]) -> None:
+    """Y limits from the data (bars, their intervals, reference lines) and zero, padded by 8%."""
+    parts = [np.asarray(heights, dtype=float).ravel(), np.asarray(extra, dtype=float).ravel(), np.zeros(1)]
+    for bound in (lo, hi):
+        if bound is not None:
+            parts.append(np.asarray(bound, dtype=float).ravel())
+    values = np.concatenate(parts)
+    values = values[np.isfinite(values)]
+    bottom, top = float(values.min()), float(values.max())
+    pad = 0.08 * ((top - bottom) or 1.0)
+    ax.set_ylim(bottom - pad if bottom < 0 else 0.0, top + pad if top > 0 else 0.0)
 
 
 def bars_with_intervals(
@@ -69,9 +124,10 @@ def bars_with_intervals(
         yerr = np.vstack([np.nan_to_num(below), np.nan_to_num(above)])
     ax.bar(x, heights, yerr=yerr, capsize=3, color="#4a7fb0")
     for i, (name, value) in enumerate((reference or {}).items()):
-        ax.axhline(value, linestyle="--", linewidth=1, color=f"C{i + 1}", label=name)
+        ax.axhline(value, linestyle="--", linewidth=1.2, color=("k", "C3", "C2", "C4")[i % 4], label=name)
+    _data_ylim(ax, heights, lo, hi, list((reference or {}).values()))
     if reference:
-        ax.legend(fontsize=7)
+        legend_outside(ax, len(reference))
     ax.set_xticks(x)
     ax.set_xticklabels(
         labels, rotation=45 if len(labels) > 4 else 0, ha="right" if len(labels) > 4 else "center", fontsize=8
@@ -110,7 +166,7 @@ def grouped_bars(
             width,
             yerr=err,
             capsize=2,
-            label=s,
+            label=label(s),
         )
     for i, (name, value) in enumerate((reference or {}).items()):
         ax.axhline(value, linestyle="--", linewidth=1, color="k" if i == 0 else f"C{i + 5}", label=name)
@@ -118,7 +174,7 @@ def grouped_bars(
     ax.set_xticklabels(labels, fontsize=8)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7)
+    legend_outside(ax, len(series) + len(reference or {}))
     return figure_png(fig)
 
 
@@ -142,20 +198,22 @@ def line_curves(
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 3.8))
     mean = table.groupby([*by, x], sort=True)[y].mean().reset_index()
-    for key, part in mean.groupby(list(by), sort=True):
+    groups = list(mean.groupby(list(by), sort=True))
+    palette = colours(len(groups))
+    for (key, part), colour in zip(groups, palette, strict=True):
         key = key if isinstance(key, tuple) else (key,)
         style = "-"
         if dashed:
             for col, val in dashed.items():
                 if dict(zip(by, key, strict=True)).get(col) == val:
                     style = "--"
-        ax.plot(part[x], part[y], marker="o", linestyle=style, label=" ".join(map(str, key)))
+        ax.plot(part[x], part[y], marker="o", linestyle=style, color=colour, label=" ".join(map(label, key)))
     if logx:
         ax.set_xscale("log")
-    ax.set_xlabel(xlabel or x)
-    ax.set_ylabel(ylabel or y)
+    ax.set_xlabel(xlabel or label(x))
+    ax.set_ylabel(ylabel or label(y))
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7)
+    legend_outside(ax, len(groups))
     return figure_png(fig)
 
 
@@ -166,19 +224,34 @@ def curves_xy(
     xlabel: str = "",
     ylabel: str = "",
     xlim: tuple[float, float] | None = None,
+    reference: Mapping[str, float] | None = None,
 ) -> bytes:
-    """Named (x, y) curves on one axis (e.g. precision-recall curves per method)."""
+    """Named (x, y) curves on one axis (e.g. precision-recall curves per method).
+
+    Many curves get distinct colours (:func:`colours`) and the legend sits outside the axes;
+    ``reference`` draws named dashed horizontal lines (baselines).
+    """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 4.0))
-    for name, (xs, ys) in curves.items():
-        ax.plot(xs, ys, label=str(name))
+    styles = ("-", "--", ":", "-.")
+    for i, ((name, (xs, ys)), colour) in enumerate(zip(curves.items(), colours(len(curves)), strict=True)):
+        # past 10 curves the line style changes every 10 colours as well
+        ax.plot(
+            xs,
+            ys,
+            label=str(name),
+            color=colour,
+            linestyle=styles[(i // 10) % 4] if len(curves) > 20 else "-",
+        )
+    for i, (name, value) in enumerate((reference or {}).items()):
+        ax.axhline(value, linestyle="--", linewidth=1.2, color=("k", "C3")[i % 2], label=name)
     if xlim:
         ax.set_xlim(*xlim)
     ax.set_ylim(0, None)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, ncol=2)
+    legend_outside(ax, len(curves) + len(reference or {}))
     return figure_png(fig)
 
 
@@ -240,5 +313,28 @@ def distributions(
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7)
+    legend_outside(ax, len(groups))
+    return figure_png(fig)
+
+
+def boxes(groups: Mapping[str, np.ndarray], *, title: str = "", xlabel: str = "") -> bytes:
+    """One horizontal box per group (median, quartiles, 1.5 IQR whiskers), first group on top.
+
+    Legible for tens of groups, where overlaid histograms are not.
+    """
+    plt = _pyplot()
+    names = list(groups)
+    values = [np.asarray(v, dtype=float)[np.isfinite(np.asarray(v, dtype=float))] for v in groups.values()]
+    fig, ax = plt.subplots(figsize=(6.0, max(2.2, 0.28 * len(names) + 1.0)))
+    # matplotlib >= 3.10 names the direction `orientation`; older releases only know `vert`
+    horizontal = (
+        {"orientation": "horizontal"}
+        if "orientation" in inspect.signature(ax.boxplot).parameters
+        else {"vert": False}
+    )
+    ax.boxplot(values[::-1], widths=0.6, flierprops={"markersize": 2}, **horizontal)
+    ax.set_yticks(np.arange(1, len(names) + 1))
+    ax.set_yticklabels(names[::-1], fontsize=7 if len(names) > 15 else 8)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=10)
     return figure_png(fig)

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from exprlab.report._plots import _pyplot, figure_png, save_png
+from exprlab.report._format import label
+from exprlab.report._plots import _pyplot, figure_png, legend_outside, save_png
 
 __all__ = ["RECALL_GRID", "mean_pr_curve", "plot_pr_curves", "plot_metric_bars"]
 
@@ -65,7 +66,7 @@ def plot_pr_curves(predictions: pd.DataFrame, path: str | Path) -> Path:
     ax.set_ylabel("interpolated precision (mean over diseases)")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, None)
-    ax.legend(fontsize=7, ncol=2)
+    legend_outside(ax, predictions["method"].nunique())
     fig.tight_layout()
     return save_png(figure_png(fig), path)
 
@@ -97,13 +98,20 @@ def plot_metric_bars(
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 4), sharey=False)
     axes = np.atleast_1d(axes)
     x = np.arange(len(metrics))
+    methods = metrics["method"].astype(str).tolist()
     for ax, m in zip(axes, names, strict=True):
         mean = metrics[m].to_numpy(dtype=float)
         lo = mean - metrics[f"{m}_lo"].to_numpy(dtype=float)
         hi = metrics[f"{m}_hi"].to_numpy(dtype=float) - mean
         ax.bar(x, mean, yerr=np.vstack([np.clip(lo, 0, None), np.clip(hi, 0, None)]), capsize=2)
+        for base, colour in (("random", "k"), ("popularity", "C3")):
+            if base in methods:
+                ax.axhline(mean[methods.index(base)], linestyle="--", linewidth=1, color=colour, label=base)
+        ax.set_ylim(0, 1.08 * max(1e-9, float(np.nanmax(metrics[f"{m}_hi"].to_numpy(dtype=float)))))
         ax.set_xticks(x)
-        ax.set_xticklabels(metrics["method"], rotation=60, ha="right", fontsize=7)
-        ax.set_title(m, fontsize=9)
+        ax.set_xticklabels(methods, rotation=60, ha="right", fontsize=7)
+        ax.set_title(label(m), fontsize=9)
+    if {"random", "popularity"} & set(methods):
+        legend_outside(axes[-1], len({"random", "popularity"} & set(methods)))
     fig.tight_layout()
     return save_png(figure_png(fig), path)

@@ -15,6 +15,7 @@ import pandas as pd
 from exprlab._runs import SIGNATURE_SEARCH
 from exprlab.report import _plots as plots
 from exprlab.report._html import HtmlReport
+from exprlab.report._registry import register_renderer
 
 FDR_LEVEL = 0.05
 _SHOWN_QUERIES = 6
@@ -105,3 +106,6 @@ def render_search(report: HtmlReport, run_dir: Path, manifest: dict | None) -> N
         _perturbagens(report, pd.read_csv(run_dir / SIGNATURE_SEARCH.perturbagens, sep="\t"), parameters)
     if (run_dir / SIGNATURE_SEARCH.enrichment).is_file():
         _enrichment(report, pd.read_csv(run_dir / SIGNATURE_SEARCH.enrichment, sep="\t"), parameters)
+
+
+register_renderer(SIGNATURE_SEARCH.kind, render_search, title="exprlab signature search")

@@ -13,11 +13,17 @@ import pandas as pd
 
 from exprlab._atomic import atomic_path
 from exprlab._runs import XAI_STUDY
-from exprlab.report._plots import _pyplot
+from exprlab.report._format import label
+from exprlab.report._plots import _pyplot, legend_outside
 
 __all__ = ["write_study_plots"]
 
 _DPI = 120
+# plot file → its y axis (what the bars measure, with the unit)
+_BAR_UNITS = {
+    XAI_STUDY.fa_plot: "informative genes among the top-k (%)",
+    XAI_STUDY.pg_plot: "drop of the predicted-class probability (%)",
+}
 # plot file → the summary metrics it shows as bars (mean ± sd over runs)
 _BAR_PLOTS = (
     (XAI_STUDY.fa_plot, ["fa_local", "fa_global"]),
@@ -38,14 +44,19 @@ def _bars(out: Path, summary: pd.DataFrame) -> None:
         width = 0.8 / len(present)
         for i, m in enumerate(present):
             ax.bar(
-                x + i * width, summary[f"{m}_mean"], width, yerr=summary.get(f"{m}_sd"), label=m, capsize=2
+                x + i * width,
+                summary[f"{m}_mean"],
+                width,
+                yerr=summary.get(f"{m}_sd"),
+                label=label(m),
+                capsize=2,
             )
         ax.set_xticks(x + 0.4 - width / 2, labels)
-        ax.set_ylabel("%")
-        ax.legend(fontsize=7)
+        ax.set_ylabel(_BAR_UNITS[name])
+        legend_outside(ax, len(present))
         fig.tight_layout()
         with atomic_path(out / name) as tmp:
-            fig.savefig(tmp, dpi=_DPI)
+            fig.savefig(tmp, dpi=_DPI, bbox_inches="tight")
         plt.close(fig)
 
 
@@ -80,10 +91,10 @@ def _curves(out: Path, summary: pd.DataFrame) -> None:
         ax.set_xscale("log")
         ax.set_xlabel("K (genes per class)")
         ax.set_ylabel("balanced accuracy (%)")
-        ax.legend(fontsize=7)
+        legend_outside(ax, mean.index.droplevel("k").nunique())
         fig.tight_layout()
         with atomic_path(out / XAI_STUDY.curves_plot(ds, model)) as tmp:
-            fig.savefig(tmp, dpi=_DPI)
+            fig.savefig(tmp, dpi=_DPI, bbox_inches="tight")
         plt.close(fig)
 
 

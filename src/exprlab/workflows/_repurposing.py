@@ -697,6 +697,7 @@ def train_models(
             json.dumps(
                 {
                     "architecture": arch,
+                    "training": _training_record(settings, base),
                     "members": summary,
                     "features": {k: list(v) for k, v in stats.items()},
                     "labels": report,
@@ -706,6 +707,15 @@ def train_models(
             )
         )
     return out
+
+
+def _training_record(settings: LearnedSettings, base: Any) -> dict:
+    """The training settings a model was trained with, as its ``model.json`` records them."""
+    return {
+        "max_genes": settings.max_genes,
+        "validation_fraction": settings.validation_fraction,
+        **asdict(base),
+    }
 
 
 def _start_or_resume(work_dir: Path, work: dict) -> None:

@@ -65,7 +65,7 @@ from exprlab.explain import (
 )
 from exprlab.io import read
 from exprlab.models import MODEL_KINDS, ClassifierArch, ExpressionClassifier
-from exprlab.report import write_run_manifest, write_study_plots
+from exprlab.report import file_provenance, write_run_manifest, write_study_plots
 from exprlab.simulate import simulate_lda
 from exprlab.workflows._retraining import retraining_curves
 
@@ -624,17 +624,27 @@ def _write_outputs(out: Path, datasets: list[str], cfg: StudyConfig) -> pd.DataF
             for f in XAI_STUDY.run_files(XAI_STUDY.model_dir(out, _slug(ds), model), XAI_STUDY.run_metrics):
                 per_run.append(json.loads(f.read_text()))
     _write_tsv(pd.DataFrame(per_run), out / XAI_STUDY.runs_table)
-    write_run_manifest(
-        out,
-        XAI_STUDY.kind,
-        {"datasets": datasets, **vars(cfg)},
-        [
-            {"name": ds, "kind": "simulation" if ds.lower() in SIMULATIONS else "file"}
-            for ds in map(str, datasets)
-        ],
-    )
+    write_run_manifest(out, XAI_STUDY.kind, _study_parameters(datasets, cfg), _study_inputs(datasets))
     write_study_plots(out, summary)
     return summary
+
+
+def _study_parameters(datasets: list[str], cfg: StudyConfig) -> dict:
+    """The study's options as applied: ``log2`` resolved per dataset when left to its default."""
+    params = {"datasets": datasets, **vars(cfg)}
+    if cfg.log2 is None:  # on for simulations, off for files (load_study_dataset)
+        params["log2"] = {str(ds): str(ds).lower() in SIMULATIONS for ds in datasets}
+    return params
+
+
+def _study_inputs(datasets: list[str]) -> list[dict]:
+    """Provenance of the datasets: path, size and checksum of files; simulations by name."""
+    return [
+        {"name": ds, "kind": "simulation"}
+        if ds.lower() in SIMULATIONS or not Path(ds).exists()  # a missing file is reported when read
+        else dict(file_provenance(ds, name=ds), kind="file")
+        for ds in map(str, datasets)
+    ]
 
 
 def run_xai_study(
@@ -664,8 +674,17 @@ def run_xai_study(
     out = Path(out)
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    _check_resume(out, cfg)
     try:
+        _check_resume(out, cfg)
+        # a manifest from the start: the report of a stopped study counts its runs and says how to resume
+        write_run_manifest(
+            out,
+            XAI_STUDY.kind,
+            _study_parameters(datasets, cfg),
+            _study_inputs(datasets),
+            summary={"planned_runs": len(datasets) * len(cfg.models) * cfg.runs},
+            finished=False,
+        )
         with log_to(out):
             _run_datasets(datasets, out, cfg)
     except BaseException:

@@ -1,0 +1,200 @@
+"""Reports of connectivity scoring: score tables (``exprlab score``) and libraries (``library build``).
+
+A score run is one table file (tidy ``query``/``score`` rows or a queries × signatures matrix)
+with its manifest beside it (``<table>.run.json``), or a folder of such tables; a library run is
+one HDF5 library file with its manifest beside it.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+
+from exprlab._runs import LIBRARY, SCORE
+from exprlab.errors import FormatError
+from exprlab.report import _plots as plots
+from exprlab.report._format import fmt
+from exprlab.report._html import HtmlReport, Section
+from exprlab.report._registry import RENDER_ERRORS, guarded, read_table, register_renderer
+
+__all__ = ["score_tables", "render_score", "render_library"]
+
+_TABLE_SUFFIXES = SCORE.suffixes
+
+
+def score_tables(p: Path) -> list[Path]:
+    """The tidy score tables (``query`` and ``score`` columns) directly inside folder ``p``.
+
+    Parameters
+    ----------
+    p
+        A folder.
+
+    Returns
+    -------
+    list of Path
+        The tables, sorted by name.
+    """
+    out = []
+    for f in sorted(p.iterdir()):
+        if f.is_file() and f.name.lower().endswith(_TABLE_SUFFIXES) and not f.name.startswith("."):
+            try:
+                cols = read_table(f, nrows=5).columns
+            except RENDER_ERRORS:
+                continue
+            if "score" in cols and "query" in cols:
+                out.append(f)
+    return out
+
+
+def _long_scores(df: pd.DataFrame, where: Path) -> pd.DataFrame:
+    if {"query", "score"} <= set(df.columns):
+        return df
+    first = df.columns[0]
+    numeric = [c for c in df.columns[1:] if pd.api.types.is_numeric_dtype(df[c])]
+    if not numeric:
+        raise FormatError(
+            "the table has neither query/score columns nor numeric score columns",
+            where=where,
+            fix="pass a table written by `exprlab score`",
+        )
+    return df.melt(id_vars=[first], value_vars=numeric, var_name="signature", value_name="score").rename(
+        columns={first: "query"}
+    )
+
+
+def _score_section(sec: Section, table_path: Path, method: str) -> None:
+    """Summary, distribution plot and extremes of one score table."""
+    try:
+        df = _long_scores(read_table(table_path), table_path)
+    except FormatError as err:
+        raise FormatError(
+            f"not a readable score table ({err.args[0] if err.args else err})",
+            where=table_path.name,
+            fix="pass a .parquet or .tsv table written by `exprlab score`",
+        ) from None
+    target = "signature" if "signature" in df else df.columns[1]
+    queries = df["query"].astype(str).unique()
+    sec.paragraph(
+        f"{len(queries)} queries × {df[target].nunique()} library entries; {len(df)} scores"
+        + (f" ({method})." if method else ".")
+    )
+    per_query = df.groupby("query")["score"].describe()[["count", "mean", "std", "min", "max"]]
+    sec.table(per_query, caption="Score summary per query", index=True, source=table_path)
+    shown = queries[:40]
+    groups = {q: df.loc[df["query"].astype(str) == q, "score"].to_numpy() for q in shown}
+    sec.image(
+        plots.boxes(
+            groups,
+            title="Scores of each query",
+            xlabel=f"connectivity score{f' ({method})' if method else ''}",
+        ),
+        "Distribution of each query's scores over the library (box: quartiles, line: median)"
+        + (f"; first {len(shown)} of {len(queries)} queries." if len(queries) > len(shown) else "."),
+    )
+    sec.table(
+        _extremes(df, target), caption="Best and worst library entries per query (score)", source=table_path
+    )
+
+
+def _extremes(df: pd.DataFrame, target: str, n: int = 3) -> pd.DataFrame:
+    """One row per query: its ``n`` best and ``n`` worst library entries with their scores."""
+    rows = []
+    for q, part in df.groupby(df["query"].astype(str), sort=False):
+        ordered = part.sort_values("score", ascending=False)
+        rows.append(
+            {
+                "query": q,
+                f"best {n}": ", ".join(
+                    f"{t} ({fmt(v)})"
+                    for t, v in zip(ordered[target].head(n), ordered["score"].head(n), strict=True)
+                ),
+                f"worst {n}": ", ".join(
+                    f"{t} ({fmt(v)})"
+                    for t, v in zip(
+                        ordered[target].tail(n)[::-1], ordered["score"].tail(n)[::-1], strict=True
+                    )
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def render_score(
+    report: HtmlReport, path: Path, title: str = "Connectivity scores", manifest: dict | None = None
+) -> None:
+    """The sections of a score run: one table, or every score table of a folder.
+
+    Parameters
+    ----------
+    report
+        The report being built.
+    path
+        A score table or a folder of them.
+    title
+        Title of the section.
+    manifest
+        The run's manifest (its method is named in the text).
+
+    Returns
+    -------
+    None
+    """
+    tables = [path] if path.is_file() else score_tables(path)
+    if not tables and path.is_dir():
+        tables = [f for f in sorted(path.iterdir()) if f.name.lower().endswith(_TABLE_SUFFIXES)]
+    sec = report.section(title)
+    if not tables:
+        sec.note("No score table (.parquet or .tsv) was found.")
+        return
+    method = str(((manifest or {}).get("parameters") or {}).get("method", ""))
+    for table_path in tables:
+        sec.heading(table_path.name)
+        if path.is_file():  # the table the user named: an unreadable one is an error, not a note
+            _score_section(sec, table_path, method)
+        else:
+            guarded(sec, table_path.name, partial(_score_section, sec, table_path, method))
+
+
+def render_library(report: HtmlReport, path: Path, manifest: dict | None) -> None:
+    """An on-disk signature library (``exprlab library build``): its size, layout and entries.
+
+    Parameters
+    ----------
+    report
+        The report being built.
+    path
+        The library file.
+    manifest
+        Its manifest (``<library>.run.json``).
+
+    Returns
+    -------
+    None
+    """
+    sec = report.section("Signature library")
+    params = (manifest or {}).get("parameters") or {}
+    summary = (manifest or {}).get("summary") or {}
+    if not path.is_file():
+        sec.note(f"The library file {path.name} is missing: rebuild it with `exprlab library build`.")
+    else:
+        sec.finding(
+            f"{fmt(summary.get('n_signatures'))} signatures × {fmt(summary.get('n_genes'))} genes "
+            f"({summary.get('kind', '?')}, {params.get('layout', '?')} layout, ties {params.get('ties', '?')})."
+        )
+    fields = summary.get("obs_fields")
+    if fields:
+        sec.paragraph(f"Metadata columns: {', '.join(map(str, fields))}.")
+    first = summary.get("first_signatures")
+    if first:
+        sec.table(pd.DataFrame({"signature": first}), caption="First signatures")
+
+
+register_renderer(
+    SCORE.kind,
+    lambda report, path, manifest: render_score(report, path, manifest=manifest),
+    title="exprlab connectivity scores",
+)
+register_renderer(LIBRARY.kind, render_library, title="exprlab signature library")
