@@ -35,9 +35,34 @@ from exprlab.models._matchers import (
     rank_drugs,
 )
 from exprlab.models._preprocess import Preprocessor, check_finite
+from exprlab.models._ranker import CombinedRanker, fit_ranker
 from exprlab.models._training import seed_int
+from exprlab.models._transfer import (
+    SIMILARITIES,
+    Profiles,
+    Similarity,
+    TransferChoice,
+    choose_transfer,
+    knn_transfer,
+    learned_projection,
+    signature_profiles,
+    transfer_axis,
+    transfer_scores,
+)
 
 __all__ = [
+    "CombinedRanker",
+    "Profiles",
+    "SIMILARITIES",
+    "Similarity",
+    "TransferChoice",
+    "choose_transfer",
+    "fit_ranker",
+    "knn_transfer",
+    "learned_projection",
+    "signature_profiles",
+    "transfer_axis",
+    "transfer_scores",
     "MatcherArch",
     "ClassifierArch",
     "MLP",
