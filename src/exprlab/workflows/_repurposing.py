@@ -17,7 +17,14 @@ random pair), and scores every method on every test fold:
     the network of arXiv:2303.11695 (:class:`~exprlab.models._matchers.PaperMatcher`);
 ``twotower``, ``twotower_ens``
     our reversal two-tower model (:class:`~exprlab.models._matchers.ReversalTwoTower`), one seed
-    and a seed ensemble.
+    and a seed ensemble;
+``transfer_cosine``, ``transfer_spearman``, ``transfer_learned``
+    similarity transfer (docs/methods.md §2.5);
+``ranker``
+    the combined ranker (docs/methods.md §2.6).
+
+The label-reading methods of a fold (transfer, learned, ranker) are scored by
+:func:`exprlab.workflows._repurposing_methods.score_label_methods`.
 
 Connectivity runs with the drug's up/down sets as the query and each disease contrast as the
 ranked reference, turned into a reversal score (see :mod:`exprlab.datasets` and
