@@ -147,3 +147,21 @@ def test_ranker_weights_the_informative_score_and_beats_its_inputs():
     scores = ranker.score(feats)
     # within-disease z-scoring makes the ranking equal to the signal's ranking up to the noise weight
     assert stats.spearmanr(scores.to_numpy().ravel(), signal.ravel())[0] > 0.9
+
+
+def test_models_saved_before_the_reversal_start_keep_their_sign(tmp_path):
+    from exprlab.models import load_matcher, save_matcher
+
+    model = ReversalTwoTower(12, dim=4, hidden=8)
+    path = tmp_path / "m.pt"
+    save_matcher(model, path)
+    assert load_matcher(path)[0].sign == -1.0
+    blob = torch.load(path, weights_only=False)
+    for key in ("sign", "extra_weight"):  # the configuration an older release wrote
+        blob["config"].pop(key)
+    torch.save(blob, path)
+    old = load_matcher(path)[0]
+    assert old.sign == 1.0
+    hd, hs = torch.ones(1, 4), torch.ones(1, 5)
+    hs[0, 4] = 0.0  # prior column
+    assert float(old.pair_logits(hd, hs)) == pytest.approx(-float(model.pair_logits(hd, hs)))

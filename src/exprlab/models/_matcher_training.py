@@ -477,6 +477,8 @@ def load_matcher(path: str | Path) -> tuple[Matcher, dict]:
     n_genes = cfg.pop("n_genes")
     if name == "paper":
         cfg.pop("n_extras", None)
+    elif "sign" not in cfg:  # saved before the reversal start: the interaction had a plus sign
+        cfg["sign"] = 1.0
     model = build_matcher(name, n_genes, **cfg)
     model.load_state_dict(blob["state"])
     model.eval()

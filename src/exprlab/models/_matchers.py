@@ -365,12 +365,22 @@ class ReversalTwoTower(Matcher):
         Number of pair features entering linearly.
     extra_weight
         Sum of the starting weights of the pair features (each gets ``extra_weight / n_extras``).
+    sign
+        Sign of the interaction: -1 (reversal, the default) or +1 (models saved before the
+        reversal start, read back by :func:`~exprlab.models.load_matcher`).
     """
 
     normalize_inputs = True
 
     def __init__(
-        self, n_genes: int, *, dim: int = 64, hidden: int = 128, n_extras: int = 0, extra_weight: float = 1.0
+        self,
+        n_genes: int,
+        *,
+        dim: int = 64,
+        hidden: int = 128,
+        n_extras: int = 0,
+        extra_weight: float = 1.0,
+        sign: float = -1.0,
     ):
         super().__init__()
         self.config = {
@@ -379,7 +389,9 @@ class ReversalTwoTower(Matcher):
             "hidden": hidden,
             "n_extras": n_extras,
             "extra_weight": extra_weight,
+            "sign": sign,
         }
+        self.sign = float(sign)
         self.genes = nn.EmbeddingBag(n_genes, dim, mode="sum")
         nn.init.normal_(self.genes.weight, std=1.0)
         self.dis_tower = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, dim))
@@ -413,11 +425,11 @@ class ReversalTwoTower(Matcher):
         return torch.tensordot(self.extra.weight[0], extras, dims=([0], [0])) + self.extra.bias[0]
 
     def pair_logits(self, hd, hs, extras=None) -> torch.Tensor:
-        inter = -(hd * hs[:, : self.dim]).sum(dim=1) / math.sqrt(self.dim)
+        inter = self.sign * (hd * hs[:, : self.dim]).sum(dim=1) / math.sqrt(self.dim)
         return inter + hs[:, self.dim] + self._extra_term(extras)
 
     def score_block(self, hd, hs, extras=None) -> torch.Tensor:
-        inter = -(hd @ hs[:, : self.dim].T) / math.sqrt(self.dim)
+        inter = self.sign * (hd @ hs[:, : self.dim].T) / math.sqrt(self.dim)
         return inter + hs[None, :, self.dim] + self._extra_term(extras)
 
 
