@@ -38,7 +38,7 @@ Similarity = Literal["cosine", "spearman", "learned"]
 #: signature similarities of the transfer (docs/methods.md §2.5)
 SIMILARITIES: tuple[Similarity, ...] = ("cosine", "spearman", "learned")
 #: neighbour counts and popularity blends tried on the inner folds
-TOPS: tuple[int, ...] = (5, 10, 20, 40)
+TOPS: tuple[int, ...] = (5, 10, 20, 40, 80)
 BLENDS: tuple[float, ...] = (0.0, 0.05, 0.15, 0.3, 0.5)
 
 
