@@ -144,7 +144,8 @@ def score_label_methods(
     if learned or RANKER in methods:
         t1 = time.perf_counter()
         fdata = with_fold_features(data, fold, prof, feature)
-        scores, histories, val_tables = _learned_fold(fdata, fold, inner, learned, settings)
+        need = learned + ([RANKER] if RANKER in methods else [])
+        scores, histories, val_tables = _learned_fold(fdata, fold, inner, need, settings)
         t_learn = time.perf_counter() - t1
         out.update({m: scores[m] for m in learned if m in scores})
         if RANKER in methods:
@@ -222,6 +223,8 @@ def _learned_fold(data: PairData, fold: Fold, inner: Fold, learned, settings):
         histories.append(_history(res, fold.index, "paper", 0))
         out["paper"] = (rank_drugs(res.model, sub, fold.test_diseases, fold.test_drugs), res.best_val_map)
         val["paper"] = rank_drugs(res.model, sub, inner.test_diseases, inner.test_drugs)
+    if not {"twotower", "twotower_ens", RANKER} & set(learned):
+        return out, histories, val
     n = settings.ensemble_seeds if "twotower_ens" in learned else 1
     members = []
     for k in range(n):
