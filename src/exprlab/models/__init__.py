@@ -42,7 +42,20 @@ from exprlab.models._matchers import (
     rank_drugs,
 )
 from exprlab.models._preprocess import Preprocessor, check_finite, dense_matrix
+from exprlab.models._ranker import CombinedRanker, fit_ranker
 from exprlab.models._training import seed_int
+from exprlab.models._transfer import (
+    SIMILARITIES,
+    Profiles,
+    Similarity,
+    TransferChoice,
+    choose_transfer,
+    knn_transfer,
+    learned_projection,
+    signature_profiles,
+    transfer_axis,
+    transfer_scores,
+)
 from exprlab.models._tuned import CLASS_WEIGHTS, PENALTIES, ClassWeight, Penalty, fit_linear_cv
 
 __all__ = [
@@ -59,6 +72,18 @@ __all__ = [
     "check_obs_column",
     "dense_matrix",
     "fit_linear_cv",
+    "CombinedRanker",
+    "Profiles",
+    "SIMILARITIES",
+    "Similarity",
+    "TransferChoice",
+    "choose_transfer",
+    "fit_ranker",
+    "knn_transfer",
+    "learned_projection",
+    "signature_profiles",
+    "transfer_axis",
+    "transfer_scores",
     "MatcherArch",
     "ClassifierArch",
     "MLP",

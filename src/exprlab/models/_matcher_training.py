@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -78,6 +78,13 @@ class TrainConfig:
         Seed of weights and batch sampling.
     threads
         Torch threads during training.
+    negatives
+        How negative drugs are drawn: ``uniform`` over the training drugs, or ``popularity``
+        (in proportion to their number of training indications, so that a drug is as often a
+        negative as a positive and the model cannot score it by popularity alone).
+    smooth
+        Early stopping follows the mean validation MAP of the last ``smooth`` epochs (1 = the
+        raw curve); the chosen weights are those of the best epoch of the smoothed curve.
     """
 
     arch: MatcherArch = "paper"
@@ -92,10 +99,13 @@ class TrainConfig:
     pos_fraction: float = 0.5
     seed: int = 0
     threads: int = 1
+    negatives: Literal["uniform", "popularity"] = "uniform"
+    smooth: int = 1
 
     def __post_init__(self) -> None:
         check_choice(self.arch, "arch", MATCHERS)
-        for name in ("max_epochs", "steps_per_epoch", "batch_size", "patience"):
+        check_choice(self.negatives, "negatives", ("uniform", "popularity"))
+        for name in ("max_epochs", "steps_per_epoch", "batch_size", "patience", "smooth"):
             check_count(getattr(self, name), name, minimum=1)
         check_fraction(self.pos_fraction, "pos_fraction", closed="neither")
 
@@ -112,9 +122,11 @@ class BalancedPairSampler:
         *,
         pos_fraction: float = 0.5,
         seed: int = 0,
+        negatives: str = "uniform",
     ):
         self.rng = np.random.default_rng(seed)
         self.pos_fraction = pos_fraction
+        self.negatives = negatives
         self._dis_rows = _rows_by_name(data.contrast_disease, diseases)
         self._drug_rows = _rows_by_name(data.instance_drug, drugs)
         self.diseases = np.array(sorted(self._dis_rows))
@@ -154,9 +166,14 @@ class BalancedPairSampler:
         n_neg = n - n_pos
         neg_d = np.empty(0, dtype=np.int64)
         neg_s = np.empty(0, dtype=np.int64)
+        tries = 0
         while len(neg_d) < n_neg:
             d = self.rng.integers(0, len(self.diseases), size=2 * n_neg)
-            s = self.rng.integers(0, len(self.drugs), size=2 * n_neg)
+            tries += 1
+            if self.negatives == "popularity" and tries <= 20:  # then uniform, if nearly all are positives
+                s = self.pos_drug[self.rng.integers(0, len(self.pos_drug), size=2 * n_neg)]
+            else:
+                s = self.rng.integers(0, len(self.drugs), size=2 * n_neg)
             ok = ~np.isin(d * len(self.drugs) + s, self._pos_codes)
             neg_d, neg_s = np.r_[neg_d, d[ok]], np.r_[neg_s, s[ok]]
         dis += list(neg_d[:n_neg])
@@ -308,6 +325,7 @@ def _train(data, train, val, cfg: TrainConfig, checkpoint, on_epoch) -> TrainRes
         train.train_drugs,
         pos_fraction=cfg.pos_fraction,
         seed=cfg.seed,
+        negatives=cfg.negatives,
     )
     state: dict[str, Any] = {"epoch": 0, "best": -np.inf, "best_epoch": 0, "bad": 0, "history": []}
     best_weights = copy.deepcopy(model.state_dict())
@@ -352,8 +370,9 @@ def _train(data, train, val, cfg: TrainConfig, checkpoint, on_epoch) -> TrainRes
         state["epoch"] += 1
         val_map = _validation_map(model, data, val)
         state["history"].append({"epoch": state["epoch"], "loss": float(np.mean(losses)), "val_map": val_map})
-        if val_map > state["best"]:
-            state.update(best=val_map, best_epoch=state["epoch"], bad=0)
+        smoothed = float(np.mean([h["val_map"] for h in state["history"][-cfg.smooth :]]))
+        if smoothed > state["best"]:
+            state.update(best=smoothed, best_epoch=state["epoch"], bad=0)
             best_weights = copy.deepcopy(model.state_dict())
         else:
             state["bad"] += 1
@@ -458,6 +477,8 @@ def load_matcher(path: str | Path) -> tuple[Matcher, dict]:
     n_genes = cfg.pop("n_genes")
     if name == "paper":
         cfg.pop("n_extras", None)
+    elif "sign" not in cfg:  # saved before the reversal start: the interaction had a plus sign
+        cfg["sign"] = 1.0
     model = build_matcher(name, n_genes, **cfg)
     model.load_state_dict(blob["state"])
     model.eval()

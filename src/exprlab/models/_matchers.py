@@ -327,7 +327,7 @@ class PaperMatcher(Matcher):
 class ReversalTwoTower(Matcher):
     """Two towers over a shared gene embedding, plus the reversal score and a drug prior.
 
-    score(contrast, instance) = <f(E^T x_d), g(E^T x_s)> / sqrt(dim)
+    score(contrast, instance) = -<f(E^T x_d), g(E^T x_s)> / sqrt(dim)
                                 + prior(g(E^T x_s)) + sum_k a_k extra_k(contrast, instance) + b
 
     Design choices, each aimed at diseases and drugs absent from training:
@@ -338,14 +338,18 @@ class ReversalTwoTower(Matcher):
       private gene weights that only fire for signatures seen in training;
     * **L2-normalised inputs**: a disease with 3,000 listed genes and one with 30 contribute
       comparable vectors;
-    * **a bilinear interaction** rather than a fused MLP over the concatenation: with E and the
-      towers at identity it reduces to the cosine between the two signatures (a connectivity
-      score), so reversal is inside the hypothesis class from the start;
+    * **a bilinear interaction initialised as reversal**: the towers are residual with their
+      last layer at 0, so at initialisation the interaction is minus a random projection of the
+      cosine between the two signatures (E E^T has expectation dim x identity): drugs whose
+      signature is anti-correlated with the disease rank first before any training;
     * **extra inputs**: precomputed, standardised pair features (the cosine reversal over the
-      full gene space, and optionally connectivity scores of the matching engine) enter
-      linearly, so the model can fall back on connectivity where the learned part has no signal;
-    * **a drug prior from the drug's signature** (not from its identity): it can learn that drugs
-      with a given transcriptional effect are broadly indicated, which carries to new drugs;
+      full gene space, connectivity scores, and in the benchmark the drug's popularity and the
+      similarity transfer) enter linearly with a starting weight of ``extra_weight`` shared
+      equally, so the model starts from their average and keeps them where the learned part has
+      no signal;
+    * **a drug prior from the drug's signature** (not from its identity, starting at 0): it can
+      learn that drugs with a given transcriptional effect are broadly indicated, which carries
+      to new drugs;
     * **small** (dim 64): about 70x fewer weights than the paper's encoders, faster and less
       prone to memorising the training diseases.
 
@@ -359,21 +363,49 @@ class ReversalTwoTower(Matcher):
         Hidden width of the towers and of the prior.
     n_extras
         Number of pair features entering linearly.
+    extra_weight
+        Sum of the starting weights of the pair features (each gets ``extra_weight / n_extras``).
+    sign
+        Sign of the interaction: -1 (reversal, the default) or +1 (models saved before the
+        reversal start, read back by :func:`~exprlab.models.load_matcher`).
     """
 
     normalize_inputs = True
 
-    def __init__(self, n_genes: int, *, dim: int = 64, hidden: int = 128, n_extras: int = 0):
+    def __init__(
+        self,
+        n_genes: int,
+        *,
+        dim: int = 64,
+        hidden: int = 128,
+        n_extras: int = 0,
+        extra_weight: float = 1.0,
+        sign: float = -1.0,
+    ):
         super().__init__()
-        self.config = {"n_genes": n_genes, "dim": dim, "hidden": hidden, "n_extras": n_extras}
+        self.config = {
+            "n_genes": n_genes,
+            "dim": dim,
+            "hidden": hidden,
+            "n_extras": n_extras,
+            "extra_weight": extra_weight,
+            "sign": sign,
+        }
+        self.sign = float(sign)
         self.genes = nn.EmbeddingBag(n_genes, dim, mode="sum")
         nn.init.normal_(self.genes.weight, std=1.0)
         self.dis_tower = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, dim))
         self.drug_tower = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, dim))
         self.prior = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+        for tower in (self.dis_tower, self.drug_tower, self.prior):
+            last = tower[2]
+            assert isinstance(last, nn.Linear)
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
         self.extra = nn.Linear(n_extras, 1) if n_extras else None
         if self.extra is not None:
-            nn.init.zeros_(self.extra.weight)
+            nn.init.constant_(self.extra.weight, extra_weight / n_extras)
+            nn.init.zeros_(self.extra.bias)
         self.dim = dim
 
     def encode_disease(self, bag) -> torch.Tensor:
@@ -393,11 +425,11 @@ class ReversalTwoTower(Matcher):
         return torch.tensordot(self.extra.weight[0], extras, dims=([0], [0])) + self.extra.bias[0]
 
     def pair_logits(self, hd, hs, extras=None) -> torch.Tensor:
-        inter = (hd * hs[:, : self.dim]).sum(dim=1) / math.sqrt(self.dim)
+        inter = self.sign * (hd * hs[:, : self.dim]).sum(dim=1) / math.sqrt(self.dim)
         return inter + hs[:, self.dim] + self._extra_term(extras)
 
     def score_block(self, hd, hs, extras=None) -> torch.Tensor:
-        inter = hd @ hs[:, : self.dim].T / math.sqrt(self.dim)
+        inter = self.sign * (hd @ hs[:, : self.dim].T) / math.sqrt(self.dim)
         return inter + hs[None, :, self.dim] + self._extra_term(extras)
 
 

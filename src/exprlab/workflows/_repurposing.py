@@ -17,7 +17,14 @@ random pair), and scores every method on every test fold:
     the network of arXiv:2303.11695 (:class:`~exprlab.models._matchers.PaperMatcher`);
 ``twotower``, ``twotower_ens``
     our reversal two-tower model (:class:`~exprlab.models._matchers.ReversalTwoTower`), one seed
-    and a seed ensemble.
+    and a seed ensemble;
+``transfer_cosine``, ``transfer_spearman``, ``transfer_learned``
+    similarity transfer (docs/methods.md §2.6);
+``ranker``
+    the combined ranker (docs/methods.md §2.7).
+
+The label-reading methods of a fold (transfer, learned, ranker) are scored by
+:func:`exprlab.workflows._repurposing_methods.score_label_methods`.
 
 Connectivity runs with the drug's up/down sets as the query and each disease contrast as the
 ranked reference, turned into a reversal score (see :mod:`exprlab.datasets` and
@@ -95,12 +102,13 @@ from exprlab.models import (
 from exprlab.report import plot_metric_bars, plot_pr_curves, write_run_manifest
 from exprlab.workflows._clusters import triangle_clusters
 from exprlab.workflows._popularity_share import popularity_table, reference_drug_scores
+from exprlab.workflows._repurposing_methods import RANKER, TRANSFER, score_label_methods
 
 _log = logging.getLogger(__name__)
 
-LEARNED = ("paper", "twotower", "twotower_ens")
+LEARNED = ("paper", "twotower", "twotower_ens", RANKER)
 BASELINES = ("random", "popularity")
-ALL_METHODS = (*BASELINES, *CONNECTIVITY, *LEARNED)
+ALL_METHODS = (*BASELINES, *CONNECTIVITY, *TRANSFER, *LEARNED)
 
 #: Architectures a matcher can be trained with.
 ARCHS = get_args(MatcherArch)
@@ -351,14 +359,12 @@ def _score_fold(
             _fixed_scores(connectivity[m], data, fold.test_diseases, fold.test_drugs),
             mean_average_precision(val, inner.positives(), candidates=inner.candidates()),
         )
-    learned = [m for m in methods if m in LEARNED]
-    histories: list[pd.DataFrame] = []
-    t_learn = 0.0
-    if learned:
-        t1 = time.perf_counter()
-        fold_scores, histories = _learned_fold(data, fold, inner, learned, settings)
-        scored.update(fold_scores)
-        t_learn = time.perf_counter() - t1
+    added, histories, t_learn, info = score_label_methods(
+        data, fold, inner, methods, connectivity, settings, seed
+    )
+    scored.update({m: v for m, v in added.items() if m in methods})
+    if info:
+        _log.info("fold %d: label-reading methods chose %s", fold.index, json.dumps(info, default=str))
     return scored, histories, t_learn
 
 
@@ -452,52 +458,6 @@ def _with_gene_dependence(
         warnings.simplefilter("ignore", RuntimeWarning)
         dep = bootstrap_summary(ranked, metrics=GENE_DEPENDENCE, n_boot=n_boot, seed=seed)
     return metrics.merge(dep.drop(columns="n_diseases"), on="method", how="left")
-
-
-def _history(result, fold: int, method: str, member: int) -> pd.DataFrame:
-    """One trained model's per-epoch loss and validation MAP, the early-stopping epoch flagged."""
-    h = result.history.copy()
-    h.insert(0, "member", member)
-    h.insert(0, "method", method)
-    h.insert(0, "fold", fold)
-    h["chosen"] = h["epoch"] == result.best_epoch
-    return h
-
-
-def _learned_fold(data, fold: Fold, inner: Fold, learned, settings: LearnedSettings):
-    """Train the learned methods of one fold (gene space from training signatures only).
-
-    Returns the scores ``{method: (test scores, validation MAP)}`` and the training histories.
-    """
-    c_rows = data.contrast_rows(fold.train_diseases)
-    i_rows = data.instance_rows(fold.train_drugs)
-    genes = select_genes(data, contrast_rows=c_rows, instance_rows=i_rows, max_genes=settings.max_genes)
-    sub = data.subset_genes(genes)
-    out, histories = {}, []
-    if "paper" in learned:
-        res = train_matcher(sub, inner, inner, settings.paper)
-        histories.append(_history(res, fold.index, "paper", 0))
-        out["paper"] = (rank_drugs(res.model, sub, fold.test_diseases, fold.test_drugs), res.best_val_map)
-    if "twotower" in learned or "twotower_ens" in learned:
-        n = settings.ensemble_seeds if "twotower_ens" in learned else 1
-        members = []
-        for k in range(n):
-            cfg = replace(settings.twotower, seed=settings.twotower.seed + k)
-            members.append(train_matcher(sub, inner, inner, cfg))
-            histories.append(_history(members[-1], fold.index, "twotower", k))
-        if "twotower" in learned:
-            out["twotower"] = (
-                rank_drugs(members[0].model, sub, fold.test_diseases, fold.test_drugs),
-                members[0].best_val_map,
-            )
-        if "twotower_ens" in learned:
-            ens = SeedEnsemble([m.model for m in members])
-            val = rank_drugs(ens, sub, inner.test_diseases, inner.test_drugs)
-            out["twotower_ens"] = (
-                rank_drugs(ens, sub, fold.test_diseases, fold.test_drugs),
-                mean_average_precision(val, inner.positives(), candidates=inner.candidates()),
-            )
-    return out, histories
 
 
 def _long_predictions(scores, positives, candidates, method: str, fold: int) -> pd.DataFrame:
