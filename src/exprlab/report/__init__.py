@@ -6,7 +6,7 @@ registered for its kind (:func:`register_renderer`); :func:`write_run_manifest` 
 Run folders are read through the file names of the run-folder contract (:mod:`exprlab._runs`).
 """
 
-from exprlab.report import _biomarkers_report, _search  # noqa: F401  (register their renderers)
+from exprlab.report import _biomarkers_report, _classifier_report, _search  # noqa: F401  (register their renderers)
 from exprlab.report._manifest import (
     file_provenance,
     input_provenance,

@@ -1,0 +1,68 @@
+"""Reports of `exprlab train` model folders and `exprlab explain` runs, built by the real commands."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from exprlab.cli import main
+from exprlab.io import read_h5ad
+from exprlab.simulate import simulate_lda
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("clf")
+    data = simulate_lda("SIMU2", n_genes=200, n_classes=3, n_per_class=20, seed=3)
+    data.obs["site"] = data.obs["class"].astype(str)  # a batch that is the label: confounded
+    path = root / "cohort.h5ad"
+    data.write_h5ad(path)
+    main(["train", "--data", str(path), "--label", "class", "--batch", "site", "--out", str(root / "model")])
+    main(
+        [
+            "explain",
+            "--model",
+            str(root / "model"),
+            "--data",
+            str(path),
+            "--n-steps",
+            "16",
+            "--out",
+            str(root / "ig"),
+        ]
+    )
+    main(["report", str(root / "model")])
+    main(["report", str(root / "ig")])
+    return root
+
+
+def test_model_report_shows_held_out_confusion_and_the_confounded_design(runs):
+    html = (runs / "model" / "report.html").read_text()
+    assert "Held-out balanced accuracy" in html and "CONFOUNDED DESIGN" in html
+    held = pd.read_csv(runs / "model" / "heldout.tsv", sep="\t")
+    # the confusion table's diagonal, counted here from the held-out predictions
+    for cls in ("C0", "C1", "C2"):
+        hits = int(((held["label"] == cls) & (held["predicted"] == cls)).sum())
+        assert f'<td class="t">{cls}</td>' in html
+        assert f">{hits}</td>" in html
+
+
+def test_explanation_report_lists_the_top_gene_and_which_samples(runs):
+    html = (runs / "ig" / "report.html").read_text()
+    ig = read_h5ad(runs / "ig" / "attributions.h5ad")
+    top = ig.var_names[int(np.argmax(np.abs(np.asarray(ig.X)).mean(axis=0)))]
+    assert f'<td class="t">{top}</td>' in html
+    assert "held-out" in html and "exprlab biomarkers" in html
+
+
+def test_a_missing_heldout_table_is_a_note(runs, tmp_path):
+    import shutil
+
+    copy = tmp_path / "model"
+    shutil.copytree(runs / "model", copy)
+    (copy / "heldout.tsv").unlink()
+    (copy / "report.html").unlink()
+    main(["report", str(copy)])
+    html = (copy / "report.html").read_text()
+    assert "heldout.tsv" in html and "Held-out balanced accuracy" in html
