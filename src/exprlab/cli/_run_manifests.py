@@ -53,6 +53,8 @@ def score_manifest(out: Path, started: str, kwargs: dict, method: str, wide: boo
         params["ties"] = DiskLibrary(library).ties if is_library_file(library) else "midrank"
     if params.get("chunk_size") is None:
         params["chunk_size"] = "automatic (memory budget)"
+    if params.get("geneinfo") is None:  # a gene space other than full reads the library's own table
+        params["geneinfo"] = "not used" if params.get("gene_space", "full") == "full" else "the library's"
     if params.get("aggregate") is None:
         params.pop("aggregate", None)
         params.pop("by", None)

@@ -2,8 +2,8 @@
 
 A trained model's ranking for a new disease is split like the benchmark's gene dependence
 (:func:`exprlab.evaluate.drug_only_fit`): the drug-only score is each drug's mean score over a
-reference set of diseases, the labelled diseases of the drug library's triangle, scored by the
-same model; the query's scores are fitted by an affine function of it. The fit's R² says how
+reference set of diseases, the labelled diseases of the drug library's triangle (all its disease
+signatures when no indication names the library's drugs), scored by the same model; the query's scores are fitted by an affine function of it. The fit's R² says how
 much of the list one shared drug order explains; when it exceeds
 :data:`exprlab.evaluate.MOSTLY_DRUG_ONLY` the prediction carries a warning that the list is
 mostly drug popularity.
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from exprlab.datasets import check_labels
+from exprlab.errors import InputDataError
 from exprlab.evaluate import MOSTLY_DRUG_ONLY, drug_only_fit
 from exprlab.models import PairData, rank_drugs
 
@@ -59,8 +60,13 @@ def reference_drug_scores(
     pandas.Series
         The drug-only score, indexed by drug.
     """
-    labels, _ = check_labels(bench)
-    keep = bench.diseases.obs["disease"].astype(str).isin(set(labels["disease"])).to_numpy()
+    try:
+        labels, _ = check_labels(bench)
+        keep = bench.diseases.obs["disease"].astype(str).isin(set(labels["disease"])).to_numpy()
+    except InputDataError:
+        # a user drug library with no catalogue pair: every disease signature is the reference
+        _log.info("no indication names the library's drugs: all disease signatures are the reference")
+        keep = np.ones(bench.diseases.n_obs, dtype=bool)
     reference = bench.diseases[keep]
     data = build(reference)
     data = replace(data, contrast_disease=reference.obs["disease"].astype(str).to_numpy())
