@@ -258,12 +258,7 @@ def predict(
             params = {"model": str(model), "disease": str(disease), "top": top}
             roles = {"model": model, "disease": disease, "drugs": drugs or "CMap 02 (public data)"}
             predict_output(out, ranked, started, params, roles)
-    if ranked.attrs.get("mostly_popularity"):
-        typer.echo(
-            f"warning: this ranking is mostly drug popularity (a drug-only score explains "
-            f"R² = {ranked.attrs['drug_r2']:.2f} of the scores); see the popularity_share column",
-            err=True,
-        )
+    # a ranking that is mostly drug popularity is reported by the workflow's warning (stderr)
     for _, r in ranked.iterrows():
         print(f"{int(r['rank'])}\t{r['drug']}\t{r['score']:.4f}\t{r['popularity_share']:.3f}")
     if out is not None:
