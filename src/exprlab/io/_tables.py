@@ -602,7 +602,9 @@ def _drop_incomplete(df: pd.DataFrame, source: str, path: Path) -> tuple[pd.Data
     }.get(source, ("drug", "doid_id"))
     blank = np.zeros(len(df), dtype=bool)
     for col in key_cols:
-        blank |= (df[col].isna() | (df[col].astype("string").str.strip() == "")).to_numpy()
+        text = df[col].astype("string").str.strip()
+        # a nullable comparison keeps <NA> where the value is missing: those rows are blank too
+        blank |= (text.isna() | (text == "")).fillna(True).to_numpy(dtype=bool)
     df = df[~blank].reset_index(drop=True)
     if df.empty:
         raise FormatError(
