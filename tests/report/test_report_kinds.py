@@ -432,3 +432,14 @@ def test_report_svg_flag_writes_each_figure_as_svg_beside_the_report(tmp_path):
     assert all("<svg" in s.read_text()[:2000] for s in svgs)
     _cli("report", run, "--out", tmp_path / "plain.html")
     assert not (tmp_path / "plain_files").exists()  # without --svg (and no long table) nothing beside
+
+
+def test_a_benchmark_without_learned_methods_has_no_ratios_and_no_damage_note(tmp_path):
+    from test_report_fixtures import make_match_run
+
+    run = make_match_run(tmp_path / "bench")
+    # what write_benchmark writes when no learned method ran: pandas' empty table, one newline
+    pd.DataFrame().to_csv(run / "ratios.tsv", sep="\t", index=False)
+    assert (run / "ratios.tsv").read_bytes() == b"\n"
+    html = render_report(run, tmp_path / "r.html").read_text()
+    assert "damaged or empty" not in html

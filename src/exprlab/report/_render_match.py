@@ -394,10 +394,12 @@ def render_match(report: HtmlReport, run_dir: Path, title: str = "Retrieval benc
         guarded(sec, "ratios and paired tests", lambda: _comparisons(sec, run_dir))
         return
     ratios = None
-    if (run_dir / MATCH_BENCHMARK.ratios).is_file():
+    ratios_path = run_dir / MATCH_BENCHMARK.ratios
+    # a benchmark without a learned method writes an empty ratios.tsv: no ratios, not damage
+    if ratios_path.is_file() and ratios_path.stat().st_size > 1:
         ratios = try_read(
             sec,
-            run_dir / MATCH_BENCHMARK.ratios,
+            ratios_path,
             "the intervals of the key finding",
             required=("numerator", "denominator", "ratio", "lo", "hi"),
         )
