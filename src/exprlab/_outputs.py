@@ -37,6 +37,7 @@ from exprlab._atomic import os_error, pid_alive, remove_leftovers
 from exprlab.errors import FileAccessError, InvalidParameterError
 
 __all__ = [
+    "file_sha256",
     "prepare_output",
     "record_output",
     "output_kind",
@@ -75,9 +76,21 @@ def lock_path(path: str | os.PathLike) -> Path:
     return p.parent / f".{p.name}.lock"
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: str | os.PathLike) -> str:
+    """The sha256 hex digest of a file, read in 1 MiB blocks.
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    str
+        Its hex digest.
+    """
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    with Path(path).open("rb") as fh:
         for block in iter(lambda: fh.read(_CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -96,7 +109,7 @@ def record_output(path: str | os.PathLike, kind: str) -> None:
     p = Path(path)
     if not p.is_file():
         return
-    marker = {"kind": kind, "size": p.stat().st_size, "sha256": _sha256(p)}
+    marker = {"kind": kind, "size": p.stat().st_size, "sha256": file_sha256(p)}
     side = sidecar_path(p)
     tmp = side.parent / f"{side.name}.tmp-{os.getpid()}"
     try:
@@ -157,7 +170,7 @@ def output_kind(path: str | os.PathLike) -> str | None:
     marker = _json(sidecar_path(p))
     if marker is None or marker.get("size") != p.stat().st_size:
         return None
-    return marker.get("kind") if marker.get("sha256") == _sha256(p) else None
+    return marker.get("kind") if marker.get("sha256") == file_sha256(p) else None
 
 
 def refuse_inputs(out: str | os.PathLike, inputs: Iterable[str | os.PathLike | None]) -> None:

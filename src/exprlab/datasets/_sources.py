@@ -9,13 +9,13 @@ against the registry, never trusted on its name.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from exprlab._config import data_dir
+from exprlab._outputs import file_sha256
 from exprlab.errors import DataNotFoundError, FileAccessError, FormatError, InvalidParameterError
 
 
@@ -151,14 +151,6 @@ def registry() -> dict[str, tuple[str, int]]:
     return out
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def fetch_files(files: tuple[str, ...], *, mirror: str, to: str | os.PathLike | None = None) -> list[Path]:
     """Download data files from a mirror of the data directory and check them against the registry.
 
@@ -191,7 +183,7 @@ def fetch_files(files: tuple[str, ...], *, mirror: str, to: str | os.PathLike | 
         digest, _size = known[relative]
         local = target / relative
         if local.exists():
-            if _sha256(local) != digest:
+            if file_sha256(local) != digest:
                 raise FileAccessError(
                     "a different file already exists here",
                     where=local,

@@ -9,7 +9,6 @@ work on directories written without one).
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import platform
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from exprlab import __version__
 from exprlab._atomic import atomic_path
+from exprlab._outputs import file_sha256
 from exprlab._runs import manifest_path
 from exprlab.errors import FileAccessError, FormatError
 
@@ -93,11 +93,7 @@ def file_provenance(path: str | os.PathLike, *, name: str | None = None) -> dict
     if p.is_file() and stat.st_size > _HASH_LIMIT:
         entry["sha256"] = "not computed (file over 2 GiB)"
     elif p.is_file():
-        digest = hashlib.sha256()
-        with p.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        entry["sha256"] = digest.hexdigest()
+        entry["sha256"] = file_sha256(p)
     return entry
 
 
