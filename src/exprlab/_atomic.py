@@ -14,7 +14,9 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +31,32 @@ __all__ = [
     "pid_alive",
     "os_error",
     "MANIFESTS",
+    "deferred_signals",
 ]
+
+#: the signals that stop a run (the CLI turns them into an exception where the program runs)
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGALRM") if hasattr(signal, name)
+)
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold back stop signals for the few statements of a step that must not be cut in two.
+
+    A signal arriving inside the block is delivered when the block ends, so that a lock is never
+    left half-written or a lock just taken never escapes its release. Outside the main thread, or
+    where the platform cannot mask signals, the block runs unprotected.
+    """
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = mask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, previous)
 
 
 def _umask() -> int:

@@ -33,7 +33,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from exprlab._atomic import os_error, pid_alive, remove_leftovers
+from exprlab._atomic import deferred_signals, os_error, pid_alive, remove_leftovers
 from exprlab.errors import FileAccessError, InvalidParameterError
 
 __all__ = [
@@ -379,6 +379,20 @@ def output_lock(out: str | os.PathLike, command: str | None = None) -> Iterator[
         "command": command or " ".join(["exprlab", *sys.argv[1:]]),
         "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
+    try:
+        with deferred_signals():  # a lock exists only with its record, and never outlives the run
+            _take_lock(lock, record, out)
+        yield lock
+    finally:
+        with deferred_signals():
+            mine = _read_lock(lock)
+            if mine is not None and mine.get("pid") == os.getpid():
+                lock.unlink(missing_ok=True)
+
+
+def _take_lock(lock: Path, record: dict, out: str | os.PathLike) -> None:
+    """Create ``lock`` holding ``record``; remove a stale lock first; refuse a live one."""
+    host = record["host"]
     for _ in range(3):
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -398,13 +412,12 @@ def output_lock(out: str | os.PathLike, command: str | None = None) -> Iterator[
             raise os_error(err, out) from None
         with os.fdopen(fd, "w") as fh:
             fh.write(json.dumps(record))
-        break
-    try:
-        yield lock
-    finally:
-        mine = _read_lock(lock)
-        if mine is not None and mine.get("pid") == os.getpid():
-            lock.unlink(missing_ok=True)
+        return
+    raise FileAccessError(
+        "the output's lock kept reappearing while stale locks were removed",
+        where=out,
+        fix=f"check that no other program creates {lock}, then run again",
+    )
 
 
 @contextlib.contextmanager
