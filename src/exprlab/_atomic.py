@@ -44,19 +44,34 @@ _STOP_SIGNALS = tuple(
 def deferred_signals() -> Iterator[None]:
     """Hold back stop signals for the few statements of a step that must not be cut in two.
 
-    A signal arriving inside the block is delivered when the block ends, so that a lock is never
-    left half-written or a lock just taken never escapes its release. Outside the main thread, or
-    where the platform cannot mask signals, the block runs unprotected.
+    A stop signal arriving inside the block is recorded and delivered, to the handler in place
+    before, when the block ends: a lock is never left half-written, and a lock just taken never
+    escapes its release. The handlers are swapped rather than the signals masked because in a
+    process with other threads (numba, torch, BLAS) the kernel hands a signal to any thread that
+    does not mask it. Outside the main thread the block runs unprotected (Python runs handlers
+    in the main thread only).
     """
-    mask = getattr(signal, "pthread_sigmask", None)
-    if mask is None or threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = mask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    pending: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        pending.append(signum)
+
+    previous = {}
+    for sig in _STOP_SIGNALS:
+        handler = signal.getsignal(sig)
+        if handler is not None:  # a handler set outside Python cannot be restored: leave it
+            previous[sig] = handler
+            signal.signal(sig, hold)
     try:
         yield
     finally:
-        mask(signal.SIG_SETMASK, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for signum in pending:
+            signal.raise_signal(signum)
 
 
 def _umask() -> int:
