@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from exprlab._validation import check_choices
 from exprlab.errors import GeneSpaceError, InputDataError
 from exprlab.match import MatchMethod, prepare_library, score
-from exprlab.models import PairData, SparseRows
+from exprlab.signatures import PairData, SparseRows
 
 #: connectivity methods: name -> (engine method, sign turning the score into a reversal score,
 #: engine options). Gene-set overlap takes the disease's own DEG lists as its reference sets
