@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from exprlab._defaults import N_STEPS
 from exprlab._outputs import claim_output
 from exprlab._validation import check_choice, check_count, check_fraction
 from exprlab.cli._app import app
@@ -32,7 +33,9 @@ def biomarkers(
     log2: bool = typer.Option(
         False, "--log2/--no-log2", help="log2(x + 1) before z-scoring (for counts).", metavar=""
     ),
-    n_steps: int = typer.Option(50, help="Quadrature steps for non-linear models (LR is exact)."),
+    n_steps: int = typer.Option(
+        N_STEPS, help="Integrated Gradients quadrature steps for non-linear models (LR is exact)."
+    ),
     force: bool = typer.Option(
         False, "--force/--no-force", help="Replace an existing output of the same command.", metavar=""
     ),

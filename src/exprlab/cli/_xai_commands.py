@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from exprlab._defaults import N_STEPS
 from exprlab._outputs import claim_output
 from exprlab._validation import check_choice, check_count, check_fraction
 from exprlab.cli._app import app
@@ -141,7 +142,7 @@ def explain(
         "folder records them, else all (with a warning).",
     ),
     baseline: str = typer.Option("zero", help="zero, mean (training mean) or class:NAME."),
-    n_steps: int = typer.Option(50, help="Quadrature steps (the paper uses 3000)."),
+    n_steps: int = typer.Option(N_STEPS, help="Integrated Gradients quadrature steps (the paper uses 3000)."),
     method: str = typer.Option("gausslegendre", help="gausslegendre or riemann_left/right/middle/trapezoid."),
     target: str = typer.Option(
         "predicted", help="predicted, true (the training label column) or a class name."

@@ -40,6 +40,7 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import train_test_split
 
 from exprlab._atomic import atomic_path
+from exprlab._defaults import N_STEPS
 from exprlab._logging import log_to
 from exprlab._progress import track
 from exprlab._runs import XAI_STUDY
@@ -105,7 +106,7 @@ SUMMARY_METRICS = (
 
 @dataclass
 class StudyConfig:
-    """Options of :func:`run_xai_study` (all have the paper's defaults).
+    """Options of :func:`run_xai_study` (the paper's defaults, except ``n_steps``).
 
     Parameters
     ----------
@@ -114,7 +115,8 @@ class StudyConfig:
     runs
         Runs (splits and training seeds) per dataset and model.
     n_steps
-        Integrated Gradients quadrature steps.
+        Integrated Gradients quadrature steps (default :data:`exprlab.explain.N_STEPS`; the paper
+        uses 3,000).
     n_random
         Random orders for PGR.
     pgr_subsample
@@ -148,7 +150,7 @@ class StudyConfig:
 
     models: tuple[ClassifierArch, ...] = ("lr", "mlp")
     runs: int = 10
-    n_steps: int = 3000
+    n_steps: int = N_STEPS
     n_random: int = 30
     pgr_subsample: int | None = 330
     curve_tops: tuple[int, ...] = ()
