@@ -12,7 +12,7 @@ import typer
 
 from exprlab._atomic import os_error
 from exprlab._logging import configure_logging
-from exprlab._progress import set_quiet
+from exprlab._progress import progress_mode, set_quiet
 from exprlab.errors import ExprlabError
 
 app = typer.Typer(
@@ -170,7 +170,9 @@ def _root(
 ) -> None:
     """exprlab: drug-disease matching and tested explanations of expression classifiers.
 
-    --quiet and --verbose may be typed anywhere on the command line.
+    --quiet and --verbose may be typed anywhere on the command line. Progress bars show on a
+    terminal; EXPRLAB_PROGRESS=always shows them in logs too, EXPRLAB_PROGRESS=never hides them.
     """
+    progress_mode()  # a mistyped EXPRLAB_PROGRESS is refused before any work starts
     set_quiet(quiet)
     configure_logging(None, verbose=verbose, quiet=quiet)

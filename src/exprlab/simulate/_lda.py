@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from exprlab._progress import track
 from exprlab._validation import check_choice, check_count
 from exprlab.errors import InvalidParameterError
 
@@ -412,9 +413,9 @@ def sample_counts(
 
     if n_jobs > 1 and len(starts) > 1:
         with ThreadPoolExecutor(max_workers=int(n_jobs)) as pool:
-            list(pool.map(block, range(len(starts))))
+            list(track(pool.map(block, range(len(starts))), "simulating counts", total=len(starts)))
     else:
-        for i in range(len(starts)):
+        for i in track(range(len(starts)), "simulating counts"):
             block(i)
     return out
 
