@@ -266,3 +266,10 @@ def test_seeds_default_to_zero_everywhere():
     defaults = {**_cli_defaults("--seed"), **_api_defaults("seed")}
     assert len(defaults) > 20
     assert {k: v for k, v in defaults.items() if v != 0} == {}
+
+
+def test_log2_has_one_default_rule_in_every_command():
+    """``--log2`` left unset means the same everywhere: on for files of `exprlab simulate`, off otherwise."""
+    defaults = _cli_defaults("--log2")
+    assert {"exprlab train --log2", "exprlab biomarkers --log2", "exprlab xai-study --log2"} <= set(defaults)
+    assert {k: v for k, v in defaults.items() if v is not None} == {}

@@ -176,3 +176,15 @@ def _root(
     progress_mode()  # a mistyped EXPRLAB_PROGRESS is refused before any work starts
     set_quiet(quiet)
     configure_logging(None, verbose=verbose, quiet=quiet)
+
+
+def resolved_log2(log2: bool | None, adata) -> bool:
+    """``--log2`` as given, or its default for these data: on for files written by `exprlab simulate`.
+
+    The one rule of ``train``, ``biomarkers`` and ``xai-study`` (simulated counts are
+    log-transformed, other data are taken as they are), so the same file gives the same model in
+    every command; run.json records the resolved value.
+    """
+    from exprlab.simulate import is_simulation  # deferred: keeps `exprlab --help` light
+
+    return is_simulation(adata) if log2 is None else bool(log2)

@@ -101,7 +101,8 @@ def xai_study(
     log2: bool = typer.Option(
         None,
         "--log2/--no-log2",
-        help="log2(x+1) before z-scoring (default: on for simulations, files of `exprlab simulate` included; off for other files).",
+        help="log2(x + 1) before z-scoring (default: on for simulations and files written by `exprlab simulate`, "
+        "off for other files).",
         metavar="",
     ),
     n_per_class: int = typer.Option(None, help="Scale simulations down: samples per class."),

@@ -555,3 +555,23 @@ def _assemble(d: LDADesign, X: np.ndarray, gen_labels: np.ndarray, supports) -> 
     adata = ad.AnnData(X=X, obs=obs, var=var, uns=uns)
     adata.varm["pathway_membership"] = member
     return adata
+
+
+def is_simulation(adata: ad.AnnData) -> bool:
+    """Whether ``adata`` was made by :func:`simulate_lda` (directly or read back from its file).
+
+    Such data are simulated counts, so exprlab log-transforms them by default (``--log2`` left
+    unset in ``train``, ``biomarkers`` and ``xai-study``), and the same data give the same results
+    whether named by preset or read from the file ``exprlab simulate`` wrote.
+
+    Parameters
+    ----------
+    adata
+        Expression data.
+
+    Returns
+    -------
+    bool
+        True when ``adata.uns`` holds the simulation's design (``uns["simulation"]``).
+    """
+    return "simulation" in adata.uns

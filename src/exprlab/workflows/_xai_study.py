@@ -67,7 +67,7 @@ from exprlab.explain import (
 from exprlab.io import read
 from exprlab.models import MODEL_KINDS, ClassifierArch, ExpressionClassifier
 from exprlab.report import file_provenance, write_run_manifest, write_study_plots
-from exprlab.simulate import simulate_lda
+from exprlab.simulate import is_simulation, simulate_lda
 from exprlab.workflows._retraining import retraining_curves
 
 _log = logging.getLogger(__name__)
@@ -224,7 +224,7 @@ def load_study_dataset(name: str, config: StudyConfig) -> tuple[Any, str, str, d
     truth = adata.uns.get("ground_truth")
     # a file written by `exprlab simulate` is preprocessed like the preset it came from, so the
     # same data gives the same study whether it is named by preset or read from its file
-    return adata, label, label, truth, "simulation" in adata.uns
+    return adata, label, label, truth, is_simulation(adata)
 
 
 def _split(labels: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
