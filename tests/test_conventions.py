@@ -223,3 +223,53 @@ def test_functions_stay_under_80_lines_or_say_why():
                 if node.end_lineno - node.lineno + 1 > 80 and not reason:
                     long.append(f"{path.relative_to(src.parent)}:{node.lineno} {node.name}")
     assert not long, "\n".join(long)
+
+
+def _cli_defaults(option: str) -> dict[str, object]:
+    return {
+        f"{path} {option}": param.default
+        for path, cmd in _commands()
+        for param in cmd.params
+        if option in getattr(param, "opts", [])
+    }
+
+
+def _api_defaults(parameter: str) -> dict[str, object]:
+    found = {}
+    for name, obj in PUBLIC:
+        sig = _signature(obj)
+        p = sig.parameters.get(parameter) if sig is not None else None
+        if p is not None and p.default is not inspect.Parameter.empty:
+            found[name] = p.default
+    return found
+
+
+def test_integrated_gradients_steps_have_one_default_everywhere():
+    """Every ``--n-steps`` option and ``n_steps`` parameter defaults to ``N_STEPS`` (no 50 here, 3000 there)."""
+    from exprlab._defaults import N_STEPS
+    from exprlab.explain import N_STEPS as public_n_steps
+
+    assert public_n_steps == N_STEPS
+    cli, api = _cli_defaults("--n-steps"), _api_defaults("n_steps")
+    # the commands and functions known to take the step count are all seen
+    assert {
+        "exprlab explain --n-steps",
+        "exprlab xai-study --n-steps",
+        "exprlab biomarkers --n-steps",
+    } <= set(cli)
+    assert {"exprlab.explain.integrated_gradients", "exprlab.workflows.StudyConfig"} <= set(api)
+    other = {k: v for k, v in {**cli, **api}.items() if v != N_STEPS}
+    assert not other, f"defaults other than N_STEPS={N_STEPS}: {other}"
+
+
+def test_seeds_default_to_zero_everywhere():
+    defaults = {**_cli_defaults("--seed"), **_api_defaults("seed")}
+    assert len(defaults) > 20
+    assert {k: v for k, v in defaults.items() if v != 0} == {}
+
+
+def test_log2_has_one_default_rule_in_every_command():
+    """``--log2`` left unset means the same everywhere: on for files of `exprlab simulate`, off otherwise."""
+    defaults = _cli_defaults("--log2")
+    assert {"exprlab train --log2", "exprlab biomarkers --log2", "exprlab xai-study --log2"} <= set(defaults)
+    assert {k: v for k, v in defaults.items() if v is not None} == {}

@@ -25,6 +25,7 @@ LAYERS: list[set[str]] = [
         "errors",
         "_validation",
         "_config",
+        "_defaults",
         "_atomic",
         "_progress",
         "_logging",

@@ -1,11 +1,19 @@
-"""Progress bars for long work: rich when on a terminal, silent otherwise or when quiet."""
+"""Progress bars for long work, on stderr: shown on a terminal, silent when piped or quiet.
+
+``EXPRLAB_PROGRESS`` overrides the terminal check: ``always`` shows the bars even when stderr is
+not a terminal (a log file then receives each bar's final state, one line per bar), ``never``
+hides them, ``auto`` (or unset) shows them on a terminal only. ``--quiet`` hides them in every
+case.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -14,6 +22,8 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+
+from exprlab._validation import check_choice
 
 T = TypeVar("T")
 
@@ -31,9 +41,24 @@ def is_quiet() -> bool:
     return _QUIET
 
 
+#: environment variable overriding the terminal check, and its values
+PROGRESS_ENV = "EXPRLAB_PROGRESS"
+PROGRESS_MODES = ("auto", "always", "never")
+
+
+def progress_mode() -> str:
+    """``EXPRLAB_PROGRESS`` (auto, always or never; unset or empty = auto), checked."""
+    mode = os.environ.get(PROGRESS_ENV, "").strip().lower() or "auto"
+    check_choice(mode, PROGRESS_ENV, PROGRESS_MODES)
+    return mode
+
+
 def progress_enabled() -> bool:
-    """Bars show only on an interactive terminal and when not silenced."""
-    return not _QUIET and sys.stderr.isatty()
+    """Bars show when not silenced, on a terminal (or always/never as ``EXPRLAB_PROGRESS`` says)."""
+    if _QUIET:
+        return False
+    mode = progress_mode()
+    return mode == "always" or (mode == "auto" and sys.stderr.isatty())
 
 
 def make_progress() -> Progress:
@@ -44,6 +69,7 @@ def make_progress() -> Progress:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
+        console=Console(stderr=True),  # stdout stays for results, which may be piped
         disable=not progress_enabled(),
         transient=False,
     )

@@ -113,3 +113,20 @@ def test_missing_columns_list_the_available_ones(h5ad, tmp_path, capsys):
         )
     assert stop.value.code == 2
     assert "obs columns: lineage, lab, plate" in capsys.readouterr().err
+
+
+def test_log2_default_follows_the_data_and_run_json_records_it(h5ad, tmp_path):
+    """Unset --log2 is on for a file of `exprlab simulate`, off otherwise (as in xai-study)."""
+    sim = tmp_path / "sim.h5ad"
+    main(["simulate", "--preset", "simu1", "--n-genes", "60", "--n-classes", "2", "--n-per-class", "10",
+          "--out", str(sim)])  # fmt: skip
+    recorded = {}
+    for name, data, label in (("plain", h5ad, "lineage"), ("sim", sim, "class")):
+        out = tmp_path / name
+        main(["train", "--data", str(data), "--label", label, "--out", str(out)])
+        params = json.loads((out / "run.json").read_text())["parameters"]
+        recorded[name] = params["log2"]
+    assert recorded == {"plain": False, "sim": True}
+    out = tmp_path / "forced"
+    main(["train", "--data", str(sim), "--label", "class", "--no-log2", "--out", str(out)])
+    assert json.loads((out / "run.json").read_text())["parameters"]["log2"] is False

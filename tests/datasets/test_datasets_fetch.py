@@ -9,6 +9,7 @@ import contextlib
 import functools
 import hashlib
 import http.server
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -17,7 +18,15 @@ import pytest
 from typer.testing import CliRunner
 
 from exprlab.cli import app, main
-from exprlab.datasets import DATASETS, fetch_dataset, list_datasets, registry, source_of
+from exprlab.datasets import (
+    DATASETS,
+    _sources,
+    fetch_dataset,
+    list_datasets,
+    registry,
+    source_of,
+    upstream_urls,
+)
 from exprlab.errors import DataNotFoundError, FileAccessError, FormatError
 
 
@@ -123,8 +132,53 @@ def test_cli_fetch_and_sources(tmp_path, data_dir, capsys):
     assert (tmp_path / "d/lincs/test_gene_sets_n4.gmt").read_bytes() == (
         data_dir / "lincs/test_gene_sets_n4.gmt"
     ).read_bytes()
+    # golub_leukemia's matrix was recompressed: no upstream URL serves it, so --from is needed
     with pytest.raises(SystemExit) as stop:
-        main(["datasets", "--fetch", "lincs_test_gene_sets"])
+        main(["datasets", "--fetch", "golub_leukemia", "--to", str(tmp_path / "g")])
     assert stop.value.code == 2 and "--from" in capsys.readouterr().err
+    assert not (tmp_path / "g").exists() or not any((tmp_path / "g").rglob("*.*"))
     res = runner.invoke(app, ["datasets", "--sources"])
     assert res.exit_code == 0 and "cmapPy" in res.output and "BSD-3-Clause" in res.output
+    # the upstream addresses are printed whole, one line each, for the datasets that have them
+    lines = [line.split() for line in res.output.splitlines() if "raw.githubusercontent.com" in line]
+    assert ["lincs_test_gene_sets", upstream_urls()["lincs/test_gene_sets_n4.gmt"]] in lines
+    assert not any(line[0] == "golub_leukemia" for line in lines)
+
+
+UPSTREAM = re.compile(r"https://raw\.githubusercontent\.com/([\w.-]+)/([\w.-]+)/[0-9a-f]{40}/\S+")
+
+
+def test_upstream_urls_are_pinned_addresses_of_the_recorded_origin():
+    urls = upstream_urls()
+    known = registry()
+    assert len(urls) >= 10
+    for relative, url in urls.items():
+        assert relative in known, relative
+        m = UPSTREAM.fullmatch(url)
+        assert m, url  # a raw file at a fixed commit: its bytes cannot change under the checksum
+        source = source_of(relative)
+        assert m.group(2).lower() in (source.origin + source.url).lower(), (relative, url)
+    listed = list_datasets().set_index("name")["download"]
+    assert listed["lincs_test_gene_sets"] == urls["lincs/test_gene_sets_n4.gmt"]
+    assert listed["golub_leukemia"] == ""  # one of its two files has no upstream copy
+
+
+def test_fetch_without_a_mirror_downloads_from_the_upstream_url(tmp_path, data_dir, monkeypatch):
+    """The upstream address is used as recorded (here redirected to a loopback server)."""
+    upstream = tmp_path / "upstream" / "inst" / "extdata"
+    upstream.mkdir(parents=True)
+    shutil.copyfile(data_dir / "lincs/test_gene_sets_n4.gmt", upstream / "test_gene_sets_n4.gmt")
+    dest = tmp_path / "data"
+    with serve(tmp_path / "upstream") as url:
+        recorded = {"lincs/test_gene_sets_n4.gmt": url + "inst/extdata/test_gene_sets_n4.gmt"}
+        monkeypatch.setattr(_sources, "upstream_urls", lambda: recorded)
+        got = fetch_dataset("lincs_test_gene_sets", to=dest)
+    assert got == [dest / "lincs" / "test_gene_sets_n4.gmt"]
+    assert _sha256(got[0]) == registry()["lincs/test_gene_sets_n4.gmt"][0]
+
+
+def test_fetch_without_a_mirror_refuses_files_without_upstream_before_downloading(tmp_path):
+    with pytest.raises(DataNotFoundError, match="Leukemia_hgu95av2.gct.gz") as err:
+        fetch_dataset("golub_leukemia", to=tmp_path)
+    assert "--from" in str(err.value)
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # Leukemia.cls was not fetched alone

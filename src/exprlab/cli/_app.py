@@ -12,7 +12,7 @@ import typer
 
 from exprlab._atomic import os_error
 from exprlab._logging import configure_logging
-from exprlab._progress import set_quiet
+from exprlab._progress import progress_mode, set_quiet
 from exprlab.errors import ExprlabError
 
 app = typer.Typer(
@@ -170,7 +170,21 @@ def _root(
 ) -> None:
     """exprlab: drug-disease matching and tested explanations of expression classifiers.
 
-    --quiet and --verbose may be typed anywhere on the command line.
+    --quiet and --verbose may be typed anywhere on the command line. Progress bars show on a
+    terminal; EXPRLAB_PROGRESS=always shows them in logs too, EXPRLAB_PROGRESS=never hides them.
     """
+    progress_mode()  # a mistyped EXPRLAB_PROGRESS is refused before any work starts
     set_quiet(quiet)
     configure_logging(None, verbose=verbose, quiet=quiet)
+
+
+def resolved_log2(log2: bool | None, adata) -> bool:
+    """``--log2`` as given, or its default for these data: on for files written by `exprlab simulate`.
+
+    The one rule of ``train``, ``biomarkers`` and ``xai-study`` (simulated counts are
+    log-transformed, other data are taken as they are), so the same file gives the same model in
+    every command; run.json records the resolved value.
+    """
+    from exprlab.simulate import is_simulation  # deferred: keeps `exprlab --help` light
+
+    return is_simulation(adata) if log2 is None else bool(log2)

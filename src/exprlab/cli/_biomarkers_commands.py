@@ -6,9 +6,10 @@ from pathlib import Path
 
 import typer
 
+from exprlab._defaults import N_STEPS
 from exprlab._outputs import claim_output
 from exprlab._validation import check_choice, check_count, check_fraction
-from exprlab.cli._app import app
+from exprlab.cli._app import app, resolved_log2
 
 
 @app.command("biomarkers")
@@ -30,9 +31,14 @@ def biomarkers(
     ),
     baseline: str = typer.Option("zero", help="zero, or mean (raw-space training mean of each draw)."),
     log2: bool = typer.Option(
-        False, "--log2/--no-log2", help="log2(x + 1) before z-scoring (for counts).", metavar=""
+        None,
+        "--log2/--no-log2",
+        help="log2(x + 1) before z-scoring (default: on for files written by `exprlab simulate`, off for other files).",
+        metavar="",
     ),
-    n_steps: int = typer.Option(50, help="Quadrature steps for non-linear models (LR is exact)."),
+    n_steps: int = typer.Option(
+        N_STEPS, help="Integrated Gradients quadrature steps for non-linear models (LR is exact)."
+    ),
     force: bool = typer.Option(
         False, "--force/--no-force", help="Replace an existing output of the same command.", metavar=""
     ),
@@ -53,6 +59,7 @@ def biomarkers(
     check_fraction(fraction, "--fraction", closed="neither")
     with claim_output(out, kind="biomarkers", inputs=[data], force=force, folder=True):
         adata = read(data)
+        log2 = resolved_log2(log2, adata)
         check_count(top, "--top", minimum=1, maximum=adata.n_vars)
         result = find_biomarkers(
             adata,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from exprlab._defaults import N_STEPS
 from exprlab._outputs import claim_output
 from exprlab._validation import check_count
 from exprlab.cli._repurposing_commands import match_app
@@ -33,7 +34,7 @@ def explain(
         None, "--genesets", help="GMT file, or hallmark | kegg | reactome | go_bp | btm."
     ),
     top: int = typer.Option(50, "--top", help="Top genes tested for pathway enrichment."),
-    n_steps: int = typer.Option(50, "--n-steps", help="Integrated Gradients quadrature steps."),
+    n_steps: int = typer.Option(N_STEPS, "--n-steps", help="Integrated Gradients quadrature steps."),
     effect: str = typer.Option("total", "--effect", help="total | interaction"),
     instances: str = typer.Option(
         "max", "--instances", help="max (the ranking rule) | all (mean over perturbations)"

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from exprlab._defaults import N_STEPS
 from exprlab._outputs import claim_output, discard_output
 from exprlab._validation import check_count
 from exprlab.cli._app import app
@@ -81,7 +82,9 @@ def xai_study(
         "lr,mlp", help="Comma-separated architectures: lr, mlp, diffuse_lr, diffuse_mlp, deep_mlp."
     ),
     runs: int = typer.Option(10, help="Runs (splits and training seeds) per dataset and model."),
-    n_steps: int = typer.Option(3000, help="Integrated Gradients quadrature steps."),
+    n_steps: int = typer.Option(
+        N_STEPS, help="Integrated Gradients quadrature steps (the paper uses 3000: pass --n-steps 3000)."
+    ),
     label: str = typer.Option(None, help="obs column with the labels (dataset files)."),
     n_random: int = typer.Option(30, help="Random orders for PGR."),
     pgr_subsample: int = typer.Option(
@@ -98,7 +101,8 @@ def xai_study(
     log2: bool = typer.Option(
         None,
         "--log2/--no-log2",
-        help="log2(x+1) before z-scoring (default: on for simulations, files of `exprlab simulate` included; off for other files).",
+        help="log2(x + 1) before z-scoring (default: on for simulations and files written by `exprlab simulate`, "
+        "off for other files).",
         metavar="",
     ),
     n_per_class: int = typer.Option(None, help="Scale simulations down: samples per class."),

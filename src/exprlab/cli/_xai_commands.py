@@ -6,9 +6,10 @@ from pathlib import Path
 
 import typer
 
+from exprlab._defaults import N_STEPS
 from exprlab._outputs import claim_output
 from exprlab._validation import check_choice, check_count, check_fraction
-from exprlab.cli._app import app
+from exprlab.cli._app import app, resolved_log2
 
 
 @app.command("train")
@@ -19,7 +20,10 @@ def train(
     out: Path = typer.Option(..., "--out", "-o", help="Output model directory (written atomically)."),
     seed: int = typer.Option(0, help="Random seed of the split, folds and training."),
     log2: bool = typer.Option(
-        False, "--log2/--no-log2", help="log2(x + 1) before z-scoring (for counts).", metavar=""
+        None,
+        "--log2/--no-log2",
+        help="log2(x + 1) before z-scoring (default: on for files written by `exprlab simulate`, off for other files).",
+        metavar="",
     ),
     test_fraction: float = typer.Option(
         0.25, help="Stratified fraction held out and scored (0: train on all samples, with a warning)."
@@ -71,6 +75,7 @@ def train(
     check_choice(batch_correct, "--batch-correct", ("none", "combat"))
     with claim_output(out, kind="classifier", inputs=[data], force=force, folder=True):
         adata = read(data)
+        options["log2"] = resolved_log2(log2, adata)
         run = train_model(
             adata,
             label,
@@ -141,7 +146,7 @@ def explain(
         "folder records them, else all (with a warning).",
     ),
     baseline: str = typer.Option("zero", help="zero, mean (training mean) or class:NAME."),
-    n_steps: int = typer.Option(50, help="Quadrature steps (the paper uses 3000)."),
+    n_steps: int = typer.Option(N_STEPS, help="Integrated Gradients quadrature steps (the paper uses 3000)."),
     method: str = typer.Option("gausslegendre", help="gausslegendre or riemann_left/right/middle/trapezoid."),
     target: str = typer.Option(
         "predicted", help="predicted, true (the training label column) or a class name."

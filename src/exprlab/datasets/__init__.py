@@ -60,7 +60,7 @@ from exprlab.datasets._pair_features import (
     standardise_features,
 )
 from exprlab.datasets._registry import DATASETS, GENESET_FILES, DatasetInfo, fetch_dataset, list_datasets
-from exprlab.datasets._sources import Source, registry, source_of
+from exprlab.datasets._sources import Source, registry, source_of, upstream_urls
 from exprlab.datasets._user_benchmark import load_benchmark
 
 __all__ = [
@@ -100,6 +100,7 @@ __all__ = [
     "Source",
     "registry",
     "source_of",
+    "upstream_urls",
     "load_benchmark",
     "opentargets_disease_signatures",
     "opentargets_indications",

@@ -26,10 +26,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from exprlab._progress import track
 from exprlab._validation import check_choices
 from exprlab.errors import GeneSpaceError, InputDataError
 from exprlab.match import MatchMethod, prepare_library, score
-from exprlab.models import PairData, SparseRows
+from exprlab.signatures import PairData, SparseRows
 
 #: connectivity methods: name -> (engine method, sign turning the score into a reversal score,
 #: engine options). Gene-set overlap takes the disease's own DEG lists as its reference sets
@@ -188,7 +189,7 @@ def connectivity_scores(
     library = prepare_library(bench.diseases, ties="midrank")  # ranks computed once
     contrasts = bench.diseases.obs_names.astype(str)
     out: dict[str, np.ndarray] = {}
-    for m in methods:
+    for m in track(methods, "connectivity scores"):
         engine, sign, options = CONNECTIVITY[m]
         kw = {"ties": "midrank", **options}
         if chunk_size:

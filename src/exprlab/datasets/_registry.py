@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from exprlab._config import data_dir, data_file
-from exprlab.datasets._sources import fetch_files, source_of
+from exprlab.datasets._sources import fetch_files, source_of, upstream_urls
 from exprlab.errors import DataNotFoundError
 
 
@@ -291,9 +291,12 @@ def list_datasets() -> pd.DataFrame:
         Columns ``name`` (the loader call), ``description``, ``shape`` (what the loader returns:
         ``n_obs x n_vars`` for AnnData, rows x columns for tables, number of sets for gene-set
         dicts), ``present`` (bool: all its files exist), ``files``, ``origin``, ``licence`` and
-        ``url`` (where the files come from; several origins are joined by ``; ``).
+        ``url`` (where the files come from; several origins are joined by ``; ``), and
+        ``download`` (the upstream URLs of its files, space-separated, when every file has one:
+        ``exprlab datasets --fetch NAME`` then needs no ``--from``; empty otherwise).
     """
     root = data_dir(required=False)
+    upstream = upstream_urls()
     rows = []
     for info in DATASETS:
         present = root is not None and all((root / f).is_file() for f in info.files)
@@ -308,21 +311,24 @@ def list_datasets() -> pd.DataFrame:
                 "; ".join(s.origin for s in sources),
                 "; ".join(dict.fromkeys(s.licence for s in sources)),
                 "; ".join(s.url for s in sources),
+                " ".join(upstream[f] for f in info.files) if all(f in upstream for f in info.files) else "",
             )
         )
-    columns = ["name", "description", "shape", "present", "files", "origin", "licence", "url"]
+    columns = ["name", "description", "shape", "present", "files", "origin", "licence", "url", "download"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def fetch_dataset(name: str, *, mirror: str, to=None) -> list:
-    """Download one named dataset's files from a mirror of the data directory, checked by sha256.
+def fetch_dataset(name: str, *, mirror: str | None = None, to=None) -> list:
+    """Download one named dataset's files, checked by sha256 against the registry.
 
     Parameters
     ----------
     name
         A loader name of :func:`list_datasets` (``"golub_leukemia"``, ``"genesets('kegg')"``).
     mirror
-        Base URL of a copy of the data directory's layout.
+        Base URL of a copy of the data directory's layout; ``None`` (default) downloads from
+        the files' public upstream URLs (datasets with a ``download`` entry in
+        :func:`list_datasets`).
     to
         The data directory to fill; default: ``EXPRLAB_DATA``.
 

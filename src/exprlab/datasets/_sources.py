@@ -1,10 +1,12 @@
 """Where each public dataset comes from, under which licence, and how to fetch a checked copy.
 
 Every file of the data directory has a checksum in ``registry.tsv`` (package data). The origins
-below name the public project each file was taken from; many files were renamed or recompressed
-when the directory was assembled, so a copy is fetched from a mirror of the directory's layout
-(``--from URL``: any HTTP(S) or FTP server holding ``lincs/``, ``cmap02/`` ...) and checked
-against the registry, never trusted on its name.
+below name the public project each file was taken from. Where the project serves the very same
+bytes, the registry also records that upstream URL (pinned to a commit), and ``--fetch NAME``
+downloads from it; many files were renamed or recompressed when the directory was assembled, and
+those come from a mirror of the directory's layout (``--from URL``: any HTTP(S) or FTP server
+holding ``lincs/``, ``cmap02/`` ...). Every download is checked against the registry, never
+trusted on its name.
 """
 
 from __future__ import annotations
@@ -142,17 +144,35 @@ def registry() -> dict[str, tuple[str, int]]:
     dict
         Relative path → (sha256 hex digest, size in bytes).
     """
+    return {path: (digest, size) for path, digest, size, _url in _registry_rows()}
+
+
+def upstream_urls() -> dict[str, str]:
+    """The public upstream URL of each data file that its origin serves byte for byte.
+
+    Returns
+    -------
+    dict
+        Relative path → URL (pinned to a commit), for the files that have one; the others are
+        fetched from a mirror (``--from``).
+    """
+    return {path: url for path, _digest, _size, url in _registry_rows() if url}
+
+
+def _registry_rows() -> list[tuple[str, str, int, str]]:
     text = resources.files("exprlab.datasets").joinpath("registry.tsv").read_text(encoding="utf-8")
-    out = {}
+    rows = []
     for line in text.splitlines():
         if line and not line.startswith("#"):
-            path, digest, size = line.split("\t")
-            out[path] = (digest, int(size))
-    return out
+            path, digest, size, *rest = line.split("\t")
+            rows.append((path, digest, int(size), rest[0].strip() if rest else ""))
+    return rows
 
 
-def fetch_files(files: tuple[str, ...], *, mirror: str, to: str | os.PathLike | None = None) -> list[Path]:
-    """Download data files from a mirror of the data directory and check them against the registry.
+def fetch_files(
+    files: tuple[str, ...], *, mirror: str | None = None, to: str | os.PathLike | None = None
+) -> list[Path]:
+    """Download data files (from their upstream URLs or a mirror) and check them against the registry.
 
     A file already present with the registered checksum is kept as it is; a present file with
     another checksum is refused (exprlab does not replace files it did not write); a download
@@ -163,7 +183,9 @@ def fetch_files(files: tuple[str, ...], *, mirror: str, to: str | os.PathLike | 
     files
         Paths inside the data directory (as in :data:`DATASETS` ``files``).
     mirror
-        Base URL of a copy of the data directory's layout (``https://host/exprlab-data/``).
+        Base URL of a copy of the data directory's layout (``https://host/exprlab-data/``);
+        ``None`` downloads each file from its upstream URL (:func:`upstream_urls`), and refuses
+        before downloading anything when a file has none.
     to
         The data directory to fill; default: ``EXPRLAB_DATA`` (created when it does not exist).
 
@@ -176,10 +198,12 @@ def fetch_files(files: tuple[str, ...], *, mirror: str, to: str | os.PathLike | 
 
     target = _target(to)
     known = registry()
+    unknown = [f for f in files if f not in known]
+    if unknown:
+        raise DataNotFoundError("the file is not in the checksum registry", where=", ".join(unknown))
+    urls = _download_urls(files, mirror)
     out = []
     for relative in files:
-        if relative not in known:
-            raise DataNotFoundError("the file is not in the checksum registry", where=relative)
         digest, _size = known[relative]
         local = target / relative
         if local.exists():
@@ -191,7 +215,7 @@ def fetch_files(files: tuple[str, ...], *, mirror: str, to: str | os.PathLike | 
                 )
             out.append(local)
             continue
-        url = mirror.rstrip("/") + "/" + relative
+        url = urls[relative]
         try:
             got = pooch.retrieve(
                 url, known_hash=f"sha256:{digest}", fname=local.name, path=local.parent, progressbar=False
@@ -200,7 +224,7 @@ def fetch_files(files: tuple[str, ...], *, mirror: str, to: str | os.PathLike | 
             raise FormatError(
                 "the downloaded file does not match the registry's sha256 and was discarded",
                 where=url,
-                fix="check that --from points at an unmodified copy of the data directory",
+                fix="check that the source (--from, or the upstream URL) serves an unmodified copy",
             ) from exc
         except Exception as exc:  # network and HTTP errors come from requests/urllib
             raise FileAccessError(
@@ -210,6 +234,22 @@ def fetch_files(files: tuple[str, ...], *, mirror: str, to: str | os.PathLike | 
             ) from exc
         out.append(Path(got))
     return out
+
+
+def _download_urls(files: tuple[str, ...], mirror: str | None) -> dict[str, str]:
+    """Where each file is downloaded from: the mirror when given, else its upstream URL."""
+    if mirror is not None:
+        return {f: mirror.rstrip("/") + "/" + f for f in files}
+    upstream = upstream_urls()
+    missing = [f for f in files if f not in upstream]
+    if missing:
+        raise DataNotFoundError(
+            f"no public upstream URL serves {', '.join(missing)} as registered (renamed or recompressed)",
+            where="--fetch",
+            fix="pass --from URL, a copy of the data directory's layout; "
+            "`exprlab datasets --sources` shows which datasets download without one",
+        )
+    return {f: upstream[f] for f in files}
 
 
 def _target(to: str | os.PathLike | None) -> Path:

@@ -2,6 +2,7 @@
 
 import typing as _typing
 
+from exprlab._defaults import N_STEPS
 from exprlab._faces import lazy_members as _lazy_members
 from exprlab.explain._aggregate import (
     class_profiles,
@@ -99,6 +100,7 @@ __all__ = [
     "CLASS_RULES",
     "DRAWS",
     "METHODS",
+    "N_STEPS",
     "ClassRule",
     "Draw",
     "DrawKind",

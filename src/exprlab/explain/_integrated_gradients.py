@@ -32,6 +32,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from exprlab._defaults import N_STEPS
 from exprlab._progress import track
 from exprlab._validation import check_choice, check_count
 from exprlab.errors import InputDataError, InvalidParameterError, NonFiniteValueError
@@ -414,7 +415,7 @@ def integrated_gradients(
     inputs,
     baselines=None,
     target=None,
-    n_steps: int = 50,
+    n_steps: int = N_STEPS,
     method: Method = "gausslegendre",
     internal_batch_size: int | None = None,
     return_convergence_delta: bool = False,
@@ -625,7 +626,7 @@ def attributions_anndata(
     *,
     baselines="zero",
     target="predicted",
-    n_steps: int = 50,
+    n_steps: int = N_STEPS,
     method: Method = "gausslegendre",
     output: Output = "probability",
     chunk_size: int = 256,

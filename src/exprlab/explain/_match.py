@@ -47,6 +47,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from exprlab._defaults import N_STEPS
 from exprlab._validation import check_choice, check_count
 from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError
 from exprlab.explain._aggregate import pathway_scores
@@ -371,7 +372,7 @@ def explain_match(
     baselines="zero",
     gene_sets: Mapping[str, Sequence[str]] | None = None,
     top: int = 50,
-    n_steps: int = 50,
+    n_steps: int = N_STEPS,
     method: Method = "gausslegendre",
     genes: Sequence[str] | None = None,
     features: Mapping[str, tuple[float, float]] | None = None,

@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 from scipy.special import roots_legendre
 
+from exprlab._defaults import N_STEPS
 from exprlab._validation import check_choice, check_count
 
 Method = Literal["gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"]
@@ -62,7 +63,7 @@ def _nodes(method: str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
     return alphas, weights
 
 
-def quadrature(method: Method = "gausslegendre", n_steps: int = 50) -> tuple[np.ndarray, np.ndarray]:
+def quadrature(method: Method = "gausslegendre", n_steps: int = N_STEPS) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights of an Integrated Gradients quadrature on [0, 1] (docs/methods.md §3).
 
     Parameters
@@ -70,7 +71,7 @@ def quadrature(method: Method = "gausslegendre", n_steps: int = 50) -> tuple[np.
     method
         One of :data:`METHODS`: Gauss–Legendre or a Riemann rule.
     n_steps
-        Number of nodes (at least 2 for the Riemann rules).
+        Number of nodes (at least 2 for the Riemann rules; default :data:`exprlab.explain.N_STEPS`).
 
     Returns
     -------

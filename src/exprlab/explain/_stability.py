@@ -23,6 +23,7 @@ import torch
 from scipy import stats
 from torch import nn
 
+from exprlab._defaults import N_STEPS
 from exprlab._validation import check_choice, check_count, check_fraction
 from exprlab.errors import InputDataError
 from exprlab.evaluate import global_ranking_scores
@@ -166,7 +167,7 @@ def linear_weights(model) -> np.ndarray | None:
     return split.weights[0].detach().double().numpy()
 
 
-def logit_attributions(model, inputs, targets, baseline=None, *, n_steps: int = 50) -> np.ndarray:
+def logit_attributions(model, inputs, targets, baseline=None, *, n_steps: int = N_STEPS) -> np.ndarray:
     """Integrated Gradients of each example's target logit (docs/methods.md §3).
 
     For a linear model (logits = W x + c) the integral is exact in closed form,

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from exprlab._atomic import atomic_path
+from exprlab._progress import track
 from exprlab._validation import check_choice
 from exprlab.errors import DuplicateIdError, FormatError, InputDataError, InvalidParameterError
 from exprlab.io._common import check_readable, check_unique, column_as_text, infer_column, validate_adata
@@ -537,7 +538,7 @@ def write_gctx(
                 step = max(
                     1, chunks[0] * max(1, (64 * 1024 * 1024) // (chunks[0] * n_var * X.dtype.itemsize))
                 )
-                for start in range(0, n_obs, step):
+                for start in track(range(0, n_obs, step), "writing gctx", total=-(-n_obs // step)):
                     ds[start : start + step] = X[start : start + step]
             # track_order keeps the metadata fields in the AnnData's column order
             _write_meta(

@@ -30,6 +30,7 @@ import torch
 from torch.nn import functional as F
 
 from exprlab._atomic import atomic_path
+from exprlab._progress import make_progress
 from exprlab._validation import check_choice, check_count, check_fraction
 from exprlab.errors import FileAccessError, FormatError, InputDataError, InvalidParameterError
 from exprlab.evaluate import Fold, mean_average_precision
@@ -351,38 +352,54 @@ def _train(data, train, val, cfg: TrainConfig, checkpoint, on_epoch) -> TrainRes
         best_weights = saved["best_weights"]
         state = saved["state"]
     extras = None if data.extras is None else torch.from_numpy(data.extras)
-    while state["epoch"] < cfg.max_epochs and state["bad"] < cfg.patience:
-        model.train()
-        losses = []
-        for _ in range(cfg.steps_per_epoch):
-            c_rows, i_rows, y = sampler.sample(cfg.batch_size)
-            hd = model.encode_disease(data_rows(model, data, "diseases").bag(c_rows))
-            hs = model.encode_drug(data_rows(model, data, "drugs").bag(i_rows))
-            ex = None
-            if extras is not None and model.config.get("n_extras", 0):
-                ex = extras[:, torch.from_numpy(c_rows), torch.from_numpy(i_rows)]
-            loss = F.binary_cross_entropy_with_logits(model.pair_logits(hd, hs, ex), torch.from_numpy(y))
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-            opt.step()
-            losses.append(float(loss.detach()))
-        state["epoch"] += 1
-        val_map = _validation_map(model, data, val)
-        state["history"].append({"epoch": state["epoch"], "loss": float(np.mean(losses)), "val_map": val_map})
-        smoothed = float(np.mean([h["val_map"] for h in state["history"][-cfg.smooth :]]))
-        if smoothed > state["best"]:
-            state.update(best=smoothed, best_epoch=state["epoch"], bad=0)
-            best_weights = copy.deepcopy(model.state_dict())
-        else:
-            state["bad"] += 1
-        if path is not None:
-            _save_checkpoint(path, model, opt, sampler, best_weights, state, cfg)
-        if on_epoch is not None:
-            on_epoch(state["epoch"], val_map)
+    progress = make_progress()
+    task = progress.add_task(f"training {cfg.arch}", total=cfg.max_epochs, completed=state["epoch"])
+    with progress:
+        while state["epoch"] < cfg.max_epochs and state["bad"] < cfg.patience:
+            _epoch(model, opt, sampler, data, extras, cfg, state)
+            val_map = _validation_map(model, data, val)
+            if _record(state, val_map, cfg.smooth):
+                best_weights = copy.deepcopy(model.state_dict())
+            if path is not None:
+                _save_checkpoint(path, model, opt, sampler, best_weights, state, cfg)
+            if on_epoch is not None:
+                on_epoch(state["epoch"], val_map)
+            progress.advance(task)
     model.load_state_dict(best_weights)
     model.eval()
     return TrainResult(model, pd.DataFrame(state["history"]), int(state["best_epoch"]), float(state["best"]))
+
+
+def _epoch(model, opt, sampler, data, extras, cfg: TrainConfig, state: dict) -> None:
+    """One epoch of ``steps_per_epoch`` mini-batches; appends its mean loss to the history."""
+    model.train()
+    losses = []
+    for _ in range(cfg.steps_per_epoch):
+        c_rows, i_rows, y = sampler.sample(cfg.batch_size)
+        hd = model.encode_disease(data_rows(model, data, "diseases").bag(c_rows))
+        hs = model.encode_drug(data_rows(model, data, "drugs").bag(i_rows))
+        ex = None
+        if extras is not None and model.config.get("n_extras", 0):
+            ex = extras[:, torch.from_numpy(c_rows), torch.from_numpy(i_rows)]
+        loss = F.binary_cross_entropy_with_logits(model.pair_logits(hd, hs, ex), torch.from_numpy(y))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+        opt.step()
+        losses.append(float(loss.detach()))
+    state["epoch"] += 1
+    state["history"].append({"epoch": state["epoch"], "loss": float(np.mean(losses))})
+
+
+def _record(state: dict, val_map: float, smooth: int) -> bool:
+    """Store the epoch's validation MAP; whether its smoothed value is the best so far."""
+    state["history"][-1]["val_map"] = val_map
+    smoothed = float(np.mean([h["val_map"] for h in state["history"][-smooth:]]))
+    if smoothed > state["best"]:
+        state.update(best=smoothed, best_epoch=state["epoch"], bad=0)
+        return True
+    state["bad"] += 1
+    return False
 
 
 def data_rows(model: Matcher, data: PairData, side: str):

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from exprlab._progress import track
 from exprlab._runs import XAI_STUDY
 from exprlab.report import _plots as plots
 from exprlab.report._html import HtmlReport, Section
@@ -285,7 +286,7 @@ def render_xai(
         )
     summary = summary.assign(label=summary["dataset"].astype(str) + " " + summary["model"].astype(str))
     guarded(sec, "explanation bars", lambda: _xai_bars(sec, summary))
-    for row in summary.itertuples(index=False):
+    for row in track(list(summary.itertuples(index=False)), "plotting models"):
         _xai_model_plots(sec, run_dir, str(row.dataset), str(row.model))
 
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from exprlab._progress import track
 from exprlab._validation import check_choice, check_count
 from exprlab.errors import InvalidParameterError
 
@@ -412,9 +413,9 @@ def sample_counts(
 
     if n_jobs > 1 and len(starts) > 1:
         with ThreadPoolExecutor(max_workers=int(n_jobs)) as pool:
-            list(pool.map(block, range(len(starts))))
+            list(track(pool.map(block, range(len(starts))), "simulating counts", total=len(starts)))
     else:
-        for i in range(len(starts)):
+        for i in track(range(len(starts)), "simulating counts"):
             block(i)
     return out
 
@@ -554,3 +555,23 @@ def _assemble(d: LDADesign, X: np.ndarray, gen_labels: np.ndarray, supports) -> 
     adata = ad.AnnData(X=X, obs=obs, var=var, uns=uns)
     adata.varm["pathway_membership"] = member
     return adata
+
+
+def is_simulation(adata: ad.AnnData) -> bool:
+    """Whether ``adata`` was made by :func:`simulate_lda` (directly or read back from its file).
+
+    Such data are simulated counts, so exprlab log-transforms them by default (``--log2`` left
+    unset in ``train``, ``biomarkers`` and ``xai-study``), and the same data give the same results
+    whether named by preset or read from the file ``exprlab simulate`` wrote.
+
+    Parameters
+    ----------
+    adata
+        Expression data.
+
+    Returns
+    -------
+    bool
+        True when ``adata.uns`` holds the simulation's design (``uns["simulation"]``).
+    """
+    return "simulation" in adata.uns

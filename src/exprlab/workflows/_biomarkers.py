@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from exprlab._atomic import atomic_dir
+from exprlab._defaults import N_STEPS
 from exprlab._progress import track
 from exprlab._runs import BIOMARKERS
 from exprlab._validation import check_choice, check_count, check_fraction
@@ -303,7 +304,7 @@ def find_biomarkers(
     rule: ClassRule = "mean",
     baseline: str = "zero",
     log2: bool = False,
-    n_steps: int = 50,
+    n_steps: int = N_STEPS,
 ) -> BiomarkerResult:
     """Per-class gene rankings by Integrated Gradients, with their stability over training draws.
 

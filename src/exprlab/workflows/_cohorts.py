@@ -30,6 +30,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from exprlab import datasets
+from exprlab._defaults import N_STEPS
 from exprlab._validation import check_choice
 from exprlab.errors import InputDataError
 from exprlab.explain import integrated_gradients
@@ -216,7 +217,7 @@ def evaluate_task(
     seed: int = 0,
     test_size: float = 0.4,
     top: int = 10,
-    n_steps: int = 50,
+    n_steps: int = N_STEPS,
     **classifier_options: Any,
 ) -> pd.DataFrame:
     """Train each model on one task; balanced test accuracy and top attributed genes.

@@ -39,6 +39,7 @@ import torch
 from exprlab import datasets
 from exprlab._atomic import atomic_dir, atomic_path
 from exprlab._config import data_dir
+from exprlab._defaults import N_STEPS
 from exprlab._logging import attach_log_file, close_log_file
 from exprlab._progress import make_progress
 from exprlab._runs import DEMO, MATCH_BENCHMARK, REPORT, XAI_STUDY
@@ -112,7 +113,7 @@ class DemoConfig:
     n_genes: int = 2000
     models: tuple[str, ...] = ("lr", "mlp")
     runs: int = 2
-    n_steps: int = 50
+    n_steps: int = N_STEPS
     n_random: int = 10
     curve_tops: tuple[int, ...] = (10, 50, 200)
     # part 2: planted drug-disease mechanisms and retrieval benchmark

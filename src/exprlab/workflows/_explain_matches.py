@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from exprlab._atomic import atomic_dir
+from exprlab._defaults import N_STEPS
 from exprlab._progress import track
 from exprlab._validation import check_choice, check_count
 from exprlab.datasets import (
@@ -184,7 +185,7 @@ def validate_planted(
     seed: int = 0,
     n_seeds: int = 1,
     top_rank: int = 10,
-    n_steps: int = 50,
+    n_steps: int = N_STEPS,
     effect: Effect = "total",
     instances: Instances = "max",
     settings: LearnedSettings | None = None,
@@ -391,7 +392,7 @@ def explain_real(
     top_predictions: int = 1,
     max_diseases: int | None = None,
     top: int = 100,
-    n_steps: int = 50,
+    n_steps: int = N_STEPS,
     n_permutations: int = 10000,
     effect: Effect = "total",
     instances: Instances = "max",

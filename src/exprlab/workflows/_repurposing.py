@@ -56,6 +56,7 @@ import scipy.sparse as sp
 
 from exprlab._atomic import atomic_dir
 from exprlab._logging import collect_log
+from exprlab._progress import track
 from exprlab._validation import check_choice, check_choices, check_count
 from exprlab.datasets import (
     CONNECTIVITY,
@@ -275,7 +276,7 @@ def run_benchmark(
     val_rows: list[dict[str, Any]] = []
     histories: list[pd.DataFrame] = []
     timings["learned"] = 0.0
-    for fold in folds:
+    for fold in track(folds, "benchmark folds"):
         positives, candidates = fold.positives(), fold.candidates()
         if true_pairs is not None:
             positives &= label_matrix(true_pairs, fold.test_diseases, fold.test_drugs)

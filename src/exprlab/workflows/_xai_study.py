@@ -40,6 +40,7 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import train_test_split
 
 from exprlab._atomic import atomic_path
+from exprlab._defaults import N_STEPS
 from exprlab._logging import log_to
 from exprlab._progress import track
 from exprlab._runs import XAI_STUDY
@@ -66,7 +67,7 @@ from exprlab.explain import (
 from exprlab.io import read
 from exprlab.models import MODEL_KINDS, ClassifierArch, ExpressionClassifier
 from exprlab.report import file_provenance, write_run_manifest, write_study_plots
-from exprlab.simulate import simulate_lda
+from exprlab.simulate import is_simulation, simulate_lda
 from exprlab.workflows._retraining import retraining_curves
 
 _log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ SUMMARY_METRICS = (
 
 @dataclass
 class StudyConfig:
-    """Options of :func:`run_xai_study` (all have the paper's defaults).
+    """Options of :func:`run_xai_study` (the paper's defaults, except ``n_steps``).
 
     Parameters
     ----------
@@ -114,7 +115,8 @@ class StudyConfig:
     runs
         Runs (splits and training seeds) per dataset and model.
     n_steps
-        Integrated Gradients quadrature steps.
+        Integrated Gradients quadrature steps (default :data:`exprlab.explain.N_STEPS`; the paper
+        uses 3,000).
     n_random
         Random orders for PGR.
     pgr_subsample
@@ -148,7 +150,7 @@ class StudyConfig:
 
     models: tuple[ClassifierArch, ...] = ("lr", "mlp")
     runs: int = 10
-    n_steps: int = 3000
+    n_steps: int = N_STEPS
     n_random: int = 30
     pgr_subsample: int | None = 330
     curve_tops: tuple[int, ...] = ()
@@ -222,7 +224,7 @@ def load_study_dataset(name: str, config: StudyConfig) -> tuple[Any, str, str, d
     truth = adata.uns.get("ground_truth")
     # a file written by `exprlab simulate` is preprocessed like the preset it came from, so the
     # same data gives the same study whether it is named by preset or read from its file
-    return adata, label, label, truth, "simulation" in adata.uns
+    return adata, label, label, truth, is_simulation(adata)
 
 
 def _split(labels: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
