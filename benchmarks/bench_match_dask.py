@@ -11,7 +11,7 @@ bit for bit for the rank-based methods; for the methods that multiply float32 bl
 (cosine, XSum), the largest difference, which is float32 rounding that depends on block shapes
 and BLAS threads.
 
-    python benchmarks/bench_match_dask.py                 # 40,000 x 978, 100 queries
+    python benchmarks/bench_match_dask.py                 # 30,000 x 978, 100 queries
     python benchmarks/bench_match_dask.py --n 20000 --methods wtcs,xsum
 """
 
@@ -81,7 +81,7 @@ def _warm() -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--n", type=int, default=40_000, help="signatures")
+    p.add_argument("--n", type=int, default=30_000, help="signatures")
     p.add_argument("--genes", type=int, default=978)
     p.add_argument("--queries", type=int, default=100)
     p.add_argument("--methods", default="wtcs,ks,xsum,cosine")
@@ -89,7 +89,7 @@ def main() -> None:
     p.add_argument(
         "--workers", type=int, default=len(os.sched_getaffinity(0)), help="cores used by both backends"
     )
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
     os.environ["EXPRLAB_THREADS"] = str(a.workers)  # the memory backend's kernel threads

@@ -240,8 +240,9 @@ def _run_dask(queries, source, method, ties, opts, client, plan) -> list[dict[st
     results: list = [None] * len(futures)
     with make_progress() as progress:
         task = progress.add_task(f"scoring ({method.name}, dask)", total=len(futures))
-        for fut in as_completed(futures, loop=client.loop):
-            results[order[fut.key]] = fut.result()
+        # results come with their futures (no round trip per block)
+        for fut, result in as_completed(futures, loop=client.loop, with_results=True):
+            results[order[fut.key]] = result
             progress.advance(task)
     if not isinstance(source, DiskLibrary):
         results = [_kept(r, plan[2]) for r in results]
