@@ -281,7 +281,10 @@ def score(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFram
         ``up``, ``down``
             Sizes of the up/down sets derived from full-signature queries (150/150).
         ``backend``
-            ``"memory"`` (this process; in-memory or streamed from disk) or ``"dask"``.
+            ``"memory"`` (this process; in-memory or streamed from disk) or ``"dask"`` (a
+            dask.distributed cluster, the same scores: the workers read their blocks of an
+            on-disk library from the file themselves; an in-memory library's blocks are
+            shipped to them).
         ``chunk_size``
             Signatures per block (default: about 32 million values per block).
         ``seed``
