@@ -282,7 +282,7 @@ def score(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFram
             Sizes of the up/down sets derived from full-signature queries (150/150).
         ``backend``
             ``"memory"`` (this process; in-memory or streamed from disk) or ``"dask"`` (a
-            dask.distributed cluster, the same scores: the workers read their blocks of an
+            dask.distributed cluster: the workers read their blocks of an
             on-disk library from the file themselves; an in-memory library's blocks are
             shipped to them).
         ``chunk_size``
