@@ -20,6 +20,7 @@ import typer
 from exprlab._outputs import claim_output
 from exprlab._validation import check_choice, check_count
 from exprlab.cli._app import app
+from exprlab.cli._dask_cluster import backend_client, check_backend
 from exprlab.cli._run_manifests import library_manifest, score_manifest
 from exprlab.cli._score_significance import tested_table, with_parsed_ids
 
@@ -132,6 +133,17 @@ def score(
         metavar="",
     ),
     chunk_size: int = typer.Option(None, help="Library signatures per streamed chunk."),
+    backend: str = typer.Option(
+        "memory",
+        "--backend",
+        help="memory (this process) or dask (a dask.distributed cluster; on-disk libraries only).",
+    ),
+    scheduler: str = typer.Option(
+        None,
+        "--scheduler",
+        help="Address of a dask.distributed scheduler for --backend dask (default: a local cluster, "
+        "one worker process per core).",
+    ),
     force: bool = typer.Option(
         False, "--force/--no-force", help="Replace an existing output of the same command.", metavar=""
     ),
@@ -154,8 +166,15 @@ def score(
     check_count(down, "--down", minimum=0 if up else 1)
     check_count(chunk_size, "--chunk-size", minimum=1, allow_none=True)
     check_count(n_permutations, "--n-permutations", minimum=1, allow_none=True)
+    in_process = "--n-permutations" if n_permutations is not None else None
+    if method == "tau" and tau_background == "library":
+        in_process = "--tau-background library"
+    check_backend(backend, scheduler, library, in_process)
     files = [library, query, query_up, query_down, geneinfo]
-    with claim_output(out, kind="score", inputs=files, force=force, suffixes=(".parquet", ".tsv")):
+    with (
+        claim_output(out, kind="score", inputs=files, force=force, suffixes=(".parquet", ".tsv")),
+        backend_client(backend, scheduler) as (client, where),
+    ):
         options: dict[str, int] = {}
         if method in ("xsum", "xcos"):
             options["top"] = top
@@ -176,6 +195,7 @@ def score(
             by=by,
             gene_space=gene_space,
             geneinfo=geneinfo,
+            backend=backend,
             **options,
         )
         name = cast("MatchMethod", method)
@@ -187,18 +207,17 @@ def score(
             write_table(table, out)
             shape = f"{len(table)} rows (query x signature)"
         elif wide or aggregate is not None or method == "ncs_ct":
-            table = match.score(q, lib, name, **kwargs)
+            table = match.score(q, lib, name, client=client, **kwargs)
             report = table.attrs.get("query_report", {})
             write_wide_table(table, out)  # streamed by blocks of queries: no copy of the matrix
             shape = f"{table.shape[0]} queries x {table.shape[1]} columns"
         else:
-            table = match.score_long(q, lib, name, **kwargs)
+            table = match.score_long(q, lib, name, client=client, **kwargs)
             report = table.attrs.get("query_report", {})
             write_table(table, out)
             shape = f"{len(table)} rows (query x signature)"
-        score_manifest(
-            out, started, kwargs, method, wide or aggregate is not None or method == "ncs_ct", files
-        )
+        wide = wide or aggregate is not None or method == "ncs_ct"
+        score_manifest(out, started, dict(kwargs, scheduler=where), method, wide, files)
     dropped = sum(r["n_dropped"] for r in report.values())
     print(
         f"{method}: {len(report)} queries scored; {dropped} query genes absent from the library "

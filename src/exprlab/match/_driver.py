@@ -5,12 +5,18 @@ those (:mod:`exprlab.match._generows`); every other case reads whole signatures 
 
 ``backend="memory"`` runs in this process; the library is either held in memory (AnnData or a
 prepared library) or streamed from an on-disk library in bounded chunks. ``backend="dask"``
-submits the same block function to a ``dask.distributed`` cluster (the ``client`` option, or the
-current default client) and assembles the blocks in library order, so the numbers are identical.
+submits blocks to a ``dask.distributed`` cluster (the ``client`` option, or the current default
+client) and assembles them in library order, so the numbers are identical. For an on-disk
+library of either format only the file's path, the block's bounds and the queries (scattered
+once) travel to the workers, which read their blocks themselves, by the same rules as the memory
+backend (the queries' genes only where it reads them); the workers must see the file at the same
+path. An in-memory library has no file to read: its blocks are shipped to the workers.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 from typing import Literal
 
 import h5py
@@ -20,12 +26,14 @@ from exprlab._progress import make_progress, track
 from exprlab._validation import check_choice, check_count
 from exprlab.errors import InvalidParameterError
 from exprlab.match import _base
+from exprlab.match._genemajor import GeneMajorLibrary
 from exprlab.match._generows import run_on_genes
 from exprlab.match._library import DiskLibrary, default_chunk_size, row_sums
 from exprlab.match._ranks import doubled_ranks
 
 Backend = Literal["memory", "dask"]
 BACKENDS: tuple[Backend, ...] = ("memory", "dask")
+_TASKS_PER_SLOT = 4  # Dask tasks per worker thread: a slow task does not leave the others idle
 
 
 def block_scores(method_name: str, queries, values, rank2, opts) -> dict[str, np.ndarray]:
@@ -34,24 +42,52 @@ def block_scores(method_name: str, queries, values, rank2, opts) -> dict[str, np
     return method.chunk(queries, values, rank2, opts)
 
 
-def _disk_block(method_name, queries, path, names, start, stop, ranks, ties, opts):
-    """Read signatures ``start:stop`` of a format-1 library and score them (Dask task).
+def _disk_block(method_name, queries, path, start, stop, ranks, ties, opts, scores_only):
+    """Read signatures ``start:stop`` of a format-1 library and score them (a Dask task).
 
-    Values were checked finite when the library was built; KS reads ranks only.
+    Reads as :meth:`DiskLibrary.read` does: values were checked finite when the library was
+    built; KS reads ranks only.
     """
+    method = _base.REGISTRY[method_name]
     with h5py.File(path, "r") as f:
         stored = ranks and "rank2" in f and str(f.attrs["ties"]) == ties
-        need_values = _base.REGISTRY[method_name].needs_values or not stored
+        need_values = method.needs_values or not stored
         values = f["values"][start:stop] if need_values else None
         rank2 = None
         if stored:
             rank2 = f["rank2"][start:stop]
         elif ranks:
             rank2 = doubled_ranks(f["values"][start:stop] if values is None else values, ties)
-        if _base.REGISTRY[method_name].needs_vectors and values is not None:  # as the memory path
+        if method.needs_vectors and values is not None:  # as the memory path
             sums = (f["sum"][start:stop], f["sumsq"][start:stop]) if "sum" in f else row_sums(values)
             opts = dict(opts, _row_stats=(values.shape[1], *sums))
-    return block_scores(method_name, queries, values, rank2, opts)
+    return _kept(block_scores(method_name, queries, values, rank2, opts), scores_only)
+
+
+@functools.lru_cache(maxsize=4)
+def _opened(path: str, stamp: tuple[int, int]) -> GeneMajorLibrary:
+    """A gene-major library opened once per worker process (``stamp``: its mtime and size)."""
+    return GeneMajorLibrary(path)
+
+
+def _gene_major_block(method_name, queries, path, stamp, start, stop, ties, opts, plan):
+    """Read signatures ``start:stop`` of a format-2 library and score them (a Dask task).
+
+    ``plan`` is ``(on_genes, chunk_size, scores_only)``: with ``on_genes`` only the queries'
+    genes are read (as the memory backend does for the same method and queries), else whole
+    signatures.
+    """
+    on_genes, chunk_size, scores_only = plan
+    lib = _opened(path, stamp)
+    method = _base.REGISTRY[method_name]
+    if on_genes:
+        return run_on_genes(
+            queries, lib, method, opts, chunk_size, scores_only=scores_only, rows=(start, stop)
+        )
+    values, rank2 = lib.read(start, stop, ranks=method.needs_ranks, ties=ties, values=method.needs_values)
+    if method.needs_vectors:  # as the memory path: the sums stored at build
+        opts = dict(opts, _row_stats=(len(lib.genes), lib.sums[start:stop], lib.sumsq[start:stop]))
+    return _kept(block_scores(method_name, queries, values, rank2, opts), scores_only)
 
 
 def _memory_block(method_name, queries, source, start, stop, ranks, ties, opts):
@@ -62,16 +98,26 @@ def _memory_block(method_name, queries, source, start, stop, ranks, ties, opts):
     return block_scores(method_name, queries, values, rank2, opts)
 
 
-def reads_query_genes(source, queries, method, ties: str, backend: str) -> bool:
+def reads_query_genes(source, queries, method, ties: str) -> bool:
     """Whether scoring can read only the queries' genes (gene-major library, method allows it)."""
     gm = getattr(source, "gene_major", None)
     return (
-        backend == "memory"
-        and gm is not None
+        gm is not None
         and method.query_genes is not None
         and method.query_genes(queries)
         and (not method.needs_ranks or ties == gm.ties)
     )
+
+
+def _step(source, chunk_size: int | None) -> int:
+    """Signatures per block of the whole-signature path (``chunk_size`` when given)."""
+    gm = getattr(source, "gene_major", None)
+    # a gene-major library is read fastest a whole chunk (8,192 signatures) at a time
+    return int(chunk_size or (gm.block if gm is not None else default_chunk_size(len(source.genes))))
+
+
+def _bounds(n: int, step: int) -> list[tuple[int, int]]:
+    return [(lo, min(n, lo + step)) for lo in range(0, n, step)]
 
 
 def run(
@@ -93,21 +139,19 @@ def run(
     """
     check_choice(backend, "backend", BACKENDS)
     check_count(chunk_size, "chunk_size", minimum=1, allow_none=True)  # type: ignore[arg-type]
-    if reads_query_genes(source, queries, method, ties, backend):
+    on_genes = reads_query_genes(source, queries, method, ties)
+    if backend == "dask":
+        blocks = _run_dask(queries, source, method, ties, opts, client, (on_genes, chunk_size, scores_only))
+    elif on_genes:
         return run_on_genes(queries, source.gene_major, method, opts, chunk_size, scores_only=scores_only)
-    n = source.n
-    gm = getattr(source, "gene_major", None)
-    # a gene-major library is read fastest a whole chunk (8,192 signatures) at a time
-    step = int(chunk_size or (gm.block if gm is not None else default_chunk_size(len(source.genes))))
-    bounds = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
-    ranks = method.needs_ranks
-    if backend == "memory":
-        blocks = [
-            _kept(_memory_block(method.name, queries, source, lo, hi, ranks, ties, opts), scores_only)
-            for lo, hi in track(bounds, f"scoring ({method.name})")
-        ]
     else:
-        blocks = _run_dask(queries, source, method, bounds, ranks, ties, opts, client)
+        blocks = [
+            _kept(
+                _memory_block(method.name, queries, source, lo, hi, method.needs_ranks, ties, opts),
+                scores_only,
+            )
+            for lo, hi in track(_bounds(source.n, _step(source, chunk_size)), f"scoring ({method.name})")
+        ]
     keys = blocks[0].keys()
     return {k: np.concatenate([b[k] for b in blocks], axis=1) for k in keys}
 
@@ -116,43 +160,90 @@ def _kept(parts: dict[str, np.ndarray], scores_only: bool) -> dict[str, np.ndarr
     return {"score": parts["score"]} if scores_only else parts
 
 
-def _run_dask(queries, source, method, bounds, ranks, ties, opts, client):
+def dask_client(client=None):
+    """``client``, else the current dask.distributed client; a clear error when there is none."""
     try:
-        # dask.distributed is heavy: imported only when the dask backend is asked for
-        from distributed import as_completed, get_client
-    except ImportError as err:  # pragma: no cover - dask is a dependency
+        # dask.distributed is heavy and optional: imported only when the dask backend is asked for
+        from distributed import get_client
+    except ImportError as err:
         raise InvalidParameterError(
-            "dask.distributed is not installed",
+            "the dask backend needs dask.distributed, which is not installed",
             where="backend",
-            fix="install dask[distributed] or use backend='memory'",
+            fix="install exprlab[dask] (or dask[distributed]), or use the memory backend",
         ) from err
-    if client is None:
-        try:
-            client = get_client()
-        except ValueError as err:
-            raise InvalidParameterError(
-                "backend='dask' needs a running dask.distributed client",
-                where="backend",
-                fix="create one (distributed.Client(...)) or pass client=...",
-            ) from err
-    q = client.scatter(queries, broadcast=True, hash=False)
+    if client is not None:
+        return client
+    try:
+        return get_client()
+    except ValueError as err:
+        raise InvalidParameterError(
+            "backend='dask' needs a running dask.distributed client",
+            where="backend",
+            fix="create one (distributed.Client(...)) or pass client=...",
+        ) from err
+
+
+def _dask_step(source, n_slots: int, plan) -> int:
+    """Signatures per Dask task: ``chunk_size`` when given, else enough tasks to keep every slot busy.
+
+    ``_TASKS_PER_SLOT`` tasks per worker thread; on a format-1 library no larger than a block
+    of the memory backend. On a gene-major library a task may start inside a stored chunk: it
+    reads its part of each gene's run (one more ``pread`` per gene), which balances the
+    workers better than whole chunks of 8,192 signatures. With the queries' genes read, a given
+    ``chunk_size`` sets the blocks read inside each task.
+    """
+    on_genes, chunk_size, _ = plan
+    if chunk_size and not on_genes:
+        return int(chunk_size)
+    gm = getattr(source, "gene_major", None)
+    tasks = _TASKS_PER_SLOT * max(1, n_slots)
+    step = min(_step(source, None) if gm is None else source.n, -(-source.n // tasks))
+    return max(1, step)
+
+
+def _submit(client, q, source, method, bounds, ties, opts, plan) -> list:
+    """One future per block: workers read on-disk libraries themselves (path and bounds only)."""
+    on_genes, _, scores_only = plan
+    gm = getattr(source, "gene_major", None)
     futures = []
+    if isinstance(source, DiskLibrary):
+        path = str(source.path.resolve())  # workers may run in another folder
+        stat = os.stat(path)
+        stamp = (stat.st_mtime_ns, stat.st_size)
     for lo, hi in bounds:
-        if isinstance(source, DiskLibrary) and source.gene_major is None:
-            names = source.obs.index[lo:hi].to_numpy()
-            fut = client.submit(
-                _disk_block, method.name, q, str(source.path), names, lo, hi, ranks, ties, opts, pure=False
+        if isinstance(source, DiskLibrary) and gm is not None:
+            args = (method.name, q, path, stamp, lo, hi, ties, opts, plan)
+            futures.append(client.submit(_gene_major_block, *args, pure=False))
+        elif isinstance(source, DiskLibrary):
+            args = (method.name, q, path, lo, hi, method.needs_ranks, ties, opts, scores_only)
+            futures.append(client.submit(_disk_block, *args, pure=False))
+        else:  # an in-memory library: its blocks travel to the workers
+            values, rank2 = source.read(
+                lo, hi, ranks=method.needs_ranks, ties=ties, values=method.needs_values
             )
-        else:
-            values, rank2 = source.read(lo, hi, ranks=ranks, ties=ties, values=method.needs_values)
             block_opts = dict(opts, _row_stats=source.row_stats(lo, hi)) if method.needs_vectors else opts
-            fut = client.submit(block_scores, method.name, q, values, rank2, block_opts, pure=False)
-        futures.append(fut)
+            parts = (method.name, q, values, rank2, block_opts)
+            futures.append(client.submit(block_scores, *parts, pure=False))
+    return futures
+
+
+def _run_dask(queries, source, method, ties, opts, client, plan) -> list[dict[str, np.ndarray]]:
+    """Blocks scored on a dask.distributed cluster, returned in library order."""
+    client = dask_client(client)
+    from distributed import as_completed  # deferred: optional and heavy (see dask_client)
+
+    n_slots = sum(client.nthreads().values())
+    step = _dask_step(source, n_slots, plan) if isinstance(source, DiskLibrary) else _step(source, plan[1])
+    q = client.scatter(queries, broadcast=True, hash=False)
+    futures = _submit(client, q, source, method, _bounds(source.n, step), ties, opts, plan)
     order = {f.key: i for i, f in enumerate(futures)}
     results: list = [None] * len(futures)
     with make_progress() as progress:
         task = progress.add_task(f"scoring ({method.name}, dask)", total=len(futures))
-        for fut in as_completed(futures):
-            results[order[fut.key]] = fut.result()
+        # results come with their futures (no round trip per block)
+        for fut, result in as_completed(futures, loop=client.loop, with_results=True):
+            results[order[fut.key]] = result
             progress.advance(task)
+    if not isinstance(source, DiskLibrary):
+        results = [_kept(r, plan[2]) for r in results]
     return results

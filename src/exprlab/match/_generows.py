@@ -114,6 +114,7 @@ def run_on_genes(
     chunk_size: int | None,
     *,
     scores_only: bool = False,
+    rows: tuple[int, int] | None = None,
 ):
     """Score every query against every signature of ``lib``, reading only the queries' genes.
 
@@ -131,6 +132,8 @@ def run_on_genes(
         Signatures per block (default: a working set of about 256 MB).
     scores_only
         Keep the main matrix (``"score"``) only, not the method's extras.
+    rows
+        Score signatures ``rows[0]:rows[1]`` only (one task of the Dask backend); None: all.
 
     Returns
     -------
@@ -138,16 +141,19 @@ def run_on_genes(
         The method's named (n_queries, n_signatures) matrices, in library order.
     """
     genes, sub = on_query_genes(queries)
-    n = lib.n
+    first, last = rows if rows is not None else (0, lib.n)
+    n = last - first
     step = block_rows(lib, len(genes), 2 * len(queries), chunk_size)
-    bounds = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
+    bounds = [(lo, min(last, lo + step)) for lo in range(first, last, step)]
     need = (method.needs_ranks, method.needs_values)
     out: dict[str, np.ndarray] = {}
     fd = os.open(lib.path, os.O_RDONLY)
     try:
         with ThreadPoolExecutor(1) as reader:  # reads block i + 1 while block i is scored
             pending = reader.submit(_read_block, lib, fd, genes, bounds, 0, *need, False)
-            for i, (lo, hi) in enumerate(track(bounds, f"scoring ({method.name}, query genes)")):
+            # one task of a Dask worker shows no bar: the client shows the tasks done
+            steps = bounds if rows is not None else track(bounds, f"scoring ({method.name}, query genes)")
+            for i, (lo, hi) in enumerate(steps):
                 vals, r2, rate = pending.result()
                 if i + 1 < len(bounds):
                     cold = rate < _COLD_RATE  # read-ahead hints only help a file not in memory
@@ -155,14 +161,14 @@ def run_on_genes(
                 block_opts = dict(opts, _n_genes=len(lib.genes))
                 block_opts["_row_stats"] = (len(lib.genes), lib.sums[lo:hi], lib.sumsq[lo:hi])
                 for qlo in range(0, len(sub), _QUERY_BATCH):
-                    rows = slice(qlo, min(len(sub), qlo + _QUERY_BATCH))
-                    parts = method.chunk(sub.subset(rows), vals, r2, block_opts)
+                    batch = slice(qlo, min(len(sub), qlo + _QUERY_BATCH))
+                    parts = method.chunk(sub.subset(batch), vals, r2, block_opts)
                     for key, part in parts.items():
                         if scores_only and key != "score":
                             continue
                         if key not in out:
                             out[key] = np.empty((len(sub), n), dtype=part.dtype)
-                        out[key][rows, lo:hi] = part
+                        out[key][batch, lo - first : hi - first] = part
     finally:
         os.close(fd)
     return out

@@ -281,7 +281,7 @@ def score(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFram
         ``up``, ``down``
             Sizes of the up/down sets derived from full-signature queries (150/150).
         ``backend``
-            ``"memory"`` (this process; in-memory or streamed from disk) or ``"dask"``.
+            ``"memory"`` (this process) or ``"dask"`` (workers read an on-disk library).
         ``chunk_size``
             Signatures per block (default: about 32 million values per block).
         ``seed``
