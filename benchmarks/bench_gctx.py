@@ -6,9 +6,19 @@
 2. Times ``read_gctx`` on the real L1000 level-4 GCTX (377 x 978, with all metadata) against
    a plain h5py read of the matrix, ids and metadata plus pandas DataFrame construction, in the
    same process. Target: ratio exprlab / plain <= 1.
+3. ``--full``: the whole-file read of a GCTX of CMap's full gene space (default 10,000
+   signatures x 12,328 genes, float32, written by ``write_gctx``) against what cmapPy's
+   ``parse_gctx`` does for such a file (cmapPy itself does not import under NumPy 2): open with
+   h5py, parse the row and column metadata as cmapPy does (arrays to text, numeric where they
+   parse, ``id`` as index, -666 as missing), ``read_direct`` the whole matrix into a float32
+   array, transpose it, build the genes x signatures DataFrame and run GCToo's checks (unique
+   ids, same ids in data and metadata). exprlab additionally refuses infinite values. Both
+   readers alternate, so a change of load on the machine hits both. Target: ratio
+   exprlab / cmapPy-like <= 1.
 
 Each timing is the median of ``--repeats`` runs. Run: ``python benchmarks/bench_gctx.py``
-(``EXPRLAB_DATA`` names the public data directory; part 2 is skipped without it).
+(``EXPRLAB_DATA`` names the public data directory; part 2 is skipped without it);
+``python benchmarks/bench_gctx.py --full`` for part 3 only.
 """
 
 from __future__ import annotations
@@ -58,6 +68,74 @@ def plain_h5py_read(path: Path) -> pd.DataFrame:
     return data, frames
 
 
+def cmappy_meta(group: h5py.Group) -> pd.DataFrame:
+    """cmapPy's metadata parsing, from scratch: every dataset read whole into an array, the
+    table turned to text, each column made numeric where it parses, ``id`` as the index and
+    -666 as missing."""
+    values = {}
+    for name in group.keys():
+        dset = group[name]
+        raw = np.empty(dset.shape, dtype=dset.dtype)
+        dset.read_direct(raw)
+        values[str(name)] = raw
+    frame = pd.DataFrame.from_dict(values).astype(str)
+    for column in frame.columns:
+        try:
+            frame[column] = pd.to_numeric(frame[column])
+        except (ValueError, TypeError):
+            pass
+    frame = frame.set_index("id")
+    return frame.replace([-666, "-666", -666.0], np.nan)
+
+
+def cmappy_like_read(path: Path) -> pd.DataFrame:
+    """The steps of cmapPy's parse_gctx and GCToo for a whole file, from scratch.
+
+    Row and column metadata as in :func:`cmappy_meta`; the matrix read whole into float32 and
+    transposed; the data frame takes the metadata ids; then GCToo's checks: unique index and
+    columns of the three frames, and the same id sets in data and metadata.
+    """
+    with h5py.File(path, "r") as h5:
+        row_meta = cmappy_meta(h5["0/META/ROW"])
+        col_meta = cmappy_meta(h5["0/META/COL"])
+        dset = h5["0/DATA/0/matrix"]
+        matrix = np.empty(dset.shape, dtype=np.float32)
+        dset.read_direct(matrix)
+    data = pd.DataFrame(matrix.T, index=row_meta.index, columns=col_meta.index)
+    for frame in (row_meta, col_meta, data):
+        if not (frame.index.is_unique and frame.columns.is_unique):
+            raise ValueError("repeated ids")
+    if set(data.index) != set(row_meta.index) or set(data.columns) != set(col_meta.index):
+        raise ValueError("ids differ between data and metadata")
+    return data
+
+
+def full_read(args, rng) -> None:
+    """Part 3: whole-file read of a full-gene-space GCTX, exprlab against a cmapPy-like read."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "full.gctx"
+        n, g = args.full_signatures, args.full_genes
+        adata = ad.AnnData(
+            X=rng.standard_normal((n, g), dtype=np.float32),
+            obs=pd.DataFrame(index=[f"sig_{i}" for i in range(n)]),
+            var=pd.DataFrame(index=[str(1000 + j) for j in range(g)]),
+        )
+        write_gctx(adata, path)
+        del adata
+        ours, peer = read_gctx(path), cmappy_like_read(path)
+        assert np.array_equal(ours.X, peer.to_numpy().T)
+        assert list(ours.var_names) == [str(g) for g in peer.index]
+        del ours, peer
+        t_ours, t_peer = [], []
+        for _ in range(args.repeats):
+            t_ours.append(median_time(lambda: read_gctx(path), 1))
+            t_peer.append(median_time(lambda: cmappy_like_read(path), 1))
+        a, b = statistics.median(t_ours), statistics.median(t_peer)
+        print(f"full GCTX {n} x {g} float32 ({path.stat().st_size / 1e6:.0f} MB), whole-file read:")
+        print(f"  read_gctx {a * 1e3:.1f} ms, cmapPy-like h5py read + DataFrame {b * 1e3:.1f} ms")
+        print(f"  ratio read_gctx / cmapPy-like = {a / b:.2f} (target <= 1)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -67,8 +145,14 @@ def main() -> None:
     parser.add_argument("--n-select", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--full", action="store_true", help="part 3 only")
+    parser.add_argument("--full-signatures", type=int, default=10_000)
+    parser.add_argument("--full-genes", type=int, default=12_328)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
+    if args.full:
+        full_read(args, rng)
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "synthetic.gctx"

@@ -12,12 +12,21 @@ Each row prints both times, the speed-up and the largest difference between the 
 relative to the largest attribution; the run fails if a difference exceeds ``--tolerance``.
 Both libraries run in this process with the same torch thread setting (``--threads``).
 
+3. ``--part threads``: the exact path of part 1 (50 steps) with torch's default thread count
+   (exprlab's behaviour before it chose its own) and with the count exprlab chooses, on the
+   machine as it is ("idle") and while ``--busy`` extra processes spin on the CPU ("busy"),
+   with Captum (torch's default threads) timed under the same load. Prints each time, the
+   speed-up over Captum and the slowdown busy / idle of each setting.
+
     nice -n 10 python benchmarks/bench_ig.py
+    python benchmarks/bench_ig.py --part threads --busy 2
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import time
 
 import numpy as np
@@ -68,6 +77,69 @@ def rel_diff(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a - b).max() / np.abs(b).max())
 
 
+def spin(stop) -> None:
+    """Keep one core busy until ``stop`` is set (the load of the "busy" case)."""
+    x = 0
+    while not stop.is_set():
+        for _ in range(100_000):
+            x += 1
+
+
+class BusyMachine:
+    """``n`` processes spinning on the CPU for the duration of a ``with`` block."""
+
+    def __init__(self, n: int):
+        self.n = n
+        context = multiprocessing.get_context("spawn")
+        self.stop = context.Event()
+        self.procs = [context.Process(target=spin, args=(self.stop,), daemon=True) for _ in range(n)]
+
+    def __enter__(self):
+        for proc in self.procs:
+            proc.start()
+        time.sleep(1.0)  # let them start spinning
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for proc in self.procs:
+            proc.join(10)
+
+
+def threads_study(args, model, x, target) -> None:
+    """exprlab's exact path with torch's default threads vs its own choice, idle and busy."""
+    default = torch.get_num_threads()
+    settings = {f"torch default ({default} threads)": default, "exprlab's choice": None}
+    captum = IntegratedGradients(lambda t: torch.softmax(model(t), dim=1))
+    steps = args.steps[0]
+    times: dict[tuple[str, str], float] = {}
+    for load in ("idle", "busy"):
+        with BusyMachine(args.busy if load == "busy" else 0):
+            load_avg = os.getloadavg()[0]
+            for name, threads in settings.items():
+                ours = lambda: integrated_gradients(model, x, None, target, n_steps=steps, threads=threads)  # noqa: E731
+                ours()
+                times[(name, load)], _ = timed(ours, repeat=args.repeats)
+            times[("Captum", load)], _ = timed(
+                lambda: captum.attribute(x, torch.zeros_like(x), target=target, n_steps=steps),
+                repeat=max(1, args.repeats // 3),
+            )
+        print(f"  {load}: load average {load_avg:.1f} during the runs", flush=True)
+    print(
+        f"\npaper MLP, {args.examples} examples x {args.genes} genes, {steps} steps, exact path; "
+        f"busy = {args.busy} spinning processes on {os.cpu_count()} cores; best of {args.repeats}"
+    )
+    header = f"{'setting':<28}{'idle s':>10}{'busy s':>10}{'busy/idle':>11}{'vs Captum idle':>16}{'vs Captum busy':>16}"
+    print(header)
+    print("-" * len(header))
+    for name in (*settings, "Captum"):
+        idle, busy = times[(name, "idle")], times[(name, "busy")]
+        print(
+            f"{name:<28}{idle:>10.4f}{busy:>10.4f}{busy / idle:>10.1f}x"
+            f"{times[('Captum', 'idle')] / idle:>15.1f}x{times[('Captum', 'busy')] / busy:>15.1f}x"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--genes", type=int, default=15000)
@@ -88,6 +160,11 @@ def main() -> None:
     parser.add_argument("--conv-steps", type=int, default=50)
     parser.add_argument("--tolerance", type=float, default=1e-4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--part", choices=("captum", "threads"), default="captum")
+    parser.add_argument(
+        "--busy", type=int, default=2, help="spinning processes in the busy case (--part threads)"
+    )
+    parser.add_argument("--repeats", type=int, default=9, help="timings per setting (--part threads)")
     parser.add_argument(
         "--threads",
         type=int,
@@ -97,6 +174,8 @@ def main() -> None:
         "torch's default)",
     )
     args = parser.parse_args()
+    if args.part == "threads":
+        args.threads = 0  # the study compares thread settings itself
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch threads: {torch.get_num_threads()}")
@@ -109,6 +188,9 @@ def main() -> None:
     def probability(t):
         return torch.softmax(model(t), dim=1)
 
+    if args.part == "threads":
+        threads_study(args, model, x, target)
+        return
     captum = IntegratedGradients(probability)
     rows = []
     failures = []

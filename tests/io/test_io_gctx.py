@@ -155,3 +155,51 @@ def test_variable_length_strings(tmp_path):
     full = read_gctx(path)
     assert full.obs["drug"].iloc[0] == "vorinostat"
     assert full.obs["dose"].tolist() == [10.0, 2.5]  # numbers stored as text become numbers
+
+
+def _raw_gctx(path, matrix, genes_first=False):
+    """A minimal GCTX written with h5py directly (infinite values included)."""
+    n_obs, n_var = matrix.shape
+    with h5py.File(path, "w") as h5:
+        h5["0/DATA/0/matrix"] = matrix.T if genes_first else matrix
+        h5["0/META/ROW/id"] = np.array([f"g{j}".encode() for j in range(n_var)])
+        h5["0/META/COL/id"] = np.array([f"s{i}".encode() for i in range(n_obs)])
+    return path
+
+
+@pytest.mark.parametrize("genes_first", [False, True])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_infinite_values_are_refused_naming_the_cell(tmp_path, bad, genes_first):
+    from exprlab.errors import NonFiniteValueError
+
+    matrix = np.ones((4, 3), dtype=np.float32)
+    matrix[2, 1] = bad
+    path = _raw_gctx(tmp_path / "x.gctx", matrix, genes_first)
+    with pytest.raises(NonFiniteValueError, match="gene 'g1', sample 's2'"):
+        read_gctx(path)
+
+
+def test_nan_kept_or_refused_and_huge_finite_values_read(tmp_path):
+    from exprlab.errors import NonFiniteValueError
+
+    matrix = np.arange(12, dtype=np.float32).reshape(4, 3)
+    matrix[3, 0] = np.nan
+    path = _raw_gctx(tmp_path / "n.gctx", matrix)
+    assert np.isnan(read_gctx(path).X[3, 0])
+    with pytest.raises(NonFiniteValueError, match="gene 'g0', sample 's3'"):
+        read_gctx(path, allow_nan=False)
+    # finite values whose squares overflow float32 are read as they are
+    huge = np.full((4, 3), 3e38, dtype=np.float32)
+    huge[0, 0] = -3e38
+    np.testing.assert_array_equal(read_gctx(_raw_gctx(tmp_path / "h.gctx", huge)).X, huge)
+
+
+def test_repeated_ids_are_named(tmp_path):
+    from exprlab.errors import DuplicateIdError
+
+    path = _raw_gctx(tmp_path / "d.gctx", np.ones((3, 2), dtype=np.float32))
+    with h5py.File(path, "r+") as h5:
+        del h5["0/META/COL/id"]
+        h5["0/META/COL/id"] = np.array([b"s0", b"s1", b"s0"])
+    with pytest.raises(DuplicateIdError, match="sample id 's0'"):
+        read_gctx(path)

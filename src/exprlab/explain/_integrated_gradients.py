@@ -38,6 +38,7 @@ from exprlab._validation import check_choice, check_count
 from exprlab.errors import InputDataError, InvalidParameterError, NonFiniteValueError
 from exprlab.explain._baselines import resolve_baselines
 from exprlab.explain._quadrature import Method, check_method, quadrature
+from exprlab.explain._torch_threads import choose_threads, torch_threads
 from exprlab.models import GraphDiffusion, check_finite, labels_of
 
 Output = Literal["probability", "logit"]
@@ -245,6 +246,7 @@ class _Engine:
     dtype: torch.dtype
     row_bytes: int
     output: str
+    width: int  # widest activation of one (example, step) row: sets the thread count
 
     def forward(self, xs: Sequence[torch.Tensor]) -> torch.Tensor:
         raise NotImplementedError
@@ -317,6 +319,7 @@ class _Generic(_Engine):
         self.dtype = param.dtype if param is not None else torch.float32
         item = torch.tensor([], dtype=self.dtype).element_size()
         self.row_bytes = 8 * item * int(sum(dims))
+        self.width = int(sum(dims))
 
     def forward(self, xs):
         return self.module(*xs)
@@ -349,6 +352,7 @@ class _Exact(_Engine):
         if isinstance(head, nn.Module):
             widths += [layer.out_features for layer in head.modules() if isinstance(layer, nn.Linear)]
         self.row_bytes = 8 * torch.tensor([], dtype=self.dtype).element_size() * int(sum(widths) + 1)
+        self.width = int(max(widths))
 
     def prepare(self, xs, bs):
         """z′ = W x′ + c, z − z′ = W (x − x′), and x − x′ (in the weights' dtype)."""
@@ -428,6 +432,7 @@ def integrated_gradients(
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     return_steps: bool = False,
     precision: Literal["model", "float64"] = "model",
+    threads: int | None = None,
 ):
     """Integrated Gradients attributions of ``model`` at ``inputs`` (docs/methods.md §3).
 
@@ -474,6 +479,12 @@ def integrated_gradients(
     precision
         "model" (compute in the model's dtype, as Captum does) or "float64" (the exact path
         integrates through the network after the first layer in float64).
+    threads
+        Torch intra-op threads for this call (restored afterwards). Default: the environment
+        variable ``EXPRLAB_THREADS`` if set, else chosen from the size of the operations (one
+        thread for the small batched operations of the exact path, up to the cores for large
+        chunks), because splitting small operations over threads makes them wait on each
+        other, several times over on a busy machine.
 
     Returns
     -------
@@ -488,6 +499,7 @@ def integrated_gradients(
     # Long only by its documented options: the body is the driver, its steps are helpers below.
     # Over 80 lines only with its docstring (Captum's parameters, documented one by one); the body dispatches to the path helpers.
     _check_options(method, n_steps, output, precision, path, adaptive)
+    check_count(threads, "threads", minimum=1, allow_none=True)  # type: ignore[arg-type]
     rule = "paper" if adaptive == "paper" else "double"
     tol = tolerance if tolerance is not None else (0.01 if rule == "paper" else 1e-3)
     cap = max_steps if max_steps is not None else 16 * n_steps
@@ -506,15 +518,17 @@ def integrated_gradients(
     module.eval()
     try:
         engine = _make_engine(module, arrays, path, output, precision)
-        if isinstance(engine, _Generic):
-            _check_finite_inputs(arrays, labels)
-        prepared = _prepare(engine, arrays, resolved[0], labels)
-        with torch.no_grad():
-            raw = engine.forward(_ends(*prepared[:2])).detach().cpu()
-        targets = torch.as_tensor(_resolve_targets(model, target, raw))
         rows = _rows_per_chunk(engine.row_bytes, internal_batch_size, memory_budget)
-        plan = _Plan(method, n_steps, rows, bool(adaptive), tol, cap, rule)
-        sums, delta_sum, steps_max = _over_baselines(engine, arrays, resolved, prepared, targets, plan)
+        pass_rows = min(rows, arrays[0].shape[0] * n_steps)  # (example, step) rows per pass
+        with torch_threads(choose_threads(pass_rows * engine.width, threads)):
+            if isinstance(engine, _Generic):
+                _check_finite_inputs(arrays, labels)
+            prepared = _prepare(engine, arrays, resolved[0], labels)
+            with torch.no_grad():
+                raw = engine.forward(_ends(*prepared[:2])).detach().cpu()
+            targets = torch.as_tensor(_resolve_targets(model, target, raw))
+            plan = _Plan(method, n_steps, rows, bool(adaptive), tol, cap, rule)
+            sums, delta_sum, steps_max = _over_baselines(engine, arrays, resolved, prepared, targets, plan)
     finally:
         module.train(was_training)
     k = len(resolved)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import gzip
 import lzma
+import math
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from exprlab._atomic import atomic_path
@@ -116,11 +118,12 @@ def write_wide_table(
 ) -> Path:
     """Write a wide numeric matrix (rows x named columns) as Parquet or TSV, a block of rows at a time.
 
-    The same table as ``write_table(frame.reset_index())``, without the copies: for TSV, memory
-    stays at the matrix plus one block (``chunk_size`` rows; default about 4 million cells per
-    block). Parquet's writer keeps buffers per column (tens of kB each, whatever the number of
-    rows), so a Parquet table of very many columns costs memory by itself: prefer TSV or the
-    tidy table for wide outputs of many signatures.
+    The same table as ``write_table(frame.reset_index())``, without the copies: memory stays at
+    the matrix plus one block of rows (``chunk_size`` rows). For TSV a block is about 4 million
+    cells by default. For Parquet a block is one row group: the writer keeps about 1.6 kB of
+    metadata per column of every row group until the file is closed, so by default a row group
+    holds ``sqrt(200 · n_rows)`` rows (at least 4 million cells), which balances the block
+    against that metadata; 200 queries × 100,000 signatures are written in one row group.
 
     Parameters
     ----------
@@ -142,7 +145,6 @@ def write_wide_table(
     """
     where = Path(path)
     kind = table_format(where)
-    step = chunk_size or max(1, (1 << 22) // max(1, frame.shape[1]))
     columns = [str(c) for c in frame.columns]
     if index_name in columns:
         raise InputDataError(
@@ -150,6 +152,18 @@ def write_wide_table(
         )
     values = frame.to_numpy()
     index = frame.index.astype(str).to_numpy()
+    if kind == "parquet":
+        if values.dtype.kind not in "iufb":
+            raise InputDataError(
+                f"a wide Parquet table holds numbers, not {values.dtype}",
+                where=where,
+                fix="pass a numeric matrix (or write the tidy table with write_table)",
+            )
+        rows = chunk_size or _parquet_group_rows(*values.shape)
+        with atomic_path(where) as tmp:
+            _write_parquet_blocks(tmp, values, index, columns, index_name, rows)
+        return where
+    step = chunk_size or max(1, (1 << 22) // max(1, frame.shape[1]))
 
     def block(lo: int) -> pd.DataFrame:
         part = pd.DataFrame(values[lo : lo + step], columns=columns, copy=False)
@@ -157,25 +171,50 @@ def write_wide_table(
         return part
 
     with atomic_path(where) as tmp:
-        if kind == "parquet":
-            # pyarrow is heavy: imported only when a wide Parquet table is written
-            import pyarrow as pa
-            import pyarrow.parquet as pq  # (see above)
-
-            writer = None
-            try:
-                for lo in range(0, max(1, len(frame)), step):
-                    table = pa.Table.from_pandas(block(lo), preserve_index=False)
-                    writer = writer or pq.ParquetWriter(tmp, table.schema)
-                    writer.write_table(table)
-            finally:
-                if writer is not None:
-                    writer.close()
-        else:
-            with _binary(tmp, strip_compression_suffix(where.name)[1]) as fh:
-                for k, lo in enumerate(range(0, max(1, len(frame)), step)):
-                    block(lo).to_csv(fh, sep="\t", index=False, header=k == 0, lineterminator="\n", mode="wb")
+        with _binary(tmp, strip_compression_suffix(where.name)[1]) as fh:
+            for k, lo in enumerate(range(0, max(1, len(frame)), step)):
+                block(lo).to_csv(fh, sep="\t", index=False, header=k == 0, lineterminator="\n", mode="wb")
     return where
+
+
+#: Parquet keeps about this many bytes of metadata per column chunk (one column of one row
+#: group) until the file is closed, i.e. about as much as 200 float64 values (measured with
+#: pyarrow 26).
+_CHUNK_METADATA_VALUES = 200
+
+
+def _parquet_group_rows(n_rows: int, n_cols: int) -> int:
+    """Rows per Parquet row group of a wide table.
+
+    Peak memory is one row group's values (``rows × n_cols`` cells) plus the metadata of all
+    row groups (``ceil(n_rows / rows) × n_cols × 200`` value-equivalents); ``sqrt(200 · n_rows)``
+    rows balance the two. Narrow tables get row groups of about 4 million cells.
+    """
+    balanced = math.ceil(math.sqrt(_CHUNK_METADATA_VALUES * max(1, n_rows)))
+    return max(1, min(max(1, n_rows), max(balanced, (1 << 22) // max(1, n_cols))))
+
+
+def _write_parquet_blocks(tmp: Path, values, index, columns: list[str], index_name: str, rows: int) -> None:
+    """Write the wide table one row group at a time, converting only that block to Arrow.
+
+    A block is transposed once into a contiguous array whose rows become the Arrow columns
+    without another copy; NaN is stored as null, as pandas does.
+    """
+    # pyarrow is heavy: imported only when a wide Parquet table is written
+    import pyarrow as pa
+    import pyarrow.parquet as pq  # (see above)
+
+    value_type = pa.from_numpy_dtype(values.dtype)
+    schema = pa.schema([pa.field(index_name, pa.string())] + [pa.field(c, value_type) for c in columns])
+    n = values.shape[0]
+    # dictionary encoding only pays for the repeated-looking index column; scores are distinct
+    with pq.ParquetWriter(tmp, schema, use_dictionary=[index_name]) as writer:
+        for lo in range(0, max(1, n), rows):
+            block = np.ascontiguousarray(values[lo : lo + rows].T)
+            arrays = [pa.array(index[lo : lo + rows], type=pa.string())]
+            arrays += [pa.array(block[j], type=value_type, from_pandas=True) for j in range(block.shape[0])]
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema), row_group_size=max(1, rows))
+            del arrays, block
 
 
 def _binary(path, compression: str | None):
