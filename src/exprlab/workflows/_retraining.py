@@ -46,13 +46,18 @@ def union_top_genes(scores: np.ndarray | Mapping[str, np.ndarray], top: int) -> 
 
 
 def _selections(
-    scores: np.ndarray | Mapping[str, np.ndarray], top: int, p: int, n_random: int, rng: np.random.Generator
+    scores: np.ndarray | Mapping[str, np.ndarray], top: int, p: int, n_random: int, base: int
 ) -> list[tuple[str, int, np.ndarray]]:
-    """The ranking's top genes and ``n_random`` random sets of the same size."""
+    """The ranking's top genes and ``n_random`` random sets of the same size.
+
+    Random set r of top size K is drawn from its own generator, seeded by (``base``, K, r): a
+    repeat does not depend on how many repeats are drawn, and two repeats differ.
+    """
     chosen_top = union_top_genes(scores, top)
     selections = [("attribution", 0, chosen_top)]
     for r in range(n_random):
-        selections.append(("random", r, rng.choice(p, size=chosen_top.size, replace=False)))
+        rng = np.random.default_rng([base, int(top), r])
+        selections.append(("random", r, np.sort(rng.choice(p, size=chosen_top.size, replace=False))))
     return selections
 
 
@@ -113,7 +118,8 @@ def retraining_curves(
     arch
         Classifier architecture (:class:`exprlab.models.ExpressionClassifier`).
     n_random
-        Random gene sets drawn per K.
+        Random gene sets drawn per K (repeats; each drawn from its own generator seeded by the
+        seed, K and the repeat, so a repeat's genes do not depend on ``n_random``).
     seed
         Seed of the random gene sets and of the classifiers.
     settings
@@ -138,6 +144,8 @@ def retraining_curves(
     sizes = [check_count(int(k), "tops", minimum=1, maximum=p - 1) for k in tops]
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     model_seed = int(rng.integers(2**31))
+    base = int(rng.integers(2**31))
+    n_random = check_count(n_random, "n_random", minimum=0)
 
     def fit_score(genes: np.ndarray) -> float:
         cols = np.sort(genes)
@@ -147,6 +155,6 @@ def retraining_curves(
 
     rows = []
     for k in sizes:
-        for selection, repeat, genes in _selections(scores, k, p, int(n_random), rng):
+        for selection, repeat, genes in _selections(scores, k, p, n_random, base):
             rows += _setting_rows(k, selection, repeat, genes, settings, p, fit_score)
     return pd.DataFrame(rows)
