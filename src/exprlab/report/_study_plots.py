@@ -102,8 +102,9 @@ def curve_summary(model_dir: str | Path) -> pd.DataFrame | None:
 def draw_curve_bands(ax, summary: pd.DataFrame, colours: list | None = None) -> int:
     """Draw keep/remove curves (mean) and their intervals as shaded bands on ``ax``.
 
-    Attribution-ranked curves are solid, random ones dashed; a table without ``ci_low`` /
-    ``ci_high`` (or a point without an interval) draws the mean only.
+    Attribution-ranked curves are solid, random ones dashed; a curve of a single K gets an error
+    bar instead of a band; a table without ``ci_low`` / ``ci_high`` (or a point without an
+    interval) draws the mean only.
 
     Parameters
     ----------
@@ -136,7 +137,13 @@ def draw_curve_bands(ax, summary: pd.DataFrame, colours: list | None = None) -> 
         if banded:
             low = part["ci_low"].to_numpy(dtype=float)
             high = part["ci_high"].to_numpy(dtype=float)
-            ax.fill_between(x, low, high, color=colour, alpha=0.18, linewidth=0)
+            if x.size > 1:
+                ax.fill_between(x, low, high, color=colour, alpha=0.18, linewidth=0)
+            else:  # a band of one point has no width: an error bar instead
+                mean = part["balanced_accuracy_mean"].to_numpy(dtype=float)
+                ax.errorbar(
+                    x, mean, yerr=[mean - low, high - mean], color=colour, capsize=3, linestyle="none"
+                )
     return len(groups)
 
 
