@@ -10,13 +10,15 @@ baseline = training mean, i.e. zero after z-scoring), then measure
   attributions; also the paper code's pooled variant);
 * prediction gaps PGI / PGU (local: each example's ranking; global: its class's ranking) and
   PGR (30 random orders);
-* optionally keep/remove retraining curves against random genes, and pathway-level scores.
+* optionally keep/remove retraining curves against several random gene sets (``curve_n_random``
+  per K and run), and pathway-level scores.
 
 Each finished run writes ``runs/<dataset>/<model>/run<r>/metrics.json`` last (atomically), so an
 interrupted study resumes where it stopped. ``summary.tsv`` has one row per dataset × model with
 the mean and sd over runs of every metric (``balanced_accuracy_mean``, ``fa_local_mean``,
 ``fa_global_mean``, ``pgi_local_mean`` …), and the stability of the global rankings across runs;
-``stability_models.tsv`` compares the models' rankings run by run. File names come from the
+``stability_models.tsv`` compares the models' rankings run by run; ``curves_summary.tsv`` gives
+every point of the keep/remove curves its mean and 95% interval over runs. File names come from the
 run-folder contract (:data:`exprlab._runs.XAI_STUDY`).
 """
 
