@@ -146,6 +146,8 @@ class XaiStudyFiles:
     fa_per_class: str = "fa_per_class.tsv"
     global_scores: str = "global_scores.npz"
     curves: str = "curves.tsv"
+    # keep/remove curves of every dataset × model: mean and interval over runs and random repeats
+    curves_summary: str = "curves_summary.tsv"
     fa_plot: str = "fa_bars.png"
     pg_plot: str = "pg_bars.png"
 

@@ -285,3 +285,71 @@ def test_report_has_a_section_per_explained_match(tmp_path):
     # one explanation alone renders as its own report
     single = render_report(tmp_path / "runs" / "m1").read_text()
     assert "Why prednisone for EFO_0000198" in single and "1.25" in single
+
+
+def _old_curve_run(folder, run: str, ranked: tuple[float, float], random: tuple[float, float]) -> None:
+    """A run's curves.tsv as earlier releases wrote it: one random set, no ``repeat`` column."""
+    path = folder / "runs" / "simu1" / "lr" / run
+    path.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(
+        {
+            "k": [2, 2, 2, 2],
+            "setting": ["keep", "keep", "remove", "remove"],
+            "selection": ["attribution", "random", "attribution", "random"],
+            "n_genes": [2, 2, 38, 38],
+            "balanced_accuracy": [ranked[0], random[0], ranked[1], random[1]],
+        }
+    ).to_csv(path / "curves.tsv", sep="\t", index=False)
+
+
+def test_curves_of_an_earlier_study_folder_get_intervals_over_runs(tmp_path):
+    run, _ = make_xai_run(tmp_path / "xai")
+    _old_curve_run(run, "run00", ranked=(0.90, 0.30), random=(0.50, 0.80))
+    _old_curve_run(run, "run01", ranked=(0.92, 0.32), random=(0.52, 0.82))
+    assert not (run / "curves_summary.tsv").exists()
+    html = render_report(run, tmp_path / "x.html").read_text()
+    # keep, ranked: 90 and 92 % -> 91 ± t(0.975, 1) · sd / √2 = 91 ± 12.706 · √2 / √2
+    assert "<td>78.3</td><td>104</td>" in html  # shown to 3 significant digits
+    assert "bands: 95% intervals over runs" in html
+    assert "keep: the attribution-ranked curve lies above the random band at K = 2." in html
+    assert "remove: the attribution-ranked curve lies below the random band at K = 2." in html
+    assert "No intervals" not in html
+
+
+def test_a_curve_table_without_interval_columns_still_renders(tmp_path):
+    run, _ = make_xai_run(tmp_path / "xai")
+    pd.DataFrame(
+        {
+            "dataset": ["simu1"] * 2,
+            "model": ["lr"] * 2,
+            "setting": ["keep", "keep"],
+            "selection": ["attribution", "random"],
+            "k": [2, 2],
+            "balanced_accuracy_mean": [81.0, 64.0],
+        }
+    ).to_csv(run / "curves_summary.tsv", sep="\t", index=False)
+    html = render_report(run, tmp_path / "x.html").read_text()
+    _self_contained(html)
+    assert "No intervals" in html and "keep/remove curves" in html
+    assert "lies above the random band" not in html  # no band, no verdict
+    assert len(_images(html)) == 4
+
+
+def test_curve_verdicts_compare_each_point_with_the_random_band():
+    from exprlab.report._render_xai import curve_verdicts
+
+    table = pd.DataFrame(
+        {
+            "setting": ["keep"] * 6,
+            "selection": ["attribution", "random"] * 3,
+            "k": [5, 5, 10, 10, 50, 50],
+            "balanced_accuracy_mean": [80.0, 60.0, 70.0, 66.0, 50.0, 62.0],
+            "ci_low": [75.0, 55.0, 65.0, 60.0, 45.0, 58.0],
+            "ci_high": [85.0, 65.0, 75.0, 72.0, 55.0, 66.0],
+        }
+    )
+    # K = 5: 75 > 65 above; K = 10: [65, 75] overlaps [60, 72]; K = 50: 55 < 58 below
+    assert curve_verdicts(table) == [
+        "keep: the attribution-ranked curve lies above the random band at K = 5; below it at K = 50; "
+        "within it at K = 10."
+    ]

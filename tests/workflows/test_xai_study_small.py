@@ -106,6 +106,8 @@ def test_cli_xai_study_with_curves(tmp_path, capsys):
             "20",
             "--curves",
             "5,20",
+            "--curve-n-random",
+            "2",
             "--jitter",
             "1e-4",
             "--out",
@@ -120,6 +122,12 @@ def test_cli_xai_study_with_curves(tmp_path, capsys):
     assert set(curves["selection"]) == {"attribution", "random"}
     assert set(curves["k"]) == {5, 20}
     assert (tmp_path / "s" / "curves_simua_lr.png").exists()
+    assert sorted(curves.loc[curves["selection"] == "random", "repeat"].unique()) == [0, 1]
+    table = pd.read_csv(tmp_path / "s" / "curves_summary.tsv", sep="\t")
+    random = table[table["selection"] == "random"]
+    # one run: the random curve's interval is over its two repeats, the ranked curve has none
+    assert (random["interval_over"] == "repeats").all() and (random["n_repeats"] == 2).all()
+    assert table.loc[table["selection"] == "attribution", "ci_low"].isna().all()
 
 
 def test_dataset_without_labels_is_refused(tmp_path):
@@ -156,21 +164,53 @@ def test_dataset_file_gets_prediction_gaps_and_curves_without_fa(tmp_path):
     )
     path = tmp_path / "cohort.h5ad"
     write_h5ad(plain, path)
-    summary = run_xai_study(
-        [str(path)],
-        tmp_path / "o",
-        models=("lr",),
-        runs=1,
-        n_steps=10,
-        n_random=2,
-        label="group",
-        curve_tops=(5,),
-    )
+    options = dict(models=("lr",), runs=2, n_steps=10, n_random=2, label="group", curve_tops=(5,))
+    summary = run_xai_study([str(path)], tmp_path / "o", curve_n_random=3, **options)
     row = summary.iloc[0]
     assert row["dataset"] == "cohort"
     assert "fa_local_mean" not in summary.columns
     assert 0 <= row["pgu_local_mean"] < row["pgi_local_mean"] <= 100
-    assert (tmp_path / "o" / "runs" / "cohort" / "lr" / "run00" / "curves.tsv").exists()
+    runs = [
+        pd.read_csv(tmp_path / "o" / "runs" / "cohort" / "lr" / f"run0{r}" / "curves.tsv", sep="\t")
+        for r in (0, 1)
+    ]
+    for curves in runs:
+        assert sorted(curves.loc[curves["selection"] == "random", "repeat"].unique()) == [0, 1, 2]
+    table = pd.read_csv(tmp_path / "o" / "curves_summary.tsv", sep="\t")
+    assert len(table) == 4  # keep / remove × attribution / random at K = 5
+    assert (table["n_runs"] == 2).all() and (table["dataset"] == "cohort").all()
+    # from scratch: per run the mean of its random repeats, then mean ± t(0.975, 1) sd / sqrt(2)
+    for _, got in table.iterrows():
+        values = [
+            100
+            * c.loc[
+                (c["setting"] == got["setting"]) & (c["selection"] == got["selection"]), "balanced_accuracy"
+            ].mean()
+            for c in runs
+        ]
+        half = 12.7062 * abs(values[0] - values[1]) / np.sqrt(2) / np.sqrt(2)
+        assert got["balanced_accuracy_mean"] == pytest.approx(np.mean(values))
+        assert got["ci_high"] - got["balanced_accuracy_mean"] == pytest.approx(half, rel=1e-4, abs=1e-9)
+        assert got["n_repeats"] == (3 if got["selection"] == "random" else 1)
+
+
+def test_a_folder_of_an_earlier_release_resumes_with_its_single_random_repeat(tmp_path):
+    from exprlab.io._anndata_io import write_h5ad
+    from exprlab.simulate import simulate_lda
+
+    data = simulate_lda("SimuA", n_genes=120, n_per_class=15, seed=5)
+    path = tmp_path / "cohort.h5ad"
+    write_h5ad(ad.AnnData(data.X.copy(), obs=data.obs[["class"]], var=data.var[[]]), path)
+    options = dict(models=("lr",), runs=1, n_steps=10, n_random=2, label="class", curve_tops=(5,))
+    run_xai_study([str(path)], tmp_path / "o", curve_n_random=1, **options)
+    recorded = json.loads((tmp_path / "o" / "study.json").read_text())
+    del recorded["curve_n_random"]  # earlier releases did not record it: they drew one random set
+    (tmp_path / "o" / "study.json").write_text(json.dumps(recorded))
+    (tmp_path / "o" / "curves_summary.tsv").unlink()
+    run_xai_study([str(path)], tmp_path / "o", curve_n_random=1, **options)
+    assert (tmp_path / "o" / "curves_summary.tsv").is_file()
+    with pytest.raises(InvalidParameterError, match="curve_n_random: 1 then, 3 now"):
+        run_xai_study([str(path)], tmp_path / "o", curve_n_random=3, **options)
 
 
 def test_resuming_with_other_options_is_refused(study):

@@ -98,6 +98,11 @@ def xai_study(
         "10,100,1000 (default: none for simulations, 10,50,100,500 for "
         "dataset files).",
     ),
+    curve_n_random: int = typer.Option(
+        3,
+        help="Random gene sets per K and run of the keep/remove curves (the random band; "
+        "curves get 95% intervals over runs and these repeats).",
+    ),
     log2: bool = typer.Option(
         None,
         "--log2/--no-log2",
@@ -136,6 +141,7 @@ def xai_study(
     check_count(runs, "--runs", minimum=1)
     check_count(n_steps, "--n-steps", minimum=1)
     check_count(n_random, "--n-random", minimum=1)
+    check_count(curve_n_random, "--curve-n-random", minimum=1)
     check_count(pgr_subsample, "--pgr-subsample", minimum=0)
     if not ks and any(d.lower() not in SIMULATIONS for d in datasets):
         ks = (10, 50, 100, 500)
@@ -153,6 +159,7 @@ def xai_study(
             n_random=n_random,
             pgr_subsample=pgr_subsample or None,
             curve_tops=ks,
+            curve_n_random=curve_n_random,
             log2=log2,
             n_per_class=n_per_class,
             n_genes=n_genes,

@@ -6,10 +6,12 @@ Retrieval metrics and splits follow docs/methods.md §2, explanation metrics doc
 
 from exprlab.evaluate._confounding import CRAMERS_V_WARNING, batch_predictability, label_batch_association
 from exprlab.evaluate._explanations import (
+    CURVE_LEVEL,
     FeatureAgreement,
     GapModel,
     completeness_stats,
     correct_mask,
+    curve_intervals,
     feature_agreement,
     ground_truth_indices,
     per_class_mean,
@@ -61,6 +63,8 @@ from exprlab.evaluate._splits import (
 )
 
 __all__ = [
+    "CURVE_LEVEL",
+    "curve_intervals",
     "CRAMERS_V_WARNING",
     "batch_predictability",
     "cv_indices",

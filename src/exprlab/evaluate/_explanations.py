@@ -27,8 +27,9 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 from scipy.stats import kendalltau
+from scipy.stats import t as student_t
 
-from exprlab._validation import check_choice, check_count
+from exprlab._validation import check_choice, check_count, check_interval
 from exprlab.errors import InputDataError
 from exprlab.evaluate._rankings import (
     GLOBAL_METHODS,
@@ -53,6 +54,8 @@ __all__ = [
     "per_class_mean",
     "topk_stability",
     "completeness_stats",
+    "CURVE_LEVEL",
+    "curve_intervals",
 ]
 
 
@@ -557,3 +560,85 @@ def completeness_stats(
         "share_above_threshold": float((delta > threshold).mean()),
         "n": int(g.size),
     }
+
+
+# ---------------------------------------------------------------------------- retraining curves
+#: confidence level of the intervals of keep/remove curves
+CURVE_LEVEL = 0.95
+_CURVE_KEYS = ["setting", "selection", "k"]
+
+
+def _t_interval(values: np.ndarray, level: float) -> tuple[float, float, float, float]:
+    """Mean, sd and the Student t interval of the mean of ``values`` (NaN bounds below 2 values)."""
+    n = values.size
+    mean = float(values.mean())
+    if n < 2:
+        return mean, float("nan"), float("nan"), float("nan")
+    sd = float(values.std(ddof=1))
+    half = float(student_t.ppf(0.5 + level / 2, n - 1)) * sd / np.sqrt(n)
+    return mean, sd, mean - half, mean + half
+
+
+def curve_intervals(curves: pd.DataFrame, *, level: float = CURVE_LEVEL) -> pd.DataFrame:
+    """Mean and confidence interval of every point of keep/remove curves (docs/methods.md §3).
+
+    The unit is the run: the random gene sets of one run (``repeat``) are first averaged, so
+    each run contributes one value per curve point, and the interval is the Student t interval
+    of the mean over runs, mean ± t(level, n − 1) · sd / √n. With a single run, a curve with
+    several random repeats gets the same interval over its repeats, and a curve with one value
+    gets none (NaN bounds).
+
+    Parameters
+    ----------
+    curves
+        Long table of one dataset × model: ``setting``, ``selection``, ``k`` and
+        ``balanced_accuracy``, optionally ``run`` (absent = one run), ``repeat`` (absent = one
+        repeat) and ``n_genes``.
+    level
+        Confidence level of the intervals, in (0, 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per setting × selection × k: ``n_runs``, ``n_repeats`` (random sets per run,
+        the most any run has), ``balanced_accuracy_mean``, ``balanced_accuracy_sd`` (of the
+        values the interval is computed over), ``ci_low``, ``ci_high`` and ``interval_over``
+        (``runs``, ``repeats`` or empty when there is no interval), in the unit of the input;
+        ``n_genes`` (mean) when given.
+    """
+    missing = [c for c in [*_CURVE_KEYS, "balanced_accuracy"] if c not in curves]
+    if missing:
+        raise InputDataError(
+            f"the curve table has no column {', '.join(missing)}",
+            where="curves",
+            fix="pass the per-run tables written by retraining_curves",
+        )
+    check_interval(level, "level", 0.0, 1.0, closed="neither")
+    table = curves.assign(
+        run=curves["run"] if "run" in curves else 0,
+        repeat=curves["repeat"] if "repeat" in curves else 0,
+    )
+    rows = []
+    for key, part in table.groupby(_CURVE_KEYS, sort=True):
+        per_run = part.groupby("run")["balanced_accuracy"].mean().to_numpy(dtype=float)
+        repeats = part.groupby("run")["repeat"].nunique()
+        over = "runs"
+        values = per_run
+        if per_run.size < 2:
+            values = part["balanced_accuracy"].to_numpy(dtype=float)
+            over = "repeats" if values.size > 1 else ""
+        mean, sd, low, high = _t_interval(values, level)
+        row = dict(zip(_CURVE_KEYS, key, strict=True))
+        if "n_genes" in part:
+            row["n_genes"] = float(part["n_genes"].mean())
+        row.update(
+            n_runs=int(per_run.size),
+            n_repeats=int(repeats.max()),
+            balanced_accuracy_mean=mean,
+            balanced_accuracy_sd=sd,
+            ci_low=low,
+            ci_high=high,
+            interval_over=over,
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -21,9 +21,10 @@ from exprlab.report._render import detect_kind, render_report
 from exprlab.report._render_match import map_summary
 from exprlab.report._render_xai import fa_random_expectation
 from exprlab.report._repurposing_plots import plot_metric_bars, plot_pr_curves
-from exprlab.report._study_plots import write_study_plots
+from exprlab.report._study_plots import curve_summary, write_study_plots
 
 __all__ = [
+    "curve_summary",
     "plot_explanation",
     "detect_kind",
     "fa_random_expectation",

@@ -19,8 +19,9 @@ from exprlab._runs import XAI_STUDY
 from exprlab.report import _plots as plots
 from exprlab.report._html import HtmlReport, Section
 from exprlab.report._registry import guarded, progress_hint, read_table, try_read
+from exprlab.report._study_plots import curve_summary, draw_curve_bands
 
-__all__ = ["fa_random_expectation", "render_xai", "study_progress"]
+__all__ = ["curve_verdicts", "fa_random_expectation", "render_xai", "study_progress"]
 
 
 def fa_random_expectation(run_dir: Path, dataset: str, model: str) -> float | None:
@@ -154,34 +155,114 @@ def _xai_bars(sec: Section, summary: pd.DataFrame) -> None:
         )
 
 
-def _xai_curves(sec: Section, files: list[Path], ds: str, model: str) -> None:
-    """Keep/remove retraining curves of one dataset × model over all its runs."""
-    table = pd.concat(
-        [read_table(f, required=("k", "setting", "selection", "balanced_accuracy")) for f in files]
+def _curve_rows(run_dir: Path, ds: str, model: str) -> tuple[pd.DataFrame | None, Path | None]:
+    """The curve summary of one dataset × model and the table it comes from.
+
+    ``curves_summary.tsv`` when the study wrote it, else computed from the runs' ``curves.tsv``
+    (folders of earlier releases; the source is then ``None``).
+    """
+    path = run_dir / XAI_STUDY.curves_summary
+    if path.is_file():
+        table = read_table(path, required=("dataset", "model", "setting", "selection", "k"))
+        rows = table[(table["dataset"].astype(str) == ds) & (table["model"].astype(str) == model)]
+        if not rows.empty:
+            return rows.reset_index(drop=True), path
+    return curve_summary(XAI_STUDY.model_dir(run_dir, ds, model)), None
+
+
+def _band(row: pd.Series) -> tuple[float, float]:
+    """A curve point's interval, or its mean twice when it has none."""
+    low, high = row.get("ci_low", np.nan), row.get("ci_high", np.nan)
+    if pd.isna(low) or pd.isna(high):
+        mean = float(row["balanced_accuracy_mean"])
+        return mean, mean
+    return float(low), float(high)
+
+
+def curve_verdicts(table: pd.DataFrame) -> list[str]:
+    """Per setting: at which K the attribution-ranked curve lies above, below or within the random band.
+
+    A point is outside the band when its interval and the random curve's interval do not
+    overlap (a point without an interval counts as its mean).
+
+    Parameters
+    ----------
+    table
+        Rows of :func:`exprlab.report.curve_summary` for one dataset × model.
+
+    Returns
+    -------
+    list of str
+        One sentence per setting that has both curves.
+    """
+    sentences = []
+    for setting, part in table.groupby("setting", sort=True):
+        ranked = part[part["selection"] == "attribution"].set_index("k")
+        random = part[part["selection"] == "random"].set_index("k")
+        places: dict[str, list[str]] = {"above": [], "below": [], "within": []}
+        for k in sorted(set(ranked.index) & set(random.index)):
+            (lo, hi), (rlo, rhi) = _band(ranked.loc[k]), _band(random.loc[k])
+            where = "above" if lo > rhi else "below" if hi < rlo else "within"
+            places[where].append(f"{int(k)}")
+        said = [f"{where} it at K = {', '.join(ks)}" for where, ks in places.items() if ks]
+        if said:
+            said[0] = said[0].replace(" it ", " the random band ", 1)
+            sentences.append(f"{setting}: the attribution-ranked curve lies " + "; ".join(said) + ".")
+    return sentences
+
+
+_CURVE_SHOWN = {
+    "setting": "setting",
+    "selection": "genes",
+    "k": "K",
+    "n_runs": "runs",
+    "n_repeats": "random repeats",
+    "balanced_accuracy_mean": "balanced accuracy (%)",
+    "ci_low": "95% low",
+    "ci_high": "95% high",
+    "interval_over": "interval over",
+}
+
+
+def _xai_curves(sec: Section, run_dir: Path, ds: str, model: str) -> None:
+    """Keep/remove retraining curves of one dataset × model with their intervals."""
+    table, source = _curve_rows(run_dir, ds, model)
+    if table is None:
+        return
+    fig, ax = plots._pyplot().subplots(figsize=(5.6, 3.8))
+    lines = draw_curve_bands(ax, table, plots.colours(4))
+    ax.set_xscale("log")
+    ax.set_xlabel("K (top genes per class)")
+    ax.set_ylabel("balanced accuracy (%)")
+    n_runs = int(table["n_runs"].max()) if "n_runs" in table else None
+    ax.set_title(
+        f"{ds} {model}: retrain on kept / removed top-K genes" + (f" ({n_runs} runs)" if n_runs else ""),
+        fontsize=10,
     )
-    table = table.assign(balanced_accuracy=100 * table["balanced_accuracy"])
+    plots.legend_outside(ax, lines)
+    banded = {"ci_low", "ci_high"} <= set(table.columns) and table["ci_low"].notna().any()
     sec.image(
-        plots.line_curves(
-            table,
-            x="k",
-            y="balanced_accuracy",
-            by=["setting", "selection"],
-            logx=True,
-            title=f"{ds} {model}: retrain on kept / removed top-K genes ({len(files)} runs, mean)",
-            xlabel="K (top genes per class)",
-            ylabel="balanced accuracy (%)",
-            dashed={"selection": "random"},
-        ),
-        f"{ds} {model}: keep/remove retraining curves (dashed: random genes).",
+        plots.figure_png(fig),
+        f"{ds} {model}: keep/remove retraining curves (dashed: random genes"
+        + ("; bands: 95% intervals over runs, random repeats averaged within a run)." if banded else ")."),
     )
+    if banded:
+        for sentence in curve_verdicts(table):
+            sec.paragraph(f"{ds} {model}, {sentence}")
+    else:
+        sec.note(
+            "No intervals: the curves have a single value per point (one run, one random repeat), "
+            "so nothing says whether the ranked genes beat random ones; rerun with more --runs."
+        )
+    shown = table[[c for c in _CURVE_SHOWN if c in table]].rename(columns=_CURVE_SHOWN)
+    sec.table(shown, caption=f"{ds} {model}: keep/remove curves", source=source)
 
 
 def _xai_model_plots(sec: Section, run_dir: Path, ds: str, model: str) -> None:
     """Retraining curves and the attribution heat map of one dataset × model."""
     model_dir = XAI_STUDY.model_dir(run_dir, ds, model)
-    curve_files = XAI_STUDY.run_files(model_dir, XAI_STUDY.curves)
-    if curve_files:
-        guarded(sec, f"curves of {ds} {model}", lambda: _xai_curves(sec, curve_files, ds, model))
+    if XAI_STUDY.run_files(model_dir, XAI_STUDY.curves):
+        guarded(sec, f"curves of {ds} {model}", lambda: _xai_curves(sec, run_dir, ds, model))
     first = next(iter(XAI_STUDY.run_files(model_dir, XAI_STUDY.global_scores)), None)
     if first is not None:
         guarded(

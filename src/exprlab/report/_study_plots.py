@@ -13,10 +13,11 @@ import pandas as pd
 
 from exprlab._atomic import atomic_path
 from exprlab._runs import XAI_STUDY
+from exprlab.evaluate import curve_intervals
 from exprlab.report._format import label
 from exprlab.report._plots import _pyplot, legend_outside
 
-__all__ = ["write_study_plots"]
+__all__ = ["curve_summary", "draw_curve_bands", "write_study_plots"]
 
 _DPI = 120
 # plot file → its y axis (what the bars measure, with the unit)
@@ -69,29 +70,96 @@ def _read_curves(path: Path) -> pd.DataFrame | None:
     return table if not table.empty else None
 
 
+def curve_summary(model_dir: str | Path) -> pd.DataFrame | None:
+    """Keep/remove curves of one dataset × model: mean and interval over runs and repeats.
+
+    Reads every run's ``curves.tsv`` (older releases wrote one random repeat, or none of the
+    ``repeat`` column: both are read) and applies :func:`exprlab.evaluate.curve_intervals` to
+    the balanced accuracy in %.
+
+    Parameters
+    ----------
+    model_dir
+        The folder of one dataset × model's runs (``runs/<dataset>/<model>``).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        One row per setting × selection × K (columns of :func:`exprlab.evaluate.curve_intervals`),
+        or ``None`` when no run computed curves.
+    """
+    tables = []
+    for path in XAI_STUDY.run_files(Path(model_dir), XAI_STUDY.curves):
+        table = _read_curves(path)
+        if table is not None:
+            tables.append(table.assign(run=path.parent.name))
+    if not tables:
+        return None
+    curves = pd.concat(tables, ignore_index=True)
+    return curve_intervals(curves.assign(balanced_accuracy=100 * curves["balanced_accuracy"]))
+
+
+def draw_curve_bands(ax, summary: pd.DataFrame, colours: list | None = None) -> int:
+    """Draw keep/remove curves (mean) and their intervals as shaded bands on ``ax``.
+
+    Attribution-ranked curves are solid, random ones dashed; a curve of a single K gets an error
+    bar instead of a band; a table without ``ci_low`` / ``ci_high`` (or a point without an
+    interval) draws the mean only.
+
+    Parameters
+    ----------
+    ax
+        A matplotlib axis.
+    summary
+        Rows of :func:`curve_summary` (``setting``, ``selection``, ``k``,
+        ``balanced_accuracy_mean``, optionally ``ci_low`` and ``ci_high``).
+    colours
+        One colour per setting × selection line (default: matplotlib's cycle).
+
+    Returns
+    -------
+    int
+        The number of lines drawn.
+    """
+    groups = list(summary.sort_values("k").groupby(["setting", "selection"], sort=True))
+    banded = {"ci_low", "ci_high"} <= set(summary.columns)
+    for i, ((setting, selection), part) in enumerate(groups):
+        colour = colours[i] if colours else f"C{i}"
+        x = part["k"].to_numpy(dtype=float)
+        ax.plot(
+            x,
+            part["balanced_accuracy_mean"].to_numpy(dtype=float),
+            marker="o",
+            color=colour,
+            linestyle="-" if selection == "attribution" else "--",
+            label=f"{setting} top-K ({selection})",
+        )
+        if banded:
+            low = part["ci_low"].to_numpy(dtype=float)
+            high = part["ci_high"].to_numpy(dtype=float)
+            if x.size > 1:
+                ax.fill_between(x, low, high, color=colour, alpha=0.18, linewidth=0)
+            else:  # a band of one point has no width: an error bar instead
+                mean = part["balanced_accuracy_mean"].to_numpy(dtype=float)
+                ax.errorbar(
+                    x, mean, yerr=[mean - low, high - mean], color=colour, capsize=3, linestyle="none"
+                )
+    return len(groups)
+
+
 def _curves(out: Path, summary: pd.DataFrame) -> None:
-    """Keep/remove retraining curves of every dataset × model that computed them."""
+    """Keep/remove retraining curves, with their intervals, of every dataset × model."""
     plt = _pyplot()
     for (ds, model), _ in summary.groupby(["dataset", "model"]):
-        files = XAI_STUDY.run_files(XAI_STUDY.model_dir(out, ds, model), XAI_STUDY.curves)
-        tables = [t for t in map(_read_curves, files) if t is not None]
-        if not tables:
+        table = curve_summary(XAI_STUDY.model_dir(out, ds, model))
+        if table is None:
             continue
-        curves = pd.concat(tables)
-        mean = curves.groupby(["setting", "selection", "k"])["balanced_accuracy"].mean()
         fig, ax = plt.subplots(figsize=(5, 3.5))
-        for (setting, selection), series in mean.groupby(level=[0, 1]):
-            ax.plot(
-                series.index.get_level_values("k"),
-                100 * series.to_numpy(),
-                marker="o",
-                linestyle="-" if selection == "attribution" else "--",
-                label=f"{setting} top-K ({selection})",
-            )
+        lines = draw_curve_bands(ax, table)
         ax.set_xscale("log")
         ax.set_xlabel("K (genes per class)")
         ax.set_ylabel("balanced accuracy (%)")
-        legend_outside(ax, mean.index.droplevel("k").nunique())
+        legend_outside(ax, lines)
         fig.tight_layout()
         with atomic_path(out / XAI_STUDY.curves_plot(ds, model)) as tmp:
             fig.savefig(tmp, dpi=_DPI, bbox_inches="tight")
@@ -103,7 +171,7 @@ def write_study_plots(out: str | Path, summary: pd.DataFrame) -> None:
 
     ``fa_bars.png`` and ``pg_bars.png`` show feature agreement and prediction gaps (mean ± sd
     over runs) per dataset × model; ``curves_<dataset>_<model>.png`` the keep/remove retraining
-    curves of every dataset × model that computed them.
+    curves of every dataset × model that computed them, with their 95% intervals as bands.
 
     Parameters
     ----------

@@ -55,6 +55,7 @@ from exprlab.workflows._xai_study import (
     load_study_dataset,
     model_agreement,
     run_xai_study,
+    summarize_curves,
     summarize_runs,
 )
 
@@ -97,6 +98,7 @@ __all__ = [
     "run_demo",
     "run_xai_study",
     "stratified_split",
+    "summarize_curves",
     "summarize_runs",
     "task_data",
     "target_permutation_test",

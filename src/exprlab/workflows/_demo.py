@@ -26,15 +26,12 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from exprlab import datasets
 from exprlab._atomic import atomic_dir, atomic_path
@@ -64,6 +61,7 @@ from exprlab.workflows._repurposing import (
     run_benchmark,
     write_benchmark,
 )
+from exprlab.workflows._retraining import _torch_threads
 from exprlab.workflows._xai_study import StudyConfig, load_study_dataset, run_xai_study
 
 __all__ = ["DemoConfig", "DemoResult", "run_demo", "summarize"]
@@ -178,17 +176,6 @@ class DemoResult:
     report: Path
     summary: dict = field(default_factory=dict)
     seconds: float = 0.0
-
-
-@contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    """Small models train fastest on one thread (and do not fight other processes for cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _write_json(obj, path: Path) -> None:

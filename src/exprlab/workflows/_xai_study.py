@@ -10,13 +10,15 @@ baseline = training mean, i.e. zero after z-scoring), then measure
   attributions; also the paper code's pooled variant);
 * prediction gaps PGI / PGU (local: each example's ranking; global: its class's ranking) and
   PGR (30 random orders);
-* optionally keep/remove retraining curves against random genes, and pathway-level scores.
+* optionally keep/remove retraining curves against several random gene sets (``curve_n_random``
+  per K and run), and pathway-level scores.
 
 Each finished run writes ``runs/<dataset>/<model>/run<r>/metrics.json`` last (atomically), so an
 interrupted study resumes where it stopped. ``summary.tsv`` has one row per dataset × model with
 the mean and sd over runs of every metric (``balanced_accuracy_mean``, ``fa_local_mean``,
 ``fa_global_mean``, ``pgi_local_mean`` …), and the stability of the global rankings across runs;
-``stability_models.tsv`` compares the models' rankings run by run. File names come from the
+``stability_models.tsv`` compares the models' rankings run by run; ``curves_summary.tsv`` gives
+every point of the keep/remove curves its mean and 95% interval over runs. File names come from the
 run-folder contract (:data:`exprlab._runs.XAI_STUDY`).
 """
 
@@ -66,7 +68,7 @@ from exprlab.explain import (
 )
 from exprlab.io import read
 from exprlab.models import MODEL_KINDS, ClassifierArch, ExpressionClassifier
-from exprlab.report import file_provenance, write_run_manifest, write_study_plots
+from exprlab.report import curve_summary, file_provenance, write_run_manifest, write_study_plots
 from exprlab.simulate import is_simulation, simulate_lda
 from exprlab.workflows._retraining import retraining_curves
 
@@ -79,6 +81,7 @@ __all__ = [
     "run_xai_study",
     "load_study_dataset",
     "summarize_runs",
+    "summarize_curves",
     "model_agreement",
 ]
 
@@ -123,6 +126,8 @@ class StudyConfig:
         Examples (class-stratified draw) used for PGR only; ``None`` = all.
     curve_tops
         Top sizes K of the keep/remove retraining curves; empty = no curves.
+    curve_n_random
+        Random gene sets (repeats) per K and run of the keep/remove curves, the random band.
     label
         obs column holding the labels of dataset files.
     log2
@@ -154,6 +159,7 @@ class StudyConfig:
     n_random: int = 30
     pgr_subsample: int | None = 330
     curve_tops: tuple[int, ...] = ()
+    curve_n_random: int = 3
     label: str | None = None
     log2: bool | None = None
     test_size: float = 0.4
@@ -379,7 +385,16 @@ def _one_run(
     tops = [k for k in config.curve_tops if k < adata.n_vars]
     if tops:
         curves = retraining_curves(
-            t.train, t.test, label, class_scores, tops, arch=arch, seed=run_seed, log2=log2, **PAPER_TRAINING
+            t.train,
+            t.test,
+            label,
+            class_scores,
+            tops,
+            arch=arch,
+            n_random=config.curve_n_random,
+            seed=run_seed,
+            log2=log2,
+            **PAPER_TRAINING,
         )
         _write_tsv(curves, run_dir / XAI_STUDY.curves)
     metrics["seconds"] = time.perf_counter() - start
@@ -579,6 +594,39 @@ def summarize_runs(
     return pd.DataFrame(rows)
 
 
+def summarize_curves(out: Path, datasets: Sequence[str], models: Sequence[str]) -> pd.DataFrame:
+    """Keep/remove curves of the finished runs with their intervals (``curves_summary.tsv``).
+
+    Parameters
+    ----------
+    out
+        The study folder.
+    datasets
+        Dataset names as given to :func:`run_xai_study`.
+    models
+        Architectures summarised.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dataset × model × setting × selection × K: balanced accuracy in %, mean
+        and 95% t interval over runs (random repeats averaged within a run first;
+        docs/methods.md §3), with ``n_runs`` and ``n_repeats``. Empty without curves.
+    """
+    parts = []
+    for ds in datasets:
+        for model in models:
+            table = curve_summary(XAI_STUDY.model_dir(Path(out), _slug(ds), model))
+            if table is not None:
+                parts.append(
+                    pd.concat(
+                        [pd.DataFrame({"dataset": _slug(ds), "model": model}, index=table.index), table],
+                        axis=1,
+                    )
+                )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
 def _slug(name: str) -> str:
     key = str(name).lower()
     return key if key in SIMULATIONS else Path(name).name.split(".")[0]
@@ -593,6 +641,7 @@ def _configure(datasets: list[str], config: StudyConfig | None, options: dict) -
         raise InvalidParameterError("no dataset given", where="--data", fix="name at least one dataset")
     check_choices(cfg.models, "models", MODEL_KINDS)
     check_count(cfg.runs, "runs", minimum=1)
+    check_count(cfg.curve_n_random, "curve_n_random", minimum=1)
     simulation_only = [
         name
         for name, value in (
@@ -626,6 +675,9 @@ def _write_outputs(out: Path, datasets: list[str], cfg: StudyConfig) -> pd.DataF
             for f in XAI_STUDY.run_files(XAI_STUDY.model_dir(out, _slug(ds), model), XAI_STUDY.run_metrics):
                 per_run.append(json.loads(f.read_text()))
     _write_tsv(pd.DataFrame(per_run), out / XAI_STUDY.runs_table)
+    curves = summarize_curves(out, datasets, cfg.models)
+    if not curves.empty:
+        _write_tsv(curves, out / XAI_STUDY.curves_summary)
     write_run_manifest(out, XAI_STUDY.kind, _study_parameters(datasets, cfg), _study_inputs(datasets))
     write_study_plots(out, summary)
     return summary
@@ -706,6 +758,7 @@ _RUN_DEFINING = {
     "n_random": "n_random",
     "pgr_subsample": "pgr_subsample",
     "curve_tops": "curve_ks",
+    "curve_n_random": "curve_n_random",
     "label": "label_key",
     "log2": "log2",
     "test_size": "test_size",
@@ -718,6 +771,10 @@ _RUN_DEFINING = {
     "variant_train_per_class": "variant_train_per_class",
     "variant_diffusion_samples": "variant_diffusion_samples",
 }
+
+# Run-defining options added after the first releases, with the value the runs of an older
+# folder were computed with (its study.json does not record them).
+_LEGACY_OPTIONS = {"curve_n_random": 1}
 
 
 def _check_resume(out: Path, cfg: StudyConfig) -> None:
@@ -740,6 +797,9 @@ def _check_resume(out: Path, cfg: StudyConfig) -> None:
                 where=str(path),
                 fix="restore it, or start the study in a new --out folder",
             ) from None
+        recorded = {**_LEGACY_OPTIONS, **recorded}
+        if not recorded.get("curve_ks") and not current["curve_ks"]:
+            recorded["curve_n_random"] = current["curve_n_random"]  # no curves: nothing to mix
         changed = sorted(k for k in _RUN_DEFINING.values() if recorded.get(k) != current[k])
         if changed:
             detail = ", ".join(f"{k}: {recorded.get(k)!r} then, {current[k]!r} now" for k in changed)
