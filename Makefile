@@ -28,11 +28,13 @@ else
 endif
 	touch $(STAMP)
 
+# the suite runs on every core up to 4 (pytest-xdist); PYTEST_WORKERS=0 runs it in one process
+PYTEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --maxprocesses 4
 
 test-fast: install
-	$(BIN)/python -m pytest -q -m "not slow and not realdata"
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --maxprocesses 4 -m "not slow and not realdata"
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks scripts docs

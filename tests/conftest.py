@@ -22,8 +22,13 @@ def pytest_collection_modifyitems(config, items):
     """Mark every test that reads the public data directory as ``realdata``.
 
     The marker follows the fixture, so ``make test-fast`` (``-m "not slow and not realdata"``) can
-    never run a test that needs the data, however the test was written.
+    never run a test that needs the data, however the test was written. The runs of the
+    documents go first.
     """
     for item in items:
         if "data_dir" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.realdata)
+    # the documents' runs are the longest tests by far: started first, parallel workers
+    # (``make test`` runs two or more) share them out and end together instead of one waiting
+    # on the last of them
+    items.sort(key=lambda item: item.originalname != "test_document_runs_as_typed")
