@@ -28,13 +28,16 @@ else
 endif
 	touch $(STAMP)
 
-# the suite runs on every core up to 4 (pytest-xdist); PYTEST_WORKERS=0 runs it in one process
+# the suite runs on every core up to 4 (pytest-xdist), handing out two tests at a time so that
+# the long document runs (collected first) spread over the workers; PYTEST_WORKERS=0 runs it in
+# one process. The slowest tests are listed at the end.
 PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --maxprocesses 4 --maxschedchunk 2
 test: install
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --maxprocesses 4
+	$(BIN)/python -m pytest -q $(XDIST) --durations 15
 
 test-fast: install
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --maxprocesses 4 -m "not slow and not realdata"
+	$(BIN)/python -m pytest -q $(XDIST) -m "not slow and not realdata"
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks scripts docs

@@ -20,52 +20,18 @@ from pathlib import Path
 import pytest
 
 import exprlab.workflows as workflows
+from _planted_inputs import SMALL_LEARNED, planted_files
 from exprlab.cli import main
-from exprlab.io import write_gct, write_gmt, write_h5ad
-from exprlab.models import TrainConfig
-from exprlab.simulate import simulate_lda, simulate_planted
+from exprlab.io import write_h5ad
+from exprlab.simulate import simulate_lda
 
 BAR = re.compile(r"\d+/\d+ +\d+:\d\d:\d\d")
-
-SMALL = workflows.LearnedSettings(
-    max_genes=120,
-    paper=TrainConfig(
-        arch="paper",
-        options={"hidden": 16, "fusion": 8},
-        max_epochs=2,
-        steps_per_epoch=4,
-        batch_size=64,
-        patience=2,
-    ),
-)
 
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("progress")
-    b = simulate_planted(
-        n_diseases=12,
-        n_drugs=20,
-        n_pathways=6,
-        pathway_size=10,
-        n_genes=120,
-        set_size=10,
-        noise_genes=10,
-        seed=2,
-    )
-    files = {k: root / name for k, name in (
-        ("drugs", "drugs.h5ad"), ("diseases", "diseases.h5ad"), ("labels", "labels.tsv"),
-        ("sets", "sets.gmt"), ("disease", "disease.h5ad"), ("drug", "drug.h5ad"), ("gct", "drugs.gct"),
-        ("cohort", "cohort.h5ad"),
-    )}  # fmt: skip
-    write_h5ad(b.drugs, files["drugs"])
-    write_h5ad(b.diseases, files["diseases"])
-    write_gct(b.drugs, files["gct"])
-    b.indications[["drug", "disease"]].to_csv(files["labels"], sep="\t", index=False)
-    write_gmt({f"pathway_{k}_up": v for k, v in b.truth["pathways"].items()}, files["sets"])
-    row = b.indications[b.indications["mechanism"]].iloc[0]
-    write_h5ad(b.diseases[b.diseases.obs["disease"] == row["disease"]].copy(), files["disease"])
-    write_h5ad(b.drugs[b.drugs.obs["drug"] == row["drug"]].copy(), files["drug"])
+    files = {**planted_files(root), "cohort": root / "cohort.h5ad"}
     cohort = simulate_lda("SIMU1", n_per_class=12, n_genes=200, seed=0, n_classes=3, n_overexpressed=3)
     write_h5ad(cohort, files["cohort"])
     assert main_ok(["library", "build", files["gct"], "--out", root / "lib.h5"])
@@ -73,7 +39,7 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
         ["train", "--data", files["cohort"], "--label", "class", "--arch", "mlp", "--out", root / "clf"]
     )
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(workflows, "train_models", partial(workflows.train_models, settings=SMALL))
+        mp.setattr(workflows, "train_models", partial(workflows.train_models, settings=SMALL_LEARNED))
         assert main_ok(["match", "train", "--out", root / "matcher", "--arch", "paper", *_triangle(files)])
     study = ["xai-study", "--data", files["cohort"], "--label", "class", "--models", "lr,mlp", "--runs", 1]
     assert main_ok([*study, "--n-steps", 8, "--n-random", 2, "--out", root / "study"])
@@ -130,9 +96,9 @@ def _run(argv, capsys) -> str:
 
 @pytest.fixture
 def small_training(monkeypatch):
-    monkeypatch.setattr(workflows, "train_models", partial(workflows.train_models, settings=SMALL))
+    monkeypatch.setattr(workflows, "train_models", partial(workflows.train_models, settings=SMALL_LEARNED))
     monkeypatch.setattr(
-        workflows, "run_benchmark", partial(workflows.run_benchmark, settings=SMALL, n_boot=50)
+        workflows, "run_benchmark", partial(workflows.run_benchmark, settings=SMALL_LEARNED, n_boot=50)
     )
 
 

@@ -20,24 +20,11 @@ import pytest
 from typer.testing import CliRunner
 
 import exprlab.workflows as workflows
+from _planted_inputs import SMALL_LEARNED, planted_files
 from exprlab.cli import app
-from exprlab.io import write_gct, write_gmt, write_h5ad
-from exprlab.models import TrainConfig
 from exprlab.report import read_run_manifest, render_report
-from exprlab.simulate import simulate_planted
 from exprlab.workflows import _xai_study
 
-SMALL = workflows.LearnedSettings(
-    max_genes=120,
-    paper=TrainConfig(
-        arch="paper",
-        options={"hidden": 16, "fusion": 8},
-        max_epochs=2,
-        steps_per_epoch=4,
-        batch_size=64,
-        patience=2,
-    ),
-)
 TINY_STUDY = dict(
     n_per_class=15,
     n_genes=300,
@@ -52,38 +39,6 @@ def _cli(*args: object) -> str:
     res = CliRunner().invoke(app, [str(a) for a in args])
     assert res.exit_code == 0, res.output
     return res.output
-
-
-def _planted_files(root: Path) -> dict[str, Path]:
-    """Drug and disease signatures, indications and gene sets of a small planted triangle."""
-    b = simulate_planted(
-        n_diseases=12,
-        n_drugs=20,
-        n_pathways=6,
-        pathway_size=10,
-        n_genes=120,
-        set_size=10,
-        noise_genes=10,
-        seed=2,
-    )
-    files = {
-        "drugs": root / "drugs.h5ad",
-        "diseases": root / "diseases.h5ad",
-        "labels": root / "labels.tsv",
-        "sets": root / "sets.gmt",
-        "disease": root / "disease.h5ad",
-        "drug": root / "drug.h5ad",
-        "gct": root / "drugs.gct",
-    }
-    write_h5ad(b.drugs, files["drugs"])
-    write_h5ad(b.diseases, files["diseases"])
-    write_gct(b.drugs, files["gct"])
-    b.indications[["drug", "disease"]].to_csv(files["labels"], sep="\t", index=False)
-    write_gmt({f"pathway_{k}_up": v for k, v in b.truth["pathways"].items()}, files["sets"])
-    row = b.indications[b.indications["mechanism"]].iloc[0]
-    write_h5ad(b.diseases[b.diseases.obs["disease"] == row["disease"]].copy(), files["disease"])
-    write_h5ad(b.drugs[b.drugs.obs["drug"] == row["drug"]].copy(), files["drug"])
-    return files
 
 
 def _stopped_study(out: Path) -> None:
@@ -105,7 +60,7 @@ def _stopped_study(out: Path) -> None:
 
 def build_runs(root: Path) -> dict[str, Path]:
     """One real run folder (or file) of each kind, made by its command with tiny settings."""
-    f = _planted_files(root)
+    f = planted_files(root)
     runs: dict[str, Path] = {"library": root / "lib.h5", "score": root / "scores.tsv"}
     _cli("library", "build", f["gct"], "--out", runs["library"])
     _cli(
@@ -121,8 +76,10 @@ def build_runs(root: Path) -> dict[str, Path]:
     )
     data = ["--labels", f["labels"], "--drugs", f["drugs"], "--diseases", f["diseases"]]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(workflows, "train_models", partial(workflows.train_models, settings=SMALL))
-        mp.setattr(workflows, "run_benchmark", partial(workflows.run_benchmark, settings=SMALL, n_boot=100))
+        mp.setattr(workflows, "train_models", partial(workflows.train_models, settings=SMALL_LEARNED))
+        mp.setattr(
+            workflows, "run_benchmark", partial(workflows.run_benchmark, settings=SMALL_LEARNED, n_boot=100)
+        )
         runs["matcher"] = root / "model"
         _cli("match", "train", "--out", runs["matcher"], "--arch", "paper", "--n-seeds", "2", *data)
         runs["match-benchmark"] = root / "bench"
@@ -188,9 +145,9 @@ def test_every_command_writes_a_manifest_with_the_values_used_and_checksums(runs
     n_signatures = int(dims[1])  # the GCT dimension line: genes, samples, metadata rows/columns
     assert manifests["library"]["summary"]["n_signatures"] == n_signatures
     assert (
-        manifests["matcher"]["parameters"]["training"]["max_epochs"] == SMALL.paper.max_epochs
+        manifests["matcher"]["parameters"]["training"]["max_epochs"] == SMALL_LEARNED.paper.max_epochs
     )  # as trained
-    assert manifests["matcher"]["parameters"]["training"]["max_genes"] == SMALL.max_genes
+    assert manifests["matcher"]["parameters"]["training"]["max_genes"] == SMALL_LEARNED.max_genes
     # inputs: path, size and a SHA-256 computed here independently
     lib_in = manifests["library"]["data_provenance"][0]
     gct = runs["files"]

@@ -95,6 +95,8 @@ def main(argv: list[str] | None = None) -> None:
             # warnings of dependencies never add lines to a one-line error; the log keeps them
             warnings.simplefilter("ignore")
             warnings.filterwarnings("default", module=r"exprlab(\.|$)")
+            # a file left open by a run stopped mid-read is closed at exit: not the user's concern
+            warnings.filterwarnings("ignore", category=ResourceWarning)
             result = app(args=argv, standalone_mode=False)
     except ExprlabError as err:
         _fail(str(err), getattr(err, "os_errno", None))
