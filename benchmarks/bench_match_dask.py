@@ -26,22 +26,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _synthetic import genes_of, queries_of
 
 RANK_BASED = {"wtcs", "ks", "ks_raw", "ncs"}
-
-
-def genes_of(n: int) -> list[str]:
-    return [f"G{i}" for i in range(n)]
-
-
-def queries_of(n_queries: int, n_genes: int, seed: int) -> dict:
-    rng = np.random.default_rng(seed + 1)
-    genes = genes_of(n_genes)
-    out = {}
-    for q in range(n_queries):
-        pick = rng.choice(n_genes, 100, replace=False)
-        out[f"q{q}"] = ([genes[i] for i in pick[:50]], [genes[i] for i in pick[50:]])
-    return out
 
 
 def build(folder: Path, n: int, g: int, seed: int, chunk: int = 4096) -> dict[str, Path]:
@@ -97,7 +84,7 @@ def main() -> None:
 
     import exprlab.match as match
 
-    q = queries_of(a.queries, a.genes, a.seed)
+    q = queries_of(a.queries, a.genes, a.seed, set_size=50)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         paths = build(Path(tmp), a.n, a.genes, a.seed)

@@ -30,20 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-
-def genes_of(n: int) -> list[str]:
-    return [f"G{i}" for i in range(n)]
-
-
-def queries_of(n_queries: int, n_genes: int, seed: int) -> dict:
-    rng = np.random.default_rng(seed + 1)
-    genes = genes_of(n_genes)
-    out = {}
-    for q in range(n_queries):
-        pick = rng.choice(n_genes, 300, replace=False)
-        out[f"q{q}"] = ([genes[i] for i in pick[:150]], [genes[i] for i in pick[150:]])
-    return out
+from _synthetic import genes_of, queries_of
 
 
 def peak_gb() -> float:
