@@ -165,3 +165,29 @@ def test_models_saved_before_the_reversal_start_keep_their_sign(tmp_path):
     hd, hs = torch.ones(1, 4), torch.ones(1, 5)
     hs[0, 4] = 0.0  # prior column
     assert float(old.pair_logits(hd, hs)) == pytest.approx(-float(model.pair_logits(hd, hs)))
+
+
+def test_transfer_choice_on_a_disease_cluster_split_keeps_clusters_together(planted, monkeypatch):
+    """The inner folds of the choice split by the outer fold's clusters (they raised before)."""
+    import exprlab.models._transfer as transfer
+
+    sim, labels, data, _ = planted
+    diseases = sorted(set(labels["disease"]))
+    clusters = {d: i // 2 for i, d in enumerate(diseases)}  # pairs of "near-duplicate" diseases
+    drugs = sorted(set(data.instance_drug))
+    folds = make_folds(labels, split="disease-cluster", n_folds=3, seed=0, drugs=drugs, clusters=clusters)
+    seen = []
+
+    def recording(*args, **kwargs):
+        inner = make_folds(*args, **kwargs)
+        seen.extend(inner)
+        return inner
+
+    monkeypatch.setattr(transfer, "make_folds", recording)
+    prof = signature_profiles(data.diseases.matrix, data.contrast_disease)
+    choices = choose_transfer(folds[0], prof, seed=0)
+    assert choices and seen
+    for inner in seen:
+        train = {clusters[d] for d in inner.train_diseases}
+        test = {clusters[d] for d in inner.test_diseases}
+        assert not train & test, "a cluster straddles an inner split"

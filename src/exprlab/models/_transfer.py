@@ -394,6 +394,7 @@ def choose_transfer(
         seed=seed,
         drugs=fold.train_drugs,
         diseases=fold.train_diseases,
+        clusters=fold.clusters or None,  # near-duplicate diseases stay together inside too
     )
     sims = [_similarities(f, profiles, similarities, rank) for f in inner]
     parts = [_InnerPart.of(f, profiles) for f in inner]
