@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,17 @@ def data_dir() -> Path:
     if found is None:
         pytest.skip("public data directory absent: set EXPRLAB_DATA to run real-data tests")
     return found
+
+
+@pytest.fixture(autouse=True)
+def _exprlab_log_reaches_caplog():
+    """Give each test an ``exprlab`` logger that propagates to the root, where caplog listens.
+
+    A CLI call inside a test turns propagation off (its console handler prints instead); older
+    pytest versions then miss the records of every later test in the same process.
+    """
+    logging.getLogger("exprlab").propagate = True
+    yield
 
 
 def pytest_collection_modifyitems(config, items):
