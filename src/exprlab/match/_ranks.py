@@ -21,6 +21,7 @@ import numpy as np
 
 from exprlab._validation import check_choice
 from exprlab.match._threads import n_threads, run_blocks  # noqa: F401 - n_threads re-exported
+from exprlab.match._torch_kernels import torch_set_statistics
 from exprlab.match._walk import ES_TIE, MIN_SETS, walk_statistics
 from exprlab.match._walk import lowest_bit as _lowest_bit
 
@@ -237,8 +238,6 @@ def set_statistics(
     if not sets or n_rows == 0:
         return out
     if device is not None and device != "numba":
-        from exprlab.match._torch_kernels import torch_set_statistics
-
         return torch_set_statistics(sets, rank2, values, statistic=statistic, n_genes=n_genes, device=device)
     weighted = statistic == "es"
     if len(sets) >= MIN_SETS:  # a batch of queries: one walk down each reference serves every set

@@ -262,6 +262,7 @@ def _details(
     return MatchResult(frame, extra, queries.report, report)
 
 
+# Over 80 lines only by its docstring, which lists every keyword option in one place.
 def score(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFrame:
     """Connectivity scores of every query against every library signature (docs/methods.md §1).
 
@@ -317,11 +318,8 @@ def score(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFram
             column of ``geneinfo`` (clue.io gene table, path or DataFrame) or of the library's
             gene metadata (``library build --geneinfo``).
         ``device``
-            Where the KS and WTCS families (``ks``, ``ks_raw``, ``wtcs``, ``ncs``, ``tau``,
-            ``ncs_ct``) run: ``"auto"`` (default: torch on a CUDA GPU when torch sees one, else
-            the compiled CPU kernels), ``"numba"`` (the compiled CPU kernels) or a torch device
-            name (``"cuda"``, ``"cuda:1"``, ``"cpu"``...) to force the torch kernel there. Same
-            scores either way (to rounding); the choice is in ``attrs["device"]``.
+            KS/WTCS-family kernel: ``"auto"`` (torch on a CUDA GPU if torch sees one, else
+            numba), ``"numba"`` or a torch device (``"cuda:1"``, ``"cpu"``); in ``attrs``.
         ``key_added``
             Also store the scores in the query AnnData: ``query.obsm[key_added]`` (a DataFrame
             queries x signatures) when the queries are its rows, ``query.uns[key_added]["scores"]``

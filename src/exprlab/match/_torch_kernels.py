@@ -52,7 +52,7 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         if importlib.util.find_spec("torch") is None:
             return NUMBA
-        import torch
+        import torch  # loaded only when asked for: import exprlab.match stays light
 
         return "cuda" if torch.cuda.is_available() else NUMBA
     return _torch_device(device)
@@ -65,7 +65,7 @@ def _torch_device(device: str) -> str:
         raise InvalidParameterError(
             f"device {device!r} needs torch, which is not installed", where="device", fix="pip install torch"
         )
-    import torch
+    import torch  # loaded only when asked for: import exprlab.match stays light
 
     try:
         dev = torch.device(device)
@@ -118,7 +118,7 @@ def torch_set_statistics(
     -------
     (n_sets, n_references) float64 matrix, equal to :func:`exprlab.match._ranks.set_statistics`.
     """
-    import torch
+    import torch  # loaded only when asked for: import exprlab.match stays light
 
     n_rows, n_cols = rank2.shape
     n_genes = n_cols if n_genes is None else n_genes
@@ -153,7 +153,7 @@ def torch_set_statistics(
 
 def _sorted_hits(gathered, valid, n_genes: int) -> tuple[Any, Any, Any]:
     """Ranks sorted per (reference, set), padding last, with the permutation and a validity mask."""
-    import torch
+    import torch  # loaded only when asked for: import exprlab.match stays light
 
     pad = 2 * n_genes + 2  # above every doubled rank (at most 2N)
     ranks = torch.where(valid[None], gathered, torch.full_like(gathered, pad))
@@ -163,7 +163,7 @@ def _sorted_hits(gathered, valid, n_genes: int) -> tuple[Any, Any, Any]:
 
 def _es(gathered, weights, valid, t, n_genes: int):
     """Weighted ES of every (reference, set) pair; see the module docstring."""
-    import torch
+    import torch  # loaded only when asked for: import exprlab.match stays light
 
     ranks, order, ok = _sorted_hits(gathered, valid, n_genes)
     w = torch.gather(torch.where(valid[None], weights, torch.zeros_like(weights)), -1, order)
@@ -189,7 +189,7 @@ def _es(gathered, weights, valid, t, n_genes: int):
 
 def _ks(gathered, valid, t, n_genes: int):
     """KS of every (reference, set) pair in integer units of 1/(2tn); see the module docstring."""
-    import torch
+    import torch  # loaded only when asked for: import exprlab.match stays light
 
     ranks, _, ok = _sorted_hits(gathered, valid, n_genes)
     j = torch.arange(1, ranks.shape[-1] + 1, device=ranks.device)[None, None, :]
