@@ -175,3 +175,22 @@ def test_unknown_or_absent_devices_are_refused(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(InvalidParameterError, match="'cuda:0' is not available"):
         resolve_device("cuda:0")
+
+
+def test_cli_device_option_scores_alike_and_is_recorded(tmp_path):
+    import json
+
+    from exprlab.cli import main
+
+    rng = np.random.default_rng(2)
+    _library(rng, 12, 30).write_h5ad(tmp_path / "lib.h5ad")
+    (tmp_path / "q.gmt").write_text("a_up\t\tg1\tg2\tg3\tg4\na_dn\t\tg20\tg21\tg22\n")
+    tables = {}
+    for device in ("numba", "cpu"):
+        out = tmp_path / f"{device}.tsv"
+        argv = ["score", "--query", str(tmp_path / "q.gmt"), "--library", str(tmp_path / "lib.h5ad")]
+        main([*argv, "--out", str(out), "--device", device])
+        tables[device] = pd.read_csv(out, sep="\t")
+        assert json.loads((tmp_path / f"{device}.tsv.run.json").read_text())["parameters"]["device"] == device
+    assert np.abs(tables["cpu"]["score"] - tables["numba"]["score"]).max() < 1e-6
+    assert (tables["cpu"]["score"] != 0).any()
