@@ -153,11 +153,18 @@ def score(
     geneinfo: Path = typer.Option(
         None, help="clue.io geneinfo table for --gene-space (default: the library's gene metadata)."
     ),
+    device: str = typer.Option(
+        "auto",
+        "--device",
+        help="KS/WTCS kernel: auto (torch on a CUDA GPU when one is seen, else numba), numba, or a "
+        "torch device (cuda, cuda:1, cpu). Only for plain scores (not --n-permutations).",
+    ),
 ) -> None:
     """Score queries against a signature library and write the scores."""
     # Over 80 lines only with its option declarations; the body checks, reads, scores and writes.
     # deferred: the library is loaded only when the command runs, so `exprlab --help` stays fast
     import exprlab.match as match
+    from exprlab.errors import InvalidParameterError  # deferred (see above)
     from exprlab.io import write_table, write_wide_table  # deferred (see above)
     from exprlab.report import now_utc  # deferred (see above)
 
@@ -183,6 +190,12 @@ def score(
         if group_by is not None:
             options["group_by"] = [c.strip() for c in group_by.split(",") if c.strip()]  # type: ignore[assignment]
         check_choice(tau_background, "--tau-background", ("random", "library"))
+        if in_process is not None and device != "auto":
+            raise InvalidParameterError(
+                f"--device applies to plain scoring; {in_process} runs on the CPU kernels",
+                where="--device",
+                fix=f"drop --device or {in_process}",
+            )
         q = load_query(query, query_up, query_down)
         lib = with_parsed_ids(load_library(library), parse_ids)
         kwargs = dict(
@@ -196,6 +209,7 @@ def score(
             gene_space=gene_space,
             geneinfo=geneinfo,
             backend=backend,
+            device=device,
             **options,
         )
         name = cast("MatchMethod", method)
@@ -217,7 +231,8 @@ def score(
             write_table(table, out)
             shape = f"{len(table)} rows (query x signature)"
         wide = wide or aggregate is not None or method == "ncs_ct"
-        score_manifest(out, started, dict(kwargs, scheduler=where), method, wide, files)
+        used = dict(kwargs, scheduler=where, device=table.attrs.get("device"))  # the kernel chosen
+        score_manifest(out, started, used, method, wide, files)
     dropped = sum(r["n_dropped"] for r in report.values())
     print(
         f"{method}: {len(report)} queries scored; {dropped} query genes absent from the library "

@@ -17,7 +17,12 @@ from exprlab.match._ranks import set_statistics
 
 def _chunk(queries, values, rank2, opts) -> dict[str, np.ndarray]:
     both = set_statistics(
-        queries.up + queries.down, rank2, None, statistic="ks", n_genes=opts.get("_n_genes")
+        queries.up + queries.down,
+        rank2,
+        None,
+        statistic="ks",
+        n_genes=opts.get("_n_genes"),
+        device=opts.get("_device"),
     )
     ks_up, ks_dn = both[: len(queries)], both[len(queries) :]
     n_up, n_dn = set_sizes(queries)

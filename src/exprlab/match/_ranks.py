@@ -21,7 +21,8 @@ import numpy as np
 
 from exprlab._validation import check_choice
 from exprlab.match._threads import n_threads, run_blocks  # noqa: F401 - n_threads re-exported
-from exprlab.match._walk import MIN_SETS, walk_statistics
+from exprlab.match._torch_kernels import torch_set_statistics
+from exprlab.match._walk import ES_TIE, MIN_SETS, walk_statistics
 from exprlab.match._walk import lowest_bit as _lowest_bit
 
 Ties = Literal["midrank", "first"]
@@ -179,7 +180,7 @@ def _set_stats_kernel(rank2, values, hits, lengths, n_genes, weighted, out):  # 
                                 ia = max(ia, 2 * j * n_genes - p * t)
                                 ib = max(ib, p * t - 2 * (j - 1) * n_genes)
             if weighted:
-                out[q, b] = 0.0 if total == 0.0 else (hi if hi > -lo else lo)
+                out[q, b] = 0.0 if total == 0.0 else (hi if hi > -lo + ES_TIE else lo)
             else:
                 unit = 2.0 * t * n_genes
                 out[q, b] = ia / unit if ia > ib else -ib / unit
@@ -206,6 +207,7 @@ def set_statistics(
     *,
     statistic: str,
     n_genes: int | None = None,
+    device: str | None = None,
 ) -> np.ndarray:
     """KS (``statistic="ks"``) or weighted ES (``"es"``) of each set against each reference row.
 
@@ -222,6 +224,9 @@ def set_statistics(
     n_genes
         Size of the reference's gene space when ``rank2`` holds only some of its genes (the
         columns the sets use, as read from a gene-major library); default ``rank2.shape[1]``.
+    device
+        ``None`` or ``"numba"``: the compiled kernels; a torch device name: the torch kernel
+        (:mod:`exprlab.match._torch_kernels`) on that device, same numbers.
 
     Returns
     -------
@@ -232,6 +237,8 @@ def set_statistics(
     out = np.zeros((len(sets), n_rows), dtype=np.float64)
     if not sets or n_rows == 0:
         return out
+    if device is not None and device != "numba":
+        return torch_set_statistics(sets, rank2, values, statistic=statistic, n_genes=n_genes, device=device)
     weighted = statistic == "es"
     if len(sets) >= MIN_SETS:  # a batch of queries: one walk down each reference serves every set
         return walk_statistics(sets, rank2, values, weighted=weighted, n_genes=n_genes)

@@ -39,6 +39,7 @@ from exprlab.match._interop import resolve_query, restrict_query, space_genes, w
 from exprlab.match._library import as_source
 from exprlab.match._query import MIN_GENES, Queries, prepare_queries
 from exprlab.match._ranks import Ties, check_ties
+from exprlab.match._torch_kernels import resolve_device
 
 MatchMethod = Literal[
     "cosine",
@@ -204,6 +205,7 @@ def _details(
     groups_key: str | None = None,
     gene_space: str = "full",
     geneinfo=None,
+    device: str = "auto",
     **options,
 ) -> MatchResult:
     """:func:`score_details`; with ``scores_only`` the per-method extras are not kept."""
@@ -229,6 +231,8 @@ def _details(
         report["gene_space"] = f"{gene_space} ({len(kept)} genes)"
     queries = prepare_queries(query, source.genes, up=up, down=down, min_genes=min_genes)
     opts = dict(options, seed=seed, by=by, _library_kind=source.kind)
+    if m.needs_ranks or device != "auto":  # KS and WTCS kernels; other methods ignore it
+        opts["_device"] = resolve_device(device)
     scored = queries if m.extra_queries is None else m.extra_queries(queries, opts)
     parts = run(
         scored,
@@ -250,12 +254,15 @@ def _details(
         extra = {}
     frame.attrs["method"] = method
     frame.attrs["ties"] = ties
+    if "_device" in opts:
+        frame.attrs["device"] = opts["_device"]
     frame.attrs["query_report"] = queries.report.to_dict(orient="index")
     frame.attrs["n_dropped"] = {q: int(r["n_dropped"]) for q, r in queries.report.iterrows()}
     frame.attrs.update({k: v for k, v in report.items() if not isinstance(v, pd.DataFrame)})
     return MatchResult(frame, extra, queries.report, report)
 
 
+# Over 80 lines only by its docstring, which lists every keyword option in one place.
 def score(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFrame:
     """Connectivity scores of every query against every library signature (docs/methods.md §1).
 
@@ -310,6 +317,9 @@ def score(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFram
             genes outside the space are dropped. The space is read from the ``feature_space``
             column of ``geneinfo`` (clue.io gene table, path or DataFrame) or of the library's
             gene metadata (``library build --geneinfo``).
+        ``device``
+            KS/WTCS-family kernel: ``"auto"`` (torch on a CUDA GPU if torch sees one, else
+            numba), ``"numba"`` or a torch device (``"cuda:1"``, ``"cpu"``); in ``attrs``.
         ``key_added``
             Also store the scores in the query AnnData: ``query.obsm[key_added]`` (a DataFrame
             queries x signatures) when the queries are its rows, ``query.uns[key_added]["scores"]``

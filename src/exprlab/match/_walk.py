@@ -26,6 +26,10 @@ from exprlab.match._threads import n_threads
 #: at 12,328 genes, sets of 150 genes, the walk takes 0.9x the per-set kernel's time at 500 sets,
 #: 0.6x at 1,000 and 0.5x at 2,000.
 MIN_SETS = 384
+# ES extremes whose absolute values differ by less than this are equally far from zero, and the
+# negative one is kept (docs/methods.md §1.2): exact ties are common with equal weights (+-1 or
+# integer signatures) and rounding must not decide them
+ES_TIE = 1e-12
 
 
 @intrinsic
@@ -164,7 +168,7 @@ def _walk_kernel(rank2, values, ptr, owner, lengths, n_genes, weighted, out):  #
                 out[s, b] = 0.0
             elif weighted:
                 hi, lo = es[s, 1], es[s, 2]
-                out[s, b] = 0.0 if total[s] == 0.0 else (hi if hi > -lo else lo)
+                out[s, b] = 0.0 if total[s] == 0.0 else (hi if hi > -lo + ES_TIE else lo)
             else:
                 unit = 2.0 * t * n_genes
                 out[s, b] = ks[s, 1] / unit if ks[s, 1] > ks[s, 2] else -ks[s, 2] / unit

@@ -39,7 +39,12 @@ PERT_COLUMNS = ("drug", "pert_iname", "cmap_name", "pert_id")
 def _chunk(queries, values, rank2, opts) -> dict[str, np.ndarray]:
     # up and down sets in one pass, so each reference row is read from memory once
     both = set_statistics(
-        queries.up + queries.down, rank2, values, statistic="es", n_genes=opts.get("_n_genes")
+        queries.up + queries.down,
+        rank2,
+        values,
+        statistic="es",
+        n_genes=opts.get("_n_genes"),
+        device=opts.get("_device"),
     )
     es_up, es_dn = both[: len(queries)], both[len(queries) :]
     n_up, n_dn = set_sizes(queries)
