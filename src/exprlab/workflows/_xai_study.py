@@ -573,25 +573,30 @@ def summarize_runs(
         One row per dataset × model with finished runs.
     """
     rows = []
+    for dataset, model, model_dir in _model_dirs(out, datasets, models):
+        runs = [json.loads(f.read_text()) for f in XAI_STUDY.run_files(model_dir, XAI_STUDY.run_metrics)]
+        if not runs:
+            continue
+        table = pd.DataFrame(runs)
+        row: dict = {"dataset": dataset, "model": model, "n_runs": len(runs)}
+        extra = sorted(c for c in table.columns if "__" in c)
+        for metric in list(SUMMARY_METRICS) + extra:
+            if metric in table:
+                values = pd.to_numeric(table[metric], errors="coerce")
+                row[f"{metric}_mean"] = float(values.mean())
+                row[f"{metric}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+        if "pgr_n_examples" in table:
+            row["pgr_n_examples"] = int(table["pgr_n_examples"].min())
+        row.update(_stability(model_dir, top))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _model_dirs(out: Path, datasets: Sequence[str], models: Sequence[str]):
+    """``(dataset slug, model, folder)`` of every dataset x model of a study, in order."""
     for ds in datasets:
         for model in models:
-            model_dir = XAI_STUDY.model_dir(Path(out), _slug(ds), model)
-            runs = [json.loads(f.read_text()) for f in XAI_STUDY.run_files(model_dir, XAI_STUDY.run_metrics)]
-            if not runs:
-                continue
-            table = pd.DataFrame(runs)
-            row: dict = {"dataset": _slug(ds), "model": model, "n_runs": len(runs)}
-            extra = sorted(c for c in table.columns if "__" in c)
-            for metric in list(SUMMARY_METRICS) + extra:
-                if metric in table:
-                    values = pd.to_numeric(table[metric], errors="coerce")
-                    row[f"{metric}_mean"] = float(values.mean())
-                    row[f"{metric}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
-            if "pgr_n_examples" in table:
-                row["pgr_n_examples"] = int(table["pgr_n_examples"].min())
-            row.update(_stability(model_dir, top))
-            rows.append(row)
-    return pd.DataFrame(rows)
+            yield _slug(ds), model, XAI_STUDY.model_dir(Path(out), _slug(ds), model)
 
 
 def summarize_curves(out: Path, datasets: Sequence[str], models: Sequence[str]) -> pd.DataFrame:
@@ -614,16 +619,14 @@ def summarize_curves(out: Path, datasets: Sequence[str], models: Sequence[str]) 
         docs/methods.md §3), with ``n_runs`` and ``n_repeats``. Empty without curves.
     """
     parts = []
-    for ds in datasets:
-        for model in models:
-            table = curve_summary(XAI_STUDY.model_dir(Path(out), _slug(ds), model))
-            if table is not None:
-                parts.append(
-                    pd.concat(
-                        [pd.DataFrame({"dataset": _slug(ds), "model": model}, index=table.index), table],
-                        axis=1,
-                    )
+    for dataset, model, model_dir in _model_dirs(out, datasets, models):
+        table = curve_summary(model_dir)
+        if table is not None:
+            parts.append(
+                pd.concat(
+                    [pd.DataFrame({"dataset": dataset, "model": model}, index=table.index), table], axis=1
                 )
+            )
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
