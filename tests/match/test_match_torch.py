@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -158,6 +162,9 @@ def test_score_on_the_torch_cpu_device_equals_the_numba_kernels(method):
 
 
 def test_auto_uses_numba_without_cuda_and_torch_with_it(monkeypatch):
+    import exprlab.match._torch_kernels as kernels
+
+    monkeypatch.setattr(kernels, "cuda_possible", lambda: True)  # a driver present: torch decides
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_device("auto") == "numba"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
@@ -194,3 +201,16 @@ def test_cli_device_option_scores_alike_and_is_recorded(tmp_path):
         assert json.loads((tmp_path / f"{device}.tsv.run.json").read_text())["parameters"]["device"] == device
     assert np.abs(tables["cpu"]["score"] - tables["numba"]["score"]).max() < 1e-6
     assert (tables["cpu"]["score"] != 0).any()
+
+
+def test_auto_without_a_cuda_driver_never_imports_torch():
+    """With no NVIDIA driver, "auto" picks numba before torch is loaded (it costs a second)."""
+    code = (
+        "import sys, exprlab.match._torch_kernels as k; k.cuda_possible = lambda: False; "
+        "print(k.resolve_device('auto'), 'torch' in sys.modules)"
+    )
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": src}
+    )
+    assert out.stdout.split() == ["numba", "False"], out.stderr

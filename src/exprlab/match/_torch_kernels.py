@@ -23,6 +23,8 @@ rounding.
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -50,12 +52,23 @@ def resolve_device(device: str) -> str:
     if device == NUMBA:
         return NUMBA
     if device == "auto":
-        if importlib.util.find_spec("torch") is None:
-            return NUMBA
+        if not cuda_possible() or importlib.util.find_spec("torch") is None:
+            return NUMBA  # decided without importing torch, which costs about a second
         import torch  # loaded only when asked for: import exprlab.match stays light
 
         return "cuda" if torch.cuda.is_available() else NUMBA
     return _torch_device(device)
+
+
+def cuda_possible() -> bool:
+    """Whether this machine may hold a CUDA device, decided without importing torch.
+
+    On Linux the NVIDIA driver exposes ``/proc/driver/nvidia/version``; without it no CUDA device
+    can exist. Other platforms are not ruled out (torch then decides).
+    """
+    if sys.platform.startswith("linux"):
+        return os.path.exists("/proc/driver/nvidia/version")
+    return True
 
 
 def _torch_device(device: str) -> str:
