@@ -312,13 +312,17 @@ def _swap_in(tmp: Path, target: Path) -> None:
         try:
             os.rename(tmp, target)
         except OSError as err:
-            if err.errno in (errno.ENOTEMPTY, errno.EEXIST) and target.exists():
-                # another writer put its folder in place between the two renames: go round again
+            if err.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                # another writer put its folder in place between the two renames (it may even have
+                # moved it aside again since): the folder we moved aside is stale, go round again
                 if old is not None:
                     shutil.rmtree(old, ignore_errors=True)
                 continue
-            if old is not None and not target.exists():
-                os.rename(old, target)  # put the previous result back
+            if old is not None:
+                try:
+                    os.rename(old, target)  # put the previous result back
+                except OSError:  # a concurrent writer's newer folder is in place: keep that one
+                    shutil.rmtree(old, ignore_errors=True)
             raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
