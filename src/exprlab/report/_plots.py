@@ -338,3 +338,61 @@ def boxes(groups: Mapping[str, np.ndarray], *, title: str = "", xlabel: str = ""
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=10)
     return figure_png(fig)
+
+
+def histogram_panels(
+    groups: Mapping[str, np.ndarray],
+    *,
+    xlabel: str = "",
+    ylabel: str = "count",
+    bins: int = 20,
+    xlim: tuple[float, float] | None = None,
+    columns: int = 3,
+) -> bytes:
+    """One small histogram per group on shared bins, in a grid of ``columns`` panels per row.
+
+    Overlaid translucent histograms of more than two groups mix into colours no palette
+    tells apart; one panel each stays readable (e.g. the p-values of each query of a search).
+
+    Parameters
+    ----------
+    groups
+        Name → values (non-finite values are left out); each gets a panel titled with its name.
+    xlabel
+        Label of the x axes.
+    ylabel
+        Label of the y axes (what a bar counts).
+    bins
+        Number of bins, shared by every panel.
+    xlim
+        Range of the bins and the axes (default: the range of all values).
+    columns
+        Panels per row.
+
+    Returns
+    -------
+    bytes
+        The figure's PNG.
+    """
+    plt = _pyplot()
+    names = list(groups)
+    values = [np.asarray(groups[n], dtype=float) for n in names]
+    values = [v[np.isfinite(v)] for v in values]
+    pooled = np.concatenate([v for v in values if v.size]) if any(v.size for v in values) else np.zeros(1)
+    edges = np.histogram_bin_edges(pooled, bins=bins, range=xlim)
+    ncol = max(1, min(columns, len(names)))
+    nrow = max(1, -(-len(names) // ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(2.6 * ncol + 0.6, 2.1 * nrow + 0.4), squeeze=False)
+    for ax in axes.ravel()[len(names) :]:
+        ax.set_visible(False)
+    for ax, name, vals in zip(axes.ravel(), names, values, strict=False):
+        ax.hist(vals, bins=edges, color="#4a7fb0")
+        ax.set_title(f"{name} (n={vals.size})", fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel(xlabel, fontsize=8)
+        if xlim:
+            ax.set_xlim(*xlim)
+    for row in axes:
+        row[0].set_ylabel(ylabel, fontsize=8)
+    fig.tight_layout()
+    return figure_png(fig)
