@@ -138,7 +138,7 @@ def explain(
         ...,
         "--out",
         "-o",
-        help="Attributions .h5ad, or a run folder without extension (attributions.h5ad, run.json).",
+        help="Attributions .h5ad (manifest beside it: FILE.h5ad.run.json), or a run folder without extension (attributions.h5ad, run.json).",
     ),
     samples: str = typer.Option(
         "auto",
