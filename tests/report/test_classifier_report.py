@@ -84,3 +84,14 @@ def test_attributions_written_to_a_file_get_a_manifest_and_the_same_report(runs)
     ig = read_h5ad(runs / "ig-file.h5ad")
     top = ig.var_names[int(np.argmax(np.abs(np.asarray(ig.X)).mean(axis=0)))]
     assert f'<td class="t">{top}</td>' in html
+
+
+def test_model_section_prints_tuning_values_as_the_report_formats_them(runs):
+    import json
+
+    html = (runs / "model" / "report.html").read_text()
+    model = html.split('id="model"')[1].split("</section>")[0]
+    tuning = json.loads((runs / "model" / "run.json").read_text())["summary"]["tuning"]
+    assert tuning.get("row_space_fit") is True  # a flag the report must not print as Python's True
+    assert "True" not in model and "row space fit yes" in model
+    assert "row_space_fit" not in model

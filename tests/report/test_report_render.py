@@ -385,3 +385,13 @@ def test_curve_intervals_of_few_runs_are_cut_to_the_range_of_an_accuracy(tmp_pat
     half = stats.t.ppf(0.975, 1) * np.std([49.0, 51.0], ddof=1) / np.sqrt(2)
     assert table.loc["remove", "ci_low"] == pytest.approx(50.0 - half)
     assert table.loc["remove", "ci_high"] == pytest.approx(50.0 + half)
+
+
+def test_the_recorded_command_reads_as_typed_in_a_shell():
+    from exprlab.report._manifest import command_line
+
+    main = "/venv/lib/python3.11/site-packages/exprlab/__main__.py"
+    assert command_line([main, "score", "--out", "s.tsv"]) == "exprlab score --out s.tsv"
+    assert command_line(["/venv/bin/exprlab", "report", "my run"]) == "exprlab report 'my run'"
+    assert command_line(["/usr/lib/other/__main__.py", "x"]) == "__main__.py x"  # not exprlab's
+    assert command_line([]) == ""

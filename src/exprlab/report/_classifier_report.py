@@ -18,7 +18,7 @@ import pandas as pd
 from exprlab._runs import CLASSIFIER, EXPLANATION
 from exprlab.explain import natural_order
 from exprlab.io import read_h5ad
-from exprlab.report._format import fmt
+from exprlab.report._format import fmt, label
 from exprlab.report._html import HtmlReport, Section
 from exprlab.report._registry import guarded, register_renderer, try_read
 
@@ -125,12 +125,9 @@ def render_classifier(report: HtmlReport, run_dir: Path, manifest: dict | None) 
     model = report.section("Model")
     model.key_values(
         {
-            "samples x genes": f"{summary.get('n_samples', '?')} x {summary.get('n_genes', '?')}",
+            "samples × genes": f"{summary.get('n_samples', '?')} × {summary.get('n_genes', '?')}",
             "classes": ", ".join(natural_order(summary.get("classes", []))) or "?",
-            "tuning": ", ".join(
-                f"{k} {fmt(v) if isinstance(v, float) else v}"
-                for k, v in (summary.get("tuning") or {}).items()
-            )
+            "tuning": ", ".join(f"{label(k)} {fmt(v)}" for k, v in (summary.get("tuning") or {}).items())
             or "none",
         }
     )
