@@ -225,11 +225,13 @@ def curves_xy(
     ylabel: str = "",
     xlim: tuple[float, float] | None = None,
     reference: Mapping[str, float] | None = None,
+    integer_x: bool = False,
 ) -> bytes:
     """Named (x, y) curves on one axis (e.g. precision-recall curves per method).
 
     Many curves get distinct colours (:func:`colours`) and the legend sits outside the axes;
-    ``reference`` draws named dashed horizontal lines (baselines).
+    ``reference`` draws named dashed horizontal lines (baselines); ``integer_x`` puts ticks
+    on whole numbers only (epochs: no epoch 1.2).
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 4.0))
@@ -247,6 +249,10 @@ def curves_xy(
         ax.axhline(value, linestyle="--", linewidth=1.2, color=("k", "C3")[i % 2], label=name)
     if xlim:
         ax.set_xlim(*xlim)
+    if integer_x:
+        from matplotlib.ticker import MaxNLocator  # heavy: loaded only when a figure is drawn
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(0, None)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
