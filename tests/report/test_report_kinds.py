@@ -201,6 +201,8 @@ def test_each_kind_renders_its_report(runs, kind, tmp_path):
     unlabelled = {c.replace("_", " ") for c in _columns(runs[kind]) if "_" in c and c not in LABELS}
     assert not headers & unlabelled, (kind, sorted(headers & unlabelled))
     assert not any("_" in h for h in headers), (kind, headers)
+    keys = re.findall(r"<dt>([^<]*)</dt>", body)  # the report's own key-value lists
+    assert not [k for k in keys if "_" in k or k.startswith("n ")], (kind, keys)
     if kind == "match-benchmark":
         svgs = list((tmp_path / "r_files").glob("*.svg"))
         assert svgs and all(s.read_text().lstrip().startswith("<?xml") for s in svgs)

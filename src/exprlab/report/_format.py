@@ -100,6 +100,17 @@ LABELS: dict[str, str] = {
     "best_epoch": "best epoch",
     "seed": "seed",
     "drug": "drug",
+    # labels a matcher was trained on (the join of the catalogue with the signatures)
+    "n_indications_given": "indications in the catalogue",
+    "n_indications_used": "indications used",
+    "n_rows_drug_without_signature": "rows naming a drug without a signature",
+    "n_rows_disease_without_signature": "rows naming a disease without a signature",
+    "n_diseases_without_indication": "diseases without an indication",
+    "n_diseases_evaluated": "diseases with an indication",
+    "n_drugs_indicated": "drugs with an indication",
+    "n_duplicate_pairs_merged": "duplicate pairs merged",
+    "n_pairs": "drug-disease pairs",
+    "n_drugs": "drugs",
     "drug_only": "drug-only score",
     "popularity_share": "popularity share",
     # explained matches (exprlab match explain)
