@@ -217,7 +217,7 @@ def render_biomarkers(report: HtmlReport, run_dir: Path, manifest: dict | None) 
             + ", ".join(f"{c}: {k}" for c, k in without.items())
         )
     stability = try_read(
-        sec, run_dir / BIOMARKERS.stability, "the stability table and plot", required=_STABILITY_SHOWN
+        sec, run_dir / BIOMARKERS.stability, "the stability table and plot", required=tuple(_STABILITY_SHOWN)
     )
     if stability is not None:
         guarded(sec, BIOMARKERS.stability, lambda: _stability(sec, stability, run_dir / BIOMARKERS.stability))
