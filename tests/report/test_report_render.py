@@ -396,3 +396,25 @@ def test_the_recorded_command_reads_as_typed_in_a_shell():
     assert command_line(["/venv/bin/exprlab", "report", "my run"]) == "exprlab report 'my run'"
     assert command_line(["/usr/lib/other/__main__.py", "x"]) == "__main__.py x"  # not exprlab's
     assert command_line([]) == ""
+
+
+def test_a_cut_summary_links_the_whole_summary_not_the_table_it_summarises(tmp_path):
+    """25 queries x 4 entries: the per-query summary is cut at 20 rows; its link holds the 25 rows."""
+    queries = [f"q{i:02d}" for i in range(25)]
+    scores = pd.DataFrame(
+        {
+            "query": np.repeat(queries, 4),
+            "signature": np.tile(["a", "b", "c", "d"], 25),
+            "score": np.tile([0.1, 0.2, 0.3, 0.4], 25) + np.repeat(np.arange(25), 4),
+        }
+    )
+    table = tmp_path / "scores.tsv"
+    scores.to_csv(table, sep="\t", index=False)
+    out = render_report(table, tmp_path / "r.html")
+    html = out.read_text()
+    summary = html.split("Score summary per query")[1].split("</table>")[1]
+    link = re.search(r'First 20 of 25 rows; 5 more in <a class="full" href="([^"]+)"', summary).group(1)
+    full = pd.read_csv(out.parent / link, sep="\t")
+    assert len(full) == 25  # the summary's rows, not the 100 rows of scores.tsv
+    # by hand: query q24 has scores 24.1 ... 24.4, mean 24.25
+    assert full.set_index("query").loc["q24", "mean"] == pytest.approx(24.25)

@@ -276,8 +276,7 @@ def _per_disease(sec: Section, path: Path) -> None:
     sec.table(
         wide.reset_index(),
         caption="Average precision per test disease (one column per method)",
-        source=path,
-    )
+    )  # a cut one links a copy of this wide table, not the long per_disease.tsv
 
 
 def _predictions(sec: Section, pred_path: Path, metrics: pd.DataFrame) -> None:

@@ -107,7 +107,8 @@ def _score_section(sec: Section, table_path: Path, method: str, parameters: dict
             f"p-values from {fmt(n_perm) if n_perm else 'random'} random queries of each query's sizes "
             f"(permutation null), FDR by Benjamini-Hochberg over each query's library entries."
         )
-    sec.table(per_query, caption="Score summary per query", index=True, source=table_path)
+    # derived tables: a cut one links a copy of itself, not the score table it summarises
+    sec.table(per_query, caption="Score summary per query", index=True)
     shown = queries[:40]
     groups = {q: df.loc[df["query"].astype(str) == q, "score"].to_numpy() for q in shown}
     sec.image(
@@ -119,9 +120,7 @@ def _score_section(sec: Section, table_path: Path, method: str, parameters: dict
         "Distribution of each query's scores over the library (box: quartiles, line: median)"
         + (f"; first {len(shown)} of {len(queries)} queries." if len(queries) > len(shown) else "."),
     )
-    sec.table(
-        _extremes(df, target), caption="Best and worst library entries per query (score)", source=table_path
-    )
+    sec.table(_extremes(df, target), caption="Best and worst library entries per query (score)")
 
 
 def _extremes(df: pd.DataFrame, target: str, n: int = 3) -> pd.DataFrame:

@@ -55,7 +55,7 @@ def _queries(hits: pd.DataFrame) -> list[str]:
     return [str(q) for q in pd.unique(hits["query"].astype(str))]
 
 
-def _significance(sec: Section, hits: pd.DataFrame, parameters: dict, source: Path) -> None:
+def _significance(sec: Section, hits: pd.DataFrame, parameters: dict) -> None:
     n_perm = parameters.get("n_permutations", "?")
     sec.paragraph(
         f"{hits['query'].nunique()} queries × {hits['signature'].nunique()} signatures; p-values from "
@@ -79,8 +79,7 @@ def _significance(sec: Section, hits: pd.DataFrame, parameters: dict, source: Pa
         per_query.rename(columns=SEARCH_LABELS),
         caption=f"Connections with FDR ≤ {FDR_LEVEL} per query",
         index=True,
-        source=source,
-    )
+    )  # a cut one links a copy of this summary, not hits.tsv
     shown = queries[:_SHOWN_QUERIES]
     groups = {q: hits.loc[hits["query"].astype(str) == q, "pvalue"].to_numpy() for q in shown}
     more = f"; the first {len(shown)} of {len(queries)} queries" if len(queries) > len(shown) else ""
@@ -179,7 +178,7 @@ def render_search(report: HtmlReport, run_dir: Path, manifest: dict | None) -> N
         required=("query", "signature", "score", "pvalue", "fdr"),
     )
     if hits is not None:
-        guarded(sec, SIGNATURE_SEARCH.hits, lambda: _significance(sec, hits, parameters, hits_path))
+        guarded(sec, SIGNATURE_SEARCH.hits, lambda: _significance(sec, hits, parameters))
     names = _drug_names(hits) if hits is not None else {}
     queries = _queries(hits) if hits is not None else []
     perts_sec = report.section("Perturbagens")
