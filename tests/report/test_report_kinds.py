@@ -420,3 +420,12 @@ def test_a_benchmark_without_learned_methods_has_no_ratios_and_no_damage_note(tm
     assert (run / "ratios.tsv").read_bytes() == b"\n"
     html = render_report(run, tmp_path / "r.html").read_text()
     assert "damaged or empty" not in html
+
+
+def test_a_cut_table_counts_its_rows_with_thousands_grouped(tmp_path):
+    from exprlab.report._html import HtmlReport
+
+    report = HtmlReport("t", target=tmp_path / "report.html")
+    report.section("s").table(pd.DataFrame({"x": np.arange(1234)}), caption="long one")
+    html = report.write(tmp_path / "report.html").read_text()
+    assert "First 20 of 1,234 rows; 1,214 more in" in html and "(1,234 rows)" in html
