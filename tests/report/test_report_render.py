@@ -418,3 +418,28 @@ def test_a_cut_summary_links_the_whole_summary_not_the_table_it_summarises(tmp_p
     assert len(full) == 25  # the summary's rows, not the 100 rows of scores.tsv
     # by hand: query q24 has scores 24.1 ... 24.4, mean 24.25
     assert full.set_index("query").loc["q24", "mean"] == pytest.approx(24.25)
+
+
+def test_demo_summary_tables_have_readable_headers(tmp_path):
+    """The rows a demo stores in its manifest are keyed like fa_local_%; the report names them."""
+    run = tmp_path / "demo"
+    run.mkdir()
+    rows = [{"dataset": "simu1", "model": "lr", "runs": 2, "balanced_accuracy_%": 72.2, "fa_local_%": 66.2}]
+    maps = [{"method": "random", "MAP": 0.082, "lo": 0.076, "hi": 0.088}]
+    write_run_manifest(run, "demo", {}, [], summary={"tables": {"Classifiers": rows, "Retrieval": maps}})
+    html = render_report(run).read_text()
+    headers = re.findall(r"<th[^>]*>([^<]*)</th>", html.split("<main>")[1].split("Parameters, versions")[0])
+    assert "balanced accuracy (%)" in headers and "local feature agreement (%)" in headers
+    assert "95% low" in headers and "95% high" in headers
+    assert not [h for h in headers if "%" in h and "(%)" not in h and "95%" not in h], headers
+
+
+def test_score_histograms_span_the_central_scores_only():
+    from exprlab.report._plots import central_range, distributions
+
+    values = np.arange(101, dtype=float)  # 0 ... 100: the 1st and 99th percentiles are 1 and 99
+    assert central_range(values, 0.98) == pytest.approx((1.0, 99.0))
+    assert central_range(np.array([3.0, 3.0]), 0.99) is None  # no width: the plain range is used
+    extreme = np.concatenate([np.zeros(500), np.linspace(-1, 1, 500), [1e6]])
+    png = distributions({"a": extreme, "b": extreme[::-1]}, central=0.99)
+    assert png.startswith(b"\x89PNG")

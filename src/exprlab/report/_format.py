@@ -78,6 +78,15 @@ LABELS: dict[str, str] = {
     "completeness_delta_mean_mean": "completeness gap (mean)",
     "stability_jaccard": "stability: top-k Jaccard",
     "stability_kendall_tau": "stability: Kendall tau",
+    # the demo's summary tables (columns named with their unit)
+    "balanced_accuracy_%": "balanced accuracy (%)",
+    "fa_local_%": "local feature agreement (%)",
+    "fa_global_%": "global feature agreement (%)",
+    "fa_random_%": "random ranking FA (%)",
+    "pgi_local_%": "PGI local: top genes removed (%)",
+    "pgu_local_%": "PGU local: bottom genes removed (%)",
+    "lo": "95% low",
+    "hi": "95% high",
     # scores and explanations
     "query": "query",
     "signature": "library entry",

@@ -297,25 +297,54 @@ def heatmap(
     return figure_png(fig)
 
 
+def central_range(values: np.ndarray, central: float) -> tuple[float, float] | None:
+    """The range of the central share ``central`` of ``values`` (equal tails left out).
+
+    Parameters
+    ----------
+    values
+        Finite values.
+    central
+        Share kept, in (0, 1]: 0.99 leaves out the lowest and the highest 0.5%.
+
+    Returns
+    -------
+    tuple of float or None
+        (low, high) percentiles; ``None`` when fewer than two values or the range is empty.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.size < 2:
+        return None
+    tail = 100 * (1 - central) / 2
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return (float(low), float(high)) if high > low else None
+
+
 def distributions(
     groups: Mapping[str, np.ndarray],
     *,
     title: str = "",
     xlabel: str = "",
     bins: int = 40,
+    central: float | None = None,
 ) -> bytes:
     """Overlaid density histograms of several groups of values.
 
-    For example the scores of indicated pairs against all others.
+    For example the scores of indicated pairs against all others. With ``central`` (e.g.
+    0.99) the bins span only that central share of the pooled values, so that a few extreme
+    scores do not squeeze the rest into one bar; each group's density is over its values in
+    that range.
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
     finite = [np.asarray(v, dtype=float)[np.isfinite(v)] for v in groups.values()]
     allv = np.concatenate([f for f in finite if f.size]) if any(f.size for f in finite) else np.zeros(1)
-    edges = np.histogram_bin_edges(allv, bins=bins)
+    span = central_range(allv, central) if central is not None else None
+    edges = np.histogram_bin_edges(allv, bins=bins, range=span)
     for (name, _), vals in zip(groups.items(), finite, strict=True):
-        if vals.size:
-            ax.hist(vals, bins=edges, density=True, alpha=0.5, label=f"{name} (n={vals.size})")
+        shown = vals if span is None else vals[(vals >= span[0]) & (vals <= span[1])]
+        if shown.size:
+            ax.hist(shown, bins=edges, density=True, alpha=0.5, label=f"{name} (n={vals.size})")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
     ax.set_title(title, fontsize=10)

@@ -314,8 +314,10 @@ def _predictions(sec: Section, pred_path: Path, metrics: pd.DataFrame) -> None:
                 },
                 title=f"{method}: scores of test pairs",
                 xlabel=f"score given by {method} (higher = ranked first)",
+                central=0.99,
             ),
-            f"{method}: distribution of scores of indicated vs other test pairs.",
+            f"{method}: distribution of scores of indicated vs other test pairs "
+            "(the central 99% of all scores; the most extreme 1% are left out of the axis).",
         )
 
 
