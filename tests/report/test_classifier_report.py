@@ -32,8 +32,11 @@ def runs(tmp_path_factory):
             str(root / "ig"),
         ]
     )
+    ig_file = ["--n-steps", "16", "--out", str(root / "ig-file.h5ad")]
+    main(["explain", "--model", str(root / "model"), "--data", str(path), *ig_file])
     main(["report", str(root / "model")])
     main(["report", str(root / "ig")])
+    main(["report", str(root / "ig-file.h5ad")])
     return root
 
 
@@ -66,3 +69,29 @@ def test_a_missing_heldout_table_is_a_note(runs, tmp_path):
     main(["report", str(copy)])
     html = (copy / "report.html").read_text()
     assert "heldout.tsv" in html and "Held-out balanced accuracy" in html
+
+
+def test_attributions_written_to_a_file_get_a_manifest_and_the_same_report(runs):
+    import json
+
+    manifest = json.loads((runs / "ig-file.h5ad.run.json").read_text())
+    assert manifest["kind"] == "explanation" and manifest["status"] == "finished"
+    assert manifest["parameters"]["samples"] == "heldout"  # `auto`, resolved: the model has a test split
+    assert manifest["parameters"]["n_steps"] == 16
+    assert manifest["data_provenance"][0]["bytes"] == (runs / "cohort.h5ad").stat().st_size
+    html = (runs / "ig-file.report.html").read_text()
+    assert "exprlab attributions" in html and "generic" not in html
+    ig = read_h5ad(runs / "ig-file.h5ad")
+    top = ig.var_names[int(np.argmax(np.abs(np.asarray(ig.X)).mean(axis=0)))]
+    assert f'<td class="t">{top}</td>' in html
+
+
+def test_model_section_prints_tuning_values_as_the_report_formats_them(runs):
+    import json
+
+    html = (runs / "model" / "report.html").read_text()
+    model = html.split('id="model"')[1].split("</section>")[0]
+    tuning = json.loads((runs / "model" / "run.json").read_text())["summary"]["tuning"]
+    assert tuning.get("row_space_fit") is True  # a flag the report must not print as Python's True
+    assert "True" not in model and "row space fit yes" in model
+    assert "row_space_fit" not in model

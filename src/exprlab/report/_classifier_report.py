@@ -18,7 +18,7 @@ import pandas as pd
 from exprlab._runs import CLASSIFIER, EXPLANATION
 from exprlab.explain import natural_order
 from exprlab.io import read_h5ad
-from exprlab.report._format import fmt
+from exprlab.report._format import fmt, label
 from exprlab.report._html import HtmlReport, Section
 from exprlab.report._registry import guarded, register_renderer, try_read
 
@@ -125,19 +125,32 @@ def render_classifier(report: HtmlReport, run_dir: Path, manifest: dict | None) 
     model = report.section("Model")
     model.key_values(
         {
-            "samples x genes": f"{summary.get('n_samples', '?')} x {summary.get('n_genes', '?')}",
+            "samples × genes": f"{summary.get('n_samples', '?')} × {summary.get('n_genes', '?')}",
             "classes": ", ".join(natural_order(summary.get("classes", []))) or "?",
-            "tuning": ", ".join(
-                f"{k} {fmt(v) if isinstance(v, float) else v}"
-                for k, v in (summary.get("tuning") or {}).items()
-            )
+            "tuning": ", ".join(f"{label(k)} {fmt(v)}" for k, v in (summary.get("tuning") or {}).items())
             or "none",
         }
     )
 
 
-def _top_genes(sec: Section, run_dir: Path) -> None:
-    adata = read_h5ad(run_dir / EXPLANATION.attributions)
+def attributions_file(path: Path) -> Path:
+    """The attributions of an ``exprlab explain`` run: the ``.h5ad`` file itself, or the one in its folder.
+
+    Parameters
+    ----------
+    path
+        The ``--out`` of ``exprlab explain``: an ``.h5ad`` file or a run folder.
+
+    Returns
+    -------
+    Path
+        The attribution file.
+    """
+    return path if path.is_file() else path / EXPLANATION.attributions
+
+
+def _top_genes(sec: Section, path: Path) -> None:
+    adata = read_h5ad(path)
     values = np.abs(np.asarray(adata.X, dtype=np.float64))
     order = np.argsort(-values.mean(axis=0), kind="stable")[:_TOP_GENES]
     table = pd.DataFrame(
@@ -160,14 +173,14 @@ def _top_genes(sec: Section, run_dir: Path) -> None:
 
 
 def render_attributions(report: HtmlReport, run_dir: Path, manifest: dict | None) -> None:
-    """The report of an attribution run written by ``exprlab explain --out FOLDER``.
+    """The report of an attribution run written by ``exprlab explain --out FOLDER`` or ``--out FILE.h5ad``.
 
     Parameters
     ----------
     report
         The report being built.
     run_dir
-        The run folder.
+        The run folder, or the attribution file (its manifest beside it).
     manifest
         Its ``run.json`` (``None`` when absent or damaged).
 
@@ -190,7 +203,7 @@ def render_attributions(report: HtmlReport, run_dir: Path, manifest: dict | None
             f"Completeness gap |sum of attributions − (f(x) − f(baseline))|: median "
             f"{fmt(summary['delta_median'])}, max {fmt(summary['delta_max'])}."
         )
-    guarded(sec, EXPLANATION.attributions, lambda: _top_genes(sec, Path(run_dir)))
+    guarded(sec, EXPLANATION.attributions, lambda: _top_genes(sec, attributions_file(Path(run_dir))))
 
 
 register_renderer(CLASSIFIER.kind, render_classifier, title="exprlab classifier")

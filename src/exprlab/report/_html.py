@@ -121,12 +121,12 @@ def table_html(
     parts.append("</tbody></table></div>")
     if len(frame) > max_rows:
         where = (
-            f'<a class="full" href="{esc(full)}">the full table ({len(frame)} rows)</a>'
+            f'<a class="full" href="{esc(full)}">the full table ({len(frame):,} rows)</a>'
             if full
             else "the table file in the run directory"
         )
         parts.append(
-            f"<p>First {max_rows} of {len(frame)} rows; {len(frame) - max_rows} more in {where}.</p>"
+            f"<p>First {max_rows} of {len(frame):,} rows; {len(frame) - max_rows:,} more in {where}.</p>"
         )
     return "".join(parts)
 
