@@ -861,7 +861,7 @@ def _run_datasets(datasets: list[str], out: Path, cfg: StudyConfig) -> None:
                 model,
                 run,
                 metrics.get("balanced_accuracy", float("nan")),
-                metrics.get("fa_local", "n/a"),
+                "n/a" if metrics.get("fa_local") is None else f"{metrics['fa_local']:.1f}",
                 metrics.get("seconds", float("nan")),
             )
         del adata
