@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 
 from exprlab.report import render_report, write_run_manifest
-from exprlab.report._biomarkers_report import MAX_HEATMAP_CLASSES, frequency_bar, gene_rows
+from exprlab.report._biomarkers_report import (
+    MAX_HEATMAP_CLASSES,
+    frequency_bar,
+    gene_rows,
+    stability_rows,
+)
 
 
 def _genes(n_classes: int, n_genes: int = 3) -> pd.DataFrame:
@@ -69,3 +74,23 @@ def test_many_classes_say_how_many_are_drawn(tmp_path):
     assert f"the first {MAX_HEATMAP_CLASSES} of {n} classes" in html
     assert "C3: 2" in html
     assert "SYM0" in html
+
+
+def test_stability_rows_name_the_rankings_and_columns_in_words():
+    raw = pd.DataFrame(
+        {
+            "method": ["ig", "welch_t", "coefficients"],
+            "mode": ["single", "selected", "single"],
+            "top": [20, 20, 20],
+            "n": [10, 20, 10],
+            "jaccard_mean": [0.44, 0.65, 0.36],
+            "jaccard_lo": [0.39, 0.61, 0.27],
+            "jaccard_hi": [0.51, 0.72, 0.49],
+        }
+    )
+    shown = stability_rows(raw)
+    assert list(shown["ranking"]) == ["IG", "Welch t", "coefficients"]
+    assert list(shown["list"]) == ["one draw", "stability-selected", "one draw"]
+    assert list(shown["comparisons"]) == [10, 20, 10]
+    assert list(shown["5th percentile"]) == [0.39, 0.61, 0.27]
+    assert not any("_" in str(c) for c in shown.columns)

@@ -25,6 +25,9 @@ HEATMAP_GENES = 4
 #: most classes drawn in the heat map (all classes stay in the table)
 MAX_HEATMAP_CLASSES = 40
 _BAR = 10
+#: the rankings and list kinds of ``stability.tsv`` in words
+_METHODS = {"ig": "IG", "welch_t": "Welch t", "coefficients": "coefficients"}
+_MODES = {"single": "one draw", "selected": "stability-selected"}
 
 
 def frequency_bar(value: float) -> str:
@@ -115,13 +118,44 @@ def _heatmap(sec: Section, genes: pd.DataFrame) -> None:
     )
 
 
-def _stability(sec: Section, stability: pd.DataFrame) -> None:
-    sec.table(
-        stability,
-        caption="Top-k Jaccard between draws: single = two draws' lists; selected = "
-        "stability-selected lists of two disjoint halves of the draws (mean, 5th–95th percentile)",
+def stability_rows(stability: pd.DataFrame) -> pd.DataFrame:
+    """The run's ``stability.tsv`` as displayed: rankings and columns named in words.
+
+    Parameters
+    ----------
+    stability
+        Columns ``method``, ``mode``, ``top``, ``n``, ``jaccard_mean``, ``jaccard_lo``,
+        ``jaccard_hi`` (:func:`exprlab.explain.stability_summary`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``ranking`` (IG, Welch t, coefficients), ``list`` (one draw or stability-selected),
+        ``top k``, ``comparisons`` (pairs of draws or random halvings), the mean Jaccard and its
+        5th and 95th percentiles; methods and modes not known are shown as named.
+    """
+    return pd.DataFrame(
+        {
+            "ranking": [_METHODS.get(m, m) for m in stability["method"]],
+            "list": [_MODES.get(m, m) for m in stability["mode"]],
+            "top k": stability["top"],
+            "comparisons": stability["n"],
+            "Jaccard (mean)": stability["jaccard_mean"],
+            "5th percentile": stability["jaccard_lo"],
+            "95th percentile": stability["jaccard_hi"],
+        }
     )
-    labels = [f"{m} {mode}" for m, mode in zip(stability["method"], stability["mode"])]
+
+
+def _stability(sec: Section, stability: pd.DataFrame) -> None:
+    shown = stability_rows(stability)
+    sec.table(
+        shown,
+        caption="Top-k Jaccard between draws: one draw = two draws' lists (every pair of draws); "
+        "stability-selected = the selected lists of two disjoint halves of the draws (random "
+        "halvings); mean and 5th–95th percentile over the comparisons",
+    )
+    labels = [f"{r}, {m}" for r, m in zip(shown["ranking"], shown["list"])]
     sec.image(
         plots.bars_with_intervals(
             labels,
