@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 
 from exprlab.report import render_report, write_run_manifest
-from exprlab.report._biomarkers_report import MAX_HEATMAP_CLASSES, frequency_bar, gene_rows
+from exprlab.report._biomarkers_report import (
+    MAX_HEATMAP_CLASSES,
+    frequency_bar,
+    gene_rows,
+    stability_rows,
+)
 
 
 def _genes(n_classes: int, n_genes: int = 3) -> pd.DataFrame:
@@ -111,3 +116,23 @@ def test_a_gene_named_na_keeps_its_name_and_a_missing_table_is_a_note(tmp_path):
     assert '<td class="t">NA</td>' in html
     assert "stability.tsv could not be read" in html
     assert "SYM1" in html  # the gene table is still drawn
+
+
+def test_stability_rows_name_the_rankings_and_columns_in_words():
+    raw = pd.DataFrame(
+        {
+            "method": ["ig", "welch_t", "coefficients"],
+            "mode": ["single", "selected", "single"],
+            "top": [20, 20, 20],
+            "n": [10, 20, 10],
+            "jaccard_mean": [0.44, 0.65, 0.36],
+            "jaccard_lo": [0.39, 0.61, 0.27],
+            "jaccard_hi": [0.51, 0.72, 0.49],
+        }
+    )
+    shown = stability_rows(raw)
+    assert list(shown["ranking"]) == ["Integrated Gradients", "Welch t", "model coefficients"]
+    assert list(shown["list"]) == ["one draw", "stability-selected", "one draw"]
+    assert list(shown["comparisons"]) == [10, 20, 10]
+    assert list(shown["5th percentile"]) == [0.39, 0.61, 0.27]
+    assert not any("_" in str(c) for c in shown.columns)

@@ -39,6 +39,8 @@ _GENE_COLUMNS = (
     "welch_t_frequency",
     "coefficients_frequency",
 )
+#: the list kinds of ``stability.tsv`` in words
+_MODES = {"single": "one draw", "selected": "stability-selected"}
 
 
 def frequency_bar(value: float) -> str:
@@ -154,10 +156,12 @@ def stability_rows(stability: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The same rows, methods named as in :data:`METHOD_NAMES`, columns as a reader reads them.
+        The same rows, methods named as in :data:`METHOD_NAMES`, list kinds as one draw or
+        stability-selected, columns as a reader reads them.
     """
     shown = stability[[c for c in _STABILITY_SHOWN if c in stability]].copy()
     shown["method"] = [METHOD_NAMES.get(str(m), str(m)) for m in shown["method"]]
+    shown["mode"] = [_MODES.get(str(m), str(m)) for m in shown["mode"]]
     return shown.rename(columns=_STABILITY_SHOWN)
 
 
@@ -165,8 +169,9 @@ def _stability(sec: Section, stability: pd.DataFrame, source: Path) -> None:
     shown = stability_rows(stability)
     sec.table(
         shown,
-        caption="Top-k Jaccard between draws: single = two draws' lists; selected = "
-        "stability-selected lists of two disjoint halves of the draws (mean, 5th–95th percentile)",
+        caption="Top-k Jaccard between draws: one draw = two draws' lists (every pair of draws); "
+        "stability-selected = the selected lists of two disjoint halves of the draws (random "
+        "halvings); mean and 5th–95th percentile over the comparisons",
         source=source,
     )
     labels = [f"{m}, {mode}" for m, mode in zip(shown["ranking"], shown["list"], strict=True)]
