@@ -126,6 +126,7 @@ def warm_up(match, queries: dict, lib, method: str, path: str) -> None:
 def child_gather(path: str, seed: int) -> dict:
     """Time to gather one query's 300 genes (ranks + values) against a sequential read of as many bytes."""
     from exprlab.match._genemajor import GeneMajorLibrary
+    from exprlab.match._generows import _READ_THREADS
 
     lib = GeneMajorLibrary(path)
     u, d = queries_of(1, len(lib.genes), seed)["q0"]
@@ -135,9 +136,9 @@ def child_gather(path: str, seed: int) -> dict:
     step = 1 << 17
     t0 = time.perf_counter()
     nbytes = 0
-    for lo in range(0, lib.n, step):
-        for name in ("rank2", "matrix"):
-            nbytes += lib.read_genes(name, genes, lo, min(lib.n, lo + step), fd).nbytes
+    for lo in range(0, lib.n, step):  # as the scorer reads: values and ranks together, threads
+        runs = lib.read_runs(("matrix", "rank2"), genes, lo, min(lib.n, lo + step), fd, threads=_READ_THREADS)
+        nbytes += sum(a.nbytes for a in runs.values())
     gather = time.perf_counter() - t0
     buf = bytearray(1 << 24)
     t0 = time.perf_counter()

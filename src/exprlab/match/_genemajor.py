@@ -290,19 +290,27 @@ def chunk_offsets(dset: h5py.Dataset, block: int, where) -> np.ndarray:
 
 @numba.njit(nogil=True, cache=True)
 def _transpose_into(src, dst):  # pragma: no cover - compiled
-    """``dst[:] = src.T`` by 64 x 64 tiles, so that both arrays are walked a cache line at a time."""
+    """``dst[:] = src.T`` by tiles of 512 rows x 128 columns of ``src``.
+
+    Each row of a tile is read contiguously (128 values: two to eight cache lines) and the
+    tile's part of ``dst`` (128 rows of up to 512 values, 256 kB at most) stays in the cache
+    while it is filled.
+    """
     n, m = src.shape
-    for i0 in range(0, n, 64):
-        for j0 in range(0, m, 64):
-            for j in range(j0, min(m, j0 + 64)):
-                for i in range(i0, min(n, i0 + 64)):
+    for i0 in range(0, n, 512):
+        i1 = min(n, i0 + 512)
+        for j0 in range(0, m, 128):
+            j1 = min(m, j0 + 128)
+            for i in range(i0, i1):
+                for j in range(j0, j1):
                     dst[j, i] = src[i, j]
 
 
 def transposed(runs: np.ndarray) -> np.ndarray:
     """Gene-major runs (genes x signatures) as a C-contiguous signatures x genes array.
 
-    A tiled copy, two to four times faster than numpy's ``runs.T.copy()`` on large blocks.
+    A tiled copy, two to five times faster than numpy's ``runs.T.copy()`` on the blocks read
+    (300 genes x 65,536 signatures, 12,328 genes x 4,096 signatures).
     """
     out = np.empty((runs.shape[1], runs.shape[0]), dtype=runs.dtype)
     src = runs if runs.strides[1] == runs.itemsize else np.ascontiguousarray(runs)  # rows may be a slice
