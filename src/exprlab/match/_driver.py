@@ -190,7 +190,7 @@ def _dask_step(source, n_slots: int, plan) -> int:
     ``_TASKS_PER_SLOT`` tasks per worker thread; on a format-1 library no larger than a block
     of the memory backend. On a gene-major library a task may start inside a stored chunk: it
     reads its part of each gene's run (one more ``pread`` per gene), which balances the
-    workers better than whole chunks of 8,192 signatures. With the queries' genes read, a given
+    workers better than whole chunks of 16,384 signatures. With the queries' genes read, a given
     ``chunk_size`` sets the blocks read inside each task.
     """
     on_genes, chunk_size, _ = plan
