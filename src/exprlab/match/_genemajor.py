@@ -381,7 +381,9 @@ class GeneMajorLibrary:
 
         With both datasets asked for, a gene's value chunk and rank chunk that lie side by side
         in the file (as :class:`GeneMajorWriter` writes them) are fetched by one ``preadv``
-        scattering into both results; otherwise one ``pread`` per (dataset, gene, chunk).
+        scattering into both results (unless the range covers a small part of the chunk, when
+        the bytes between the two parts would outweigh a second request); otherwise one
+        ``pread`` per (dataset, gene, chunk).
         ``threads`` > 1 splits the genes among that many threads (``preadv`` releases the GIL):
         several requests in flight, which a file not in the page cache needs to be read at the
         disk's speed.
@@ -409,11 +411,14 @@ class GeneMajorLibrary:
             a = max(start, k * self.block)
             b = min(stop, (k + 1) * self.block)
             first, count = a - k * self.block, b - a
+            # bytes between the value part and the rank part of a gene: read along (one request)
+            # when they are few against the bytes wanted, else skipped (two requests)
+            lead = (self.block - first - count) * size.get("matrix", 0) + first * size.get("rank2", 0)
+            join = pair is not None and 4 * lead <= count * sum(size.values())
             for i in rows.tolist():
                 g = int(genes[i])
-                if pair is not None and self.paired[k, g]:
+                if join and self.paired[k, g]:
                     v, r = pair
-                    lead = (self.block - first - count) * size[v] + first * size[r]
                     bufs = [
                         views[v][(i * (stop - start) + a - start) * size[v] :][: count * size[v]],
                         memoryview(gap)[:lead],
