@@ -251,6 +251,39 @@ def test_runs_read_equal_the_hdf5_datasets(gm_path, paired):
                 np.testing.assert_array_equal(runs["rank2"], ranks[start:stop, genes].T)
                 alone = lib.read_runs(("rank2",), genes, start, stop, fd, threads=threads)
                 np.testing.assert_array_equal(alone["rank2"], ranks[start:stop, genes].T)
+                rows = lib.read_runs(
+                    ("matrix", "rank2"), genes, start, stop, fd, threads=threads, signature_major=True
+                )
+                np.testing.assert_array_equal(rows["matrix"], values[start:stop, genes])
+                np.testing.assert_array_equal(rows["rank2"], ranks[start:stop, genes])
+    finally:
+        os.close(fd)
+
+
+def test_read_ahead_covers_the_runs_read(gm_path, monkeypatch):
+    if not hasattr(os, "posix_fadvise"):
+        pytest.skip("no posix_fadvise on this platform")
+    lib = _genemajor.GeneMajorLibrary(gm_path)
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(
+        os, "posix_fadvise", lambda fd, off, length, advice: calls.append((off, off + length))
+    )
+    fd = os.open(gm_path, os.O_RDONLY)
+    try:
+        genes = np.array([2, 40, 41, 89])
+        lib.advise(("matrix", "rank2"), genes, 10, 30, fd)
+        for k in range(10 // 7, -(-30 // 7)):  # chunks of 7 signatures: 1 to 4
+            a, b = max(10, 7 * k), min(30, 7 * (k + 1))
+            for name, size in (("matrix", 4), ("rank2", 2)):
+                for g in genes:
+                    want = (
+                        lib.offsets[name][k, g] + (a - 7 * k) * size,
+                        lib.offsets[name][k, g] + (b - 7 * k) * size,
+                    )
+                    assert any(lo <= want[0] and want[1] <= hi for lo, hi in calls), (name, k, g)
+        calls.clear()
+        lib.advise(("matrix", "rank2"), np.arange(G), 0, 7, fd)  # every gene: one span for the chunk row
+        assert len(calls) == 1
     finally:
         os.close(fd)
 

@@ -56,6 +56,7 @@ SUMSQ = "exprlab/sumsq"
 OFFSETS = "exprlab/offsets"
 DEFAULT_BLOCK = 16384  # signatures per chunk: 96 kB per gene read (values and ranks) in one request
 WHOLE_ROWS = 8192  # signatures per block when whole signatures are read (bounds that path's memory)
+_ADVISE_GAP = 1 << 18  # bytes of a gap read along rather than split a read-ahead request
 _GENE_GROUP = 512  # genes transposed at a time while writing (bounds the temporary)
 
 
@@ -375,7 +376,15 @@ class GeneMajorLibrary:
         return self.read_runs((name,), genes, start, stop, fd)[name]
 
     def read_runs(
-        self, names: tuple[str, ...], genes: np.ndarray, start: int, stop: int, fd: int, *, threads: int = 1
+        self,
+        names: tuple[str, ...],
+        genes: np.ndarray,
+        start: int,
+        stop: int,
+        fd: int,
+        *,
+        threads: int = 1,
+        signature_major: bool = False,
     ) -> dict[str, np.ndarray]:
         """Gene-major (len(genes), stop - start) runs of each dataset in ``names``.
 
@@ -386,18 +395,26 @@ class GeneMajorLibrary:
         ``pread`` per (dataset, gene, chunk).
         ``threads`` > 1 splits the genes among that many threads (``preadv`` releases the GIL):
         several requests in flight, which a file not in the page cache needs to be read at the
-        disk's speed.
+        disk's speed. With ``signature_major``, the result is (stop - start, len(genes)) instead:
+        each thread transposes the runs it read (the copy is shared among the threads too).
         """
         out = {name: np.empty((len(genes), stop - start), dtype=self.dtypes[name]) for name in names}
+        shape = (stop - start, len(genes))
+        rows = {name: np.empty(shape, dtype=self.dtypes[name]) for name in names if signature_major}
         parts = [p for p in np.array_split(np.arange(len(genes)), max(1, min(threads, len(genes)))) if len(p)]
+
+        def job(part: np.ndarray) -> None:
+            self._read_rows(out, genes, part, start, stop, fd)
+            for name in names if signature_major else ():
+                _transpose_into(out[name][part[0] : part[-1] + 1], rows[name][:, part[0] : part[-1] + 1])
+
         if len(parts) == 1:
-            self._read_rows(out, genes, parts[0], start, stop, fd)
+            job(parts[0])
         else:
             with ThreadPoolExecutor(len(parts)) as pool:
-                jobs = [pool.submit(self._read_rows, out, genes, part, start, stop, fd) for part in parts]
-                for done in jobs:
+                for done in [pool.submit(job, part) for part in parts]:
                     done.result()
-        return out
+        return rows if signature_major else out
 
     def _read_rows(
         self, out: dict[str, np.ndarray], genes: np.ndarray, rows: np.ndarray, start: int, stop: int, fd: int
@@ -439,26 +456,34 @@ class GeneMajorLibrary:
         if os.preadv(fd, bufs, offset) != want:
             raise FormatError("the library file is truncated", where=self.path, fix="rebuild it")
 
-    def advise(self, name: str, genes: np.ndarray, start: int, stop: int, fd: int) -> None:
-        """Ask the kernel to start reading the runs :meth:`read_genes` will read (cold files).
+    def advise(self, names: tuple[str, ...], genes: np.ndarray, start: int, stop: int, fd: int) -> None:
+        """Ask the kernel to start reading the runs :meth:`read_runs` will read (cold files).
 
-        One ``posix_fadvise(WILLNEED)`` per run of chunks lying end to end (the chunks of
-        consecutive genes usually do): the reads go to the disk together instead of one after
-        the other; on pages already cached it is a cheap no-op.
+        The byte ranges wanted are merged where less than ``_ADVISE_GAP`` apart (a gene's value
+        and rank chunks; the chunks of neighbouring genes, end to end when most genes are
+        wanted) and each merged range gets one ``posix_fadvise(WILLNEED)``: the disk reads them
+        together, in large requests, instead of one after the other; on pages already cached it
+        is a cheap no-op.
         """
         if not hasattr(os, "posix_fadvise"):
             return
-        size = self.dtypes[name].itemsize
-        chunk = self.block * size
         for k in range(start // self.block, -(-stop // self.block)):
             a = max(start, k * self.block)
-            skip = (a - k * self.block) * size
-            length = (min(stop, (k + 1) * self.block) - a) * size
-            offs = self.offsets[name][k, genes]
-            breaks = (np.flatnonzero(np.diff(offs) != chunk) + 1).tolist()
-            for i0, i1 in zip([0, *breaks], [*breaks, len(offs)]):
-                span = int(offs[i1 - 1] - offs[i0]) + length
-                os.posix_fadvise(fd, int(offs[i0]) + skip, span, os.POSIX_FADV_WILLNEED)
+            count = min(stop, (k + 1) * self.block) - a
+            lo = np.concatenate(
+                [self.offsets[n][k, genes] + (a - k * self.block) * self.dtypes[n].itemsize for n in names]
+            )
+            hi = np.concatenate(
+                [
+                    self.offsets[n][k, genes] + (a - k * self.block + count) * self.dtypes[n].itemsize
+                    for n in names
+                ]
+            )
+            order = np.argsort(lo, kind="stable")
+            lo, hi = lo[order], np.maximum.accumulate(hi[order])
+            breaks = (np.flatnonzero(lo[1:] > hi[:-1] + _ADVISE_GAP) + 1).tolist()
+            for i0, i1 in zip([0, *breaks], [*breaks, len(lo)]):
+                os.posix_fadvise(fd, int(lo[i0]), int(hi[i1 - 1] - lo[i0]), os.POSIX_FADV_WILLNEED)
 
     def read(self, start: int, stop: int, *, ranks: bool, ties: str, values: bool = True):
         """Values and (if asked) doubled ranks of signatures ``start:stop``, signature-major.

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from exprlab._progress import track
-from exprlab.match._genemajor import GeneMajorLibrary, transposed
+from exprlab.match._genemajor import GeneMajorLibrary
 from exprlab.match._query import Queries
 
 _READ_BYTES = 3 << 28  # one block read (768 MB while read: runs and transpose; 384 MB held after)
@@ -96,17 +96,20 @@ def _read_block(
 
     The genes are read by ``_READ_THREADS`` threads (several requests in flight: a file not
     in the page cache is read at the disk's speed, not at one request's latency). With
-    ``advise`` (a cold file), the runs of the next block are first announced to the kernel.
-    The gene-major runs are transposed (by tiles) into signature-major rows, so that the
-    kernels find a signature's genes side by side rather than a run apart.
+    ``advise`` (a cold file), the runs of the next block are first announced to the kernel (and
+    those of the first block always, before it is read).
+    The gene-major runs are transposed (by tiles, each thread its own genes) into
+    signature-major rows, so that the kernels find a signature's genes side by side rather
+    than a run apart.
     """
-    for name in names if advise and i + 1 < len(bounds) else ():
-        lib.advise(name, genes, *bounds[i + 1], fd)  # the next block's reads queue up on the disk
+    if i == 0:  # whether the file is cached is not known yet: announce the first block
+        lib.advise(names, genes, *bounds[0], fd)
+    if advise and i + 1 < len(bounds):
+        lib.advise(names, genes, *bounds[i + 1], fd)  # the next block's reads queue up on the disk
     lo, hi = bounds[i]
     t0 = time.perf_counter()
-    runs = lib.read_runs(names, genes, lo, hi, fd, threads=_READ_THREADS)
-    rate = sum(a.nbytes for a in runs.values()) / max(time.perf_counter() - t0, 1e-9)
-    return {name: transposed(runs.pop(name)) for name in names}, rate
+    rows = lib.read_runs(names, genes, lo, hi, fd, threads=_READ_THREADS, signature_major=True)
+    return rows, sum(a.nbytes for a in rows.values()) / max(time.perf_counter() - t0, 1e-9)
 
 
 def run_on_genes(
