@@ -422,7 +422,8 @@ class GeneMajorLibrary:
         """Fill rows ``rows`` of every array of ``out`` (see :meth:`read_runs`)."""
         views = {name: arr.data.cast("B") for name, arr in out.items()}
         size = {name: arr.dtype.itemsize for name, arr in out.items()}
-        pair = ("matrix", "rank2") if len(out) == 2 else None
+        both = len(out) == 2
+        v, r = "matrix", "rank2"
         gap = bytearray(self.block * sum(size.values()))  # bytes between a pair's two parts
         for k in range(start // self.block, -(-stop // self.block)):
             a = max(start, k * self.block)
@@ -431,11 +432,10 @@ class GeneMajorLibrary:
             # bytes between the value part and the rank part of a gene: read along (one request)
             # when they are few against the bytes wanted, else skipped (two requests)
             lead = (self.block - first - count) * size.get("matrix", 0) + first * size.get("rank2", 0)
-            join = pair is not None and 4 * lead <= count * sum(size.values())
+            join = both and 4 * lead <= count * sum(size.values())
             for i in rows.tolist():
                 g = int(genes[i])
                 if join and self.paired[k, g]:
-                    v, r = pair
                     bufs = [
                         views[v][(i * (stop - start) + a - start) * size[v] :][: count * size[v]],
                         memoryview(gap)[:lead],
