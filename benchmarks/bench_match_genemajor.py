@@ -11,7 +11,8 @@ time to gather them against a plain sequential read of as many bytes (the bound)
 per-signature numpy loop on ``--plain`` signatures (scores asserted equal, time per signature).
 Per-signature costs are printed so that two sizes (100,000 and 200,000) can be compared and
 extrapolated to 1,000,000. ``--cold`` drops the page cache before the first repeat of each
-single-query case (needs root).
+single-query case (needs root). ``--format2-only`` generates and scores format 2 alone (half the
+disk space; the gather bound and the plain loop remain as peers).
 
     nice -n 10 python benchmarks/bench_match_genemajor.py --dir /tmp/bench --n 100000
 """
