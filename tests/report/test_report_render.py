@@ -360,11 +360,12 @@ def test_curve_verdicts_compare_each_point_with_the_random_band():
 
 
 def test_curve_intervals_of_few_runs_are_cut_to_the_range_of_an_accuracy(tmp_path):
-    """Two runs far apart give a t interval past 0 and 100%: the report shows it cut to 0-100%."""
+    """Two runs far apart give a t interval past 0 and 100%: the data keeps it, the report cuts it."""
     from scipy import stats
 
     from exprlab._runs import XAI_STUDY
     from exprlab.report import curve_summary
+    from exprlab.report._study_plots import bounded_percent
 
     accuracies = {"keep": (0.10, 0.90), "remove": (0.49, 0.51)}  # per run, for each setting
     for run in (0, 1):
@@ -378,14 +379,18 @@ def test_curve_intervals_of_few_runs_are_cut_to_the_range_of_an_accuracy(tmp_pat
                 "balanced_accuracy": [accuracies["keep"][run], accuracies["remove"][run]],
             }
         ).to_csv(run_dir / XAI_STUDY.curves, sep="\t", index=False)
-    table = curve_summary(XAI_STUDY.model_dir(tmp_path, "simu1", "lr")).set_index("setting")
-    # keep: mean 50, t interval 50 ± 12.71 * 56.6 / sqrt(2) = [-458, 558], cut to [0, 100]
-    assert table.loc["keep", "balanced_accuracy_mean"] == pytest.approx(50.0)
-    assert (table.loc["keep", "ci_low"], table.loc["keep", "ci_high"]) == (0.0, 100.0)
+    raw = curve_summary(XAI_STUDY.model_dir(tmp_path, "simu1", "lr")).set_index("setting")
+    # keep: mean 50, t interval 50 ± 12.71 * 56.6 / sqrt(2) = [-458, 558] in the data
+    half_keep = stats.t.ppf(0.975, 1) * np.std([10.0, 90.0], ddof=1) / np.sqrt(2)
+    assert raw.loc["keep", "balanced_accuracy_mean"] == pytest.approx(50.0)
+    assert raw.loc["keep", "ci_low"] == pytest.approx(50.0 - half_keep)
+    assert raw.loc["keep", "ci_high"] == pytest.approx(50.0 + half_keep)
+    shown = bounded_percent(raw.reset_index()).set_index("setting")
+    assert (shown.loc["keep", "ci_low"], shown.loc["keep", "ci_high"]) == (0.0, 100.0)
     # remove: mean 50, 50 ± 12.71 * 1.414 / sqrt(2), inside the range: unchanged
     half = stats.t.ppf(0.975, 1) * np.std([49.0, 51.0], ddof=1) / np.sqrt(2)
-    assert table.loc["remove", "ci_low"] == pytest.approx(50.0 - half)
-    assert table.loc["remove", "ci_high"] == pytest.approx(50.0 + half)
+    assert shown.loc["remove", "ci_low"] == pytest.approx(50.0 - half)
+    assert shown.loc["remove", "ci_high"] == pytest.approx(50.0 + half)
 
 
 def test_the_recorded_command_reads_as_typed_in_a_shell():

@@ -167,7 +167,8 @@ def _curve_rows(run_dir: Path, ds: str, model: str) -> tuple[pd.DataFrame | None
         rows = table[(table["dataset"].astype(str) == ds) & (table["model"].astype(str) == model)]
         if not rows.empty:
             return bounded_percent(rows.reset_index(drop=True)), path
-    return curve_summary(XAI_STUDY.model_dir(run_dir, ds, model)), None
+    summary = curve_summary(XAI_STUDY.model_dir(run_dir, ds, model))
+    return (None if summary is None else bounded_percent(summary)), None
 
 
 def _band(row: pd.Series) -> tuple[float, float]:

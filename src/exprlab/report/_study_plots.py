@@ -119,7 +119,8 @@ def curve_summary(model_dir: str | Path) -> pd.DataFrame | None:
 
     Reads every run's ``curves.tsv`` (older releases wrote one random repeat, or none of the
     ``repeat`` column: both are read) and applies :func:`exprlab.evaluate.curve_intervals` to
-    the balanced accuracy in %; the intervals are cut to 0-100% (:func:`bounded_percent`).
+    the balanced accuracy in %. The intervals are the t intervals as computed (they may reach
+    past 0 or 100% with few runs); plots cut them with :func:`bounded_percent`.
 
     Parameters
     ----------
@@ -140,9 +141,7 @@ def curve_summary(model_dir: str | Path) -> pd.DataFrame | None:
     if not tables:
         return None
     curves = pd.concat(tables, ignore_index=True)
-    return bounded_percent(
-        curve_intervals(curves.assign(balanced_accuracy=100 * curves["balanced_accuracy"]))
-    )
+    return curve_intervals(curves.assign(balanced_accuracy=100 * curves["balanced_accuracy"]))
 
 
 def draw_curve_bands(ax, summary: pd.DataFrame, colours: list | None = None) -> int:
@@ -200,6 +199,7 @@ def _curves(out: Path, summary: pd.DataFrame) -> None:
         table = curve_summary(XAI_STUDY.model_dir(out, ds, model))
         if table is None:
             continue
+        table = bounded_percent(table)
         fig, ax = plt.subplots(figsize=(5, 3.5))
         lines = draw_curve_bands(ax, table)
         k_axis(ax, table["k"])
