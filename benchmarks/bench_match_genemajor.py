@@ -11,7 +11,8 @@ time to gather them against a plain sequential read of as many bytes (the bound)
 per-signature numpy loop on ``--plain`` signatures (scores asserted equal, time per signature).
 Per-signature costs are printed so that two sizes (100,000 and 200,000) can be compared and
 extrapolated to 1,000,000. ``--cold`` drops the page cache before the first repeat of each
-single-query case (needs root).
+single-query case (needs root). ``--format2-only`` generates and scores format 2 alone (half the
+disk space; the gather bound and the plain loop remain as peers).
 
     nice -n 10 python benchmarks/bench_match_genemajor.py --dir /tmp/bench --n 100000
 """
@@ -19,6 +20,7 @@ single-query case (needs root).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -41,27 +43,31 @@ def peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-def generate(v1: Path, v2: Path, n: int, g: int, seed: int, chunk: int = 4096) -> None:
-    """Both layouts from the same generated blocks; ranks computed once, on two threads."""
+def generate(v1: Path | None, v2: Path, n: int, g: int, seed: int, chunk: int = 4096) -> None:
+    """Both layouts (format 2 only when ``v1`` is None) from the same generated blocks.
+
+    Ranks are computed once per block, on two threads, and given to every writer.
+    """
     from exprlab.match import GeneMajorWriter, LibraryWriter
     from exprlab.match._ranks import doubled_ranks
 
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    with (
-        LibraryWriter(v1, genes_of(g)) as w1,
-        GeneMajorWriter(v2, genes_of(g)) as w2,
-        ThreadPoolExecutor(2) as pool,
-    ):
+    with contextlib.ExitStack() as stack:
+        writers = [stack.enter_context(GeneMajorWriter(v2, genes_of(g)))]
+        if v1 is not None:
+            writers.append(stack.enter_context(LibraryWriter(v1, genes_of(g))))
+        pool = stack.enter_context(ThreadPoolExecutor(2))
         for lo in range(0, n, chunk):
             m = min(chunk, n - lo)
             x = rng.standard_normal((m, g), dtype=np.float32)
             halves = [x[: m // 2], x[m // 2 :]]
             r2 = np.concatenate(list(pool.map(doubled_ranks, halves)))
             obs = pd.DataFrame(index=[f"s{i}" for i in range(lo, lo + m)])
-            w1.append(x, obs, rank2=r2)
-            w2.append(x, obs, rank2=r2)
-    print(f"generated {n:,} x {g:,} into both layouts in {time.perf_counter() - t0:.0f} s")
+            for w in writers:
+                w.append(x, obs, rank2=r2)
+    which = "both layouts" if v1 is not None else "format 2"
+    print(f"generated {n:,} x {g:,} into {which} in {time.perf_counter() - t0:.0f} s")
 
 
 def drop_caches() -> bool:
@@ -121,6 +127,7 @@ def warm_up(match, queries: dict, lib, method: str, path: str) -> None:
 def child_gather(path: str, seed: int) -> dict:
     """Time to gather one query's 300 genes (ranks + values) against a sequential read of as many bytes."""
     from exprlab.match._genemajor import GeneMajorLibrary
+    from exprlab.match._generows import _READ_THREADS
 
     lib = GeneMajorLibrary(path)
     u, d = queries_of(1, len(lib.genes), seed)["q0"]
@@ -130,9 +137,9 @@ def child_gather(path: str, seed: int) -> dict:
     step = 1 << 17
     t0 = time.perf_counter()
     nbytes = 0
-    for lo in range(0, lib.n, step):
-        for name in ("rank2", "matrix"):
-            nbytes += lib.read_genes(name, genes, lo, min(lib.n, lo + step), fd).nbytes
+    for lo in range(0, lib.n, step):  # as the scorer reads: values and ranks together, threads
+        runs = lib.read_runs(("matrix", "rank2"), genes, lo, min(lib.n, lo + step), fd, threads=_READ_THREADS)
+        nbytes += sum(a.nbytes for a in runs.values())
     gather = time.perf_counter() - t0
     buf = bytearray(1 << 24)
     t0 = time.perf_counter()
@@ -152,15 +159,24 @@ def run_child(args: list[str]) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def plain_check(v1: Path, n_plain: int, seed: int, engine_head: list[float]) -> float:
-    """Plain per-signature loop (argsort + running sum) on the first signatures; seconds per signature."""
+def plain_check(v1: Path | None, v2: Path, n_plain: int, seed: int, engine_head: list[float]) -> float:
+    """Plain per-signature loop (argsort + running sum) on the first signatures; seconds per signature.
+
+    The values are read from format 1 when it was built, else from format 2.
+    """
     import h5py
+
+    from exprlab.match._genemajor import GeneMajorLibrary
 
     sys.path.insert(0, str(Path(__file__).parent))
     from bench_match_genesets import plain_pair  # midranks, as the library was built with
 
-    with h5py.File(v1, "r") as f:
-        x = f["values"][:n_plain].astype(np.float64)
+    if v1 is not None:
+        with h5py.File(v1, "r") as f:
+            x = f["values"][:n_plain].astype(np.float64)
+    else:
+        vals, _ = GeneMajorLibrary(v2).read(0, n_plain, ranks=False, ties="midrank")
+        x = vals.astype(np.float64)
     pos = {g: i for i, g in enumerate(genes_of(x.shape[1]))}
     u, d = queries_of(1, x.shape[1], seed)["q0"]
     up, dn = np.array([pos[g] for g in u]), np.array([pos[g] for g in d])
@@ -194,10 +210,15 @@ def main() -> None:
     p.add_argument("--batches", default="100,1000", help="batch sizes scored on format 2")
     p.add_argument("--methods", default="wtcs,ks_raw,xsum,cosine", help="single-query methods")
     p.add_argument("--v1-batch", type=int, default=10, help="batch size scored on format 1 (the peer)")
-    p.add_argument("--plain", type=int, default=300, help="signatures scored by the plain loop")
+    p.add_argument("--plain", type=int, default=300, help="signatures scored by the plain loop (0: none)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--cold", action="store_true", help="drop the page cache first (root)")
     p.add_argument("--skip-build", action="store_true", help="skip the timed build from format 1")
+    p.add_argument(
+        "--format2-only",
+        action="store_true",
+        help="generate and score format 2 only (no format-1 peer; half the disk space)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--child", default="", help=argparse.SUPPRESS)
     p.add_argument("--path", default="", help=argparse.SUPPRESS)
@@ -214,13 +235,15 @@ def main() -> None:
         print(json.dumps(child_gather(a.path, a.seed)))
         return
     a.dir.mkdir(parents=True, exist_ok=True)
-    v1, v2 = a.dir / f"lib_{a.n}_v1.h5", a.dir / f"lib_{a.n}_v2.gctx"
-    if not (v1.exists() and v2.exists()):
+    v2 = a.dir / f"lib_{a.n}_v2.gctx"
+    v1 = None if a.format2_only else a.dir / f"lib_{a.n}_v1.h5"
+    if not (v2.exists() and (v1 is None or v1.exists())):
         generate(v1, v2, a.n, a.genes, a.seed)
-    size = {k: f.stat().st_size for k, f in (("v1", v1), ("v2", v2))}
+    size = v2.stat().st_size
+    size_v1 = f"format 1 {v1.stat().st_size / 1e9:.2f} GB" if v1 is not None else "format 1 not built"
     print(
-        f"library {a.n:,} x {a.genes:,}; on disk: format 2 {size['v2'] / 1e9:.2f} GB "
-        f"({size['v2'] / a.n / 1e3:.1f} kB/signature), format 1 {size['v1'] / 1e9:.2f} GB; "
+        f"library {a.n:,} x {a.genes:,}; on disk: format 2 {size / 1e9:.2f} GB "
+        f"({size / a.n / 1e3:.1f} kB/signature), {size_v1}; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     common = ["--seed", str(a.seed), "--repeats", str(a.repeats)] + (["--cold"] if a.cold else [])
@@ -229,30 +252,34 @@ def main() -> None:
     gather_bound(v2, a.seed)
     batches(v1, v2, a, [int(x) for x in a.batches.split(",") if x])
     single_queries(v1, v2, a.n, methods[2:], common)
-    if not a.skip_build:
+    if not a.skip_build and v1 is not None:
         conv = a.dir / f"lib_{a.n}_converted.gctx"
         c = run_child(["--child", "convert", "--path", str(v1), "--method", str(conv)])
         conv.unlink()
         print(
             f"build of format 2 from format 1 (streamed, ranks reused): {c['wall']:.0f} s, peak RSS {c['peak_gb']:.2f} GB"
         )
-    per_plain = plain_check(v1, a.plain, a.seed, head)
-    print(
-        f"plain numpy loop: {per_plain * 1e3:.2f} ms/signature -> {per_plain * 1e6 / 3600:.1f} h per query "
-        f"at 1,000,000; scores equal to format 2's on the {a.plain} signatures checked"
-    )
+    if a.plain and head:  # the plain loop checks format 2's first WTCS scores
+        per_plain = plain_check(v1, v2, a.plain, a.seed, head)
+        print(
+            f"plain numpy loop: {per_plain * 1e3:.2f} ms/signature -> {per_plain * 1e6 / 3600:.1f} h per query "
+            f"at 1,000,000; scores equal to format 2's on the {a.plain} signatures checked"
+        )
 
 
-def single_queries(v1: Path, v2: Path, n: int, methods: list[str], common: list[str]) -> list[float]:
+def single_queries(v1: Path | None, v2: Path, n: int, methods: list[str], common: list[str]) -> list[float]:
     """One 150/150 query per method on both layouts; returns format 2's first WTCS scores."""
     head: list[float] = []
     for method in methods:
         per = {}
         for tag, path in (("format 1", v1), ("format 2", v2)):
+            if path is None:
+                continue
             info = run_child(["--child", "score", "--path", str(path), "--method", method, *common])
             per[tag] = report(f"{method} {tag}", info, n, 1)
             head = info["head"] if method == "wtcs" and tag == "format 2" else head
-        print(f"  {method}: format 2 is x{per['format 1'] / per['format 2']:.1f} faster than format 1")
+        if len(per) == 2:
+            print(f"  {method}: format 2 is x{per['format 1'] / per['format 2']:.1f} faster than format 1")
     return head
 
 
@@ -266,17 +293,20 @@ def gather_bound(v2: Path, seed: int) -> None:
     )
 
 
-def batches(v1: Path, v2: Path, a, sizes: list[int]) -> None:
-    """WTCS batches: format 2 (one pass) against format 1 (the peer)."""
+def batches(v1: Path | None, v2: Path, a, sizes: list[int]) -> None:
+    """WTCS batches: format 2 (one pass) against format 1 (the peer, when built)."""
     one = ["--repeats", "1", "--seed", str(a.seed)]
-    info = run_child(["--child", "score", "--path", str(v1), "--queries", str(a.v1_batch), *one])
-    per_v1 = report("wtcs format 1 batch", info, a.n, a.v1_batch) / a.v1_batch
+    per_v1 = None
+    if v1 is not None:
+        info = run_child(["--child", "score", "--path", str(v1), "--queries", str(a.v1_batch), *one])
+        per_v1 = report("wtcs format 1 batch", info, a.n, a.v1_batch) / a.v1_batch
     for b in sizes:
         info = run_child(["--child", "score", "--path", str(v2), "--queries", str(b), *one])
         per_v2 = report("wtcs format 2 batch", info, a.n, b) / b
+        peer = "" if per_v1 is None else f", format 1 {per_v1 * 1e9:.0f} ns (x{per_v1 / per_v2:.1f})"
         print(
-            f"  per (query, signature): format 2 {per_v2 * 1e9:.0f} ns, format 1 {per_v1 * 1e9:.0f} ns "
-            f"(x{per_v1 / per_v2:.1f}); {b} queries at 1,000,000: {per_v2 * b * 1e6 / 60:.1f} min"
+            f"  per (query, signature): format 2 {per_v2 * 1e9:.0f} ns{peer}; "
+            f"{b} queries at 1,000,000: {per_v2 * b * 1e6 / 60:.1f} min"
         )
 
 

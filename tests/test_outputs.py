@@ -99,3 +99,13 @@ def test_a_held_lock_refuses_and_a_dead_writers_lock_is_taken_over(tmp_path):
     with output_lock(out) as lock:
         assert json.loads(lock.read_text())["pid"] == os.getpid()
     assert not lock_path(out).exists()
+
+
+def test_attributions_an_earlier_release_marked_are_replaced_by_explain_with_force(tmp_path):
+    ig = tmp_path / "ig.h5ad"
+    _write(ig, kind="attributions")  # the mark `exprlab explain --out FILE.h5ad` wrote before
+    with pytest.raises(FileAccessError, match="--force"):
+        prepare_output(ig, kind="explanation")
+    prepare_output(ig, kind="explanation", force=True)
+    with pytest.raises(FileAccessError, match="not an exprlab score output"):
+        prepare_output(ig, kind="score", force=True)  # still not any kind's output

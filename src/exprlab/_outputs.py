@@ -242,6 +242,10 @@ def _writable_place(out: Path, folder: bool) -> None:
         raise os_error(err, out) from None
 
 
+#: kinds of outputs earlier releases marked under another name → the kind's name now
+_RENAMED_KINDS = {"attributions": "explanation"}  # `exprlab explain --out FILE.h5ad`
+
+
 def _check_existing(out: Path, kind: str, folder: bool, force: bool, resume: bool) -> None:
     if not (out.exists() or out.is_symlink()):
         return
@@ -259,6 +263,7 @@ def _check_existing(out: Path, kind: str, folder: bool, force: bool, resume: boo
             fix="name a file as the output, not a folder",
         )
     found = output_kind(out)
+    found = _RENAMED_KINDS.get(found, found) if found is not None else None
     if found is None and kind == "report" and out.name == "report.html" and output_kind(out.parent):
         found = kind  # the report of an exprlab run folder, rendered by an earlier release
     if folder and found is None and out.is_dir() and not any(out.iterdir()):

@@ -3,6 +3,8 @@ format 1 still read, GCTX-compatible values, query genes read only, clear errors
 
 from __future__ import annotations
 
+import os
+
 import h5py
 import numpy as np
 import pandas as pd
@@ -212,13 +214,13 @@ def test_values_open_as_gctx(lib, gm_path):
 # ------------------------------------------------------------------ what is read
 def test_rank_methods_read_only_the_query_genes(gm_path, monkeypatch):
     seen: list[tuple[str, int]] = []
-    original = _genemajor.GeneMajorLibrary.read_genes
+    original = _genemajor.GeneMajorLibrary.read_runs
 
-    def spy(self, name, genes, start, stop, fd):
-        seen.append((name, len(genes)))
-        return original(self, name, genes, start, stop, fd)
+    def spy(self, names, genes, start, stop, fd, **kwargs):
+        seen.extend((name, len(genes)) for name in names)
+        return original(self, names, genes, start, stop, fd, **kwargs)
 
-    monkeypatch.setattr(_genemajor.GeneMajorLibrary, "read_genes", spy)
+    monkeypatch.setattr(_genemajor.GeneMajorLibrary, "read_runs", spy)
     query = {"q": (["G1", "G2", "G3", "G4"], ["G50", "G60"])}
     match.score(query, gm_path, "ks")
     assert seen and {name for name, _ in seen} == {"rank2"} and {k for _, k in seen} == {6}
@@ -228,6 +230,76 @@ def test_rank_methods_read_only_the_query_genes(gm_path, monkeypatch):
     seen.clear()
     match.score(query, gm_path, "spearman")  # needs every gene: reads whole signatures
     assert {k for _, k in seen} == {G}
+
+
+@pytest.mark.parametrize("paired", [True, False])
+def test_runs_read_equal_the_hdf5_datasets(gm_path, paired):
+    lib = _genemajor.GeneMajorLibrary(gm_path)
+    with h5py.File(gm_path, "r") as f:  # read by HDF5 itself, chunk index and all
+        values, ranks = f["0/DATA/0/matrix"][:], f["exprlab/rank2"][:]
+    # the writer lays a gene's rank chunk right after its value chunk (one read fetches both)
+    assert lib.paired.mean() > 0.5
+    if not paired:  # as in a file whose chunks lie elsewhere: one read per dataset
+        lib.paired[:] = False
+    genes = np.array([0, 1, 2, 40, 41, 89])
+    fd = os.open(gm_path, os.O_RDONLY)
+    try:
+        for start, stop in [(0, N), (3, 5), (6, 8), (13, 53), (50, 53)]:
+            for threads in (1, 4):
+                runs = lib.read_runs(("matrix", "rank2"), genes, start, stop, fd, threads=threads)
+                np.testing.assert_array_equal(runs["matrix"], values[start:stop, genes].T)
+                np.testing.assert_array_equal(runs["rank2"], ranks[start:stop, genes].T)
+                alone = lib.read_runs(("rank2",), genes, start, stop, fd, threads=threads)
+                np.testing.assert_array_equal(alone["rank2"], ranks[start:stop, genes].T)
+                rows = lib.read_runs(
+                    ("matrix", "rank2"), genes, start, stop, fd, threads=threads, signature_major=True
+                )
+                np.testing.assert_array_equal(rows["matrix"], values[start:stop, genes])
+                np.testing.assert_array_equal(rows["rank2"], ranks[start:stop, genes])
+    finally:
+        os.close(fd)
+
+
+def test_read_ahead_covers_the_runs_read(gm_path, monkeypatch):
+    if not hasattr(os, "posix_fadvise"):
+        pytest.skip("no posix_fadvise on this platform")
+    lib = _genemajor.GeneMajorLibrary(gm_path)
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(
+        os, "posix_fadvise", lambda fd, off, length, advice: calls.append((off, off + length))
+    )
+    fd = os.open(gm_path, os.O_RDONLY)
+    try:
+        genes = np.array([2, 40, 41, 89])
+        lib.advise(("matrix", "rank2"), genes, 10, 30, fd)
+        for k in range(10 // 7, -(-30 // 7)):  # chunks of 7 signatures: 1 to 4
+            a, b = max(10, 7 * k), min(30, 7 * (k + 1))
+            for name, size in (("matrix", 4), ("rank2", 2)):
+                for g in genes:
+                    want = (
+                        lib.offsets[name][k, g] + (a - 7 * k) * size,
+                        lib.offsets[name][k, g] + (b - 7 * k) * size,
+                    )
+                    assert any(lo <= want[0] and want[1] <= hi for lo, hi in calls), (name, k, g)
+        calls.clear()
+        lib.advise(("matrix", "rank2"), np.arange(G), 0, 7, fd)  # every gene: one span for the chunk row
+        assert len(calls) == 1
+    finally:
+        os.close(fd)
+
+
+def test_blocks_read_and_scored_in_parts_match_memory(lib, gm_path, monkeypatch):
+    from exprlab.match import _generows
+
+    # blocks read of two chunks (14 signatures), scored 3 rows at a time (the last 2)
+    monkeypatch.setattr(_generows, "_READ_CHUNKS", 2)
+    monkeypatch.setattr(_generows, "_SCORE_BYTES", 1)
+    monkeypatch.setattr(_generows, "_MIN_ROWS", 3)
+    assert _generows.block_rows(_genemajor.GeneMajorLibrary(gm_path), 20, 2, None) == (14, 3)
+    for method in ("wtcs", "ks_raw", "cosine"):
+        mem = match.score(set_queries(5), lib, method)
+        disk = match.score(set_queries(5), gm_path, method)
+        np.testing.assert_allclose(disk.to_numpy(), mem.to_numpy(), rtol=1e-12, atol=1e-12)
 
 
 # ------------------------------------------------------------------ bad input

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -60,6 +61,17 @@ def test_score_with_permutations_writes_pvalues_and_fdr(files):
     q = {"hdac": (["g" + str(i) for i in range(10)], ["g" + str(i) for i in range(70, 80)])}
     expected = significance(q, lib, "wtcs", n_permutations=50, seed=3).pvalue.to_numpy().ravel()
     assert np.allclose(table["pvalue"].to_numpy(), expected)
+    # the manifest records the null as applied, and the report shows what it found
+    params = json.loads((root / "scores.tsv.run.json").read_text())["parameters"]
+    assert (params["n_permutations"], params["null"], params["seed"]) == (50, "signature", 3)
+    assert None not in params.values(), params
+    html = render_report(out).read_text(encoding="utf-8")
+    assert "p-values from 50 random queries" in html
+    n_significant = int((table["fdr"] <= 0.05).sum())
+    smallest = table["pvalue"].min()
+    row = re.search(r'<td class="t">hdac</td>(.*?)</tr>', html).group(1)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
+    assert cells[-2:] == [f"{smallest:.3g}", str(n_significant)]
 
 
 @pytest.mark.parametrize(

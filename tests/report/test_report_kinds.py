@@ -23,6 +23,7 @@ import exprlab.workflows as workflows
 from _planted_inputs import SMALL_LEARNED, planted_files
 from exprlab.cli import app
 from exprlab.report import read_run_manifest, render_report
+from exprlab.report._format import LABELS
 from exprlab.workflows import _xai_study
 
 TINY_STUDY = dict(
@@ -177,7 +178,7 @@ EXPECTED = {
     "library": ("exprlab signature library", "39 signatures × 120 genes"),
     "score": ("exprlab connectivity scores", "Score summary per query"),
     "matcher": ("exprlab trained matcher", "2 ensemble members"),
-    "match-predict": ("exprlab drug ranking", "Ranked drugs, best first"),
+    "match-predict": ("exprlab drug ranking", "Ranked drugs, best first", "A drug-only score"),
     "match-explanation": ("exprlab match explanation", "Top genes by attribution"),
     "match-benchmark": ("exprlab drug-disease retrieval benchmark", "Best method on held-out diseases"),
     "xai-study": ("exprlab explanation study", "Accuracy and feature agreement"),
@@ -193,10 +194,29 @@ def test_each_kind_renders_its_report(runs, kind, tmp_path):
         assert text in html, (kind, text)
     assert "could not be rendered" not in html and "could not be read" not in html
     assert "sha256" in html.lower() or kind == "xai-study"  # inputs with checksums
+    # every table header is a reader's name: no column of the run's tables (drug_r2, rank_auc ...)
+    # shown as itself with its underscores turned into spaces for want of a label
+    body = html.split("<main>")[1].split("Parameters, versions")[0]
+    headers = set(re.findall(r"<th[^>]*>([^<]*)</th>", body))
+    unlabelled = {c.replace("_", " ") for c in _columns(runs[kind]) if "_" in c and c not in LABELS}
+    assert not headers & unlabelled, (kind, sorted(headers & unlabelled))
+    assert not any("_" in h for h in headers), (kind, headers)
+    keys = re.findall(r"<dt>([^<]*)</dt>", body)  # the report's own key-value lists
+    assert not [k for k in keys if "_" in k or k.startswith("n ")], (kind, keys)
     if kind == "match-benchmark":
         svgs = list((tmp_path / "r_files").glob("*.svg"))
         assert svgs and all(s.read_text().lstrip().startswith("<?xml") for s in svgs)
         assert "dashed lines: the random and popularity baselines" in html
+
+
+def _columns(run: Path) -> set[str]:
+    """The column names of every tab-separated table of a run (a folder or one table)."""
+    files = [run] if run.is_file() else sorted(run.rglob("*.tsv"))
+    columns: set[str] = set()
+    for f in files:
+        if f.suffix == ".tsv":
+            columns |= set(pd.read_csv(f, sep="\t", nrows=1).columns)
+    return columns
 
 
 # files the report does not read (the per-run metrics are summarised in summary.tsv and runs.tsv)
@@ -400,3 +420,12 @@ def test_a_benchmark_without_learned_methods_has_no_ratios_and_no_damage_note(tm
     assert (run / "ratios.tsv").read_bytes() == b"\n"
     html = render_report(run, tmp_path / "r.html").read_text()
     assert "damaged or empty" not in html
+
+
+def test_a_cut_table_counts_its_rows_with_thousands_grouped(tmp_path):
+    from exprlab.report._html import HtmlReport
+
+    report = HtmlReport("t", target=tmp_path / "report.html")
+    report.section("s").table(pd.DataFrame({"x": np.arange(1234)}), caption="long one")
+    html = report.write(tmp_path / "report.html").read_text()
+    assert "First 20 of 1,234 rows; 1,214 more in" in html and "(1,234 rows)" in html

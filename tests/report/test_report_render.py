@@ -311,8 +311,9 @@ def test_curves_of_an_earlier_study_folder_get_intervals_over_runs(tmp_path):
     _old_curve_run(run, "run01", ranked=(0.92, 0.32), random=(0.52, 0.82))
     assert not (run / "curves_summary.tsv").exists()
     html = render_report(run, tmp_path / "x.html").read_text()
-    # keep, ranked: 90 and 92 % -> 91 ± t(0.975, 1) · sd / √2 = 91 ± 12.706 · √2 / √2
-    assert "<td>78.3</td><td>104</td>" in html  # shown to 3 significant digits
+    # keep, ranked: 90 and 92 % -> 91 ± t(0.975, 1) · sd / √2 = 91 ± 12.706 · √2 / √2 = [78.3, 103.7],
+    # cut to the 100% an accuracy cannot pass
+    assert "<td>78.3</td><td>100</td>" in html  # shown to 3 significant digits
     assert "bands: 95% intervals over runs" in html
     assert "keep: the attribution-ranked curve lies above the random band at K = 2." in html
     assert "remove: the attribution-ranked curve lies below the random band at K = 2." in html
@@ -356,3 +357,89 @@ def test_curve_verdicts_compare_each_point_with_the_random_band():
         "keep: the attribution-ranked curve lies above the random band at K = 5; below it at K = 50; "
         "within it at K = 10."
     ]
+
+
+def test_curve_intervals_of_few_runs_are_cut_to_the_range_of_an_accuracy(tmp_path):
+    """Two runs far apart give a t interval past 0 and 100%: the report shows it cut to 0-100%."""
+    from scipy import stats
+
+    from exprlab._runs import XAI_STUDY
+    from exprlab.report import curve_summary
+
+    accuracies = {"keep": (0.10, 0.90), "remove": (0.49, 0.51)}  # per run, for each setting
+    for run in (0, 1):
+        run_dir = XAI_STUDY.run_dir(tmp_path, "simu1", "lr", run)
+        run_dir.mkdir(parents=True)
+        pd.DataFrame(
+            {
+                "setting": ["keep", "remove"],
+                "selection": ["attribution", "attribution"],
+                "k": [10, 10],
+                "balanced_accuracy": [accuracies["keep"][run], accuracies["remove"][run]],
+            }
+        ).to_csv(run_dir / XAI_STUDY.curves, sep="\t", index=False)
+    table = curve_summary(XAI_STUDY.model_dir(tmp_path, "simu1", "lr")).set_index("setting")
+    # keep: mean 50, t interval 50 ± 12.71 * 56.6 / sqrt(2) = [-458, 558], cut to [0, 100]
+    assert table.loc["keep", "balanced_accuracy_mean"] == pytest.approx(50.0)
+    assert (table.loc["keep", "ci_low"], table.loc["keep", "ci_high"]) == (0.0, 100.0)
+    # remove: mean 50, 50 ± 12.71 * 1.414 / sqrt(2), inside the range: unchanged
+    half = stats.t.ppf(0.975, 1) * np.std([49.0, 51.0], ddof=1) / np.sqrt(2)
+    assert table.loc["remove", "ci_low"] == pytest.approx(50.0 - half)
+    assert table.loc["remove", "ci_high"] == pytest.approx(50.0 + half)
+
+
+def test_the_recorded_command_reads_as_typed_in_a_shell():
+    from exprlab.report._manifest import command_line
+
+    main = "/venv/lib/python3.11/site-packages/exprlab/__main__.py"
+    assert command_line([main, "score", "--out", "s.tsv"]) == "exprlab score --out s.tsv"
+    assert command_line(["/venv/bin/exprlab", "report", "my run"]) == "exprlab report 'my run'"
+    assert command_line(["/usr/lib/other/__main__.py", "x"]) == "__main__.py x"  # not exprlab's
+    assert command_line([]) == ""
+
+
+def test_a_cut_summary_links_the_whole_summary_not_the_table_it_summarises(tmp_path):
+    """25 queries x 4 entries: the per-query summary is cut at 20 rows; its link holds the 25 rows."""
+    queries = [f"q{i:02d}" for i in range(25)]
+    scores = pd.DataFrame(
+        {
+            "query": np.repeat(queries, 4),
+            "signature": np.tile(["a", "b", "c", "d"], 25),
+            "score": np.tile([0.1, 0.2, 0.3, 0.4], 25) + np.repeat(np.arange(25), 4),
+        }
+    )
+    table = tmp_path / "scores.tsv"
+    scores.to_csv(table, sep="\t", index=False)
+    out = render_report(table, tmp_path / "r.html")
+    html = out.read_text()
+    summary = html.split("Score summary per query")[1].split("</table>")[1]
+    link = re.search(r'First 20 of 25 rows; 5 more in <a class="full" href="([^"]+)"', summary).group(1)
+    full = pd.read_csv(out.parent / link, sep="\t")
+    assert len(full) == 25  # the summary's rows, not the 100 rows of scores.tsv
+    # by hand: query q24 has scores 24.1 ... 24.4, mean 24.25
+    assert full.set_index("query").loc["q24", "mean"] == pytest.approx(24.25)
+
+
+def test_demo_summary_tables_have_readable_headers(tmp_path):
+    """The rows a demo stores in its manifest are keyed like fa_local_%; the report names them."""
+    run = tmp_path / "demo"
+    run.mkdir()
+    rows = [{"dataset": "simu1", "model": "lr", "runs": 2, "balanced_accuracy_%": 72.2, "fa_local_%": 66.2}]
+    maps = [{"method": "random", "MAP": 0.082, "lo": 0.076, "hi": 0.088}]
+    write_run_manifest(run, "demo", {}, [], summary={"tables": {"Classifiers": rows, "Retrieval": maps}})
+    html = render_report(run).read_text()
+    headers = re.findall(r"<th[^>]*>([^<]*)</th>", html.split("<main>")[1].split("Parameters, versions")[0])
+    assert "balanced accuracy (%)" in headers and "local feature agreement (%)" in headers
+    assert "95% low" in headers and "95% high" in headers
+    assert not [h for h in headers if "%" in h and "(%)" not in h and "95%" not in h], headers
+
+
+def test_score_histograms_span_the_central_scores_only():
+    from exprlab.report._plots import central_range, distributions
+
+    values = np.arange(101, dtype=float)  # 0 ... 100: the 1st and 99th percentiles are 1 and 99
+    assert central_range(values, 0.98) == pytest.approx((1.0, 99.0))
+    assert central_range(np.array([3.0, 3.0]), 0.99) is None  # no width: the plain range is used
+    extreme = np.concatenate([np.zeros(500), np.linspace(-1, 1, 500), [1e6]])
+    png = distributions({"a": extreme, "b": extreme[::-1]}, central=0.99)
+    assert png.startswith(b"\x89PNG")

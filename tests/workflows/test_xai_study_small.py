@@ -283,3 +283,6 @@ def test_a_simulated_file_is_studied_like_its_preset(tmp_path, study):
     by_preset = by_preset[by_preset["model"] == "lr"]
     np.testing.assert_allclose(by_file["balanced_accuracy"], by_preset["balanced_accuracy"])
     np.testing.assert_allclose(by_file["fa_local"], by_preset["fa_local"])
+    # the manifest records the log2 the runs applied (on), not the default of other files (off)
+    manifest = json.loads((tmp_path / "from-file" / "run.json").read_text())
+    assert manifest["parameters"]["log2"] == {str(path): True}

@@ -231,7 +231,14 @@ def score(
             write_table(table, out)
             shape = f"{len(table)} rows (query x signature)"
         wide = wide or aggregate is not None or method == "ncs_ct"
-        used = dict(kwargs, scheduler=where, device=table.attrs.get("device"))  # the kernel chosen
+        # the kernel chosen; the permutation null and library tau run on the CPU kernels
+        used = dict(kwargs, scheduler=where, device=table.attrs.get("device") or "cpu kernels")
+        if n_permutations is not None:
+            used.update(n_permutations=n_permutations, null=null)
+        if method == "tau":
+            used["tau_background"] = tau_background
+        if parse_ids is not None:
+            used["parse_ids"] = parse_ids
         score_manifest(out, started, used, method, wide, files)
     dropped = sum(r["n_dropped"] for r in report.values())
     print(

@@ -216,13 +216,42 @@ def train(
     print(f"wrote {path}")
 
 
+#: the files of the data directory each public input is read from (datasets/_indications.py,
+#: _cmap02.py, _opentargets.py), so that a manifest records their sizes and checksums
+_PUBLIC_FILES = {
+    "opentargets": ("opentargets/drug_disease_indications.tsv",),
+    "repodb": ("indications/repodb.tsv",),
+    "pharmacotherapydb": ("indications/pharmacotherapydb_indications.tsv",),
+    "drugcentral": ("indications/drugcentral_indications.tsv",),
+    "drugs": ("cmap02/CmapUp100.gmt.xz", "cmap02/CmapDn100.gmt.xz", "cmap02/cmap_instances_02.txt"),
+    "diseases": ("opentargets/disease_degs_expression_atlas.tsv.gz",),
+}
+
+
+def _public_roles(role: str, key: str) -> dict:
+    """Role → file of the data directory for a public input (``drugs (CmapUp100.gmt.xz)`` ...)."""
+    from exprlab.datasets import data_file  # deferred: keeps --help fast
+
+    return {f"{role} ({Path(name).name})": data_file(name) for name in _PUBLIC_FILES[key]}
+
+
 def _data_roles(labels: str, drugs: Path | None, diseases: Path | None) -> dict:
-    """The data a matching command read, for its manifest (the public data when no file is given)."""
-    return {
-        "labels": labels,
-        "drugs": drugs or "CMap 02 (public data)",
-        "diseases": diseases or "Open Targets DEGs (public data)",
-    }
+    """The data a matching command read, for its manifest: its files, public ones included.
+
+    A catalogue name (``opentargets``, or ``A -> B`` across catalogues) and the public drug and
+    disease signatures are recorded as the files of the data directory they were read from,
+    with their sizes and checksums; anything else as given.
+    """
+    roles: dict = {}
+    names = [n.strip() for n in str(labels).split("->")]
+    for name in names:
+        if name in _PUBLIC_FILES and name not in ("drugs", "diseases"):
+            roles.update(_public_roles("labels", name))
+        else:
+            roles["labels" if len(names) == 1 else f"labels ({name})"] = name
+    roles.update({"drugs": drugs} if drugs else _public_roles("drugs", "drugs"))
+    roles.update({"diseases": diseases} if diseases else _public_roles("diseases", "diseases"))
+    return roles
 
 
 @match_app.command("predict")
@@ -256,7 +285,8 @@ def predict(
         ):
             ranked = predict_drugs(model, disease, bench=bench, top=top)
             params = {"model": str(model), "disease": str(disease), "top": top}
-            roles = {"model": model, "disease": disease, "drugs": drugs or "CMap 02 (public data)"}
+            roles = {"model": model, "disease": disease}
+            roles.update({"drugs": drugs} if drugs else _public_roles("drugs", "drugs"))
             predict_output(out, ranked, started, params, roles)
     # a ranking that is mostly drug popularity is reported by the workflow's warning (stderr)
     for _, r in ranked.iterrows():

@@ -135,7 +135,8 @@ def predict_output(out: Path, ranking: Any, started: str, params: dict, inputs: 
     out
         The output folder (replaced as a whole).
     ranking
-        The ranked drugs (``rank``, ``drug``, ``score``).
+        The ranked drugs (``rank``, ``drug``, ``score`` ...); its ``attrs`` ``drug_r2`` and
+        ``mostly_popularity`` go to the manifest's summary.
     started
         When the command started (UTC, ISO format).
     params
@@ -152,7 +153,11 @@ def predict_output(out: Path, ranking: Any, started: str, params: dict, inputs: 
 
     with atomic_dir(out) as tmp:
         ranking.to_csv(tmp / MATCH_PREDICT.ranking, sep="\t", index=False, float_format="%.6g")
-        write_run_manifest(tmp, MATCH_PREDICT.kind, params, input_provenance(inputs), started=started)
+        # how much of the list one shared drug order explains (docs/methods.md §2), for its report
+        summary = {k: ranking.attrs[k] for k in ("drug_r2", "mostly_popularity") if k in ranking.attrs}
+        write_run_manifest(
+            tmp, MATCH_PREDICT.kind, params, input_provenance(inputs), started=started, summary=summary
+        )
     return out
 
 

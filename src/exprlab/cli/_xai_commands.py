@@ -138,7 +138,7 @@ def explain(
         ...,
         "--out",
         "-o",
-        help="Attributions .h5ad, or a run folder without extension (attributions.h5ad, run.json).",
+        help="Attributions .h5ad (manifest beside it: FILE.h5ad.run.json), or a run folder without extension (attributions.h5ad, run.json).",
     ),
     samples: str = typer.Option(
         "auto",
@@ -171,8 +171,10 @@ def explain(
     check_count(n_steps, "--n-steps", minimum=1)
     check_choice(samples, "--samples", ("auto", "heldout", "train", "all"))
     folder = out.suffix == ""  # a name with an extension is a file, which must be .h5ad
-    kind, suffixes = ("explanation", ()) if folder else ("attributions", (".h5ad",))
-    with claim_output(out, kind=kind, inputs=[model, data], force=force, folder=folder, suffixes=suffixes):
+    suffixes = () if folder else (".h5ad",)
+    with claim_output(
+        out, kind="explanation", inputs=[model, data], force=force, folder=folder, suffixes=suffixes
+    ):
         adata = read(data)
         result, which = explain_model(
             model,

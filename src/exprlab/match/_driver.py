@@ -26,7 +26,7 @@ from exprlab._progress import make_progress, track
 from exprlab._validation import check_choice, check_count
 from exprlab.errors import InvalidParameterError
 from exprlab.match import _base
-from exprlab.match._genemajor import GeneMajorLibrary
+from exprlab.match._genemajor import WHOLE_ROWS, GeneMajorLibrary
 from exprlab.match._generows import run_on_genes
 from exprlab.match._library import DiskLibrary, default_chunk_size, row_sums
 from exprlab.match._ranks import doubled_ranks
@@ -112,8 +112,9 @@ def reads_query_genes(source, queries, method, ties: str) -> bool:
 def _step(source, chunk_size: int | None) -> int:
     """Signatures per block of the whole-signature path (``chunk_size`` when given)."""
     gm = getattr(source, "gene_major", None)
-    # a gene-major library is read fastest a whole chunk (8,192 signatures) at a time
-    return int(chunk_size or (gm.block if gm is not None else default_chunk_size(len(source.genes))))
+    # a gene-major library is read fastest whole chunks at a time (at most WHOLE_ROWS signatures)
+    whole = min(gm.block, WHOLE_ROWS) if gm is not None else default_chunk_size(len(source.genes))
+    return int(chunk_size or whole)
 
 
 def _bounds(n: int, step: int) -> list[tuple[int, int]]:
@@ -189,7 +190,7 @@ def _dask_step(source, n_slots: int, plan) -> int:
     ``_TASKS_PER_SLOT`` tasks per worker thread; on a format-1 library no larger than a block
     of the memory backend. On a gene-major library a task may start inside a stored chunk: it
     reads its part of each gene's run (one more ``pread`` per gene), which balances the
-    workers better than whole chunks of 8,192 signatures. With the queries' genes read, a given
+    workers better than whole chunks of 16,384 signatures. With the queries' genes read, a given
     ``chunk_size`` sets the blocks read inside each task.
     """
     on_genes, chunk_size, _ = plan

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import h5py
@@ -53,7 +54,9 @@ RANKS = "exprlab/rank2"
 SUMS = "exprlab/sum"
 SUMSQ = "exprlab/sumsq"
 OFFSETS = "exprlab/offsets"
-DEFAULT_BLOCK = 8192
+DEFAULT_BLOCK = 16384  # signatures per chunk: 96 kB per gene read (values and ranks) in one request
+WHOLE_ROWS = 8192  # signatures per block when whole signatures are read (bounds that path's memory)
+_ADVISE_GAP = 1 << 18  # bytes of a gap read along rather than split a read-ahead request
 _GENE_GROUP = 512  # genes transposed at a time while writing (bounds the temporary)
 
 
@@ -108,7 +111,7 @@ class GeneMajorWriter:
 
     Incoming rows are buffered until ``block`` signatures are held, then ranked (a few rows at a
     time), and every gene's run of the block is written as one raw HDF5 chunk. Memory: the
-    buffer, ``block`` x n_genes x 6 bytes (600 MB for 8,192 x 12,328), plus small temporaries.
+    buffer, ``block`` x n_genes x 6 bytes (1.2 GB for 16,384 x 12,328), plus small temporaries.
     Ranks are computed as rows arrive, a few rows at a time.
 
     Parameters
@@ -122,7 +125,9 @@ class GeneMajorWriter:
     kind
         ``"signatures"`` or ``"genesets"``.
     block
-        Signatures per chunk (default 8,192).
+        Signatures per chunk (default 16,384): a query reads each of its genes' chunks, value
+        and rank side by side, in one request of ``block`` x 6 bytes (96 kB), large enough
+        for a disk to serve near its sequential rate with a few requests in flight.
     var
         Gene metadata (index = ``genes``), stored as GCTX row metadata; None for ids only.
     """
@@ -204,12 +209,16 @@ class GeneMajorWriter:
             self._rank_buf[m:] = 0
         row0 = self._n
         self._n += m
-        for dset, data in ((self._matrix, self._vals), (self._ranks, self._rank_buf)):
-            dset.resize(self._n, axis=0)
-            for j0 in range(0, data.shape[1], _GENE_GROUP):
-                runs = np.ascontiguousarray(data[:, j0 : j0 + _GENE_GROUP].T)
-                for j, run in enumerate(runs, start=j0):
-                    dset.id.write_direct_chunk((row0, j), run)
+        self._matrix.resize(self._n, axis=0)
+        self._ranks.resize(self._n, axis=0)
+        write_value, write_rank = self._matrix.id.write_direct_chunk, self._ranks.id.write_direct_chunk
+        for j0 in range(0, self._vals.shape[1], _GENE_GROUP):
+            cols = slice(j0, j0 + _GENE_GROUP)
+            vruns = np.ascontiguousarray(self._vals[:, cols].T)
+            rruns = np.ascontiguousarray(self._rank_buf[:, cols].T)
+            for j in range(vruns.shape[0]):  # a gene's value chunk, then its rank chunk: side by side
+                write_value((row0, j0 + j), vruns[j])
+                write_rank((row0, j0 + j), rruns[j])
         self._fill = 0
 
     def close(self, error: BaseException | None = None) -> None:
@@ -282,22 +291,31 @@ def chunk_offsets(dset: h5py.Dataset, block: int, where) -> np.ndarray:
 
 @numba.njit(nogil=True, cache=True)
 def _transpose_into(src, dst):  # pragma: no cover - compiled
-    """``dst[:] = src.T`` by 64 x 64 tiles, so that both arrays are walked a cache line at a time."""
+    """``dst[:] = src.T`` by tiles of 512 rows x 128 columns of ``src``.
+
+    Each row of a tile is read contiguously (128 values: two to eight cache lines) and the
+    tile's part of ``dst`` (128 rows of up to 512 values, 256 kB at most) stays in the cache
+    while it is filled.
+    """
     n, m = src.shape
-    for i0 in range(0, n, 64):
-        for j0 in range(0, m, 64):
-            for j in range(j0, min(m, j0 + 64)):
-                for i in range(i0, min(n, i0 + 64)):
+    for i0 in range(0, n, 512):
+        i1 = min(n, i0 + 512)
+        for j0 in range(0, m, 128):
+            j1 = min(m, j0 + 128)
+            for i in range(i0, i1):
+                for j in range(j0, j1):
                     dst[j, i] = src[i, j]
 
 
 def transposed(runs: np.ndarray) -> np.ndarray:
     """Gene-major runs (genes x signatures) as a C-contiguous signatures x genes array.
 
-    A tiled copy, two to four times faster than numpy's ``runs.T.copy()`` on large blocks.
+    A tiled copy, two to five times faster than numpy's ``runs.T.copy()`` on the blocks read
+    (300 genes x 65,536 signatures, 12,328 genes x 4,096 signatures).
     """
     out = np.empty((runs.shape[1], runs.shape[0]), dtype=runs.dtype)
-    _transpose_into(np.ascontiguousarray(runs), out)
+    src = runs if runs.strides[1] == runs.itemsize else np.ascontiguousarray(runs)  # rows may be a slice
+    _transpose_into(src, out)
     return out
 
 
@@ -332,6 +350,9 @@ class GeneMajorLibrary:
             self.sumsq = f[SUMSQ][:]
             self.offsets = {k: self._checked_offsets(f, k) for k in ("matrix", "rank2")}
         self.has_ranks = True
+        # (block, gene) pairs whose rank chunk directly follows the value chunk: one read each
+        chunk = self.block * self.dtypes["matrix"].itemsize
+        self.paired = self.offsets["rank2"] == self.offsets["matrix"] + chunk
 
     def _checked_offsets(self, f: h5py.File, name: str) -> np.ndarray:
         """Stored offsets, verified on one chunk against the HDF5 index (recomputed if stale)."""
@@ -352,45 +373,117 @@ class GeneMajorLibrary:
 
         One ``pread`` per (gene, chunk) the range touches, straight into the result.
         """
-        dtype = self.dtypes[name]
-        size = dtype.itemsize
-        out = np.empty((len(genes), stop - start), dtype=dtype)
-        view = out.data.cast("B")
-        offsets = self.offsets[name]
-        width = (stop - start) * size
+        return self.read_runs((name,), genes, start, stop, fd)[name]
+
+    def read_runs(
+        self,
+        names: tuple[str, ...],
+        genes: np.ndarray,
+        start: int,
+        stop: int,
+        fd: int,
+        *,
+        threads: int = 1,
+        signature_major: bool = False,
+    ) -> dict[str, np.ndarray]:
+        """Gene-major (len(genes), stop - start) runs of each dataset in ``names``.
+
+        With both datasets asked for, a gene's value chunk and rank chunk that lie side by side
+        in the file (as :class:`GeneMajorWriter` writes them) are fetched by one ``preadv``
+        scattering into both results (unless the range covers a small part of the chunk, when
+        the bytes between the two parts would outweigh a second request); otherwise one
+        ``pread`` per (dataset, gene, chunk).
+        ``threads`` > 1 splits the genes among that many threads (``preadv`` releases the GIL):
+        several requests in flight, which a file not in the page cache needs to be read at the
+        disk's speed. With ``signature_major``, the result is (stop - start, len(genes)) instead:
+        each thread transposes the runs it read (the copy is shared among the threads too).
+        """
+        out = {name: np.empty((len(genes), stop - start), dtype=self.dtypes[name]) for name in names}
+        shape = (stop - start, len(genes))
+        rows = {name: np.empty(shape, dtype=self.dtypes[name]) for name in names if signature_major}
+        parts = [p for p in np.array_split(np.arange(len(genes)), max(1, min(threads, len(genes)))) if len(p)]
+
+        def job(part: np.ndarray) -> None:
+            self._read_rows(out, genes, part, start, stop, fd)
+            for name in names if signature_major else ():
+                _transpose_into(out[name][part[0] : part[-1] + 1], rows[name][:, part[0] : part[-1] + 1])
+
+        if len(parts) == 1:
+            job(parts[0])
+        else:
+            with ThreadPoolExecutor(len(parts)) as pool:
+                for done in [pool.submit(job, part) for part in parts]:
+                    done.result()
+        return rows if signature_major else out
+
+    def _read_rows(
+        self, out: dict[str, np.ndarray], genes: np.ndarray, rows: np.ndarray, start: int, stop: int, fd: int
+    ) -> None:
+        """Fill rows ``rows`` of every array of ``out`` (see :meth:`read_runs`)."""
+        views = {name: arr.data.cast("B") for name, arr in out.items()}
+        size = {name: arr.dtype.itemsize for name, arr in out.items()}
+        both = len(out) == 2
+        v, r = "matrix", "rank2"
+        gap = bytearray(self.block * sum(size.values()))  # bytes between a pair's two parts
         for k in range(start // self.block, -(-stop // self.block)):
             a = max(start, k * self.block)
             b = min(stop, (k + 1) * self.block)
-            skip = (a - k * self.block) * size
-            col = (a - start) * size
-            length = (b - a) * size
-            row_off = offsets[k]
-            for i, g in enumerate(genes.tolist()):
-                pos = i * width + col
-                if os.preadv(fd, [view[pos : pos + length]], int(row_off[g]) + skip) != length:
-                    raise FormatError("the library file is truncated", where=self.path, fix="rebuild it")
-        return out
+            first, count = a - k * self.block, b - a
+            # bytes between the value part and the rank part of a gene: read along (one request)
+            # when they are few against the bytes wanted, else skipped (two requests)
+            lead = (self.block - first - count) * size.get("matrix", 0) + first * size.get("rank2", 0)
+            join = both and 4 * lead <= count * sum(size.values())
+            for i in rows.tolist():
+                g = int(genes[i])
+                if join and self.paired[k, g]:
+                    bufs = [
+                        views[v][(i * (stop - start) + a - start) * size[v] :][: count * size[v]],
+                        memoryview(gap)[:lead],
+                        views[r][(i * (stop - start) + a - start) * size[r] :][: count * size[r]],
+                    ]
+                    self._pread(fd, [x for x in bufs if len(x)], int(self.offsets[v][k, g]) + first * size[v])
+                    continue
+                for name, view in views.items():
+                    pos = (i * (stop - start) + a - start) * size[name]
+                    self._pread(
+                        fd,
+                        [view[pos : pos + count * size[name]]],
+                        int(self.offsets[name][k, g]) + first * size[name],
+                    )
 
-    def advise(self, name: str, genes: np.ndarray, start: int, stop: int, fd: int) -> None:
-        """Ask the kernel to start reading the runs :meth:`read_genes` will read (cold files).
+    def _pread(self, fd: int, bufs: list, offset: int) -> None:
+        want = sum(len(x) for x in bufs)
+        if os.preadv(fd, bufs, offset) != want:
+            raise FormatError("the library file is truncated", where=self.path, fix="rebuild it")
 
-        One ``posix_fadvise(WILLNEED)`` per run of chunks lying end to end (the chunks of
-        consecutive genes usually do): the reads go to the disk together instead of one after
-        the other; on pages already cached it is a cheap no-op.
+    def advise(self, names: tuple[str, ...], genes: np.ndarray, start: int, stop: int, fd: int) -> None:
+        """Ask the kernel to start reading the runs :meth:`read_runs` will read (cold files).
+
+        The byte ranges wanted are merged where less than ``_ADVISE_GAP`` apart (a gene's value
+        and rank chunks; the chunks of neighbouring genes, end to end when most genes are
+        wanted) and each merged range gets one ``posix_fadvise(WILLNEED)``: the disk reads them
+        together, in large requests, instead of one after the other; on pages already cached it
+        is a cheap no-op.
         """
         if not hasattr(os, "posix_fadvise"):
             return
-        size = self.dtypes[name].itemsize
-        chunk = self.block * size
         for k in range(start // self.block, -(-stop // self.block)):
             a = max(start, k * self.block)
-            skip = (a - k * self.block) * size
-            length = (min(stop, (k + 1) * self.block) - a) * size
-            offs = self.offsets[name][k, genes]
-            breaks = (np.flatnonzero(np.diff(offs) != chunk) + 1).tolist()
-            for i0, i1 in zip([0, *breaks], [*breaks, len(offs)]):
-                span = int(offs[i1 - 1] - offs[i0]) + length
-                os.posix_fadvise(fd, int(offs[i0]) + skip, span, os.POSIX_FADV_WILLNEED)
+            count = min(stop, (k + 1) * self.block) - a
+            lo = np.concatenate(
+                [self.offsets[n][k, genes] + (a - k * self.block) * self.dtypes[n].itemsize for n in names]
+            )
+            hi = np.concatenate(
+                [
+                    self.offsets[n][k, genes] + (a - k * self.block + count) * self.dtypes[n].itemsize
+                    for n in names
+                ]
+            )
+            order = np.argsort(lo, kind="stable")
+            lo, hi = lo[order], np.maximum.accumulate(hi[order])
+            breaks = (np.flatnonzero(lo[1:] > hi[:-1] + _ADVISE_GAP) + 1).tolist()
+            for i0, i1 in zip([0, *breaks], [*breaks, len(lo)]):
+                os.posix_fadvise(fd, int(lo[i0]), int(hi[i1 - 1] - lo[i0]), os.POSIX_FADV_WILLNEED)
 
     def read(self, start: int, stop: int, *, ranks: bool, ties: str, values: bool = True):
         """Values and (if asked) doubled ranks of signatures ``start:stop``, signature-major.

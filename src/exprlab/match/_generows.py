@@ -3,11 +3,12 @@
 A method whose numbers depend only on the queries' genes (``Method.query_genes``: KS, WTCS and
 its normalisations, XSum, XCos, and cosine/Pearson of gene-set queries; docs/methods.md §1)
 is scored in one pass over the library: the union of every query's genes is read once per
-block of signatures (one ``pread`` per gene and chunk, the next block read on a background
-thread while the kernel scores the current one), the queries are re-indexed to that union and
-the method's own block function scores every query against the block (1,024 queries at a time). The numbers are those of
-the signature-major path: the block function is the same, told the size of the full gene space
-and given the per-signature sums stored at build time.
+block of signatures (one request per gene and chunk for its values and ranks together, several
+requests in flight, the next block read on a background thread while the kernel scores the
+current one), the queries are re-indexed to that union and the method's own block function
+scores every query against the block (1,024 queries at a time). The numbers are those of the
+signature-major path: the block function is the same, told the size of the full gene space and
+given the per-signature sums stored at build time.
 """
 
 from __future__ import annotations
@@ -19,10 +20,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from exprlab._progress import track
-from exprlab.match._genemajor import GeneMajorLibrary, transposed
+from exprlab.match._genemajor import GeneMajorLibrary
 from exprlab.match._query import Queries
 
-_BLOCK_BYTES = 3 << 27  # working set of one block (384 MB): the union's runs, their transpose, scores
+_READ_BYTES = 3 << 28  # one block read (768 MB while read: runs and transpose; 384 MB held after)
+_READ_CHUNKS = 4  # stored chunks per block read at most, so that reading overlaps scoring
+_SCORE_BYTES = 3 << 27  # per-set statistics of one block scored (384 MB)
+_READ_THREADS = 8  # requests in flight while reading a block
+_MIN_ROWS = 256  # signatures per block at least
 _QUERY_BATCH = 1024  # queries scored against a block at a time (bounds the per-set temporaries)
 _COLD_RATE = 1e9  # bytes/s below which a block is taken to come from the disk, not the page cache
 
@@ -58,20 +63,24 @@ def on_query_genes(queries: Queries) -> tuple[np.ndarray, Queries]:
     return genes, sub
 
 
-def block_rows(lib: GeneMajorLibrary, n_genes: int, n_rows: int, chunk_size: int | None) -> int:
-    """Signatures per block: ``chunk_size`` if given, else what fits the working-set budget.
+def block_rows(lib: GeneMajorLibrary, n_genes: int, n_rows: int, chunk_size: int | None) -> tuple[int, int]:
+    """Signatures per block read, and per block scored: ``chunk_size`` for both if given.
 
-    A block costs about 12 bytes per (gene, signature) read (the runs and their transpose) and
-    about 40 per (set, signature) (per-set statistics and the temporaries that combine them); blocks are whole chunks when
-    they span more than one, so each gene's run is read with one call per chunk.
+    A block read costs about 12 bytes per (gene, signature) while it is read (the runs and
+    their transpose; the runs are then dropped) and two blocks are held at a time (one scored
+    while the next is read), within ``_READ_BYTES``. It holds whole stored chunks when one
+    fits, so that each gene's run is one request per chunk, and at most ``_READ_CHUNKS`` of
+    them, so that reading overlaps scoring even on a short library. A block scored costs about
+    40 bytes per (set, signature) (per-set statistics and the temporaries combining them),
+    within ``_SCORE_BYTES``: a batch of many queries scores a block read in several parts.
     """
     if chunk_size:
-        return int(chunk_size)
-    per_row = 12 * max(1, n_genes) + 40 * max(1, min(n_rows, 2 * _QUERY_BATCH))
-    rows = max(256, _BLOCK_BYTES // per_row)
+        return int(chunk_size), int(chunk_size)
+    rows = max(_MIN_ROWS, _READ_BYTES // (12 * max(1, n_genes)))
     if rows >= lib.block:
-        rows -= rows % lib.block
-    return int(min(rows, lib.n))
+        rows = min(rows - rows % lib.block, _READ_CHUNKS * lib.block)
+    score = max(_MIN_ROWS, _SCORE_BYTES // (40 * max(1, min(n_rows, 2 * _QUERY_BATCH))))
+    return int(min(rows, lib.n)), int(min(score, rows, lib.n))
 
 
 def _read_block(
@@ -80,30 +89,27 @@ def _read_block(
     genes: np.ndarray,
     bounds: list[tuple[int, int]],
     i: int,
-    ranks: bool,
-    values: bool,
+    names: tuple[str, ...],
     advise: bool,
-):
-    """(hi - lo, len(genes)) values and ranks of block ``i`` (None when not needed), read rate.
+) -> tuple[dict[str, np.ndarray], float]:
+    """Signature-major rows of block ``i`` of each dataset in ``names``, and the read rate.
 
-    With ``advise`` (a cold file), the runs of the next block are first announced to the kernel,
-    so that they are read with many requests in flight rather than one after the other.
-
-    The gene-major runs are transposed (by tiles) into signature-major rows, so that the
-    kernels find a signature's genes side by side rather than a page apart.
+    The genes are read by ``_READ_THREADS`` threads (several requests in flight: a file not
+    in the page cache is read at the disk's speed, not at one request's latency). With
+    ``advise`` (a cold file), the runs of the next block are first announced to the kernel (and
+    those of the first block always, before it is read).
+    The gene-major runs are transposed (by tiles, each thread its own genes) into
+    signature-major rows, so that the kernels find a signature's genes side by side rather
+    than a run apart.
     """
-    names = (["matrix"] if values else []) + (["rank2"] if ranks else [])
-    for name in names if advise and i + 1 < len(bounds) else []:
-        lib.advise(name, genes, *bounds[i + 1], fd)  # the next block's reads queue up on the disk
+    if i == 0:  # whether the file is cached is not known yet: announce the first block
+        lib.advise(names, genes, *bounds[0], fd)
+    if advise and i + 1 < len(bounds):
+        lib.advise(names, genes, *bounds[i + 1], fd)  # the next block's reads queue up on the disk
     lo, hi = bounds[i]
     t0 = time.perf_counter()
-
-    def get(name: str):
-        return transposed(lib.read_genes(name, genes, lo, hi, fd))
-
-    vals, r2 = (get("matrix") if values else None), (get("rank2") if ranks else None)
-    nbytes = sum(a.nbytes for a in (vals, r2) if a is not None)
-    return vals, r2, nbytes / max(time.perf_counter() - t0, 1e-9)
+    rows = lib.read_runs(names, genes, lo, hi, fd, threads=_READ_THREADS, signature_major=True)
+    return rows, sum(a.nbytes for a in rows.values()) / max(time.perf_counter() - t0, 1e-9)
 
 
 def run_on_genes(
@@ -129,7 +135,7 @@ def run_on_genes(
     opts
         Method options, passed to every block with the gene-space size and the block's sums.
     chunk_size
-        Signatures per block (default: a working set of about 256 MB).
+        Signatures per block read and scored (default: :func:`block_rows`, about 1 GB in all).
     scores_only
         Keep the main matrix (``"score"``) only, not the method's extras.
     rows
@@ -143,32 +149,46 @@ def run_on_genes(
     genes, sub = on_query_genes(queries)
     first, last = rows if rows is not None else (0, lib.n)
     n = last - first
-    step = block_rows(lib, len(genes), 2 * len(queries), chunk_size)
+    step, score_step = block_rows(lib, len(genes), 2 * len(queries), chunk_size)
     bounds = [(lo, min(last, lo + step)) for lo in range(first, last, step)]
-    need = (method.needs_ranks, method.needs_values)
+    names = (("matrix",) if method.needs_values else ()) + (("rank2",) if method.needs_ranks else ())
     out: dict[str, np.ndarray] = {}
     fd = os.open(lib.path, os.O_RDONLY)
     try:
         with ThreadPoolExecutor(1) as reader:  # reads block i + 1 while block i is scored
-            pending = reader.submit(_read_block, lib, fd, genes, bounds, 0, *need, False)
+            pending = reader.submit(_read_block, lib, fd, genes, bounds, 0, names, False)
             # one task of a Dask worker shows no bar: the client shows the tasks done
             steps = bounds if rows is not None else track(bounds, f"scoring ({method.name}, query genes)")
             for i, (lo, hi) in enumerate(steps):
-                vals, r2, rate = pending.result()
+                block, rate = pending.result()
                 if i + 1 < len(bounds):
                     cold = rate < _COLD_RATE  # read-ahead hints only help a file not in memory
-                    pending = reader.submit(_read_block, lib, fd, genes, bounds, i + 1, *need, cold)
-                block_opts = dict(opts, _n_genes=len(lib.genes))
-                block_opts["_row_stats"] = (len(lib.genes), lib.sums[lo:hi], lib.sumsq[lo:hi])
-                for qlo in range(0, len(sub), _QUERY_BATCH):
-                    batch = slice(qlo, min(len(sub), qlo + _QUERY_BATCH))
-                    parts = method.chunk(sub.subset(batch), vals, r2, block_opts)
-                    for key, part in parts.items():
-                        if scores_only and key != "score":
-                            continue
-                        if key not in out:
-                            out[key] = np.empty((len(sub), n), dtype=part.dtype)
-                        out[key][batch, lo - first : hi - first] = part
+                    pending = reader.submit(_read_block, lib, fd, genes, bounds, i + 1, names, cold)
+                for slo in range(lo, hi, score_step):
+                    shi = min(hi, slo + score_step)
+                    _score_rows(lib, method, sub, block, (lo, slo, shi), opts, scores_only, out, first, n)
+                del block  # before the next one arrives
     finally:
         os.close(fd)
     return out
+
+
+def _score_rows(
+    lib, method, sub: Queries, rows: dict, where: tuple[int, int, int], opts, scores_only, out, first, n
+):
+    """Score signatures ``slo:shi`` (rows of the block read from ``lo``) into ``out``."""
+    lo, slo, shi = where
+    part = slice(slo - lo, shi - lo)
+    vals = rows["matrix"][part] if "matrix" in rows else None
+    r2 = rows["rank2"][part] if "rank2" in rows else None
+    block_opts = dict(opts, _n_genes=len(lib.genes))
+    block_opts["_row_stats"] = (len(lib.genes), lib.sums[slo:shi], lib.sumsq[slo:shi])
+    for qlo in range(0, len(sub), _QUERY_BATCH):
+        batch = slice(qlo, min(len(sub), qlo + _QUERY_BATCH))
+        parts = method.chunk(sub.subset(batch), vals, r2, block_opts)
+        for key, part in parts.items():
+            if scores_only and key != "score":
+                continue
+            if key not in out:
+                out[key] = np.empty((len(sub), n), dtype=part.dtype)
+            out[key][batch, slo - first : shi - first] = part

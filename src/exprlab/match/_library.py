@@ -726,7 +726,7 @@ def build_library(
         Rule for tied values in the stored ranks: ``"midrank"`` or ``"first"``.
     chunk_size
         Signatures read and ranked at a time (default: about 32 million values per chunk); for
-        the gene-major layout also the signatures per stored chunk (default 8,192).
+        the gene-major layout also the signatures per stored chunk (default 16,384).
     layout
         ``"signature_major"`` (default) or ``"gene_major"``.
     siginfo

@@ -16,8 +16,9 @@ import pandas as pd
 from exprlab._runs import BIOMARKERS
 from exprlab.explain import natural_order
 from exprlab.report import _plots as plots
+from exprlab.report._format import fmt
 from exprlab.report._html import HtmlReport, Section
-from exprlab.report._registry import register_renderer
+from exprlab.report._registry import guarded, register_renderer, try_read
 
 #: genes per class in the table and in the heat map
 TABLE_GENES = 10
@@ -25,6 +26,21 @@ HEATMAP_GENES = 4
 #: most classes drawn in the heat map (all classes stay in the table)
 MAX_HEATMAP_CLASSES = 40
 _BAR = 10
+#: columns of genes.tsv the table and the heat map read
+_GENE_COLUMNS = (
+    "class",
+    "gene",
+    "symbol",
+    "direction",
+    "mean_attribution",
+    "ig_frequency",
+    "ig_rank_lo",
+    "ig_rank_hi",
+    "welch_t_frequency",
+    "coefficients_frequency",
+)
+#: the list kinds of ``stability.tsv`` in words
+_MODES = {"single": "one draw", "selected": "stability-selected"}
 
 
 def frequency_bar(value: float) -> str:
@@ -115,13 +131,50 @@ def _heatmap(sec: Section, genes: pd.DataFrame) -> None:
     )
 
 
-def _stability(sec: Section, stability: pd.DataFrame) -> None:
+#: ranking methods of the stability table as a reader names them
+METHOD_NAMES = {"ig": "Integrated Gradients", "welch_t": "Welch t", "coefficients": "model coefficients"}
+#: columns of the stability table as the report shows them
+_STABILITY_SHOWN = {
+    "method": "ranking",
+    "mode": "list",
+    "top": "top k",
+    "n": "comparisons",
+    "jaccard_mean": "Jaccard (mean)",
+    "jaccard_lo": "5th percentile",
+    "jaccard_hi": "95th percentile",
+}
+
+
+def stability_rows(stability: pd.DataFrame) -> pd.DataFrame:
+    """The stability table with readable ranking names and column headers.
+
+    Parameters
+    ----------
+    stability
+        The run's ``stability.tsv`` (``method``, ``mode``, ``top``, ``n``, ``jaccard_*``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows, methods named as in :data:`METHOD_NAMES`, list kinds as one draw or
+        stability-selected, columns as a reader reads them.
+    """
+    shown = stability[[c for c in _STABILITY_SHOWN if c in stability]].copy()
+    shown["method"] = [METHOD_NAMES.get(str(m), str(m)) for m in shown["method"]]
+    shown["mode"] = [_MODES.get(str(m), str(m)) for m in shown["mode"]]
+    return shown.rename(columns=_STABILITY_SHOWN)
+
+
+def _stability(sec: Section, stability: pd.DataFrame, source: Path) -> None:
+    shown = stability_rows(stability)
     sec.table(
-        stability,
-        caption="Top-k Jaccard between draws: single = two draws' lists; selected = "
-        "stability-selected lists of two disjoint halves of the draws (mean, 5th–95th percentile)",
+        shown,
+        caption="Top-k Jaccard between draws: one draw = two draws' lists (every pair of draws); "
+        "stability-selected = the selected lists of two disjoint halves of the draws (random "
+        "halvings); mean and 5th–95th percentile over the comparisons",
+        source=source,
     )
-    labels = [f"{m} {mode}" for m, mode in zip(stability["method"], stability["mode"])]
+    labels = [f"{m}, {mode}" for m, mode in zip(shown["ranking"], shown["list"], strict=True)]
     sec.image(
         plots.bars_with_intervals(
             labels,
@@ -148,14 +201,19 @@ def render_biomarkers(report: HtmlReport, run_dir: Path, manifest: dict | None) 
         Its ``run.json`` (parameters shown at the top), or None.
     """
     params = (manifest or {}).get("parameters", {})
-    genes = pd.read_csv(run_dir / BIOMARKERS.genes, sep="\t", keep_default_na=False, na_values=[""])
-    draws = pd.read_csv(run_dir / BIOMARKERS.draws, sep="\t", keep_default_na=False, na_values=[""])
     sec = report.section("Can I trust this gene list?")
+    draws = try_read(
+        sec, run_dir / BIOMARKERS.draws, "the held-out accuracy", required=("balanced_accuracy",)
+    )
+    accuracy = (
+        f" Held-out balanced accuracy {fmt(draws['balanced_accuracy'].mean())} (mean over draws)."
+        if draws is not None
+        else ""
+    )
     sec.paragraph(
-        f"{params.get('n_draws', len(draws))} {params.get('draw', '')} draws of the training set; "
+        f"{params.get('n_draws', '?')} {params.get('draw', '')} draws of the training set; "
         f"each draw's {params.get('arch', '')} model attributes the samples it did not train on "
-        f"(rule: {params.get('rule', 'mean')}, baseline: {params.get('baseline', 'zero')}). "
-        f"Held-out balanced accuracy {draws['balanced_accuracy'].mean():.3f} (mean over draws)."
+        f"(rule: {params.get('rule', 'mean')}, baseline: {params.get('baseline', 'zero')})." + accuracy
     )
     without = params.get("draws_without_held_out") or {}
     if without:
@@ -163,15 +221,27 @@ def render_biomarkers(report: HtmlReport, run_dir: Path, manifest: dict | None) 
             "Draws without held-out samples of a class (left out of that class's statistics): "
             + ", ".join(f"{c}: {k}" for c, k in without.items())
         )
-    _stability(sec, pd.read_csv(run_dir / BIOMARKERS.stability, sep="\t"))
+    stability = try_read(
+        sec, run_dir / BIOMARKERS.stability, "the stability table and plot", required=tuple(_STABILITY_SHOWN)
+    )
+    if stability is not None:
+        guarded(sec, BIOMARKERS.stability, lambda: _stability(sec, stability, run_dir / BIOMARKERS.stability))
     table = report.section("Genes per class")
     table.paragraph(
         f"Top {TABLE_GENES} genes of each class by IG selection frequency in the top "
         f"{params.get('top', 'k')} (ties by median rank). Direction: higher (up) or lower (down) "
         "expression in the class than in the rest. Bars: share of draws with the gene in the top k."
     )
-    table.table(gene_rows(genes), max_rows=TABLE_GENES * 200)
-    _heatmap(table, genes)
+    genes = try_read(
+        table,
+        run_dir / BIOMARKERS.genes,
+        "the gene table and heat map",
+        required=_GENE_COLUMNS,
+        literal_text=True,
+    )
+    if genes is not None:
+        table.table(gene_rows(genes), max_rows=TABLE_GENES * 200)
+        guarded(table, "heat map", lambda: _heatmap(table, genes))
 
 
 register_renderer(BIOMARKERS.kind, render_biomarkers, title="exprlab biomarkers")

@@ -23,6 +23,34 @@ from exprlab.report._html import HtmlReport, Section
 from exprlab.report._registry import guarded, register_renderer, try_read
 
 _TOP_GENES = 20
+#: what the tuning record of a model folder means, in words (keys not listed are shown as named)
+_TUNING_LABELS = {
+    "training": "training",
+    "C": "inverse penalty C",
+    "l1_ratio": "L1 ratio",
+    "inner_folds": "inner cross-validation folds",
+    "row_space_fit": "row-space fit (more genes than samples)",
+}
+
+
+def tuning_text(tuning: dict) -> str:
+    """The tuning a model folder records, in words: ``inverse penalty C 0.00599, ...``.
+
+    Parameters
+    ----------
+    tuning
+        The ``tuning`` entry of a classifier run's summary.
+
+    Returns
+    -------
+    str
+        One phrase per entry, numbers through :func:`exprlab.report._format.fmt`, yes/no for
+        flags; ``none`` for an empty record.
+    """
+    return (
+        ", ".join(f"{_TUNING_LABELS.get(k, k.replace('_', ' '))} {fmt(v)}" for k, v in tuning.items())
+        or "none"
+    )
 
 
 def _summary(manifest: dict | None) -> dict:
@@ -39,9 +67,14 @@ def _performance(sec: Section, run_dir: Path, summary: dict) -> None:
         )
         return
     if "balanced_accuracy" in summary:
+        counts = (
+            f" on {summary['n_test']} held-out samples (trained on {summary['n_train']})"
+            if "n_test" in summary and "n_train" in summary
+            else ""
+        )
         sec.paragraph(
-            f"Held-out balanced accuracy {fmt(summary['balanced_accuracy'])} "
-            f"({evaluation}; the model never saw these samples)."
+            f"Held-out balanced accuracy {fmt(summary['balanced_accuracy'])}{counts}; "
+            "the model never saw these samples."
         )
     elif "balanced_accuracy_mean" in summary:
         sec.paragraph(
@@ -125,27 +158,59 @@ def render_classifier(report: HtmlReport, run_dir: Path, manifest: dict | None) 
     model = report.section("Model")
     model.key_values(
         {
-            "samples x genes": f"{summary.get('n_samples', '?')} x {summary.get('n_genes', '?')}",
+            "samples × genes": f"{summary.get('n_samples', '?')} × {summary.get('n_genes', '?')}",
             "classes": ", ".join(natural_order(summary.get("classes", []))) or "?",
-            "tuning": ", ".join(
-                f"{k} {fmt(v) if isinstance(v, float) else v}"
-                for k, v in (summary.get("tuning") or {}).items()
-            )
-            or "none",
+            "tuning": tuning_text(summary.get("tuning") or {}),
         }
     )
 
 
-def _top_genes(sec: Section, run_dir: Path) -> None:
-    adata = read_h5ad(run_dir / EXPLANATION.attributions)
+def attributions_file(path: Path) -> Path:
+    """The attributions of an ``exprlab explain`` run: the ``.h5ad`` file itself, or the one in its folder.
+
+    Parameters
+    ----------
+    path
+        The ``--out`` of ``exprlab explain``: an ``.h5ad`` file or a run folder.
+
+    Returns
+    -------
+    Path
+        The attribution file.
+    """
+    return path if path.is_file() else path / EXPLANATION.attributions
+
+
+def sample_top_k(n_genes: int) -> int:
+    """How many of a sample's genes count as its top: a tenth of the genes, at most 100.
+
+    A fixed 100 would be half the genes of a 200-gene panel, where nearly every gene would be
+    "in the top" of nearly every sample.
+
+    Parameters
+    ----------
+    n_genes
+        Genes of the attribution matrix.
+
+    Returns
+    -------
+    int
+        ``min(100, max(1, n_genes // 10))``.
+    """
+    return min(100, max(1, n_genes // 10))
+
+
+def _top_genes(sec: Section, path: Path) -> None:
+    adata = read_h5ad(path)
     values = np.abs(np.asarray(adata.X, dtype=np.float64))
     order = np.argsort(-values.mean(axis=0), kind="stable")[:_TOP_GENES]
+    k = sample_top_k(values.shape[1])
     table = pd.DataFrame(
         {
             "gene": adata.var_names[order],
             "mean |attribution|": values.mean(axis=0)[order],
-            "samples with the gene in their top 100": (
-                np.argsort(-values, axis=1, kind="stable")[:, :100] == order[:, None, None]
+            f"samples with the gene in their top {k}": (
+                np.argsort(-values, axis=1, kind="stable")[:, :k] == order[:, None, None]
             )
             .any(axis=2)
             .sum(axis=1),
@@ -160,14 +225,14 @@ def _top_genes(sec: Section, run_dir: Path) -> None:
 
 
 def render_attributions(report: HtmlReport, run_dir: Path, manifest: dict | None) -> None:
-    """The report of an attribution run written by ``exprlab explain --out FOLDER``.
+    """The report of an attribution run written by ``exprlab explain --out FOLDER`` or ``--out FILE.h5ad``.
 
     Parameters
     ----------
     report
         The report being built.
     run_dir
-        The run folder.
+        The run folder, or the attribution file (its manifest beside it).
     manifest
         Its ``run.json`` (``None`` when absent or damaged).
 
@@ -190,7 +255,7 @@ def render_attributions(report: HtmlReport, run_dir: Path, manifest: dict | None
             f"Completeness gap |sum of attributions − (f(x) − f(baseline))|: median "
             f"{fmt(summary['delta_median'])}, max {fmt(summary['delta_max'])}."
         )
-    guarded(sec, EXPLANATION.attributions, lambda: _top_genes(sec, Path(run_dir)))
+    guarded(sec, EXPLANATION.attributions, lambda: _top_genes(sec, attributions_file(Path(run_dir))))
 
 
 register_renderer(CLASSIFIER.kind, render_classifier, title="exprlab classifier")

@@ -42,6 +42,16 @@ LABELS: dict[str, str] = {
     "hits_at_10_lo": "hits@10 95% low",
     "hits_at_10_hi": "hits@10 95% high",
     "p_value": "p (Wilcoxon, two-sided)",
+    # what each ranking is made of (docs/methods.md §2)
+    "drug_r2": "drug-only R²",
+    "drug_r2_lo": "drug-only R² 95% low",
+    "drug_r2_hi": "drug-only R² 95% high",
+    "drug_only_ap": "drug-only MAP",
+    "drug_only_ap_lo": "drug-only MAP 95% low",
+    "drug_only_ap_hi": "drug-only MAP 95% high",
+    "remainder_ap": "remainder MAP",
+    "remainder_ap_lo": "remainder MAP 95% low",
+    "remainder_ap_hi": "remainder MAP 95% high",
     # explanation study
     "dataset": "dataset",
     "model": "model",
@@ -68,6 +78,15 @@ LABELS: dict[str, str] = {
     "completeness_delta_mean_mean": "completeness gap (mean)",
     "stability_jaccard": "stability: top-k Jaccard",
     "stability_kendall_tau": "stability: Kendall tau",
+    # the demo's summary tables (columns named with their unit)
+    "balanced_accuracy_%": "balanced accuracy (%)",
+    "fa_local_%": "local feature agreement (%)",
+    "fa_global_%": "global feature agreement (%)",
+    "fa_random_%": "random ranking FA (%)",
+    "pgi_local_%": "PGI local: top genes removed (%)",
+    "pgu_local_%": "PGU local: bottom genes removed (%)",
+    "lo": "95% low",
+    "hi": "95% high",
     # scores and explanations
     "query": "query",
     "signature": "library entry",
@@ -90,6 +109,35 @@ LABELS: dict[str, str] = {
     "best_epoch": "best epoch",
     "seed": "seed",
     "drug": "drug",
+    # labels a matcher was trained on (the join of the catalogue with the signatures)
+    "n_indications_given": "indications in the catalogue",
+    "n_indications_used": "indications used",
+    "n_rows_drug_without_signature": "rows naming a drug without a signature",
+    "n_rows_disease_without_signature": "rows naming a disease without a signature",
+    "n_diseases_without_indication": "diseases without an indication",
+    "n_diseases_evaluated": "diseases with an indication",
+    "n_drugs_indicated": "drugs with an indication",
+    "n_duplicate_pairs_merged": "duplicate pairs merged",
+    "n_pairs": "drug-disease pairs",
+    "n_drugs": "drugs",
+    "drug_only": "drug-only score",
+    "popularity_share": "popularity share",
+    # explained matches (exprlab match explain)
+    "disease_value": "disease signature value",
+    "drug_value": "drug signature value",
+    "in_model": "in the model's genes",
+    "set_size": "set size",
+    "rank_auc": "rank test AUC",
+    "rank_pvalue": "p (rank test)",
+    "rank_qvalue": "q (rank test, BH)",
+    "top_genes": "top genes in the set",
+    # explanation study
+    "interval_over": "interval over",
+    "model_a": "model A",
+    "model_b": "model B",
+    "kendall_tau": "Kendall tau",
+    "jaccard": "Jaccard",
+    "cell_line": "cell line",
 }
 
 

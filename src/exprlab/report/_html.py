@@ -29,6 +29,7 @@ from exprlab.report._format import fmt, label
 MAX_ROWS = 20
 #: the kind recorded in the manifest of the folder of full tables and SVG figures beside a report
 FILES_KIND = "report-files"
+_CODE = re.compile(r"`([^`]+)`")
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
@@ -58,12 +59,23 @@ a.full{font-size:.85em}p.finding{font-size:1.05em;color:#1f3b57}
 padding:6px 10px}
 dl.kv{display:grid;grid-template-columns:max-content auto;gap:2px 14px;font-size:.88em}
 dl.kv dt{font-weight:600}dl.kv dd{margin:0;word-break:break-all}
+code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.92em;background:#eef2f7;
+padding:0 3px;border-radius:3px}
 """
 
 
 def esc(value) -> str:
     """HTML-escaped text of any value."""
     return html.escape(str(value), quote=True)
+
+
+def inline(text: str) -> str:
+    """HTML-escaped prose in which a command or file name between backticks reads as code.
+
+    Report sentences name commands the way the documentation does, between backticks; the
+    backticks must not reach the reader, the name must still stand out.
+    """
+    return _CODE.sub(r"<code>\1</code>", esc(text))
 
 
 def slug(text: str) -> str:
@@ -121,12 +133,12 @@ def table_html(
     parts.append("</tbody></table></div>")
     if len(frame) > max_rows:
         where = (
-            f'<a class="full" href="{esc(full)}">the full table ({len(frame)} rows)</a>'
+            f'<a class="full" href="{esc(full)}">the full table ({len(frame):,} rows)</a>'
             if full
             else "the table file in the run directory"
         )
         parts.append(
-            f"<p>First {max_rows} of {len(frame)} rows; {len(frame) - max_rows} more in {where}.</p>"
+            f"<p>First {max_rows} of {len(frame):,} rows; {len(frame) - max_rows:,} more in {where}.</p>"
         )
     return "".join(parts)
 
@@ -147,12 +159,12 @@ class Section:
     owner: HtmlReport | None = field(default=None, repr=False)
 
     def paragraph(self, text: str) -> Section:
-        self.parts.append(f"<p>{esc(text)}</p>")
+        self.parts.append(f"<p>{inline(text)}</p>")
         return self
 
     def finding(self, text: str) -> Section:
         """The run's key result in one sentence, in bold."""
-        self.parts.append(f'<p class="finding"><strong>{esc(text)}</strong></p>')
+        self.parts.append(f'<p class="finding"><strong>{inline(text)}</strong></p>')
         return self
 
     def heading(self, text: str) -> Section:
@@ -160,7 +172,7 @@ class Section:
         return self
 
     def note(self, text: str) -> Section:
-        self.parts.append(f'<p class="note">{esc(text)}</p>')
+        self.parts.append(f'<p class="note">{inline(text)}</p>')
         return self
 
     def table(

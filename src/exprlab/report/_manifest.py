@@ -12,6 +12,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import shlex
 import sys
 from collections.abc import Mapping, Sequence
 from importlib import metadata
@@ -124,6 +125,31 @@ def input_provenance(inputs: Mapping[str, object]) -> list[dict]:
     return entries
 
 
+def command_line(argv: Sequence[str]) -> str:
+    """The command that ran, as a user would type it again in a shell.
+
+    ``python -m exprlab ...`` runs the same command line as ``exprlab ...`` (its ``argv[0]`` is
+    the package's ``__main__.py``), so both are written ``exprlab ...``; arguments are quoted
+    where a shell needs it.
+
+    Parameters
+    ----------
+    argv
+        The process's arguments (``sys.argv``).
+
+    Returns
+    -------
+    str
+        The command line; empty when there are no arguments.
+    """
+    if not argv:
+        return ""
+    program = Path(argv[0]).name
+    if program == "__main__.py" and Path(argv[0]).parent.name == "exprlab":
+        program = "exprlab"
+    return shlex.join([program, *argv[1:]])
+
+
 def write_run_manifest(
     run_dir: str | os.PathLike,
     kind: str,
@@ -178,7 +204,7 @@ def write_run_manifest(
         "started": started or now_utc(),
         "finished": now_utc() if finished else None,
         "status": "finished" if finished else "running",
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "",
+        "command": command_line(sys.argv),
         "platform": f"{platform.system()} {platform.machine()}",
     }
     if summary is not None:

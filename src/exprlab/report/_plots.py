@@ -225,11 +225,13 @@ def curves_xy(
     ylabel: str = "",
     xlim: tuple[float, float] | None = None,
     reference: Mapping[str, float] | None = None,
+    integer_x: bool = False,
 ) -> bytes:
     """Named (x, y) curves on one axis (e.g. precision-recall curves per method).
 
     Many curves get distinct colours (:func:`colours`) and the legend sits outside the axes;
-    ``reference`` draws named dashed horizontal lines (baselines).
+    ``reference`` draws named dashed horizontal lines (baselines); ``integer_x`` puts ticks
+    on whole numbers only (epochs: no epoch 1.2).
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 4.0))
@@ -247,6 +249,10 @@ def curves_xy(
         ax.axhline(value, linestyle="--", linewidth=1.2, color=("k", "C3")[i % 2], label=name)
     if xlim:
         ax.set_xlim(*xlim)
+    if integer_x:
+        from matplotlib.ticker import MaxNLocator  # heavy: loaded only when a figure is drawn
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(0, None)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -291,25 +297,54 @@ def heatmap(
     return figure_png(fig)
 
 
+def central_range(values: np.ndarray, central: float) -> tuple[float, float] | None:
+    """The range of the central share ``central`` of ``values`` (equal tails left out).
+
+    Parameters
+    ----------
+    values
+        Finite values.
+    central
+        Share kept, in (0, 1]: 0.99 leaves out the lowest and the highest 0.5%.
+
+    Returns
+    -------
+    tuple of float or None
+        (low, high) percentiles; ``None`` when fewer than two values or the range is empty.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.size < 2:
+        return None
+    tail = 100 * (1 - central) / 2
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return (float(low), float(high)) if high > low else None
+
+
 def distributions(
     groups: Mapping[str, np.ndarray],
     *,
     title: str = "",
     xlabel: str = "",
     bins: int = 40,
+    central: float | None = None,
 ) -> bytes:
     """Overlaid density histograms of several groups of values.
 
-    For example the scores of indicated pairs against all others.
+    For example the scores of indicated pairs against all others. With ``central`` (e.g.
+    0.99) the bins span only that central share of the pooled values, so that a few extreme
+    scores do not squeeze the rest into one bar; each group's density is over its values in
+    that range.
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
     finite = [np.asarray(v, dtype=float)[np.isfinite(v)] for v in groups.values()]
     allv = np.concatenate([f for f in finite if f.size]) if any(f.size for f in finite) else np.zeros(1)
-    edges = np.histogram_bin_edges(allv, bins=bins)
+    span = central_range(allv, central) if central is not None else None
+    edges = np.histogram_bin_edges(allv, bins=bins, range=span)
     for (name, _), vals in zip(groups.items(), finite, strict=True):
-        if vals.size:
-            ax.hist(vals, bins=edges, density=True, alpha=0.5, label=f"{name} (n={vals.size})")
+        shown = vals if span is None else vals[(vals >= span[0]) & (vals <= span[1])]
+        if shown.size:
+            ax.hist(shown, bins=edges, density=True, alpha=0.5, label=f"{name} (n={vals.size})")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
     ax.set_title(title, fontsize=10)
@@ -337,4 +372,62 @@ def boxes(groups: Mapping[str, np.ndarray], *, title: str = "", xlabel: str = ""
     ax.set_yticklabels(names[::-1], fontsize=7 if len(names) > 15 else 8)
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=10)
+    return figure_png(fig)
+
+
+def histogram_panels(
+    groups: Mapping[str, np.ndarray],
+    *,
+    xlabel: str = "",
+    ylabel: str = "count",
+    bins: int = 20,
+    xlim: tuple[float, float] | None = None,
+    columns: int = 3,
+) -> bytes:
+    """One small histogram per group on shared bins, in a grid of ``columns`` panels per row.
+
+    Overlaid translucent histograms of more than two groups mix into colours no palette
+    tells apart; one panel each stays readable (e.g. the p-values of each query of a search).
+
+    Parameters
+    ----------
+    groups
+        Name → values (non-finite values are left out); each gets a panel titled with its name.
+    xlabel
+        Label of the x axes.
+    ylabel
+        Label of the y axes (what a bar counts).
+    bins
+        Number of bins, shared by every panel.
+    xlim
+        Range of the bins and the axes (default: the range of all values).
+    columns
+        Panels per row.
+
+    Returns
+    -------
+    bytes
+        The figure's PNG.
+    """
+    plt = _pyplot()
+    names = list(groups)
+    values = [np.asarray(groups[n], dtype=float) for n in names]
+    values = [v[np.isfinite(v)] for v in values]
+    pooled = np.concatenate([v for v in values if v.size]) if any(v.size for v in values) else np.zeros(1)
+    edges = np.histogram_bin_edges(pooled, bins=bins, range=xlim)
+    ncol = max(1, min(columns, len(names)))
+    nrow = max(1, -(-len(names) // ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(2.6 * ncol + 0.6, 2.1 * nrow + 0.4), squeeze=False)
+    for ax in axes.ravel()[len(names) :]:
+        ax.set_visible(False)
+    for ax, name, vals in zip(axes.ravel(), names, values, strict=False):
+        ax.hist(vals, bins=edges, color="#4a7fb0")
+        ax.set_title(f"{name} (n={vals.size})", fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel(xlabel, fontsize=8)
+        if xlim:
+            ax.set_xlim(*xlim)
+    for row in axes:
+        row[0].set_ylabel(ylabel, fontsize=8)
+    fig.tight_layout()
     return figure_png(fig)

@@ -136,7 +136,9 @@ def guarded(section: Section, what: str, fn: Callable[[], object]) -> bool:
     return True
 
 
-def read_table(path: Path, nrows: int | None = None, required: Sequence[str] = ()) -> pd.DataFrame:
+def read_table(
+    path: Path, nrows: int | None = None, required: Sequence[str] = (), *, literal_text: bool = False
+) -> pd.DataFrame:
     """A run's table (``.parquet`` or tab-separated text), with an error naming the file.
 
     Parameters
@@ -147,6 +149,9 @@ def read_table(path: Path, nrows: int | None = None, required: Sequence[str] = (
         Read only the first rows.
     required
         Columns the table must have (a damaged file parses into other columns).
+    literal_text
+        Only empty cells of a text table are missing, so that a gene or class named ``NA`` or
+        ``null`` keeps its name.
 
     Returns
     -------
@@ -170,7 +175,8 @@ def read_table(path: Path, nrows: int | None = None, required: Sequence[str] = (
             df = pd.read_parquet(path)
             df = df.head(nrows) if nrows else df
         else:
-            df = pd.read_csv(path, sep="\t", nrows=nrows)
+            missing_as = {"keep_default_na": False, "na_values": [""]} if literal_text else {}
+            df = pd.read_csv(path, sep="\t", nrows=nrows, **missing_as)
     except (ValueError, OSError, UnicodeDecodeError) as err:
         raise FormatError(
             f"the table is damaged or empty ({type(err).__name__}: {str(err)[:120]})",
@@ -188,7 +194,7 @@ def read_table(path: Path, nrows: int | None = None, required: Sequence[str] = (
 
 
 def try_read(
-    section: Section, path: Path, needed_for: str, required: Sequence[str] = ()
+    section: Section, path: Path, needed_for: str, required: Sequence[str] = (), *, literal_text: bool = False
 ) -> pd.DataFrame | None:
     """A run's table, or ``None`` with a note saying which parts of the report it leaves out.
 
@@ -202,6 +208,8 @@ def try_read(
         What the report cannot show without it (e.g. ``"the metric table and plots"``).
     required
         Columns the table must have.
+    literal_text
+        Only empty cells are missing (:func:`read_table`).
 
     Returns
     -------
@@ -209,7 +217,7 @@ def try_read(
         The table; ``None`` when it is missing or damaged.
     """
     try:
-        return read_table(path, required=required)
+        return read_table(path, required=required, literal_text=literal_text)
     except RENDER_ERRORS as err:
         log.warning("report: %s could not be read: %s", Path(path).name, err)
         section.note(f"{Path(path).name} could not be read, so {needed_for} are not shown: {err}")

@@ -183,15 +183,15 @@ def _gene_dependence(sec: Section, metrics: pd.DataFrame) -> None:
     sec.heading("What each ranking is made of")
     sec.paragraph(
         "Each test disease's scores are fitted by an affine function of a drug-only score "
-        "(the drug's mean score over the fold's test diseases; docs/methods.md §2). drug_r2 "
-        "is the share of score variance that fit explains, remainder_ap the MAP of what is "
+        "(the drug's mean score over the fold's test diseases; docs/methods.md §2). The drug-only R² "
+        "is the share of score variance that fit explains, the remainder MAP the MAP of what is "
         f"left (the disease-specific part). Above R² = {MOSTLY_DRUG_ONLY} a ranking is "
         "called mostly drug popularity."
     )
     for line in words:
         sec.paragraph(line)
     cols = ["method"] + [c for g in GENE_DEPENDENCE for c in (g, f"{g}_lo", f"{g}_hi") if c in metrics]
-    sec.table(metrics[cols], caption="gene dependence (metrics.tsv)")
+    sec.table(metrics[cols], caption="Drug-only fit of each ranking (from metrics.tsv)")
 
 
 def _bars(sec: Section, metrics: pd.DataFrame) -> None:
@@ -276,8 +276,7 @@ def _per_disease(sec: Section, path: Path) -> None:
     sec.table(
         wide.reset_index(),
         caption="Average precision per test disease (one column per method)",
-        source=path,
-    )
+    )  # a cut one links a copy of this wide table, not the long per_disease.tsv
 
 
 def _predictions(sec: Section, pred_path: Path, metrics: pd.DataFrame) -> None:
@@ -315,8 +314,10 @@ def _predictions(sec: Section, pred_path: Path, metrics: pd.DataFrame) -> None:
                 },
                 title=f"{method}: scores of test pairs",
                 xlabel=f"score given by {method} (higher = ranked first)",
+                central=0.99,
             ),
-            f"{method}: distribution of scores of indicated vs other test pairs.",
+            f"{method}: distribution of scores of indicated vs other test pairs "
+            "(the central 99% of all scores; the most extreme 1% are left out of the axis).",
         )
 
 
@@ -341,6 +342,7 @@ def _training_curves(sec: Section, history_path: Path, metrics: pd.DataFrame) ->
                 title=f"{method}: validation MAP per epoch ({len(curves)} models)",
                 xlabel="epoch",
                 ylabel="validation MAP",
+                integer_x=True,
                 reference={"test MAP of the method": float(test)} if np.isfinite(test) else None,
             ),
             f"{method}: inner-validation MAP after each epoch, one line per fold (and "
@@ -464,6 +466,28 @@ def _render_train(report: HtmlReport, run_dir: Path, manifest: dict | None) -> N
         )
 
 
+def _popularity_words(sec: Section, summary: dict, ranking: pd.DataFrame) -> None:
+    """How much of a predicted list is drug popularity, and what its two extra columns mean."""
+    r2 = summary.get("drug_r2")
+    if r2 is not None and np.isfinite(float(r2)):
+        verdict = (
+            "this list is mostly drug popularity: the same drugs lead for most diseases"
+            if float(r2) > MOSTLY_DRUG_ONLY
+            else "the list depends on the disease"
+        )
+        sec.paragraph(
+            f"A drug-only score (each drug's mean score over reference diseases) explains "
+            f"R² = {fmt(r2)} of this disease's scores: {verdict} (threshold {fmt(MOSTLY_DRUG_ONLY)}; "
+            "docs/methods.md §2.5)."
+        )
+    if {"drug_only", "popularity_share"} <= set(ranking.columns):
+        sec.paragraph(
+            "Columns: drug-only score = the part of the score a shared drug order predicts; "
+            "popularity share = how much of the drug's distance from an average drug that order "
+            "accounts for (1: all of it, 0: none)."
+        )
+
+
 def _render_predict(report: HtmlReport, run_dir: Path, manifest: dict | None) -> None:
     """A ranking of drugs for one disease signature (``exprlab match predict --out``)."""
     sec = report.section("Drugs ranked for the disease")
@@ -480,6 +504,7 @@ def _render_predict(report: HtmlReport, run_dir: Path, manifest: dict | None) ->
             f"(score {fmt(best['score'])}); the {len(ranking)} best drugs as ranked by the matcher "
             f"in {Path(str(params.get('model', '?'))).name}/."
         )
+    _popularity_words(sec, (manifest or {}).get("summary") or {}, ranking)
     sec.table(ranking, caption="Ranked drugs, best first", source=run_dir / MATCH_PREDICT.ranking)
     guarded(
         sec,

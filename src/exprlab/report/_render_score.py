@@ -65,7 +65,26 @@ def _long_scores(df: pd.DataFrame, where: Path) -> pd.DataFrame:
     )
 
 
-def _score_section(sec: Section, table_path: Path, method: str) -> None:
+#: the FDR level whose passing connections the summary counts
+FDR_LEVEL = 0.05
+
+
+def _per_query(df: pd.DataFrame) -> pd.DataFrame:
+    """Per query (in the table's order): count, mean, sd and range of its scores.
+
+    A table with permutation p-values (``pvalue``, ``fdr``: ``exprlab score --n-permutations``)
+    also gets the smallest p-value and the number of entries with FDR <= 0.05.
+    """
+    groups = df.groupby(df["query"].astype(str), sort=False)
+    out = groups["score"].describe()[["count", "mean", "std", "min", "max"]]
+    if {"pvalue", "fdr"} <= set(df.columns):
+        out["smallest p-value"] = groups["pvalue"].min()
+        out[f"FDR ≤ {FDR_LEVEL}"] = groups["fdr"].apply(lambda f: int((f <= FDR_LEVEL).sum()))
+    out.index.name = "query"
+    return out
+
+
+def _score_section(sec: Section, table_path: Path, method: str, parameters: dict | None = None) -> None:
     """Summary, distribution plot and extremes of one score table."""
     try:
         df = _long_scores(read_table(table_path), table_path)
@@ -76,13 +95,20 @@ def _score_section(sec: Section, table_path: Path, method: str) -> None:
             fix="pass a .parquet or .tsv table written by `exprlab score`",
         ) from None
     target = "signature" if "signature" in df else df.columns[1]
-    queries = df["query"].astype(str).unique()
+    queries = pd.unique(df["query"].astype(str))
     sec.paragraph(
         f"{len(queries)} queries × {df[target].nunique()} library entries; {len(df)} scores"
         + (f" ({method})." if method else ".")
     )
-    per_query = df.groupby("query")["score"].describe()[["count", "mean", "std", "min", "max"]]
-    sec.table(per_query, caption="Score summary per query", index=True, source=table_path)
+    per_query = _per_query(df)
+    if {"pvalue", "fdr"} <= set(df.columns):
+        n_perm = (parameters or {}).get("n_permutations")
+        sec.paragraph(
+            f"p-values from {fmt(n_perm) if n_perm else 'random'} random queries of each query's sizes "
+            f"(permutation null), FDR by Benjamini-Hochberg over each query's library entries."
+        )
+    # derived tables: a cut one links a copy of itself, not the score table it summarises
+    sec.table(per_query, caption="Score summary per query", index=True)
     shown = queries[:40]
     groups = {q: df.loc[df["query"].astype(str) == q, "score"].to_numpy() for q in shown}
     sec.image(
@@ -94,9 +120,7 @@ def _score_section(sec: Section, table_path: Path, method: str) -> None:
         "Distribution of each query's scores over the library (box: quartiles, line: median)"
         + (f"; first {len(shown)} of {len(queries)} queries." if len(queries) > len(shown) else "."),
     )
-    sec.table(
-        _extremes(df, target), caption="Best and worst library entries per query (score)", source=table_path
-    )
+    sec.table(_extremes(df, target), caption="Best and worst library entries per query (score)")
 
 
 def _extremes(df: pd.DataFrame, target: str, n: int = 3) -> pd.DataFrame:
@@ -149,13 +173,14 @@ def render_score(
     if not tables:
         sec.note("No score table (.parquet or .tsv) was found.")
         return
-    method = str(((manifest or {}).get("parameters") or {}).get("method", ""))
+    parameters = (manifest or {}).get("parameters") or {}
+    method = str(parameters.get("method", ""))
     for table_path in tables:
         sec.heading(table_path.name)
         if path.is_file():  # the table the user named: an unreadable one is an error, not a note
-            _score_section(sec, table_path, method)
+            _score_section(sec, table_path, method, parameters)
         else:
-            guarded(sec, table_path.name, partial(_score_section, sec, table_path, method))
+            guarded(sec, table_path.name, partial(_score_section, sec, table_path, method, parameters))
 
 
 def render_library(report: HtmlReport, path: Path, manifest: dict | None) -> None:

@@ -19,7 +19,7 @@ from exprlab._runs import XAI_STUDY
 from exprlab.report import _plots as plots
 from exprlab.report._html import HtmlReport, Section
 from exprlab.report._registry import guarded, progress_hint, read_table, try_read
-from exprlab.report._study_plots import curve_summary, draw_curve_bands
+from exprlab.report._study_plots import bounded_percent, curve_summary, draw_curve_bands, k_axis
 
 __all__ = ["curve_verdicts", "fa_random_expectation", "render_xai", "study_progress"]
 
@@ -166,7 +166,7 @@ def _curve_rows(run_dir: Path, ds: str, model: str) -> tuple[pd.DataFrame | None
         table = read_table(path, required=("dataset", "model", "setting", "selection", "k"))
         rows = table[(table["dataset"].astype(str) == ds) & (table["model"].astype(str) == model)]
         if not rows.empty:
-            return rows.reset_index(drop=True), path
+            return bounded_percent(rows.reset_index(drop=True)), path
     return curve_summary(XAI_STUDY.model_dir(run_dir, ds, model)), None
 
 
@@ -231,7 +231,7 @@ def _xai_curves(sec: Section, run_dir: Path, ds: str, model: str) -> None:
         return
     fig, ax = plots._pyplot().subplots(figsize=(5.6, 3.8))
     lines = draw_curve_bands(ax, table, plots.colours(4))
-    ax.set_xscale("log")
+    k_axis(ax, table["k"])
     ax.set_xlabel("K (top genes per class)")
     ax.set_ylabel("balanced accuracy (%)")
     n_runs = int(table["n_runs"].max()) if "n_runs" in table else None
@@ -244,7 +244,11 @@ def _xai_curves(sec: Section, run_dir: Path, ds: str, model: str) -> None:
     sec.image(
         plots.figure_png(fig),
         f"{ds} {model}: keep/remove retraining curves (dashed: random genes"
-        + ("; bands: 95% intervals over runs, random repeats averaged within a run)." if banded else ")."),
+        + (
+            "; bands: 95% intervals over runs, random repeats averaged within a run, cut to 0-100%)."
+            if banded
+            else ")."
+        ),
     )
     if banded:
         for sentence in curve_verdicts(table):

@@ -17,7 +17,7 @@ from exprlab.evaluate import curve_intervals
 from exprlab.report._format import label
 from exprlab.report._plots import _pyplot, legend_outside
 
-__all__ = ["curve_summary", "draw_curve_bands", "write_study_plots"]
+__all__ = ["bounded_percent", "curve_summary", "draw_curve_bands", "k_axis", "write_study_plots"]
 
 _DPI = 120
 # plot file → its y axis (what the bars measure, with the unit)
@@ -70,12 +70,56 @@ def _read_curves(path: Path) -> pd.DataFrame | None:
     return table if not table.empty else None
 
 
+def bounded_percent(table: pd.DataFrame) -> pd.DataFrame:
+    """Curve intervals cut to the range a balanced accuracy can take, 0 to 100%.
+
+    A t interval over two or three runs is wide and can reach past 0 or 100%, which a reader
+    takes for an error. Cutting it keeps the mean inside and leaves unchanged whether two
+    intervals overlap (the verdicts of :func:`exprlab.report._render_xai.curve_verdicts`).
+
+    Parameters
+    ----------
+    table
+        Rows of :func:`curve_summary` (``ci_low`` and ``ci_high`` in %, when present).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``ci_low`` and ``ci_high`` clipped to [0, 100].
+    """
+    out = table.copy()
+    for column in ("ci_low", "ci_high"):
+        if column in out:
+            out[column] = pd.to_numeric(out[column], errors="coerce").clip(0.0, 100.0)
+    return out
+
+
+def k_axis(ax, ks) -> None:
+    """A logarithmic K axis labelled with the K values themselves (10, 50, 100), not powers of ten.
+
+    Parameters
+    ----------
+    ax
+        A matplotlib axis.
+    ks
+        The K values of the curves.
+
+    Returns
+    -------
+    None
+    """
+    values = sorted({float(k) for k in ks if np.isfinite(float(k)) and float(k) > 0})
+    ax.set_xscale("log")
+    ax.set_xticks(values, [f"{v:g}" for v in values])
+    ax.minorticks_off()
+
+
 def curve_summary(model_dir: str | Path) -> pd.DataFrame | None:
     """Keep/remove curves of one dataset × model: mean and interval over runs and repeats.
 
     Reads every run's ``curves.tsv`` (older releases wrote one random repeat, or none of the
     ``repeat`` column: both are read) and applies :func:`exprlab.evaluate.curve_intervals` to
-    the balanced accuracy in %.
+    the balanced accuracy in %; the intervals are cut to 0-100% (:func:`bounded_percent`).
 
     Parameters
     ----------
@@ -96,7 +140,9 @@ def curve_summary(model_dir: str | Path) -> pd.DataFrame | None:
     if not tables:
         return None
     curves = pd.concat(tables, ignore_index=True)
-    return curve_intervals(curves.assign(balanced_accuracy=100 * curves["balanced_accuracy"]))
+    return bounded_percent(
+        curve_intervals(curves.assign(balanced_accuracy=100 * curves["balanced_accuracy"]))
+    )
 
 
 def draw_curve_bands(ax, summary: pd.DataFrame, colours: list | None = None) -> int:
@@ -156,7 +202,7 @@ def _curves(out: Path, summary: pd.DataFrame) -> None:
             continue
         fig, ax = plt.subplots(figsize=(5, 3.5))
         lines = draw_curve_bands(ax, table)
-        ax.set_xscale("log")
+        k_axis(ax, table["k"])
         ax.set_xlabel("K (genes per class)")
         ax.set_ylabel("balanced accuracy (%)")
         legend_outside(ax, lines)

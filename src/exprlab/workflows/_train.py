@@ -467,11 +467,12 @@ def explain_model(
     result.uns["explained_samples"] = resolved
     result.uns["explained_samples_note"] = which
     target = Path(out)
-    if target.suffix:  # a file name (write_h5ad checks its extension)
-        write_h5ad(result, target)
-        return result, which
     delta = np.abs(result.obs["ig_delta"].to_numpy())
-    parameters = {"model": str(model_dir), "samples": samples, **{k: str(v) for k, v in options.items()}}
+    parameters = {
+        "model": str(model_dir),
+        "samples": resolved,  # `auto` as resolved
+        **{k: v if isinstance(v, str | int | float | bool) else str(v) for k, v in options.items()},
+    }
     summary = {
         "samples": resolved,
         "samples_note": which,
@@ -480,6 +481,12 @@ def explain_model(
         "delta_max": float(delta.max()),
         "delta_median": float(np.median(delta)),
     }
+    if target.suffix:  # a file name (write_h5ad checks its extension): the manifest goes beside it
+        write_h5ad(result, target)
+        write_run_manifest(
+            target, EXPLANATION.kind, parameters, data_provenance, started=started, summary=summary
+        )
+        return result, which
     with atomic_dir(target) as tmp:
         mask = os.umask(0)
         os.umask(mask)

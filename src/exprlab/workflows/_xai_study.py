@@ -66,7 +66,7 @@ from exprlab.explain import (
     pathway_smooth,
     shrink_to_class,
 )
-from exprlab.io import read
+from exprlab.io import read, read_h5ad
 from exprlab.models import MODEL_KINDS, ClassifierArch, ExpressionClassifier
 from exprlab.report import curve_summary, file_provenance, write_run_manifest, write_study_plots
 from exprlab.simulate import is_simulation, simulate_lda
@@ -689,9 +689,27 @@ def _write_outputs(out: Path, datasets: list[str], cfg: StudyConfig) -> pd.DataF
 def _study_parameters(datasets: list[str], cfg: StudyConfig) -> dict:
     """The study's options as applied: ``log2`` resolved per dataset when left to its default."""
     params = {"datasets": datasets, **vars(cfg)}
-    if cfg.log2 is None:  # on for simulations, off for files (load_study_dataset)
-        params["log2"] = {str(ds): str(ds).lower() in SIMULATIONS for ds in datasets}
+    if cfg.log2 is None:  # the default load_study_dataset applies to each dataset
+        params["log2"] = {str(ds): _default_log2(ds) for ds in datasets}
     return params
+
+
+def _default_log2(dataset: str) -> bool:
+    """``log2`` left to its default: on for presets and for files ``exprlab simulate`` wrote.
+
+    The rule of :func:`load_study_dataset` (:func:`exprlab.simulate.is_simulation`), decided
+    from the file's metadata alone (an h5ad read without its matrix), so that the manifest
+    records the value the runs applied.
+    """
+    if str(dataset).lower() in SIMULATIONS:
+        return True
+    if not str(dataset).lower().endswith(".h5ad") or not Path(dataset).is_file():
+        return False  # other formats carry no simulation record
+    adata = read_h5ad(dataset, backed="r")
+    try:
+        return is_simulation(adata)
+    finally:
+        adata.file.close()
 
 
 def _study_inputs(datasets: list[str]) -> list[dict]:
@@ -843,7 +861,7 @@ def _run_datasets(datasets: list[str], out: Path, cfg: StudyConfig) -> None:
                 model,
                 run,
                 metrics.get("balanced_accuracy", float("nan")),
-                metrics.get("fa_local", "n/a"),
+                "n/a" if metrics.get("fa_local") is None else f"{metrics['fa_local']:.1f}",
                 metrics.get("seconds", float("nan")),
             )
         del adata
