@@ -12,6 +12,10 @@ A block may be preceded by HTML comments that the rendered page does not show:
   has already run (the suite itself runs after ``make install``); it is not run again.
 * ``<!-- docs-test: sub "A" "B" -->``: run the block with the literal text A replaced by B, for
   sizes that keep the suite short (the page states the full-size cost next to the command).
+
+Each block announces itself on stderr with the time it starts; the test prints the seconds each
+block took (shown by ``pytest -rA`` and with a failure), so that a slow document says which of its
+blocks to make smaller.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +36,8 @@ GUIDES = sorted((ROOT / "docs").glob("user-guide-*.md"))
 DOCUMENTS = [README, ROOT / "docs" / "index.md", *GUIDES]
 _FENCE = re.compile(r"^```(\w*)\s*$")
 _DIRECTIVE = re.compile(r"<!--\s*docs-test:\s*(.*?)\s*-->")
+# the marker each block writes on stderr as it starts: its place in the document and bash's clock
+_MARKER = re.compile(r"^--- (\S+:\d+|end) (\d+(?:\.\d+)?)$", re.MULTILINE)
 
 
 @dataclass
@@ -81,13 +88,23 @@ def session_script(path: Path) -> str:
         if "setup" in block.directives:
             continue
         code = block.runnable()
+        marker = f'echo "--- {path.name}:{block.line} $EPOCHREALTIME" >&2'
         if block.language == "bash":
-            parts.append(f"echo '--- {path.name}:{block.line}' >&2\n{code}")
+            parts.append(f"{marker}\n{code}")
         else:
-            parts.append(
-                f"echo '--- {path.name}:{block.line}' >&2\npython - <<'EXPRLAB_DOC_PY'\n{code}EXPRLAB_DOC_PY"
-            )
+            parts.append(f"{marker}\npython - <<'EXPRLAB_DOC_PY'\n{code}EXPRLAB_DOC_PY")
+    parts.append('echo "--- end $EPOCHREALTIME" >&2')
     return "\n".join(parts) + "\n"
+
+
+def block_seconds(stderr: str) -> list[tuple[str, float]]:
+    """The seconds each block took, from the markers a session wrote on stderr.
+
+    A block runs from its marker to the next one; the last block of a failed session, which
+    writes no ``end`` marker, is left out.
+    """
+    marks = [(place, float(clock)) for place, clock in _MARKER.findall(stderr)]
+    return [(place, later - clock) for (place, clock), (_, later) in zip(marks, marks[1:])]
 
 
 def test_the_parser_reads_blocks_directives_and_substitutions(tmp_path):
@@ -103,6 +120,23 @@ def test_the_parser_reads_blocks_directives_and_substitutions(tmp_path):
     assert got[1].runnable() == "run --runs 1\n"
     script = session_script(doc)
     assert "make demo" not in script and "run --runs 1" in script and "print(1)" in script
+
+
+def test_block_seconds_are_the_gaps_between_markers():
+    stderr = "--- a.md:3 100.5\nsome output\n--- a.md:9 102.0\n--- not a marker\n--- end 107.25\n"
+    assert block_seconds(stderr) == [("a.md:3", 1.5), ("a.md:9", 5.25)]
+    assert block_seconds("--- a.md:3 100.5\nTraceback\n") == []
+
+
+def test_a_session_marks_each_block_and_its_end(tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text("```bash\nsleep 0.2\n```\n```python\nprint(1)\n```\n")
+    script = tmp_path / "session.sh"
+    script.write_text(session_script(doc).replace("python -", f"{sys.executable} -"))
+    run = subprocess.run(["bash", str(script)], capture_output=True, text=True, check=True)
+    got = block_seconds(run.stderr)
+    assert [place for place, _ in got] == ["doc.md:1", "doc.md:4"]
+    assert got[0][1] >= 0.2 and run.stdout == "1\n"
 
 
 def test_every_fence_names_its_language():
@@ -145,4 +179,6 @@ def test_document_runs_as_typed(path, tmp_path, data_dir):
     run = subprocess.run(
         ["bash", str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1500
     )
+    for place, seconds in block_seconds(run.stderr):
+        print(f"{seconds:8.1f} s  {place}")
     assert run.returncode == 0, f"{path.name} failed:\n{run.stderr[-4000:]}"
