@@ -77,3 +77,15 @@ def test_coinciding_curves_get_different_line_styles_and_say_so(monkeypatch):
     )  # every method its own line style, not colour alone
     labels = [line.get_label() for line in lines]
     assert labels == ["random", "cosine", "xsum (same curve as cosine)", "popularity"]
+
+
+def test_a_fifth_curve_equal_to_an_earlier_one_does_not_hide_it(monkeypatch):
+    figures = []
+    monkeypatch.setattr(_plots, "figure_png", lambda fig: figures.append(fig) or b"png")
+    xs = np.linspace(0, 1, 5)
+    curves = {f"m{i}": (xs, xs * 0.1 * (i + 1)) for i in range(4)}
+    curves["m4"] = (xs, xs * 0.3)  # equals m2; the style cycle alone would draw it solid over m2
+    _plots.curves_xy(curves)
+    lines = figures[0].axes[0].get_lines()
+    assert lines[4].get_label() == "m4 (same curve as m2)"
+    assert lines[4].get_linestyle() not in ("-", lines[2].get_linestyle())

@@ -241,8 +241,9 @@ def curves_xy(
     """Named (x, y) curves on one axis (e.g. precision-recall curves per method).
 
     Many curves get distinct colours (:func:`colours`) and line styles (:data:`LINE_STYLES` in
-    turn), so a curve drawn exactly over another still shows through its dashes; a curve equal to
-    an earlier one says so in the legend (``xsum (same curve as cosine)``). The legend sits
+    turn); a curve equal to an earlier one is drawn broken, in a style other than that curve's, so
+    the earlier one shows through its gaps, and says so in the legend (``xsum (same curve as
+    cosine)``). The legend sits
     outside the axes; ``reference`` draws named dashed horizontal lines (baselines);
     ``integer_x`` puts ticks on whole numbers only (epochs: no epoch 1.2).
     """
@@ -250,14 +251,20 @@ def curves_xy(
     fig, ax = plt.subplots(figsize=(5.6, 4.0))
     names = [str(name) for name in curves]
     drawn = [(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)) for xs, ys in curves.values()]
+    styles: list = []
     for i, ((xs, ys), colour) in enumerate(zip(drawn, colours(len(drawn)), strict=True)):
-        same = next((names[j] for j in range(i) if _same_curve(drawn[j], (xs, ys))), None)
+        same = next((j for j in range(i) if _same_curve(drawn[j], (xs, ys))), None)
+        style = LINE_STYLES[i % len(LINE_STYLES)]
+        if same is not None and (style == "-" or style == styles[same]):
+            # drawn over the curve it equals: a broken style that differs from that curve's
+            style = next(s for s in LINE_STYLES[1:] if s != styles[same])
+        styles.append(style)
         ax.plot(
             xs,
             ys,
-            label=names[i] if same is None else f"{names[i]} (same curve as {same})",
+            label=names[i] if same is None else f"{names[i]} (same curve as {names[same]})",
             color=colour,
-            linestyle=LINE_STYLES[i % len(LINE_STYLES)],
+            linestyle=style,
         )
     for i, (name, value) in enumerate((reference or {}).items()):
         ax.axhline(value, linestyle="--", linewidth=1.2, color=("k", "C3")[i % 2], label=name)

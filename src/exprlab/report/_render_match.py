@@ -298,8 +298,8 @@ def _predictions(sec: Section, pred_path: Path, metrics: pd.DataFrame) -> None:
             xlim=(0, 1),
             reference=ref,
         ),
-        "Interpolated precision-recall curves averaged over test diseases; dashed: the precision "
-        "expected of a random ranking.",
+        "Interpolated precision-recall curves averaged over test diseases, each method in its own "
+        "colour and line style; black dashed: the precision expected of a random ranking.",
     )
     sec.heading("Score distributions")
     for method, part in pred.groupby("method", sort=False):
