@@ -201,6 +201,10 @@ def fmt(value: object, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
+#: the no-break space that keeps an interval on one line of a table cell
+NO_BREAK = "\u00a0"
+
+
 def fmt_interval(lo: object, hi: object, digits: int = 3) -> str:
     """An interval as reports print it, ``[0.233, 0.299]`` (each end through :func:`fmt`).
 
@@ -225,7 +229,8 @@ def with_intervals(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     A column ``c`` that has both ``c_lo`` and ``c_hi`` beside it becomes text, its value followed by
     its interval (:func:`fmt`, :func:`fmt_interval`), and the two end columns are dropped, so a
     metric takes one column of a report's table instead of three. Other columns are kept as they
-    are, in their order. The table's files keep their separate columns; this is only how a report
+    are, in their order. The space inside the brackets is a no-break space, so a narrow column
+    wraps a cell between the value and its interval only. The table's files keep their separate columns; this is only how a report
     shows them.
 
     Parameters
@@ -245,8 +250,9 @@ def with_intervals(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     dropped = {f"{c}_{end}" for c in paired for end in ("lo", "hi")}
     out = table[[c for c in table.columns if c not in dropped]].copy()
     for c in paired:
+        # a no-break space inside the brackets: a narrow cell wraps before the interval, not in it
         out[c] = [
-            f"{fmt(v, digits)} {fmt_interval(lo, hi, digits)}"
+            f"{fmt(v, digits)} {fmt_interval(lo, hi, digits).replace(' ', NO_BREAK)}"
             for v, lo, hi in zip(table[c], table[f"{c}_lo"], table[f"{c}_hi"], strict=True)
         ]
     return out
