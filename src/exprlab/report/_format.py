@@ -11,8 +11,9 @@ import math
 import numbers
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["fmt", "label", "LABELS", "human_bytes"]
+__all__ = ["fmt", "label", "LABELS", "human_bytes", "fmt_interval", "with_intervals"]
 
 #: column or series name → what a reader sees (with its unit where it has one)
 LABELS: dict[str, str] = {
@@ -198,6 +199,63 @@ def fmt(value: object, digits: int = 3) -> str:
     if magnitude < -3:
         return f"{x:.{digits - 1}e}"
     return f"{x:.{digits}g}"
+
+
+#: the no-break space that keeps an interval on one line of a table cell
+NO_BREAK = "\u00a0"
+
+
+def fmt_interval(lo: object, hi: object, digits: int = 3) -> str:
+    """An interval as reports print it, ``[0.233, 0.299]`` (each end through :func:`fmt`).
+
+    Parameters
+    ----------
+    lo, hi
+        The interval's ends (missing ones print as ``–``).
+    digits
+        Significant digits of non-integers.
+
+    Returns
+    -------
+    str
+        The bracketed interval.
+    """
+    return f"[{fmt(lo, digits)}, {fmt(hi, digits)}]"
+
+
+def with_intervals(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """A table for display with each value and its interval in one cell: ``0.265 [0.233, 0.299]``.
+
+    A column ``c`` that has both ``c_lo`` and ``c_hi`` beside it becomes text, its value followed by
+    its interval (:func:`fmt`, :func:`fmt_interval`), and the two end columns are dropped, so a
+    metric takes one column of a report's table instead of three. Other columns are kept as they
+    are, in their order. The space inside the brackets is a no-break space, so a narrow column
+    wraps a cell between the value and its interval only. The table's files keep their separate columns; this is only how a report
+    shows them.
+
+    Parameters
+    ----------
+    table
+        A table with columns such as ``average_precision``, ``average_precision_lo``,
+        ``average_precision_hi``.
+    digits
+        Significant digits of non-integers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows, with one text column per value-and-interval triple.
+    """
+    paired = [c for c in table.columns if f"{c}_lo" in table.columns and f"{c}_hi" in table.columns]
+    dropped = {f"{c}_{end}" for c in paired for end in ("lo", "hi")}
+    out = table[[c for c in table.columns if c not in dropped]].copy()
+    for c in paired:
+        # a no-break space inside the brackets: a narrow cell wraps before the interval, not in it
+        out[c] = [
+            f"{fmt(v, digits)} {fmt_interval(lo, hi, digits).replace(' ', NO_BREAK)}"
+            for v, lo, hi in zip(table[c], table[f"{c}_lo"], table[f"{c}_hi"], strict=True)
+        ]
+    return out
 
 
 def human_bytes(size: object) -> str:

@@ -217,6 +217,17 @@ def line_curves(
     return figure_png(fig)
 
 
+#: line styles of successive curves (with their colours), so that coinciding curves stay visible
+LINE_STYLES = ("-", (0, (5, 3)), ":", "-.")
+
+
+def _same_curve(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> bool:
+    """Whether two (x, y) curves are the same points (equal up to float rounding; NaN equals NaN)."""
+    return all(
+        u.shape == v.shape and bool(np.allclose(u, v, equal_nan=True)) for u, v in zip(a, b, strict=True)
+    )
+
+
 def curves_xy(
     curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
     *,
@@ -229,21 +240,31 @@ def curves_xy(
 ) -> bytes:
     """Named (x, y) curves on one axis (e.g. precision-recall curves per method).
 
-    Many curves get distinct colours (:func:`colours`) and the legend sits outside the axes;
-    ``reference`` draws named dashed horizontal lines (baselines); ``integer_x`` puts ticks
-    on whole numbers only (epochs: no epoch 1.2).
+    Many curves get distinct colours (:func:`colours`) and line styles (:data:`LINE_STYLES` in
+    turn); a curve equal to an earlier one is drawn broken, in a style other than that curve's, so
+    the earlier one shows through its gaps, and says so in the legend (``xsum (same curve as
+    cosine)``). The legend sits
+    outside the axes; ``reference`` draws named dashed horizontal lines (baselines);
+    ``integer_x`` puts ticks on whole numbers only (epochs: no epoch 1.2).
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 4.0))
-    styles = ("-", "--", ":", "-.")
-    for i, ((name, (xs, ys)), colour) in enumerate(zip(curves.items(), colours(len(curves)), strict=True)):
-        # past 10 curves the line style changes every 10 colours as well
+    names = [str(name) for name in curves]
+    drawn = [(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)) for xs, ys in curves.values()]
+    styles: list = []
+    for i, ((xs, ys), colour) in enumerate(zip(drawn, colours(len(drawn)), strict=True)):
+        same = next((j for j in range(i) if _same_curve(drawn[j], (xs, ys))), None)
+        style = LINE_STYLES[i % len(LINE_STYLES)]
+        if same is not None and (style == "-" or style == styles[same]):
+            # drawn over the curve it equals: a broken style that differs from that curve's
+            style = next(s for s in LINE_STYLES[1:] if s != styles[same])
+        styles.append(style)
         ax.plot(
             xs,
             ys,
-            label=str(name),
+            label=names[i] if same is None else f"{names[i]} (same curve as {names[same]})",
             color=colour,
-            linestyle=styles[(i // 10) % 4] if len(curves) > 20 else "-",
+            linestyle=style,
         )
     for i, (name, value) in enumerate((reference or {}).items()):
         ax.axhline(value, linestyle="--", linewidth=1.2, color=("k", "C3")[i % 2], label=name)

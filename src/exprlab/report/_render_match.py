@@ -19,7 +19,7 @@ from exprlab._runs import MATCH_BENCHMARK, MATCH_EXPLANATION, MATCH_PREDICT, MAT
 from exprlab.errors import FormatError
 from exprlab.evaluate import GENE_DEPENDENCE, MOSTLY_DRUG_ONLY, gene_dependence_words
 from exprlab.report import _plots as plots
-from exprlab.report._format import fmt, label
+from exprlab.report._format import fmt, fmt_interval, label, with_intervals
 from exprlab.report._html import HtmlReport, Section
 from exprlab.report._manifest import read_run_manifest
 from exprlab.report._registry import guarded, progress_hint, read_table, register_renderer, try_read
@@ -69,7 +69,7 @@ def map_summary(metrics: pd.DataFrame) -> pd.DataFrame:
 
 def _interval(row: pd.Series, metric: str) -> str:
     lo, hi = row.get(f"{metric}_lo"), row.get(f"{metric}_hi")
-    return f" [{fmt(lo)}, {fmt(hi)}]" if lo is not None and hi is not None else ""
+    return f" {fmt_interval(lo, hi)}" if lo is not None and hi is not None else ""
 
 
 def _versus_baselines(table: pd.DataFrame, method: str, ratios: pd.DataFrame | None) -> list[str]:
@@ -158,17 +158,17 @@ def _overview(sec: Section, run_dir: Path, metrics: pd.DataFrame) -> None:
             f"{info.get('n_genes', '?')} genes."
         )
     sec.paragraph(
-        "Each metric is the mean over test diseases with its 95% bootstrap interval "
-        "over diseases (columns 95% low / high). 'random' is the exact expectation under a "
-        "random ranking; 'popularity' ranks drugs by their number of training "
-        "indications and reads no gene."
+        "Each metric is the mean over test diseases followed by its 95% bootstrap interval over "
+        f"diseases in brackets (the ends are separate columns in {MATCH_BENCHMARK.metrics}). "
+        "'random' is the exact expectation under a random ranking; 'popularity' ranks drugs by "
+        "their number of training indications and reads no gene."
     )
     shown = ["method", "n_diseases"] + [c for c in ("val_map",) if c in metrics]
     for m in SHOWN_METRICS:
         if m in metrics:
             shown += [m] + [c for c in (f"{m}_lo", f"{m}_hi") if c in metrics]
     sec.table(
-        metrics[[c for c in shown if c in metrics]],
+        with_intervals(metrics[[c for c in shown if c in metrics]]),
         caption=MATCH_BENCHMARK.metrics,
         source=run_dir / MATCH_BENCHMARK.metrics,
     )
@@ -191,7 +191,7 @@ def _gene_dependence(sec: Section, metrics: pd.DataFrame) -> None:
     for line in words:
         sec.paragraph(line)
     cols = ["method"] + [c for g in GENE_DEPENDENCE for c in (g, f"{g}_lo", f"{g}_hi") if c in metrics]
-    sec.table(metrics[cols], caption="Drug-only fit of each ranking (from metrics.tsv)")
+    sec.table(with_intervals(metrics[cols]), caption="Drug-only fit of each ranking (from metrics.tsv)")
 
 
 def _bars(sec: Section, metrics: pd.DataFrame) -> None:
@@ -298,8 +298,8 @@ def _predictions(sec: Section, pred_path: Path, metrics: pd.DataFrame) -> None:
             xlim=(0, 1),
             reference=ref,
         ),
-        "Interpolated precision-recall curves averaged over test diseases; dashed: the precision "
-        "expected of a random ranking.",
+        "Interpolated precision-recall curves averaged over test diseases, each method in its own "
+        "colour and line style; black dashed: the precision expected of a random ranking.",
     )
     sec.heading("Score distributions")
     for method, part in pred.groupby("method", sort=False):
