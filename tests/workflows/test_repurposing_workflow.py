@@ -262,3 +262,10 @@ def test_pair_split_scores_only_unknown_pairs():
         if pair in counts.index:
             assert counts.loc[pair] == 1
     assert set(res.metrics["method"]) == {"random", "popularity", "cosine"}
+
+
+def test_the_fold_log_line_rounds_the_choices_it_prints():
+    from exprlab.workflows._repurposing import _rounded
+
+    info = {"cosine": {"top": 10, "val_map": 0.5259292197685267}, "seconds": [2.694755434000399], "f": "x"}
+    assert _rounded(info) == {"cosine": {"top": 10, "val_map": 0.5259}, "seconds": [2.695], "f": "x"}

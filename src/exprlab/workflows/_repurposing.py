@@ -365,8 +365,21 @@ def _score_fold(
     )
     scored.update({m: v for m, v in added.items() if m in methods})
     if info:
-        _log.info("fold %d: label-reading methods chose %s", fold.index, json.dumps(info, default=str))
+        _log.info(
+            "fold %d: label-reading methods chose %s", fold.index, json.dumps(_rounded(info), default=str)
+        )
     return scored, histories, t_learn
+
+
+def _rounded(value: Any) -> Any:
+    """``value`` with every float rounded to 4 significant digits, for a log line a person reads."""
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(v) for v in value]
+    if isinstance(value, float):
+        return float(f"{value:.4g}")
+    return value
 
 
 def _fold_tables(

@@ -856,7 +856,7 @@ def _run_datasets(datasets: list[str], out: Path, cfg: StudyConfig) -> None:
             metrics.update({"dataset": _slug(ds), "model": model})
             _write_json(metrics, run_dir / XAI_STUDY.run_metrics)
             _log.info(
-                "%s %s run %d: balanced accuracy %.4f, FA local %s, %.1f s",
+                "%s %s run %d: balanced accuracy %.1f, FA local %s, %.1f s",
                 _slug(ds),
                 model,
                 run,
