@@ -101,6 +101,58 @@ def test_a_held_lock_refuses_and_a_dead_writers_lock_is_taken_over(tmp_path):
     assert not lock_path(out).exists()
 
 
+def test_a_lock_appears_with_its_record_and_a_killed_takers_remains_are_cleared(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    import exprlab._outputs as outputs
+
+    out = tmp_path / "lib.h5"
+    seen = []
+    real_link = os.link
+
+    def link(src, dst):  # the lock's name appears only here: the record must already be complete
+        seen.append(json.loads(open(src).read()))
+        return real_link(src, dst)
+
+    monkeypatch.setattr(outputs.os, "link", link)
+    with output_lock(out, "exprlab x") as lock:
+        assert seen == [json.loads(lock.read_text())] and seen[0]["pid"] == os.getpid()
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".lib.h5.lock"]  # no temporary left
+    dead = int(
+        subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True).stdout
+    )
+    # what a run killed outright leaves: its temporary record; an earlier release: an empty lock
+    (tmp_path / f"..lib.h5.lock.part-{dead}-0a1b2c3d").write_text("{}")
+    lock_path(out).write_text("")
+    with pytest.raises(FileAccessError, match="another exprlab run"):  # empty and new: maybe mid-write
+        with output_lock(out):
+            pass
+    old = lock_path(out).stat().st_mtime - 60
+    os.utime(lock_path(out), (old, old))
+    with output_lock(out):
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_hard_links_the_lock_is_created_then_written(tmp_path, monkeypatch):
+    import errno
+
+    import exprlab._outputs as outputs
+
+    def no_link(src, dst):
+        raise OSError(errno.EPERM, "hard links not supported")
+
+    monkeypatch.setattr(outputs.os, "link", no_link)
+    out = tmp_path / "lib.h5"
+    with output_lock(out) as lock:
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+        with pytest.raises(FileAccessError, match=f"pid {os.getpid()}"):
+            with output_lock(out):
+                pass
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_attributions_an_earlier_release_marked_are_replaced_by_explain_with_force(tmp_path):
     ig = tmp_path / "ig.h5ad"
     _write(ig, kind="attributions")  # the mark `exprlab explain --out FILE.h5ad` wrote before

@@ -32,6 +32,7 @@ __all__ = [
     "os_error",
     "MANIFESTS",
     "deferred_signals",
+    "temp_name",
 ]
 
 #: the signals that stop a run (the CLI turns them into an exception where the program runs)
@@ -144,7 +145,12 @@ def _disk_full(folder: Path) -> bool:
         return False
 
 
-def _temp_name(target: Path, kind: str) -> Path:
+def temp_name(target: Path, kind: str) -> Path:
+    """A fresh temporary name beside ``target``: ``.<name>.<kind>-<pid>-<random>``.
+
+    :func:`remove_leftovers` recognises such names of ``kind`` ``part`` or ``old`` and removes
+    them once their writer is no longer alive.
+    """
     return target.parent / f".{target.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
@@ -201,7 +207,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             fix="create the folder first or choose another output path",
         )
     remove_leftovers(target)
-    tmp = Path(f"{_temp_name(target, 'part')}{''.join(target.suffixes)}")
+    tmp = Path(f"{temp_name(target, 'part')}{''.join(target.suffixes)}")
     try:
         try:
             tmp.touch(mode=FILE_MODE, exist_ok=False)
@@ -252,7 +258,7 @@ def atomic_dir(path: str | os.PathLike, *, resumable: bool = False) -> Iterator[
         raise os_error(err, target) from None
     _check_replaceable(target)
     remove_leftovers(target)
-    tmp = partial_dir(target) if resumable else _temp_name(target, "part")
+    tmp = partial_dir(target) if resumable else temp_name(target, "part")
     try:
         try:
             tmp.mkdir(mode=0o700, exist_ok=resumable)
@@ -304,7 +310,7 @@ def _check_replaceable(target: Path) -> None:
 def _swap_in(tmp: Path, target: Path) -> None:
     """Rename ``tmp`` onto ``target``, moving an existing ``target`` aside first, then deleting it."""
     while True:
-        old = _temp_name(target, "old")
+        old = temp_name(target, "old")
         try:
             os.rename(target, old)
         except FileNotFoundError:

@@ -33,7 +33,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from exprlab._atomic import deferred_signals, os_error, pid_alive, remove_leftovers
+from exprlab._atomic import deferred_signals, os_error, pid_alive, remove_leftovers, temp_name
 from exprlab.errors import FileAccessError, InvalidParameterError
 
 __all__ = [
@@ -396,33 +396,77 @@ def output_lock(out: str | os.PathLike, command: str | None = None) -> Iterator[
 
 
 def _take_lock(lock: Path, record: dict, out: str | os.PathLike) -> None:
-    """Create ``lock`` holding ``record``; remove a stale lock first; refuse a live one."""
-    host = record["host"]
-    for _ in range(3):
+    """Create ``lock`` holding ``record``; remove a stale lock first; refuse a live one.
+
+    The record is written to a temporary file that is then hard-linked to the lock's name, so
+    that a lock never exists without its record, even when the process is killed outright
+    (SIGKILL, out of memory) half way. File systems without hard links get an exclusive create
+    followed by the write.
+    """
+    remove_leftovers(lock)  # a temporary record of a killed run
+    tmp = temp_name(lock, "part")
+    try:
         try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            held: dict = _read_lock(lock) or {}
-            pid = int(held.get("pid", 0) or 0)
-            if held.get("host") == host and not pid_alive(pid):
-                lock.unlink(missing_ok=True)  # the writer died: a stale lock
-                continue
-            raise FileAccessError(
-                f"another exprlab run is writing this output (pid {held.get('pid', '?')} on "
-                f"{held.get('host', '?')}, started {held.get('started', '?')}: {held.get('command', '?')})",
-                where=out,
-                fix=f"wait for it to finish, or remove {lock} if that run no longer exists",
-            ) from None
+            with open(tmp, "x", encoding="utf-8") as fh:
+                fh.write(json.dumps(record))
         except OSError as err:
             raise os_error(err, out) from None
-        with os.fdopen(fd, "w") as fh:
-            fh.write(json.dumps(record))
-        return
+        for _ in range(3):
+            try:
+                _link_or_create(tmp, lock, record)
+                return
+            except FileExistsError:
+                if _stale(lock, record["host"]):
+                    lock.unlink(missing_ok=True)
+                    continue
+                held: dict = _read_lock(lock) or {}
+                raise FileAccessError(
+                    f"another exprlab run is writing this output (pid {held.get('pid', '?')} on "
+                    f"{held.get('host', '?')}, started {held.get('started', '?')}: "
+                    f"{held.get('command', '?')})",
+                    where=out,
+                    fix=f"wait for it to finish, or remove {lock} if that run no longer exists",
+                ) from None
+            except OSError as err:
+                raise os_error(err, out) from None
+    finally:
+        tmp.unlink(missing_ok=True)
     raise FileAccessError(
         "the output's lock kept reappearing while stale locks were removed",
         where=out,
         fix=f"check that no other program creates {lock}, then run again",
     )
+
+
+#: seconds after which a lock without a readable record counts as stale (an earlier release
+#: created the file before writing its record)
+_UNREADABLE_LOCK_S = 30.0
+
+
+def _stale(lock: Path, host: str) -> bool:
+    """Whether ``lock`` belongs to a writer that is gone: dead on this host, or no record left."""
+    held = _read_lock(lock)
+    if held is None:
+        try:
+            age = _dt.datetime.now().timestamp() - lock.stat().st_mtime
+        except FileNotFoundError:
+            return True
+        return age > _UNREADABLE_LOCK_S
+    pid = int(held.get("pid", 0) or 0)
+    return held.get("host") == host and not pid_alive(pid)
+
+
+def _link_or_create(tmp: Path, lock: Path, record: dict) -> None:
+    """Make ``lock`` hold ``record`` in one step; ``FileExistsError`` when it exists."""
+    try:
+        os.link(tmp, lock)
+    except FileExistsError:
+        raise
+    except OSError as err:
+        if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        with open(lock, "x", encoding="utf-8") as fh:  # no hard links here
+            fh.write(json.dumps(record))
 
 
 @contextlib.contextmanager
