@@ -27,14 +27,9 @@ SMALL_LEARNED = workflows.LearnedSettings(
 )
 
 
-def planted_files(root: Path) -> dict[str, Path]:
-    """Write the signatures, indications and gene sets of a small planted triangle under ``root``.
-
-    Returns the files by role: ``drugs``, ``diseases`` (h5ad), ``labels`` (TSV), ``sets`` (GMT of
-    the planted pathways), ``disease`` and ``drug`` (one indicated pair, as single-row h5ad) and
-    ``gct`` (the drugs as GCT).
-    """
-    b = simulate_planted(
+def small_planted():
+    """A planted triangle of 12 diseases, 20 drugs and 120 genes (seeded), small enough to train on."""
+    return simulate_planted(
         n_diseases=12,
         n_drugs=20,
         n_pathways=6,
@@ -44,6 +39,16 @@ def planted_files(root: Path) -> dict[str, Path]:
         noise_genes=10,
         seed=2,
     )
+
+
+def planted_files(root: Path) -> dict[str, Path]:
+    """Write the signatures, indications and gene sets of a small planted triangle under ``root``.
+
+    Returns the files by role: ``drugs``, ``diseases`` (h5ad), ``labels`` (TSV), ``sets`` (GMT of
+    the planted pathways), ``disease`` and ``drug`` (one indicated pair, as single-row h5ad) and
+    ``gct`` (the drugs as GCT).
+    """
+    b = small_planted()
     files = {
         "drugs": root / "drugs.h5ad",
         "diseases": root / "diseases.h5ad",

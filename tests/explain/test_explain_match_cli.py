@@ -6,38 +6,17 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from _planted_inputs import SMALL_LEARNED, small_planted
 from exprlab.cli import app
 from exprlab.io import write_gmt, write_h5ad
-from exprlab.models import TrainConfig
-from exprlab.simulate import simulate_planted
-from exprlab.workflows._repurposing import LearnedSettings, train_models
+from exprlab.workflows._repurposing import train_models
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
-    b = simulate_planted(
-        n_diseases=12,
-        n_drugs=20,
-        n_pathways=6,
-        pathway_size=10,
-        n_genes=120,
-        set_size=10,
-        noise_genes=10,
-        seed=2,
-    )
-    settings = LearnedSettings(
-        max_genes=120,
-        paper=TrainConfig(
-            arch="paper",
-            options={"hidden": 16, "fusion": 8},
-            max_epochs=2,
-            steps_per_epoch=4,
-            batch_size=64,
-            patience=2,
-        ),
-    )
-    model = train_models(b, root / "model", arch="paper", n_seeds=1, settings=settings)
+    b = small_planted()
+    model = train_models(b, root / "model", arch="paper", n_seeds=1, settings=SMALL_LEARNED)
     row = b.indications[b.indications["mechanism"]].iloc[0]
     dis = b.diseases[b.diseases.obs["disease"] == row["disease"]].copy()
     drg = b.drugs[b.drugs.obs["drug"] == row["drug"]].copy()

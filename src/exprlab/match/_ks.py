@@ -12,19 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from exprlab.match._base import Method, always, combine_up_down, register, set_sizes
-from exprlab.match._ranks import set_statistics
+from exprlab.match._ranks import up_down_statistics
 
 
 def _chunk(queries, values, rank2, opts) -> dict[str, np.ndarray]:
-    both = set_statistics(
-        queries.up + queries.down,
-        rank2,
-        None,
-        statistic="ks",
-        n_genes=opts.get("_n_genes"),
-        device=opts.get("_device"),
-    )
-    ks_up, ks_dn = both[: len(queries)], both[len(queries) :]
+    ks_up, ks_dn = up_down_statistics(queries, rank2, None, statistic="ks", opts=opts)
     n_up, n_dn = set_sizes(queries)
     raw = combine_up_down(ks_up, ks_dn, n_up, n_dn, rule="opposite")
     return {"score": raw, "up": ks_up, "down": ks_dn}

@@ -200,6 +200,36 @@ def _hit_matrix(sets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return hits, lengths
 
 
+def up_down_statistics(
+    queries, rank2: np.ndarray, values: np.ndarray | None, *, statistic: str, opts: dict
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`set_statistics` of every query's up and down set, in one pass over the references.
+
+    Parameters
+    ----------
+    queries
+        The chunk's queries (``up`` and ``down`` lists of gene-index arrays).
+    rank2, values, statistic
+        As for :func:`set_statistics`.
+    opts
+        The scoring options; ``_n_genes`` and ``_device`` are passed on.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The up and the down sets' statistics, each (n_queries, n_references).
+    """
+    both = set_statistics(
+        queries.up + queries.down,
+        rank2,
+        values,
+        statistic=statistic,
+        n_genes=opts.get("_n_genes"),
+        device=opts.get("_device"),
+    )
+    return both[: len(queries)], both[len(queries) :]
+
+
 def set_statistics(
     sets: list[np.ndarray],
     rank2: np.ndarray,

@@ -29,7 +29,7 @@ from exprlab.errors import InputDataError
 from exprlab.match._aggregate import ncs_ct_matrix
 from exprlab.match._base import Method, always, combine_up_down, register, set_sizes
 from exprlab.match._query import random_set_queries
-from exprlab.match._ranks import set_statistics
+from exprlab.match._ranks import up_down_statistics
 
 CELL_COLUMNS = ("cell_line", "cell_id", "cell")
 TYPE_COLUMNS = ("pert_type",)
@@ -38,15 +38,7 @@ PERT_COLUMNS = ("drug", "pert_iname", "cmap_name", "pert_id")
 
 def _chunk(queries, values, rank2, opts) -> dict[str, np.ndarray]:
     # up and down sets in one pass, so each reference row is read from memory once
-    both = set_statistics(
-        queries.up + queries.down,
-        rank2,
-        values,
-        statistic="es",
-        n_genes=opts.get("_n_genes"),
-        device=opts.get("_device"),
-    )
-    es_up, es_dn = both[: len(queries)], both[len(queries) :]
+    es_up, es_dn = up_down_statistics(queries, rank2, values, statistic="es", opts=opts)
     n_up, n_dn = set_sizes(queries)
     return {
         "score": combine_up_down(es_up, es_dn, n_up, n_dn, rule="sign_differs"),

@@ -18,19 +18,11 @@ import pandas as pd
 from exprlab._runs import CLASSIFIER, EXPLANATION
 from exprlab.explain import natural_order
 from exprlab.io import read_h5ad
-from exprlab.report._format import fmt
+from exprlab.report._format import fmt, label
 from exprlab.report._html import HtmlReport, Section
 from exprlab.report._registry import guarded, register_renderer, try_read
 
 _TOP_GENES = 20
-#: what the tuning record of a model folder means, in words (keys not listed are shown as named)
-_TUNING_LABELS = {
-    "training": "training",
-    "C": "inverse penalty C",
-    "l1_ratio": "L1 ratio",
-    "inner_folds": "inner cross-validation folds",
-    "row_space_fit": "row-space fit (more genes than samples)",
-}
 
 
 def tuning_text(tuning: dict) -> str:
@@ -44,13 +36,11 @@ def tuning_text(tuning: dict) -> str:
     Returns
     -------
     str
-        One phrase per entry, numbers through :func:`exprlab.report._format.fmt`, yes/no for
-        flags; ``none`` for an empty record.
+        One phrase per entry (names from :data:`exprlab.report._format.LABELS`), numbers
+        through :func:`exprlab.report._format.fmt`, yes/no for flags; ``none`` for an empty
+        record.
     """
-    return (
-        ", ".join(f"{_TUNING_LABELS.get(k, k.replace('_', ' '))} {fmt(v)}" for k, v in tuning.items())
-        or "none"
-    )
+    return ", ".join(f"{label(k)} {fmt(v)}" for k, v in tuning.items()) or "none"
 
 
 def _summary(manifest: dict | None) -> dict:

@@ -132,6 +132,11 @@ LABELS: dict[str, str] = {
     "rank_pvalue": "p (rank test)",
     "rank_qvalue": "q (rank test, BH)",
     "top_genes": "top genes in the set",
+    # a classifier's tuning record (exprlab train)
+    "C": "inverse penalty C",
+    "l1_ratio": "L1 ratio",
+    "inner_folds": "inner cross-validation folds",
+    "row_space_fit": "row-space fit (more genes than samples)",
     # explanation study
     "interval_over": "interval over",
     "model_a": "model A",
