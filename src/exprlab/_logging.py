@@ -205,3 +205,40 @@ def log_to(run_dir: str | os.PathLike) -> Iterator[Path]:
     path = Path(run_dir) / LOG_FILE
     with _extra_handler(logging.FileHandler(path, encoding="utf-8")):
         yield path
+
+
+class _RecordHandler(logging.Handler):
+    """Keeps records, made picklable (message formatted, no arguments or traceback objects)."""
+
+    def __init__(self, records: list[logging.LogRecord]):
+        super().__init__()
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        kept = logging.makeLogRecord(record.__dict__)
+        kept.msg, kept.args = record.getMessage(), None
+        if record.exc_info:
+            kept.exc_text = logging.Formatter().formatException(record.exc_info)
+        kept.exc_info = None
+        self.records.append(kept)
+
+
+@contextlib.contextmanager
+def collect_records() -> Iterator[list[logging.LogRecord]]:
+    """Collect every ``exprlab`` record of a block, to be handed to :func:`replay_records`.
+
+    A task run in a worker process logs into a logger nobody reads; collecting its records and
+    replaying them in the parent keeps the parent's terminal, log file and :func:`collect_log`
+    lists complete, in the order of the tasks.
+    """
+    records: list[logging.LogRecord] = []
+    with _extra_handler(_RecordHandler(records)):
+        yield records
+
+
+def replay_records(records: list[logging.LogRecord]) -> None:
+    """Pass records collected by :func:`collect_records` (possibly elsewhere) to this process's handlers."""
+    for record in records:
+        logger = logging.getLogger(record.name)
+        if logger.isEnabledFor(record.levelno):
+            logger.handle(record)

@@ -76,6 +76,9 @@ def benchmark(
     disease_map: Path = typer.Option(
         None, "--disease-map", help="TSV (name, disease) mapping catalogue disease names to EFO ids/terms."
     ),
+    jobs: int = typer.Option(
+        1, "--jobs", help="Folds scored at once, each in its own process (the scores do not depend on it)."
+    ),
     force: bool = _FORCE_OPTION,
 ) -> None:
     """Grouped k-fold retrieval benchmark; writes metrics.tsv, per_disease.tsv, predictions, plots.
@@ -90,6 +93,7 @@ def benchmark(
 
     started = now_utc()
     check_count(folds, "--folds", minimum=2)
+    check_count(jobs, "--jobs", minimum=1)
     cross = _cross_catalogue_pair(train_labels, test_labels, split)
     catalogues = [train_labels, test_labels] if cross else [labels]
     inputs = [drugs, diseases, disease_map, *(_label_file(c) for c in catalogues)]
@@ -102,7 +106,9 @@ def benchmark(
             result = run_cross_catalogue(benches[0], benches[1], seed=seed, methods=chosen)
             split, folds, labels = "cross-catalogue", 1, f"{train_labels} -> {test_labels}"
         else:
-            result = run_benchmark(benches[0], split=split, n_folds=folds, seed=seed, methods=chosen)
+            result = run_benchmark(
+                benches[0], split=split, n_folds=folds, seed=seed, methods=chosen, n_jobs=jobs
+            )
         _write_benchmark(result, out, split, folds, seed, labels, chosen, drugs, diseases, started)
     _print_benchmark(result, out)
 

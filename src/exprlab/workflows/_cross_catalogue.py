@@ -206,7 +206,7 @@ def run_cross_catalogue(
     rows: list[pd.DataFrame] = []
     preds: list[pd.DataFrame] = []
     val_rows: list[dict[str, Any]] = []
-    scored, histories, timings["learned"] = _score_fold(data, fold, methods, connectivity, settings, seed)
+    _, scored, histories, timings["learned"] = _score_fold(data, fold, methods, connectivity, settings, seed)
     positives, candidates = fold.positives(), fold.candidates()
     _fold_tables(fold, scored, positives, candidates, methods, seed, on_step, rows, val_rows, preds)
     report.update(

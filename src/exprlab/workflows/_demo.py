@@ -52,6 +52,7 @@ from exprlab.report import (
     write_run_manifest,
 )
 from exprlab.simulate import simulate_planted
+from exprlab.workflows._parallel import torch_threads
 from exprlab.workflows._repurposing import (
     CONNECTIVITY,
     LEARNED,
@@ -61,7 +62,6 @@ from exprlab.workflows._repurposing import (
     run_benchmark,
     write_benchmark,
 )
-from exprlab.workflows._retraining import _torch_threads
 from exprlab.workflows._xai_study import StudyConfig, load_study_dataset, run_xai_study
 
 __all__ = ["DemoConfig", "DemoResult", "run_demo", "summarize"]
@@ -525,7 +525,7 @@ def run_demo(
         try:
             log.info("exprlab demo (%s data) writing %s", "public" if real else "simulated", out)
             (tmp / DEMO.explanations).mkdir()
-            with _torch_threads(threads):
+            with torch_threads(threads):
                 xai = _explanations(tmp / DEMO.explanations, cfg, real, scratch)
                 match = _matching(tmp / DEMO.matching, cfg, real)
             summary = summarize(xai, match, tmp / DEMO.explanations, real)

@@ -8,34 +8,22 @@ genes and makes it fall fastest when its genes are removed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import torch
 
 from exprlab._validation import check_choices, check_count
 from exprlab.errors import InputDataError
 from exprlab.models import ClassifierArch, ExpressionClassifier
+from exprlab.workflows._parallel import torch_threads
 
 __all__ = ["SETTINGS", "retraining_curves", "union_top_genes"]
 
 Setting = Literal["keep", "remove"]
 #: the two retraining settings: train on the top genes only, or on every other gene
 SETTINGS: tuple[Setting, ...] = ("keep", "remove")
-
-
-@contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    """Small models train fastest on one thread (and do not fight other processes for cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def union_top_genes(scores: np.ndarray | Mapping[str, np.ndarray], top: int) -> np.ndarray:
@@ -169,7 +157,7 @@ def retraining_curves(
         return clf.score(test[:, cols], label)
 
     rows = []
-    with _torch_threads(1):  # many small fits: one thread each is several times faster
+    with torch_threads(1):  # many small fits: one thread each is several times faster
         for k in sizes:
             for selection, repeat, genes in _selections(scores, k, p, n_random, base):
                 rows += _setting_rows(k, selection, repeat, genes, settings, p, fit_score)
