@@ -26,6 +26,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
 import scipy.sparse as sp
 from scipy import stats
 from sklearn.metrics import label_ranking_average_precision_score
@@ -143,7 +144,10 @@ def learned_projection(profiles: np.ndarray, labels: np.ndarray, *, rank: int = 
     y = np.asarray(labels, dtype=np.float64)
     y = y - y.mean(axis=0, keepdims=True)
     if y.shape[1] <= x.shape[0]:
-        u, s, _ = np.linalg.svd(x.T @ y, full_matrices=False)
+        # LAPACK's divide-and-conquer driver (numpy's) can fail to converge on such a tall,
+        # partly zero cross-covariance (seen on the real held-out-drug folds); the QR-iteration
+        # driver computes the same decomposition without that failure
+        u, s, _ = scipy.linalg.svd(x.T @ y, full_matrices=False, lapack_driver="gesvd")
     else:  # x = Q L^(1/2) Vᵀ from the small Gram matrix; cross = V (L^(1/2) Qᵀ y)
         lam, q = np.linalg.eigh(x @ x.T)
         keep = lam > lam.max() * 1e-10
