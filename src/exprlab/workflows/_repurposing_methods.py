@@ -10,7 +10,10 @@ label-free methods (popularity and connectivity) are scored:
     the learned matchers (docs/methods.md §2.1-2.2); the two-tower models also read, as pair
     features, the drug's popularity and the similarity transfer, both computed without the
     scored disease's own labels (leave-one-out), so that a feature never contains the label
-    the model is trained to predict;
+    the model is trained to predict; the models train and are validated with these features
+    computed from the inner training labels, and score the test part with them computed from
+    the whole training part, so that neither a validation nor a test pair's features hold a
+    label of its own part;
 ``ranker``
     the combined ranker (docs/methods.md §2.7), fitted on the inner validation part with
     features computed from the inner training part only, then applied to the test part with
@@ -143,9 +146,10 @@ def score_label_methods(
     t_learn = 0.0
     if learned or RANKER in methods:
         t1 = time.perf_counter()
-        fdata = with_fold_features(data, fold, prof, feature)
+        fitted = with_fold_features(data, inner, prof, feature)
+        applied = with_fold_features(data, fold, prof, feature)
         need = learned + ([RANKER] if RANKER in methods else [])
-        scores, histories, val_tables = _learned_fold(fdata, fold, inner, need, settings)
+        scores, histories, val_tables = _learned_fold(fitted, applied, fold, inner, need, settings)
         t_learn = time.perf_counter() - t1
         out.update({m: scores[m] for m in learned if m in scores})
         if RANKER in methods:
@@ -207,21 +211,31 @@ def _history(result, fold: int, method: str, member: int) -> pd.DataFrame:
     return h
 
 
-def _learned_fold(data: PairData, fold: Fold, inner: Fold, learned, settings):
+def _learned_fold(fitted: PairData, applied: PairData, fold: Fold, inner: Fold, learned, settings):
     """Train the learned methods of one fold (gene space from training signatures only).
+
+    ``fitted`` carries the pair features computed from the inner training labels: the models
+    train and are validated with it, so a validation pair's features, like a test pair's, hold
+    no label of its own part (on the held-out-drug split the whole-training-part popularity of a
+    validation drug would be its number of validation indications). ``applied`` carries the
+    features from the whole outer training part, with which the test part is scored.
 
     Returns ``{method: (test scores, validation MAP)}``, the training histories and
     ``{method: validation scores}`` (the inner validation part, for the ranker).
     """
-    c_rows = data.contrast_rows(fold.train_diseases)
-    i_rows = data.instance_rows(fold.train_drugs)
-    genes = select_genes(data, contrast_rows=c_rows, instance_rows=i_rows, max_genes=settings.max_genes)
-    sub = data.subset_genes(genes)
+    c_rows = fitted.contrast_rows(fold.train_diseases)
+    i_rows = fitted.instance_rows(fold.train_drugs)
+    genes = select_genes(fitted, contrast_rows=c_rows, instance_rows=i_rows, max_genes=settings.max_genes)
+    sub = fitted.subset_genes(genes)
+    sub_test = replace(sub, extras=applied.extras, extra_names=applied.extra_names)
     out, histories, val = {}, [], {}
     if "paper" in learned:
         res = train_matcher(sub, inner, inner, settings.paper)
         histories.append(_history(res, fold.index, "paper", 0))
-        out["paper"] = (rank_drugs(res.model, sub, fold.test_diseases, fold.test_drugs), res.best_val_map)
+        out["paper"] = (
+            rank_drugs(res.model, sub_test, fold.test_diseases, fold.test_drugs),
+            res.best_val_map,
+        )
         val["paper"] = rank_drugs(res.model, sub, inner.test_diseases, inner.test_drugs)
     if not {"twotower", "twotower_ens", RANKER} & set(learned):
         return out, histories, val
@@ -233,9 +247,9 @@ def _learned_fold(data: PairData, fold: Fold, inner: Fold, learned, settings):
         histories.append(_history(members[-1], fold.index, "twotower", k))
     ens = SeedEnsemble([m.model for m in members])
     val["twotower"] = rank_drugs(ens, sub, inner.test_diseases, inner.test_drugs)
-    test = rank_drugs(ens, sub, fold.test_diseases, fold.test_drugs)
+    test = rank_drugs(ens, sub_test, fold.test_diseases, fold.test_drugs)
     if "twotower" in learned:
-        one = test if n == 1 else rank_drugs(members[0].model, sub, fold.test_diseases, fold.test_drugs)
+        one = test if n == 1 else rank_drugs(members[0].model, sub_test, fold.test_diseases, fold.test_drugs)
         out["twotower"] = (one, members[0].best_val_map)
     if "twotower_ens" in learned:
         out["twotower_ens"] = (
