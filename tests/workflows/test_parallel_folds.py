@@ -85,13 +85,15 @@ def test_run_tasks_keeps_input_order_and_replays_worker_records():
     assert [w.split(" of ")[0] for w in warned] == ["value 1", "value 2", "value 3"]
 
 
-def _refuse(value):
-    raise InvalidParameterError(f"value {value} refused", where="test task", fix="give another")
+def _refuse_three(value):
+    if value == 3:
+        raise InvalidParameterError(f"value {value} refused", where="test task", fix="give another")
+    return value
 
 
 def test_an_error_in_a_worker_reaches_the_caller_as_itself():
-    with pytest.raises(InvalidParameterError, match="value 2 refused"):
-        list(run_tasks(_refuse, [(2,), (3,)], n_jobs=2, description="t"))
+    with pytest.raises(InvalidParameterError, match="test task: value 3 refused. Fix: give another"):
+        list(run_tasks(_refuse_three, [(2,), (3,), (4,)], n_jobs=2, description="t"))
 
 
 @pytest.mark.parametrize("bad", ["0", "-1"])
