@@ -5,13 +5,13 @@ import re
 
 import pandas as pd
 import pytest
+from tests._planted_inputs import SMALL_LEARNED, small_planted
 
 from exprlab._logging import collect_log, collect_records, replay_records
 from exprlab.cli import main
 from exprlab.errors import InvalidParameterError
 from exprlab.workflows import _repurposing as rp
 from exprlab.workflows._parallel import run_tasks
-from tests._planted_inputs import SMALL_LEARNED, small_planted
 
 METHODS = ["random", "popularity", "xsum", "transfer_cosine", "paper", "twotower"]
 
