@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import torch
+from joblib import Parallel, delayed, parallel_config
 from threadpoolctl import threadpool_limits
 
 from exprlab._logging import collect_records, replay_records
@@ -85,8 +86,6 @@ def run_tasks(
                 result = task(*args)
             yield result, 0.0
         return
-    from joblib import Parallel, delayed, parallel_config  # deferred: process pools are optional
-
     with parallel_config(backend="loky", inner_max_num_threads=1):
         outputs: Iterable[tuple[R, list, float]] = Parallel(
             n_jobs=min(n_jobs, len(argument_lists)), return_as="generator"
