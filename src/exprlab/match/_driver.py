@@ -30,6 +30,7 @@ from exprlab.match._genemajor import WHOLE_ROWS, GeneMajorLibrary
 from exprlab.match._generows import run_on_genes
 from exprlab.match._library import DiskLibrary, default_chunk_size, row_sums
 from exprlab.match._ranks import doubled_ranks
+from exprlab.match._threads import aligned
 
 Backend = Literal["memory", "dask"]
 BACKENDS: tuple[Backend, ...] = ("memory", "dask")
@@ -110,11 +111,15 @@ def reads_query_genes(source, queries, method, ties: str) -> bool:
 
 
 def _step(source, chunk_size: int | None) -> int:
-    """Signatures per block of the whole-signature path (``chunk_size`` when given)."""
+    """Signatures per block of the whole-signature path (``chunk_size`` when given).
+
+    The default is whole product tiles (``_threads.aligned``), so that both backends multiply
+    the same tiles.
+    """
     gm = getattr(source, "gene_major", None)
     # a gene-major library is read fastest whole chunks at a time (at most WHOLE_ROWS signatures)
     whole = min(gm.block, WHOLE_ROWS) if gm is not None else default_chunk_size(len(source.genes))
-    return int(chunk_size or whole)
+    return int(chunk_size or aligned(whole))
 
 
 def _bounds(n: int, step: int) -> list[tuple[int, int]]:
@@ -191,7 +196,9 @@ def _dask_step(source, n_slots: int, plan) -> int:
     of the memory backend. On a gene-major library a task may start inside a stored chunk: it
     reads its part of each gene's run (one more ``pread`` per gene), which balances the
     workers better than whole chunks of 16,384 signatures. With the queries' genes read, a given
-    ``chunk_size`` sets the blocks read inside each task.
+    ``chunk_size`` sets the blocks read inside each task. A task starts where a block of the
+    memory backend would (a multiple of ``chunk_size``, or of ``PRODUCT_ROWS`` by default), so
+    the two backends multiply the same tiles and give the same scores bit for bit.
     """
     on_genes, chunk_size, _ = plan
     if chunk_size and not on_genes:
@@ -199,7 +206,7 @@ def _dask_step(source, n_slots: int, plan) -> int:
     gm = getattr(source, "gene_major", None)
     tasks = _TASKS_PER_SLOT * max(1, n_slots)
     step = min(_step(source, None) if gm is None else source.n, -(-source.n // tasks))
-    return max(1, step)
+    return aligned(step, chunk_size, up=True)
 
 
 def _submit(client, q, source, method, bounds, ties, opts, plan) -> list:
