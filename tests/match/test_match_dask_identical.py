@@ -93,6 +93,26 @@ def test_rows_product_same_bits_whatever_the_block_and_threads(monkeypatch, n_qu
     np.testing.assert_allclose(whole, a.astype(np.float64) @ b.astype(np.float64), rtol=0, atol=1e-3)
 
 
+def test_dask_tasks_start_on_tiles_one_per_slot_on_short_jobs():
+    from types import SimpleNamespace
+
+    from exprlab.match import _driver
+
+    tile = _threads.PRODUCT_ROWS
+
+    def lib(n, gene_major=None):
+        return SimpleNamespace(n=n, genes=range(G), gene_major=gene_major)
+
+    whole = (False, None, False)  # whole signatures, default chunk size, every matrix
+    # 30,000 signatures on 2 slots: one task per slot, 15,000 rounded up to whole tiles
+    assert _driver._dask_step(lib(30_000), 2, whole) == 8 * tile
+    # 200,000: four tasks per slot of 25,000, rounded up to whole tiles (8 tasks in all)
+    assert _driver._dask_step(lib(200_000), 2, whole) == 13 * tile
+    # query genes read in blocks of 1,000: tasks start on a block of the memory backend
+    gm = SimpleNamespace(block=16_384)
+    assert _driver._dask_step(lib(30_001, gm), 2, (True, 1000, False)) == 16_000
+
+
 @pytest.fixture(scope="module")
 def paths(tmp_path_factory):
     lib = random_lib()
