@@ -203,3 +203,60 @@ def test_repeated_ids_are_named(tmp_path):
         h5["0/META/COL/id"] = np.array([b"s0", b"s1", b"s0"])
     with pytest.raises(DuplicateIdError, match="sample id 's0'"):
         read_gctx(path)
+
+
+def _stored_gctx(path, matrix, **storage):
+    """A GCTX whose matrix is stored as ``storage`` says (h5py's create_dataset options)."""
+    n_obs, n_var = matrix.shape
+    with h5py.File(path, "w") as h5:
+        h5.create_dataset("0/DATA/0/matrix", data=matrix, **storage)
+        h5["0/META/ROW/id"] = np.array([f"g{j}".encode() for j in range(n_var)])
+        h5["0/META/COL/id"] = np.array([f"s{i}".encode() for i in range(n_obs)])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("storage", "direct"),
+    [
+        ({}, True),  # contiguous
+        ({"chunks": (3, 7)}, True),  # whole rows, a partial last chunk
+        ({"chunks": (3, 4)}, False),  # chunks narrower than a row
+        ({"chunks": (3, 7), "compression": "gzip"}, False),
+        ({"dtype": ">f4"}, False),  # big-endian: HDF5 converts
+        ({"dtype": "<i2"}, True),
+    ],
+)
+def test_whole_read_as_plain_bytes_where_the_file_allows(tmp_path, monkeypatch, storage, direct):
+    from exprlab.io import _gctx
+
+    seen = []
+    find = _gctx._direct_pieces
+    monkeypatch.setattr(_gctx, "_direct_pieces", lambda dsid: seen.append(find(dsid)) or seen[-1])
+    monkeypatch.setattr(_gctx, "_DIRECT_BYTES", 2 * 7 * 4)  # two rows per job: many jobs
+    rng = np.random.default_rng(5)
+    matrix = (rng.standard_normal((50, 7)) * 100).astype(storage.get("dtype", np.float32))
+    path = _stored_gctx(tmp_path / "m.gctx", matrix, **storage)
+    got = read_gctx(path).X
+    with h5py.File(path, "r") as h5:
+        want = h5["0/DATA/0/matrix"][()]
+    assert (seen[0] is not None) == direct
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("chunks", [None, (3, 7)])
+def test_bad_value_in_a_late_job_is_named(tmp_path, monkeypatch, chunks):
+    from exprlab.errors import NonFiniteValueError
+    from exprlab.io import _gctx
+
+    monkeypatch.setattr(_gctx, "_DIRECT_BYTES", 4 * 7 * 4)  # four rows per job
+    matrix = np.ones((50, 7), dtype=np.float32)
+    matrix[41, 5] = -np.inf
+    matrix[44, 2] = np.nan
+    with pytest.raises(NonFiniteValueError, match="infinite value .*gene 'g5', sample 's41'"):
+        read_gctx(_stored_gctx(tmp_path / "i.gctx", matrix, chunks=chunks))
+    matrix[41, 5] = 1.0
+    path = _stored_gctx(tmp_path / "n.gctx", matrix, chunks=chunks)
+    assert np.isnan(read_gctx(path).X[44, 2])
+    with pytest.raises(NonFiniteValueError, match="gene 'g2', sample 's44'"):
+        read_gctx(path, allow_nan=False)

@@ -289,13 +289,13 @@ def test_read_ahead_covers_the_runs_read(gm_path, monkeypatch):
 
 
 def test_blocks_read_and_scored_in_parts_match_memory(lib, gm_path, monkeypatch):
-    from exprlab.match import _generows
+    from exprlab.match import _generows, _threads
 
-    # blocks read of two chunks (14 signatures), scored 3 rows at a time (the last 2)
+    # blocks read of two chunks (14 signatures), scored one 7-row product tile at a time (the last 4)
     monkeypatch.setattr(_generows, "_READ_CHUNKS", 2)
     monkeypatch.setattr(_generows, "_SCORE_BYTES", 1)
-    monkeypatch.setattr(_generows, "_MIN_ROWS", 3)
-    assert _generows.block_rows(_genemajor.GeneMajorLibrary(gm_path), 20, 2, None) == (14, 3)
+    monkeypatch.setattr(_threads, "PRODUCT_ROWS", 7)
+    assert _generows.block_rows(_genemajor.GeneMajorLibrary(gm_path), 20, 2, None) == (14, 7)
     for method in ("wtcs", "ks_raw", "cosine"):
         mem = match.score(set_queries(5), lib, method)
         disk = match.score(set_queries(5), gm_path, method)

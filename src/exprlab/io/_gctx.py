@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,6 +47,8 @@ _CHUNK_BYTES = 512 * 1024
 #: Above this many selected indices that are also dense in their span, reading the span and
 #: subsetting in memory beats an HDF5 point-list selection.
 _FANCY_MAX = 256
+#: Bytes per job of a direct whole-matrix read (read and checked finite by one thread).
+_DIRECT_BYTES = 32 << 20
 
 
 def open_h5(path: str | os.PathLike) -> h5py.File:
@@ -414,14 +417,19 @@ def read_gctx(
             group=COL_META_PATH,
             where=where,
         )
-        X = read_block(ds, rsel, csel).T if genes_first else read_block(ds, csel, rsel)
+        finite = None
+        if rsel is None and csel is None:
+            X, finite = read_matrix(ds)
+            X = X.T if genes_first else X
+        else:
+            X = read_block(ds, rsel, csel).T if genes_first else read_block(ds, csel, rsel)
         var = _read_meta(h5, ROW_META_PATH, nr, rsel, where, fields=meta)
         obs = _read_meta(h5, COL_META_PATH, nc, csel, where, fields=meta)
     genes = _unique_index(row_raw if rsel is None else row_raw[rsel], ROW_META_PATH, "gene", where)
     samples = _unique_index(col_raw if csel is None else col_raw[csel], COL_META_PATH, "sample", where)
     var.index = genes
     obs.index = samples
-    if X.dtype.kind == "f" and not _surely_finite(X):
+    if X.dtype.kind == "f" and not (_surely_finite(X) if finite is None else finite):
         check_finite(
             X, allow_nan=allow_nan, where=where, gene_ids=genes, sample_ids=samples, genes_on_rows=False
         )
@@ -441,6 +449,91 @@ def _surely_finite(X: np.ndarray) -> bool:
     flat = X.ravel(order="K")  # a view of a C- or F-contiguous block
     with np.errstate(over="ignore", invalid="ignore"):
         return bool(np.isfinite(np.dot(flat, flat)))
+
+
+def _direct_pieces(dsid: h5py.h5d.DatasetID) -> list[tuple[int, int, int]] | None:
+    """Where a 2-D matrix's rows lie in its file, when they can be read as plain bytes.
+
+    Returns ``(first row, rows, byte offset)`` pieces in row order, merged where the file holds
+    them back to back, for a matrix stored contiguously or in chunks of whole rows, without
+    filters, every chunk written, in the machine's byte order; None otherwise (compressed,
+    chunks narrower than a row, unwritten chunks holding the fill value...), and the caller
+    reads through HDF5.
+    """
+    shape, dtype = dsid.shape, dsid.dtype
+    if len(shape) != 2 or 0 in shape or dtype.kind not in "fiu" or not dtype.isnative:
+        return None
+    plist = dsid.get_create_plist()
+    layout = plist.get_layout()
+    if layout == h5py.h5d.CONTIGUOUS:
+        offset = dsid.get_offset()
+        return None if offset is None else [(0, shape[0], offset)]
+    if layout != h5py.h5d.CHUNKED or plist.get_nfilters() or plist.get_chunk()[1] != shape[1]:
+        return None
+    step = plist.get_chunk()[0]
+    found: list[tuple[int, int]] = []
+    dsid.chunk_iter(lambda info: found.append((info.chunk_offset[0], info.byte_offset)))
+    if len(found) != -(-shape[0] // step):
+        return None
+    pieces: list[tuple[int, int, int]] = []
+    row_bytes = shape[1] * dtype.itemsize
+    for first, offset in sorted(found):
+        rows = min(step, shape[0] - first)
+        if (
+            pieces
+            and pieces[-1][0] + pieces[-1][1] == first
+            and pieces[-1][2] + pieces[-1][1] * row_bytes == offset
+        ):
+            pieces[-1] = (pieces[-1][0], pieces[-1][1] + rows, pieces[-1][2])
+        else:
+            pieces.append((first, rows, offset))
+    return pieces
+
+
+def read_matrix(ds: h5py.Dataset) -> tuple[np.ndarray, bool | None]:
+    """A whole 2-D matrix, and whether it is surely finite (None when not decided).
+
+    Where :func:`_direct_pieces` finds the rows as plain bytes, they are read straight into
+    the result by several threads (``os.preadv`` releases the GIL, which HDF5 holds), each job
+    of about ``_DIRECT_BYTES`` checked finite (:func:`_surely_finite`) while its bytes are still
+    in the cache: the read costs less than HDF5's single-threaded one, and the check costs
+    almost nothing. Otherwise the matrix is read through HDF5 and the check is left to the caller.
+    """
+    pieces = _direct_pieces(ds.id)
+    if pieces is None:
+        return read_whole(ds), None
+    n_rows, n_cols = ds.shape
+    out = np.empty((n_rows, n_cols), dtype=ds.dtype)
+    row_bytes = n_cols * out.itemsize
+    per_job = max(1, _DIRECT_BYTES // row_bytes)
+    jobs = [
+        (first + lo, min(rows - lo, per_job), offset + lo * row_bytes)
+        for first, rows, offset in pieces
+        for lo in range(0, rows, per_job)
+    ]
+    raw = memoryview(out.reshape(-1).view(np.uint8).data)
+    fd = os.open(ds.file.filename, os.O_RDONLY)
+
+    def job(piece: tuple[int, int, int]) -> bool:
+        first, rows, offset = piece
+        view, done = raw[first * row_bytes : (first + rows) * row_bytes], 0
+        while done < len(view):
+            got = os.preadv(fd, [view[done:]], offset + done)
+            if got <= 0:
+                raise FormatError(
+                    f"/{MATRIX_PATH} ends before its last value",
+                    where=ds.file.filename,
+                    fix="the file is truncated: download or write it again",
+                )
+            done += got
+        return out.dtype.kind != "f" or _surely_finite(out[first : first + rows])
+
+    try:
+        with ThreadPoolExecutor(min(len(jobs), os.cpu_count() or 1)) as pool:
+            finite = all(list(pool.map(job, jobs)))
+    finally:
+        os.close(fd)
+    return out, finite
 
 
 def _unique_index(raw: np.ndarray, group: str, what: str, where: Path) -> pd.Index:

@@ -13,15 +13,16 @@ import scipy.sparse as sp
 from scipy.stats import rankdata
 
 from exprlab.match._base import Method, register, row_slices
+from exprlab.match._threads import PRODUCT_ROWS, rows_product
 
 _QUERY_BATCH = 256
-_ROWS = 16384  # signatures per product (float32 block, no float64 copy)
+_ROWS = 8 * PRODUCT_ROWS  # signatures per block of sums (float32, no float64 copy); whole tiles
 
 
 def _sums_over(v: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each row's sum and sum of squares over each gene mask (rows x masks), as products."""
     m = masks.T.astype(v.dtype)
-    return (v @ m).astype(np.float64), ((v * v) @ m).astype(np.float64)
+    return rows_product(v, m).astype(np.float64), rows_product(v * v, m).astype(np.float64)
 
 
 def dense_moments(q: np.ndarray, v: np.ndarray, stats=None, *, center: bool = False):
@@ -44,7 +45,7 @@ def dense_moments(q: np.ndarray, v: np.ndarray, stats=None, *, center: bool = Fa
         q0 = np.where(flat, 0.0, q0)
     sq = q0.sum(axis=1)[:, None]
     sqq = (q0 * q0).sum(axis=1)[:, None]
-    sqr = np.asarray(v @ q0.T.astype(v.dtype), dtype=np.float64).T
+    sqr = np.asarray(rows_product(v, q0.T.astype(v.dtype)), dtype=np.float64).T
     uniq, inverse = np.unique(mask, axis=0, return_inverse=True)
     inverse = inverse.ravel()
     if stats is not None and uniq.shape[0] == 1 and uniq[0].all():
@@ -73,7 +74,7 @@ def sparse_moments(qs: sp.csr_matrix, v: np.ndarray, stats=None):
     sq = np.asarray(qs.sum(axis=1))
     sqq = np.asarray(qs.multiply(qs).sum(axis=1))
     dense = qs[:, used].toarray().astype(v.dtype)
-    sqr = np.asarray(v[:, used] @ dense.T, dtype=np.float64).T
+    sqr = np.asarray(rows_product(v[:, used], dense.T), dtype=np.float64).T
     sr = np.broadcast_to(np.asarray(row_sum, dtype=np.float64)[None, :], sqr.shape)
     srr = np.broadcast_to(np.asarray(row_sumsq, dtype=np.float64)[None, :], sqr.shape)
     return n, sq, sqq, sr, srr, sqr

@@ -30,10 +30,14 @@ from exprlab.match._genemajor import WHOLE_ROWS, GeneMajorLibrary
 from exprlab.match._generows import run_on_genes
 from exprlab.match._library import DiskLibrary, default_chunk_size, row_sums
 from exprlab.match._ranks import doubled_ranks
+from exprlab.match._threads import PRODUCT_ROWS, aligned
 
 Backend = Literal["memory", "dask"]
 BACKENDS: tuple[Backend, ...] = ("memory", "dask")
-_TASKS_PER_SLOT = 4  # Dask tasks per worker thread: a slow task does not leave the others idle
+_TASKS_PER_SLOT = 4  # Dask tasks per worker thread at most: a slow task does not leave the others idle
+#: Signatures per Dask task at least (eight product tiles): a task's fixed cost (opening the file,
+#: its reads, sending its scores back) is some 20-30 ms, so a short job runs one task per slot.
+_MIN_TASK_ROWS = 8 * PRODUCT_ROWS
 
 
 def block_scores(method_name: str, queries, values, rank2, opts) -> dict[str, np.ndarray]:
@@ -110,11 +114,15 @@ def reads_query_genes(source, queries, method, ties: str) -> bool:
 
 
 def _step(source, chunk_size: int | None) -> int:
-    """Signatures per block of the whole-signature path (``chunk_size`` when given)."""
+    """Signatures per block of the whole-signature path (``chunk_size`` when given).
+
+    The default is whole product tiles (``_threads.aligned``), so that both backends multiply
+    the same tiles.
+    """
     gm = getattr(source, "gene_major", None)
     # a gene-major library is read fastest whole chunks at a time (at most WHOLE_ROWS signatures)
     whole = min(gm.block, WHOLE_ROWS) if gm is not None else default_chunk_size(len(source.genes))
-    return int(chunk_size or whole)
+    return int(chunk_size or aligned(whole))
 
 
 def _bounds(n: int, step: int) -> list[tuple[int, int]]:
@@ -187,19 +195,23 @@ def dask_client(client=None):
 def _dask_step(source, n_slots: int, plan) -> int:
     """Signatures per Dask task: ``chunk_size`` when given, else enough tasks to keep every slot busy.
 
-    ``_TASKS_PER_SLOT`` tasks per worker thread; on a format-1 library no larger than a block
+    The same number of tasks for every worker thread: one, or up to ``_TASKS_PER_SLOT`` on a
+    library long enough for tasks of ``_MIN_TASK_ROWS`` signatures; on a format-1 library no larger than a block
     of the memory backend. On a gene-major library a task may start inside a stored chunk: it
     reads its part of each gene's run (one more ``pread`` per gene), which balances the
     workers better than whole chunks of 16,384 signatures. With the queries' genes read, a given
-    ``chunk_size`` sets the blocks read inside each task.
+    ``chunk_size`` sets the blocks read inside each task. A task starts where a block of the
+    memory backend would (a multiple of ``chunk_size``, or of ``PRODUCT_ROWS`` by default), so
+    the two backends multiply the same tiles and give the same scores bit for bit.
     """
     on_genes, chunk_size, _ = plan
     if chunk_size and not on_genes:
         return int(chunk_size)
     gm = getattr(source, "gene_major", None)
-    tasks = _TASKS_PER_SLOT * max(1, n_slots)
+    slots = max(1, n_slots)
+    tasks = slots * min(_TASKS_PER_SLOT, max(1, source.n // (slots * _MIN_TASK_ROWS)))
     step = min(_step(source, None) if gm is None else source.n, -(-source.n // tasks))
-    return max(1, step)
+    return aligned(step, chunk_size, up=True)
 
 
 def _submit(client, q, source, method, bounds, ties, opts, plan) -> list:

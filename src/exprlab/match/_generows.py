@@ -22,12 +22,12 @@ import numpy as np
 from exprlab._progress import track
 from exprlab.match._genemajor import GeneMajorLibrary
 from exprlab.match._query import Queries
+from exprlab.match._threads import aligned
 
 _READ_BYTES = 3 << 28  # one block read (768 MB while read: runs and transpose; 384 MB held after)
 _READ_CHUNKS = 4  # stored chunks per block read at most, so that reading overlaps scoring
 _SCORE_BYTES = 3 << 27  # per-set statistics of one block scored (384 MB)
 _READ_THREADS = 8  # requests in flight while reading a block
-_MIN_ROWS = 256  # signatures per block at least
 _QUERY_BATCH = 1024  # queries scored against a block at a time (bounds the per-set temporaries)
 _COLD_RATE = 1e9  # bytes/s below which a block is taken to come from the disk, not the page cache
 
@@ -73,13 +73,16 @@ def block_rows(lib: GeneMajorLibrary, n_genes: int, n_rows: int, chunk_size: int
     them, so that reading overlaps scoring even on a short library. A block scored costs about
     40 bytes per (set, signature) (per-set statistics and the temporaries combining them),
     within ``_SCORE_BYTES``: a batch of many queries scores a block read in several parts.
+    Both are whole product tiles (``_threads.aligned``, at least one), as the Dask backend's
+    tasks are.
     """
     if chunk_size:
         return int(chunk_size), int(chunk_size)
-    rows = max(_MIN_ROWS, _READ_BYTES // (12 * max(1, n_genes)))
+    rows = _READ_BYTES // (12 * max(1, n_genes))
     if rows >= lib.block:
         rows = min(rows - rows % lib.block, _READ_CHUNKS * lib.block)
-    score = max(_MIN_ROWS, _SCORE_BYTES // (40 * max(1, min(n_rows, 2 * _QUERY_BATCH))))
+    rows = aligned(rows)
+    score = aligned(_SCORE_BYTES // (40 * max(1, min(n_rows, 2 * _QUERY_BATCH))))
     return int(min(rows, lib.n)), int(min(score, rows, lib.n))
 
 

@@ -1,11 +1,26 @@
-"""How the compiled kernels share the cores: thread count and the split of a block into jobs."""
+"""How the kernels share the cores: thread count, the split of a block into jobs, and products.
+
+:func:`rows_product` is the one place where the scoring methods multiply a block of signatures
+by their queries (cosine, Pearson, Spearman, chardir, XSum, XCos). BLAS rounds a product
+differently with its thread count and, for some shapes, with its number of rows, so the product
+is cut into tiles of ``PRODUCT_ROWS`` signatures, each multiplied on one BLAS thread (the tiles
+spread over the kernel threads). Every block the backends score starts at a multiple of
+``PRODUCT_ROWS`` in the library (:func:`aligned`), so a signature always falls in the same
+tile, multiplied by the same call: the memory and Dask backends give the same scores bit for bit,
+whatever their block sizes and thread counts.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
+
+#: Signatures per BLAS product; block bounds of both backends are multiples of it.
+PRODUCT_ROWS = 2048
 
 
 def n_threads() -> int:
@@ -34,3 +49,58 @@ def run_blocks(fn, n_rows: int, n_sets: int, *, min_rows: int = 4096, min_sets: 
         return
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(lambda job: fn(*job), jobs))
+
+
+def aligned(rows: int, unit: int | None = None, *, up: bool = False) -> int:
+    """``rows`` rounded to a multiple of ``unit`` (down, or ``up``), at least one ``unit``.
+
+    Block sizes pass through it so that every block starts on a tile boundary of the library
+    (``unit`` defaults to ``PRODUCT_ROWS``).
+    """
+    unit = unit or PRODUCT_ROWS
+    units = -(-rows // unit) if up else rows // unit
+    return max(1, units) * unit
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The BLAS libraries loaded in this process (found once: a scan of the loaded libraries)."""
+    return ThreadpoolController().select(user_api="blas")
+
+
+def rows_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` tile by tile: ``PRODUCT_ROWS`` rows of ``a`` per product, each on one BLAS thread.
+
+    Row ``i`` of the result depends only on the tile holding it (its rows of ``a``) and on
+    ``b``, never on the thread count or on how many rows ``a`` has beyond its tile, so a
+    signature scored in a block of any tile-aligned bounds gets the same bits (see the module
+    docstring). The tiles run on the kernel threads (:func:`n_threads`; BLAS releases the GIL).
+
+    Parameters
+    ----------
+    a
+        Rows to multiply (a block of signatures, or their columns on the queries' genes).
+    b
+        The right operand (genes x queries).
+
+    Returns
+    -------
+    numpy.ndarray
+        The product, in the dtype numpy gives ``a @ b``.
+    """
+    n = a.shape[0]
+    out = np.empty((n, b.shape[1]), dtype=np.result_type(a, b))
+    starts = range(0, n, PRODUCT_ROWS)
+
+    def tile(lo: int) -> None:
+        out[lo : lo + PRODUCT_ROWS] = a[lo : lo + PRODUCT_ROWS] @ b
+
+    workers = min(n_threads(), len(starts))
+    with _blas().limit(limits=1):
+        if workers > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(tile, starts))
+        else:
+            for lo in starts:
+                tile(lo)
+    return out

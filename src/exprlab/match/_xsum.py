@@ -15,8 +15,9 @@ import numpy as np
 
 from exprlab._validation import check_count
 from exprlab.match._base import Method, always, query_values_on_sets, register, row_slices
+from exprlab.match._threads import PRODUCT_ROWS, rows_product
 
-_ROWS = 16384  # signatures per product (float32, the query genes' columns only)
+_ROWS = 8 * PRODUCT_ROWS  # signatures gathered at a time (float32, query genes only); whole tiles
 
 
 def kept_mask(rank2: np.ndarray, top: int, n_genes: int | None = None) -> np.ndarray:
@@ -65,7 +66,7 @@ def _chunk_xsum(queries, values, rank2, opts) -> dict[str, np.ndarray]:
     signed = queries.signed_sets()
     for lo, hi, used, _kept, kv in _on_query_genes(queries, values, rank2, opts):
         s = signed[:, used].toarray().astype(kv.dtype)
-        out[:, lo:hi] = np.asarray(kv @ s.T, dtype=np.float64).T
+        out[:, lo:hi] = np.asarray(rows_product(kv, s.T), dtype=np.float64).T
     return {"score": out}
 
 
@@ -74,9 +75,9 @@ def _chunk_xcos(queries, values, rank2, opts) -> dict[str, np.ndarray]:
     out = np.empty((len(queries), values.shape[0]))
     for lo, hi, used, kept, kv in _on_query_genes(queries, values, rank2, opts):
         qv = qv_all[:, used].toarray()
-        num = np.asarray(kv @ qv.T.astype(kv.dtype), dtype=np.float64).T
-        qn = np.asarray(kept @ (qv * qv).T.astype(kv.dtype), dtype=np.float64).T
-        rn = np.asarray((kv * kv) @ (qv != 0).T.astype(kv.dtype), dtype=np.float64).T
+        num = np.asarray(rows_product(kv, qv.T.astype(kv.dtype)), dtype=np.float64).T
+        qn = np.asarray(rows_product(kept, (qv * qv).T.astype(kv.dtype)), dtype=np.float64).T
+        rn = np.asarray(rows_product(kv * kv, (qv != 0).T.astype(kv.dtype)), dtype=np.float64).T
         den = np.sqrt(qn * rn)
         with np.errstate(divide="ignore", invalid="ignore"):
             out[:, lo:hi] = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
