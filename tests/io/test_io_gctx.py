@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from exprlab.errors import FormatError, InputDataError, InvalidParameterError
+from exprlab.errors import DuplicateIdError, FormatError, InputDataError, InvalidParameterError
 from exprlab.io import gctx_ids, read_gctx, write_gctx
 
 
@@ -260,3 +260,29 @@ def test_bad_value_in_a_late_job_is_named(tmp_path, monkeypatch, chunks):
     assert np.isnan(read_gctx(path).X[44, 2])
     with pytest.raises(NonFiniteValueError, match="gene 'g2', sample 's44'"):
         read_gctx(path, allow_nan=False)
+
+
+def test_a_few_ids_are_found_by_whole_id_never_by_prefix_or_padding(tmp_path):
+    from exprlab.io._gctx import _positions_of
+
+    ids = ["sig1", "sig10", "sig100", "a" * 9, "a" * 17, "x", ""]
+    raw = np.array([i.encode() for i in ids], dtype="S17")
+    want = ["sig10", "sig1", "a" * 9, "a" * 17, "a" * 8, "sig1000", "a" * 18, "x", "", "nope"]
+    expected = [ids.index(w) if w in ids else -1 for w in want]
+    assert _positions_of(raw, want, "0/META/COL", tmp_path).tolist() == expected
+    # ids of exactly one word, and a width that is not a multiple of 8
+    for width in (8, 5):
+        short = [i for i in ids if len(i) <= width]
+        raw = np.array([i.encode() for i in short], dtype=f"S{width}")
+        probe = ["sig1", "sig10", "x", "sig1000000", ""]
+        assert _positions_of(raw, probe, "g", tmp_path).tolist() == [
+            short.index(p) if p in short else -1 for p in probe
+        ]
+
+
+def test_a_duplicated_id_asked_for_by_id_is_an_error(tmp_path):
+    from exprlab.io._gctx import _positions_of
+
+    raw = np.array([b"s1", b"s2", b"s1"], dtype="S2")
+    with pytest.raises(DuplicateIdError, match="'s1' appears 2 times"):
+        _positions_of(raw, ["s1"], "0/META/COL", tmp_path)
