@@ -270,6 +270,11 @@ def test_a_few_ids_are_found_by_whole_id_never_by_prefix_or_padding(tmp_path):
     want = ["sig10", "sig1", "a" * 9, "a" * 17, "a" * 8, "sig1000", "a" * 18, "x", "", "nope"]
     expected = [ids.index(w) if w in ids else -1 for w in want]
     assert _positions_of(raw, want, "0/META/COL", tmp_path).tolist() == expected
+    # ids that share a long prefix (as LINCS ids do) and differ in their last word only
+    long = [f"LINCS_CPC006_A549_6H:BRD-K{i:05d}" for i in range(300)]
+    raw = np.array([i.encode() for i in long])
+    probe = [long[7], long[299], long[0][:-1], long[0] + "0", long[123]]
+    assert _positions_of(raw, probe, "g", tmp_path).tolist() == [7, 299, -1, -1, 123]
     # ids of exactly one word, and a width that is not a multiple of 8
     for width in (8, 5):
         short = [i for i in ids if len(i) <= width]

@@ -223,25 +223,38 @@ def _read_meta(
     return pd.DataFrame(columns, index=pd.RangeIndex(n if sel is None else sel.size))
 
 
-def _id_words(raw: np.ndarray) -> np.ndarray:
-    """Fixed-width byte ids as rows of 8-byte words (zero-padded), for whole-id comparisons.
+def _id_words(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed-width byte ids as rows of 8-byte words (zero-padded), and a hash of each row.
 
-    Comparing a few ids against a long id array word by word is several times faster than
-    numpy's comparison of byte strings, which walks each id character by character.
+    Finding a few ids in a long id array by comparing hashes, then the few rows whose hash
+    matches word by word, is one pass over the array whatever prefix the ids share (LINCS ids
+    share their first dozen bytes); numpy's comparison of byte strings walks every id character
+    by character, once per wanted id.
     """
     n_words = max(1, -(-raw.dtype.itemsize // 8))
     padded = np.zeros(raw.shape[0], dtype=f"S{8 * n_words}")
     padded[:] = raw
-    return padded.view(np.uint64).reshape(raw.shape[0], n_words)
+    words = padded.view(np.uint64).reshape(raw.shape[0], n_words)
+    return words, _row_hashes(words)
 
 
-def _word_hits(words: np.ndarray, wanted: bytes) -> np.ndarray:
+def _row_hashes(words: np.ndarray) -> np.ndarray:
+    """A 64-bit multiplicative hash of each row of words (wrapping arithmetic)."""
+    h = np.zeros(words.shape[0], dtype=np.uint64)
+    for j in range(words.shape[1]):
+        h = (h * np.uint64(0x9E3779B97F4A7C15)) ^ words[:, j]
+    return h
+
+
+def _word_hits(table: tuple[np.ndarray, np.ndarray], wanted: bytes) -> np.ndarray:
     """Rows of :func:`_id_words` equal to the id ``wanted`` (byte strings ignore trailing NULs)."""
+    words, hashes = table
     wanted = wanted.rstrip(b"\0")
     if len(wanted) > 8 * words.shape[1]:
         return np.zeros(0, dtype=np.int64)  # longer than any id the file can hold
     key = np.frombuffer(wanted.ljust(8 * words.shape[1], b"\0"), dtype=np.uint64)
-    return np.flatnonzero((words == key).all(axis=1))
+    hits = np.flatnonzero(hashes == _row_hashes(key[None, :])[0])
+    return hits[(words[hits] == key).all(axis=1)]
 
 
 def _positions_of(raw: np.ndarray, want: list[str], group: str, where: Path) -> np.ndarray:
