@@ -17,7 +17,6 @@ same tiles of library rows on one BLAS thread each in both backends).
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import tempfile
 import time
@@ -80,6 +79,7 @@ def main() -> None:
     import distributed
 
     import exprlab.match as match
+    from exprlab.cli._dask_cluster import local_cluster
 
     q = queries_of(a.queries, a.genes, a.seed, set_size=50)
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,17 +89,7 @@ def main() -> None:
             f"library {a.n} x {a.genes}, both layouts, built in {time.perf_counter() - t0:.1f} s; {a.queries} queries"
         )
         t0 = time.perf_counter()
-        with (
-            distributed.LocalCluster(
-                n_workers=a.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.CRITICAL,
-                env={"EXPRLAB_THREADS": "1"},
-            ) as cluster,
-            distributed.Client(cluster) as client,
-        ):
+        with local_cluster(a.workers) as cluster, distributed.Client(cluster) as client:
             started = time.perf_counter() - t0
             client.run(_warm)
             warmed = time.perf_counter() - t0 - started

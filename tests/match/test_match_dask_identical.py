@@ -8,15 +8,15 @@ differed between the two in the seventh significant digit (cosine, XSum).
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pandas as pd
 import pytest
 from anndata import AnnData
+from tests._queries import random_up_down
 from threadpoolctl import threadpool_limits
 
 import exprlab.match as match
+from exprlab.cli._dask_cluster import local_cluster
 from exprlab.match import _threads
 
 # not a multiple of the product tile: several whole tiles and a partial last one
@@ -35,12 +35,7 @@ def random_lib(seed: int = 0) -> AnnData:
 
 
 def set_queries(n: int, seed: int = 1) -> dict:
-    rng = np.random.default_rng(seed)
-    out = {}
-    for q in range(n):
-        pick = rng.choice(G, 100, replace=False)
-        out[f"q{q}"] = ([f"G{i}" for i in pick[:50]], [f"G{i}" for i in pick[50:]])
-    return out
+    return random_up_down(n, G, 50, 50, seed=seed)
 
 
 def signature_queries(n: int, seed: int = 2) -> AnnData:
@@ -126,17 +121,7 @@ def paths(tmp_path_factory):
 @pytest.fixture(scope="module")
 def client():
     distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-            env={"EXPRLAB_THREADS": "1"},
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
+    with local_cluster(2) as cluster, distributed.Client(cluster) as c:
         yield c
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from anndata import AnnData
+from tests._queries import random_up_down
 
 import exprlab.match as match
 from exprlab.errors import GeneSpaceError, InvalidParameterError
@@ -36,12 +37,7 @@ def tied_lib(seed=0) -> AnnData:
 
 
 def set_queries(n: int, seed=1) -> dict:
-    rng = np.random.default_rng(seed)
-    out = {}
-    for q in range(n):
-        pick = rng.choice(G, 16, replace=False)
-        out[f"q{q}"] = ([f"G{i}" for i in pick[:9]], [f"G{i}" for i in pick[9:]])
-    return out
+    return random_up_down(n, G, 9, 7, seed=seed)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from anndata import AnnData
 from scipy import stats
+from tests._queries import random_up_down
 
 from exprlab.errors import GeneSpaceError, InputDataError, InvalidParameterError
 from exprlab.match import (
@@ -37,12 +38,7 @@ def _library(n_sig: int = 40, n_genes: int = N_GENES, seed: int = 0, obs=None) -
 
 
 def _random_queries(n: int, nu: int, nd: int, seed: int, n_genes: int = N_GENES) -> dict:
-    rng = np.random.default_rng(seed)
-    out = {}
-    for k in range(n):
-        c = rng.choice(n_genes, nu + nd, replace=False)
-        out[f"q{k}"] = ([f"g{i}" for i in c[:nu]], [f"g{i}" for i in c[nu:]])
-    return out
+    return random_up_down(n, n_genes, nu, nd, seed=seed, prefix="g")
 
 
 def _null_by_hand(sizes, n_perm, seed, lib, method, **kw) -> dict:

@@ -77,6 +77,22 @@ def local_workers() -> int:
     return max(1, len(cores))
 
 
+def local_cluster(n: int):
+    """A dask.distributed local cluster of ``n`` single-threaded worker processes.
+
+    Each worker runs one kernel thread (``EXPRLAB_THREADS=1``), so the cluster uses ``n`` cores
+    as the memory backend's ``n`` threads would. The cluster is a context manager.
+    """
+    return _distributed().LocalCluster(
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.CRITICAL,
+        env={"EXPRLAB_THREADS": "1"},
+    )
+
+
 def _distributed():
     try:
         # dask.distributed is heavy and optional (the [dask] extra): imported only when asked for
@@ -138,14 +154,7 @@ def backend_client(backend: str, scheduler: str | None) -> Iterator[tuple[object
         return
     n = local_workers()
     try:
-        cluster = distributed.LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-            env={"EXPRLAB_THREADS": "1"},  # one kernel thread per single-threaded worker
-        )
+        cluster = local_cluster(n)
     except (OSError, RuntimeError, TimeoutError) as err:
         raise InvalidParameterError(
             f"cannot start a local dask cluster of {n} worker processes ({type(err).__name__}: {err})",
