@@ -38,8 +38,8 @@ from exprlab._validation import check_choice, check_count
 from exprlab.errors import InputDataError, InvalidParameterError, NonFiniteValueError
 from exprlab.explain._baselines import resolve_baselines
 from exprlab.explain._quadrature import Method, check_method, quadrature
-from exprlab.explain._torch_threads import choose_threads, torch_threads
-from exprlab.models import GraphDiffusion, check_finite, labels_of
+from exprlab.explain._torch_threads import choose_threads
+from exprlab.models import GraphDiffusion, check_finite, labels_of, torch_threads
 
 Output = Literal["probability", "logit"]
 IGPath = Literal["auto", "exact", "generic"]

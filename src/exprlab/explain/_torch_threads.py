@@ -7,24 +7,19 @@ small operations slows down several times. A computation whose operations hold f
 :data:`SMALL_OP` elements therefore runs on one thread; a larger one gets one thread per
 :data:`SMALL_OP` elements, up to the cores this process may use.
 
-``torch.set_num_threads`` is process-wide: :func:`torch_threads` sets the count for the
-duration of a ``with`` block and restores the previous one afterwards, also when the block
-fails. The environment variable ``EXPRLAB_THREADS`` (also read by the matching kernels) fixes
+The count is applied with :func:`exprlab.models.torch_threads` (process-wide, restored after
+the block). The environment variable ``EXPRLAB_THREADS`` (also read by the matching kernels) fixes
 the count instead; an explicit ``threads=`` argument takes precedence over both.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
-
-import torch
 
 from exprlab._validation import check_count
 from exprlab.errors import InvalidParameterError
 
-__all__ = ["SMALL_OP", "THREADS_ENV", "choose_threads", "torch_threads", "usable_cores"]
+__all__ = ["SMALL_OP", "THREADS_ENV", "choose_threads", "usable_cores"]
 
 #: elements of one operation (e.g. rows × widest layer of a chunk) per thread
 SMALL_OP = 1 << 22
@@ -72,17 +67,3 @@ def choose_threads(op_elements: int, threads: int | None = None) -> int:
             )
         return value
     return max(1, min(usable_cores(), int(op_elements) // SMALL_OP))
-
-
-@contextlib.contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run the block with ``n`` torch intra-op threads, then restore the previous count."""
-    before = torch.get_num_threads()
-    if n == before:
-        yield
-        return
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

@@ -43,6 +43,7 @@ from exprlab.models._matchers import (
 )
 from exprlab.models._preprocess import Preprocessor, check_finite, dense_matrix
 from exprlab.models._ranker import CombinedRanker, fit_ranker
+from exprlab.models._threads import torch_threads
 from exprlab.models._training import seed_int
 from exprlab.models._transfer import (
     SIMILARITIES,
@@ -114,5 +115,6 @@ __all__ = [
     "save_matcher",
     "seed_int",
     "select_genes",
+    "torch_threads",
     "train_matcher",
 ]

@@ -43,6 +43,7 @@ from exprlab.models._matchers import (
     build_matcher,
     rank_drugs,
 )
+from exprlab.models._threads import torch_threads
 
 
 @dataclass
@@ -304,12 +305,8 @@ def train_matcher(
         The model at its best validation epoch and the training history.
     """
     cfg = config or TrainConfig()
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(max(1, int(cfg.threads)))
-    try:
+    with torch_threads(max(1, int(cfg.threads))):
         return _train(data, train, val, cfg, checkpoint, on_epoch)
-    finally:
-        torch.set_num_threads(previous_threads)
 
 
 def _train(data, train, val, cfg: TrainConfig, checkpoint, on_epoch) -> TrainResult:

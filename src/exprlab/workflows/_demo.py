@@ -42,6 +42,7 @@ from exprlab._progress import make_progress
 from exprlab._runs import DEMO, MATCH_BENCHMARK, REPORT, XAI_STUDY
 from exprlab._validation import check_count
 from exprlab.io import write_h5ad
+from exprlab.models import torch_threads
 from exprlab.report import (
     fa_random_expectation,
     file_provenance,
@@ -52,7 +53,6 @@ from exprlab.report import (
     write_run_manifest,
 )
 from exprlab.simulate import simulate_planted
-from exprlab.workflows._parallel import torch_threads
 from exprlab.workflows._repurposing import (
     CONNECTIVITY,
     LEARNED,

@@ -17,29 +17,15 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-import torch
 from joblib import Parallel, delayed, parallel_config
 from threadpoolctl import threadpool_limits
 
 from exprlab._logging import collect_records, replay_records
 from exprlab._progress import track
 from exprlab._validation import check_count
+from exprlab.models import torch_threads
 
 R = TypeVar("R")
-
-
-@contextlib.contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run the block with ``n`` torch intra-op threads, then restore the previous count.
-
-    Small models train fastest on one thread, and do not fight other processes for the cores.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @contextlib.contextmanager

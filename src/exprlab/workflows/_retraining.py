@@ -16,8 +16,7 @@ import pandas as pd
 
 from exprlab._validation import check_choices, check_count
 from exprlab.errors import InputDataError
-from exprlab.models import ClassifierArch, ExpressionClassifier
-from exprlab.workflows._parallel import torch_threads
+from exprlab.models import ClassifierArch, ExpressionClassifier, torch_threads
 
 __all__ = ["SETTINGS", "retraining_curves", "union_top_genes"]
 
