@@ -199,6 +199,26 @@ def test_metadata_and_ranks_round_trip(lib, gm_path):
     np.testing.assert_array_equal(r2, 2 * larger + equal + 1)
 
 
+@pytest.mark.parametrize(
+    "ids", [["a", "b ", "c.d", "x" * 40], ["é1", "b", "c", "d"]], ids=str
+)
+def test_signature_ids_round_trip(ids, tmp_path):
+    """ASCII ids get a fixed-width copy that opens fast; others are read from the GCTX ids."""
+    small = AnnData(
+        np.arange(4 * 5, dtype=np.float32).reshape(4, 5),
+        obs=pd.DataFrame(index=ids),
+        var=pd.DataFrame(index=[f"G{i}" for i in range(5)]),
+    )
+    path = match.build_library(small, tmp_path / "ids.gctx", layout=GM)
+    with h5py.File(path, "r") as f:
+        plain = "exprlab/ids" in f
+        if plain:
+            assert f["exprlab/ids"].dtype.kind == "S"
+    assert plain == all(x.isascii() for x in ids)
+    assert match.DiskLibrary(path).obs.index.tolist() == ids
+    assert read_gctx(path).obs_names.tolist() == ids
+
+
 def test_values_open_as_gctx(lib, gm_path):
     back = read_gctx(gm_path)
     np.testing.assert_array_equal(back.X, lib.X)
@@ -252,6 +272,39 @@ def test_runs_read_equal_the_hdf5_datasets(gm_path, paired):
                 )
                 np.testing.assert_array_equal(rows["matrix"], values[start:stop, genes])
                 np.testing.assert_array_equal(rows["rank2"], ranks[start:stop, genes])
+    finally:
+        os.close(fd)
+
+
+def test_runs_read_into_kept_buffers(gm_path):
+    """Block after block into the same memory: each read is right, and no new array is made."""
+    lib = _genemajor.GeneMajorLibrary(gm_path)
+    with h5py.File(gm_path, "r") as f:
+        values, ranks = f["0/DATA/0/matrix"][:], f["exprlab/rank2"][:]
+    genes = np.array([3, 4, 17, 88])
+    rows_memory, runs_memory = _genemajor.BlockBuffers(), _genemajor.BlockBuffers()
+    fd = os.open(gm_path, os.O_RDONLY)
+    try:
+        first = None
+        for start, stop in [(0, 30), (30, N), (13, 20), (50, N)]:  # the last ones smaller
+            rows = lib.read_runs(
+                ("matrix", "rank2"),
+                genes,
+                start,
+                stop,
+                fd,
+                threads=2,
+                signature_major=True,
+                buffers=rows_memory,
+                scratch=runs_memory,
+            )
+            np.testing.assert_array_equal(rows["matrix"], values[start:stop, genes])
+            np.testing.assert_array_equal(rows["rank2"], ranks[start:stop, genes])
+            assert rows["rank2"].flags.c_contiguous
+            first = first or rows
+            assert all(np.shares_memory(rows[k], first[k]) for k in rows)  # the same memory again
+            runs = lib.read_runs(("rank2",), genes, start, stop, fd, buffers=runs_memory)
+            np.testing.assert_array_equal(runs["rank2"], ranks[start:stop, genes].T)
     finally:
         os.close(fd)
 
@@ -316,6 +369,21 @@ def test_stale_offsets_are_recomputed(lib, tmp_path):
         f["exprlab/offsets/rank2"][...] = 0  # as if a tool had rewritten the file
     mem = match.score(set_queries(2), lib, "ks_raw")
     np.testing.assert_array_equal(match.score(set_queries(2), path, "ks_raw").to_numpy(), mem.to_numpy())
+
+
+def test_a_copy_made_dataset_by_dataset_is_read_right(lib, gm_path, tmp_path):
+    """A tool copying the file lays the chunks out anew: the stored offsets are stale."""
+    copy = tmp_path / "copy.gctx"
+    with h5py.File(gm_path, "r") as src, h5py.File(copy, "w") as dst:
+        dst.attrs.update(src.attrs)
+        for name in ("exprlab", "0"):  # ranks before values: no chunk stays where it was
+            src.copy(src[name], dst, name=name)
+    with h5py.File(copy, "r") as f:
+        stale = f["exprlab/offsets/matrix"][:]
+        truth = _genemajor.chunk_offsets(f["0/DATA/0/matrix"], 7, copy)
+    assert (stale != truth).any()
+    mem = match.score(set_queries(2), lib, "wtcs")
+    np.testing.assert_array_equal(match.score(set_queries(2), copy, "wtcs").to_numpy(), mem.to_numpy())
 
 
 # ------------------------------------------------------------------ the walk over many sets

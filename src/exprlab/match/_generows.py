@@ -20,12 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from exprlab._progress import track
-from exprlab.match._genemajor import GeneMajorLibrary
+from exprlab.match._genemajor import BlockBuffers, GeneMajorLibrary
 from exprlab.match._query import Queries
 from exprlab.match._threads import aligned
 
 _READ_BYTES = 3 << 28  # one block read (768 MB while read: runs and transpose; 384 MB held after)
-_READ_CHUNKS = 4  # stored chunks per block read at most, so that reading overlaps scoring
+_READ_CHUNKS = 1  # stored chunks per block read at most, so that reading overlaps scoring
 _SCORE_BYTES = 3 << 27  # per-set statistics of one block scored (384 MB)
 _READ_THREADS = 8  # requests in flight while reading a block
 _QUERY_BATCH = 1024  # queries scored against a block at a time (bounds the per-set temporaries)
@@ -93,25 +93,40 @@ def _read_block(
     bounds: list[tuple[int, int]],
     i: int,
     names: tuple[str, ...],
-    advise: bool,
+    cold: bool | None,
+    buffers: tuple[BlockBuffers, BlockBuffers, BlockBuffers],
 ) -> tuple[dict[str, np.ndarray], float]:
     """Signature-major rows of block ``i`` of each dataset in ``names``, and the read rate.
 
-    The genes are read by ``_READ_THREADS`` threads (several requests in flight: a file not
-    in the page cache is read at the disk's speed, not at one request's latency). With
-    ``advise`` (a cold file), the runs of the next block are first announced to the kernel (and
-    those of the first block always, before it is read).
+    ``cold``: whether the previous block came from the disk rather than the page cache (None
+    for the first block: not known). A cold file's genes are read by ``_READ_THREADS`` threads
+    (several requests in flight: a disk is read at its speed, not at one request's latency) and
+    the runs of the next block are first announced to the kernel (those of the first block
+    always, before it is read). From the page cache, one thread reads and transposes: more
+    would only take cores from the kernel scoring the previous block (a 100,000-signature pass
+    of 300 genes costs 0.10 s of CPU on one thread, 0.17 s on eight).
     The gene-major runs are transposed (by tiles, each thread its own genes) into
     signature-major rows, so that the kernels find a signature's genes side by side rather
-    than a run apart.
+    than a run apart. The rows land in ``buffers[i % 2]`` (block ``i - 2`` is scored by then)
+    and the runs in ``buffers[2]``, memory touched by earlier blocks (:class:`BlockBuffers`).
     """
     if i == 0:  # whether the file is cached is not known yet: announce the first block
         lib.advise(names, genes, *bounds[0], fd)
-    if advise and i + 1 < len(bounds):
+    if cold and i + 1 < len(bounds):
         lib.advise(names, genes, *bounds[i + 1], fd)  # the next block's reads queue up on the disk
     lo, hi = bounds[i]
     t0 = time.perf_counter()
-    rows = lib.read_runs(names, genes, lo, hi, fd, threads=_READ_THREADS, signature_major=True)
+    rows = lib.read_runs(
+        names,
+        genes,
+        lo,
+        hi,
+        fd,
+        threads=1 if cold is False else _READ_THREADS,
+        signature_major=True,
+        buffers=buffers[i % 2],
+        scratch=buffers[2],
+    )
     return rows, sum(a.nbytes for a in rows.values()) / max(time.perf_counter() - t0, 1e-9)
 
 
@@ -157,20 +172,21 @@ def run_on_genes(
     names = (("matrix",) if method.needs_values else ()) + (("rank2",) if method.needs_ranks else ())
     out: dict[str, np.ndarray] = {}
     fd = os.open(lib.path, os.O_RDONLY)
+    buffers = (BlockBuffers(), BlockBuffers(), BlockBuffers())  # rows of even / odd blocks, runs
     try:
         with ThreadPoolExecutor(1) as reader:  # reads block i + 1 while block i is scored
-            pending = reader.submit(_read_block, lib, fd, genes, bounds, 0, names, False)
+            pending = reader.submit(_read_block, lib, fd, genes, bounds, 0, names, None, buffers)
             # one task of a Dask worker shows no bar: the client shows the tasks done
             steps = bounds if rows is not None else track(bounds, f"scoring ({method.name}, query genes)")
             for i, (lo, hi) in enumerate(steps):
                 block, rate = pending.result()
                 if i + 1 < len(bounds):
                     cold = rate < _COLD_RATE  # read-ahead hints only help a file not in memory
-                    pending = reader.submit(_read_block, lib, fd, genes, bounds, i + 1, names, cold)
+                    pending = reader.submit(_read_block, lib, fd, genes, bounds, i + 1, names, cold, buffers)
                 for slo in range(lo, hi, score_step):
                     shi = min(hi, slo + score_step)
                     _score_rows(lib, method, sub, block, (lo, slo, shi), opts, scores_only, out, first, n)
-                del block  # before the next one arrives
+                del block  # its buffers take block i + 2
     finally:
         os.close(fd)
     return out
