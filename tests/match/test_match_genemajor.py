@@ -199,9 +199,7 @@ def test_metadata_and_ranks_round_trip(lib, gm_path):
     np.testing.assert_array_equal(r2, 2 * larger + equal + 1)
 
 
-@pytest.mark.parametrize(
-    "ids", [["a", "b ", "c.d", "x" * 40], ["é1", "b", "c", "d"]], ids=str
-)
+@pytest.mark.parametrize("ids", [["a", "b ", "c.d", "x" * 40], ["é1", "b", "c", "d"]], ids=str)
 def test_signature_ids_round_trip(ids, tmp_path):
     """ASCII ids get a fixed-width copy that opens fast; others are read from the GCTX ids."""
     small = AnnData(
