@@ -163,6 +163,7 @@ def _print_benchmark(result, out) -> None:
         "method",
         "n_diseases",
         "val_map",
+        "sel_map",
         "average_precision",
         "average_precision_lo",
         "average_precision_hi",
