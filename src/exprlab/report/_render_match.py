@@ -275,6 +275,29 @@ def _comparisons(sec: Section, run_dir: Path) -> None:
         )
 
 
+def _choice(sec: Section, path: Path) -> None:
+    """Each method's validation MAP (what it was stopped or tuned on) and selection MAP (what chose)."""
+    table = read_table(path, required=("method", "fold", "val_map", "sel_map"))
+    by = table.groupby("method", sort=False)
+    summary = pd.DataFrame(
+        {
+            "method": list(by.groups),
+            "val_map": by["val_map"].mean().to_numpy(),
+            "sel_map": by["sel_map"].mean().to_numpy(),
+            "lowest selection MAP of a fold": by["sel_map"].min().to_numpy(),
+            "highest selection MAP of a fold": by["sel_map"].max().to_numpy(),
+        }
+    )
+    sec.paragraph(
+        "Which part chose: the best methods are those with the highest mean selection MAP, "
+        "measured on a part of each fold's training labels that no method was trained, stopped, "
+        "tuned or fitted on (docs/methods.md §2.4). The validation MAP is what each method was "
+        "stopped or tuned on; for an early-stopped network it is the best of its epochs, so it "
+        "flatters the network and chooses nothing."
+    )
+    sec.table(summary, caption="Validation and selection MAP (means over folds)", source=path)
+
+
 def _per_disease(sec: Section, path: Path) -> None:
     """Average precision of every method on every test disease (diseases × methods)."""
     table = read_table(path, required=("method", "disease", "average_precision"))
@@ -417,6 +440,7 @@ def render_match(report: HtmlReport, run_dir: Path, title: str = "Retrieval benc
     guarded(sec, "design and metric table", lambda: _overview(sec, run_dir, metrics))
     guarded(sec, "metric bars", lambda: _bars(sec, metrics))
     guarded(sec, "ratios and paired tests", lambda: _comparisons(sec, run_dir))
+    guarded(sec, MATCH_BENCHMARK.validation, lambda: _choice(sec, run_dir / MATCH_BENCHMARK.validation))
     guarded(
         sec, MATCH_BENCHMARK.per_disease, lambda: _per_disease(sec, run_dir / MATCH_BENCHMARK.per_disease)
     )
