@@ -124,6 +124,7 @@ class MatchBenchmarkFiles:
     predictions: str = "predictions.parquet"
     paired_tests: str = "paired_tests.tsv"
     ratios: str = "ratios.tsv"
+    validation: str = "validation.tsv"
     training_history: str = "training_history.tsv"
     info: str = "report.json"
     pr_curves_plot: str = "pr_curves.png"

@@ -397,6 +397,22 @@ def test_key_finding_names_the_validation_choice_and_its_ratios_to_the_baselines
     )
 
 
+def test_key_finding_prefers_the_selection_choice_and_says_so():
+    from exprlab.report._render_match import key_finding
+
+    metrics = pd.DataFrame(
+        {
+            "method": ["random", "popularity", "wtcs", "twotower"],
+            "val_map": [np.nan, 0.2, 0.3, 0.6],  # the network's flattering validation MAP
+            "sel_map": [np.nan, 0.2, 0.35, 0.25],  # the part no method used chooses wtcs
+            "average_precision": [0.1, 0.2, 0.3, 0.4],
+        }
+    )
+    assert key_finding(metrics).startswith(
+        "Best method on held-out diseases (chosen on selection MAP): wtcs, MAP 0.3"
+    )
+
+
 def test_report_svg_flag_writes_each_figure_as_svg_beside_the_report(tmp_path):
     from test_report_fixtures import make_match_run
 

@@ -1,9 +1,9 @@
-"""The learned models' label pair features: inner training labels for training and validation, outer for test."""
+"""The learned models' label pair features: inner training labels to train and stop, selection-free for selection, outer for test."""
 
 import numpy as np
 import pandas as pd
 
-from exprlab.evaluate import inner_validation
+from exprlab.evaluate import inner_parts
 from exprlab.models import TrainConfig
 from exprlab.simulate import simulate_planted
 from exprlab.workflows import _repurposing as rp
@@ -41,8 +41,9 @@ def test_validation_drugs_popularity_holds_no_validation_label(monkeypatch):
     )
     _, _, data, folds, _ = rp._prepare(bench, ["twotower"], "drug", 3, 0, None, None, {})
     fold = folds[0]
-    inner = inner_validation(fold, seed=0)
-    # the case that matters: validation drugs with indications, whose labels are in the outer
+    parts = inner_parts(fold, seed=0)
+    inner, select = parts.tuning, parts.selection
+    # the case that matters: tuning drugs with indications, whose labels are in the outer
     # training part
     assert len(inner.test) > 0 and set(inner.test["drug"]) <= set(fold.train["drug"])
     seen: dict[str, list] = {"train": [], "rank": []}
@@ -58,7 +59,7 @@ def test_validation_drugs_popularity_holds_no_validation_label(monkeypatch):
 
     monkeypatch.setattr(rpm, "train_matcher", spy_train)
     monkeypatch.setattr(rpm, "rank_drugs", spy_rank)
-    rpm.score_label_methods(data, fold, inner, ["twotower"], {}, TINY, 0)
+    rpm.score_label_methods(data, fold, parts, ["twotower"], {}, TINY, 0)
 
     def popularity(d):
         return d.extras[list(d.extra_names).index("popularity_loo")]
@@ -73,5 +74,10 @@ def test_validation_drugs_popularity_holds_no_validation_label(monkeypatch):
     np.testing.assert_allclose(popularity(d_train), inner_pop, atol=1e-5)
     by_drugs = {drugs: d for d, drugs in seen["rank"]}
     np.testing.assert_allclose(popularity(by_drugs[inner.test_drugs]), inner_pop, atol=1e-5)
+    # the selection part is scored with the popularity of the training part without it: a
+    # selection drug has none, like a test drug
+    assert len(select.test) > 0
+    sel_pop = _expected_popularity(data, select.train)
+    np.testing.assert_allclose(popularity(by_drugs[select.test_drugs]), sel_pop, atol=1e-5)
     # the test part is scored with the popularity of the whole outer training part
     np.testing.assert_allclose(popularity(by_drugs[fold.test_drugs]), outer_pop, atol=1e-5)

@@ -163,6 +163,7 @@ def _print_benchmark(result, out) -> None:
         "method",
         "n_diseases",
         "val_map",
+        "sel_map",
         "average_precision",
         "average_precision_lo",
         "average_precision_hi",
@@ -187,6 +188,8 @@ def _print_benchmark(result, out) -> None:
         )
         for line in gene_dependence_words(result.metrics):
             print(line)
+    if not result.ratios.empty:
+        print("best methods chosen on selection MAP (a part of the training labels no method used):")
     for _, r in result.ratios.iterrows():
         print(
             f"MAP ratio {r['numerator']} / {r['denominator']}: {r['ratio']:.2f} "

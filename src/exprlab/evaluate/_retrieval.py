@@ -15,7 +15,7 @@ uniformly random permutation (closed forms below).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,7 @@ __all__ = [
     "paired_tests",
     "ratio_interval",
     "mean_average_precision",
+    "choose_method",
 ]
 
 #: retrieval metric column names of one ranked disease, in table order
@@ -493,3 +494,27 @@ def mean_average_precision(
             fix="check the validation split: it must hold at least one indication",
         )
     return float(np.mean(aps))
+
+
+def choose_method(scores: Mapping[str, float] | pd.Series, pool: Iterable[str]) -> str | None:
+    """The method of ``pool`` with the highest score: how the benchmark names its "best" method.
+
+    The benchmark passes each method's mean selection MAP (docs/methods.md §2.4), measured on a
+    part of the training labels that no method was trained, stopped, tuned or fitted on.
+    Methods without a finite score are never chosen; a tie goes to the first in ``pool``.
+
+    Parameters
+    ----------
+    scores
+        Score of every method (higher = better).
+    pool
+        The methods to choose among, in order of preference for ties.
+
+    Returns
+    -------
+    str or None
+        The chosen method, or None when no method of ``pool`` has a finite score.
+    """
+    table = dict(scores)
+    finite = [m for m in pool if m in table and np.isfinite(float(table[m]))]
+    return max(finite, key=lambda m: float(table[m])) if finite else None

@@ -37,6 +37,8 @@ __all__ = [
     "label_matrix",
     "make_folds",
     "inner_validation",
+    "inner_parts",
+    "InnerParts",
     "disease_clusters",
     "NAME_STOP_WORDS",
     "SIMILARITY_THRESHOLD",
@@ -210,6 +212,33 @@ def make_folds(
     """
     check_choice(split, "split", SPLITS)
     n_folds = check_count(n_folds, "n_folds", minimum=2)
+    pairs, groups, cluster_of, all_diseases, all_drugs = _groups(
+        pairs, split, n_folds, drugs=drugs, diseases=diseases, clusters=clusters
+    )
+    parts = _test_parts(split, groups, cluster_of, n_folds, seed)
+    folds = [
+        _fold(split, k, set(groups[test_idx].tolist()), test_idx, pairs, all_diseases, all_drugs)
+        for k, test_idx in enumerate(parts)
+    ]
+    if cluster_of:
+        folds = [replace(f, clusters=dict(cluster_of)) for f in folds]
+    return folds
+
+
+def _groups(
+    pairs: pd.DataFrame,
+    split: Split,
+    n_folds: int,
+    *,
+    drugs: Sequence[str] | None,
+    diseases: Sequence[str] | None,
+    clusters: Mapping[str, int] | pd.Series | None,
+) -> tuple[pd.DataFrame, np.ndarray, dict[str, int], tuple[str, ...], tuple[str, ...]]:
+    """The checked pairs, the groups a split deals out, the clusters, the diseases and the drugs.
+
+    Groups are the labelled diseases (disease and disease-cluster splits), every candidate drug
+    (drug split) or the pairs' row numbers (pair split); ``n_folds`` of them at least.
+    """
     pairs = _check_pairs(pairs)
     all_drugs = tuple(sorted(set(drugs) if drugs is not None else set(pairs["drug"])))
     all_diseases = tuple(sorted(set(diseases) if diseases is not None else set(pairs["disease"])))
@@ -230,14 +259,7 @@ def make_folds(
             where=f"{split} split",
             fix="use fewer folds or more labelled data",
         )
-    parts = _test_parts(split, groups, cluster_of, n_folds, seed)
-    folds = [
-        _fold(split, k, set(groups[test_idx].tolist()), test_idx, pairs, all_diseases, all_drugs)
-        for k, test_idx in enumerate(parts)
-    ]
-    if cluster_of:
-        folds = [replace(f, clusters=dict(cluster_of)) for f in folds]
-    return folds
+    return pairs, groups, cluster_of, all_diseases, all_drugs
 
 
 def _test_parts(
@@ -355,8 +377,12 @@ def _fold(
     pairs: pd.DataFrame,
     all_diseases: tuple[str, ...],
     all_drugs: tuple[str, ...],
+    *,
+    name: str = "",
+    fix: str = "use fewer folds, another seed or more labelled data",
 ) -> Fold:
-    """Fold ``k`` of a split, from the groups its test part holds."""
+    """Fold ``k`` of a split, from the groups its test part holds (``name`` and ``fix`` for messages)."""
+    name = name or f"fold {k}"
     if split in ("disease", "disease-cluster"):
         is_test = pairs["disease"].isin(test_groups)
         train_diseases = tuple(d for d in all_diseases if d not in test_groups)
@@ -376,9 +402,9 @@ def _fold(
     train = pairs[~is_test.to_numpy()].reset_index(drop=True)
     if test.empty or train.empty:
         raise InputDataError(
-            f"fold {k} of the {split} split has {len(test)} test and {len(train)} training indications",
-            where=f"{split} split, fold {k}",
-            fix="use fewer folds, another seed or more labelled data",
+            f"{name} of the {split} split has {len(test)} test and {len(train)} training indications",
+            where=f"{split} split, {name}",
+            fix=fix,
         )
     return Fold(split, k, train, test, train_diseases, train_drugs, test_diseases, test_drugs)
 
@@ -425,3 +451,103 @@ def inner_validation(fold: Fold, *, fraction: float = 0.2, seed: int = 0) -> Fol
         inner.test_drugs,
         clusters=fold.clusters,
     )
+
+
+_INNER_FIX = "raise the validation fraction, use fewer outer folds, another seed or more labelled data"
+
+
+@dataclass(frozen=True)
+class InnerParts:
+    """The two parts an outer fold's validation part is cut into (docs/methods.md §2.4).
+
+    Parameters
+    ----------
+    tuning
+        Training part: the inner training part (the outer training part without the whole
+        validation part). Test part: the tuning half, for early stopping, settings and the
+        ranker's fit.
+    selection
+        Training part: the outer training part without the selection half. Test part: the
+        selection half, read only to compare methods once every method is trained and tuned.
+    """
+
+    tuning: Fold
+    selection: Fold
+
+
+def inner_parts(fold: Fold, *, fraction: float = 0.2, seed: int = 0) -> InnerParts:
+    """Cut a fold's training part into inner training, tuning and selection parts, of its kind.
+
+    The validation part is the one :func:`inner_validation` holds out (about ``fraction`` of the
+    training groups; the inner training part is the same); its groups are dealt into two halves
+    of the same kind (whole diseases, clusters, drugs or pairs), seeded: the tuning half serves
+    early stopping and every setting, the selection half only the comparison of methods, so
+    that the score that picks a method was not the score any method was fitted or stopped on.
+
+    Parameters
+    ----------
+    fold
+        The outer fold whose training part is cut.
+    fraction
+        Share of the training groups held out for tuning and selection together, in (0, 1).
+    seed
+        Seed of both cuts.
+
+    Returns
+    -------
+    InnerParts
+        The tuning and selection folds (same kind and index as ``fold``).
+
+    Raises
+    ------
+    InputDataError
+        The validation part holds fewer than two groups (clusters in the disease-cluster split),
+        or a half without an indication.
+    """
+    fraction = check_interval(fraction, "fraction", 0.0, 1.0, closed="neither")
+    n = max(2, int(round(1 / fraction)))
+    pairs, groups, cluster_of, all_diseases, all_drugs = _groups(
+        fold.train,
+        fold.kind,
+        n,
+        drugs=fold.train_drugs,
+        diseases=fold.train_diseases,
+        clusters=fold.clusters or None,
+    )
+    held = _test_parts(fold.kind, groups, cluster_of, n, seed)[0]
+    units = {cluster_of[g] for g in groups[held]} if cluster_of else set(groups[held].tolist())
+    if len(units) < 2:
+        unit = "cluster" if cluster_of else "pair" if fold.kind == "pair" else fold.kind
+        raise InputDataError(
+            f"the validation part of fold {fold.index} holds {len(units)} {unit}(s): it cannot be cut "
+            "into a tuning part and a selection part",
+            where=f"{fold.kind} split, fold {fold.index}, inner parts",
+            fix=_INNER_FIX,
+        )
+    tune_at, select_at = _test_parts(fold.kind, groups[held], cluster_of, 2, seed)
+    tune_idx, select_idx = held[tune_at], held[select_at]
+    selection = _fold(
+        fold.kind,
+        fold.index,
+        set(groups[select_idx].tolist()),
+        select_idx,
+        pairs,
+        all_diseases,
+        all_drugs,
+        name=f"the selection part of fold {fold.index}",
+        fix=_INNER_FIX,
+    )
+    # the tuning fold lives inside the selection fold's training part (rows renumbered)
+    kept = np.setdiff1d(np.arange(len(pairs)), select_idx)
+    tuning = _fold(
+        fold.kind,
+        fold.index,
+        set(groups[tune_idx].tolist()),
+        np.searchsorted(kept, tune_idx),
+        selection.train,
+        selection.train_diseases,
+        selection.train_drugs,
+        name=f"the tuning part of fold {fold.index}",
+        fix=_INNER_FIX,
+    )
+    return InnerParts(replace(tuning, clusters=fold.clusters), replace(selection, clusters=fold.clusters))

@@ -365,8 +365,8 @@ def choose_transfer(
 ) -> dict[str, TransferChoice]:
     """Choose ``top`` and ``blend`` of each similarity on inner folds of ``fold``'s training part.
 
-    The training labels are split again into ``n_inner`` folds of the same kind (the first is
-    the inner validation part of the learned models); every (``top``, ``blend``) pair of
+    The training labels are split again into ``n_inner`` folds of the same kind (the benchmark
+    passes a fold whose training part already lacks its selection part); every (``top``, ``blend``) pair of
     :data:`TOPS` x :data:`BLENDS` is scored on every inner fold, and the pair with the highest
     mean average precision over all inner test diseases wins. The outer test part is never read.
 

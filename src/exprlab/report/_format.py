@@ -21,6 +21,7 @@ LABELS: dict[str, str] = {
     "method": "method",
     "n_diseases": "diseases",
     "val_map": "validation MAP",
+    "sel_map": "selection MAP",
     "average_precision": "MAP",
     "average_precision_lo": "MAP 95% low",
     "average_precision_hi": "MAP 95% high",

@@ -17,7 +17,7 @@ import pandas as pd
 
 from exprlab._runs import MATCH_BENCHMARK, MATCH_EXPLANATION, MATCH_PREDICT, MATCH_TRAIN
 from exprlab.errors import FormatError
-from exprlab.evaluate import GENE_DEPENDENCE, MOSTLY_DRUG_ONLY, gene_dependence_words
+from exprlab.evaluate import GENE_DEPENDENCE, MOSTLY_DRUG_ONLY, choose_method, gene_dependence_words
 from exprlab.report import _plots as plots
 from exprlab.report._format import fmt, fmt_interval, label, with_intervals
 from exprlab.report._html import HtmlReport, Section
@@ -95,15 +95,19 @@ def _versus_baselines(table: pd.DataFrame, method: str, ratios: pd.DataFrame | N
 def key_finding(metrics: pd.DataFrame, ratios: pd.DataFrame | None = None, split: str = "disease") -> str:
     """The benchmark's result in one sentence, computed from its metric and ratio tables.
 
-    The method named is the one with the highest validation MAP among all but the baselines (a
-    choice made without the test folds); only when no validation MAP was recorded is it the
-    highest test MAP, and the sentence says so. When the benchmark's ratio table compares
-    another method (its best learned one), a second clause gives that method too.
+    The method named is the one with the highest selection MAP among all but the baselines (a
+    choice made on a part of the training labels no method used, never on the test folds;
+    docs/methods.md §2.4). A run folder written before the selection part existed has only a
+    validation MAP, and a run without inner parts neither: the method is then the one with the
+    highest validation MAP, or the highest test MAP, and the sentence says which. When the
+    benchmark's ratio table compares another method (its best learned one), a second clause
+    gives that method too.
 
     Parameters
     ----------
     metrics
-        ``metrics.tsv``: ``method``, ``average_precision`` (+ ``_lo``/``_hi``, ``val_map``).
+        ``metrics.tsv``: ``method``, ``average_precision`` (+ ``_lo``/``_hi``, ``val_map``,
+        ``sel_map``).
     ratios
         ``ratios.tsv`` (``numerator``, ``denominator``, ``ratio``, ``lo``, ``hi``), if any.
     split
@@ -112,19 +116,22 @@ def key_finding(metrics: pd.DataFrame, ratios: pd.DataFrame | None = None, split
     Returns
     -------
     str
-        E.g. ``Best method on held-out diseases (chosen on validation MAP): xsum, MAP 0.625
+        E.g. ``Best method on held-out diseases (chosen on selection MAP): xsum, MAP 0.625
         [0.549, 0.702], 1.9× popularity, 5.48× random.``
     """
     table = metrics.set_index(metrics["method"].astype(str))
     methods = [m for m in table.index if m not in _BASELINES]
     if not methods:
         return "Only baselines were run: there is no method to compare with them."
-    how = "chosen on validation MAP"
-    if "val_map" in table and table.loc[methods, "val_map"].notna().any():
-        best = str(table.loc[methods, "val_map"].astype(float).idxmax())
-    else:
+    best, how = None, "highest test MAP, no validation choice recorded"
+    for column, words in (("sel_map", "chosen on selection MAP"), ("val_map", "chosen on validation MAP")):
+        if column in table:
+            best = choose_method(table[column].astype(float), methods)
+        if best is not None:
+            how = words
+            break
+    if best is None:
         best = str(table.loc[methods, "average_precision"].astype(float).idxmax())
-        how = "highest test MAP, no validation choice recorded"
     held = {"disease": "held-out diseases", "drug": "held-out drugs", "pair": "held-out pairs"}.get(
         split, f"held-out {split}s"
     )
@@ -163,7 +170,7 @@ def _overview(sec: Section, run_dir: Path, metrics: pd.DataFrame) -> None:
         "'random' is the exact expectation under a random ranking; 'popularity' ranks drugs by "
         "their number of training indications and reads no gene."
     )
-    shown = ["method", "n_diseases"] + [c for c in ("val_map",) if c in metrics]
+    shown = ["method", "n_diseases"] + [c for c in ("val_map", "sel_map") if c in metrics]
     for m in SHOWN_METRICS:
         if m in metrics:
             shown += [m] + [c for c in (f"{m}_lo", f"{m}_hi") if c in metrics]
@@ -241,7 +248,7 @@ def _comparisons(sec: Section, run_dir: Path) -> None:
                     "diseases": r.get("n"),
                 }
             ),
-            caption="MAP ratios of the method chosen on validation MAP to the best connectivity "
+            caption="MAP ratios of the learned method chosen on selection MAP to the best connectivity "
             "method, popularity and random (bootstrap over diseases)",
             source=ratios_path,
         )
@@ -263,9 +270,32 @@ def _comparisons(sec: Section, run_dir: Path) -> None:
                     "p (Wilcoxon, two-sided)": t["p_value"],
                 }
             ),
-            caption="Paired tests over diseases: the method chosen on validation MAP against every other",
+            caption="Paired tests over diseases: the learned method chosen on selection MAP against every other",
             source=tests_path,
         )
+
+
+def _choice(sec: Section, path: Path) -> None:
+    """Each method's validation MAP (what it was stopped or tuned on) and selection MAP (what chose)."""
+    table = read_table(path, required=("method", "fold", "val_map", "sel_map"))
+    by = table.groupby("method", sort=False)
+    summary = pd.DataFrame(
+        {
+            "method": list(by.groups),
+            "val_map": by["val_map"].mean().to_numpy(),
+            "sel_map": by["sel_map"].mean().to_numpy(),
+            "lowest selection MAP of a fold": by["sel_map"].min().to_numpy(),
+            "highest selection MAP of a fold": by["sel_map"].max().to_numpy(),
+        }
+    )
+    sec.paragraph(
+        "Which part chose: the best methods are those with the highest mean selection MAP, "
+        "measured on a part of each fold's training labels that no method was trained, stopped, "
+        "tuned or fitted on (docs/methods.md §2.4). The validation MAP is what each method was "
+        "stopped or tuned on; for an early-stopped network it is the best of its epochs, so it "
+        "flatters the network and chooses nothing."
+    )
+    sec.table(summary, caption="Validation and selection MAP (means over folds)", source=path)
 
 
 def _per_disease(sec: Section, path: Path) -> None:
@@ -410,6 +440,7 @@ def render_match(report: HtmlReport, run_dir: Path, title: str = "Retrieval benc
     guarded(sec, "design and metric table", lambda: _overview(sec, run_dir, metrics))
     guarded(sec, "metric bars", lambda: _bars(sec, metrics))
     guarded(sec, "ratios and paired tests", lambda: _comparisons(sec, run_dir))
+    guarded(sec, MATCH_BENCHMARK.validation, lambda: _choice(sec, run_dir / MATCH_BENCHMARK.validation))
     guarded(
         sec, MATCH_BENCHMARK.per_disease, lambda: _per_disease(sec, run_dir / MATCH_BENCHMARK.per_disease)
     )

@@ -30,7 +30,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from exprlab import datasets
@@ -41,6 +40,7 @@ from exprlab._logging import attach_log_file, close_log_file
 from exprlab._progress import make_progress
 from exprlab._runs import DEMO, MATCH_BENCHMARK, REPORT, XAI_STUDY
 from exprlab._validation import check_count
+from exprlab.evaluate import choose_method
 from exprlab.io import write_h5ad
 from exprlab.models import torch_threads
 from exprlab.report import (
@@ -394,7 +394,7 @@ def _classifier_rows(summary: pd.DataFrame, xai_dir: Path, cards: list[dict]) ->
 
 
 def _retrieval_cards(metrics: pd.DataFrame, cards: list[dict]) -> None:
-    """MAP cards: best learned and best connectivity method (by validation), the baselines."""
+    """MAP cards: best learned and best connectivity method (by selection MAP), the baselines."""
     by = metrics.set_index("method")
 
     def card(method: str, label: str) -> None:
@@ -409,15 +409,13 @@ def _retrieval_cards(metrics: pd.DataFrame, cards: list[dict]) -> None:
                 }
             )
 
-    val = by["val_map"] if "val_map" in by else pd.Series(dtype=float)
-    conn = [x for x in by.index if x in CONNECTIVITY]
-    learned = [x for x in by.index if x in LEARNED]
-    best_conn = max(conn, key=lambda x: val.get(x, -np.inf)) if conn else None
-    best_learned = max(learned, key=lambda x: val.get(x, -np.inf)) if learned else None
+    selection = by["sel_map"]
+    best_learned = choose_method(selection, [x for x in LEARNED if x in by.index])
+    best_conn = choose_method(selection, [x for x in CONNECTIVITY if x in by.index])
     if best_learned:
-        card(best_learned, f"MAP {best_learned} (best learned, by validation)")
+        card(best_learned, f"MAP {best_learned} (best learned, by selection MAP)")
     if best_conn:
-        card(best_conn, f"MAP {best_conn} (best connectivity, by validation)")
+        card(best_conn, f"MAP {best_conn} (best connectivity, by selection MAP)")
     card("popularity", "MAP popularity baseline")
     card("random", "MAP random ranking")
 

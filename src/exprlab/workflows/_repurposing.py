@@ -31,10 +31,11 @@ ranked reference, turned into a reversal score (see :mod:`exprlab.datasets` and
 :data:`exprlab.datasets.CONNECTIVITY`). Every method then uses the ranking rule of docs/methods.md §2: maximum over a drug's
 perturbations, sum over a disease's contrasts.
 
-Choices are made on validation data only: each outer training part is split once more
-(:func:`~exprlab.evaluate._splits.inner_validation`, same kind of split) for early stopping, and
-the "best" learned and connectivity methods named in the ratios are those with the highest mean
-validation MAP, never the test MAP.
+Choices never read the test fold, and the choice of a method never reads what a method was
+fitted on: each outer training part is cut once more (:func:`~exprlab.evaluate.inner_parts`, same
+kind of split) into an inner training part, a tuning part (early stopping, settings, the
+ranker's fit) and a selection part that no method uses; the "best" methods named in the ratios
+are those with the highest mean selection MAP (docs/methods.md §2.4).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ import scipy.sparse as sp
 
 from exprlab._atomic import atomic_dir
 from exprlab._logging import collect_log
+from exprlab._runs import MATCH_BENCHMARK
 from exprlab._validation import check_choice, check_choices, check_count
 from exprlab.datasets import (
     CONNECTIVITY,
@@ -74,11 +76,12 @@ from exprlab.evaluate import (
     Fold,
     Split,
     bootstrap_summary,
+    choose_method,
     gene_dependence,
+    inner_parts,
     inner_validation,
     label_matrix,
     make_folds,
-    mean_average_precision,
     paired_tests,
     per_disease_metrics,
     random_per_disease,
@@ -91,7 +94,6 @@ from exprlab.models import (
     SeedEnsemble,
     SparseRows,
     TrainConfig,
-    aggregate_scores,
     load_matcher,
     load_matcher_folder,
     rank_drugs,
@@ -103,7 +105,15 @@ from exprlab.report import plot_metric_bars, plot_pr_curves, write_run_manifest
 from exprlab.workflows._clusters import triangle_clusters
 from exprlab.workflows._parallel import run_tasks
 from exprlab.workflows._popularity_share import popularity_table, reference_drug_scores
-from exprlab.workflows._repurposing_methods import RANKER, TRANSFER, score_label_methods
+from exprlab.workflows._repurposing_methods import (
+    RANKER,
+    TRANSFER,
+    MethodScores,
+    fixed_scores,
+    popularity_scores,
+    score_label_methods,
+    tuning_map,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -128,7 +138,8 @@ class LearnedSettings:
     ensemble_seeds
         Members of the ``twotower_ens`` seed ensemble.
     validation_fraction
-        Share of each training part held out for early stopping and method choice.
+        Share of each training part held out, half for early stopping and tuning, half for
+        choosing among methods (docs/methods.md §2.4).
     """
 
     max_genes: int = 2000
@@ -152,19 +163,6 @@ class LearnedSettings:
 
 
 # --------------------------------------------------------------------------- scoring
-def _popularity(fold_train: pd.DataFrame, diseases, drugs) -> pd.DataFrame:
-    counts = fold_train["drug"].value_counts().reindex(list(drugs), fill_value=0)
-    values = np.broadcast_to(counts.to_numpy(dtype=float), (len(diseases), len(drugs)))
-    return pd.DataFrame(values.copy(), index=list(diseases), columns=list(drugs))
-
-
-def _fixed_scores(mat: np.ndarray, data: PairData, diseases, drugs) -> pd.DataFrame:
-    c_rows, i_rows = data.contrast_rows(diseases), data.instance_rows(drugs)
-    return aggregate_scores(
-        mat[np.ix_(c_rows, i_rows)], data.contrast_disease[c_rows], data.instance_drug[i_rows]
-    )
-
-
 @dataclass
 class BenchmarkResult:
     """Everything a benchmark run produces (written by :func:`write_benchmark`).
@@ -172,17 +170,20 @@ class BenchmarkResult:
     Parameters
     ----------
     metrics
-        One row per method: mean metrics with bootstrap intervals and the validation MAP.
+        One row per method: mean metrics with bootstrap intervals, the validation MAP and the
+        selection MAP.
     per_disease
         Metrics of every method, fold and test disease.
     predictions
         Every scored (disease, drug) pair with its rank and whether it is indicated.
     tests
-        Paired tests of the best learned method against the others.
+        Paired tests of the best learned method (by selection MAP) against the others.
     ratios
-        MAP ratios of the best learned method to the best connectivity method and baselines.
+        MAP ratios of the best learned method to the best connectivity method and baselines,
+        both chosen by selection MAP.
     validation
-        Mean validation MAP of every method.
+        Validation MAP (what each method was stopped or tuned on) and selection MAP (the part
+        no method used, which chooses among methods) of every method and fold.
     report
         What was used and excluded (labels, folds, candidates, genes).
     timings
@@ -348,35 +349,37 @@ def _score_fold(
     connectivity: dict[str, np.ndarray],
     settings: LearnedSettings,
     seed: int,
-) -> tuple[Fold, dict[str, tuple[pd.DataFrame, float]], list[pd.DataFrame], float]:
-    """Test scores and validation MAP of every non-random method on one outer fold.
+) -> tuple[Fold, dict[str, tuple[pd.DataFrame, float, float]], list[pd.DataFrame], float]:
+    """Test scores, validation MAP and selection MAP of every non-random method on one outer fold.
 
-    Returns the fold, ``{method: (test scores, validation MAP)}``, the training histories and the
-    seconds spent training the learned methods. Runs in a worker process when folds are scored
-    in parallel, so it depends on its arguments only.
+    Returns the fold, ``{method: (test scores, validation MAP, selection MAP)}``, the training
+    histories and the seconds spent training the learned methods. The selection MAP is measured
+    like the test MAP (ties broken at random, seeded). Runs in a worker process when folds are
+    scored in parallel, so it depends on its arguments only.
     """
-    inner = inner_validation(fold, fraction=settings.validation_fraction, seed=seed)
-    scored: dict[str, tuple[pd.DataFrame, float]] = {}
+    parts = inner_parts(fold, fraction=settings.validation_fraction, seed=seed)
+    tune, select = parts.tuning, parts.selection
+    found: dict[str, MethodScores] = {}
     if "popularity" in methods:
-        val_scores = _popularity(inner.train, inner.test_diseases, inner.test_drugs)
-        scored["popularity"] = (
-            _popularity(fold.train, fold.test_diseases, fold.test_drugs),
-            mean_average_precision(val_scores, inner.positives(), candidates=inner.candidates()),
+        found["popularity"] = MethodScores(
+            popularity_scores(fold), popularity_scores(select), tuning_map(popularity_scores(tune), tune)
         )
     for m in (m for m in methods if m in CONNECTIVITY):
-        val = _fixed_scores(connectivity[m], data, inner.test_diseases, inner.test_drugs)
-        scored[m] = (
-            _fixed_scores(connectivity[m], data, fold.test_diseases, fold.test_drugs),
-            mean_average_precision(val, inner.positives(), candidates=inner.candidates()),
-        )
+        fixed = [fixed_scores(connectivity[m], data, f) for f in (fold, select, tune)]
+        found[m] = MethodScores(fixed[0], fixed[1], tuning_map(fixed[2], tune))
     added, histories, t_learn, info = score_label_methods(
-        data, fold, inner, methods, connectivity, settings, seed
+        data, fold, parts, methods, connectivity, settings, seed
     )
-    scored.update({m: v for m, v in added.items() if m in methods})
+    found.update({m: v for m, v in added.items() if m in methods})
     if info:
         _log.info(
             "fold %d: label-reading methods chose %s", fold.index, json.dumps(_rounded(info), default=str)
         )
+    positives, candidates = select.positives(), select.candidates()
+    scored = {}
+    for m, v in found.items():
+        table, _ = per_disease_metrics(v.selection, positives, candidates=candidates, seed=seed)
+        scored[m] = (v.test, v.val_map, float(table["average_precision"].mean()) if len(table) else np.nan)
     return fold, scored, histories, t_learn
 
 
@@ -393,7 +396,7 @@ def _rounded(value: Any) -> Any:
 
 def _fold_tables(
     fold: Fold,
-    scored: dict[str, tuple[pd.DataFrame, float]],
+    scored: dict[str, tuple[pd.DataFrame, float, float]],
     positives: pd.DataFrame,
     candidates: pd.DataFrame,
     methods: Sequence[str],
@@ -403,24 +406,25 @@ def _fold_tables(
     val_rows: list[dict[str, Any]],
     preds: list[pd.DataFrame],
 ) -> None:
-    """Append one fold's per-disease metrics, validation MAPs and predictions to the run's lists."""
+    """Append one fold's per-disease metrics, validation and selection MAPs and predictions to the run's lists."""
     if "random" in methods:
         table = random_per_disease(positives, candidates=candidates)
         rows.append(table.assign(method="random", fold=fold.index))
-        val_rows.append({"method": "random", "fold": fold.index, "val_map": np.nan})
-    for name, (scores, val_map) in scored.items():
+        val_rows.append({"method": "random", "fold": fold.index, "val_map": np.nan, "sel_map": np.nan})
+    for name, (scores, val_map, sel_map) in scored.items():
         table, _ = per_disease_metrics(scores, positives, candidates=candidates, seed=seed)
         table = table.merge(
             gene_dependence(scores, positives, candidates=candidates, seed=seed), on="disease"
         )
         rows.append(table.assign(method=name, fold=fold.index))
-        val_rows.append({"method": name, "fold": fold.index, "val_map": val_map})
+        val_rows.append({"method": name, "fold": fold.index, "val_map": val_map, "sel_map": sel_map})
         preds.append(_long_predictions(scores, positives, candidates, name, fold.index))
         _log.info(
-            "fold %d, %s: validation MAP %.4f, test MAP %.4f over %d diseases",
+            "fold %d, %s: validation MAP %.4f, selection MAP %.4f, test MAP %.4f over %d diseases",
             fold.index,
             name,
             val_map,
+            sel_map,
             table["average_precision"].mean(),
             len(table),
         )
@@ -439,7 +443,7 @@ def _result(
     n_boot: int,
     seed: int,
 ) -> BenchmarkResult:
-    """Summaries of all folds: bootstrap metrics, validation MAP, paired tests and ratios."""
+    """Summaries of all folds: bootstrap metrics, validation and selection MAP, paired tests and ratios."""
     per_disease = pd.concat(rows, ignore_index=True)
     per_disease = per_disease.reindex(
         columns=["method", "fold", "disease", *METRICS, *GENE_DEPENDENCE, "n_candidates", "n_positives"]
@@ -447,9 +451,11 @@ def _result(
     metrics = _with_gene_dependence(
         bootstrap_summary(per_disease, n_boot=n_boot, seed=seed), per_disease, n_boot, seed
     )
-    validation = pd.DataFrame(val_rows).groupby("method", sort=False)["val_map"].mean()
-    metrics.insert(2, "val_map", metrics["method"].map(validation).to_numpy())
-    tests, ratios = _comparisons(per_disease, validation, n_boot=n_boot, seed=seed)
+    validation = pd.DataFrame(val_rows, columns=["method", "fold", "val_map", "sel_map"])
+    means = validation.groupby("method", sort=False)[["val_map", "sel_map"]].mean()
+    metrics.insert(2, "val_map", metrics["method"].map(means["val_map"]).to_numpy())
+    metrics.insert(3, "sel_map", metrics["method"].map(means["sel_map"]).to_numpy())
+    tests, ratios = _comparisons(per_disease, means["sel_map"], n_boot=n_boot, seed=seed)
     timings["total"] = sum(v for k, v in timings.items() if k != "worker_cpu")
     return BenchmarkResult(
         metrics=metrics,
@@ -457,7 +463,7 @@ def _result(
         predictions=pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(),
         tests=tests,
         ratios=ratios,
-        validation=validation.rename("val_map").reset_index(),
+        validation=validation,
         report=report,
         timings=timings,
         training_history=pd.concat(histories, ignore_index=True) if histories else pd.DataFrame(),
@@ -499,17 +505,16 @@ def _long_predictions(scores, positives, candidates, method: str, fold: int) -> 
     return long
 
 
-def _comparisons(per_disease: pd.DataFrame, validation: pd.Series, *, n_boot: int, seed: int):
+def _comparisons(per_disease: pd.DataFrame, selection: pd.Series, *, n_boot: int, seed: int):
     """Paired tests against the best learned method and the headline MAP ratios.
 
-    "Best" = highest mean validation MAP (choice on validation folds only).
+    "Best" = highest mean selection MAP (:func:`~exprlab.evaluate.choose_method`): measured on
+    the selection part, which no method was trained, stopped, tuned or fitted on, and never on
+    the test folds.
     """
-    present = set(per_disease["method"])
-    learned = [m for m in LEARNED if m in present]
-    conn = [m for m in CONNECTIVITY if m in present]
-    ref = max(learned, key=lambda m: validation.get(m, -np.inf)) if learned else None
-    if ref is None:
-        ref = max(present - {"random"}, key=lambda m: validation.get(m, -np.inf), default=None)
+    present = [m for m in ALL_METHODS if m in set(per_disease["method"])]
+    learned = choose_method(selection, [m for m in LEARNED if m in present])
+    ref = learned or choose_method(selection, [m for m in present if m != "random"])
     tests = pd.DataFrame()
     if ref is not None:
         tests = pd.concat(
@@ -517,17 +522,10 @@ def _comparisons(per_disease: pd.DataFrame, validation: pd.Series, *, n_boot: in
             ignore_index=True,
         )
     ratios = []
-    if learned and ref is not None:
-        others = []
-        if conn:
-            others.append(max(conn, key=lambda m: validation.get(m, -np.inf)))
-        if "popularity" in present:
-            others.append("popularity")
-        if "random" in present:
-            others.append("random")
-        for other in others:
-            r = ratio_interval(per_disease, ref, other, n_boot=n_boot, seed=seed)
-            ratios.append(r)
+    if learned is not None:
+        best_conn = choose_method(selection, [m for m in CONNECTIVITY if m in present])
+        others = [m for m in (best_conn, "popularity", "random") if m is not None and m in present]
+        ratios = [ratio_interval(per_disease, learned, other, n_boot=n_boot, seed=seed) for other in others]
     return tests, pd.DataFrame(ratios)
 
 
@@ -544,7 +542,8 @@ def write_benchmark(
 
     With learned methods, ``training_history.tsv`` holds every trained model's per-epoch loss and
     validation MAP (``chosen`` marks the early-stopping epoch), so the optimism of a validation
-    MAP picked as a maximum over epochs can be seen next to the test MAP. The whole directory is
+    MAP picked as a maximum over epochs can be seen next to the test MAP. ``validation.tsv``
+    holds every method's validation MAP and selection MAP per fold. The whole directory is
     written atomically: a failed run leaves no partial output.
 
     Parameters
@@ -579,6 +578,7 @@ def write_benchmark(
         result.predictions.to_parquet(tmp / "predictions.parquet", index=False)
         result.tests.to_csv(tmp / "paired_tests.tsv", sep="\t", index=False, float_format="%.6g")
         result.ratios.to_csv(tmp / "ratios.tsv", sep="\t", index=False, float_format="%.6g")
+        result.validation.to_csv(tmp / MATCH_BENCHMARK.validation, sep="\t", index=False, float_format="%.6g")
         if not result.training_history.empty:
             result.training_history.to_csv(
                 tmp / "training_history.tsv", sep="\t", index=False, float_format="%.6g"

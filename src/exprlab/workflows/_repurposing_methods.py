@@ -5,7 +5,7 @@ label-free methods (popularity and connectivity) are scored:
 
 ``transfer_cosine``, ``transfer_spearman``, ``transfer_learned``
     similarity transfer (docs/methods.md §2.6), ``top`` and the popularity blend chosen on five
-    inner folds of the training part;
+    inner folds of the training part without its selection part;
 ``paper``, ``twotower``, ``twotower_ens``
     the learned matchers (docs/methods.md §2.1-2.2); the two-tower models also read, as pair
     features, the drug's popularity and the similarity transfer, both computed without the
@@ -15,24 +15,27 @@ label-free methods (popularity and connectivity) are scored:
     the whole training part, so that neither a validation nor a test pair's features hold a
     label of its own part;
 ``ranker``
-    the combined ranker (docs/methods.md §2.7), fitted on the inner validation part with
-    features computed from the inner training part only, then applied to the test part with
-    features from the whole training part.
+    the combined ranker (docs/methods.md §2.7), fitted on the tuning part with features
+    computed from the inner training part only, then applied to the test part with features
+    from the whole training part.
 
-Nothing here reads the outer test labels.
+Every method also scores the selection part (:func:`~exprlab.evaluate.inner_parts`), with
+features and neighbours from the training part without it, so that methods are compared on
+labels none of them was trained, stopped, tuned or fitted on. Nothing here reads the outer test
+labels.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from exprlab.datasets import standardise_features
-from exprlab.evaluate import Fold, label_matrix, mean_average_precision
+from exprlab.evaluate import Fold, InnerParts, label_matrix, mean_average_precision
 from exprlab.models import (
     PairData,
     Profiles,
@@ -74,29 +77,56 @@ def axis_profiles(data: PairData, axis: str) -> Profiles:
     return _PROFILES[key]
 
 
-def _fixed(mat: np.ndarray, data: PairData, diseases, drugs) -> pd.DataFrame:
-    c_rows, i_rows = data.contrast_rows(diseases), data.instance_rows(drugs)
+@dataclass(frozen=True)
+class MethodScores:
+    """One method's scores on one outer fold.
+
+    Parameters
+    ----------
+    test
+        Scores of the outer test part (test diseases x test drugs).
+    selection
+        Scores of the selection part, from the training part without it.
+    val_map
+        The MAP the method was stopped or tuned on (early stopping, inner folds, the ranker's
+        fit), or its MAP on the tuning part when it has nothing to tune.
+    """
+
+    test: pd.DataFrame
+    selection: pd.DataFrame
+    val_map: float
+
+
+def fixed_scores(mat: np.ndarray, data: PairData, fold: Fold) -> pd.DataFrame:
+    """A label-free (contrasts x perturbations) score matrix on a fold's test part (§2 ranking rule)."""
+    c_rows, i_rows = data.contrast_rows(fold.test_diseases), data.instance_rows(fold.test_drugs)
     return aggregate_scores(
         mat[np.ix_(c_rows, i_rows)], data.contrast_disease[c_rows], data.instance_drug[i_rows]
     )
 
 
-def _popularity(fold: Fold) -> pd.DataFrame:
+def popularity_scores(fold: Fold) -> pd.DataFrame:
+    """Every drug's number of indications in the fold's training part, on its test part."""
     counts = fold.train["drug"].value_counts().reindex(list(fold.test_drugs), fill_value=0)
     values = np.broadcast_to(counts.to_numpy(dtype=float), (len(fold.test_diseases), len(fold.test_drugs)))
     return pd.DataFrame(values.copy(), index=list(fold.test_diseases), columns=list(fold.test_drugs))
 
 
+def tuning_map(scores: pd.DataFrame, tune: Fold) -> float:
+    """MAP of scores of the tuning part (the quick form early stopping uses)."""
+    return mean_average_precision(scores, tune.positives(), candidates=tune.candidates())
+
+
 def score_label_methods(
     data: PairData,
     fold: Fold,
-    inner: Fold,
+    parts: InnerParts,
     methods,
     connectivity: dict[str, np.ndarray],
     settings: Any,
     seed: int,
-) -> tuple[dict[str, tuple[pd.DataFrame, float]], list[pd.DataFrame], float, dict[str, Any]]:
-    """Test scores and validation MAP of the transfer, learned and ranker methods of one fold.
+) -> tuple[dict[str, MethodScores], list[pd.DataFrame], float, dict[str, Any]]:
+    """Test and selection scores of the transfer, learned and ranker methods of one fold.
 
     Parameters
     ----------
@@ -104,8 +134,8 @@ def score_label_methods(
         Signatures with the label-free pair features (cosine reversal, connectivity).
     fold
         The outer fold.
-    inner
-        Its inner validation split (early stopping, ranker fit).
+    parts
+        Its tuning part (early stopping, ranker fit) and selection part (method choice only).
     methods
         The run's methods.
     connectivity
@@ -118,46 +148,49 @@ def score_label_methods(
     Returns
     -------
     tuple
-        ``{method: (test scores, validation MAP)}``, training histories, seconds spent on
-        learned methods, and a dict of the choices made (for the report).
+        ``{method: MethodScores}``, training histories, seconds spent on learned methods, and a
+        dict of the choices made (for the report).
     """
     learned = [m for m in methods if m in ("paper", "twotower", "twotower_ens")]
     wanted = [m for m in methods if m in TRANSFER or m == RANKER] + learned
-    out: dict[str, tuple[pd.DataFrame, float]] = {}
+    out: dict[str, MethodScores] = {}
     if not wanted:
         return out, [], 0.0, {}
     t0 = time.perf_counter()
+    select = parts.selection
     prof = axis_profiles(data, transfer_axis(fold))
-    choices = choose_transfer(fold, prof, seed=seed)
+    choices = choose_transfer(select, prof, seed=seed)  # inner folds of the training part without selection
     for m, kind in TRANSFER_METHODS.items():
         if m in methods:
             c = choices[kind]
-            out[m] = (
-                transfer_scores(fold, prof, similarity=c.similarity, top=c.top, blend=c.blend),
-                c.val_map,
+            test, sel = (
+                transfer_scores(f, prof, similarity=c.similarity, top=c.top, blend=c.blend)
+                for f in (fold, select)
             )
+            out[m] = MethodScores(test, sel, c.val_map)
     feature = max((choices["cosine"], choices["spearman"]), key=lambda c: c.val_map)
     info: dict[str, Any] = {
         "transfer": {k: {"top": c.top, "blend": c.blend, "val_map": c.val_map} for k, c in choices.items()},
         "transfer_feature": feature.similarity,
     }
     histories: list[pd.DataFrame] = []
-    val_tables: dict[str, pd.DataFrame] = {}
     t_learn = 0.0
     if learned or RANKER in methods:
         t1 = time.perf_counter()
-        fitted = with_fold_features(data, inner, prof, feature)
-        applied = with_fold_features(data, fold, prof, feature)
+        # features from the labels each part may read: inner training (fit), training part
+        # without selection (selection), whole training part (test)
+        featured = {
+            part: with_fold_features(data, f, prof, feature)
+            for part, f in (("tuning", parts.tuning), ("selection", select), ("test", fold))
+        }
         need = learned + ([RANKER] if RANKER in methods else [])
-        scores, histories, val_tables = _learned_fold(fitted, applied, fold, inner, need, settings)
+        scores, histories, tables = _learned_fold(featured, fold, parts, need, settings)
         t_learn = time.perf_counter() - t1
-        out.update({m: scores[m] for m in learned if m in scores})
+        out.update({m: scores[m] for m in learned})
         if RANKER in methods:
-            ranker_scores, ranker_info = _ranker(
-                data, fold, inner, prof, feature, connectivity, scores, val_tables, seed
+            out[RANKER], info["ranker"] = _ranker(
+                data, fold, parts, prof, feature, connectivity, tables, seed
             )
-            out[RANKER] = ranker_scores
-            info["ranker"] = ranker_info
     info["seconds"] = time.perf_counter() - t0
     return out, histories, t_learn, info
 
@@ -211,79 +244,86 @@ def _history(result, fold: int, method: str, member: int) -> pd.DataFrame:
     return h
 
 
-def _learned_fold(fitted: PairData, applied: PairData, fold: Fold, inner: Fold, learned, settings):
+def _learned_fold(featured: dict[str, PairData], fold: Fold, parts: InnerParts, learned, settings):
     """Train the learned methods of one fold (gene space from training signatures only).
 
-    ``fitted`` carries the pair features computed from the inner training labels: the models
-    train and are validated with it, so a validation pair's features, like a test pair's, hold
+    ``featured["tuning"]`` carries the pair features computed from the inner training labels: the
+    models train and are stopped with it, so a tuning pair's features, like a test pair's, hold
     no label of its own part (on the held-out-drug split the whole-training-part popularity of a
-    validation drug would be its number of validation indications). ``applied`` carries the
-    features from the whole outer training part, with which the test part is scored.
+    tuning drug would be its number of tuning indications). ``featured["selection"]`` carries
+    them from the training part without the selection part, ``featured["test"]`` from the whole
+    outer training part; the selection and test parts are scored with these. The gene space is
+    chosen from the signatures of the training part without the selection part.
 
-    Returns ``{method: (test scores, validation MAP)}``, the training histories and
-    ``{method: validation scores}`` (the inner validation part, for the ranker).
+    Returns ``{method: MethodScores}``, the training histories and ``{part: {model: scores}}``
+    (the paper network and the two-tower ensemble on the tuning, selection and test parts, for
+    the ranker).
     """
-    c_rows = fitted.contrast_rows(fold.train_diseases)
-    i_rows = fitted.instance_rows(fold.train_drugs)
+    tune, select = parts.tuning, parts.selection
+    fitted = featured["tuning"]
+    c_rows = fitted.contrast_rows(select.train_diseases)
+    i_rows = fitted.instance_rows(select.train_drugs)
     genes = select_genes(fitted, contrast_rows=c_rows, instance_rows=i_rows, max_genes=settings.max_genes)
-    sub = fitted.subset_genes(genes)
-    sub_test = replace(sub, extras=applied.extras, extra_names=applied.extra_names)
-    out, histories, val = {}, [], {}
+    subs = {part: d.subset_genes(genes) for part, d in featured.items()}
+    where = {"tuning": tune, "selection": select, "test": fold}
+
+    def rank_all(model) -> dict[str, pd.DataFrame]:
+        return {
+            part: rank_drugs(model, subs[part], f.test_diseases, f.test_drugs) for part, f in where.items()
+        }
+
+    out: dict[str, MethodScores] = {}
+    histories: list[pd.DataFrame] = []
+    tables: dict[str, dict[str, pd.DataFrame]] = {part: {} for part in where}
     if "paper" in learned:
-        res = train_matcher(sub, inner, inner, settings.paper)
+        res = train_matcher(subs["tuning"], tune, tune, settings.paper)
         histories.append(_history(res, fold.index, "paper", 0))
-        out["paper"] = (
-            rank_drugs(res.model, sub_test, fold.test_diseases, fold.test_drugs),
-            res.best_val_map,
-        )
-        val["paper"] = rank_drugs(res.model, sub, inner.test_diseases, inner.test_drugs)
+        ranked = rank_all(res.model)
+        out["paper"] = MethodScores(ranked["test"], ranked["selection"], res.best_val_map)
+        for part in where:
+            tables[part]["paper"] = ranked[part]
     if not {"twotower", "twotower_ens", RANKER} & set(learned):
-        return out, histories, val
+        return out, histories, tables
     n = settings.ensemble_seeds if "twotower_ens" in learned else 1
     members = []
     for k in range(n):
         cfg = replace(settings.twotower, seed=settings.twotower.seed + k)
-        members.append(train_matcher(sub, inner, inner, cfg))
+        members.append(train_matcher(subs["tuning"], tune, tune, cfg))
         histories.append(_history(members[-1], fold.index, "twotower", k))
-    ens = SeedEnsemble([m.model for m in members])
-    val["twotower"] = rank_drugs(ens, sub, inner.test_diseases, inner.test_drugs)
-    test = rank_drugs(ens, sub_test, fold.test_diseases, fold.test_drugs)
+    ens = rank_all(SeedEnsemble([m.model for m in members]))
+    for part in where:
+        tables[part]["twotower"] = ens[part]
     if "twotower" in learned:
-        one = test if n == 1 else rank_drugs(members[0].model, sub_test, fold.test_diseases, fold.test_drugs)
-        out["twotower"] = (one, members[0].best_val_map)
+        one = ens if n == 1 else rank_all(members[0].model)
+        out["twotower"] = MethodScores(one["test"], one["selection"], members[0].best_val_map)
     if "twotower_ens" in learned:
-        out["twotower_ens"] = (
-            test,
-            mean_average_precision(val["twotower"], inner.positives(), candidates=inner.candidates()),
-        )
-    out["_twotower_test"] = (test, float("nan"))
-    return out, histories, val
+        out["twotower_ens"] = MethodScores(ens["test"], ens["selection"], tuning_map(ens["tuning"], tune))
+    return out, histories, tables
 
 
 def _ranker_features(data, f: Fold, prof, choice, connectivity, learned: dict[str, pd.DataFrame]):
     """Score tables of every ranker input on fold ``f``'s test part, from ``f``'s training labels."""
     feats = {
-        "popularity": _popularity(f),
+        "popularity": popularity_scores(f),
         "transfer": transfer_scores(f, prof, similarity=choice.similarity, top=choice.top, blend=0.0),
     }
     for name, mat in connectivity.items():
-        feats[name] = _fixed(mat, data, f.test_diseases, f.test_drugs)
+        feats[name] = fixed_scores(mat, data, f)
     feats.update(learned)
     return feats
 
 
-def _ranker(data, fold, inner, prof, choice, connectivity, scores, val_tables, seed):
-    """Fit the ranker on the inner validation part and score the outer test part."""
-    val_learned = {k: v for k, v in val_tables.items()}
-    test_learned = {"twotower": scores["_twotower_test"][0]}
-    if "paper" in scores:
-        test_learned["paper"] = scores["paper"][0]
-    val_feats = _ranker_features(data, inner, prof, choice, connectivity, val_learned)
-    ranker = fit_ranker(val_feats, inner.positives(), candidates=inner.candidates(), seed=seed)
-    test_feats = _ranker_features(data, fold, prof, choice, connectivity, test_learned)
+def _ranker(data, fold, parts: InnerParts, prof, choice, connectivity, tables, seed):
+    """Fit the ranker on the tuning part; score the selection and the outer test parts."""
+    tune = parts.tuning
+    feats = {
+        part: _ranker_features(data, f, prof, choice, connectivity, tables[part])
+        for part, f in (("tuning", tune), ("selection", parts.selection), ("test", fold))
+    }
+    ranker = fit_ranker(feats["tuning"], tune.positives(), candidates=tune.candidates(), seed=seed)
     info = {
         "strength": ranker.strength,
         "weights": ranker.weights.round(4).to_dict(),
         "val_map": ranker.val_map,
     }
-    return (ranker.score(test_feats), ranker.val_map), info
+    return MethodScores(ranker.score(feats["test"]), ranker.score(feats["selection"]), ranker.val_map), info
