@@ -12,15 +12,13 @@ kernel (docs/methods.md §1.1 and §1.2; ties as in §1.9).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core.extending import intrinsic
 
-from exprlab.match._threads import n_threads
+from exprlab.match._threads import run_row_parts
 
 #: Below this many sets, the per-set kernel is faster (the walk has a fixed cost per reference):
 #: at 12,328 genes, sets of 150 genes, the walk takes 0.9x the per-set kernel's time at 500 sets,
@@ -201,11 +199,8 @@ def walk_statistics(
     out = np.zeros((len(sets), n_rows), dtype=np.float64)
     ptr, owner, lengths = gene_to_sets(sets, n_cols)
     vals = values if weighted and values is not None else np.zeros((1, 1), dtype=np.float32)
-    workers = min(n_threads(), max(1, n_rows // 64))
-    bounds = np.linspace(0, n_rows, workers + 1).astype(int)
 
-    def part(i: int) -> None:
-        rows = slice(bounds[i], bounds[i + 1])
+    def part(rows: slice) -> None:
         _walk_kernel(
             rank2[rows],
             vals[rows] if weighted else vals,
@@ -217,9 +212,5 @@ def walk_statistics(
             out[:, rows],
         )
 
-    if workers == 1:
-        part(0)
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(part, range(workers)))
+    run_row_parts(part, n_rows, min_rows=64)
     return out
