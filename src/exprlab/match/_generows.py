@@ -3,9 +3,10 @@
 A method whose numbers depend only on the queries' genes (``Method.query_genes``: KS, WTCS and
 its normalisations, XSum, XCos, and cosine/Pearson of gene-set queries; docs/methods.md §1)
 is scored in one pass over the library: the union of every query's genes is read once per
-block of signatures (one request per gene and chunk for its values and ranks together, several
-requests in flight, the next block read on a background thread while the kernel scores the
-current one), the queries are re-indexed to that union and the method's own block function
+block of signatures (one request per gene and chunk for its values and ranks together; several
+requests in flight when the file comes from the disk; the next block read on a background
+thread, into memory kept from the block before last, while the kernel scores the current one;
+a short first block so that scoring starts early), the queries are re-indexed to that union and the method's own block function
 scores every query against the block (1,024 queries at a time). The numbers are those of the
 signature-major path: the block function is the same, told the size of the full gene space and
 given the per-signature sums stored at build time.
@@ -113,8 +114,8 @@ def _read_block(
 ) -> tuple[dict[str, np.ndarray], float]:
     """Signature-major rows of block ``i`` of each dataset in ``names``, and the read rate.
 
-    ``cold``: whether the previous block came from the disk rather than the page cache (None
-    for the first block: not known). A cold file's genes are read by ``_READ_THREADS`` threads
+    ``cold``: whether an earlier block of the pass came from the disk rather than the page
+    cache (None for the first block: not known). A cold file's genes are read by ``_READ_THREADS`` threads
     (several requests in flight: a disk is read at its speed, not at one request's latency) and
     the runs of the next block are first announced to the kernel (those of the first block
     always, before it is read). From the page cache, one thread reads and transposes: more
@@ -188,15 +189,19 @@ def run_on_genes(
     out: dict[str, np.ndarray] = {}
     fd = os.open(lib.path, os.O_RDONLY)
     buffers = (BlockBuffers(), BlockBuffers(), BlockBuffers())  # rows of even / odd blocks, runs
+    cold: bool | None = None  # not known before the first block is read
     try:
         with ThreadPoolExecutor(1) as reader:  # reads block i + 1 while block i is scored
-            pending = reader.submit(_read_block, lib, fd, genes, bounds, 0, names, None, buffers)
+            pending = reader.submit(_read_block, lib, fd, genes, bounds, 0, names, cold, buffers)
             # one task of a Dask worker shows no bar: the client shows the tasks done
             steps = bounds if rows is not None else track(bounds, f"scoring ({method.name}, query genes)")
             for i, (lo, hi) in enumerate(steps):
                 block, rate = pending.result()
                 if i + 1 < len(bounds):
-                    cold = rate < _COLD_RATE  # read-ahead hints only help a file not in memory
+                    # read-ahead hints and parallel requests only help a file not in memory. Once a
+                    # block came from the disk, so is the rest of the pass taken to: an announced
+                    # block arrives fast, from memory, and would pass the next one as cached.
+                    cold = bool(cold) or rate < _COLD_RATE
                     pending = reader.submit(_read_block, lib, fd, genes, bounds, i + 1, names, cold, buffers)
                 for slo in range(lo, hi, score_step):
                     shi = min(hi, slo + score_step)
