@@ -38,7 +38,7 @@ from exprlab.match._significance import (
     significance,
     tau_reference,
 )
-from exprlab.match._stream import ScoreDtype, ScoreFile, score_to_gctx
+from exprlab.match._stream import ScoreDtype, ScoreFile, check_streamable, score_to_gctx
 
 __all__ = [
     "CLUE_MIN_GENES",
@@ -57,6 +57,7 @@ __all__ = [
     "score_long",
     "score_details",
     "score_to_gctx",
+    "check_streamable",
     "ScoreFile",
     "ScoreDtype",
     "build_library",
