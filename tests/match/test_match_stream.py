@@ -215,6 +215,20 @@ def test_cli_writes_the_gctx(lib, cli_files, tmp_path, capsys):
     main(["score", "--query", str(gmt), "--library", library, "--out", str(out), "--force"])
 
 
+def test_report_of_a_gctx_score_file(lib, cli_files, tmp_path, monkeypatch):
+    from exprlab.report import _render_score, render_report
+
+    queries, gmt, library = cli_files
+    out = tmp_path / "s.gctx"
+    main(["score", "--query", str(gmt), "--library", library, "--out", str(out)])
+    monkeypatch.setattr(_render_score, "_GCTX_VALUES", 100)  # one query read at a time
+    html = render_report(out, tmp_path / "s.html").read_text()
+    assert "3 queries × 53 library entries; 159 scores (GCTX matrix) (wtcs)" in html
+    mem = match.score(queries, lib, "wtcs")
+    best = mem.loc["q2"].idxmax()
+    assert f"{best} (" in html.split("q2")[-1]  # the query's best signature is named
+
+
 @pytest.mark.parametrize(
     "extra,said",
     [

@@ -177,7 +177,7 @@ def score_to_gctx(
     inputs = [i for i in (query, library, kwargs.get("geneinfo")) if isinstance(i, (str, os.PathLike))]
     with claim_output(out, kind="score", inputs=inputs, force=force, suffixes=(".gctx",)) as path:
         prep = _prepare(query, library, method, **kwargs)
-        signatures = [str(s) for s in prep.source.obs.index]
+        signatures = prep.source.obs.index  # their text form lives only while the ids are written
         chunks = _chunks(len(prep.queries), len(signatures), kwargs.get("chunk_size"))
         with GctxWriter(path, prep.queries.names, signatures, dtype=dtype, chunks=chunks) as writer:
             run(
