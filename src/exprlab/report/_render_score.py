@@ -143,7 +143,9 @@ def _gctx_section(sec: Section, path: Path, method: str, n: int = 3) -> None:
     signatures, queries = gctx_ids(path)
     ids = np.asarray(signatures, dtype=object)
     step = max(1, _GCTX_VALUES // max(1, len(signatures)))
-    stats, extremes, shown = [], [], {}
+    stats: list[dict] = []
+    extremes: list[dict] = []
+    shown: dict[str, np.ndarray] = {}
     for lo in range(0, len(queries), step):
         block = read_gctx(path, cidx=range(lo, min(len(queries), lo + step)), meta=False)
         for name, row in zip(block.obs_names, np.asarray(block.X, dtype=np.float64), strict=True):
