@@ -6,7 +6,9 @@ writers), unless the files exist. Each scoring case runs in a child process, whi
 and CPU time and its peak resident memory (``VmHWM``). Cases: one 150/150 WTCS / KS /
 XSum / gene-set cosine query on both layouts; batches of ``--batches`` WTCS queries on format 2
 (one pass, the union of the queries' genes read once per block) and ``--v1-batch`` on format 1
-(the peer: every query streams every gene). Also printed: the bytes one query must read and the
+(the peer: every query streams every gene); batches of ``--stream`` WTCS queries on format 2
+written to a GCTX file block by block (into ``--out-dir``, removed after), against the same
+batch in memory (peak memory of each). Also printed: the bytes one query must read and the
 time to gather them against a plain sequential read of as many bytes (the bound), and a plain
 per-signature numpy loop on ``--plain`` signatures (scores asserted equal, time per signature).
 Per-signature costs are printed so that two sizes (100,000 and 200,000) can be compared and

@@ -366,7 +366,9 @@ def score(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFram
     -------
     pandas.DataFrame
         Queries x library signatures (x perturbagens for ``ncs_ct`` or with ``aggregate``);
-        ``attrs`` holds the query report (genes dropped per query) and method notes.
+        ``attrs`` holds the query report (genes dropped per query) and method notes. A matrix
+        too large for memory (many queries against a large library) is written to a GCTX file
+        block by block by :func:`score_to_gctx` instead.
     """
     key_added = kwargs.pop("key_added", None)
     frame = _details(query, library, method, True, **kwargs).scores
