@@ -5,6 +5,7 @@ layout, the output conventions (no overwrite without force, nothing partial) and
 from __future__ import annotations
 
 import hashlib
+import json
 
 import h5py
 import numpy as np
@@ -204,7 +205,9 @@ def test_cli_writes_the_gctx(lib, cli_files, tmp_path, capsys):
     back = read_gctx(out)
     mem = match.score(queries, lib, "wtcs")
     np.testing.assert_allclose(back[list(mem.index)].X, mem.to_numpy(), **F32)
-    assert (tmp_path / "s.gctx.run.json").exists()
+    manifest = json.loads((tmp_path / "s.gctx.run.json").read_text())
+    assert manifest["kind"] == "score" and manifest["parameters"]["table"] == "gctx"
+    assert manifest["parameters"]["dtype"] == "float32" and manifest["parameters"]["chunk_size"] == 6
     before = sha(out)
     with pytest.raises(SystemExit) as stop:
         main(["score", "--query", str(gmt), "--library", library, "--out", str(out)])

@@ -11,6 +11,10 @@ library of either format only the file's path, the block's bounds and the querie
 once) travel to the workers, which read their blocks themselves, by the same rules as the memory
 backend (the queries' genes only where it reads them); the workers must see the file at the same
 path. An in-memory library has no file to read: its blocks are shipped to the workers.
+
+Each block's scores go to a sink (:mod:`exprlab.match._sinks`): whole matrices in memory, or a
+file written block by block (:func:`exprlab.match.score_to_gctx`), whose memory does not grow
+with the library.
 """
 
 from __future__ import annotations
