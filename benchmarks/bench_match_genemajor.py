@@ -6,7 +6,9 @@ writers), unless the files exist. Each scoring case runs in a child process, whi
 and CPU time and its peak resident memory (``VmHWM``). Cases: one 150/150 WTCS / KS /
 XSum / gene-set cosine query on both layouts; batches of ``--batches`` WTCS queries on format 2
 (one pass, the union of the queries' genes read once per block) and ``--v1-batch`` on format 1
-(the peer: every query streams every gene). Also printed: the bytes one query must read and the
+(the peer: every query streams every gene); batches of ``--stream`` WTCS queries on format 2
+written to a GCTX file block by block (into ``--out-dir``, removed after), against the same
+batch in memory (peak memory of each). Also printed: the bytes one query must read and the
 time to gather them against a plain sequential read of as many bytes (the bound), and a plain
 per-signature numpy loop on ``--plain`` signatures (scores asserted equal, time per signature).
 Per-signature costs are printed so that two sizes (100,000 and 200,000) can be compared and
@@ -79,7 +81,10 @@ def drop_caches() -> bool:
         return False
 
 
-def child_score(path: str, method: str, n_queries: int, seed: int, repeats: int, cold: bool) -> dict:
+def child_score(
+    path: str, method: str, n_queries: int, seed: int, repeats: int, cold: bool, out: str
+) -> dict:
+    """Score in memory, or with ``out`` to a GCTX file written block by block (removed after)."""
     import exprlab.match as match
 
     lib = match.DiskLibrary(path)
@@ -90,15 +95,30 @@ def child_score(path: str, method: str, n_queries: int, seed: int, repeats: int,
         if cold and r == 0:
             drop_caches()
         t0, c0 = time.perf_counter(), time.process_time()
-        s = match.score(q, path, method, top=500)
+        if out:
+            written = match.score_to_gctx(q, path, method, top=500, out=out, force=True)
+        else:
+            s = match.score(q, path, method, top=500)
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
+    if out:
+        import h5py
+
+        with h5py.File(written.path, "r") as f:  # GCTX stores (queries, signatures)
+            head = f["0/DATA/0/matrix"][0, :400].astype(np.float64)
+        shape = [written.shape[1], written.shape[0]]
+        size = written.path.stat().st_size
+        written.path.unlink()
+        written.path.with_name(f".{written.path.name}.exprlab.json").unlink(missing_ok=True)
+    else:
+        head, shape, size = s.to_numpy()[0, :400], list(s.shape), 0
     return {
         "walls": walls,
         "cpus": cpus,
         "peak_gb": peak_gb(),
-        "shape": list(s.shape),
-        "head": s.to_numpy()[0, :400].tolist(),
+        "shape": shape,
+        "head": head.tolist(),
+        "file_bytes": size,
     }
 
 
@@ -219,14 +239,19 @@ def main() -> None:
         action="store_true",
         help="generate and score format 2 only (no format-1 peer; half the disk space)",
     )
+    p.add_argument("--stream", default="1000", help="WTCS batch sizes scored to a GCTX file, block by block")
+    p.add_argument(
+        "--out-dir", type=Path, default=None, help="folder of the streamed GCTX files (default --dir)"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--child", default="", help=argparse.SUPPRESS)
+    p.add_argument("--out", default="", help=argparse.SUPPRESS)
     p.add_argument("--path", default="", help=argparse.SUPPRESS)
     p.add_argument("--method", default="wtcs", help=argparse.SUPPRESS)
     p.add_argument("--queries", type=int, default=1, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child == "score":
-        print(json.dumps(child_score(a.path, a.method, a.queries, a.seed, a.repeats, a.cold)))
+        print(json.dumps(child_score(a.path, a.method, a.queries, a.seed, a.repeats, a.cold, a.out)))
         return
     if a.child == "convert":
         print(json.dumps(child_convert(a.path, a.method)))
@@ -251,6 +276,7 @@ def main() -> None:
     head = single_queries(v1, v2, a.n, methods[:2], common)
     gather_bound(v2, a.seed)
     batches(v1, v2, a, [int(x) for x in a.batches.split(",") if x])
+    streamed(v2, a, [int(x) for x in a.stream.split(",") if x])
     single_queries(v1, v2, a.n, methods[2:], common)
     if not a.skip_build and v1 is not None:
         conv = a.dir / f"lib_{a.n}_converted.gctx"
@@ -307,6 +333,27 @@ def batches(v1: Path | None, v2: Path, a, sizes: list[int]) -> None:
         print(
             f"  per (query, signature): format 2 {per_v2 * 1e9:.0f} ns{peer}; "
             f"{b} queries at 1,000,000: {per_v2 * b * 1e6 / 60:.1f} min"
+        )
+
+
+def streamed(v2: Path, a, sizes: list[int]) -> None:
+    """WTCS batches on format 2 written to a GCTX file block by block, against the in-memory result."""
+    one = ["--repeats", "1", "--seed", str(a.seed)]
+    folder = a.out_dir or a.dir
+    folder.mkdir(parents=True, exist_ok=True)
+    for b in sizes:
+        out = folder / f"scores_{a.n}_{b}.gctx"
+        info = run_child(
+            ["--child", "score", "--path", str(v2), "--queries", str(b), "--out", str(out), *one]
+        )
+        report("wtcs format 2 batch to GCTX", info, a.n, b)
+        mem = run_child(["--child", "score", "--path", str(v2), "--queries", str(b), *one])
+        report("wtcs format 2 batch in memory", mem, a.n, b)
+        same = np.allclose(info["head"], mem["head"], rtol=0, atol=1e-6)
+        print(
+            f"  GCTX file {info['file_bytes'] / 1e9:.2f} GB (float32); peak RSS {info['peak_gb']:.2f} GB "
+            f"written against {mem['peak_gb']:.2f} GB in memory; first scores equal to float32 "
+            f"rounding: {same}"
         )
 
 

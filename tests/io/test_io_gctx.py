@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from exprlab.errors import DuplicateIdError, FormatError, InputDataError, InvalidParameterError
-from exprlab.io import gctx_ids, read_gctx, write_gctx
+from exprlab.io import GctxWriter, gctx_ids, read_gctx, write_gctx
 
 
 def _adata(n_obs=30, n_var=12, seed=0, dtype=np.float32):
@@ -291,3 +291,39 @@ def test_a_duplicated_id_asked_for_by_id_is_an_error(tmp_path):
     raw = np.array([b"s1", b"s2", b"s1"], dtype="S2")
     with pytest.raises(DuplicateIdError, match="'s1' appears 2 times"):
         _positions_of(raw, ["s1"], "0/META/COL", tmp_path)
+
+
+# ------------------------------------------------------------------ streaming writer
+def test_writer_fills_pieces_in_any_order(tmp_path):
+    rng = np.random.default_rng(3)
+    full = rng.standard_normal((7, 23))  # 7 GCT columns x 23 GCT rows
+    cols, rows = [f"c{i}" for i in range(7)], [f"r{j}" for j in range(23)]
+    out = tmp_path / "m.gctx"
+    with GctxWriter(out, cols, rows, chunks=(3, 5)) as w:  # chunks cut by the pieces
+        for obs, var in [
+            (slice(4, 7), slice(0, 23)),
+            (slice(0, 4), slice(9, 23)),
+            (slice(0, 2), slice(0, 9)),
+        ]:
+            w.write(full[obs, var], obs, var)
+        assert not out.exists()  # appears on close only
+    back = read_gctx(out)
+    assert list(back.obs_names) == cols and list(back.var_names) == rows
+    expected = full.astype(np.float32)
+    expected[2:4, :9] = np.nan  # never written
+    np.testing.assert_array_equal(back.X, expected)
+    with h5py.File(out, "r") as f:
+        assert f.attrs["version"] == b"GCTX1.0" and f["0/DATA/0/matrix"].shape == (7, 23)
+
+
+def test_writer_leaves_nothing_on_failure_and_refuses_repeated_ids(tmp_path):
+    out = tmp_path / "m.gctx"
+    with pytest.raises(RuntimeError, match="stop"), GctxWriter(out, ["a", "b"], ["x"], dtype="float64") as w:
+        w.write(np.ones((2, 1)), slice(0, 2), slice(0, 1))
+        raise RuntimeError("stop")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(DuplicateIdError, match="'a'"):
+        GctxWriter(out, ["a", "a"], ["x"])
+    with pytest.raises(InvalidParameterError, match="float"):
+        GctxWriter(out, ["a"], ["x"], dtype="int32")
+    assert list(tmp_path.iterdir()) == []

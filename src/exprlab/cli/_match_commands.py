@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, cast
 
 import typer
 
-from exprlab._outputs import claim_output
+from exprlab._outputs import claim_output, prepare_output
 from exprlab._validation import check_choice, check_count
 from exprlab.cli._app import app
 from exprlab.cli._dask_cluster import backend_client, check_backend
@@ -86,7 +86,13 @@ def load_library(library: Path):
 @app.command()
 def score(
     library: Path = typer.Option(..., "--library", "-l", help="On-disk library, GMT or signature matrix."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output table: .parquet or .tsv."),
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        "-o",
+        help="Output: a .parquet or .tsv table, or a .gctx matrix (signatures x queries, float32) "
+        "written block by block, whose memory does not grow with the library.",
+    ),
     query: Path = typer.Option(
         None, "--query", help="Query signatures or a GMT of <name>_up/<name>_dn sets."
     ),
@@ -177,25 +183,38 @@ def score(
     if method == "tau" and tau_background == "library":
         in_process = "--tau-background library"
     check_backend(backend, scheduler, library, in_process)
+    check_choice(tau_background, "--tau-background", ("random", "library"))
+    if in_process is not None and device != "auto":
+        raise InvalidParameterError(
+            f"--device applies to plain scoring; {in_process} runs on the CPU kernels",
+            where="--device",
+            fix=f"drop --device or {in_process}",
+        )
     files = [library, query, query_up, query_down, geneinfo]
+    options: dict[str, int] = {}
+    if method in ("xsum", "xcos"):
+        options["top"] = top
+    if method == "tau":
+        options["n_background"] = n_background
+    if group_by is not None:
+        options["group_by"] = [c.strip() for c in group_by.split(",") if c.strip()]  # type: ignore[assignment]
+    if out.name.lower().endswith(".gctx"):
+        if in_process is not None:
+            raise InvalidParameterError(
+                f"{in_process} needs every score in memory; a .gctx --out is written block by block",
+                where="--out",
+                fix=f"write a .parquet or .tsv table, or drop {in_process}",
+            )
+        args = dict(up=up, down=down, ties=ties, seed=seed, chunk_size=chunk_size, aggregate=aggregate)
+        args.update(by=by, gene_space=gene_space, geneinfo=geneinfo, backend=backend, device=device)
+        _score_streamed(
+            (query, query_up, query_down, library), out, method, force, (parse_ids, scheduler), args, options
+        )
+        return
     with (
         claim_output(out, kind="score", inputs=files, force=force, suffixes=(".parquet", ".tsv")),
         backend_client(backend, scheduler) as (client, where),
     ):
-        options: dict[str, int] = {}
-        if method in ("xsum", "xcos"):
-            options["top"] = top
-        if method == "tau":
-            options["n_background"] = n_background
-        if group_by is not None:
-            options["group_by"] = [c.strip() for c in group_by.split(",") if c.strip()]  # type: ignore[assignment]
-        check_choice(tau_background, "--tau-background", ("random", "library"))
-        if in_process is not None and device != "auto":
-            raise InvalidParameterError(
-                f"--device applies to plain scoring; {in_process} runs on the CPU kernels",
-                where="--device",
-                fix=f"drop --device or {in_process}",
-            )
         q = load_query(query, query_up, query_down)
         lib = with_parsed_ids(load_library(library), parse_ids)
         kwargs = dict(
@@ -240,10 +259,49 @@ def score(
         if parse_ids is not None:
             used["parse_ids"] = parse_ids
         score_manifest(out, started, used, method, wide, files)
+    _summary(method, report, shape, out)
+
+
+def _summary(method: str, report: dict, shape: str, out: Path) -> None:
+    """The last line of ``exprlab score``: queries scored, query genes dropped, what was written."""
     dropped = sum(r["n_dropped"] for r in report.values())
     print(
         f"{method}: {len(report)} queries scored; {dropped} query genes absent from the library "
         f"were dropped; wrote {shape} to {out}"
+    )
+
+
+def _score_streamed(
+    paths: tuple, out: Path, method: str, force: bool, ids_scheduler: tuple, kwargs: dict, options: dict
+) -> None:
+    """``exprlab score --out FILE.gctx``: scores written block by block (:func:`exprlab.match.score_to_gctx`).
+
+    ``paths`` are the query, query-up, query-down and library files; ``ids_scheduler`` the
+    ``--parse-ids`` and ``--scheduler`` values.
+    """
+    # deferred: the library is loaded only when the command runs, so `exprlab --help` stays fast
+    import exprlab.match as match
+    from exprlab.report import now_utc  # deferred (see above)
+
+    started = now_utc()
+    query, query_up, query_down, library = paths
+    parse_ids, scheduler = ids_scheduler
+    files = [library, query, query_up, query_down, kwargs["geneinfo"]]
+    match.check_streamable(method, kwargs["aggregate"])  # refused before the inputs are read
+    prepare_output(out, kind="score", inputs=files, force=force, suffixes=(".gctx",))
+    with backend_client(kwargs["backend"], scheduler) as (client, where):
+        q = load_query(query, query_up, query_down)
+        lib = with_parsed_ids(load_library(library), parse_ids)
+        name = cast("MatchMethod", method)
+        written = match.score_to_gctx(q, lib, name, out=out, force=force, client=client, **kwargs, **options)
+    used = dict(kwargs, **options, scheduler=where, device=written.attrs.get("device") or "cpu kernels")
+    used["dtype"] = "float32"
+    if parse_ids is not None:
+        used["parse_ids"] = parse_ids
+    score_manifest(out, started, used, method, True, files)
+    n_sig, n_q = written.shape
+    _summary(
+        method, written.attrs["query_report"], f"{n_sig} signatures x {n_q} queries (GCTX, float32)", out
     )
 
 

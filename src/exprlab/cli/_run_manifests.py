@@ -34,7 +34,8 @@ def score_manifest(out: Path, started: str, kwargs: dict, method: str, wide: boo
     method
         The scoring method.
     wide
-        Whether the table is the queries × signatures matrix.
+        Whether the table is the queries × signatures matrix (a ``.gctx`` output is recorded as
+        ``gctx``: the signatures × queries GCTX matrix).
     files
         Library, query, query-up and query-down paths (``None`` when not given).
 
@@ -48,7 +49,8 @@ def score_manifest(out: Path, started: str, kwargs: dict, method: str, wide: boo
     from exprlab.report import input_provenance, write_run_manifest  # deferred (see above)
 
     library = files[0]
-    params: dict[str, Any] = {"method": method, **kwargs, "table": "wide" if wide else "tidy"}
+    table = "gctx" if out.name.lower().endswith(".gctx") else ("wide" if wide else "tidy")
+    params: dict[str, Any] = {"method": method, **kwargs, "table": table}
     if params.get("ties") is None:  # the rule of the library's precomputed ranks, else midranks
         params["ties"] = DiskLibrary(library).ties if is_library_file(library) else "midrank"
     if params.get("chunk_size") is None:

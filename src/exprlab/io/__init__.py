@@ -23,7 +23,7 @@ from exprlab.io._expression_text import (
     storable_frame,
 )
 from exprlab.io._gct import read_gct, write_gct
-from exprlab.io._gctx import gctx_ids, read_gctx, write_gctx
+from exprlab.io._gctx import GctxWriter, gctx_ids, read_gctx, write_gctx
 from exprlab.io._gmt import GeneSets, filter_gene_sets, read_gmt, write_gmt
 from exprlab.io._h5 import SignatureSearchWriter, read_signaturesearch_h5, write_signaturesearch_h5
 from exprlab.io._ids import guess_id_kind
@@ -50,6 +50,7 @@ __all__ = [
     "INDICATION_SOURCES",
     "GeneSets",
     "GenesAs",
+    "GctxWriter",
     "convert",
     "deg_table_to_anndata",
     "describe",

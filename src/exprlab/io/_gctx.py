@@ -38,7 +38,15 @@ from exprlab.errors import DuplicateIdError, FormatError, InputDataError, Invali
 from exprlab.io._common import check_readable, check_unique, column_as_text, infer_column, validate_adata
 from exprlab.io._gct import check_finite
 
-__all__ = ["read_gctx", "write_gctx", "gctx_ids", "MATRIX_PATH", "ROW_META_PATH", "COL_META_PATH"]
+__all__ = [
+    "read_gctx",
+    "write_gctx",
+    "GctxWriter",
+    "gctx_ids",
+    "MATRIX_PATH",
+    "ROW_META_PATH",
+    "COL_META_PATH",
+]
 
 MATRIX_PATH = "0/DATA/0/matrix"
 ROW_META_PATH = "0/META/ROW"
@@ -683,8 +691,7 @@ def write_gctx(
             filt["compression_opts"] = 4 if compression_opts is None else compression_opts
     with atomic_path(where) as tmp:
         with h5py.File(tmp, "w") as h5:
-            h5.attrs["version"] = np.bytes_(b"GCTX1.0")
-            h5.attrs["src"] = np.bytes_(where.name.encode("utf-8"))
+            _mark_gctx(h5, where)
             ds = h5.create_dataset(MATRIX_PATH, shape=(n_obs, n_var), dtype=X.dtype, chunks=chunks, **filt)
             if chunks is not None:
                 step = max(
@@ -706,6 +713,124 @@ def write_gctx(
                 **(filt if n_obs else {}),
             )
     return where
+
+
+def _mark_gctx(h5: h5py.File, where: Path) -> None:
+    """The root attributes of a standard GCTX file: ``version`` and ``src`` (the file's name)."""
+    h5.attrs["version"] = np.bytes_(b"GCTX1.0")
+    h5.attrs["src"] = np.bytes_(where.name.encode("utf-8"))
+
+
+#: Bytes of HDF5 chunk cache a :class:`GctxWriter` keeps at most: writes that end inside a chunk
+#: (blocks not aligned on the chunks) complete it from the cache rather than reading it back.
+_WRITER_CACHE_BYTES = 64 << 20
+
+
+class GctxWriter:
+    """Write a standard-layout GCTX file piece by piece (atomically: the file appears on close).
+
+    For a matrix too large to hold in memory, such as the scores of many queries against a
+    library of a million signatures: the ids are written first, then :meth:`write` fills any
+    rectangle of the matrix, in any order. Use as a context manager; a failure (or leaving the
+    block with an exception) discards the temporary file, so nothing partial is left at
+    ``path``. The layout is that of :func:`write_gctx` (AnnData orientation: ``obs`` = GCT
+    columns, ``var`` = GCT rows; the matrix is stored (n_columns, n_rows)); a part never
+    written holds NaN.
+
+    Parameters
+    ----------
+    path
+        Output file (``.gctx``).
+    obs_ids
+        GCT column ids (``/0/META/COL/id``), unique.
+    var_ids
+        GCT row ids (``/0/META/ROW/id``), unique.
+    dtype
+        Matrix dtype (``float32``, as CMap files, or ``float64``).
+    chunks
+        HDF5 chunk shape (columns, rows) of the matrix; default about 512 KiB per chunk. Writes
+        that cover whole chunks are the fastest.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        obs_ids: Sequence[str],
+        var_ids: Sequence[str],
+        *,
+        dtype: np.dtype | type | str = np.float32,
+        chunks: tuple[int, int] | None = None,
+    ):
+        self.path = Path(path)
+        obs = [str(i) for i in obs_ids]
+        var = [str(i) for i in var_ids]
+        check_unique(obs, what="column", where=self.path)
+        check_unique(var, what="row", where=self.path)
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise InvalidParameterError(
+                f"dtype {self.dtype} is not a float type", where="dtype", fix="use float32 or float64"
+            )
+        self.shape = (len(obs), len(var))
+        if chunks is None:
+            chunks = _chunk_shape(len(obs), len(var), self.dtype.itemsize, None)
+        elif all(self.shape):
+            chunks = (max(1, min(self.shape[0], chunks[0])), max(1, min(self.shape[1], chunks[1])))
+        else:
+            chunks = None
+        cache = _WRITER_CACHE_BYTES
+        if chunks is not None:  # a band of chunks across every column, twice: about enough for any write
+            band = -(-self.shape[0] // chunks[0]) * chunks[0] * chunks[1] * self.dtype.itemsize
+            cache = min(cache, 2 * band)
+        self._ctx = atomic_path(self.path)
+        tmp = self._ctx.__enter__()
+        try:
+            self._file = h5py.File(tmp, "w", rdcc_nbytes=cache, rdcc_nslots=100_003, rdcc_w0=1.0)
+            _mark_gctx(self._file, self.path)
+            self._matrix = self._file.create_dataset(
+                MATRIX_PATH, shape=self.shape, dtype=self.dtype, chunks=chunks, fillvalue=np.nan
+            )
+            _write_meta(self._file.create_group(ROW_META_PATH, track_order=True), var, pd.DataFrame())
+            _write_meta(self._file.create_group(COL_META_PATH, track_order=True), obs, pd.DataFrame())
+        except BaseException as err:
+            self._abandon(err)
+            raise
+
+    def write(self, values: np.ndarray, obs: slice, var: slice) -> None:
+        """Store ``values`` (columns x rows, cast to the writer's dtype) at ``[obs, var]``.
+
+        Parameters
+        ----------
+        values
+            The block, shaped as the selection.
+        obs, var
+            The columns and rows it fills (slices with step 1).
+        """
+        self._matrix[obs, var] = np.asarray(values, dtype=self.dtype)
+
+    def _abandon(self, error: BaseException) -> None:
+        file = getattr(self, "_file", None)
+        if file is not None:
+            file.close()
+        self._ctx.__exit__(type(error), error, error.__traceback__)
+
+    def close(self, error: BaseException | None = None) -> None:
+        """Close the file and rename it into place, or discard it on ``error``."""
+        if error is not None:
+            self._abandon(error)
+            return
+        try:
+            self._file.close()
+        except BaseException as err:
+            self._ctx.__exit__(type(err), err, err.__traceback__)
+            raise
+        self._ctx.__exit__(None, None, None)
+
+    def __enter__(self) -> GctxWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(exc)
 
 
 def _chunk_shape(n_obs: int, n_var: int, item: int, chunk_size: int | None) -> tuple[int, int] | None:

@@ -38,6 +38,7 @@ from exprlab.match._significance import (
     significance,
     tau_reference,
 )
+from exprlab.match._stream import ScoreDtype, ScoreFile, check_streamable, score_to_gctx
 
 __all__ = [
     "CLUE_MIN_GENES",
@@ -55,6 +56,10 @@ __all__ = [
     "score",
     "score_long",
     "score_details",
+    "score_to_gctx",
+    "check_streamable",
+    "ScoreFile",
+    "ScoreDtype",
     "build_library",
     "prepare_library",
     "genesets_to_library",

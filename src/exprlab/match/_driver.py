@@ -11,6 +11,10 @@ library of either format only the file's path, the block's bounds and the querie
 once) travel to the workers, which read their blocks themselves, by the same rules as the memory
 backend (the queries' genes only where it reads them); the workers must see the file at the same
 path. An in-memory library has no file to read: its blocks are shipped to the workers.
+
+Each block's scores go to a sink (:mod:`exprlab.match._sinks`): whole matrices in memory, or a
+file written block by block (:func:`exprlab.match.score_to_gctx`), whose memory does not grow
+with the library.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from exprlab.match._genemajor import WHOLE_ROWS, GeneMajorLibrary
 from exprlab.match._generows import run_on_genes
 from exprlab.match._library import DiskLibrary, default_chunk_size, row_sums
 from exprlab.match._ranks import doubled_ranks
+from exprlab.match._sinks import MatrixSink, Sink
 from exprlab.match._threads import PRODUCT_ROWS, aligned
 
 Backend = Literal["memory", "dask"]
@@ -140,29 +145,28 @@ def run(
     opts: dict,
     client=None,
     scores_only: bool = False,
+    sink: Sink | None = None,
 ) -> dict[str, np.ndarray]:
     """Score ``queries`` against every signature of ``source``; return the named matrices.
 
     ``scores_only`` keeps the main matrix only (the caller drops the extras), so a batch of
-    many queries holds one queries x signatures matrix instead of three.
+    many queries holds one queries x signatures matrix instead of three. A ``sink`` receives
+    each block's matrices instead (:mod:`exprlab.match._sinks`), and nothing is returned.
     """
     check_choice(backend, "backend", BACKENDS)
     check_count(chunk_size, "chunk_size", minimum=1, allow_none=True)  # type: ignore[arg-type]
     on_genes = reads_query_genes(source, queries, method, ties)
+    matrices = MatrixSink(len(queries), 0, source.n, ("score",) if scores_only else None)
+    into: Sink = matrices if sink is None else sink
     if backend == "dask":
-        blocks = _run_dask(queries, source, method, ties, opts, client, (on_genes, chunk_size, scores_only))
+        _run_dask(queries, source, method, ties, opts, client, (on_genes, chunk_size, scores_only), into)
     elif on_genes:
-        return run_on_genes(queries, source.gene_major, method, opts, chunk_size, scores_only=scores_only)
+        run_on_genes(queries, source.gene_major, method, opts, chunk_size, scores_only=scores_only, sink=into)
     else:
-        blocks = [
-            _kept(
-                _memory_block(method.name, queries, source, lo, hi, method.needs_ranks, ties, opts),
-                scores_only,
-            )
-            for lo, hi in track(_bounds(source.n, _step(source, chunk_size)), f"scoring ({method.name})")
-        ]
-    keys = blocks[0].keys()
-    return {k: np.concatenate([b[k] for b in blocks], axis=1) for k in keys}
+        for lo, hi in track(_bounds(source.n, _step(source, chunk_size)), f"scoring ({method.name})"):
+            block = _memory_block(method.name, queries, source, lo, hi, method.needs_ranks, ties, opts)
+            into.put(block, slice(None), lo, hi)
+    return matrices.out
 
 
 def _kept(parts: dict[str, np.ndarray], scores_only: bool) -> dict[str, np.ndarray]:
@@ -240,23 +244,30 @@ def _submit(client, q, source, method, bounds, ties, opts, plan) -> list:
     return futures
 
 
-def _run_dask(queries, source, method, ties, opts, client, plan) -> list[dict[str, np.ndarray]]:
-    """Blocks scored on a dask.distributed cluster, returned in library order."""
+def _run_dask(queries, source, method, ties, opts, client, plan, sink: Sink) -> None:
+    """Blocks scored on a dask.distributed cluster, put into ``sink`` as they complete.
+
+    A sink that takes blocks of at most so many signatures (a file written block by block)
+    gets tasks of at most that size, whole tiles as the memory backend's blocks.
+    """
     client = dask_client(client)
     from distributed import as_completed  # deferred: optional and heavy (see dask_client)
 
     n_slots = sum(client.nthreads().values())
     step = _dask_step(source, n_slots, plan) if isinstance(source, DiskLibrary) else _step(source, plan[1])
+    cap = sink.max_block(len(queries))
+    on_genes, chunk_size, _ = plan
+    if cap is not None and (on_genes or not chunk_size):
+        step = aligned(min(step, cap), chunk_size if on_genes else None)
+    bounds = _bounds(source.n, step)
     q = client.scatter(queries, broadcast=True, hash=False)
-    futures = _submit(client, q, source, method, _bounds(source.n, step), ties, opts, plan)
+    futures = _submit(client, q, source, method, bounds, ties, opts, plan)
     order = {f.key: i for i, f in enumerate(futures)}
-    results: list = [None] * len(futures)
     with make_progress() as progress:
         task = progress.add_task(f"scoring ({method.name}, dask)", total=len(futures))
         # results come with their futures (no round trip per block)
         for fut, result in as_completed(futures, loop=client.loop, with_results=True):
-            results[order[fut.key]] = result
+            lo, hi = bounds[order[fut.key]]
+            sink.put(result, slice(None), lo, hi)
+            fut.release()  # its memory on the worker is free once written
             progress.advance(task)
-    if not isinstance(source, DiskLibrary):
-        results = [_kept(r, plan[2]) for r in results]
-    return results

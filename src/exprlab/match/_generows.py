@@ -23,6 +23,7 @@ import numpy as np
 from exprlab._progress import track
 from exprlab.match._genemajor import BlockBuffers, GeneMajorLibrary
 from exprlab.match._query import Queries
+from exprlab.match._sinks import MatrixSink, Sink
 from exprlab.match._threads import PRODUCT_ROWS, aligned
 
 _READ_BYTES = 3 << 28  # one block read (768 MB while read: runs and transpose; 384 MB held after)
@@ -155,6 +156,7 @@ def run_on_genes(
     *,
     scores_only: bool = False,
     rows: tuple[int, int] | None = None,
+    sink: Sink | None = None,
 ):
     """Score every query against every signature of ``lib``, reading only the queries' genes.
 
@@ -174,19 +176,24 @@ def run_on_genes(
         Keep the main matrix (``"score"``) only, not the method's extras.
     rows
         Score signatures ``rows[0]:rows[1]`` only (one task of the Dask backend); None: all.
+    sink
+        Where each block's scores go (:mod:`exprlab.match._sinks`); default: matrices in
+        memory, returned.
 
     Returns
     -------
     dict
-        The method's named (n_queries, n_signatures) matrices, in library order.
+        The method's named (n_queries, n_signatures) matrices, in library order; empty when
+        ``sink`` is given (the sink has the scores).
     """
     genes, sub = on_query_genes(queries)
     first, last = rows if rows is not None else (0, lib.n)
     n = last - first
     step, score_step = block_rows(lib, len(genes), 2 * len(queries), chunk_size)
+    matrices = MatrixSink(len(queries), first, n, ("score",) if scores_only else None)
+    into: Sink = matrices if sink is None else sink
     bounds = read_bounds(first, last, step, lead=None if chunk_size else PRODUCT_ROWS)
     names = (("matrix",) if method.needs_values else ()) + (("rank2",) if method.needs_ranks else ())
-    out: dict[str, np.ndarray] = {}
     fd = os.open(lib.path, os.O_RDONLY)
     buffers = (BlockBuffers(), BlockBuffers(), BlockBuffers())  # rows of even / odd blocks, runs
     cold: bool | None = None  # not known before the first block is read
@@ -205,17 +212,15 @@ def run_on_genes(
                     pending = reader.submit(_read_block, lib, fd, genes, bounds, i + 1, names, cold, buffers)
                 for slo in range(lo, hi, score_step):
                     shi = min(hi, slo + score_step)
-                    _score_rows(lib, method, sub, block, (lo, slo, shi), opts, scores_only, out, first, n)
+                    _score_rows(lib, method, sub, block, (lo, slo, shi), opts, into)
                 del block  # its buffers take block i + 2
     finally:
         os.close(fd)
-    return out
+    return matrices.out
 
 
-def _score_rows(
-    lib, method, sub: Queries, rows: dict, where: tuple[int, int, int], opts, scores_only, out, first, n
-):
-    """Score signatures ``slo:shi`` (rows of the block read from ``lo``) into ``out``."""
+def _score_rows(lib, method, sub: Queries, rows: dict, where: tuple[int, int, int], opts, sink: Sink):
+    """Score signatures ``slo:shi`` (rows of the block read from ``lo``) into ``sink``."""
     lo, slo, shi = where
     part = slice(slo - lo, shi - lo)
     vals = rows["matrix"][part] if "matrix" in rows else None
@@ -224,10 +229,4 @@ def _score_rows(
     block_opts["_row_stats"] = (len(lib.genes), lib.sums[slo:shi], lib.sumsq[slo:shi])
     for qlo in range(0, len(sub), _QUERY_BATCH):
         batch = slice(qlo, min(len(sub), qlo + _QUERY_BATCH))
-        parts = method.chunk(sub.subset(batch), vals, r2, block_opts)
-        for key, part in parts.items():
-            if scores_only and key != "score":
-                continue
-            if key not in out:
-                out[key] = np.empty((len(sub), n), dtype=part.dtype)
-            out[key][batch, slo - first : shi - first] = part
+        sink.put(method.chunk(sub.subset(batch), vals, r2, block_opts), batch, slo, shi)

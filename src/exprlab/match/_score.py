@@ -185,20 +185,30 @@ def score_details(
     return _details(query, library, method, False, **kwargs, **options)
 
 
-def _details(
+@dataclass
+class _Prepared:
+    """What every scoring entry point settles before scoring: method, library, rule, queries."""
+
+    method: Any
+    source: Any
+    ties: str
+    queries: Queries
+    scored: Queries
+    opts: dict
+    report: dict
+
+
+def _prepare(
     query,
     library,
     method,
-    scores_only: bool,
     *,
     up: int = 150,
     down: int = 150,
-    backend: Backend = "memory",
     chunk_size: int | None = None,
     seed=0,
     ties: Ties | None = None,
     min_genes: int = MIN_GENES,
-    client=None,
     aggregate: ReferenceRule | None = None,
     by: str | None = None,
     layer: str | None = None,
@@ -207,8 +217,8 @@ def _details(
     geneinfo=None,
     device: str = "auto",
     **options,
-) -> MatchResult:
-    """:func:`score_details`; with ``scores_only`` the per-method extras are not kept."""
+) -> _Prepared:
+    """Options checked, library opened, tie rule resolved and queries placed in its gene space."""
     _check_options(
         method,
         up=up,
@@ -234,32 +244,54 @@ def _details(
     if m.needs_ranks or device != "auto":  # KS and WTCS kernels; other methods ignore it
         opts["_device"] = resolve_device(device)
     scored = queries if m.extra_queries is None else m.extra_queries(queries, opts)
+    return _Prepared(m, source, ties, queries, scored, opts, report)
+
+
+def _attrs(method: str, prep: _Prepared) -> dict[str, Any]:
+    """The ``attrs`` of a score result: method, tie rule, kernel, query report and method notes."""
+    attrs: dict[str, Any] = {"method": method, "ties": prep.ties}
+    if "_device" in prep.opts:
+        attrs["device"] = prep.opts["_device"]
+    attrs["query_report"] = prep.queries.report.to_dict(orient="index")
+    attrs["n_dropped"] = {q: int(r["n_dropped"]) for q, r in prep.queries.report.iterrows()}
+    attrs.update({k: v for k, v in prep.report.items() if not isinstance(v, pd.DataFrame)})
+    return attrs
+
+
+def _details(
+    query,
+    library,
+    method,
+    scores_only: bool,
+    *,
+    backend: Backend = "memory",
+    client=None,
+    **kwargs,
+) -> MatchResult:
+    """:func:`score_details`; with ``scores_only`` the per-method extras are not kept."""
+    prep = _prepare(query, library, method, **kwargs)
+    m, source, opts = prep.method, prep.source, prep.opts
     parts = run(
-        scored,
+        prep.scored,
         source,
         m,
         backend=backend,
-        chunk_size=chunk_size,
-        ties=ties,
+        chunk_size=kwargs.get("chunk_size"),
+        ties=prep.ties,
         opts=dict(opts),
         client=client,
         scores_only=scores_only,
     )
     if m.finalize is not None:
-        opts["_report"] = report
-        parts = m.finalize(parts, scored, source.obs, opts)
-    frame, extra = _result(parts, queries, source.obs)
+        opts["_report"] = prep.report
+        parts = m.finalize(parts, prep.scored, source.obs, opts)
+    frame, extra = _result(parts, prep.queries, source.obs)
+    aggregate = kwargs.get("aggregate")
     if aggregate is not None:
-        frame = _aggregated(frame, source.obs, aggregate, by, report)
+        frame = _aggregated(frame, source.obs, aggregate, kwargs.get("by"), prep.report)
         extra = {}
-    frame.attrs["method"] = method
-    frame.attrs["ties"] = ties
-    if "_device" in opts:
-        frame.attrs["device"] = opts["_device"]
-    frame.attrs["query_report"] = queries.report.to_dict(orient="index")
-    frame.attrs["n_dropped"] = {q: int(r["n_dropped"]) for q, r in queries.report.iterrows()}
-    frame.attrs.update({k: v for k, v in report.items() if not isinstance(v, pd.DataFrame)})
-    return MatchResult(frame, extra, queries.report, report)
+    frame.attrs.update(_attrs(method, prep))
+    return MatchResult(frame, extra, prep.queries.report, prep.report)
 
 
 # Over 80 lines only by its docstring, which lists every keyword option in one place.
@@ -334,7 +366,9 @@ def score(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFram
     -------
     pandas.DataFrame
         Queries x library signatures (x perturbagens for ``ncs_ct`` or with ``aggregate``);
-        ``attrs`` holds the query report (genes dropped per query) and method notes.
+        ``attrs`` holds the query report (genes dropped per query) and method notes. A matrix
+        too large for memory (many queries against a large library) is written to a GCTX file
+        block by block by :func:`score_to_gctx` instead.
     """
     key_added = kwargs.pop("key_added", None)
     frame = _details(query, library, method, True, **kwargs).scores

@@ -1,8 +1,9 @@
 """Reports of connectivity scoring: score tables (``exprlab score``) and libraries (``library build``).
 
 A score run is one table file (tidy ``query``/``score`` rows or a queries × signatures matrix)
-with its manifest beside it (``<table>.run.json``), or a folder of such tables; a library run is
-one HDF5 library file with its manifest beside it.
+or one GCTX score matrix (``exprlab score --out FILE.gctx``: rows = signatures, columns =
+queries, read a few queries at a time) with its manifest beside it (``<table>.run.json``), or a
+folder of such tables; a library run is one HDF5 library file with its manifest beside it.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from exprlab._runs import LIBRARY, SCORE
 from exprlab.errors import FormatError
+from exprlab.io import gctx_ids, read_gctx
 from exprlab.report import _plots as plots
 from exprlab.report._format import fmt
 from exprlab.report._html import HtmlReport, Section
@@ -22,6 +25,10 @@ from exprlab.report._registry import RENDER_ERRORS, guarded, read_table, registe
 __all__ = ["score_tables", "render_score", "render_library"]
 
 _TABLE_SUFFIXES = SCORE.suffixes
+#: scores read at a time from a GCTX score matrix (a few queries, all their signatures): 256 MB
+_GCTX_VALUES = 1 << 26
+#: queries whose score distributions are drawn
+_BOXES = 40
 
 
 def score_tables(p: Path) -> list[Path]:
@@ -123,6 +130,65 @@ def _score_section(sec: Section, table_path: Path, method: str, parameters: dict
     sec.table(_extremes(df, target), caption="Best and worst library entries per query (score)")
 
 
+def _entries(names: np.ndarray, values: np.ndarray) -> str:
+    return ", ".join(f"{t} ({fmt(v)})" for t, v in zip(names, values, strict=True))
+
+
+def _gctx_section(sec: Section, path: Path, method: str, n: int = 3) -> None:
+    """Summary, distribution plot and extremes of a GCTX score matrix, a few queries at a time.
+
+    The file may hold more scores than memory (1,000 queries x 1,000,000 signatures): the
+    queries are read in blocks of about ``_GCTX_VALUES`` scores.
+    """
+    signatures, queries = gctx_ids(path)
+    ids = np.asarray(signatures, dtype=object)
+    step = max(1, _GCTX_VALUES // max(1, len(signatures)))
+    stats: list[dict] = []
+    extremes: list[dict] = []
+    shown: dict[str, np.ndarray] = {}
+    for lo in range(0, len(queries), step):
+        block = read_gctx(path, cidx=range(lo, min(len(queries), lo + step)), meta=False)
+        for name, row in zip(block.obs_names, np.asarray(block.X, dtype=np.float64), strict=True):
+            kept = ~np.isnan(row)
+            v, names = row[kept], ids[kept]
+            order = np.argsort(-v, kind="stable")
+            stats.append(
+                {
+                    "query": name,
+                    "count": float(v.size),
+                    "mean": v.mean() if v.size else np.nan,
+                    "std": v.std(ddof=1) if v.size > 1 else np.nan,
+                    "min": v.min() if v.size else np.nan,
+                    "max": v.max() if v.size else np.nan,
+                }
+            )
+            best, worst = order[:n], order[::-1][:n]
+            extremes.append(
+                {
+                    "query": name,
+                    f"best {n}": _entries(names[best], v[best]),
+                    f"worst {n}": _entries(names[worst], v[worst]),
+                }
+            )
+            if len(shown) < _BOXES:
+                shown[str(name)] = v
+    sec.paragraph(
+        f"{len(queries)} queries × {len(signatures)} library entries; {len(queries) * len(signatures)} "
+        f"scores (GCTX matrix)" + (f" ({method})." if method else ".")
+    )
+    sec.table(pd.DataFrame(stats).set_index("query"), caption="Score summary per query", index=True)
+    sec.image(
+        plots.boxes(
+            shown,
+            title="Scores of each query",
+            xlabel=f"connectivity score{f' ({method})' if method else ''}",
+        ),
+        "Distribution of each query's scores over the library (box: quartiles, line: median)"
+        + (f"; first {len(shown)} of {len(queries)} queries." if len(queries) > len(shown) else "."),
+    )
+    sec.table(pd.DataFrame(extremes), caption="Best and worst library entries per query (score)")
+
+
 def _extremes(df: pd.DataFrame, target: str, n: int = 3) -> pd.DataFrame:
     """One row per query: its ``n`` best and ``n`` worst library entries with their scores."""
     rows = []
@@ -177,7 +243,9 @@ def render_score(
     method = str(parameters.get("method", ""))
     for table_path in tables:
         sec.heading(table_path.name)
-        if path.is_file():  # the table the user named: an unreadable one is an error, not a note
+        if path.is_file() and path.name.lower().endswith(".gctx"):  # exprlab score --out FILE.gctx
+            _gctx_section(sec, table_path, method)
+        elif path.is_file():  # the table the user named: an unreadable one is an error, not a note
             _score_section(sec, table_path, method, parameters)
         else:
             guarded(sec, table_path.name, partial(_score_section, sec, table_path, method, parameters))
