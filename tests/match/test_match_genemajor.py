@@ -307,6 +307,20 @@ def test_runs_read_into_kept_buffers(gm_path):
         os.close(fd)
 
 
+def test_blocks_read_start_with_a_short_one():
+    from exprlab.match._generows import read_bounds
+
+    assert read_bounds(0, 40_000, 16_384, lead=2_048) == [
+        (0, 2_048),
+        (2_048, 16_384),
+        (16_384, 32_768),
+        (32_768, 40_000),
+    ]
+    assert read_bounds(0, 40_000, 16_384, lead=None) == [(0, 16_384), (16_384, 32_768), (32_768, 40_000)]
+    assert read_bounds(4_096, 6_000, 16_384, lead=2_048) == [(4_096, 6_000)]  # shorter than the lead
+    assert read_bounds(0, 5, 2, lead=None) == [(0, 2), (2, 4), (4, 5)]
+
+
 def test_read_ahead_covers_the_runs_read(gm_path, monkeypatch):
     if not hasattr(os, "posix_fadvise"):
         pytest.skip("no posix_fadvise on this platform")

@@ -94,7 +94,7 @@ def read_bounds(first: int, last: int, step: int, *, lead: int | None) -> list[t
     With ``lead``, the first block is only ``lead`` long (one product tile) and the second one
     ends where a ``step`` block would: nothing is scored until the first block is read, so a
     short first block starts the scoring sooner (at 300 genes, a 16,384-signature block takes
-    40 to 60 ms to read into fresh memory, a tile a few ms). Every block still starts on a tile
+    40 to 60 ms to read into fresh memory, a tile about 10 ms). Every block still starts on a tile
     boundary when ``first`` and ``step`` are multiples of the tile.
     """
     cuts = list(range(first, last, step)) + [last]
