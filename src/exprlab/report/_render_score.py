@@ -118,6 +118,12 @@ def _score_section(sec: Section, table_path: Path, method: str, parameters: dict
     sec.table(per_query, caption="Score summary per query", index=True)
     shown = queries[:40]
     groups = {q: df.loc[df["query"].astype(str) == q, "score"].to_numpy() for q in shown}
+    _score_boxes(sec, groups, len(queries), method)
+    sec.table(_extremes(df, target), caption="Best and worst library entries per query (score)")
+
+
+def _score_boxes(sec: Section, groups: dict[str, np.ndarray], n_queries: int, method: str) -> None:
+    """One box per query of ``groups`` (the first of ``n_queries``): its scores over the library."""
     sec.image(
         plots.boxes(
             groups,
@@ -125,13 +131,21 @@ def _score_section(sec: Section, table_path: Path, method: str, parameters: dict
             xlabel=f"connectivity score{f' ({method})' if method else ''}",
         ),
         "Distribution of each query's scores over the library (box: quartiles, line: median)"
-        + (f"; first {len(shown)} of {len(queries)} queries." if len(queries) > len(shown) else "."),
+        + (f"; first {len(groups)} of {n_queries} queries." if n_queries > len(groups) else "."),
     )
-    sec.table(_extremes(df, target), caption="Best and worst library entries per query (score)")
 
 
-def _entries(names: np.ndarray, values: np.ndarray) -> str:
-    return ", ".join(f"{t} ({fmt(v)})" for t, v in zip(names, values, strict=True))
+def _best_worst(query: str, names: np.ndarray, values: np.ndarray, n: int) -> dict[str, str]:
+    """A query's ``n`` best and ``n`` worst entries with their scores (``values`` in decreasing order)."""
+
+    def entries(picked: slice) -> str:
+        return ", ".join(f"{t} ({fmt(v)})" for t, v in zip(names[picked], values[picked], strict=True))
+
+    return {
+        "query": query,
+        f"best {n}": entries(slice(None, n)),
+        f"worst {n}": entries(slice(None, -n - 1, -1)),
+    }
 
 
 def _gctx_section(sec: Section, path: Path, method: str, n: int = 3) -> None:
@@ -162,14 +176,7 @@ def _gctx_section(sec: Section, path: Path, method: str, n: int = 3) -> None:
                     "max": v.max() if v.size else np.nan,
                 }
             )
-            best, worst = order[:n], order[::-1][:n]
-            extremes.append(
-                {
-                    "query": name,
-                    f"best {n}": _entries(names[best], v[best]),
-                    f"worst {n}": _entries(names[worst], v[worst]),
-                }
-            )
+            extremes.append(_best_worst(name, names[order], v[order], n))
             if len(shown) < _BOXES:
                 shown[str(name)] = v
     sec.paragraph(
@@ -177,15 +184,7 @@ def _gctx_section(sec: Section, path: Path, method: str, n: int = 3) -> None:
         f"scores (GCTX matrix)" + (f" ({method})." if method else ".")
     )
     sec.table(pd.DataFrame(stats).set_index("query"), caption="Score summary per query", index=True)
-    sec.image(
-        plots.boxes(
-            shown,
-            title="Scores of each query",
-            xlabel=f"connectivity score{f' ({method})' if method else ''}",
-        ),
-        "Distribution of each query's scores over the library (box: quartiles, line: median)"
-        + (f"; first {len(shown)} of {len(queries)} queries." if len(queries) > len(shown) else "."),
-    )
+    _score_boxes(sec, shown, len(queries), method)
     sec.table(pd.DataFrame(extremes), caption="Best and worst library entries per query (score)")
 
 
@@ -194,21 +193,7 @@ def _extremes(df: pd.DataFrame, target: str, n: int = 3) -> pd.DataFrame:
     rows = []
     for q, part in df.groupby(df["query"].astype(str), sort=False):
         ordered = part.sort_values("score", ascending=False)
-        rows.append(
-            {
-                "query": q,
-                f"best {n}": ", ".join(
-                    f"{t} ({fmt(v)})"
-                    for t, v in zip(ordered[target].head(n), ordered["score"].head(n), strict=True)
-                ),
-                f"worst {n}": ", ".join(
-                    f"{t} ({fmt(v)})"
-                    for t, v in zip(
-                        ordered[target].tail(n)[::-1], ordered["score"].tail(n)[::-1], strict=True
-                    )
-                ),
-            }
-        )
+        rows.append(_best_worst(q, ordered[target].to_numpy(), ordered["score"].to_numpy(), n))
     return pd.DataFrame(rows)
 
 
