@@ -10,6 +10,7 @@ from scipy.stats import fisher_exact
 
 import exprlab.match as match
 from exprlab.match._aggregate import aggregate_queries, aggregate_references, ncs_ct_matrix
+from exprlab.match._base import combine_up_down
 from exprlab.match._ks import scale_ks
 from exprlab.match._wtcs import normalise_ncs, tau_from_background
 
@@ -26,6 +27,23 @@ def lib_from_rows(rows, genes=GENES, obs=None, kind=None) -> AnnData:
 
 
 # ---------------------------------------------------------------- KS (CMap 2006)
+def test_up_and_down_statistics_combine_by_hand():
+    up = np.array([[0.3, -0.2, 0.0, 0.4], [0.3, -0.2, 0.0, 0.4], [0.3, -0.2, 0.0, 0.4]])
+    down = np.array([[-0.1, -0.4, 0.5, 0.2], [-0.1, -0.4, 0.5, 0.2], [-0.1, -0.4, 0.5, 0.2]])
+    n_up, n_down = [5, 5, 0], [5, 0, 5]  # both sets; an up set only; a down set only
+    wtcs = combine_up_down(up, down, n_up, n_down, rule="sign_differs")
+    # signs differ in columns 0 (+/-) and 2 (0/+): (up - down) / 2; same signs: 0
+    np.testing.assert_allclose(wtcs[0], [0.2, 0.0, -0.25, 0.0], rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(wtcs[1], up[1])
+    np.testing.assert_array_equal(wtcs[2], -down[2])
+    ks = combine_up_down(up, down, n_up, n_down, rule="opposite")
+    # opposite signs (product < 0) in column 0 only: up - down; a zero is not opposite
+    np.testing.assert_allclose(ks[0], [0.4, 0.0, 0.0, 0.0], rtol=0, atol=1e-15)
+    into = np.full((3, 4), np.nan)
+    assert combine_up_down(up, down, n_up, n_down, rule="opposite", out=into) is into
+    np.testing.assert_array_equal(into, ks)
+
+
 def test_ks_hand_example():
     # ref0: values 10..1 on g1..g10, so rank(g_i) = i.
     #   up {g1,g2,g4}: V = 1,2,4, t=3, n=10

@@ -30,7 +30,7 @@ from exprlab._progress import make_progress, track
 from exprlab._validation import check_choice, check_count
 from exprlab.errors import InvalidParameterError
 from exprlab.match import _base
-from exprlab.match._genemajor import WHOLE_ROWS, GeneMajorLibrary
+from exprlab.match._genemajor import WHOLE_ROWS, BlockBuffers, GeneMajorLibrary
 from exprlab.match._generows import run_on_genes
 from exprlab.match._library import DiskLibrary, default_chunk_size, row_sums
 from exprlab.match._ranks import doubled_ranks
@@ -163,6 +163,7 @@ def run(
     elif on_genes:
         run_on_genes(queries, source.gene_major, method, opts, chunk_size, scores_only=scores_only, sink=into)
     else:
+        opts = dict(opts, _scratch=BlockBuffers())  # the sink copies each block away before the next
         for lo, hi in track(_bounds(source.n, _step(source, chunk_size)), f"scoring ({method.name})"):
             block = _memory_block(method.name, queries, source, lo, hi, method.needs_ranks, ties, opts)
             into.put(block, slice(None), lo, hi)

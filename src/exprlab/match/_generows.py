@@ -28,7 +28,7 @@ from exprlab.match._threads import PRODUCT_ROWS, aligned
 
 _READ_BYTES = 3 << 28  # one block read (768 MB while read: runs and transpose; 384 MB held after)
 _READ_CHUNKS = 1  # stored chunks per block read at most, so that reading overlaps scoring
-_SCORE_BYTES = 3 << 27  # per-set statistics of one block scored (384 MB)
+_SCORE_BYTES = 3 << 27  # per-set statistics and scores of one block part scored (384 MB)
 _READ_THREADS = 8  # requests in flight while reading a block
 _QUERY_BATCH = 1024  # queries scored against a block at a time (bounds the per-set temporaries)
 _COLD_RATE = 1e9  # bytes/s below which a block is taken to come from the disk, not the page cache
@@ -73,8 +73,9 @@ def block_rows(lib: GeneMajorLibrary, n_genes: int, n_rows: int, chunk_size: int
     while the next is read), within ``_READ_BYTES``. It holds whole stored chunks when one
     fits, so that each gene's run is one request per chunk, and at most ``_READ_CHUNKS`` of
     them, so that reading overlaps scoring even on a short library. A block scored costs about
-    40 bytes per (set, signature) (per-set statistics and the temporaries combining them),
-    within ``_SCORE_BYTES``: a batch of many queries scores a block read in several parts.
+    12 bytes per (set, signature) (the per-set statistics and the combined scores, in memory
+    kept from the part before), within ``_SCORE_BYTES``: a batch of many queries scores a
+    block read in several parts.
     Both are whole product tiles (``_threads.aligned``, at least one), as the Dask backend's
     tasks are.
     """
@@ -84,7 +85,7 @@ def block_rows(lib: GeneMajorLibrary, n_genes: int, n_rows: int, chunk_size: int
     if rows >= lib.block:
         rows = min(rows - rows % lib.block, _READ_CHUNKS * lib.block)
     rows = aligned(rows)
-    score = aligned(_SCORE_BYTES // (40 * max(1, min(n_rows, 2 * _QUERY_BATCH))))
+    score = aligned(_SCORE_BYTES // (12 * max(1, min(n_rows, 2 * _QUERY_BATCH))))
     return int(min(rows, lib.n)), int(min(score, rows, lib.n))
 
 
@@ -196,6 +197,8 @@ def run_on_genes(
     names = (("matrix",) if method.needs_values else ()) + (("rank2",) if method.needs_ranks else ())
     fd = os.open(lib.path, os.O_RDONLY)
     buffers = (BlockBuffers(), BlockBuffers(), BlockBuffers())  # rows of even / odd blocks, runs
+    # the block's statistics and scores: the sink copies each block away before the next
+    opts = dict(opts, _scratch=BlockBuffers())
     cold: bool | None = None  # not known before the first block is read
     try:
         with ThreadPoolExecutor(1) as reader:  # reads block i + 1 while block i is scored

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from exprlab.match._base import Method, always, combine_up_down, register, set_sizes
+from exprlab.match._base import Method, always, combine_up_down, register, scratch_array, set_sizes
 from exprlab.match._ranks import up_down_statistics
 
 
 def _chunk(queries, values, rank2, opts) -> dict[str, np.ndarray]:
     ks_up, ks_dn = up_down_statistics(queries, rank2, None, statistic="ks", opts=opts)
     n_up, n_dn = set_sizes(queries)
-    raw = combine_up_down(ks_up, ks_dn, n_up, n_dn, rule="opposite")
+    raw = combine_up_down(
+        ks_up, ks_dn, n_up, n_dn, rule="opposite", out=scratch_array(opts, "score", ks_up.shape)
+    )
     return {"score": raw, "up": ks_up, "down": ks_dn}
 
 

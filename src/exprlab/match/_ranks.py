@@ -20,6 +20,7 @@ import numba
 import numpy as np
 
 from exprlab._validation import check_choice
+from exprlab.match._base import scratch_array
 from exprlab.match._threads import n_threads, run_blocks  # noqa: F401 - n_threads re-exported
 from exprlab.match._torch_kernels import torch_set_statistics
 from exprlab.match._walk import ES_TIE, MIN_SETS, walk_statistics
@@ -212,7 +213,8 @@ def up_down_statistics(
     rank2, values, statistic
         As for :func:`set_statistics`.
     opts
-        The scoring options; ``_n_genes`` and ``_device`` are passed on.
+        The scoring options; ``_n_genes`` and ``_device`` are passed on, and the statistics
+        land in ``_scratch`` memory when the driver gives some (:func:`scratch_array`).
 
     Returns
     -------
@@ -226,6 +228,7 @@ def up_down_statistics(
         statistic=statistic,
         n_genes=opts.get("_n_genes"),
         device=opts.get("_device"),
+        out=scratch_array(opts, "set_statistics", (2 * len(queries), rank2.shape[0])),
     )
     return both[: len(queries)], both[len(queries) :]
 
@@ -238,6 +241,7 @@ def set_statistics(
     statistic: str,
     n_genes: int | None = None,
     device: str | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """KS (``statistic="ks"``) or weighted ES (``"es"``) of each set against each reference row.
 
@@ -257,6 +261,9 @@ def set_statistics(
     device
         ``None`` or ``"numba"``: the compiled kernels; a torch device name: the torch kernel
         (:mod:`exprlab.match._torch_kernels`) on that device, same numbers.
+    out
+        A float64 (n_sets, n_references) array to write into (memory kept across blocks);
+        default: a new one. The torch kernel returns its own.
 
     Returns
     -------
@@ -264,14 +271,15 @@ def set_statistics(
     """
     n_rows, n_cols = rank2.shape
     n_genes = n_cols if n_genes is None else n_genes
-    out = np.zeros((len(sets), n_rows), dtype=np.float64)
+    if device is not None and device != "numba" and sets and n_rows:
+        return torch_set_statistics(sets, rank2, values, statistic=statistic, n_genes=n_genes, device=device)
+    if out is None:
+        out = np.empty((len(sets), n_rows), dtype=np.float64)
     if not sets or n_rows == 0:
         return out
-    if device is not None and device != "numba":
-        return torch_set_statistics(sets, rank2, values, statistic=statistic, n_genes=n_genes, device=device)
     weighted = statistic == "es"
     if len(sets) >= MIN_SETS:  # a batch of queries: one walk down each reference serves every set
-        return walk_statistics(sets, rank2, values, weighted=weighted, n_genes=n_genes)
+        return walk_statistics(sets, rank2, values, weighted=weighted, n_genes=n_genes, out=out)
     hits, lengths = _hit_matrix(sets)
     vals = values if weighted and values is not None else np.zeros((1, 1), dtype=np.float32)
 

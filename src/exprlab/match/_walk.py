@@ -173,7 +173,13 @@ def _walk_kernel(rank2, values, ptr, owner, lengths, n_genes, weighted, out):  #
 
 
 def walk_statistics(
-    sets: list[np.ndarray], rank2: np.ndarray, values: np.ndarray | None, *, weighted: bool, n_genes: int
+    sets: list[np.ndarray],
+    rank2: np.ndarray,
+    values: np.ndarray | None,
+    *,
+    weighted: bool,
+    n_genes: int,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """KS (``weighted=False``) or weighted ES of each set against each row, by walking each row.
 
@@ -189,6 +195,9 @@ def walk_statistics(
         ES (True) or KS (False).
     n_genes
         Size of the references' gene space (``rank2`` may hold only the sets' columns).
+    out
+        A float64 (n_sets, n_references) array to write into (every entry is written);
+        default: a new one.
 
     Returns
     -------
@@ -196,7 +205,8 @@ def walk_statistics(
         (n_sets, n_references) float64, equal to :func:`exprlab.match._ranks.set_statistics`.
     """
     n_rows, n_cols = rank2.shape
-    out = np.zeros((len(sets), n_rows), dtype=np.float64)
+    if out is None:
+        out = np.empty((len(sets), n_rows), dtype=np.float64)
     ptr, owner, lengths = gene_to_sets(sets, n_cols)
     vals = values if weighted and values is not None else np.zeros((1, 1), dtype=np.float32)
 

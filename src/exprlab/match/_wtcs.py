@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from exprlab.errors import InputDataError
 from exprlab.match._aggregate import ncs_ct_matrix
-from exprlab.match._base import Method, always, combine_up_down, register, set_sizes
+from exprlab.match._base import Method, always, combine_up_down, register, scratch_array, set_sizes
 from exprlab.match._query import random_set_queries
 from exprlab.match._ranks import up_down_statistics
 
@@ -41,7 +41,9 @@ def _chunk(queries, values, rank2, opts) -> dict[str, np.ndarray]:
     es_up, es_dn = up_down_statistics(queries, rank2, values, statistic="es", opts=opts)
     n_up, n_dn = set_sizes(queries)
     return {
-        "score": combine_up_down(es_up, es_dn, n_up, n_dn, rule="sign_differs"),
+        "score": combine_up_down(
+            es_up, es_dn, n_up, n_dn, rule="sign_differs", out=scratch_array(opts, "score", es_up.shape)
+        ),
         "up": es_up,
         "down": es_dn,
     }
