@@ -321,6 +321,52 @@ def test_blocks_read_start_with_a_short_one():
     assert read_bounds(0, 5, 2, lead=None) == [(0, 2), (2, 4), (4, 5)]
 
 
+def test_page_cache_probe_tells_cached_from_dropped_runs(gm_path, tmp_path):
+    import shutil
+
+    if not hasattr(os, "RWF_NOWAIT") or not hasattr(os, "posix_fadvise"):
+        pytest.skip("no RWF_NOWAIT / posix_fadvise on this platform")
+    path = shutil.copy(gm_path, tmp_path / "copy.gctx")
+    lib = _genemajor.GeneMajorLibrary(path)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        while os.read(fd, 1 << 20):  # every page read once: in the page cache
+            pass
+        state = lib.cached(("matrix", "rank2"), np.array([0, 45, 89]), 7, 20, fd)
+        if state is None:
+            pytest.skip("this file system does not take RWF_NOWAIT")
+        assert state is True
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # clean pages dropped from the cache
+        state = lib.cached(("matrix", "rank2"), np.array([0, 45, 89]), 7, 20, fd)
+        if state is True:
+            pytest.skip("this file system keeps its pages in memory (tmpfs)")
+        assert state is False
+    finally:
+        os.close(fd)
+
+
+def test_a_block_is_read_as_cold_by_the_probe_then_for_the_rest_of_the_pass(monkeypatch):
+    from exprlab.match import _generows
+
+    answers: list[bool | None] = []
+
+    class Probe:
+        def cached(self, *args):
+            return answers.pop(0)
+
+    lib = Probe()
+    answers[:] = [True]
+    assert _generows._cold(lib, 0, None, (), (0, 5), None, None) is False
+    answers[:] = [False]
+    assert _generows._cold(lib, 0, None, (), (5, 9), False, 5e9) is True  # probe wins over a fast rate
+    assert _generows._cold(lib, 0, None, (), (9, 12), True, 5e9) is True  # sticky: no probe asked
+    answers[:] = [None, None, None]  # no probe: the rate of the block before decides
+    assert _generows._cold(lib, 0, None, (), (0, 5), None, None) is None
+    assert _generows._cold(lib, 0, None, (), (5, 9), None, 0.5 * _generows._COLD_RATE) is True
+    assert _generows._cold(lib, 0, None, (), (5, 9), False, 2 * _generows._COLD_RATE) is False
+
+
 def test_read_ahead_covers_the_runs_read(gm_path, monkeypatch):
     if not hasattr(os, "posix_fadvise"):
         pytest.skip("no posix_fadvise on this platform")

@@ -528,6 +528,37 @@ class GeneMajorLibrary:
         if os.preadv(fd, bufs, offset) != want:
             raise FormatError("the library file is truncated", where=self.path, fix="rebuild it")
 
+    def cached(
+        self, names: tuple[str, ...], genes: np.ndarray, start: int, stop: int, fd: int, *, probes: int = 8
+    ) -> bool | None:
+        """Whether the runs of signatures ``start:stop`` are in the page cache (None: cannot tell).
+
+        One byte of the runs of up to ``probes`` genes spread over ``genes`` is read from each
+        dataset with ``RWF_NOWAIT``: the kernel answers from the page cache or refuses at once,
+        without going to the disk. A file on the disk is read fastest with requests in flight
+        (threads, read-ahead), a cached one with a plain copy. The rate of a read cannot tell
+        the two apart: a cached block read into new memory comes as slowly (page faults) as
+        one from a fast disk.
+        """
+        flag = getattr(os, "RWF_NOWAIT", None)
+        if flag is None or not len(genes) or stop <= start:
+            return None
+        k = start // self.block
+        first = start - k * self.block
+        picks = np.asarray(genes)[np.linspace(0, len(genes) - 1, min(probes, len(genes))).astype(int)]
+        probe = bytearray(1)
+        try:
+            for name in names:
+                for g in picks.tolist():
+                    offset = int(self.offsets[name][k, g]) + first * self.dtypes[name].itemsize
+                    if os.preadv(fd, [probe], offset, flag) < 1:
+                        return False
+        except BlockingIOError:  # EAGAIN: the page is not in memory
+            return False
+        except OSError:  # the file system does not take RWF_NOWAIT
+            return None
+        return True
+
     def advise(self, names: tuple[str, ...], genes: np.ndarray, start: int, stop: int, fd: int) -> None:
         """Ask the kernel to start reading the runs :meth:`read_runs` will read (cold files).
 

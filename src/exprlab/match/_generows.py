@@ -116,11 +116,11 @@ def _read_block(
 ) -> tuple[dict[str, np.ndarray], float]:
     """Signature-major rows of block ``i`` of each dataset in ``names``, and the read rate.
 
-    ``cold``: whether an earlier block of the pass came from the disk rather than the page
-    cache (None for the first block: not known). A cold file's genes are read by ``_READ_THREADS`` threads
+    ``cold``: whether the block is read from the disk rather than the page cache (None: not
+    known; see :func:`_cold`). A cold file's genes are read by ``_READ_THREADS`` threads
     (several requests in flight: a disk is read at its speed, not at one request's latency) and
     the runs of the next block are first announced to the kernel (those of the first block
-    always, before it is read). From the page cache, one thread reads and transposes: more
+    too, before it is read, unless it is known to be cached). From the page cache, one thread reads and transposes: more
     would only take cores from the kernel scoring the previous block (a 100,000-signature pass
     of 300 genes costs 0.10 s of CPU on one thread, 0.17 s on eight).
     The gene-major runs are transposed (by tiles, each thread its own genes) into
@@ -128,7 +128,7 @@ def _read_block(
     than a run apart. The rows land in ``buffers[i % 2]`` (block ``i - 2`` is scored by then)
     and the runs in ``buffers[2]``, memory touched by earlier blocks (:class:`BlockBuffers`).
     """
-    if i == 0:  # whether the file is cached is not known yet: announce the first block
+    if i == 0 and cold is not False:  # the first block may come from the disk: announce it
         lib.advise(names, genes, *bounds[0], fd)
     if cold and i + 1 < len(bounds):
         lib.advise(names, genes, *bounds[i + 1], fd)  # the next block's reads queue up on the disk
@@ -146,6 +146,24 @@ def _read_block(
         scratch=buffers[2],
     )
     return rows, sum(a.nbytes for a in rows.values()) / max(time.perf_counter() - t0, 1e-9)
+
+
+def _cold(
+    lib: GeneMajorLibrary, fd: int, genes, names, block: tuple[int, int], before: bool | None, rate
+) -> bool | None:
+    """Whether ``block`` is to be read as from the disk (None: not known).
+
+    Once a block of the pass came from the disk, so is the rest taken to: the blocks after it
+    are announced to the kernel and would look cached. Otherwise the page cache is asked
+    (:meth:`GeneMajorLibrary.cached`); where it cannot be, a block read slower than
+    ``_COLD_RATE`` (``rate``, of the block before; None for the first block) marks the file cold.
+    """
+    if before:
+        return True
+    cached = lib.cached(names, genes, *block, fd)
+    if cached is not None:
+        return not cached
+    return None if rate is None else rate < _COLD_RATE
 
 
 def run_on_genes(
@@ -199,19 +217,17 @@ def run_on_genes(
     buffers = (BlockBuffers(), BlockBuffers(), BlockBuffers())  # rows of even / odd blocks, runs
     # the block's statistics and scores: the sink copies each block away before the next
     opts = dict(opts, _scratch=BlockBuffers())
-    cold: bool | None = None  # not known before the first block is read
     try:
         with ThreadPoolExecutor(1) as reader:  # reads block i + 1 while block i is scored
+            cold = _cold(lib, fd, genes, names, bounds[0], None, None)
             pending = reader.submit(_read_block, lib, fd, genes, bounds, 0, names, cold, buffers)
             # one task of a Dask worker shows no bar: the client shows the tasks done
             steps = bounds if rows is not None else track(bounds, f"scoring ({method.name}, query genes)")
             for i, (lo, hi) in enumerate(steps):
                 block, rate = pending.result()
                 if i + 1 < len(bounds):
-                    # read-ahead hints and parallel requests only help a file not in memory. Once a
-                    # block came from the disk, so is the rest of the pass taken to: an announced
-                    # block arrives fast, from memory, and would pass the next one as cached.
-                    cold = bool(cold) or rate < _COLD_RATE
+                    # read-ahead hints and parallel requests only help a file not in memory
+                    cold = _cold(lib, fd, genes, names, bounds[i + 1], cold, rate)
                     pending = reader.submit(_read_block, lib, fd, genes, bounds, i + 1, names, cold, buffers)
                 for slo in range(lo, hi, score_step):
                     shi = min(hi, slo + score_step)
