@@ -78,6 +78,46 @@ def gene_to_sets(sets: list[np.ndarray], n_cols: int) -> tuple[np.ndarray, np.nd
     return ptr, _bucket_owners(genes, owner, ptr), lengths
 
 
+def set_columns(sets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """CSR of the columns of each set, each set's in increasing order: (pointers, columns)."""
+    ptr = np.zeros(len(sets) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in sets], out=ptr[1:])
+    columns = (
+        np.concatenate([np.sort(np.asarray(s, dtype=np.int64)) for s in sets])
+        if sets
+        else np.zeros(0, np.int64)
+    )
+    return ptr, columns
+
+
+#: References whose ES totals are summed together: one float64 vector per (set, column).
+_TOTAL_TILE = 8
+
+
+@numba.njit(nogil=True, cache=True)
+def _tile_totals(values, first, set_ptr, set_cols, by_column, totals):  # pragma: no cover - compiled
+    """Sum of |value| over each set's columns, for references ``first`` to ``first + 7``.
+
+    Summed column by column into one total per set, 1,000 queries' sets scatter 300,000 additions
+    per reference (a quarter of the walk's time). Here the tile's |values| are laid out by column
+    (``by_column``: a row of ``_TOTAL_TILE`` per column), so adding one of a set's columns is one
+    vector addition over the tile's references. Each set's columns are added in increasing order:
+    every total is the same sum, bit for bit, as the column-by-column loop's. Lanes past the last
+    reference hold stale sums and are not read.
+    """
+    n = min(_TOTAL_TILE, values.shape[0] - first)
+    for i in range(n):
+        for u in range(values.shape[1]):
+            by_column[u, i] = abs(values[first + i, u])
+    for s in range(totals.shape[0]):
+        acc = totals[s]
+        acc[:] = 0.0
+        for k in range(set_ptr[s], set_ptr[s + 1]):
+            column = by_column[set_cols[k]]
+            for i in range(_TOTAL_TILE):  # a constant trip count: one vector operation
+                acc[i] += column[i]
+
+
 @numba.njit(cache=True)
 def _bucket_owners(genes, owner, ptr):  # pragma: no cover - compiled
     """``owner`` reordered by gene (counting sort, stable): the set ids of each column in turn."""
@@ -99,7 +139,9 @@ _AHEAD = 8
 # Over 80 lines as one compiled loop nest: the scratch buckets and per-set state live across
 # the bucketing, the walk and the read-out of each reference, and a call per step would cost speed.
 @numba.njit(nogil=True, cache=True, fastmath={"nsz", "arcp", "contract", "reassoc"}, error_model="numpy")
-def _walk_kernel(rank2, values, ptr, owner, lengths, n_genes, weighted, out):  # pragma: no cover
+def _walk_kernel(
+    rank2, values, ptr, owner, lengths, set_ptr, set_cols, n_genes, weighted, out
+):  # pragma: no cover
     """Statistic of every set (CSR ``ptr``/``owner`` over columns) against every row of ``rank2``.
 
     Per set, ES state sits in one cache line of ``es``: y (the running sum plus the misses not
@@ -119,26 +161,26 @@ def _walk_kernel(rank2, values, ptr, owner, lengths, n_genes, weighted, out):  #
     order_rank = np.zeros(n_cols, dtype=np.int32)
     count = np.zeros(n_sets, dtype=np.int64)
     touched = np.zeros(n_sets, dtype=np.int64)
-    total = np.zeros(n_sets)
+    by_column = np.zeros((n_cols if weighted else 0, _TOTAL_TILE))
+    totals = np.zeros((n_sets, _TOTAL_TILE))  # ES: total |value| of each set, per reference of a tile
     es = np.zeros((n_sets, 8))
     ks = np.zeros((n_sets, 3), dtype=np.int64)
     for b in range(rank2.shape[0]):
-        total[:] = 0.0
-        for u in range(n_cols):  # bucket the columns by doubled rank; ES totals in column order
+        lane = b % _TOTAL_TILE
+        if weighted and lane == 0:
+            _tile_totals(values, b, set_ptr, set_cols, by_column, totals)
+        for u in range(n_cols):  # bucket the columns by doubled rank
             if ptr[u] == ptr[u + 1]:
                 continue
             p = rank2[b, u]
             nxt[u] = head[p]
             head[p] = u
             occupied[p >> 6] |= one << np.uint64(p & 63)
-            if weighted:
-                w = abs(values[b, u])
-                for k in range(ptr[u], ptr[u + 1]):
-                    total[owner[k]] += w
         for s in range(n_sets):
             t = lengths[s]
+            total = totals[s, lane]
             es[s, 0], es[s, 1], es[s, 2] = 0.0, -np.inf, np.inf
-            es[s, 3] = 1.0 / total[s] if total[s] > 0 else 0.0
+            es[s, 3] = 1.0 / total if total > 0 else 0.0
             es[s, 4] = 1.0 / (n_genes - t) if t < n_genes else 0.0
             ks[s, 0], ks[s, 1], ks[s, 2] = 0, -(1 << 62), -(1 << 62)
         n_ranks = 0
@@ -213,7 +255,7 @@ def _walk_kernel(rank2, values, ptr, owner, lengths, n_genes, weighted, out):  #
                 out[s, b] = 0.0
             elif weighted:
                 hi, lo = es[s, 1], es[s, 2]
-                out[s, b] = 0.0 if total[s] == 0.0 else (hi if hi > -lo + ES_TIE else lo)
+                out[s, b] = 0.0 if totals[s, lane] == 0.0 else (hi if hi > -lo + ES_TIE else lo)
             else:
                 unit = 2.0 * t * n_genes
                 out[s, b] = ks[s, 1] / unit if ks[s, 1] > ks[s, 2] else -ks[s, 2] / unit
@@ -255,6 +297,7 @@ def walk_statistics(
     if out is None:
         out = np.empty((len(sets), n_rows), dtype=np.float64)
     ptr, owner, lengths = gene_to_sets(sets, n_cols)
+    set_ptr, set_cols = set_columns(sets)
     vals = values if weighted and values is not None else np.zeros((1, 1), dtype=np.float32)
 
     def part(rows: slice) -> None:
@@ -264,6 +307,8 @@ def walk_statistics(
             ptr,
             owner,
             lengths,
+            set_ptr,
+            set_cols,
             n_genes,
             weighted,
             out[:, rows],
