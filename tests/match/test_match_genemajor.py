@@ -469,6 +469,26 @@ def test_walk_equals_the_per_set_kernel(statistic):
             assert walked[i, b] == pytest.approx(ref, abs=1e-12)
 
 
+def test_walk_totals_are_the_sums_in_column_order():
+    from exprlab.match import _walk
+
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(13, 40)).astype(np.float32)  # a whole tile of 8 and a partial one of 5
+    sets = [rng.choice(40, int(rng.integers(1, 25)), replace=False) for _ in range(9)]  # unsorted
+    set_ptr, set_cols = _walk.set_columns(sets)
+    tile = _walk._TOTAL_TILE
+    by_column = np.zeros((40, tile))
+    totals = np.zeros((len(sets), tile))
+    for first in (0, 8):
+        _walk._tile_totals(values, first, set_ptr, set_cols, by_column, totals)
+        for b in range(first, min(13, first + tile)):
+            for s, cols in enumerate(sets):
+                expected = 0.0
+                for c in sorted(cols.tolist()):  # from scratch: float64, increasing column order
+                    expected += abs(float(values[b, c]))
+                assert totals[s, b - first] == expected
+
+
 def test_cli_builds_and_scores_a_gene_major_library(lib, tmp_path, capsys):
     from exprlab.cli import main
     from exprlab.io import read_table, write_gmt, write_h5ad

@@ -24,9 +24,9 @@ from numba.core.extending import intrinsic
 from exprlab.match._threads import run_row_parts
 
 #: Below this many sets, the per-set kernel is faster (the walk has a fixed cost per reference):
-#: at 12,328 genes, sets of 150 genes, the walk takes 0.9x the per-set kernel's time at 500 sets,
-#: 0.6x at 1,000 and 0.5x at 2,000.
-MIN_SETS = 384
+#: at 12,328 genes, sets of 150 genes, one thread, the walk takes 0.94x the per-set kernel's
+#: time at 200 sets, 0.76x at 300, 0.61x at 500, 0.45x at 1,000 and 0.41x at 2,000.
+MIN_SETS = 200
 # ES extremes whose absolute values differ by less than this are equally far from zero, and the
 # negative one is kept (docs/methods.md §1.2): exact ties are common with equal weights (+-1 or
 # integer signatures) and rounding must not decide them
