@@ -144,11 +144,13 @@ def _walk_kernel(
 ):  # pragma: no cover
     """Statistic of every set (CSR ``ptr``/``owner`` over columns) against every row of ``rank2``.
 
-    Per set, ES state sits in one cache line of ``es``: y (the running sum plus the misses not
-    yet passed, times 1/misses: the sum at doubled rank p is y - (p/2 - 1)/misses before a hit
-    there), highest peak, lowest dip, 1/total weight and 1/misses. KS state (hits passed, the
-    two integer numerators) is in ``ks``. A step at doubled rank p with c of the set's hits, of
-    weight w, is the per-set kernel's step: c tied hits centred in their block.
+    Per set, ES state sits in one cache line of ``es``: y (the hits' share of the total weight
+    so far, plus 1/misses for each hit passed, so that the running sum just before a hit at
+    doubled rank p is y - (p/2 - 1)/misses), highest peak, lowest dip, 1/total weight and
+    1/misses. The total weights come from the sets' own columns (CSR ``set_ptr``/``set_cols``),
+    eight rows at a time (:func:`_tile_totals`). KS state (hits passed, the two integer
+    numerators) is in ``ks``. A step at doubled rank p with c of the set's hits, of weight w, is
+    the per-set kernel's step: c tied hits centred in their block.
     """
     n_sets = lengths.shape[0]
     n_cols = rank2.shape[1]
