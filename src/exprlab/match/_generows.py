@@ -6,8 +6,9 @@ is scored in one pass over the library: the union of every query's genes is read
 block of signatures (one request per gene and chunk for its values and ranks together; several
 requests in flight when the file comes from the disk; the next block read on a background
 thread, into memory kept from the block before last, while the kernel scores the current one;
-a short first block so that scoring starts early), the queries are re-indexed to that union and the method's own block function
-scores every query against the block (1,024 queries at a time). The numbers are those of the
+a short first block so that scoring starts early), the queries are re-indexed to that union
+and the method's own block function scores every query against the block (1,024 queries at a
+time). The numbers are those of the
 signature-major path: the block function is the same, told the size of the full gene space and
 given the per-signature sums stored at build time.
 """
@@ -120,9 +121,9 @@ def _read_block(
     known; see :func:`_cold`). A cold file's genes are read by ``_READ_THREADS`` threads
     (several requests in flight: a disk is read at its speed, not at one request's latency) and
     the runs of the next block are first announced to the kernel (those of the first block
-    too, before it is read, unless it is known to be cached). From the page cache, one thread reads and transposes: more
-    would only take cores from the kernel scoring the previous block (a 100,000-signature pass
-    of 300 genes costs 0.10 s of CPU on one thread, 0.17 s on eight).
+    too, before it is read, unless it is known to be cached). From the page cache, one thread
+    reads and transposes: more would only take cores from the kernel scoring the previous block
+    (a 100,000-signature pass of 300 genes costs 0.10 s of CPU on one thread, 0.17 s on eight).
     The gene-major runs are transposed (by tiles, each thread its own genes) into
     signature-major rows, so that the kernels find a signature's genes side by side rather
     than a run apart. The rows land in ``buffers[i % 2]`` (block ``i - 2`` is scored by then)

@@ -68,16 +68,6 @@ def prefetch(typingctx, array, index):  # pragma: no cover - compiled
     return sig, codegen
 
 
-def gene_to_sets(sets: list[np.ndarray], n_cols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSR of the sets holding each column: (pointers, set ids, set sizes)."""
-    lengths = np.array([len(s) for s in sets], dtype=np.int64)
-    genes = np.concatenate([np.asarray(s, dtype=np.int64) for s in sets]) if sets else np.zeros(0, np.int64)
-    owner = np.repeat(np.arange(len(sets), dtype=np.int32), lengths)
-    ptr = np.zeros(n_cols + 1, dtype=np.int64)
-    np.cumsum(np.bincount(genes, minlength=n_cols), out=ptr[1:])
-    return ptr, _bucket_owners(genes, owner, ptr), lengths
-
-
 def set_columns(sets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """CSR of the columns of each set, each set's in increasing order: (pointers, columns)."""
     ptr = np.zeros(len(sets) + 1, dtype=np.int64)
@@ -88,6 +78,17 @@ def set_columns(sets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         else np.zeros(0, np.int64)
     )
     return ptr, columns
+
+
+def gene_to_sets(set_ptr: np.ndarray, set_cols: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR of the sets holding each column, from the sets' own CSR (:func:`set_columns`).
+
+    Returns (pointers, set ids): each column's sets in increasing order of id.
+    """
+    owner = np.repeat(np.arange(len(set_ptr) - 1, dtype=np.int32), np.diff(set_ptr))
+    ptr = np.zeros(n_cols + 1, dtype=np.int64)
+    np.cumsum(np.bincount(set_cols, minlength=n_cols), out=ptr[1:])
+    return ptr, _bucket_owners(set_cols, owner, ptr)
 
 
 #: References whose ES totals are summed together: one float64 vector per (set, column).
@@ -139,9 +140,7 @@ _AHEAD = 8
 # Over 80 lines as one compiled loop nest: the scratch buckets and per-set state live across
 # the bucketing, the walk and the read-out of each reference, and a call per step would cost speed.
 @numba.njit(nogil=True, cache=True, fastmath={"nsz", "arcp", "contract", "reassoc"}, error_model="numpy")
-def _walk_kernel(
-    rank2, values, ptr, owner, lengths, set_ptr, set_cols, n_genes, weighted, out
-):  # pragma: no cover
+def _walk_kernel(rank2, values, ptr, owner, set_ptr, set_cols, n_genes, weighted, out):  # pragma: no cover
     """Statistic of every set (CSR ``ptr``/``owner`` over columns) against every row of ``rank2``.
 
     Per set, ES state sits in one cache line of ``es``: y (the hits' share of the total weight
@@ -152,7 +151,7 @@ def _walk_kernel(
     numerators) is in ``ks``. A step at doubled rank p with c of the set's hits, of weight w, is
     the per-set kernel's step: c tied hits centred in their block.
     """
-    n_sets = lengths.shape[0]
+    n_sets = set_ptr.shape[0] - 1
     n_cols = rank2.shape[1]
     size = 2 * n_genes + 1
     head = np.full(size, -1, dtype=np.int32)  # a column at each doubled rank, chained by nxt
@@ -179,7 +178,7 @@ def _walk_kernel(
             head[p] = u
             occupied[p >> 6] |= one << np.uint64(p & 63)
         for s in range(n_sets):
-            t = lengths[s]
+            t = set_ptr[s + 1] - set_ptr[s]
             total = totals[s, lane]
             es[s, 0], es[s, 1], es[s, 2] = 0.0, -np.inf, np.inf
             es[s, 3] = 1.0 / total if total > 0 else 0.0
@@ -215,7 +214,7 @@ def _walk_kernel(
                         st[1] = max(st[1], e + g)
                         st[0] += g + m
                     else:
-                        t = lengths[s]
+                        t = set_ptr[s + 1] - set_ptr[s]
                         ks[s, 0] += 1
                         ks[s, 1] = max(ks[s, 1], 2 * ks[s, 0] * n_genes - p * t)
                         ks[s, 2] = max(ks[s, 2], p * t - 2 * (ks[s, 0] - 1) * n_genes)
@@ -246,13 +245,13 @@ def _walk_kernel(
                     st[1] = max(st[1], e + g)
                     st[0] += g + c * m
                 else:
-                    t = lengths[s]
+                    t = set_ptr[s + 1] - set_ptr[s]
                     for _ in range(c):
                         ks[s, 0] += 1
                         ks[s, 1] = max(ks[s, 1], 2 * ks[s, 0] * n_genes - p * t)
                         ks[s, 2] = max(ks[s, 2], p * t - 2 * (ks[s, 0] - 1) * n_genes)
         for s in range(n_sets):
-            t = lengths[s]
+            t = set_ptr[s + 1] - set_ptr[s]
             if t == 0 or t >= n_genes:
                 out[s, b] = 0.0
             elif weighted:
@@ -298,8 +297,8 @@ def walk_statistics(
     n_rows, n_cols = rank2.shape
     if out is None:
         out = np.empty((len(sets), n_rows), dtype=np.float64)
-    ptr, owner, lengths = gene_to_sets(sets, n_cols)
     set_ptr, set_cols = set_columns(sets)
+    ptr, owner = gene_to_sets(set_ptr, set_cols, n_cols)
     vals = values if weighted and values is not None else np.zeros((1, 1), dtype=np.float32)
 
     def part(rows: slice) -> None:
@@ -308,7 +307,6 @@ def walk_statistics(
             vals[rows] if weighted else vals,
             ptr,
             owner,
-            lengths,
             set_ptr,
             set_cols,
             n_genes,
