@@ -69,6 +69,31 @@ def test_folders_are_recognised_by_their_manifest(tmp_path):
     prepare_output(empty, kind="classifier", folder=True)  # made for the output: no --force needed
 
 
+def test_a_folder_holding_only_a_killed_writers_temporary_is_taken_over(tmp_path):
+    import subprocess
+    import sys
+
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead = int(ended.stdout)  # a process that has exited
+    killed = tmp_path / "study"  # a run killed outright between creating its folder and its marker
+    killed.mkdir()
+    (killed / f".study.json.part-{dead}-0badcafe.json").write_text("")
+    prepare_output(killed, kind="xai-study", folder=True)
+    running = tmp_path / "running"  # the same temporary, but its writer is alive
+    running.mkdir()
+    (running / f".study.json.part-{os.getpid()}-0badcafe.json").write_text("")
+    with pytest.raises(FileAccessError, match="did not write"):
+        prepare_output(running, kind="xai-study", folder=True)
+    mixed = tmp_path / "mixed"  # a dead writer's temporary beside a file of the user's
+    mixed.mkdir()
+    (mixed / f".study.json.part-{dead}-0badcafe.json").write_text("")
+    (mixed / ".notes").write_text("mine")
+    with pytest.raises(FileAccessError, match="did not write"):
+        prepare_output(mixed, kind="xai-study", folder=True)
+
+
 def test_inputs_and_folders_holding_them_are_refused(tmp_path):
     data = tmp_path / "proj" / "x.h5ad"
     data.parent.mkdir()

@@ -28,6 +28,7 @@ __all__ = [
     "atomic_path",
     "atomic_dir",
     "remove_leftovers",
+    "dead_leftover",
     "pid_alive",
     "os_error",
     "MANIFESTS",
@@ -154,6 +155,22 @@ def temp_name(target: Path, kind: str) -> Path:
     return target.parent / f".{target.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
+def _dead_tag(rest: str) -> bool:
+    """Whether ``rest`` (``.part-<pid>-<random>...``) names a temporary of a writer now gone."""
+    tag = _TAG.match(rest)
+    return tag is not None and not pid_alive(int(tag.group(1)))
+
+
+def dead_leftover(name: str) -> bool:
+    """Whether the entry ``name`` is a temporary (:func:`temp_name`) whose writer is no longer alive.
+
+    A run killed outright while writing a file into its output folder leaves such an entry; the
+    folder then holds nothing of the user's, and the next run may take it over.
+    """
+    found = re.match(r"\.[^/]+?(\.(?:part|old)-\d+-[0-9a-f]+)", name)
+    return found is not None and _dead_tag(found.group(1))
+
+
 def remove_leftovers(target: str | os.PathLike) -> list[Path]:
     """Remove temporary entries of ``target`` left by writers that are no longer alive.
 
@@ -178,10 +195,7 @@ def remove_leftovers(target: str | os.PathLike) -> list[Path]:
     except OSError:
         return removed
     for entry in entries:
-        if not entry.name.startswith(prefix):
-            continue
-        tag = _TAG.match(entry.name[len(prefix) - 1 :])
-        if tag is None or pid_alive(int(tag.group(1))):
+        if not entry.name.startswith(prefix) or not _dead_tag(entry.name[len(prefix) - 1 :]):
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)

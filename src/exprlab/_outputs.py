@@ -33,7 +33,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from exprlab._atomic import deferred_signals, os_error, pid_alive, remove_leftovers, temp_name
+from exprlab._atomic import dead_leftover, deferred_signals, os_error, pid_alive, remove_leftovers, temp_name
 from exprlab.errors import FileAccessError, InvalidParameterError
 
 __all__ = [
@@ -266,8 +266,10 @@ def _check_existing(out: Path, kind: str, folder: bool, force: bool, resume: boo
     found = _RENAMED_KINDS.get(found, found) if found is not None else None
     if found is None and kind == "report" and out.name == "report.html" and output_kind(out.parent):
         found = kind  # the report of an exprlab run folder, rendered by an earlier release
-    if folder and found is None and out.is_dir() and not any(out.iterdir()):
-        return  # an empty folder (made for the output) holds nothing to lose: fill it
+    if folder and found is None and out.is_dir() and all(dead_leftover(e.name) for e in out.iterdir()):
+        # an empty folder (made for the output) holds nothing to lose: fill it. So does one holding
+        # only the half-written temporary of a run killed outright before its first marker.
+        return
     if found != kind:
         detail = f"exprlab {found} output" if found else f"{what} exprlab did not write (or changed since)"
         raise FileAccessError(
