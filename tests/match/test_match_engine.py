@@ -62,6 +62,35 @@ def test_disk_and_prepared_libraries_match_memory(lib, disk_lib, method):
     assert list(mem.columns) == list(disk.columns)
 
 
+def test_a_library_path_is_opened_once_until_its_file_changes(tmp_path):
+    from exprlab.match import _library
+
+    first, second = make_lib(seed=1), make_lib(seed=2)
+    path = match.build_library(first, tmp_path / "lib.gctx", layout="gene_major", chunk_size=8)
+    opened = []
+
+    class Counted(_library.DiskLibrary):
+        def __init__(self, p):
+            opened.append(p)
+            super().__init__(p)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_library, "DiskLibrary", Counted)
+        a = match.score(QUERY, path, "wtcs")
+        b = match.score(QUERY, str(path), "wtcs")
+        assert len(opened) == 1  # the second call found the library open
+        np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+        np.testing.assert_array_equal(a.to_numpy(), match.score(QUERY, first, "wtcs").to_numpy())
+        # the file rebuilt in its place with other signatures: opened afresh, their scores
+        for made in tmp_path.iterdir():  # the library and its marker
+            made.unlink()
+        match.build_library(second, path, layout="gene_major", chunk_size=8)
+        c = match.score(QUERY, path, "wtcs")
+        assert len(opened) == 2
+        np.testing.assert_array_equal(c.to_numpy(), match.score(QUERY, second, "wtcs").to_numpy())
+        assert not np.array_equal(a.to_numpy(), c.to_numpy())
+
+
 def test_disk_library_keeps_metadata(lib, disk_lib):
     d = match.DiskLibrary(disk_lib)
     assert d.n == lib.n_obs and list(d.genes) == list(lib.var_names)
