@@ -310,6 +310,9 @@ def score(query, library, method: MatchMethod = "wtcs", **kwargs) -> pd.DataFram
         values, ranks when a rank-based method needs them) and kept for later calls on the same
         object, unchanged (identity plus a fingerprint of its shape, buffer and sampled rows);
         above 268 million values, or after editing ``X`` in place, use :func:`prepare_library`.
+        An on-disk library named by its path is opened (ids, metadata, sums) by the first call
+        and found open by later calls while its file is unchanged (same inode, size and
+        modification time).
     method
         One of :data:`METHODS`: ``cosine``, ``pearson``, ``spearman``, ``chardir``, ``ks``,
         ``ks_raw``, ``overlap_reverse``, ``overlap_mimic``, ``wtcs``, ``ncs``, ``tau``,
