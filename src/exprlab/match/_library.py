@@ -407,9 +407,9 @@ def _identity(path: Path) -> tuple[str, tuple[int, ...]]:
 def opened_library(path: str | os.PathLike) -> DiskLibrary:
     """The library file at ``path``, opened once per process while the file stays the same.
 
-    Opening reads every signature's id and metadata, its sums and the chunk offsets: about
-    0.05 s per 100,000 signatures, a fifth of one WTCS query's time, paid again at every call
-    of :func:`exprlab.match.score` with the same path. A file replaced or rewritten since
+    Opening reads every signature's id and metadata, its sums and the chunk offsets: 0.03 to
+    0.08 s per 100,000 signatures, a sixth to a third of one WTCS query's time, which every
+    call of :func:`exprlab.match.score` with the same path would pay again. A file replaced or rewritten since
     (another device, inode, size or modification time) is opened afresh; the last
     ``_OPENED_ENTRIES`` files are kept.
     """
