@@ -748,8 +748,8 @@ def run_xai_study(
     cfg = _configure(datasets, config, options)
     out = Path(out)
     created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    try:
+    try:  # the folder is made inside: a stop signal right after it is made still removes it
+        out.mkdir(parents=True, exist_ok=True)
         _check_resume(out, cfg)
         # a manifest from the start: the report of a stopped study counts its runs and says how to resume
         write_run_manifest(
