@@ -155,9 +155,8 @@ def temp_name(target: Path, kind: str) -> Path:
     return target.parent / f".{target.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
-def _dead_tag(rest: str) -> bool:
-    """Whether ``rest`` (``.part-<pid>-<random>...``) names a temporary of a writer now gone."""
-    tag = _TAG.match(rest)
+def _writer_gone(tag: re.Match | None) -> bool:
+    """Whether ``tag`` (a match of ``.part-<pid>-<random>``) names a writer no longer alive."""
     return tag is not None and not pid_alive(int(tag.group(1)))
 
 
@@ -167,8 +166,7 @@ def dead_leftover(name: str) -> bool:
     A run killed outright while writing a file into its output folder leaves such an entry; the
     folder then holds nothing of the user's, and the next run may take it over.
     """
-    found = re.match(r"\.[^/]+?(\.(?:part|old)-\d+-[0-9a-f]+)", name)
-    return found is not None and _dead_tag(found.group(1))
+    return name.startswith(".") and _writer_gone(_TAG.search(name, 1))
 
 
 def remove_leftovers(target: str | os.PathLike) -> list[Path]:
@@ -195,7 +193,7 @@ def remove_leftovers(target: str | os.PathLike) -> list[Path]:
     except OSError:
         return removed
     for entry in entries:
-        if not entry.name.startswith(prefix) or not _dead_tag(entry.name[len(prefix) - 1 :]):
+        if not entry.name.startswith(prefix) or not _writer_gone(_TAG.match(entry.name, len(prefix) - 1)):
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)

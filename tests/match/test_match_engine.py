@@ -89,6 +89,9 @@ def test_a_library_path_is_opened_once_until_its_file_changes(tmp_path):
         assert len(opened) == 2
         np.testing.assert_array_equal(c.to_numpy(), match.score(QUERY, second, "wtcs").to_numpy())
         assert not np.array_equal(a.to_numpy(), c.to_numpy())
+    table = tmp_path / "table.tsv"  # not a library: nothing opened, nothing kept
+    table.write_text("a\tb\n1\t2\n")
+    assert match.opened_library(table) is None and match.opened_library(tmp_path / "absent.h5") is None
 
 
 def test_disk_library_keeps_metadata(lib, disk_lib):

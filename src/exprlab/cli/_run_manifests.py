@@ -45,14 +45,15 @@ def score_manifest(out: Path, started: str, kwargs: dict, method: str, wide: boo
         The manifest written.
     """
     # deferred: loads h5py and pandas, kept out of `exprlab --help`
-    from exprlab.match import DiskLibrary, is_library_file
+    from exprlab.match import opened_library
     from exprlab.report import input_provenance, write_run_manifest  # deferred (see above)
 
     library = files[0]
     table = "gctx" if out.name.lower().endswith(".gctx") else ("wide" if wide else "tidy")
     params: dict[str, Any] = {"method": method, **kwargs, "table": table}
     if params.get("ties") is None:  # the rule of the library's precomputed ranks, else midranks
-        params["ties"] = DiskLibrary(library).ties if is_library_file(library) else "midrank"
+        opened = opened_library(library)  # the library scored: open already, not read again
+        params["ties"] = opened.ties if opened is not None else "midrank"
     if params.get("chunk_size") is None:
         params["chunk_size"] = "automatic (memory budget)"
     if params.get("geneinfo") is None:  # a gene space other than full reads the library's own table

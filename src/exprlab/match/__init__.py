@@ -23,6 +23,7 @@ from exprlab.match._library import (
     build_library,
     genesets_to_library,
     is_library_file,
+    opened_library,
     prepare_library,
     split_up_down,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "split_up_down",
     "paired_sets",
     "is_library_file",
+    "opened_library",
     "aggregate_references",
     "aggregate_queries",
     "LibraryWriter",

@@ -399,42 +399,49 @@ _OPENED: dict[str, tuple[tuple[int, ...], DiskLibrary]] = {}
 _OPENED_ENTRIES = 2
 
 
-def _identity(path: Path) -> tuple[str, tuple[int, ...]]:
-    info = path.stat()
-    return str(path.resolve()), (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
-
-
-def opened_library(path: str | os.PathLike) -> DiskLibrary:
+def opened_library(path: str | os.PathLike) -> DiskLibrary | None:
     """The library file at ``path``, opened once per process while the file stays the same.
 
     Opening reads every signature's id and metadata, its sums and the chunk offsets: 0.03 to
     0.08 s per 100,000 signatures, a sixth to a third of one WTCS query's time, which every
-    call of :func:`exprlab.match.score` with the same path would pay again. A file replaced or rewritten since
-    (another device, inode, size or modification time) is opened afresh; the last
-    ``_OPENED_ENTRIES`` files are kept.
+    call of :func:`exprlab.match.score` with the same path would pay again. A file replaced or
+    rewritten since (another device, inode, size or modification time) is opened afresh; the
+    last ``_OPENED_ENTRIES`` files are kept.
+
+    Parameters
+    ----------
+    path
+        A file.
+
+    Returns
+    -------
+    DiskLibrary or None
+        The library, or None when ``path`` is not an exprlab library file
+        (:func:`is_library_file`).
     """
     path = Path(path)
-    key, identity = _identity(path)
+    if not path.is_file():
+        return None
+    info = path.stat()
+    key, identity = str(path.resolve()), (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
     hit = _OPENED.pop(key, None)
-    library = hit[1] if hit is not None and hit[0] == identity else DiskLibrary(path)
+    if hit is not None and hit[0] == identity:
+        library = hit[1]
+    elif is_library_file(path):
+        library = DiskLibrary(path)
+    else:
+        return None
     while len(_OPENED) >= _OPENED_ENTRIES:
         _OPENED.pop(next(iter(_OPENED)))  # the least recently used
     _OPENED[key] = (identity, library)
     return library
 
 
-def _is_opened(path: Path) -> bool:
-    """Whether ``path`` is a library file kept open, unchanged since (no need to look inside)."""
-    if not path.is_file():
-        return False
-    key, identity = _identity(path)
-    return key in _OPENED and _OPENED[key][0] == identity
-
-
 def _library_from_path(path: Path):
     """An on-disk library as is; GMT as a gene-set library; any matrix file read whole."""
-    if _is_opened(path) or is_library_file(path):
-        return opened_library(path)
+    library = opened_library(path)
+    if library is not None:
+        return library
     if not path.exists():
         raise FileAccessError("library file not found", where=path, fix="check the path")
     if path.name.lower().endswith((".gmt", ".gmt.gz", ".gmt.xz")):

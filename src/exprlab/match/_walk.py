@@ -152,6 +152,7 @@ def _walk_kernel(rank2, values, ptr, owner, set_ptr, set_cols, n_genes, weighted
     the per-set kernel's step: c tied hits centred in their block.
     """
     n_sets = set_ptr.shape[0] - 1
+    lengths = set_ptr[1:] - set_ptr[:-1]  # set sizes, read at every KS step
     n_cols = rank2.shape[1]
     size = 2 * n_genes + 1
     head = np.full(size, -1, dtype=np.int32)  # a column at each doubled rank, chained by nxt
@@ -178,7 +179,7 @@ def _walk_kernel(rank2, values, ptr, owner, set_ptr, set_cols, n_genes, weighted
             head[p] = u
             occupied[p >> 6] |= one << np.uint64(p & 63)
         for s in range(n_sets):
-            t = set_ptr[s + 1] - set_ptr[s]
+            t = lengths[s]
             total = totals[s, lane]
             es[s, 0], es[s, 1], es[s, 2] = 0.0, -np.inf, np.inf
             es[s, 3] = 1.0 / total if total > 0 else 0.0
@@ -214,7 +215,7 @@ def _walk_kernel(rank2, values, ptr, owner, set_ptr, set_cols, n_genes, weighted
                         st[1] = max(st[1], e + g)
                         st[0] += g + m
                     else:
-                        t = set_ptr[s + 1] - set_ptr[s]
+                        t = lengths[s]
                         ks[s, 0] += 1
                         ks[s, 1] = max(ks[s, 1], 2 * ks[s, 0] * n_genes - p * t)
                         ks[s, 2] = max(ks[s, 2], p * t - 2 * (ks[s, 0] - 1) * n_genes)
@@ -245,13 +246,13 @@ def _walk_kernel(rank2, values, ptr, owner, set_ptr, set_cols, n_genes, weighted
                     st[1] = max(st[1], e + g)
                     st[0] += g + c * m
                 else:
-                    t = set_ptr[s + 1] - set_ptr[s]
+                    t = lengths[s]
                     for _ in range(c):
                         ks[s, 0] += 1
                         ks[s, 1] = max(ks[s, 1], 2 * ks[s, 0] * n_genes - p * t)
                         ks[s, 2] = max(ks[s, 2], p * t - 2 * (ks[s, 0] - 1) * n_genes)
         for s in range(n_sets):
-            t = set_ptr[s + 1] - set_ptr[s]
+            t = lengths[s]
             if t == 0 or t >= n_genes:
                 out[s, b] = 0.0
             elif weighted:
