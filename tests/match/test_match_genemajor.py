@@ -367,6 +367,42 @@ def test_a_block_is_read_as_cold_by_the_probe_then_for_the_rest_of_the_pass(monk
     assert _generows._cold(lib, 0, None, (), (5, 9), False, 2 * _generows._COLD_RATE) is False
 
 
+# what the page-cache probe answers -> where the blocks are read: the kernel threads for a cached
+# file, a thread of its own for one on the disk; with no probe, the first block aside and the
+# rest by the rate of the block before (here every rate counts as cached)
+@pytest.mark.parametrize(
+    ("cached", "first", "rest"),
+    [
+        (True, "exprlab-kernel", "exprlab-kernel"),
+        (False, "exprlab-reader", "exprlab-reader"),
+        (None, "exprlab-reader", "exprlab-kernel"),
+    ],
+)
+def test_blocks_from_the_page_cache_are_read_on_the_kernel_threads(
+    lib, gm_path, monkeypatch, cached, first, rest
+):
+    import threading
+
+    from exprlab.match import _generows
+
+    monkeypatch.setenv("EXPRLAB_THREADS", "2")
+    monkeypatch.setattr(_genemajor.GeneMajorLibrary, "cached", lambda *args, **kw: cached)
+    monkeypatch.setattr(_generows, "_COLD_RATE", 0.0)
+    where: list[str] = []
+    real = _generows._read_block
+
+    def spy(*args):
+        where.append(threading.current_thread().name.rsplit("_", 1)[0])
+        return real(*args)
+
+    monkeypatch.setattr(_generows, "_read_block", spy)
+    got = match.score(set_queries(3), gm_path, "wtcs", chunk_size=14)
+    assert where == [first] + [rest] * (-(-lib.n_obs // 14) - 1)
+    np.testing.assert_allclose(
+        got.to_numpy(), match.score(set_queries(3), lib, "wtcs").to_numpy(), atol=1e-12
+    )
+
+
 def test_read_ahead_covers_the_runs_read(gm_path, monkeypatch):
     if not hasattr(os, "posix_fadvise"):
         pytest.skip("no posix_fadvise on this platform")

@@ -4,8 +4,9 @@ A method whose numbers depend only on the queries' genes (``Method.query_genes``
 its normalisations, XSum, XCos, and cosine/Pearson of gene-set queries; docs/methods.md §1)
 is scored in one pass over the library: the union of every query's genes is read once per
 block of signatures (one request per gene and chunk for its values and ranks together; several
-requests in flight when the file comes from the disk; the next block read on a background
-thread, into memory kept from the block before last, while the kernel scores the current one;
+requests in flight when the file comes from the disk; the next block read while the kernel
+scores the current one, into memory kept from the block before last: from the page cache on
+the kernel threads themselves, ahead of the block's parts, from the disk on a thread aside;
 a short first block so that scoring starts early), the queries are re-indexed to that union
 and the method's own block function scores every query against the block (1,024 queries at a
 time). The numbers are those of the
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from exprlab._progress import track
 from exprlab.match._genemajor import BlockBuffers, GeneMajorLibrary
 from exprlab.match._query import Queries
 from exprlab.match._sinks import MatrixSink, Sink
-from exprlab.match._threads import PRODUCT_ROWS, aligned
+from exprlab.match._threads import PRODUCT_ROWS, aligned, kernel_pool
 
 _READ_BYTES = 3 << 28  # one block read (768 MB while read: runs and transpose; 384 MB held after)
 _READ_CHUNKS = 1  # stored chunks per block read at most, so that reading overlaps scoring
@@ -218,25 +219,46 @@ def run_on_genes(
     buffers = (BlockBuffers(), BlockBuffers(), BlockBuffers())  # rows of even / odd blocks, runs
     # the block's statistics and scores: the sink copies each block away before the next
     opts = dict(opts, _scratch=BlockBuffers())
+    disk_reader = ThreadPoolExecutor(1, thread_name_prefix="exprlab-reader")
+    pending: Future | None = None
     try:
-        with ThreadPoolExecutor(1) as reader:  # reads block i + 1 while block i is scored
-            cold = _cold(lib, fd, genes, names, bounds[0], None, None)
-            pending = reader.submit(_read_block, lib, fd, genes, bounds, 0, names, cold, buffers)
-            # one task of a Dask worker shows no bar: the client shows the tasks done
-            steps = bounds if rows is not None else track(bounds, f"scoring ({method.name}, query genes)")
-            for i, (lo, hi) in enumerate(steps):
-                block, rate = pending.result()
-                if i + 1 < len(bounds):
-                    # read-ahead hints and parallel requests only help a file not in memory
-                    cold = _cold(lib, fd, genes, names, bounds[i + 1], cold, rate)
-                    pending = reader.submit(_read_block, lib, fd, genes, bounds, i + 1, names, cold, buffers)
-                for slo in range(lo, hi, score_step):
-                    shi = min(hi, slo + score_step)
-                    _score_rows(lib, method, sub, block, (lo, slo, shi), opts, into)
-                del block  # its buffers take block i + 2
+        cold = _cold(lib, fd, genes, names, bounds[0], None, None)
+        pending = _reader(cold, disk_reader).submit(
+            _read_block, lib, fd, genes, bounds, 0, names, cold, buffers
+        )
+        # one task of a Dask worker shows no bar: the client shows the tasks done
+        steps = bounds if rows is not None else track(bounds, f"scoring ({method.name}, query genes)")
+        for i, (lo, hi) in enumerate(steps):
+            block, rate = pending.result()
+            pending = None
+            if i + 1 < len(bounds):
+                # read-ahead hints and parallel requests only help a file not in memory
+                cold = _cold(lib, fd, genes, names, bounds[i + 1], cold, rate)
+                pending = _reader(cold, disk_reader).submit(
+                    _read_block, lib, fd, genes, bounds, i + 1, names, cold, buffers
+                )
+            for slo in range(lo, hi, score_step):
+                shi = min(hi, slo + score_step)
+                _score_rows(lib, method, sub, block, (lo, slo, shi), opts, into)
+            del block  # its buffers take block i + 2
     finally:
+        if pending is not None:  # stopped early: the read in flight still uses fd and the buffers
+            pending.cancel()
+            wait([pending])
+        disk_reader.shutdown()
         os.close(fd)
     return matrices.out
+
+
+def _reader(cold: bool | None, disk_reader: ThreadPoolExecutor) -> ThreadPoolExecutor:
+    """Where a block is read: on the kernel threads when it comes from the page cache, else aside.
+
+    A read from the page cache is CPU work (copies and a transpose): queued on the kernel
+    threads ahead of the current block's parts, it takes a core's turn instead of a third
+    thread competing with the two scoring (:mod:`exprlab.match._threads`). A read that waits
+    for the disk would hold a kernel thread idle, so it runs on a thread of its own.
+    """
+    return kernel_pool() if cold is False else disk_reader
 
 
 def _score_rows(lib, method, sub: Queries, rows: dict, where: tuple[int, int, int], opts, sink: Sink):
