@@ -220,31 +220,32 @@ def run_on_genes(
     # the block's statistics and scores: the sink copies each block away before the next
     opts = dict(opts, _scratch=BlockBuffers())
     disk_reader = ThreadPoolExecutor(1, thread_name_prefix="exprlab-reader")
-    pending: Future | None = None
+    reading: list[Future] = []  # the read in flight, if any
     try:
         cold = _cold(lib, fd, genes, names, bounds[0], None, None)
-        pending = _reader(cold, disk_reader).submit(
-            _read_block, lib, fd, genes, bounds, 0, names, cold, buffers
+        reading.append(
+            _reader(cold, disk_reader).submit(_read_block, lib, fd, genes, bounds, 0, names, cold, buffers)
         )
         # one task of a Dask worker shows no bar: the client shows the tasks done
         steps = bounds if rows is not None else track(bounds, f"scoring ({method.name}, query genes)")
         for i, (lo, hi) in enumerate(steps):
-            block, rate = pending.result()
-            pending = None
+            block, rate = reading.pop().result()
             if i + 1 < len(bounds):
                 # read-ahead hints and parallel requests only help a file not in memory
                 cold = _cold(lib, fd, genes, names, bounds[i + 1], cold, rate)
-                pending = _reader(cold, disk_reader).submit(
-                    _read_block, lib, fd, genes, bounds, i + 1, names, cold, buffers
+                reading.append(
+                    _reader(cold, disk_reader).submit(
+                        _read_block, lib, fd, genes, bounds, i + 1, names, cold, buffers
+                    )
                 )
             for slo in range(lo, hi, score_step):
                 shi = min(hi, slo + score_step)
                 _score_rows(lib, method, sub, block, (lo, slo, shi), opts, into)
             del block  # its buffers take block i + 2
     finally:
-        if pending is not None:  # stopped early: the read in flight still uses fd and the buffers
-            pending.cancel()
-            wait([pending])
+        for read in reading:  # stopped early: the read in flight still uses fd and the buffers
+            read.cancel()
+        wait(reading)
         disk_reader.shutdown()
         os.close(fd)
     return matrices.out
