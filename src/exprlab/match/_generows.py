@@ -215,51 +215,62 @@ def run_on_genes(
     into: Sink = matrices if sink is None else sink
     bounds = read_bounds(first, last, step, lead=None if chunk_size else PRODUCT_ROWS)
     names = (("matrix",) if method.needs_values else ()) + (("rank2",) if method.needs_ranks else ())
-    fd = os.open(lib.path, os.O_RDONLY)
-    buffers = (BlockBuffers(), BlockBuffers(), BlockBuffers())  # rows of even / odd blocks, runs
     # the block's statistics and scores: the sink copies each block away before the next
     opts = dict(opts, _scratch=BlockBuffers())
-    disk_reader = ThreadPoolExecutor(1, thread_name_prefix="exprlab-reader")
-    reading: list[Future] = []  # the read in flight, if any
-    try:
-        cold = _cold(lib, fd, genes, names, bounds[0], None, None)
-        reading.append(
-            _reader(cold, disk_reader).submit(_read_block, lib, fd, genes, bounds, 0, names, cold, buffers)
-        )
+    with _BlockReader(lib, genes, bounds, names) as reader:
+        reader.start(0, None)
         # one task of a Dask worker shows no bar: the client shows the tasks done
         steps = bounds if rows is not None else track(bounds, f"scoring ({method.name}, query genes)")
         for i, (lo, hi) in enumerate(steps):
-            block, rate = reading.pop().result()
+            block, rate = reader.take()
             if i + 1 < len(bounds):
-                # read-ahead hints and parallel requests only help a file not in memory
-                cold = _cold(lib, fd, genes, names, bounds[i + 1], cold, rate)
-                reading.append(
-                    _reader(cold, disk_reader).submit(
-                        _read_block, lib, fd, genes, bounds, i + 1, names, cold, buffers
-                    )
-                )
+                reader.start(i + 1, rate)
             for slo in range(lo, hi, score_step):
                 shi = min(hi, slo + score_step)
                 _score_rows(lib, method, sub, block, (lo, slo, shi), opts, into)
             del block  # its buffers take block i + 2
-    finally:
-        for read in reading:  # stopped early: the read in flight still uses fd and the buffers
-            read.cancel()
-        wait(reading)
-        disk_reader.shutdown()
-        os.close(fd)
     return matrices.out
 
 
-def _reader(cold: bool | None, disk_reader: ThreadPoolExecutor) -> ThreadPoolExecutor:
-    """Where a block is read: on the kernel threads when it comes from the page cache, else aside.
+class _BlockReader:
+    """The blocks of one pass over ``lib``, each read while the block before it is scored.
 
-    A read from the page cache is CPU work (copies and a transpose): queued on the kernel
-    threads ahead of the current block's parts, it takes a core's turn instead of a third
-    thread competing with the two scoring (:mod:`exprlab.match._threads`). A read that waits
-    for the disk would hold a kernel thread idle, so it runs on a thread of its own.
+    Rows of even and odd blocks land in two kept buffers, the runs read before their transpose
+    in a third (:func:`_read_block`). A block from the page cache is read on the kernel threads:
+    a read from memory is CPU work (copies and a transpose), and queued there ahead of the
+    current block's parts it takes a core's turn instead of a third thread competing with the
+    two scoring (:mod:`exprlab.match._threads`). A block from the disk is read on a thread of
+    its own, which would otherwise hold a kernel thread idle while it waits.
     """
-    return kernel_pool() if cold is False else disk_reader
+
+    def __init__(self, lib: GeneMajorLibrary, genes: np.ndarray, bounds: list[tuple[int, int]], names):
+        self.lib, self.genes, self.bounds, self.names = lib, genes, bounds, names
+        self.buffers = (BlockBuffers(), BlockBuffers(), BlockBuffers())
+        self.cold: bool | None = None
+        self.reading: list[Future] = []  # the read in flight, if any
+        self.fd = os.open(lib.path, os.O_RDONLY)
+        self.disk = ThreadPoolExecutor(1, thread_name_prefix="exprlab-reader")
+
+    def start(self, i: int, rate: float | None) -> None:
+        """Start reading block ``i``; ``rate``: that of the block before (None for the first)."""
+        self.cold = _cold(self.lib, self.fd, self.genes, self.names, self.bounds[i], self.cold, rate)
+        pool = kernel_pool() if self.cold is False else self.disk
+        args = (self.lib, self.fd, self.genes, self.bounds, i, self.names, self.cold, self.buffers)
+        self.reading.append(pool.submit(_read_block, *args))
+
+    def take(self) -> tuple[dict[str, np.ndarray], float]:
+        """The block read last, once read, and its read rate."""
+        return self.reading.pop().result()
+
+    def __enter__(self) -> _BlockReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for read in self.reading:  # stopped early: the read in flight still uses fd and the buffers
+            read.cancel()
+        wait(self.reading)
+        self.disk.shutdown()
+        os.close(self.fd)
 
 
 def _score_rows(lib, method, sub: Queries, rows: dict, where: tuple[int, int, int], opts, sink: Sink):
