@@ -32,6 +32,15 @@ def test_parts_cover_every_row_once_on_the_kernel_threads(two_threads):
     assert names == {"exprlab-kernel"}
 
 
+def test_one_thread_scores_every_row_in_one_call_on_the_caller(monkeypatch):
+    monkeypatch.setenv("EXPRLAB_THREADS", "1")
+    calls = []
+    _threads.run_row_parts(
+        lambda rows: calls.append((rows, threading.current_thread())), 10_000, min_rows=100
+    )
+    assert calls == [(slice(None), threading.current_thread())]
+
+
 def test_the_pool_is_kept_and_follows_the_thread_count(monkeypatch):
     monkeypatch.setenv("EXPRLAB_THREADS", "3")
     pool = _threads.kernel_pool()
