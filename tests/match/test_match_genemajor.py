@@ -403,6 +403,33 @@ def test_blocks_from_the_page_cache_are_read_on_the_kernel_threads(
     )
 
 
+def test_a_pass_run_on_a_kernel_thread_reads_aside(lib, gm_path, monkeypatch):
+    """Its reads queued on its own pool could wait behind it for ever: they go to the reader."""
+    import threading
+
+    from exprlab.match import _generows, _threads
+
+    monkeypatch.setenv("EXPRLAB_THREADS", "2")
+    monkeypatch.setattr(_genemajor.GeneMajorLibrary, "cached", lambda *args, **kw: True)
+    where: list[str] = []
+    real = _generows._read_block
+
+    def spy(*args):
+        where.append(threading.current_thread().name.rsplit("_", 1)[0])
+        return real(*args)
+
+    monkeypatch.setattr(_generows, "_read_block", spy)
+    jobs = [
+        _threads.kernel_pool().submit(match.score, set_queries(3), gm_path, "wtcs", chunk_size=14)
+        for _ in range(2)
+    ]
+    got = [j.result(timeout=60) for j in jobs]
+    assert set(where) == {"exprlab-reader"}
+    want = match.score(set_queries(3), lib, "wtcs").to_numpy()
+    for g in got:
+        np.testing.assert_allclose(g.to_numpy(), want, atol=1e-12)
+
+
 def test_read_ahead_covers_the_runs_read(gm_path, monkeypatch):
     if not hasattr(os, "posix_fadvise"):
         pytest.skip("no posix_fadvise on this platform")

@@ -26,7 +26,7 @@ from exprlab._progress import track
 from exprlab.match._genemajor import BlockBuffers, GeneMajorLibrary
 from exprlab.match._query import Queries
 from exprlab.match._sinks import MatrixSink, Sink
-from exprlab.match._threads import PRODUCT_ROWS, aligned, kernel_pool
+from exprlab.match._threads import PRODUCT_ROWS, aligned, in_kernel_thread, kernel_pool
 
 _READ_BYTES = 3 << 28  # one block read (768 MB while read: runs and transpose; 384 MB held after)
 _READ_CHUNKS = 1  # stored chunks per block read at most, so that reading overlaps scoring
@@ -254,7 +254,8 @@ class _BlockReader:
     def start(self, i: int, rate: float | None) -> None:
         """Start reading block ``i``; ``rate``: that of the block before (None for the first)."""
         self.cold = _cold(self.lib, self.fd, self.genes, self.names, self.bounds[i], self.cold, rate)
-        pool = kernel_pool() if self.cold is False else self.disk
+        cached = self.cold is False and not in_kernel_thread()  # a kernel thread must not wait on its pool
+        pool = kernel_pool() if cached else self.disk
         args = (self.lib, self.fd, self.genes, self.bounds, i, self.names, self.cold, self.buffers)
         self.reading.append(pool.submit(_read_block, *args))
 

@@ -80,6 +80,11 @@ def _forget_pool() -> None:
 os.register_at_fork(after_in_child=_forget_pool)
 
 
+def in_kernel_thread() -> bool:
+    """Whether the caller is one of the kernel threads (work it queues there may never start)."""
+    return getattr(_in_pool, "flag", False)
+
+
 def finish(jobs: list[Future]) -> None:
     """Wait for ``jobs`` and raise the first failure, once none of them runs any more.
 
@@ -105,7 +110,7 @@ def run_jobs(fn, args: list) -> None:
     kernel thread itself (a job that splits its work again must not wait for threads that
     may all be waiting like it).
     """
-    if n_threads() == 1 or len(args) < 2 or getattr(_in_pool, "flag", False):
+    if n_threads() == 1 or len(args) < 2 or in_kernel_thread():
         for a in args:
             fn(a)
         return
