@@ -367,6 +367,24 @@ def test_a_block_is_read_as_cold_by_the_probe_then_for_the_rest_of_the_pass(monk
     assert _generows._cold(lib, 0, None, (), (5, 9), False, 2 * _generows._COLD_RATE) is False
 
 
+def read_threads(monkeypatch) -> list[str]:
+    """Two kernel threads, and the name of the thread that reads each block, in order."""
+    import threading
+
+    from exprlab.match import _generows
+
+    monkeypatch.setenv("EXPRLAB_THREADS", "2")
+    where: list[str] = []
+    real = _generows._read_block
+
+    def spy(*args):
+        where.append(threading.current_thread().name.rsplit("_", 1)[0])
+        return real(*args)
+
+    monkeypatch.setattr(_generows, "_read_block", spy)
+    return where
+
+
 # what the page-cache probe answers -> where the blocks are read: the kernel threads for a cached
 # file, a thread of its own for one on the disk; with no probe, the first block aside and the
 # rest by the rate of the block before (here every rate counts as cached)
@@ -381,21 +399,11 @@ def test_a_block_is_read_as_cold_by_the_probe_then_for_the_rest_of_the_pass(monk
 def test_blocks_from_the_page_cache_are_read_on_the_kernel_threads(
     lib, gm_path, monkeypatch, cached, first, rest
 ):
-    import threading
-
     from exprlab.match import _generows
 
-    monkeypatch.setenv("EXPRLAB_THREADS", "2")
     monkeypatch.setattr(_genemajor.GeneMajorLibrary, "cached", lambda *args, **kw: cached)
     monkeypatch.setattr(_generows, "_COLD_RATE", 0.0)
-    where: list[str] = []
-    real = _generows._read_block
-
-    def spy(*args):
-        where.append(threading.current_thread().name.rsplit("_", 1)[0])
-        return real(*args)
-
-    monkeypatch.setattr(_generows, "_read_block", spy)
+    where = read_threads(monkeypatch)
     got = match.score(set_queries(3), gm_path, "wtcs", chunk_size=14)
     assert where == [first] + [rest] * (-(-lib.n_obs // 14) - 1)
     np.testing.assert_allclose(
@@ -405,20 +413,10 @@ def test_blocks_from_the_page_cache_are_read_on_the_kernel_threads(
 
 def test_a_pass_run_on_a_kernel_thread_reads_aside(lib, gm_path, monkeypatch):
     """Its reads queued on its own pool could wait behind it for ever: they go to the reader."""
-    import threading
+    from exprlab.match import _threads
 
-    from exprlab.match import _generows, _threads
-
-    monkeypatch.setenv("EXPRLAB_THREADS", "2")
     monkeypatch.setattr(_genemajor.GeneMajorLibrary, "cached", lambda *args, **kw: True)
-    where: list[str] = []
-    real = _generows._read_block
-
-    def spy(*args):
-        where.append(threading.current_thread().name.rsplit("_", 1)[0])
-        return real(*args)
-
-    monkeypatch.setattr(_generows, "_read_block", spy)
+    where = read_threads(monkeypatch)
     jobs = [
         _threads.kernel_pool().submit(match.score, set_queries(3), gm_path, "wtcs", chunk_size=14)
         for _ in range(2)
