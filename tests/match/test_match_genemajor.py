@@ -428,6 +428,38 @@ def test_a_pass_run_on_a_kernel_thread_reads_aside(lib, gm_path, monkeypatch):
         np.testing.assert_allclose(g.to_numpy(), want, atol=1e-12)
 
 
+def test_a_pass_stopped_early_waits_for_the_read_in_flight(gm_path, monkeypatch):
+    """The next block's read still uses the file and the buffers: it ends before the error goes on."""
+    import time
+
+    from exprlab.match import _generows
+
+    monkeypatch.setenv("EXPRLAB_THREADS", "2")
+    monkeypatch.setattr(_genemajor.GeneMajorLibrary, "cached", lambda *args, **kw: True)
+    events: list[str] = []
+    real = _generows._read_block
+
+    def slow_read(*args):
+        events.append("start")
+        if len(events) > 1:
+            time.sleep(0.3)  # the second block is still being read when the first fails
+        out = real(*args)
+        events.append("end")
+        return out
+
+    def failing(*args):
+        deadline = time.monotonic() + 5
+        while events.count("start") < 2 and time.monotonic() < deadline:  # the next read has begun
+            time.sleep(0.001)
+        raise ValueError("scoring failed")
+
+    monkeypatch.setattr(_generows, "_read_block", slow_read)
+    monkeypatch.setattr(_generows, "_score_rows", failing)
+    with pytest.raises(ValueError, match="scoring failed"):
+        match.score(set_queries(3), gm_path, "wtcs", chunk_size=14)
+    assert events == ["start", "end", "start", "end"]
+
+
 def test_read_ahead_covers_the_runs_read(gm_path, monkeypatch):
     if not hasattr(os, "posix_fadvise"):
         pytest.skip("no posix_fadvise on this platform")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from exprlab._progress import track
 from exprlab.match._genemajor import BlockBuffers, GeneMajorLibrary
 from exprlab.match._query import Queries
 from exprlab.match._sinks import MatrixSink, Sink
-from exprlab.match._threads import PRODUCT_ROWS, aligned, in_kernel_thread, kernel_pool
+from exprlab.match._threads import PRODUCT_ROWS, abandon, aligned, in_kernel_thread, kernel_pool
 
 _READ_BYTES = 3 << 28  # one block read (768 MB while read: runs and transpose; 384 MB held after)
 _READ_CHUNKS = 1  # stored chunks per block read at most, so that reading overlaps scoring
@@ -267,9 +267,7 @@ class _BlockReader:
         return self
 
     def __exit__(self, *exc) -> None:
-        for read in self.reading:  # stopped early: the read in flight still uses fd and the buffers
-            read.cancel()
-        wait(self.reading)
+        abandon(self.reading)  # stopped early: a read in flight still uses fd and the buffers
         self.disk.shutdown()
         os.close(self.fd)
 

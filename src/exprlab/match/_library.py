@@ -31,6 +31,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import weakref
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -397,6 +398,7 @@ def cached_library(library: AnnData) -> MemoryLibrary:
 #: library files opened in this process: resolved path -> (the file's identity, the library)
 _OPENED: dict[str, tuple[tuple[int, ...], DiskLibrary]] = {}
 _OPENED_ENTRIES = 2
+_OPENED_LOCK = threading.Lock()
 
 
 def opened_library(path: str | os.PathLike) -> DiskLibrary | None:
@@ -424,16 +426,19 @@ def opened_library(path: str | os.PathLike) -> DiskLibrary | None:
         return None
     info = path.stat()
     key, identity = str(path.resolve()), (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
-    hit = _OPENED.pop(key, None)
+    with _OPENED_LOCK:  # calls from several threads (a threaded Dask worker) share the table
+        hit = _OPENED.get(key)
     if hit is not None and hit[0] == identity:
         library = hit[1]
     elif is_library_file(path):
-        library = DiskLibrary(path)
+        library = DiskLibrary(path)  # opened outside the lock: other paths need not wait for it
     else:
         return None
-    while len(_OPENED) >= _OPENED_ENTRIES:
-        _OPENED.pop(next(iter(_OPENED)))  # the least recently used
-    _OPENED[key] = (identity, library)
+    with _OPENED_LOCK:
+        _OPENED.pop(key, None)
+        while len(_OPENED) >= _OPENED_ENTRIES:
+            _OPENED.pop(next(iter(_OPENED)))  # the least recently used
+        _OPENED[key] = (identity, library)
     return library
 
 

@@ -85,19 +85,27 @@ def in_kernel_thread() -> bool:
     return getattr(_in_pool, "flag", False)
 
 
-def finish(jobs: list[Future]) -> None:
+def abandon(jobs: list[Future]) -> None:
+    """Cancel the jobs not started and wait for the running ones (their failures are dropped).
+
+    What a caller stopped early does before it goes on, so that nothing still writes into its
+    arrays or reads its files afterwards.
+    """
+    for job in jobs:
+        job.cancel()
+    wait(jobs)
+
+
+def _finish(jobs: list[Future]) -> None:
     """Wait for ``jobs`` and raise the first failure, once none of them runs any more.
 
-    Interrupted (Ctrl-C, a stop signal turned into an exception), the jobs not started are
-    cancelled and the running ones awaited, so that nothing still writes into the caller's
-    arrays once the exception reaches it.
+    Interrupted (Ctrl-C, a stop signal turned into an exception), the jobs are abandoned
+    (:func:`abandon`) before the exception goes on.
     """
     try:
         wait(jobs)
     except BaseException:
-        for job in jobs:
-            job.cancel()
-        wait(jobs)
+        abandon(jobs)
         raise
     for job in jobs:
         job.result()
@@ -115,7 +123,7 @@ def run_jobs(fn, args: list) -> None:
             fn(a)
         return
     pool = kernel_pool()
-    finish([pool.submit(fn, a) for a in args])
+    _finish([pool.submit(fn, a) for a in args])
 
 
 def run_row_parts(fn, n_rows: int, *, min_rows: int) -> None:
