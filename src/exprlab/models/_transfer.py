@@ -7,6 +7,9 @@ training diseases that list d as an indication, blended with the drug's populari
     T(q, d) = sum_{t in N_top(q)} s(q, t)+ Y(t, d) / sum_{t in N_top(q)} s(q, t)+
     score(q, d) = (1 - blend) T(q, d) + blend P(d),     P(d) = mean_t Y(t, d)
 
+(on held-out drugs, where the query is a drug, its prior is the mean of its transfer over the
+diseases: the popularity of its signature neighbours)
+
 Three similarities of the disease profiles (the mean of a disease's L2-normalised contrasts):
 ``cosine``, ``spearman`` (Pearson correlation of the genes' ranks) and ``learned`` (cosine after
 projecting onto the gene directions that covary most with the training indications: the top
@@ -38,9 +41,9 @@ from exprlab.evaluate import Fold, label_matrix, make_folds
 Similarity = Literal["cosine", "spearman", "learned"]
 #: signature similarities of the transfer (docs/methods.md §2.6)
 SIMILARITIES: tuple[Similarity, ...] = ("cosine", "spearman", "learned")
-#: neighbour counts and popularity blends tried on the inner folds
+#: neighbour counts and popularity blends tried on the inner folds (blend 1: the prior alone)
 TOPS: tuple[int, ...] = (5, 10, 20, 40, 80)
-BLENDS: tuple[float, ...] = (0.0, 0.05, 0.15, 0.3, 0.5)
+BLENDS: tuple[float, ...] = (0.0, 0.05, 0.15, 0.3, 0.5, 0.7, 0.85, 1.0)
 
 
 @dataclass
@@ -306,13 +309,24 @@ def transfer_scores(
 
 def _as_table(fold: Fold, profiles: Profiles, sim: np.ndarray, top: int, blend: float) -> pd.DataFrame:
     query, _, y, items = _problem(fold, profiles)
-    values = _blend(knn_transfer(sim, y, top=top), y, blend)
+    values = _blend(knn_transfer(sim, y, top=top), y, blend, transfer_axis(fold))
     table = pd.DataFrame(values, index=query, columns=items)
     return table.T if transfer_axis(fold) == "drug" else table
 
 
-def _blend(transfer: np.ndarray, y: np.ndarray, blend: float) -> np.ndarray:
-    return (1 - blend) * transfer + blend * np.asarray(y, dtype=np.float64).mean(axis=0)[None, :]
+def _blend(transfer: np.ndarray, y: np.ndarray, blend: float, axis: str) -> np.ndarray:
+    """Mix the (queries x items) transfer with the popularity prior (docs/methods.md §2.6).
+
+    Along diseases the prior of a drug is the share of training diseases listing it. Along
+    drugs the query is an unseen drug with no indications of its own, and the prior is its
+    neighbours' popularity: the mean of its transfer over the items (diseases) scored. A
+    per-disease constant would leave the order of the drugs unchanged.
+    """
+    if axis == "drug":
+        prior = transfer.mean(axis=1, keepdims=True)
+    else:
+        prior = np.asarray(y, dtype=np.float64).mean(axis=0)[None, :]
+    return (1 - blend) * transfer + blend * prior
 
 
 @dataclass
@@ -337,7 +351,7 @@ class _InnerPart:
         return cls(y, transposed, rows, truth[rows], cand[rows])
 
     def scores(self, transfer: np.ndarray, blend: float) -> np.ndarray:
-        values = _blend(transfer, self.y, blend)
+        values = _blend(transfer, self.y, blend, "drug" if self.transposed else "disease")
         values = values.T if self.transposed else values
         return np.where(self.cand, values[self.rows], -1.0)
 

@@ -219,7 +219,11 @@ def with_fold_features(data: PairData, fold: Fold, prof: Profiles, choice: Trans
     s = sim[np.ix_(prof.rows(ents), prof.rows(ref))].astype(np.float64)
     s[np.asarray(ents)[:, None] == np.asarray(ref)[None, :]] = -np.inf
     trans = knn_transfer(s, y, top=choice.top)
-    trans = trans.T if transfer_axis(fold) == "drug" else trans
+    if transfer_axis(fold) == "drug":
+        trans = trans.T
+        # an unseen drug has no indications of its own: its popularity is that of its
+        # signature neighbours, the expected number of indications among them (§2.6)
+        pop = np.broadcast_to(trans.sum(axis=0, keepdims=True), trans.shape)
     c_idx = pd.Index(all_dis).get_indexer(data.contrast_disease)
     i_idx = pd.Index(all_drugs).get_indexer(data.instance_drug)
     mats = {
@@ -304,7 +308,8 @@ def _learned_fold(featured: dict[str, PairData], fold: Fold, parts: InnerParts, 
 def _ranker_features(data, f: Fold, prof, choice, connectivity, learned: dict[str, pd.DataFrame]):
     """Score tables of every ranker input on fold ``f``'s test part, from ``f``'s training labels."""
     feats = {
-        "popularity": popularity_scores(f),
+        # the transfer's prior: popularity, or on held-out drugs that of the signature neighbours
+        "popularity": transfer_scores(f, prof, similarity=choice.similarity, top=choice.top, blend=1.0),
         "transfer": transfer_scores(f, prof, similarity=choice.similarity, top=choice.top, blend=0.0),
     }
     for name, mat in connectivity.items():
