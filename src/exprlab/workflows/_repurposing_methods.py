@@ -8,7 +8,8 @@ label-free methods (popularity and connectivity) are scored:
     inner folds of the training part without its selection part;
 ``paper``, ``twotower``, ``twotower_ens``
     the learned matchers (docs/methods.md §2.1-2.2); the two-tower models also read, as pair
-    features, the drug's popularity and the similarity transfer, both computed without the
+    features, the drug's popularity (on held-out drugs, that of its signature neighbours) and
+    the similarity transfer, both computed without the
     scored disease's own labels (leave-one-out), so that a feature never contains the label
     the model is trained to predict; the models train and are validated with these features
     computed from the inner training labels, and score the test part with them computed from
@@ -201,14 +202,13 @@ def with_fold_features(data: PairData, fold: Fold, prof: Profiles, choice: Trans
     For a disease q and drug d (held-out-disease and pair splits): popularity is the number of
     training indications of d other than (q, d); transfer is the rule of docs/methods.md §2.6
     with q itself excluded from the neighbours and no popularity blend. On the held-out-drug
-    split the transfer runs over drugs (d excluded from its own neighbours). Both are log1p
-    / z-scored like the other pair features.
+    split the transfer runs over drugs (d excluded from its own neighbours), and popularity is
+    that of d's neighbours (the sum of its transfer over the diseases), for training and test
+    drugs alike: a test drug has no indications of its own. Popularity is log1p-transformed and
+    both are z-scored like the other pair features.
     """
     all_dis = sorted(set(data.contrast_disease))
     all_drugs = sorted(set(data.instance_drug))
-    counts = fold.train["drug"].value_counts().reindex(all_drugs, fill_value=0).to_numpy(float)
-    own = label_matrix(fold.train, all_dis, all_drugs).to_numpy(float)
-    pop = counts[None, :] - own
     sim = prof.fixed_similarity(choice.similarity)
     if transfer_axis(fold) == "drug":
         ents, ref = all_drugs, list(fold.train_drugs)
@@ -221,9 +221,11 @@ def with_fold_features(data: PairData, fold: Fold, prof: Profiles, choice: Trans
     trans = knn_transfer(s, y, top=choice.top)
     if transfer_axis(fold) == "drug":
         trans = trans.T
-        # an unseen drug has no indications of its own: its popularity is that of its
-        # signature neighbours, the expected number of indications among them (§2.6)
+        # the expected number of indications among the drug's signature neighbours (§2.6)
         pop = np.broadcast_to(trans.sum(axis=0, keepdims=True), trans.shape)
+    else:
+        counts = fold.train["drug"].value_counts().reindex(all_drugs, fill_value=0).to_numpy(float)
+        pop = counts[None, :] - label_matrix(fold.train, all_dis, all_drugs).to_numpy(float)
     c_idx = pd.Index(all_dis).get_indexer(data.contrast_disease)
     i_idx = pd.Index(all_drugs).get_indexer(data.instance_drug)
     mats = {
