@@ -1,5 +1,7 @@
 """Similarity transfer, the combined ranker, the two-tower's reversal start and popularity negatives."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,6 +19,7 @@ from exprlab.models import (
     learned_projection,
     signature_profiles,
     transfer_scores,
+    transfer_tables,
 )
 from exprlab.models._matcher_training import BalancedPairSampler
 from exprlab.simulate import simulate_planted
@@ -196,8 +199,9 @@ def test_transfer_choice_on_a_disease_cluster_split_keeps_clusters_together(plan
 def test_held_out_drug_transfer_blends_with_the_neighbours_popularity(planted):
     """On held-out drugs the prior is the popularity of a drug's neighbours, not a constant.
 
-    An unseen drug has no indications; the blend's prior is its neighbours' share of the
-    diseases scored (docs/methods.md §2.6). Recomputed drug by drug from numpy's cosine.
+    An unseen drug has no indications; the blend's prior is the weighted mean, over its nearest
+    training drugs, of each one's share of the training diseases it is indicated for
+    (docs/methods.md §2.6). Recomputed drug by drug from numpy's cosine.
     """
     _, labels, data, _ = planted
     drugs = sorted(set(data.instance_drug))
@@ -209,6 +213,7 @@ def test_held_out_drug_transfer_blends_with_the_neighbours_popularity(planted):
     unit = prof.values / np.linalg.norm(prof.values, axis=1, keepdims=True)
     ref = list(fold.train_drugs)
     indicated = set(zip(fold.train["disease"], fold.train["drug"], strict=True))
+    n_train = {r: int((fold.train["drug"] == r).sum()) for r in ref}
     for d in fold.test_drugs:
         sims = unit[prof.rows(ref)] @ unit[prof.rows([d])[0]]
         near = np.argsort(-sims, kind="stable")[:top]
@@ -216,8 +221,32 @@ def test_held_out_drug_transfer_blends_with_the_neighbours_popularity(planted):
         share = np.array(
             [sum(w[k] * ((q, ref[i]) in indicated) for k, i in enumerate(near)) / w.sum() for q in got.index]
         )
-        expected = (1 - blend) * share + blend * share.mean()
+        prior = sum(w[k] * n_train[ref[i]] / len(fold.train_diseases) for k, i in enumerate(near)) / w.sum()
+        expected = (1 - blend) * share + blend * prior
         np.testing.assert_allclose(got[d].to_numpy(), expected, rtol=1e-5, atol=1e-9)
     # the prior orders the drugs: with blend 1 two drugs differ when their neighbours do
     prior = transfer_scores(fold, prof, similarity="cosine", top=top, blend=1.0)
     assert prior.nunique(axis=1).min() > 1
+    # and reads no test label: the test part's diseases are those with a test indication, and
+    # a test part listing fewer of them leaves every drug's prior as it was
+    half = list(fold.test_diseases)[: len(fold.test_diseases) // 2]
+    fewer = replace(fold, test=fold.test[fold.test["disease"].isin(half)], test_diseases=tuple(half))
+    pd.testing.assert_frame_equal(
+        transfer_scores(fewer, prof, similarity="cosine", top=top, blend=1.0), prior.loc[half]
+    )
+
+
+def test_transfer_tables_give_each_blend_of_one_neighbour_search(planted):
+    _, labels, data, folds = planted
+    drug_fold = make_folds(labels, split="drug", n_folds=3, seed=0, drugs=sorted(set(data.instance_drug)))[0]
+    for fold, matrix, names in (
+        (folds[0], data.diseases.matrix, data.contrast_disease),
+        (drug_fold, data.drugs.matrix, data.instance_drug),
+    ):
+        prof = signature_profiles(matrix, names)
+        tables = transfer_tables(fold, prof, similarity="spearman", top=3, blends=(1.0, 0.0, 0.3))
+        for table, blend in zip(tables, (1.0, 0.0, 0.3), strict=True):
+            one = transfer_scores(fold, prof, similarity="spearman", top=3, blend=blend)
+            pd.testing.assert_frame_equal(table, one)
+        # a blend is the mix of the prior alone and the transfer alone
+        np.testing.assert_allclose(tables[2], 0.7 * tables[1] + 0.3 * tables[0], rtol=1e-12)

@@ -56,6 +56,7 @@ from exprlab.models._transfer import (
     signature_profiles,
     transfer_axis,
     transfer_scores,
+    transfer_tables,
 )
 from exprlab.models._tuned import CLASS_WEIGHTS, PENALTIES, ClassWeight, Penalty, fit_linear_cv
 
@@ -85,6 +86,7 @@ __all__ = [
     "signature_profiles",
     "transfer_axis",
     "transfer_scores",
+    "transfer_tables",
     "MatcherArch",
     "ClassifierArch",
     "MLP",

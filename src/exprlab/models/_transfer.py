@@ -7,8 +7,9 @@ training diseases that list d as an indication, blended with the drug's populari
     T(q, d) = sum_{t in N_top(q)} s(q, t)+ Y(t, d) / sum_{t in N_top(q)} s(q, t)+
     score(q, d) = (1 - blend) T(q, d) + blend P(d),     P(d) = mean_t Y(t, d)
 
-(on held-out drugs, where the query is a drug, its prior is the mean of its transfer over the
-diseases: the popularity of its signature neighbours)
+(on held-out drugs, where the query is a drug, its prior is the popularity of its signature
+neighbours: the weighted mean, over its ``top`` nearest training drugs, of each one's share of
+the training diseases it is indicated for)
 
 Three similarities of the disease profiles (the mean of a disease's L2-normalised contrasts):
 ``cosine``, ``spearman`` (Pearson correlation of the genes' ranks) and ``learned`` (cosine after
@@ -235,21 +236,30 @@ def transfer_axis(fold: Fold) -> Literal["disease", "drug"]:
     return "drug" if fold.kind == "drug" else "disease"
 
 
-def _problem(fold: Fold, profiles: Profiles):
-    """(query names, reference names, reference x item labels, item names) of a fold's test part."""
+def _problem(fold: Fold):
+    """(query names, reference names, what the references pass on, item names) of a fold's test part.
+
+    What the references pass on is their (references x items) indication matrix. On held-out
+    drugs it has one more column, each training drug's share of the training diseases it is
+    indicated for: passed on like the indications, it gives an unseen drug its prior, the
+    popularity of its neighbours (§2.6). The share counts every training disease, not only
+    the diseases of the test part, which are those with a test indication.
+    """
     if transfer_axis(fold) == "drug":
         items = list(fold.test_diseases)
         ref = list(fold.train_drugs)
         y = label_matrix(fold.train, items, ref).to_numpy().T
-        return list(fold.test_drugs), ref, y, items
+        counts = fold.train["drug"].value_counts().reindex(ref, fill_value=0).to_numpy(float)
+        return list(fold.test_drugs), ref, np.column_stack([y, counts / len(fold.train_diseases)]), items
     ref = list(fold.train_diseases)
     y = label_matrix(fold.train, ref, fold.test_drugs).to_numpy()
     return list(fold.test_diseases), ref, y, list(fold.test_drugs)
 
 
-def _similarities(fold: Fold, profiles: Profiles, kinds: Sequence[Similarity], rank: int):
+def _similarities(
+    fold: Fold, profiles: Profiles, kinds: Sequence[Similarity], rank: int, query: list[str], ref: list[str]
+):
     """{similarity: (queries x references)} with a query's own row excluded (pair split)."""
-    query, ref, _, _ = _problem(fold, profiles)
     q_rows, r_rows = profiles.rows(query), profiles.rows(ref)
     out = {}
     for kind in kinds:
@@ -281,6 +291,8 @@ def transfer_scores(
 ) -> pd.DataFrame:
     """Transfer scores of a fold's test diseases x test drugs (docs/methods.md §2.6).
 
+    One table of :func:`transfer_tables`.
+
     Parameters
     ----------
     fold
@@ -302,37 +314,67 @@ def transfer_scores(
     pandas.DataFrame
         (test diseases x test drugs) scores.
     """
+    return transfer_tables(fold, profiles, similarity=similarity, top=top, blends=(blend,), rank=rank)[0]
+
+
+def transfer_tables(
+    fold: Fold,
+    profiles: Profiles,
+    *,
+    similarity: Similarity = "cosine",
+    top: int = 10,
+    blends: Sequence[float] = (0.1,),
+    rank: int = 16,
+) -> list[pd.DataFrame]:
+    """Transfer scores of a fold's test part at several popularity blends, from one neighbour search.
+
+    Parameters
+    ----------
+    fold, profiles, similarity, top, rank
+        As in :func:`transfer_scores`.
+    blends
+        Weights of popularity, each in [0, 1] (1: the prior alone).
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        One (test diseases x test drugs) table per blend, in order.
+    """
     check_choice(similarity, "similarity", SIMILARITIES)
-    sims = _similarities(fold, profiles, [similarity], rank)
-    return _as_table(fold, profiles, sims[similarity], top, blend)
+    query, ref, y, items = _problem(fold)
+    passed = knn_transfer(
+        _similarities(fold, profiles, [similarity], rank, query, ref)[similarity], y, top=top
+    )
+    drug_axis = transfer_axis(fold) == "drug"
+    tables = []
+    for blend in blends:
+        table = pd.DataFrame(_blend(passed, y, blend, drug_axis), index=query, columns=items)
+        tables.append(table.T if drug_axis else table)
+    return tables
 
 
-def _as_table(fold: Fold, profiles: Profiles, sim: np.ndarray, top: int, blend: float) -> pd.DataFrame:
-    query, _, y, items = _problem(fold, profiles)
-    values = _blend(knn_transfer(sim, y, top=top), y, blend, transfer_axis(fold))
-    table = pd.DataFrame(values, index=query, columns=items)
-    return table.T if transfer_axis(fold) == "drug" else table
-
-
-def _blend(transfer: np.ndarray, y: np.ndarray, blend: float, axis: str) -> np.ndarray:
+def _blend(passed: np.ndarray, y: np.ndarray, blend: float, drug_axis: bool) -> np.ndarray:
     """Mix the (queries x items) transfer with the popularity prior (docs/methods.md §2.6).
 
-    Along diseases the prior of a drug is the share of training diseases listing it. Along
-    drugs the query is an unseen drug with no indications of its own, and the prior is its
-    neighbours' popularity: the mean of its transfer over the items (diseases) scored. A
-    per-disease constant would leave the order of the drugs unchanged.
+    ``passed`` is what the neighbours passed on (:func:`knn_transfer` of ``y``, the output of
+    :func:`_problem`). Along diseases the prior of a drug is the share of training diseases
+    listing it. Along drugs the query is an unseen drug with no indications of its own, and
+    its prior, the popularity of its neighbours, is the last column passed on; a per-disease
+    constant would leave the order of the drugs unchanged.
     """
-    if axis == "drug":
-        prior = transfer.mean(axis=1, keepdims=True)
+    if drug_axis:
+        transfer, prior = passed[:, :-1], passed[:, -1:]
     else:
-        prior = np.asarray(y, dtype=np.float64).mean(axis=0)[None, :]
+        transfer, prior = passed, np.asarray(y, dtype=np.float64).mean(axis=0)[None, :]
     return (1 - blend) * transfer + blend * prior
 
 
 @dataclass
 class _InnerPart:
-    """One inner fold prepared for the grid: labels, evaluated rows and their positives."""
+    """One inner fold prepared for the grid: its problem (:func:`_problem`), evaluated rows and their positives."""
 
+    query: list[str]
+    ref: list[str]
     y: np.ndarray
     transposed: bool
     rows: np.ndarray
@@ -340,18 +382,18 @@ class _InnerPart:
     cand: np.ndarray
 
     @classmethod
-    def of(cls, fold: Fold, profiles: Profiles) -> _InnerPart:
-        query, _, y, items = _problem(fold, profiles)
+    def of(cls, fold: Fold) -> _InnerPart:
+        query, ref, y, items = _problem(fold)
         transposed = transfer_axis(fold) == "drug"
         index, columns = (items, query) if transposed else (query, items)
         pos = fold.positives().reindex(index=index, columns=columns).to_numpy()
         cand = fold.candidates().reindex(index=index, columns=columns).to_numpy()
         truth = pos & cand
         rows = np.flatnonzero(truth.sum(axis=1) > 0)
-        return cls(y, transposed, rows, truth[rows], cand[rows])
+        return cls(query, ref, y, transposed, rows, truth[rows], cand[rows])
 
-    def scores(self, transfer: np.ndarray, blend: float) -> np.ndarray:
-        values = _blend(transfer, self.y, blend, "drug" if self.transposed else "disease")
+    def scores(self, passed: np.ndarray, blend: float) -> np.ndarray:
+        values = _blend(passed, self.y, blend, self.transposed)
         values = values.T if self.transposed else values
         return np.where(self.cand, values[self.rows], -1.0)
 
@@ -414,8 +456,11 @@ def choose_transfer(
         diseases=fold.train_diseases,
         clusters=fold.clusters or None,  # near-duplicate diseases stay together inside too
     )
-    sims = [_similarities(f, profiles, similarities, rank) for f in inner]
-    parts = [_InnerPart.of(f, profiles) for f in inner]
+    parts = [_InnerPart.of(f) for f in inner]
+    sims = [
+        _similarities(f, profiles, similarities, rank, p.query, p.ref)
+        for f, p in zip(inner, parts, strict=True)
+    ]
     out: dict[str, TransferChoice] = {}
     for kind in similarities:
         rows = []

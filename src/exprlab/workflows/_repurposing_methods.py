@@ -52,6 +52,7 @@ from exprlab.models import (
     train_matcher,
     transfer_axis,
     transfer_scores,
+    transfer_tables,
 )
 
 #: transfer methods and their similarity
@@ -309,11 +310,12 @@ def _learned_fold(featured: dict[str, PairData], fold: Fold, parts: InnerParts, 
 
 def _ranker_features(data, f: Fold, prof, choice, connectivity, learned: dict[str, pd.DataFrame]):
     """Score tables of every ranker input on fold ``f``'s test part, from ``f``'s training labels."""
-    feats = {
-        # the transfer's prior: popularity, or on held-out drugs that of the signature neighbours
-        "popularity": transfer_scores(f, prof, similarity=choice.similarity, top=choice.top, blend=1.0),
-        "transfer": transfer_scores(f, prof, similarity=choice.similarity, top=choice.top, blend=0.0),
-    }
+    # the transfer's prior (popularity, or on held-out drugs that of the signature neighbours)
+    # and the transfer alone, from one neighbour search
+    prior, transfer = transfer_tables(
+        f, prof, similarity=choice.similarity, top=choice.top, blends=(1.0, 0.0)
+    )
+    feats = {"popularity": prior, "transfer": transfer}
     for name, mat in connectivity.items():
         feats[name] = fixed_scores(mat, data, f)
     feats.update(learned)
